@@ -1,0 +1,39 @@
+//! The command line: clap definitions and one file per subcommand.
+
+mod args;
+mod count;
+mod error;
+mod models;
+mod pack;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, CountArgs, ModelsArgs, PackArgs, SharedArgs};
+pub use error::CliError;
+
+/// Parses `args` and runs the command. `Ok` carries the exit code for
+/// commands that finish normally (0, or 1 when `check` finds a violation).
+pub fn run<I, T>(args: I) -> Result<ExitCode, CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return Ok(ExitCode::from(code));
+        }
+    };
+    match cli.command {
+        Some(Command::Count(a)) => count::run(&a),
+        Some(Command::Models(a)) => models::run(&a),
+        Some(Command::Pack(a)) => pack::run(&a, false),
+        Some(Command::Check(a)) => pack::run(&a, true),
+        None => pack::run_default(&cli.inspect),
+    }
+}

@@ -1,0 +1,139 @@
+//! clap definitions for every subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// See where an LLM context window goes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tokenscope",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// The subcommand; without one, the inspector opens on the paths.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options for the inspector (no subcommand).
+    #[command(flatten)]
+    pub inspect: PackArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Exact token counts per file and in total (stdin: `-` or no path).
+    Count(CountArgs),
+    /// The model registry.
+    Models(ModelsArgs),
+    /// Run the engine once; write a report or the packed context.
+    Pack(PackArgs),
+    /// Like pack; exit 1 when a rule is broken (a CI gate).
+    Check(PackArgs),
+}
+
+/// Output colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Options shared by the commands that count.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SharedArgs {
+    /// A user model registry (TOML) that extends or overrides the built-in one.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub models_file: Option<PathBuf>,
+    /// Colour: auto, always or never (`NO_COLOR` is respected).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+/// `tokenscope count`.
+#[derive(Debug, Clone, Args)]
+pub struct CountArgs {
+    /// Files to count; `-` or none reads stdin.
+    pub paths: Vec<PathBuf>,
+    /// A model from the registry (repeat for side-by-side columns).
+    #[arg(long = "model", short = 'm', value_name = "MODEL")]
+    pub models: Vec<String>,
+    /// An encoding: o200k_base, cl100k_base, p50k_base, r50k_base,
+    /// or an estimate: chars/4, words*1.3 (repeatable).
+    #[arg(long = "encoding", short = 'e', value_name = "ENCODING")]
+    pub encodings: Vec<String>,
+    /// Count special-token literals such as `<|endoftext|>` as special tokens.
+    #[arg(long)]
+    pub allow_special: bool,
+    /// Each file is an OpenAI chat-completions request: print the prompt
+    /// tokens the API bills for it.
+    #[arg(long)]
+    pub chat: bool,
+    /// JSON output (`tokenscope.count/1`).
+    #[arg(long)]
+    pub json: bool,
+    /// Shared options.
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// `tokenscope models`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelsArgs {
+    /// JSON output (`tokenscope.models/1`).
+    #[arg(long)]
+    pub json: bool,
+    /// Shared options.
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// `tokenscope pack` and `tokenscope check`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PackArgs {
+    /// Item sets and prompt files.
+    pub paths: Vec<PathBuf>,
+    /// A model from the registry.
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+    /// An encoding (instead of a model).
+    #[arg(long, short = 'e')]
+    pub encoding: Option<String>,
+    /// Total tokens for the context.
+    #[arg(long, value_name = "N")]
+    pub budget: Option<usize>,
+    /// Tokens kept for the model's output.
+    #[arg(long, value_name = "N")]
+    pub reserve_output: Option<usize>,
+    /// greedy, strict, density, optimal or balanced.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// drop, truncate, degrade, summarize or priority-cut.
+    #[arg(long)]
+    pub overflow: Option<String>,
+    /// Section shares, e.g. `header=10,pages=40`.
+    #[arg(long, value_name = "NAME=PCT,...")]
+    pub split: Option<String>,
+    /// A profile from tokenscope.toml.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Report format: json, md, csv, context or text.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Shorthand for `--format json`.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}

@@ -1,0 +1,15 @@
+//! The budget engine: pure functions from an [`ItemSet`] and a tokenizer to a
+//! [`Plan`]. No terminal or command-line code lives here.
+//!
+//! The steps follow DESIGN.md §2: count, allocate, select, reallocate,
+//! overflow, render, report.
+
+mod options;
+mod plan;
+mod set;
+
+pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
+pub use plan::{
+    ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,
+};
+pub use set::{Budget, Content, Item, ItemSet, Section, SectionBudget};

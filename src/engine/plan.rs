@@ -1,0 +1,197 @@
+//! The engine's output: a [`Plan`]. Its serde form is the report JSON of
+//! DESIGN.md §5 (`tokenscope.report/1`).
+
+use serde::Serialize;
+
+use super::{Overflow, Strategy};
+
+/// What happened to an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Included in full.
+    Included,
+    /// Pinned, so included in full.
+    Pinned,
+    /// Included after being cut.
+    Truncated,
+    /// Included in a shorter form.
+    Degraded,
+    /// Not included; see the reason.
+    Excluded,
+}
+
+/// Why an item is excluded (or how it was changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Its priority is under `min_priority`.
+    BelowMinPriority,
+    /// It does not fit in what is left of its section's budget.
+    OverSectionBudget,
+    /// `strict` stopped at a higher-priority item that did not fit.
+    BelowCutoff,
+    /// `priority-cut` excluded it for being under the threshold.
+    PriorityCut,
+    /// Same content as an included item.
+    Duplicate,
+    /// Another item of its group is out, so the group is out.
+    GroupExcluded,
+    /// Removed at render time to keep the rendered count within the total.
+    RenderTrim,
+}
+
+impl Reason {
+    /// The reason in words, for terminal and Markdown reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::BelowMinPriority => "priority under min_priority",
+            Reason::OverSectionBudget => "does not fit the section budget",
+            Reason::BelowCutoff => "after a higher-priority item that did not fit (strict)",
+            Reason::PriorityCut => "under the priority-cut threshold",
+            Reason::Duplicate => "same content as an included item",
+            Reason::GroupExcluded => "another item of its group is out",
+            Reason::RenderTrim => "trimmed so the rendered context fits the total",
+        }
+    }
+}
+
+/// One item's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemPlan {
+    /// The item id.
+    pub id: String,
+    /// Its section.
+    pub section: String,
+    /// Its full cost in tokens (text plus overhead).
+    pub tokens: usize,
+    /// What it costs as included (0 when excluded).
+    pub final_tokens: usize,
+    /// Its priority.
+    pub priority: f64,
+    /// Whether it is pinned.
+    pub pinned: bool,
+    /// What happened to it.
+    pub status: ItemStatus,
+    /// Why it is excluded, when it is.
+    pub reason: Option<Reason>,
+    /// The degrade level taken (1 compact, 2 outline, 3 capsule), when degraded.
+    pub degrade_level: Option<u8>,
+    /// Whether the count was given in the input rather than counted.
+    pub given: bool,
+    /// Index of the item in the item set.
+    #[serde(skip)]
+    pub index: usize,
+    /// The text as included when it differs from the original (truncated or
+    /// degraded).
+    #[serde(skip)]
+    pub final_text: Option<String>,
+}
+
+/// One section's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SectionPlan {
+    /// The section name.
+    pub name: String,
+    /// Tokens allocated before reallocation.
+    pub allocated: usize,
+    /// Tokens allocated after reallocation.
+    #[serde(rename = "final")]
+    pub final_budget: usize,
+    /// Tokens used by included items.
+    pub used: usize,
+    /// `final - used` (0 when pinned items overrun).
+    pub headroom: usize,
+    /// `used / final` (0 when final is 0).
+    pub utilization: f64,
+    /// Included item count.
+    pub included: usize,
+    /// Excluded item count.
+    pub excluded: usize,
+    /// Extra tokens the section would need to fit its best excluded item.
+    pub needed_for_next: Option<usize>,
+    /// Tokens the section drew from the reserved pool.
+    pub from_reserve: usize,
+    /// Whether pinned items alone exceed the section's budget.
+    pub pinned_overrun: bool,
+}
+
+/// A reallocation transfer. `from` is a section name or `"reserved"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transfer {
+    /// The giver.
+    pub from: String,
+    /// The receiver.
+    pub to: String,
+    /// Tokens moved.
+    pub tokens: usize,
+}
+
+/// The budget as the engine ran it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanBudget {
+    /// Tokens for the context.
+    pub total: usize,
+    /// Tokens kept for the output.
+    pub reserve_output: usize,
+    /// The reserved pool.
+    pub reserved: usize,
+    /// The default strategy.
+    pub strategy: Strategy,
+    /// The default overflow mode.
+    pub overflow: Overflow,
+    /// Whether reallocation was on.
+    pub reallocate: bool,
+}
+
+/// Totals over the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    /// Sum of included items' final tokens.
+    pub used: usize,
+    /// Exact count of the rendered context.
+    pub rendered: usize,
+    /// Included item count.
+    pub included: usize,
+    /// Excluded item count.
+    pub excluded: usize,
+    /// `rendered / total`.
+    pub utilization: f64,
+    /// Kept priority per 1,000 used tokens.
+    pub efficiency: f64,
+    /// The `chars/4` estimate of the rendered context, against the exact count.
+    pub estimate_chars4: usize,
+    /// Input cost of the rendered context at the model's price.
+    pub cost_usd: Option<f64>,
+}
+
+/// The result of one engine run (DESIGN.md §1 "Plan").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Always `tokenscope.report/1`.
+    pub schema: &'static str,
+    /// The model, if one was chosen.
+    pub model: Option<String>,
+    /// The tokenizer's name (encoding or estimate formula).
+    pub encoding: String,
+    /// Whether counts are exact.
+    pub exact: bool,
+    /// The budget as run.
+    pub budget: PlanBudget,
+    /// Totals.
+    pub totals: Totals,
+    /// Sections in render order.
+    pub sections: Vec<SectionPlan>,
+    /// Items in input order.
+    pub items: Vec<ItemPlan>,
+    /// Reallocation transfers in the order they happened.
+    pub reallocations: Vec<Transfer>,
+    /// Warnings (shares normalised, pinned overruns, ...).
+    pub warnings: Vec<String>,
+    /// The rendered context.
+    #[serde(skip)]
+    pub rendered: String,
+}
+
+/// The report schema name.
+pub const REPORT_SCHEMA: &str = "tokenscope.report/1";

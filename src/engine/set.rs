@@ -1,0 +1,218 @@
+//! The engine's input: an item set (budget settings, sections, items).
+//!
+//! These are the validated in-memory forms; loaders in [`crate::input`] build
+//! them from files and report errors with file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide};
+
+/// An item's content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// Text to count and render (from `text`, or read from `path`).
+    Text(String),
+    /// Only a token count made elsewhere, used as given; nothing is rendered.
+    Given(usize),
+}
+
+/// One piece of prompt content (DESIGN.md §1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// A unique id within the item set.
+    pub id: String,
+    /// The section the item belongs to.
+    pub section: String,
+    /// The text, or a given token count.
+    pub content: Content,
+    /// The file the text was read from (`path`), for reports and watching.
+    pub path: Option<PathBuf>,
+    /// Higher is more important; default 1.0.
+    pub priority: f64,
+    /// Optional category (used by `balanced` and `category_order`).
+    pub category: Option<String>,
+    /// Optional level (used by `balanced` when there is no category).
+    pub level: Option<i64>,
+    /// What the content is; detected when not given.
+    pub kind: Option<Kind>,
+    /// Must be included.
+    pub pinned: bool,
+    /// Items of one group are kept or dropped together.
+    pub group: Option<String>,
+    /// Free tags.
+    pub tags: Vec<String>,
+    /// Free metadata, carried into reports.
+    pub meta: BTreeMap<String, serde_json::Value>,
+    /// Fixed extra tokens this item costs beyond its text (e.g. chat message
+    /// framing); counted with the item.
+    pub overhead: usize,
+}
+
+impl Item {
+    /// An item with text and default settings.
+    pub fn new(id: impl Into<String>, section: impl Into<String>, text: impl Into<String>) -> Self {
+        Item {
+            id: id.into(),
+            section: section.into(),
+            content: Content::Text(text.into()),
+            path: None,
+            priority: 1.0,
+            category: None,
+            level: None,
+            kind: None,
+            pinned: false,
+            group: None,
+            tags: Vec::new(),
+            meta: BTreeMap::new(),
+            overhead: 0,
+        }
+    }
+
+    /// The item's text, or `""` when only a count is given.
+    pub fn text(&self) -> &str {
+        match &self.content {
+            Content::Text(t) => t,
+            Content::Given(_) => "",
+        }
+    }
+}
+
+/// How a section's budget is given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SectionBudget {
+    /// A percentage of the budget left after absolute sections and the reserve.
+    Share(f64),
+    /// An absolute number of tokens.
+    Tokens(usize),
+}
+
+/// A section of the context (DESIGN.md §1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// The section's name, unique in the item set.
+    pub name: String,
+    /// Its budget.
+    pub budget: SectionBudget,
+    /// The least it is allocated.
+    pub min: Option<usize>,
+    /// The most it is allocated.
+    pub max: Option<usize>,
+    /// A header rendered before its items.
+    pub title: Option<String>,
+    /// Rendered between items; `None` means a blank line (`"\n\n"`).
+    pub separator: Option<String>,
+    /// May spill into the reserved pool.
+    pub can_use_reserve: bool,
+    /// Overrides the budget's strategy.
+    pub strategy: Option<Strategy>,
+    /// Overrides the budget's overflow mode.
+    pub overflow: Option<Overflow>,
+    /// Categories in priority order: items of an earlier category go first.
+    pub category_order: Vec<String>,
+}
+
+impl Section {
+    /// A section with a share of the budget and default settings.
+    pub fn share(name: impl Into<String>, share: f64) -> Self {
+        Section {
+            name: name.into(),
+            budget: SectionBudget::Share(share),
+            min: None,
+            max: None,
+            title: None,
+            separator: None,
+            can_use_reserve: false,
+            strategy: None,
+            overflow: None,
+            category_order: Vec::new(),
+        }
+    }
+
+    /// A section with an absolute budget and default settings.
+    pub fn tokens(name: impl Into<String>, tokens: usize) -> Self {
+        Section {
+            budget: SectionBudget::Tokens(tokens),
+            ..Section::share(name, 0.0)
+        }
+    }
+
+    /// The separator rendered between this section's items.
+    pub fn separator(&self) -> &str {
+        self.separator.as_deref().unwrap_or("\n\n")
+    }
+}
+
+/// Budget settings (DESIGN.md §1 "Budget").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// Tokens for the context; `None` means the model's context window minus
+    /// `reserve_output` (resolved by the caller before running the engine).
+    pub total: Option<usize>,
+    /// Tokens kept free for the model's output.
+    pub reserve_output: usize,
+    /// A model name from the registry.
+    pub model: Option<String>,
+    /// An encoding name, when no model is given.
+    pub encoding: Option<String>,
+    /// The default strategy.
+    pub strategy: Strategy,
+    /// The default overflow mode.
+    pub overflow: Overflow,
+    /// Whether unused tokens are reallocated.
+    pub reallocate: bool,
+    /// How unused tokens are reallocated.
+    pub reallocate_mode: ReallocateMode,
+    /// Section order for `priority` reallocation.
+    pub reallocate_order: Vec<String>,
+    /// Items under this priority are excluded first.
+    pub min_priority: Option<f64>,
+    /// A pool given to no section; `can_use_reserve` sections may spill into it.
+    pub reserved: usize,
+    /// Which part `truncate` keeps.
+    pub truncate: TruncateSide,
+    /// The marker appended where text was cut (counted).
+    pub marker: String,
+    /// The threshold under which `priority-cut` excludes outright.
+    pub priority_cut: f64,
+    /// A command that summarizes an item (overflow `summarize`).
+    pub summarizer: Option<String>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            total: None,
+            reserve_output: 0,
+            model: None,
+            encoding: None,
+            strategy: Strategy::Greedy,
+            overflow: Overflow::Drop,
+            reallocate: true,
+            reallocate_mode: ReallocateMode::Proportional,
+            reallocate_order: Vec::new(),
+            min_priority: None,
+            reserved: 0,
+            truncate: TruncateSide::Head,
+            marker: " …".to_string(),
+            priority_cut: 0.5,
+            summarizer: None,
+        }
+    }
+}
+
+/// Everything the engine packs: budget settings, sections in render order,
+/// and items in input order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemSet {
+    /// Budget settings.
+    pub budget: Budget,
+    /// Sections, in render order.
+    pub sections: Vec<Section>,
+    /// Items, in input order.
+    pub items: Vec<Item>,
+    /// The files this set was loaded from.
+    pub sources: Vec<PathBuf>,
+    /// Warnings raised while loading.
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,1 @@
+//! Loaders: one per input format, all producing an [`crate::engine::ItemSet`].

@@ -1,0 +1,206 @@
+//! The [`Tokenizer`] handle: exact encodings and labelled estimates.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use super::Encoding;
+
+/// A labelled estimate, used where no exact tokenizer is available.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Estimate {
+    /// `chars/4`: Unicode scalar values divided by four, rounded up; at least 1
+    /// for non-empty text.
+    Chars4,
+    /// `words*1.3`: whitespace-separated words times 1.3, rounded up.
+    Words13,
+    /// An exact encoding's count scaled by a calibrated ratio, rounded up
+    /// (models with no public tokenizer, such as Claude and Gemini).
+    Scaled {
+        /// The encoding counted exactly before scaling.
+        base: Encoding,
+        /// The calibrated ratio of the model's tokens to `base` tokens.
+        ratio: f64,
+    },
+}
+
+/// A stable identity for a tokenizer, used as part of count-cache keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenizerId(u64);
+
+/// A cheap-to-clone handle that counts text: exactly (a tiktoken encoding) or
+/// as a labelled estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tokenizer {
+    /// Exact counts, identical to OpenAI's tiktoken.
+    Exact(Encoding),
+    /// An estimate; every count shown from it must be labelled as such.
+    Estimate(Estimate),
+}
+
+impl Tokenizer {
+    /// A stable identity for cache keys.
+    pub fn id(&self) -> TokenizerId {
+        match self {
+            Tokenizer::Exact(e) => TokenizerId(*e as u64),
+            Tokenizer::Estimate(Estimate::Chars4) => TokenizerId(100),
+            Tokenizer::Estimate(Estimate::Words13) => TokenizerId(101),
+            Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => {
+                TokenizerId(0x1000_0000 ^ ((*base as u64) << 56) ^ ratio.to_bits())
+            }
+        }
+    }
+
+    /// Whether counts are exact (otherwise they are estimates).
+    pub fn is_exact(&self) -> bool {
+        matches!(self, Tokenizer::Exact(_))
+    }
+
+    /// The exact encoding that underlies this tokenizer, if any (a scaled
+    /// estimate has a base encoding; `chars/4` and `words*1.3` have none).
+    pub fn encoding(&self) -> Option<Encoding> {
+        match self {
+            Tokenizer::Exact(e) | Tokenizer::Estimate(Estimate::Scaled { base: e, .. }) => Some(*e),
+            Tokenizer::Estimate(_) => None,
+        }
+    }
+
+    /// A short name: the encoding name, or the estimate's formula.
+    pub fn name(&self) -> String {
+        match self {
+            Tokenizer::Exact(e) => e.name().to_string(),
+            Tokenizer::Estimate(Estimate::Chars4) => "chars/4".to_string(),
+            Tokenizer::Estimate(Estimate::Words13) => "words*1.3".to_string(),
+            Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => format!("{base}*{ratio}"),
+        }
+    }
+
+    /// Counts `text` as ordinary text: special-token literals such as
+    /// `<|endoftext|>` are counted as the plain text they are.
+    pub fn count(&self, text: &str) -> usize {
+        match self {
+            Tokenizer::Exact(e) => backend(*e).encode_ordinary(text).len(),
+            Tokenizer::Estimate(est) => estimate(*est, text, false),
+        }
+    }
+
+    /// Counts `text`, treating the encoding's special-token literals as one
+    /// special token each (`--allow-special`).
+    pub fn count_with_special(&self, text: &str) -> usize {
+        match self {
+            Tokenizer::Exact(e) => backend(*e).encode_with_special_tokens(text).len(),
+            Tokenizer::Estimate(est) => estimate(*est, text, true),
+        }
+    }
+
+    /// The token ids of `text` as ordinary text, for exact tokenizers.
+    pub fn encode(&self, text: &str) -> Option<Vec<u32>> {
+        match self {
+            Tokenizer::Exact(e) => Some(backend(*e).encode_ordinary(text)),
+            Tokenizer::Estimate(_) => None,
+        }
+    }
+
+    /// The bytes of the given token ids, for exact tokenizers. `None` for an
+    /// estimate or an id the encoding does not have.
+    pub fn decode_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {
+        match self {
+            Tokenizer::Exact(e) => backend(*e).decode_bytes(ids).ok(),
+            Tokenizer::Estimate(_) => None,
+        }
+    }
+
+    /// Byte offsets into `text` where a token ends and a character boundary
+    /// falls, ascending and ending with `text.len()` (empty for empty text).
+    ///
+    /// A token that ends inside a multi-byte character is merged with the
+    /// next one. For estimates the boundaries follow the estimate's unit
+    /// (every fourth character, or word ends).
+    pub fn token_boundaries(&self, text: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        if text.is_empty() {
+            return out;
+        }
+        match self {
+            Tokenizer::Exact(e) => {
+                let bpe = backend(*e);
+                let mut end = 0usize;
+                for id in bpe.encode_ordinary(text) {
+                    end += bpe.decode_bytes(&[id]).map(|b| b.len()).unwrap_or(0);
+                    if end < text.len() && text.is_char_boundary(end) {
+                        out.push(end);
+                    }
+                }
+            }
+            Tokenizer::Estimate(Estimate::Chars4)
+            | Tokenizer::Estimate(Estimate::Scaled { .. }) => {
+                for (n, (i, _)) in text.char_indices().enumerate() {
+                    if n > 0 && n % 4 == 0 {
+                        out.push(i);
+                    }
+                }
+            }
+            Tokenizer::Estimate(Estimate::Words13) => {
+                let mut prev_space = true;
+                for (i, c) in text.char_indices() {
+                    let space = c.is_whitespace();
+                    if space && !prev_space {
+                        out.push(i);
+                    }
+                    prev_space = space;
+                }
+            }
+        }
+        out.push(text.len());
+        out
+    }
+}
+
+impl fmt::Display for Tokenizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_exact() {
+            f.write_str(&self.name())
+        } else {
+            write!(f, "≈ {}", self.name())
+        }
+    }
+}
+
+fn estimate(est: Estimate, text: &str, allow_special: bool) -> usize {
+    match est {
+        Estimate::Chars4 => {
+            let chars = text.chars().count();
+            chars.div_ceil(4)
+        }
+        Estimate::Words13 => {
+            let words = text.split_whitespace().count();
+            (words as f64 * 1.3).ceil() as usize
+        }
+        Estimate::Scaled { base, ratio } => {
+            let t = Tokenizer::Exact(base);
+            let n = if allow_special {
+                t.count_with_special(text)
+            } else {
+                t.count(text)
+            };
+            (n as f64 * ratio).ceil() as usize
+        }
+    }
+}
+
+fn backend(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
+    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    CELLS[e as usize].get_or_init(|| {
+        match e {
+            Encoding::O200kBase => tiktoken_rs::o200k_base(),
+            Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
+            Encoding::P50kBase => tiktoken_rs::p50k_base(),
+            Encoding::R50kBase => tiktoken_rs::r50k_base(),
+        }
+        .expect("embedded encoding tables load")
+    })
+}
