@@ -6,10 +6,12 @@
 
 mod options;
 mod plan;
+mod run;
 mod set;
 
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{
     ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,
 };
+pub use run::{EngineError, PackContext, pack};
 pub use set::{Budget, Content, Item, ItemSet, Section, SectionBudget};
