@@ -5,9 +5,12 @@
 //! through a [`CountCache`] keyed by (tokenizer, content hash) so that the same
 //! text is tokenized once per tokenizer.
 
+mod bpe;
 mod cache;
 mod encoding;
+mod pretok;
 mod tokenizer;
+mod vocab;
 
 pub use cache::CountCache;
 pub use encoding::{Encoding, UnknownEncoding};

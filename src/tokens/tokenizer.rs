@@ -1,7 +1,6 @@
 //! The [`Tokenizer`] handle: exact encodings and labelled estimates.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use super::Encoding;
 
@@ -78,7 +77,7 @@ impl Tokenizer {
     /// `<|endoftext|>` are counted as the plain text they are.
     pub fn count(&self, text: &str) -> usize {
         match self {
-            Tokenizer::Exact(e) => backend(*e).encode_ordinary(text).len(),
+            Tokenizer::Exact(e) => super::bpe::count_ordinary(*e, text),
             Tokenizer::Estimate(est) => estimate(*est, text, false),
         }
     }
@@ -87,7 +86,7 @@ impl Tokenizer {
     /// special token each (`--allow-special`).
     pub fn count_with_special(&self, text: &str) -> usize {
         match self {
-            Tokenizer::Exact(e) => backend(*e).encode_with_special_tokens(text).len(),
+            Tokenizer::Exact(e) => super::bpe::count_with_special(*e, text),
             Tokenizer::Estimate(est) => estimate(*est, text, true),
         }
     }
@@ -95,7 +94,16 @@ impl Tokenizer {
     /// The token ids of `text` as ordinary text, for exact tokenizers.
     pub fn encode(&self, text: &str) -> Option<Vec<u32>> {
         match self {
-            Tokenizer::Exact(e) => Some(backend(*e).encode_ordinary(text)),
+            Tokenizer::Exact(e) => Some(super::bpe::encode_ordinary(*e, text)),
+            Tokenizer::Estimate(_) => None,
+        }
+    }
+
+    /// The token ids of `text` with special-token literals as special tokens,
+    /// for exact tokenizers.
+    pub fn encode_with_special(&self, text: &str) -> Option<Vec<u32>> {
+        match self {
+            Tokenizer::Exact(e) => Some(super::bpe::encode_with_special(*e, text)),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -104,7 +112,7 @@ impl Tokenizer {
     /// estimate or an id the encoding does not have.
     pub fn decode_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {
         match self {
-            Tokenizer::Exact(e) => backend(*e).decode_bytes(ids).ok(),
+            Tokenizer::Exact(e) => super::bpe::decode_bytes(*e, ids),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -122,10 +130,9 @@ impl Tokenizer {
         }
         match self {
             Tokenizer::Exact(e) => {
-                let bpe = backend(*e);
                 let mut end = 0usize;
-                for id in bpe.encode_ordinary(text) {
-                    end += bpe.decode_bytes(&[id]).map(|b| b.len()).unwrap_or(0);
+                for len in super::bpe::token_lengths(*e, text) {
+                    end += len;
                     if end < text.len() && text.is_char_boundary(end) {
                         out.push(end);
                     }
@@ -185,22 +192,4 @@ fn estimate(est: Estimate, text: &str, allow_special: bool) -> usize {
             (n as f64 * ratio).ceil() as usize
         }
     }
-}
-
-fn backend(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
-    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    CELLS[e as usize].get_or_init(|| {
-        match e {
-            Encoding::O200kBase => tiktoken_rs::o200k_base(),
-            Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
-            Encoding::P50kBase => tiktoken_rs::p50k_base(),
-            Encoding::R50kBase => tiktoken_rs::r50k_base(),
-        }
-        .expect("embedded encoding tables load")
-    })
 }
