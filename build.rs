@@ -19,7 +19,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src/tokens/table_hash.rs");
     let out = env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out);
-    let encodings: [(&str, fn() -> anyhow::Result<tiktoken_rs::CoreBPE>); 4] = [
+    type Loader = fn() -> anyhow::Result<tiktoken_rs::CoreBPE>;
+    let encodings: [(&str, Loader); 4] = [
         ("o200k_base", tiktoken_rs::o200k_base),
         ("cl100k_base", tiktoken_rs::cl100k_base),
         ("p50k_base", tiktoken_rs::p50k_base),
@@ -28,11 +29,8 @@ fn main() {
     for (name, load) in encodings {
         let bpe = load().expect("reference encoding loads");
         let mut tokens: Vec<Vec<u8>> = Vec::new();
-        loop {
-            match bpe.decode_bytes(&[tokens.len() as u32]) {
-                Ok(b) => tokens.push(b),
-                Err(_) => break,
-            }
+        while let Ok(b) = bpe.decode_bytes(&[tokens.len() as u32]) {
+            tokens.push(b);
         }
         // Ranks are contiguous in every encoding; specials live above them.
         fs::write(out.join(format!("{name}.bin")), vocab_blob(&tokens)).expect("write table");
@@ -82,11 +80,15 @@ const MARK: u8 = 32;
 
 fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
     use regex_syntax::hir::{Class, HirKind};
-    let hir = regex_syntax::Parser::new().parse(pattern).expect("class parses");
+    let hir = regex_syntax::Parser::new()
+        .parse(pattern)
+        .expect("class parses");
     match hir.kind() {
-        HirKind::Class(Class::Unicode(c)) => {
-            c.ranges().iter().map(|r| (r.start() as u32, r.end() as u32)).collect()
-        }
+        HirKind::Class(Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .map(|r| (r.start() as u32, r.end() as u32))
+            .collect(),
         other => panic!("unexpected class for {pattern}: {other:?}"),
     }
 }

@@ -12,6 +12,7 @@ mod pretok;
 mod tokenizer;
 mod vocab;
 
+pub use bpe::clear_piece_caches;
 pub use cache::CountCache;
 pub use encoding::{Encoding, UnknownEncoding};
 pub use tokenizer::{Estimate, Tokenizer, TokenizerId};

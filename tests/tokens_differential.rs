@@ -6,8 +6,12 @@ use tokenscope::tokens::{Encoding, Tokenizer};
 
 fn reference(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
     use std::sync::OnceLock;
-    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
     CELLS[e as usize].get_or_init(|| {
         match e {
             Encoding::O200kBase => tiktoken_rs::o200k_base(),
@@ -25,10 +29,22 @@ fn check(text: &str) {
         let want = reference(e).encode_ordinary(text);
         let got = ours.encode(text).unwrap();
         assert_eq!(got, want, "{e} ids differ on {text:?}");
-        assert_eq!(ours.count(text), want.len(), "{e} count differs on {text:?}");
+        assert_eq!(
+            ours.count(text),
+            want.len(),
+            "{e} count differs on {text:?}"
+        );
         let special = reference(e).encode_with_special_tokens(text);
-        assert_eq!(ours.count_with_special(text), special.len(), "{e} special count on {text:?}");
-        assert_eq!(ours.encode_with_special(text).unwrap(), special, "{e} special ids on {text:?}");
+        assert_eq!(
+            ours.count_with_special(text),
+            special.len(),
+            "{e} special count on {text:?}"
+        );
+        assert_eq!(
+            ours.encode_with_special(text).unwrap(),
+            special,
+            "{e} special ids on {text:?}"
+        );
     }
 }
 
@@ -114,11 +130,71 @@ fn long_pieces_use_the_same_merges() {
 
 fn alphabet() -> impl Strategy<Value = String> {
     let atoms: Vec<&'static str> = vec![
-        "a", "b", "Z", "Q", "é", "ß", "ǅ", "ʰ", "漢", "か", "한", "\u{301}", "\u{308}", "1", "9", "٣",
-        "²", "Ⅻ", " ", "  ", "\t", "\n", "\r", "\r\n", "\u{a0}", "\u{3000}", "\u{2028}", "\u{85}",
-        "'", "'s", "'S", "'ll", "'LL", "'ve", "'re", "'d", "'m", "'t", "ſ", "!", ".", ",", "/", "-",
-        "_", "(", "\"", "#", "👍", "👩‍👩‍👧", "\u{200d}", "\u{fe0f}", "<|endoftext|>", "<|", "|>",
-        "the", "The", "THE", "hello", "World", "HTTP", "Server", "123456", "\u{b}", "\u{c}",
+        "a",
+        "b",
+        "Z",
+        "Q",
+        "é",
+        "ß",
+        "ǅ",
+        "ʰ",
+        "漢",
+        "か",
+        "한",
+        "\u{301}",
+        "\u{308}",
+        "1",
+        "9",
+        "٣",
+        "²",
+        "Ⅻ",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r",
+        "\r\n",
+        "\u{a0}",
+        "\u{3000}",
+        "\u{2028}",
+        "\u{85}",
+        "'",
+        "'s",
+        "'S",
+        "'ll",
+        "'LL",
+        "'ve",
+        "'re",
+        "'d",
+        "'m",
+        "'t",
+        "ſ",
+        "!",
+        ".",
+        ",",
+        "/",
+        "-",
+        "_",
+        "(",
+        "\"",
+        "#",
+        "👍",
+        "👩‍👩‍👧",
+        "\u{200d}",
+        "\u{fe0f}",
+        "<|endoftext|>",
+        "<|",
+        "|>",
+        "the",
+        "The",
+        "THE",
+        "hello",
+        "World",
+        "HTTP",
+        "Server",
+        "123456",
+        "\u{b}",
+        "\u{c}",
     ];
     proptest::collection::vec(proptest::sample::select(atoms), 0..40).prop_map(|v| v.concat())
 }
@@ -148,7 +224,11 @@ fn parallel_chunking_matches_serial() {
     let para = "The quick brown fox jumps over the lazy dog.\nIt's 2024: prices rose 12.5%!\n  indented line\r\n\n";
     let text = para.repeat(20_000);
     assert!(text.len() > 1_000_000);
-    for e in [Encoding::O200kBase, Encoding::Cl100kBase, Encoding::R50kBase] {
+    for e in [
+        Encoding::O200kBase,
+        Encoding::Cl100kBase,
+        Encoding::R50kBase,
+    ] {
         let want = reference(e).encode_ordinary(&text).len();
         assert_eq!(Tokenizer::Exact(e).count(&text), want, "{e}");
     }

@@ -18,8 +18,46 @@ const PARALLEL_CHUNK: usize = 256 * 1024;
 /// A thread's piece cache is cleared when it grows past this many entries.
 const PIECE_CACHE_LIMIT: usize = 1 << 20;
 
+/// A thread's cached piece counts for one encoding: pieces of up to 15 bytes
+/// packed into a `u128` key (no pointer to follow), longer ones boxed.
+#[derive(Default)]
+struct PieceCache {
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl PieceCache {
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
+
+#[inline(always)]
+fn short_key(piece: &[u8]) -> Option<u128> {
+    if piece.len() > 15 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..piece.len()].copy_from_slice(piece);
+    b[15] = piece.len() as u8;
+    Some(u128::from_le_bytes(b))
+}
+
 thread_local! {
-    static PIECES: RefCell<[FxHashMap<Box<[u8]>, u32>; 4]> = RefCell::new(Default::default());
+    static PIECES: RefCell<[PieceCache; 4]> = RefCell::new(Default::default());
+}
+
+/// Empties the calling thread's piece caches, and those of the threads of
+/// the current rayon pool, so the next count starts cold (for benchmarks).
+pub fn clear_piece_caches() {
+    let clear = || PIECES.with(|cell| cell.borrow_mut().iter_mut().for_each(PieceCache::clear));
+    clear();
+    rayon::broadcast(|_| clear());
 }
 
 /// Counts `text` as ordinary text.
@@ -31,7 +69,10 @@ pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
             bounds.push(0);
             bounds.extend(cuts);
             bounds.push(text.len());
-            return bounds.par_windows(2).map(|w| count_serial(enc, &text[w[0]..w[1]])).sum();
+            return bounds
+                .par_windows(2)
+                .map(|w| count_serial(enc, &text[w[0]..w[1]]))
+                .sum();
         }
     }
     count_serial(enc, text)
@@ -52,12 +93,20 @@ pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
                 total += 1;
                 return;
             }
-            if let Some(&n) = cache.get(piece) {
+            if let Some(key) = short_key(piece) {
+                let n = *cache
+                    .short
+                    .entry(key)
+                    .or_insert_with(|| vocab.count_piece(piece) as u32);
+                total += n as usize;
+                return;
+            }
+            if let Some(&n) = cache.long.get(piece) {
                 total += n as usize;
                 return;
             }
             let n = vocab.count_piece(piece);
-            cache.insert(piece.into(), n as u32);
+            cache.long.insert(piece.into(), n as u32);
             total += n;
         });
         total

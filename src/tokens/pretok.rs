@@ -143,7 +143,12 @@ fn contraction(s: &[u8], i: usize, fold: bool) -> usize {
 #[inline]
 fn whitespace(s: &[u8], i: usize, clen: usize, enc: Encoding) -> usize {
     let end = run(s, i, SPACE);
-    let last_newline = || s[i..end].iter().rposition(|&b| b == b'\n' || b == b'\r').map(|p| i + p + 1);
+    let last_newline = || {
+        s[i..end]
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map(|p| i + p + 1)
+    };
     match enc {
         Encoding::Cl100kBase => {
             if end == s.len() {
@@ -243,6 +248,21 @@ fn run_ascii(s: &[u8], mut i: usize, f: impl Fn(u8) -> bool) -> usize {
 /// Returns the end of the match, if any.
 #[inline]
 fn o200k_word(s: &[u8], start: usize) -> Option<usize> {
+    // ASCII fast path: upper and lower case are disjoint there, so the word is
+    // `[A-Z]*[a-z]+` or `[A-Z]+`, as long as the runs end on an ASCII byte.
+    if s[start].is_ascii_alphabetic() {
+        let j = run_ascii(s, start, |b| b.is_ascii_uppercase());
+        if j == s.len() || s[j] < 0x80 {
+            if j < s.len() && s[j].is_ascii_lowercase() {
+                let k = run_ascii(s, j, |b| b.is_ascii_lowercase());
+                if k == s.len() || s[k] < 0x80 {
+                    return Some(k + contraction(s, k, true));
+                }
+            } else {
+                return Some(j + contraction(s, j, true));
+            }
+        }
+    }
     // Alternative 1: U* W+ suffix?
     let u_end = run(s, start, UPPERISH);
     let mut w_start = None;

@@ -133,7 +133,8 @@ impl Vocab {
         parts.push((piece.len(), u32::MAX));
         let rank_at = |parts: &[(usize, u32)], i: usize| -> u32 {
             if i + 3 < parts.len() {
-                self.rank(&piece[parts[i].0..parts[i + 3].0]).unwrap_or(u32::MAX)
+                self.rank(&piece[parts[i].0..parts[i + 3].0])
+                    .unwrap_or(u32::MAX)
             } else {
                 u32::MAX
             }
