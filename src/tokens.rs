@@ -6,9 +6,19 @@
 //! text is tokenized once per tokenizer.
 
 mod cache;
+mod chat;
 mod encoding;
+mod registry;
 mod tokenizer;
 
 pub use cache::CountCache;
+pub use chat::{
+    ChatCount, ChatCounter, ChatFraming, ChatMessage, ChatParseError, ChatRequest, ContentPart,
+    FunctionCall, FunctionDef, MessageContent, MessageCount, Parameters, Tool, ToolCall,
+    chat_prompt_tokens,
+};
 pub use encoding::{Encoding, UnknownEncoding};
+pub use registry::{
+    ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel, resolve_encoding,
+};
 pub use tokenizer::{Estimate, Tokenizer, TokenizerId};
