@@ -104,7 +104,8 @@ fn encoding_framing_matches_the_model_framing() {
     let request = fixture("cookbook_conversation.json");
     let o200k = Tokenizer::Exact(Encoding::O200kBase);
     let cl100k = Tokenizer::Exact(Encoding::Cl100kBase);
-    let count = ChatCounter::new(&o200k, ChatFraming::for_encoding(Encoding::O200kBase)).count(&request);
+    let count =
+        ChatCounter::new(&o200k, ChatFraming::for_encoding(Encoding::O200kBase)).count(&request);
     assert_eq!(count.total, 124);
     let count =
         ChatCounter::new(&cl100k, ChatFraming::for_encoding(Encoding::Cl100kBase)).count(&request);
@@ -161,8 +162,16 @@ fn tool_calls_and_tool_results_are_counted_and_marked_approximate() {
     );
     assert_eq!(result.overhead, 3 + tok.count("tool"));
     assert!(!count.exact);
-    assert!(count.notes.iter().any(|n| n.contains("tool calls")), "{:?}", count.notes);
-    assert!(count.notes.iter().any(|n| n.contains("`tool` messages")), "{:?}", count.notes);
+    assert!(
+        count.notes.iter().any(|n| n.contains("tool calls")),
+        "{:?}",
+        count.notes
+    );
+    assert!(
+        count.notes.iter().any(|n| n.contains("`tool` messages")),
+        "{:?}",
+        count.notes
+    );
 }
 
 #[test]
@@ -189,17 +198,27 @@ fn models_without_framing_count_text_only() {
         .messages
         .iter()
         .enumerate()
-        .map(|(i, m)| tok.count(&content_text(&request, i)) + m.name.as_deref().map_or(0, |n| tok.count(n)))
+        .map(|(i, m)| {
+            tok.count(&content_text(&request, i)) + m.name.as_deref().map_or(0, |n| tok.count(n))
+        })
         .sum();
     assert_eq!(count.total, expected);
     assert!(!count.exact);
-    assert!(count.notes[0].contains("no chat framing"), "{:?}", count.notes);
+    assert!(
+        count.notes[0].contains("no chat framing"),
+        "{:?}",
+        count.notes
+    );
 }
 
 #[test]
 fn legacy_functions_count_like_tools() {
     let tools = fixture("cookbook_tools.json");
-    let functions: Vec<_> = tools.tools.iter().filter_map(|t| t.function.clone()).collect();
+    let functions: Vec<_> = tools
+        .tools
+        .iter()
+        .filter_map(|t| t.function.clone())
+        .collect();
     let mut legacy = tools.clone();
     legacy.tools.clear();
     legacy.functions = functions;
@@ -213,7 +232,12 @@ fn invalid_requests_name_line_column_and_expectation() {
     let text = std::fs::read_to_string(format!("{dir}/invalid_content.json")).unwrap();
     let e = ChatRequest::from_json(&text).unwrap_err();
     assert_eq!(e.line, 4);
-    assert!(e.message.contains("expected a string or an array of content parts"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("expected a string or an array of content parts"),
+        "{}",
+        e.message
+    );
 
     let text = std::fs::read_to_string(format!("{dir}/trailing_comma.json")).unwrap();
     let e = ChatRequest::from_json(&text).unwrap_err();
@@ -221,7 +245,11 @@ fn invalid_requests_name_line_column_and_expectation() {
     assert!(e.message.contains("trailing comma"), "{}", e.message);
 
     let e = ChatRequest::from_json(r#"{"model": "gpt-4o"}"#).unwrap_err();
-    assert!(e.message.contains("missing field `messages`"), "{}", e.message);
+    assert!(
+        e.message.contains("missing field `messages`"),
+        "{}",
+        e.message
+    );
     assert_eq!(e.line, 1);
 
     let e = ChatRequest::from_json("").unwrap_err();

@@ -46,8 +46,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
             .into_par_iter()
             .map(|input| {
                 let request = match &input.text {
-                    Ok(text) => ChatRequest::from_json(text)
-                        .map_err(|e| e.to_string()),
+                    Ok(text) => ChatRequest::from_json(text).map_err(|e| e.to_string()),
                     Err(e) => Err(e.clone()),
                 };
                 (input, request)
@@ -113,9 +112,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
         let counted: Vec<Result<Row, (String, String)>> = inputs
             .into_par_iter()
             .map(|input| {
-                let text = input
-                    .text
-                    .map_err(|e| (input.display.clone(), e))?;
+                let text = input.text.map_err(|e| (input.display.clone(), e))?;
                 let cells = columns
                     .iter()
                     .map(|c| {
@@ -153,7 +150,13 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     if args.chat && !args.json {
         for row in &rows {
             let mut seen: Vec<&str> = Vec::new();
-            for note in row.cells.iter().flatten().flat_map(|c| c.chat.iter()).flat_map(|c| &c.notes) {
+            for note in row
+                .cells
+                .iter()
+                .flatten()
+                .flat_map(|c| c.chat.iter())
+                .flat_map(|c| &c.notes)
+            {
                 if !seen.contains(&note.as_str()) {
                     seen.push(note);
                     writeln!(err, "tokenscope: note: {}: {note}", row.display)?;
@@ -167,7 +170,13 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     if args.json {
         write_json(&mut out, &columns, &rows, &errors)?;
     } else if !rows.is_empty() {
-        write_text(&mut out, &columns, &rows, args.chat, use_color(args.shared.color))?;
+        write_text(
+            &mut out,
+            &columns,
+            &rows,
+            args.chat,
+            use_color(args.shared.color),
+        )?;
     }
     out.flush()?;
     Ok(if errors.is_empty() {
@@ -314,7 +323,9 @@ fn read_file(path: &Path) -> Result<String, String> {
 /// errors naming the byte offset.
 fn decode(bytes: Vec<u8>) -> Result<String, String> {
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!("binary file (NUL byte at byte offset {at}); not counted"));
+        return Err(format!(
+            "binary file (NUL byte at byte offset {at}); not counted"
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         let bytes = e.as_bytes();
@@ -322,7 +333,10 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
         // The prefix up to `at` is valid UTF-8.
         let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..].chars().count() + 1;
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
         format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
     })
 }
@@ -541,13 +555,21 @@ fn write_text(
         let mut used = vec!["share of window".to_string()];
         used.extend(per_column(&|c, t| {
             let s = share(t.tokens, c.model.as_ref()?.context_window)?;
-            Some(if t.exact { percent(s) } else { format!("≈{}", percent(s)) })
+            Some(if t.exact {
+                percent(s)
+            } else {
+                format!("≈{}", percent(s))
+            })
         }));
         table.row(used);
         let mut price = vec!["input cost".to_string()];
         price.extend(per_column(&|c, t| {
             let x = cost(t.tokens, c)?;
-            Some(if t.exact { usd(x) } else { format!("≈{}", usd(x)) })
+            Some(if t.exact {
+                usd(x)
+            } else {
+                format!("≈{}", usd(x))
+            })
         }));
         table.row(price);
     }

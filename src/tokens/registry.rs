@@ -287,12 +287,8 @@ impl ModelRegistry {
                 message,
             }
         };
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            at(
-                e.span().unwrap_or(0..0),
-                e.message().trim_end().to_string(),
-            )
-        })?;
+        let raw: RawFile = toml::from_str(text)
+            .map_err(|e| at(e.span().unwrap_or(0..0), e.message().trim_end().to_string()))?;
         for (name, framing) in raw.chat {
             self.framings.insert(name, framing);
         }
@@ -463,19 +459,19 @@ fn parse_estimate(est: &Spanned<RawEstimate>) -> Result<Tokenizer, String> {
 }
 
 fn positive(
-    v: Option<Spanned<i64>>,
+    v: Option<Spanned<TokenCount>>,
     field: &str,
     at: &dyn Fn(Range<usize>, String) -> RegistryError,
 ) -> Result<Option<usize>, RegistryError> {
     match v {
         None => Ok(None),
-        Some(s) => match usize::try_from(*s.get_ref()) {
+        Some(s) => match usize::try_from(s.get_ref().0) {
             Ok(n) if n > 0 => Ok(Some(n)),
             _ => Err(at(
                 s.span(),
                 format!(
                     "`{field}` must be a positive number of tokens, found {}",
-                    s.get_ref()
+                    s.get_ref().0
                 ),
             )),
         },
@@ -483,20 +479,67 @@ fn positive(
 }
 
 fn price(
-    v: Option<Spanned<f64>>,
+    v: Option<Spanned<Price>>,
     field: &str,
     at: &dyn Fn(Range<usize>, String) -> RegistryError,
 ) -> Result<Option<f64>, RegistryError> {
     match v {
         None => Ok(None),
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => Ok(Some(*s.get_ref())),
+        Some(s) if s.get_ref().0.is_finite() && s.get_ref().0 >= 0.0 => Ok(Some(s.get_ref().0)),
         Some(s) => Err(at(
             s.span(),
             format!(
                 "`{field}` must be a price of 0 or more USD per million tokens, found {}",
-                s.get_ref()
+                s.get_ref().0
             ),
         )),
+    }
+}
+
+/// A whole number of tokens in a models file (range-checked later).
+struct TokenCount(i64);
+
+impl<'de> Deserialize<'de> for TokenCount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = TokenCount;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number of tokens, e.g. 128000")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<TokenCount, E> {
+                Ok(TokenCount(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<TokenCount, E> {
+                Ok(TokenCount(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A price in USD per million tokens (an integer is accepted too).
+struct Price(f64);
+
+impl<'de> Deserialize<'de> for Price {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Price;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a price in USD per million tokens, e.g. 2.5")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Price, E> {
+                Ok(Price(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Price, E> {
+                Ok(Price(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Price, E> {
+                Ok(Price(v as f64))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -531,15 +574,18 @@ struct RawModel {
     provider: Option<String>,
     encoding: Option<Spanned<String>>,
     estimate: Option<Spanned<RawEstimate>>,
-    context_window: Option<Spanned<i64>>,
-    max_output: Option<Spanned<i64>>,
-    input_price: Option<Spanned<f64>>,
-    output_price: Option<Spanned<f64>>,
+    context_window: Option<Spanned<TokenCount>>,
+    max_output: Option<Spanned<TokenCount>>,
+    input_price: Option<Spanned<Price>>,
+    output_price: Option<Spanned<Price>>,
     chat: Option<Spanned<RawChat>>,
 }
 
 #[derive(Deserialize)]
-#[serde(untagged, expecting = "\"chars/4\", \"words*1.3\" or a table { base, ratio }")]
+#[serde(
+    untagged,
+    expecting = "\"chars/4\", \"words*1.3\" or a table { base, ratio }"
+)]
 enum RawEstimate {
     Formula(String),
     Scaled { base: String, ratio: f64 },
@@ -581,7 +627,11 @@ mod tests {
                 assert_eq!(r.get(a).unwrap().name, m.name, "alias {a}");
                 assert_eq!(r.get(&a.to_uppercase()).unwrap().name, m.name, "alias {a}");
             }
-            assert!(m.context_window.is_some(), "{} has no context window", m.name);
+            assert!(
+                m.context_window.is_some(),
+                "{} has no context window",
+                m.name
+            );
             assert!(m.input_price.is_some(), "{} has no input price", m.name);
             assert_ne!(m.provider, "custom", "{} has no provider", m.name);
             assert!(m.source.is_none());
@@ -855,9 +905,8 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
         assert_eq!(l, 3);
         assert!(m.contains("chars/4"), "{m}");
 
-        let (l, _, m) = invalid(
-            "[[models]]\nname = \"x\"\nestimate = { base = \"o200k_base\", ratio = -2 }\n",
-        );
+        let (l, _, m) =
+            invalid("[[models]]\nname = \"x\"\nestimate = { base = \"o200k_base\", ratio = -2 }\n");
         assert_eq!(l, 3);
         assert!(m.contains("ratio"), "{m}");
 
@@ -881,10 +930,27 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
         assert_eq!(l, 3);
         assert!(m.contains("openai-o200k"), "{m}");
 
-        let (l, _, m) =
-            invalid("[[models]]\nname = \"gpt-4\"\nencoding = \"cl100k_base\"\nestimate = \"chars/4\"\n");
+        let (l, _, m) = invalid(
+            "[[models]]\nname = \"gpt-4\"\nencoding = \"cl100k_base\"\nestimate = \"chars/4\"\n",
+        );
         assert_eq!(l, 4);
         assert!(m.contains("not both"), "{m}");
+    }
+
+    #[test]
+    fn wrong_value_types_say_what_was_expected() {
+        let (l, c, m) = invalid("[[models]]\nname = \"gpt-4o\"\ncontext_window = \"big\"\n");
+        assert_eq!((l, c), (3, 18));
+        assert!(m.contains("expected a whole number of tokens"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"gpt-4o\"\ninput_price = \"cheap\"\n");
+        assert_eq!(l, 3);
+        assert!(
+            m.contains("expected a price in USD per million tokens"),
+            "{m}"
+        );
+        // Integers are fine as prices.
+        let r = registry_with("[[models]]\nname = \"gpt-4o\"\ninput_price = 3\n").unwrap();
+        assert_eq!(r.get("gpt-4o").unwrap().input_price, Some(3.0));
     }
 
     #[test]
