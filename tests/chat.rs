@@ -256,3 +256,58 @@ fn invalid_requests_name_line_column_and_expectation() {
     assert_eq!((e.line, e.column), (1, 1));
     assert!(e.message.contains("EOF"), "{}", e.message);
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let r = ChatRequest::from_json("\u{feff}{\"messages\": []}").unwrap();
+    assert!(r.messages.is_empty());
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use tokenscope::tokens::{ChatRequest, ModelRegistry, chat_prompt_tokens};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn parsing_any_text_never_panics(text in "\\PC{0,200}") {
+            let _ = ChatRequest::from_json(&text);
+        }
+
+        #[test]
+        fn totals_add_up_for_any_conversation(
+            messages in proptest::collection::vec(
+                ("(system|user|assistant|tool|developer)", "\\PC{0,40}", proptest::option::of("[a-z_]{1,12}")),
+                0..8,
+            ),
+            with_tool in any::<bool>(),
+            model in proptest::sample::select(vec!["gpt-4o", "gpt-4", "claude-sonnet-4-5", "llama-3.1-8b"]),
+        ) {
+            let msgs: Vec<serde_json::Value> = messages
+                .iter()
+                .map(|(role, content, name)| {
+                    let mut m = serde_json::json!({"role": role, "content": content});
+                    if let Some(n) = name {
+                        m["name"] = serde_json::json!(n);
+                    }
+                    m
+                })
+                .collect();
+            let mut request = serde_json::json!({"messages": msgs});
+            if with_tool {
+                request["tools"] = serde_json::json!([{"type": "function", "function": {
+                    "name": "f", "description": "Does f.",
+                    "parameters": {"type": "object", "properties": {"x": {"type": "string", "enum": ["a", "b"]}}}
+                }}]);
+            }
+            let request = ChatRequest::from_json(&request.to_string()).unwrap();
+            let registry = ModelRegistry::builtin();
+            let count = chat_prompt_tokens(&request, registry.get(model).unwrap());
+            let sum: usize = count.messages.iter().map(|m| m.total).sum();
+            prop_assert_eq!(sum + count.tools + count.reply_priming, count.total);
+            prop_assert_eq!(count.messages.len(), messages.len());
+            prop_assert_eq!(with_tool, count.tools > 0);
+        }
+    }
+}

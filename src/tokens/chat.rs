@@ -265,7 +265,8 @@ pub struct ChatParseError {
 }
 
 impl ChatRequest {
-    /// Parses an OpenAI chat-completions request.
+    /// Parses an OpenAI chat-completions request (a leading byte-order mark
+    /// is skipped).
     ///
     /// ```
     /// use tokenscope::tokens::ChatRequest;
@@ -275,6 +276,8 @@ impl ChatRequest {
     /// assert_eq!((e.line, e.column), (1, 24));
     /// ```
     pub fn from_json(text: &str) -> Result<ChatRequest, ChatParseError> {
+        // A UTF-8 byte-order mark is not JSON; editors on Windows add one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         serde_json::from_str(text).map_err(|e| {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());

@@ -968,6 +968,27 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
         assert!((cost - 2.5).abs() < 1e-12);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_user_file_is_loaded_or_rejected_without_panic(text in "\\PC{0,300}") {
+            let _ = registry_with(&text);
+        }
+
+        #[test]
+        fn toml_like_user_files_never_panic(
+            name in "[a-z0-9.-]{0,12}",
+            field in "(encoding|estimate|context_window|max_output|input_price|chat|aliases|provider)",
+            value in "(\"o200k_base\"|\"chars/4\"|-1|0|12|1.5|\"x\"|\\[\"gpt-4o\"\\]|\\{ base = \"cl100k_base\", ratio = 0 \\})",
+        ) {
+            let text = format!("[[models]]\nname = \"{name}\"\n{field} = {value}\n");
+            if let Err(RegistryError::Invalid { line, .. }) = registry_with(&text) {
+                proptest::prop_assert!((1..=3).contains(&line), "line {line} for {text}");
+            }
+        }
+    }
+
     #[test]
     fn line_column_counts_characters() {
         assert_eq!(line_column("ab\ncé d", 7), (2, 4));
