@@ -1,0 +1,1 @@
+//! Profiles (`tokenscope.toml`).
