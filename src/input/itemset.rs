@@ -564,7 +564,6 @@ fn section<'a>(src: Source<'a>, node: &'a Node, index: usize) -> Result<RawSecti
 
 fn item<'a>(src: Source<'a>, node: &'a Node, index: usize) -> Result<RawItem<'a>, LoadError> {
     let mut view = TableView::new(src, node, format!("item #{}", index + 1))?;
-    view.check_keys(ITEM_KEYS)?;
     let id = match view.entry("id") {
         None => None,
         Some(e) => match &e.node.value {
@@ -593,6 +592,7 @@ fn item<'a>(src: Source<'a>, node: &'a Node, index: usize) -> Result<RawItem<'a>
     if let Some((id, _)) = &id {
         view.what = format!("item `{id}`");
     }
+    view.check_keys(ITEM_KEYS)?;
     let section = view.name("section")?.map(|s| {
         (
             s.to_string(),
@@ -820,10 +820,7 @@ fn read_item_file(
 ) -> Result<String, LoadError> {
     read_text(resolved).map_err(|inner| {
         let what = match inner.kind {
-            LoadErrorKind::Encoding => format!(
-                "is not UTF-8 text ({}); expected a UTF-8 text file",
-                inner.message
-            ),
+            LoadErrorKind::Encoding => format!("is {}", inner.message),
             _ => format!("cannot be read: {}", inner.message),
         };
         LoadError {

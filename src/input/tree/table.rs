@@ -40,7 +40,10 @@ impl<'a> TableView<'a> {
             other => Err(src.error(
                 &node.span,
                 LoadErrorKind::InvalidValue,
-                format!("{what} must be a table, found {}", other.type_name()),
+                format!(
+                    "{what} must be a table (an object in JSON), found {}",
+                    other.type_name()
+                ),
             )),
         }
     }
