@@ -117,7 +117,15 @@ fn a_minimal_set_gets_a_default_section() {
 
 /// Every invalid fixture: the kind, the line and column, and words the
 /// message must contain.
-const INVALID: &[(&str, LoadErrorKind, (usize, usize), &[&str])] = {
+/// A fixture, the error kind, (line, column), and words of the message.
+type InvalidCase = (
+    &'static str,
+    LoadErrorKind,
+    (usize, usize),
+    &'static [&'static str],
+);
+
+const INVALID: &[InvalidCase] = {
     use LoadErrorKind::*;
     &[
         (

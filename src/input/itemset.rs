@@ -378,10 +378,12 @@ fn array_of_tables<'a>(
 
 fn budget(view: &TableView<'_>) -> Result<Budget, LoadError> {
     view.check_keys(BUDGET_KEYS)?;
-    let mut b = Budget::default();
-    b.model = view.name("model")?.map(str::to_string);
-    b.encoding = view.name("encoding")?.map(str::to_string);
-    b.total = view.count("total", "tokens")?;
+    let mut b = Budget {
+        model: view.name("model")?.map(str::to_string),
+        encoding: view.name("encoding")?.map(str::to_string),
+        total: view.count("total", "tokens")?,
+        ..Budget::default()
+    };
     if let Some(n) = view.count("reserve_output", "tokens")? {
         b.reserve_output = n;
     }

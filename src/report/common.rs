@@ -26,6 +26,15 @@ pub fn tokens(n: usize, exact: bool) -> String {
     }
 }
 
+/// Extra tokens needed, e.g. `+254` (`≈+254` for estimates).
+pub fn extra_tokens(n: usize, exact: bool) -> String {
+    if exact {
+        format!("+{}", thousands(n))
+    } else {
+        format!("≈+{}", thousands(n))
+    }
+}
+
 /// A fraction as a percentage with one decimal, e.g. `98.4%`.
 pub fn percent(fraction: f64) -> String {
     if fraction.is_finite() {

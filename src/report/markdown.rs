@@ -5,7 +5,8 @@
 use std::io::{self, Write};
 
 use super::common::{
-    cost, counting, escape, estimate_gap, outcome, percent, priority, status, thousands, tokens,
+    cost, counting, escape, estimate_gap, extra_tokens, outcome, percent, priority, status,
+    thousands, tokens,
 };
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
@@ -125,7 +126,7 @@ impl Exporter for MarkdownExporter {
                 s.included,
                 s.excluded,
                 s.needed_for_next
-                    .map_or_else(|| "–".to_string(), |n| format!("+{}", t(n)))
+                    .map_or_else(|| "–".to_string(), |n| extra_tokens(n, exact))
             )?;
         }
 

@@ -10,7 +10,8 @@
 use std::io::{self, Write};
 
 use super::common::{
-    cost, counting, escape, fit, outcome, pad_left, pad_right, percent, thousands, tokens,
+    cost, counting, escape, extra_tokens, fit, outcome, pad_left, pad_right, percent, thousands,
+    tokens,
 };
 use super::{Exporter, ReportOptions};
 use crate::engine::{ItemStatus, Plan, SectionPlan};
@@ -81,7 +82,7 @@ impl Columns {
             .max()
             .unwrap_or(0);
         let name = longest.clamp(7, 18);
-        let fixed = name + 3 * Self::NUM + Self::UTIL + Self::ITEMS + 5;
+        let fixed = name + 3 * Self::NUM + Self::UTIL + Self::ITEMS + 6;
         let bar = width.saturating_sub(fixed).clamp(8, 40);
         Columns { name, bar }
     }
@@ -98,7 +99,7 @@ fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String
     let fill_style = if overrun { RED } else { GREEN };
     let next = s
         .needed_for_next
-        .map_or_else(|| "–".to_string(), |n| format!("+{}", tokens(n, exact)));
+        .map_or_else(|| "–".to_string(), |n| extra_tokens(n, exact));
     let mut row = format!(
         "{} {} {} {}{} {} {} {}",
         pad_right(&fit(&escape(&s.name), c.name), c.name),
@@ -183,7 +184,7 @@ impl Exporter for TextExporter {
                 "{}",
                 p.paint(
                     DIM,
-                    &format!(
+                    format!(
                         "{} {} {} {} {} {} {}",
                         pad_right("section", c.name),
                         pad_left("budget", Columns::NUM),

@@ -8,6 +8,9 @@ use super::{Entry, Node, Source, Value};
 use crate::engine::UnknownChoice;
 use crate::input::error::{LoadError, LoadErrorKind, closest};
 
+/// A string and where it is in the source.
+pub type Spanned = (String, Range<usize>);
+
 /// One table of a document, described for messages (e.g. `[budget]`,
 /// ``section `pages` ``, `item #3`).
 #[derive(Debug, Clone)]
@@ -242,7 +245,7 @@ impl<'a> TableView<'a> {
     }
 
     /// An array of strings.
-    pub fn strings(&self, key: &str) -> Result<Option<Vec<(String, Range<usize>)>>, LoadError> {
+    pub fn strings(&self, key: &str) -> Result<Option<Vec<Spanned>>, LoadError> {
         let Some(e) = self.entry(key) else {
             return Ok(None);
         };
