@@ -4,7 +4,7 @@
 //!
 //! TOML is parsed by the `toml` crate ([`toml::de::DeTable`], which keeps
 //! spans). JSON is checked by `serde_json` first (its syntax errors carry the
-//! line and column), then scanned by [`json`] to recover the spans, which
+//! line and column), then scanned by a small span scanner to recover the spans, which
 //! `serde_json` does not keep.
 
 mod json;

@@ -70,9 +70,13 @@ struct Columns {
 }
 
 impl Columns {
-    const NUM: usize = 9;
+    const NUM: usize = 8;
     const UTIL: usize = 7;
-    const ITEMS: usize = 9;
+    const ITEMS: usize = 8;
+    /// Separators between the seven columns.
+    const GAPS: usize = 6;
+    /// The narrowest bar before names are cut.
+    const MIN_BAR: usize = 10;
 
     fn new(plan: &Plan, width: usize) -> Columns {
         let longest = plan
@@ -81,9 +85,10 @@ impl Columns {
             .map(|s| unicode_width::UnicodeWidthStr::width(escape(&s.name).as_str()))
             .max()
             .unwrap_or(0);
-        let name = longest.clamp(7, 18);
-        let fixed = name + 3 * Self::NUM + Self::UTIL + Self::ITEMS + 6;
-        let bar = width.saturating_sub(fixed).clamp(8, 40);
+        let others = 3 * Self::NUM + Self::UTIL + Self::ITEMS + Self::GAPS;
+        let room = width.saturating_sub(others + Self::MIN_BAR).clamp(7, 24);
+        let name = longest.clamp(7, room);
+        let bar = width.saturating_sub(name + others).clamp(Self::MIN_BAR, 40);
         Columns { name, bar }
     }
 }
