@@ -4,8 +4,8 @@
 //!
 //! TOML is parsed by the `toml` crate ([`toml::de::DeTable`], which keeps
 //! spans). JSON is checked by `serde_json` first (its syntax errors carry the
-//! line and column), then scanned by a small span scanner to recover the spans, which
-//! `serde_json` does not keep.
+//! line and column), then read again by a small scanner that recovers the
+//! spans, which `serde_json` does not keep.
 
 mod json;
 mod table;
