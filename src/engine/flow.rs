@@ -16,12 +16,16 @@
 //!
 //! Spill (always): the reserved pool goes to `can_use_reserve` receivers in
 //! proportion to demand. Reallocation (when on): the givers' headroom and
-//! what is left of the reserve go to all receivers by the reallocation mode.
-//! Each grant is at most the receiver's demand; receivers select again;
-//! rounds repeat until nothing moves, at most `MAX_ROUNDS` times. Tokens only
-//! leave givers and the reserve, and a section that could not use its
-//! headroom with every free token never can later (free tokens only shrink as
-//! they are used), so tokens do not flow back and forth.
+//! what is left of the reserve go to all receivers by the reallocation mode
+//! (`priority`: one receiver at a time, those in `reallocate_order` first,
+//! then in declared order). Each grant is at most the receiver's demand; the
+//! receiver selects again and keeps only the part of the grant its new
+//! selection uses, so no granted token sits unused. When no receiver can use
+//! its proportional or even part, the pool is offered one receiver at a time
+//! instead. Rounds repeat until nothing moves, at most `MAX_ROUNDS` times;
+//! every round that moves tokens uses them, so the free pool shrinks, and a
+//! section that could not use its headroom with every free token never can
+//! later, so tokens do not flow back and forth.
 
 use super::allocate::apportion;
 use super::prepare::Prepared;
@@ -227,16 +231,27 @@ impl<'a> Board<'a> {
         if receivers.is_empty() {
             return false;
         }
-        let grants = distribute(pool, &receivers, mode, order);
-        if grants.iter().all(|&g| g == 0) {
+        let mut kept = match mode {
+            ReallocateMode::Priority => self.grant_in_order(pool, &receivers, order),
+            ReallocateMode::Proportional | ReallocateMode::Even => {
+                let grants = distribute(pool, &receivers, mode);
+                self.try_grants(&receivers, &grants)
+            }
+        };
+        if kept.iter().all(|&k| k == 0) && mode != ReallocateMode::Priority {
+            // No receiver could use its part: serve them one at a time so
+            // the pool is not left unused.
+            kept = self.grant_in_order(pool, &receivers, order);
+        }
+        if kept.iter().all(|&k| k == 0) {
             return false;
         }
-        // Match sources to grants in order: sections as declared, then the
-        // reserve; receivers as declared.
+        // Match sources to what receivers kept, in order: sections as
+        // declared, then the reserve; receivers as declared.
         let mut src = sources.iter().copied().peekable();
         let mut src_left = sources.first().map_or(0, |s| s.1);
-        for (&(r, _), &grant) in receivers.iter().zip(&grants) {
-            let mut need = grant;
+        for (&(r, _), &keep) in receivers.iter().zip(&kept) {
+            let mut need = keep;
             while need > 0 {
                 let Some(&(source, _)) = src.peek() else { break };
                 let moved = need.min(src_left);
@@ -251,17 +266,58 @@ impl<'a> Board<'a> {
                 }
             }
         }
-        for (&(r, _), &grant) in receivers.iter().zip(&grants) {
-            if grant > 0 {
-                self.selections[r] = select(
-                    &self.prep.sections[r],
-                    &self.rules[r],
-                    self.budgets[r],
-                    &self.forbidden,
-                );
-            }
-        }
         true
+    }
+
+    /// Selects each receiver again with its grant; keeps of each grant only
+    /// what the new selection uses (the rest stays with the sources).
+    /// Returns what each receiver keeps; budgets change in `transfer`.
+    fn try_grants(&mut self, receivers: &[(usize, usize)], grants: &[usize]) -> Vec<usize> {
+        receivers
+            .iter()
+            .zip(grants)
+            .map(|(&(r, _), &grant)| self.try_grant(r, grant))
+            .collect()
+    }
+
+    /// Grants to receivers one at a time (sections named in `order` first,
+    /// then as declared), each up to its demand, from what earlier ones left.
+    fn grant_in_order(&mut self, pool: usize, receivers: &[(usize, usize)], order: &[usize]) -> Vec<usize> {
+        let mut rank: Vec<usize> = (0..receivers.len()).collect();
+        rank.sort_by_key(|&i| {
+            let s = receivers[i].0;
+            (order.iter().position(|&o| o == s).unwrap_or(usize::MAX), s)
+        });
+        let mut kept = vec![0usize; receivers.len()];
+        let mut left = pool;
+        for i in rank {
+            if left == 0 {
+                break;
+            }
+            let (r, demand) = receivers[i];
+            kept[i] = self.try_grant(r, demand.min(left));
+            left -= kept[i];
+        }
+        kept
+    }
+
+    /// Selects section `r` with `grant` more tokens and returns how many of
+    /// them the selection uses; the selection is updated for that amount.
+    fn try_grant(&mut self, r: usize, grant: usize) -> usize {
+        if grant == 0 {
+            return 0;
+        }
+        let su = &self.prep.sections[r];
+        let rule = &self.rules[r];
+        let budget = self.budgets[r];
+        let with = select(su, rule, budget.saturating_add(grant), &self.forbidden);
+        let keep = with.used.saturating_sub(budget).min(grant);
+        if keep == grant {
+            self.selections[r] = with;
+        } else if keep > 0 {
+            self.selections[r] = select(su, rule, budget + keep, &self.forbidden);
+        }
+        keep
     }
 
     fn transfer(&mut self, source: Source, to: usize, tokens: usize) {
@@ -303,56 +359,38 @@ pub(super) fn overflow_candidate(prep: &Prepared, s: usize, sel: &Selection) -> 
     })
 }
 
-/// Splits `pool` among receivers `(section, demand)`; no grant exceeds its
-/// demand. `order` lists sections for `priority` mode (then declared order).
-fn distribute(pool: usize, receivers: &[(usize, usize)], mode: ReallocateMode, order: &[usize]) -> Vec<usize> {
+/// Splits `pool` among receivers `(section, demand)` in proportion to
+/// demand or evenly; no part exceeds its demand.
+fn distribute(pool: usize, receivers: &[(usize, usize)], mode: ReallocateMode) -> Vec<usize> {
     let demands: Vec<usize> = receivers.iter().map(|r| r.1).collect();
     let total: u128 = demands.iter().map(|&d| d as u128).sum();
     if total <= pool as u128 {
         return demands;
     }
-    match mode {
-        ReallocateMode::Proportional => {
-            // pool < total, so each part (floor or ceiling of
-            // pool * d / total) is at most d.
-            let weights: Vec<f64> = demands.iter().map(|&d| d as f64).collect();
-            let mut parts = apportion(pool, &weights);
-            for (p, &d) in parts.iter_mut().zip(&demands) {
-                *p = (*p).min(d);
-            }
-            parts
+    if mode == ReallocateMode::Proportional {
+        // pool < total, so each part (floor or ceiling of pool * d / total)
+        // is at most d.
+        let weights: Vec<f64> = demands.iter().map(|&d| d as f64).collect();
+        let mut parts = apportion(pool, &weights);
+        for (p, &d) in parts.iter_mut().zip(&demands) {
+            *p = (*p).min(d);
         }
-        ReallocateMode::Even => {
-            let mut parts = vec![0usize; demands.len()];
-            let mut left = pool;
-            loop {
-                let open: Vec<usize> = (0..demands.len()).filter(|&i| parts[i] < demands[i]).collect();
-                if open.is_empty() || left == 0 {
-                    break;
-                }
-                let shares = apportion(left, &vec![1.0; open.len()]);
-                for (&i, share) in open.iter().zip(shares) {
-                    let give = share.min(demands[i] - parts[i]);
-                    parts[i] += give;
-                    left -= give;
-                }
-            }
-            parts
+        return parts;
+    }
+    let mut parts = vec![0usize; demands.len()];
+    let mut left = pool;
+    loop {
+        let open: Vec<usize> = (0..demands.len())
+            .filter(|&i| parts[i] < demands[i])
+            .collect();
+        if open.is_empty() || left == 0 {
+            return parts;
         }
-        ReallocateMode::Priority => {
-            let mut rank: Vec<usize> = (0..receivers.len()).collect();
-            rank.sort_by_key(|&i| {
-                let s = receivers[i].0;
-                (order.iter().position(|&o| o == s).unwrap_or(usize::MAX), s)
-            });
-            let mut parts = vec![0usize; demands.len()];
-            let mut left = pool;
-            for i in rank {
-                let give = demands[i].min(left);
-                parts[i] = give;
-                left -= give;
-            }
-            parts
+        let shares = apportion(left, &vec![1.0; open.len()]);
+        for (&i, share) in open.iter().zip(shares) {
+            let give = share.min(demands[i] - parts[i]);
+            parts[i] += give;
+            left -= give;
         }
     }
 }
