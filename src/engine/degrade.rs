@@ -5,7 +5,7 @@
 //! | level | name    | what it keeps |
 //! |-------|---------|---------------|
 //! | 1     | compact | whitespace runs collapsed (a run with a line break becomes one line break, others one space) |
-//! | 2     | outline | the first sentence of each paragraph |
+//! | 2     | outline | the first sentence of each paragraph, whitespace collapsed |
 //! | 3     | capsule | the first non-blank line and `[… N tokens omitted]` |
 //!
 //! A level is left out when its form is not shorter, in tokens, than the
@@ -121,7 +121,7 @@ fn outline(text: &str) -> String {
                 break;
             }
         }
-        parts.push(&first_line[..end]);
+        parts.push(first_line[..end].split_whitespace().collect::<Vec<_>>().join(" "));
     }
     parts.join("\n")
 }

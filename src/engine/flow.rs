@@ -152,7 +152,7 @@ impl<'a> Board<'a> {
         ) {
             return false;
         }
-        overflow_candidate(self.prep, s, &self.selections[s]).is_some()
+        overflow_candidate(self.prep, s, &self.selections[s], self.rules[s].strategy).is_some()
     }
 
     fn free_tokens(&self) -> usize {
@@ -343,19 +343,29 @@ impl<'a> Board<'a> {
 
 /// The unit a section's overflow mode would cut or degrade: the best
 /// (priority, then input order) excluded unit that did not fit, made of one
-/// item that renders text and belongs to no group.
-pub(super) fn overflow_candidate(prep: &Prepared, s: usize, sel: &Selection) -> Option<usize> {
+/// item that renders text and belongs to no group. For `strict` it can only
+/// be the unit at the cutoff, so that nothing after the cutoff comes in.
+pub(super) fn overflow_candidate(prep: &Prepared, s: usize, sel: &Selection, strategy: Strategy) -> Option<usize> {
     let su = &prep.sections[s];
-    su.by_priority.iter().map(|&u| u as usize).find(|&u| {
+    let eligible = |u: usize| {
         let unit = &su.units[u];
+        unit.group.is_none() && unit.members.len() == 1 && unit.renders
+    };
+    if strategy == Strategy::Strict {
+        return su
+            .ranked
+            .iter()
+            .map(|&u| u as usize)
+            .find(|&u| sel.reason[u] == Some(Reason::OverSectionBudget))
+            .filter(|&u| eligible(u));
+    }
+    su.by_priority.iter().map(|&u| u as usize).find(|&u| {
         !sel.taken[u]
             && matches!(
                 sel.reason[u],
                 Some(Reason::OverSectionBudget | Reason::BelowCutoff)
             )
-            && unit.group.is_none()
-            && unit.members.len() == 1
-            && unit.renders
+            && eligible(u)
     })
 }
 

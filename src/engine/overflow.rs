@@ -4,7 +4,8 @@
 //! The item is the section's best excluded unit (priority, then input order)
 //! that was out for `over_section_budget` or `below_cutoff` and is a single
 //! item with text in no group (groups are never cut: they are kept or
-//! dropped whole). It gets the section's headroom, less its separator, its
+//! dropped whole). For `strict` it is the unit at the cutoff or none, so
+//! that no item after the cutoff comes in. It gets the section's headroom, less its separator, its
 //! overhead and the section's frame when nothing else renders there.
 //!
 //! One function per mode, behind one match:
@@ -55,7 +56,7 @@ pub(super) fn apply(
             continue;
         }
         let sel = &board.selections[s];
-        let Some(u) = overflow_candidate(board.prepared(), s, sel) else {
+        let Some(u) = overflow_candidate(board.prepared(), s, sel, rule.strategy) else {
             continue;
         };
         let index = board.prepared().sections[s].members(u)[0] as usize;
