@@ -134,7 +134,7 @@ impl<'a> Board<'a> {
             let frame = if !framed && unit.renders { rule.frame } else { 0 };
             let cost = unit.cost.saturating_add(frame);
             if want.saturating_add(cost) <= reach {
-                want += cost;
+                want = want.saturating_add(cost);
                 framed |= unit.renders;
             } else if rule.strategy == Strategy::Strict {
                 break;
