@@ -220,7 +220,11 @@ pub(super) fn prepare(set: &ItemSet, section_of: Vec<u32>, counts: Counts) -> Pr
 }
 
 /// For each item that duplicates a kept one, the kept one's index.
-fn find_duplicates(set: &ItemSet, excluded: &[Option<Reason>], pinned: &[bool]) -> Vec<Option<u32>> {
+fn find_duplicates(
+    set: &ItemSet,
+    excluded: &[Option<Reason>],
+    pinned: &[bool],
+) -> Vec<Option<u32>> {
     let n = set.items.len();
     let mut out = vec![None; n];
     let mut keyed: Vec<(u128, u32)> = set

@@ -82,8 +82,14 @@ pub(super) fn fit(
             };
         }
         let excess = context - total;
-        let included: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].included()).collect();
-        let mut candidates: Vec<usize> = included.iter().copied().filter(|&i| !prep.pinned[i]).collect();
+        let included: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| outcomes[i].included())
+            .collect();
+        let mut candidates: Vec<usize> = included
+            .iter()
+            .copied()
+            .filter(|&i| !prep.pinned[i])
+            .collect();
         let pinned_phase = candidates.is_empty();
         if pinned_phase {
             candidates = included;
@@ -310,6 +316,9 @@ mod tests {
         assert!(!splits_at_line_starts(&tok));
         let text = "a\n\nb\n\nc";
         let cache = CountCache::new();
-        assert_eq!(count_rendered(&tok, &cache, text, &[0, 3, 6]), tok.count(text));
+        assert_eq!(
+            count_rendered(&tok, &cache, text, &[0, 3, 6]),
+            tok.count(text)
+        );
     }
 }

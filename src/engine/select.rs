@@ -58,7 +58,12 @@ pub(super) struct Selection {
     pub pinned_need: usize,
 }
 
-pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &[bool]) -> Selection {
+pub(super) fn select(
+    su: &SectionUnits,
+    rule: &Rule,
+    budget: usize,
+    forbidden: &[bool],
+) -> Selection {
     let n = su.units.len();
     let mut sel = Selection {
         taken: vec![false; n],
@@ -85,9 +90,7 @@ pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &
     let frame = if su.renders { rule.frame } else { 0 };
     let capacity = budget.saturating_sub(frame).saturating_sub(pinned_cost);
     let mut taken_cost = run(rule.strategy, su, &candidate, capacity, &mut sel);
-    if rule.overflow == Overflow::PriorityCut
-        && (0..n).any(|i| candidate[i] && !sel.taken[i])
-    {
+    if rule.overflow == Overflow::PriorityCut && (0..n).any(|i| candidate[i] && !sel.taken[i]) {
         for i in 0..n {
             if candidate[i] {
                 sel.taken[i] = false;
@@ -108,7 +111,13 @@ pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &
 }
 
 /// Runs a strategy over the candidate units; returns the tokens taken.
-fn run(strategy: Strategy, su: &SectionUnits, candidate: &[bool], capacity: usize, sel: &mut Selection) -> usize {
+fn run(
+    strategy: Strategy,
+    su: &SectionUnits,
+    candidate: &[bool],
+    capacity: usize,
+    sel: &mut Selection,
+) -> usize {
     let all: usize = su
         .units
         .iter()
