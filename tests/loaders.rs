@@ -8,8 +8,8 @@ use std::process::Command;
 use proptest::prelude::*;
 use tokenscope::engine::{ItemSet, Kind, Overflow, SectionBudget};
 use tokenscope::input::{
-    self, GitRecency, InputFormat, JsonlFields, LoadError, LoadOptions, directory, jsonl,
-    llms_txt, load_path, load_paths, markdown,
+    self, GitRecency, InputFormat, JsonlFields, LoadError, LoadOptions, directory, jsonl, llms_txt,
+    load_path, load_paths, markdown,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -129,9 +129,22 @@ fn llms_txt_file() {
     assert_eq!(names, ["header", "Docs", "Optional"]);
     assert_eq!(
         ids(&set),
-        ["title", "summary", "header/3", "quick-start", "authentication", "errors", "changelog"]
+        [
+            "title",
+            "summary",
+            "header/3",
+            "quick-start",
+            "authentication",
+            "errors",
+            "changelog"
+        ]
     );
-    assert!(set.items.iter().filter(|i| i.section == "header").all(|i| i.pinned));
+    assert!(
+        set.items
+            .iter()
+            .filter(|i| i.section == "header")
+            .all(|i| i.pinned)
+    );
     assert_eq!(
         set.items[4].text(),
         "Authentication (https://acme.dev/auth.md): Keys, scopes and rotation"
@@ -152,7 +165,10 @@ fn llms_full_txt_file() {
         ["header/1", "quick-start/1", "quick-start/2", "optional/1"]
     );
     assert!(set.items[0].pinned);
-    assert_eq!(set.items[0].text(), "# Acme API\n\n> Acme is a payments API.");
+    assert_eq!(
+        set.items[0].text(),
+        "# Acme API\n\n> Acme is a payments API."
+    );
     assert!(set.items[2].text().starts_with("### First call\n\n"));
     assert_eq!(set.items[3].priority, llms_txt::OPTIONAL_PRIORITY);
 }
@@ -210,14 +226,21 @@ fn forced_format() {
         ..LoadOptions::default()
     };
     let e = load_path(&fixture("llms.txt"), &options).unwrap_err();
-    assert!(e.to_string().ends_with("is a file; `--input directory` expects a directory"), "{e}");
+    assert!(
+        e.to_string()
+            .ends_with("is a file; `--input directory` expects a directory"),
+        "{e}"
+    );
 
     let options = LoadOptions {
         format: Some(InputFormat::Jsonl),
         ..LoadOptions::default()
     };
     let e = load_path(&fixture("invalid"), &options).unwrap_err();
-    assert!(e.to_string().contains("`--input jsonl` expects a file"), "{e}");
+    assert!(
+        e.to_string().contains("`--input jsonl` expects a file"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -239,7 +262,11 @@ fn native_item_sets_are_handed_to_the_item_set_loader() {
 #[test]
 fn several_paths_merge() {
     let set = load_paths(
-        &[fixture("prompt.md"), fixture("results.jsonl"), fixture("notes")],
+        &[
+            fixture("prompt.md"),
+            fixture("results.jsonl"),
+            fixture("notes"),
+        ],
         &LoadOptions::default(),
     )
     .unwrap();
@@ -247,7 +274,14 @@ fn several_paths_merge() {
     let names: Vec<_> = set.sections.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
-        ["Support assistant", "Rules", "Examples", "Context", "retrieved", "preamble"]
+        [
+            "Support assistant",
+            "Rules",
+            "Examples",
+            "Context",
+            "retrieved",
+            "preamble"
+        ]
     );
     let total: f64 = shares(&set).iter().sum();
     assert!((total - 100.0).abs() < 1e-9, "{total}");
@@ -256,9 +290,18 @@ fn several_paths_merge() {
     assert_eq!(set.sources.len(), 3);
 
     // The same file twice: loaded once.
-    let twice = load_paths(&[fixture("notes"), fixture("notes")], &LoadOptions::default()).unwrap();
+    let twice = load_paths(
+        &[fixture("notes"), fixture("notes")],
+        &LoadOptions::default(),
+    )
+    .unwrap();
     assert_eq!(twice.items.len(), 2);
-    assert!(twice.warnings.iter().any(|w| w.contains("given more than once")));
+    assert!(
+        twice
+            .warnings
+            .iter()
+            .any(|w| w.contains("given more than once"))
+    );
 
     // Colliding ids get the file stem.
     let dir = tempfile::tempdir().unwrap();
@@ -267,7 +310,12 @@ fn several_paths_merge() {
     let set = load_paths(&[fixture("notes"), other], &LoadOptions::default()).unwrap();
     assert_eq!(
         ids(&set),
-        ["preamble/1", "preamble/2", "other/preamble/1", "other/preamble/2"]
+        [
+            "preamble/1",
+            "preamble/2",
+            "other/preamble/1",
+            "other/preamble/2"
+        ]
     );
     assert_eq!(set.sections.len(), 1);
 
@@ -327,7 +375,11 @@ fn binary_and_non_utf8_files_are_refused() {
     let bin = dir.path().join("blob.md");
     std::fs::write(&bin, b"abc\0def").unwrap();
     let e = load_path(&bin, &LoadOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("binary content (a NUL byte at offset 3)"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("binary content (a NUL byte at offset 3)"),
+        "{e}"
+    );
 
     let latin = dir.path().join("latin.md");
     std::fs::write(&latin, b"ok\ncaf\xe9\n").unwrap();
@@ -372,7 +424,14 @@ fn directory_each_file_an_item() {
     check_invariants(&set);
     assert_eq!(
         ids(&set),
-        ["Cargo.toml", "README.md", "docs/guide.md", "src/deep/mod.rs", "src/lib.rs", "tests/it.rs"]
+        [
+            "Cargo.toml",
+            "README.md",
+            "docs/guide.md",
+            "src/deep/mod.rs",
+            "src/lib.rs",
+            "tests/it.rs"
+        ]
     );
     let names: Vec<_> = set.sections.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, [directory::ROOT_SECTION, "docs", "src", "tests"]);
@@ -390,10 +449,21 @@ fn directory_each_file_an_item() {
         ]
     );
     assert_eq!(set.items[4].text(), "pub fn f() {}\n");
-    assert_eq!(set.items[4].path.as_deref(), Some(dir.path().join("src/lib.rs").as_path()));
+    assert_eq!(
+        set.items[4].path.as_deref(),
+        Some(dir.path().join("src/lib.rs").as_path())
+    );
     assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
-    assert!(set.warnings.iter().any(|w| w.contains("logo.png: skipped: binary file")));
-    assert!(set.warnings.iter().any(|w| w.contains("latin.txt: skipped: not UTF-8 text")));
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("logo.png: skipped: binary file"))
+    );
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("latin.txt: skipped: not UTF-8 text"))
+    );
 }
 
 #[test]
@@ -402,11 +472,23 @@ fn directory_globs_priorities_hidden_and_size() {
     let options = LoadOptions {
         include: vec!["*.rs".into(), "*.md".into()],
         exclude: vec!["tests/**".into()],
-        priority_rules: vec![("src/lib.rs".into(), 5.0), ("src/**".into(), 2.0), ("*.md".into(), 0.5)],
+        priority_rules: vec![
+            ("src/lib.rs".into(), 5.0),
+            ("src/**".into(), 2.0),
+            ("*.md".into(), 0.5),
+        ],
         ..LoadOptions::default()
     };
     let set = load_path(dir.path(), &options).unwrap();
-    assert_eq!(ids(&set), ["README.md", "docs/guide.md", "src/deep/mod.rs", "src/lib.rs"]);
+    assert_eq!(
+        ids(&set),
+        [
+            "README.md",
+            "docs/guide.md",
+            "src/deep/mod.rs",
+            "src/lib.rs"
+        ]
+    );
     let priorities: Vec<f64> = set.items.iter().map(|i| i.priority).collect();
     assert_eq!(priorities, [0.5, 0.5, 2.0, 5.0]);
 
@@ -419,7 +501,9 @@ fn directory_globs_priorities_hidden_and_size() {
     let set = load_path(dir.path(), &options).unwrap();
     assert_eq!(ids(&set), [".env", ".secret/key.txt", "src/deep/mod.rs"]);
     assert!(
-        set.warnings.iter().any(|w| w.contains("lib.rs: skipped: 14 bytes is over the 9-byte limit")),
+        set.warnings
+            .iter()
+            .any(|w| w.contains("lib.rs: skipped: 14 bytes is over the 9-byte limit")),
         "{:?}",
         set.warnings
     );
@@ -429,14 +513,24 @@ fn directory_globs_priorities_hidden_and_size() {
         ..LoadOptions::default()
     };
     let e = load_path(dir.path(), &bad).unwrap_err();
-    assert!(e.to_string().starts_with("invalid --exclude glob `a{b`"), "{e}");
+    assert!(
+        e.to_string().starts_with("invalid --exclude glob `a{b`"),
+        "{e}"
+    );
 }
 
 fn git(dir: &Path, args: &[&str]) -> bool {
     Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .is_ok_and(|o| o.status.success())
@@ -447,14 +541,23 @@ fn directory_git_recency() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let options = LoadOptions {
-        git_recency: Some(GitRecency { commits: 3, boost: 1.0 }),
+        git_recency: Some(GitRecency {
+            commits: 3,
+            boost: 1.0,
+        }),
         ..LoadOptions::default()
     };
     write(root, "a.txt", b"a\n");
     // Not a repository (yet): skipped with a warning.
     let set = load_path(root, &options).unwrap();
     assert_eq!(set.items[0].priority, 1.0);
-    assert!(set.warnings.iter().any(|w| w.contains("recency priority skipped")), "{:?}", set.warnings);
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("recency priority skipped")),
+        "{:?}",
+        set.warnings
+    );
 
     if !git(root, &["init", "-q"]) {
         eprintln!("git is not available; the rest of this test is skipped");
@@ -468,7 +571,11 @@ fn directory_git_recency() {
     write(root, "d.txt", b"d\n"); // untracked: an uncommitted change
     let set = load_path(root, &options).unwrap();
     assert!(set.warnings.is_empty(), "{:?}", set.warnings);
-    let priorities: Vec<(String, f64)> = set.items.iter().map(|i| (i.id.clone(), i.priority)).collect();
+    let priorities: Vec<(String, f64)> = set
+        .items
+        .iter()
+        .map(|i| (i.id.clone(), i.priority))
+        .collect();
     assert_eq!(
         priorities,
         [
@@ -507,9 +614,37 @@ fn jsonl_field_names_are_configurable() {
 /// Random edits of a seed text: inserts, deletes and replacements.
 fn mutated(seed: &'static str) -> impl Strategy<Value = String> {
     let pieces = prop::sample::select(vec![
-        "#", "## ", "\n", "\n\n", "<!--", "-->", "---\n", "+++\n", "```", "- [", "](", "): ", ">",
-        "|", "{", "}", "\"", ":", "=", "priority: ", "pinned", "id: x", "\r", "\u{feff}", "é", "\t",
-        "split: ", "total: ", "[budget]", "*", "1. ",
+        "#",
+        "## ",
+        "\n",
+        "\n\n",
+        "<!--",
+        "-->",
+        "---\n",
+        "+++\n",
+        "```",
+        "- [",
+        "](",
+        "): ",
+        ">",
+        "|",
+        "{",
+        "}",
+        "\"",
+        ":",
+        "=",
+        "priority: ",
+        "pinned",
+        "id: x",
+        "\r",
+        "\u{feff}",
+        "é",
+        "\t",
+        "split: ",
+        "total: ",
+        "[budget]",
+        "*",
+        "1. ",
     ]);
     prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, pieces), 0..12).prop_map(
         move |edits| {
@@ -547,13 +682,20 @@ const LLMS_SEED: &str = include_str!("fixtures/inputs/llms.txt");
 const JSONL_SEED: &str = include_str!("fixtures/inputs/results.jsonl");
 
 fn text_input() -> impl Strategy<Value = String> {
-    prop_oneof![any::<String>(), "[#>\\-*+`|<!\\[\\]():=\"{} \n\ta-z0-9]{0,200}"]
+    prop_oneof![
+        any::<String>(),
+        "[#>\\-*+`|<!\\[\\]():=\"{} \n\ta-z0-9]{0,200}"
+    ]
 }
 
 /// A loaded item set's texts are exact slices of the input.
 fn check_slices(set: &ItemSet, text: &str) {
     for item in &set.items {
-        assert!(text.contains(item.text()), "{:?} is not a slice of the input", item.id);
+        assert!(
+            text.contains(item.text()),
+            "{:?} is not a slice of the input",
+            item.id
+        );
     }
 }
 

@@ -58,7 +58,10 @@ impl Setup {
             if left.is_zero() {
                 return false;
             }
-            match self.events.recv_timeout(left.min(Duration::from_millis(200))) {
+            match self
+                .events
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
                 Ok(WatchEvent::Changed(paths)) => {
                     self.reloader.reload(&paths);
                 }
@@ -81,9 +84,11 @@ impl Setup {
         assert!(
             ok,
             "the reloaded set never matched the file; current items: {:?}; error: {:?}",
-            self.reloader
-                .current()
-                .map(|s| s.items.iter().map(|i| i.text().to_string()).collect::<Vec<_>>()),
+            self.reloader.current().map(|s| s
+                .items
+                .iter()
+                .map(|i| i.text().to_string())
+                .collect::<Vec<_>>()),
             self.reloader.error().map(ToString::to_string)
         );
     }
@@ -148,7 +153,10 @@ fn invalid_mid_edit_keeps_the_last_good_set_then_recovers() {
     assert!(s.wait_until(|r| r.error().is_some()), "no error reported");
     let e = s.reloader.error().unwrap();
     assert_eq!((e.line(), e.column()), (Some(2), Some(8)), "{e}");
-    assert!(e.to_string().contains("expected a token count for `total`"), "{e}");
+    assert!(
+        e.to_string().contains("expected a token count for `total`"),
+        "{e}"
+    );
     let kept = s.reloader.current().unwrap();
     assert_eq!(texts(kept), ["good"]);
     assert_eq!(kept.budget.total, Some(1000));
@@ -179,7 +187,11 @@ fn only_changed_items_are_recounted() {
     std::fs::write(&s.file, format!("## A\n\n{}\n", edited.join("\n\n"))).unwrap();
     s.wait_for_current_file();
     let total = count_all(s.reloader.current().unwrap());
-    assert_eq!(cache.tokenized(), 51, "only the edited item is tokenized again");
+    assert_eq!(
+        cache.tokenized(),
+        51,
+        "only the edited item is tokenized again"
+    );
     let expected: usize = edited.iter().map(|p| tokenizer.count(p)).sum();
     assert_eq!(total, expected);
 }
@@ -205,7 +217,9 @@ fn unrelated_files_in_the_folder_are_not_reported() {
 fn tracked_files_elsewhere_are_reported() {
     let mut s = setup("## A\n\ntext\n");
     let elsewhere = tempfile::tempdir().unwrap();
-    let doc = std::fs::canonicalize(elsewhere.path()).unwrap().join("doc.md");
+    let doc = std::fs::canonicalize(elsewhere.path())
+        .unwrap()
+        .join("doc.md");
     std::fs::write(&doc, "v1").unwrap();
     s.watcher.track_files(vec![doc.clone()]).unwrap();
     std::fs::write(&doc, "v2").unwrap();
@@ -222,7 +236,13 @@ fn tracked_files_elsewhere_are_reported() {
     assert_eq!(s.reloader.reload(&[doc]), ReloadOutcome::Unaffected);
 }
 
-fn dir_setup() -> (tempfile::TempDir, PathBuf, Reloader, Watcher, Receiver<WatchEvent>) {
+fn dir_setup() -> (
+    tempfile::TempDir,
+    PathBuf,
+    Reloader,
+    Watcher,
+    Receiver<WatchEvent>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(dir.path()).unwrap();
     std::fs::create_dir_all(root.join("src")).unwrap();
@@ -247,20 +267,34 @@ fn directories_are_watched_recursively_with_ignore_rules() {
 
     let deadline = Instant::now() + TIMEOUT;
     let mut reported: Vec<PathBuf> = Vec::new();
-    let has = |r: &Reloader, id: &str| r.current().is_some_and(|s| s.items.iter().any(|i| i.id == id));
+    let has = |r: &Reloader, id: &str| {
+        r.current()
+            .is_some_and(|s| s.items.iter().any(|i| i.id == id))
+    };
     while Instant::now() < deadline && !has(&reloader, "src/deep/b.rs") {
         if let Ok(WatchEvent::Changed(paths)) = events.recv_timeout(Duration::from_millis(200)) {
             reloader.reload(&paths);
             reported.extend(paths);
         }
     }
-    assert!(has(&reloader, "src/deep/b.rs"), "the new file was not loaded");
+    assert!(
+        has(&reloader, "src/deep/b.rs"),
+        "the new file was not loaded"
+    );
     let ignored = [root.join("debug.log"), root.join("build/out.rs")];
     assert!(
-        reported.iter().all(|p| !ignored.contains(p) && !p.starts_with(root.join("build"))),
+        reported
+            .iter()
+            .all(|p| !ignored.contains(p) && !p.starts_with(root.join("build"))),
         "{reported:?}"
     );
-    let ids: Vec<&str> = reloader.current().unwrap().items.iter().map(|i| i.id.as_str()).collect();
+    let ids: Vec<&str> = reloader
+        .current()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
     assert_eq!(ids, ["src/a.rs", "src/deep/b.rs"]);
 }
 
@@ -289,14 +323,23 @@ fn reloads_only_touched_inputs() {
     std::fs::write(&b, "{\"text\": \"beta\"}\n").unwrap();
     let mut reloader = Reloader::new(vec![a.clone(), b.clone()], LoadOptions::default());
     assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
-    assert_eq!(reloader.reload(&[root.join("c.md")]), ReloadOutcome::Unaffected);
+    assert_eq!(
+        reloader.reload(&[root.join("c.md")]),
+        ReloadOutcome::Unaffected
+    );
 
     // Break b; a change to a alone reloads a and merges b's last good load.
     std::fs::write(&b, "{broken\n").unwrap();
     std::fs::write(&a, "alpha two\n").unwrap();
-    assert_eq!(reloader.reload(std::slice::from_ref(&a)), ReloadOutcome::Reloaded);
+    assert_eq!(
+        reloader.reload(std::slice::from_ref(&a)),
+        ReloadOutcome::Reloaded
+    );
     assert_eq!(texts(reloader.current().unwrap()), ["alpha two", "beta"]);
-    assert_eq!(reloader.reload(std::slice::from_ref(&b)), ReloadOutcome::Failed);
+    assert_eq!(
+        reloader.reload(std::slice::from_ref(&b)),
+        ReloadOutcome::Failed
+    );
     let e = reloader.error().unwrap();
     assert_eq!(e.path(), Some(Path::new(&b)));
     assert_eq!(texts(reloader.current().unwrap()), ["alpha two", "beta"]);

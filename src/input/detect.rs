@@ -253,7 +253,10 @@ fn sniff(path: &Path, text: &str, json_ext: bool) -> Result<InputFormat, LoadErr
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-            if value.get("messages").is_some_and(serde_json::Value::is_array) {
+            if value
+                .get("messages")
+                .is_some_and(serde_json::Value::is_array)
+            {
                 return Err(chat_request(path));
             }
             return Ok(InputFormat::Json);
@@ -392,7 +395,10 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, L
     for path in paths {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         if !seen.insert(key) {
-            warnings.push(format!("{}: given more than once; loaded once", path.display()));
+            warnings.push(format!(
+                "{}: given more than once; loaded once",
+                path.display()
+            ));
             continue;
         }
         sets.push(load_path(path, options)?);
@@ -512,7 +518,10 @@ mod tests {
     #[test]
     fn sniffing_rules() {
         let p = Path::new("x");
-        assert_eq!(sniff(p, "{\"items\": []}", false).unwrap(), InputFormat::Json);
+        assert_eq!(
+            sniff(p, "{\"items\": []}", false).unwrap(),
+            InputFormat::Json
+        );
         assert_eq!(
             sniff(p, "{\"text\": \"a\"}\n{\"text\": \"b\"}\n", false).unwrap(),
             InputFormat::Jsonl
@@ -522,8 +531,14 @@ mod tests {
             sniff(p, "[budget]\ntotal = 5\n", false).unwrap(),
             InputFormat::Toml
         );
-        assert_eq!(sniff(p, "[budget]\ntotal = 5\n", true).unwrap(), InputFormat::Json);
-        assert_eq!(sniff(p, "# Title\n\ntext", false).unwrap(), InputFormat::Markdown);
+        assert_eq!(
+            sniff(p, "[budget]\ntotal = 5\n", true).unwrap(),
+            InputFormat::Json
+        );
+        assert_eq!(
+            sniff(p, "# Title\n\ntext", false).unwrap(),
+            InputFormat::Markdown
+        );
         assert_eq!(sniff(p, "a = 1\n", false).unwrap(), InputFormat::Markdown);
         let e = sniff(p, "{\"model\":\"gpt-4o\",\"messages\":[]}", true).unwrap_err();
         assert!(e.to_string().contains("chat-completions request"), "{e}");
@@ -531,8 +546,14 @@ mod tests {
 
     fn set(source: &str, sections: &[(&str, f64)], items: &[(&str, &str)]) -> ItemSet {
         ItemSet {
-            sections: sections.iter().map(|(n, s)| Section::share(*n, *s)).collect(),
-            items: items.iter().map(|(id, sec)| Item::new(*id, *sec, *id)).collect(),
+            sections: sections
+                .iter()
+                .map(|(n, s)| Section::share(*n, *s))
+                .collect(),
+            items: items
+                .iter()
+                .map(|(id, sec)| Item::new(*id, *sec, *id))
+                .collect(),
             sources: vec![PathBuf::from(source)],
             ..ItemSet::default()
         }
@@ -540,10 +561,22 @@ mod tests {
 
     #[test]
     fn merge_rules() {
-        let a = set("a/first.md", &[("x", 50.0), ("y", 50.0)], &[("x/1", "x"), ("y/1", "y")]);
-        let mut b = set("b/second.md", &[("y", 100.0), ("z", 100.0)], &[("y/1", "y"), ("z/1", "z")]);
+        let a = set(
+            "a/first.md",
+            &[("x", 50.0), ("y", 50.0)],
+            &[("x/1", "x"), ("y/1", "y")],
+        );
+        let mut b = set(
+            "b/second.md",
+            &[("y", 100.0), ("z", 100.0)],
+            &[("y/1", "y"), ("z/1", "z")],
+        );
         b.budget.total = Some(100);
-        let mut c = set("third.jsonl", &[("z", 100.0)], &[("y/1", "z"), ("second/y/1", "z")]);
+        let mut c = set(
+            "third.jsonl",
+            &[("z", 100.0)],
+            &[("y/1", "z"), ("second/y/1", "z")],
+        );
         c.budget.total = Some(200);
         let m = merge(vec![a, b, c]);
         let names: Vec<_> = m.sections.iter().map(|s| s.name.as_str()).collect();
@@ -560,7 +593,14 @@ mod tests {
         let ids: Vec<_> = m.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["x/1", "y/1", "second/y/1", "z/1", "third/y/1", "third/second/y/1"]
+            [
+                "x/1",
+                "y/1",
+                "second/y/1",
+                "z/1",
+                "third/y/1",
+                "third/second/y/1"
+            ]
         );
         assert_eq!(m.budget.total, Some(100));
         assert_eq!(m.sources.len(), 3);

@@ -88,7 +88,10 @@ impl DirRules {
                     message: "expected a finite priority".into(),
                 });
             }
-            priorities.push((glob(pattern, "priority rule glob")?.compile_matcher(), *priority));
+            priorities.push((
+                glob(pattern, "priority rule glob")?.compile_matcher(),
+                *priority,
+            ));
         }
         Ok(DirRules {
             include,
@@ -174,7 +177,8 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<ItemSet, LoadError> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                set.warnings.push(format!("{}: skipped: {e}", root.display()));
+                set.warnings
+                    .push(format!("{}: skipped: {e}", root.display()));
                 continue;
             }
         };
@@ -266,7 +270,9 @@ fn read_text(path: &Path, max: u64) -> Result<String, String> {
         .map_err(|e| format!("cannot read: {e}"))?
         .len();
     if len > max {
-        return Err(format!("{len} bytes is over the {max}-byte limit for a file"));
+        return Err(format!(
+            "{len} bytes is over the {max}-byte limit for a file"
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     if bytes[..bytes.len().min(8192)].contains(&0) {
@@ -311,7 +317,17 @@ pub fn kind_of(rel: &str) -> Option<Kind> {
     ];
     const DOCS: &[&str] = &["md", "markdown", "mdx", "rst", "txt", "adoc", "org", "tex"];
     const CONFIG: &[&str] = &[
-        "toml", "yaml", "yml", "json", "jsonc", "ini", "cfg", "conf", "xml", "properties", "env",
+        "toml",
+        "yaml",
+        "yml",
+        "json",
+        "jsonc",
+        "ini",
+        "cfg",
+        "conf",
+        "xml",
+        "properties",
+        "env",
         "lock",
     ];
     if CODE.contains(&ext.as_str()) || matches!(name.as_str(), "makefile" | "dockerfile") {
@@ -337,7 +353,14 @@ fn git_ranks(root: &Path, commits: usize) -> Result<HashMap<String, usize>, Stri
     let mut ranks = HashMap::new();
     let status = git(
         root,
-        &["status", "--porcelain", "-z", "--untracked-files=all", "--", "."],
+        &[
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--",
+            ".",
+        ],
     )?;
     let mut entries = status.split('\0');
     while let Some(entry) = entries.next() {
@@ -450,6 +473,9 @@ mod tests {
             ..LoadOptions::default()
         };
         let e = DirRules::new(&options).unwrap_err();
-        assert!(e.to_string().starts_with("invalid --include glob `src/[`"), "{e}");
+        assert!(
+            e.to_string().starts_with("invalid --include glob `src/[`"),
+            "{e}"
+        );
     }
 }

@@ -85,7 +85,10 @@ pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<ItemSet, 
                 path,
                 text,
                 line_start + byte_of_column(line, e.column()),
-                format!("expected a JSON object on this line: {}", strip_position(&e)),
+                format!(
+                    "expected a JSON object on this line: {}",
+                    strip_position(&e)
+                ),
             )
         })?;
         let Value::Object(mut object) = value else {
@@ -176,8 +179,7 @@ pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<ItemSet, 
         let mut item = Item::new(id, section.clone(), item_text);
         item.priority = priority;
         item.meta = meta(object);
-        item.meta
-            .insert("line".to_string(), Value::from(line_no));
+        item.meta.insert("line".to_string(), Value::from(line_no));
         set.items.push(item);
     }
     Ok(set)
@@ -281,17 +283,28 @@ mod tests {
         let e = load("{\"text\":\"a\"}\n{\"text\": \"b\",}\n").unwrap_err();
         assert_eq!(e.line(), Some(2));
         assert_eq!(e.column(), Some(14), "{e}");
-        assert!(e.to_string().starts_with("r.jsonl:2:14: expected a JSON object"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("r.jsonl:2:14: expected a JSON object"),
+            "{e}"
+        );
 
         let e = load("{\"text\":\"a\"}\n  [1,2]\n").unwrap_err();
         assert_eq!((e.line(), e.column()), (Some(2), Some(3)));
 
         let e = load("{\"id\":\"x\", \"text\": 5}\n").unwrap_err();
         assert_eq!(e.column(), Some(12), "{e}");
-        assert!(e.to_string().contains("expected `text` to be a string, found a number"));
+        assert!(
+            e.to_string()
+                .contains("expected `text` to be a string, found a number")
+        );
 
         let e = load("{\"text\":\"a\",\"score\":\"high\"}").unwrap_err();
-        assert!(e.to_string().contains("expected `score` to be a number, found `high`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("expected `score` to be a number, found `high`"),
+            "{e}"
+        );
 
         let e = load("{\"id\":\"x\"}").unwrap_err();
         assert!(e.to_string().contains("expected a `text` field"), "{e}");
@@ -302,6 +315,10 @@ mod tests {
         let set = load("{\"id\":\"a\",\"text\":\"1\"}\n{\"id\":\"a\",\"text\":\"2\"}\n").unwrap();
         assert_eq!(set.items[1].id, "a~2");
         assert_eq!(set.warnings.len(), 1);
-        assert!(set.warnings[0].starts_with("r.jsonl:2:"), "{:?}", set.warnings);
+        assert!(
+            set.warnings[0].starts_with("r.jsonl:2:"),
+            "{:?}",
+            set.warnings
+        );
     }
 }

@@ -27,7 +27,7 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::engine::{Item, ItemSet, Kind, Section, SectionBudget};
 use crate::input::detect::LoadOptions;
-use crate::input::load_error::{LoadError, line_column};
+use crate::input::load_error::{LineIndex, LoadError};
 use crate::input::markdown::{self, Flavor, slug, unique_id};
 
 /// The priority of items in the `Optional` section.
@@ -62,10 +62,30 @@ enum EntryKind {
     Title,
     Summary,
     Block,
-    ListItem {
-        link: Option<(String, String, Range<usize>)>,
-    },
+    ListItem { link: Option<Link> },
 }
+
+/// The first link of a list entry.
+#[derive(Debug)]
+struct Link {
+    /// The link text.
+    name: String,
+    url: String,
+    /// Where the link is in the file.
+    range: Range<usize>,
+}
+
+/// A list entry being read.
+#[derive(Debug)]
+struct OpenEntry {
+    range: Range<usize>,
+    link: Option<Link>,
+    /// Inside the link's text.
+    in_link: bool,
+}
+
+/// A section being collected: name, title line, entries.
+type Draft = (String, Option<String>, Vec<Entry>);
 
 /// Loads an `llms.txt` file from its text.
 pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet, LoadError> {
@@ -74,13 +94,11 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
     opts.insert(Options::ENABLE_STRIKETHROUGH);
 
     // (section name, title, entries); the first is the header.
-    let mut sections: Vec<(String, Option<String>, Vec<Entry>)> =
-        vec![(HEADER_SECTION.to_string(), None, Vec::new())];
+    let mut sections: Vec<Draft> = vec![(HEADER_SECTION.to_string(), None, Vec::new())];
     let mut saw_title = false;
     let mut depth = 0usize;
     let mut heading: Option<(HeadingLevel, Range<usize>, String)> = None;
-    // The open list item: (range, link, collecting link text).
-    let mut item: Option<(Range<usize>, Option<(String, String, Range<usize>)>, bool)> = None;
+    let mut item: Option<OpenEntry> = None;
     let mut top_start: Option<Range<usize>> = None;
 
     for (event, range) in Parser::new_ext(text, opts).into_offset_iter() {
@@ -92,11 +110,23 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
                         heading = Some((level, range, String::new()));
                     }
                     Tag::List(_) if depth == 1 => {}
-                    Tag::Item if depth == 2 => item = Some((range, None, false)),
+                    Tag::Item if depth == 2 => {
+                        item = Some(OpenEntry {
+                            range,
+                            link: None,
+                            in_link: false,
+                        });
+                    }
                     Tag::Link { dest_url, .. } => {
-                        if let Some((_, link @ None, collecting)) = &mut item {
-                            *link = Some((String::new(), dest_url.to_string(), range));
-                            *collecting = true;
+                        if let Some(open) = &mut item
+                            && open.link.is_none()
+                        {
+                            open.link = Some(Link {
+                                name: String::new(),
+                                url: dest_url.to_string(),
+                                range,
+                            });
+                            open.in_link = true;
                         }
                     }
                     _ if depth == 1 => top_start = Some(range),
@@ -128,16 +158,19 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
                         }
                     }
                     TagEnd::Link => {
-                        if let Some((_, _, collecting)) = &mut item {
-                            *collecting = false;
+                        if let Some(open) = &mut item {
+                            open.in_link = false;
                         }
                     }
                     TagEnd::Item if depth == 1 => {
-                        if let Some((range, link, _)) = item.take() {
-                            push(&mut sections, Entry {
-                                range,
-                                kind: EntryKind::ListItem { link },
-                            });
+                        if let Some(open) = item.take() {
+                            push(
+                                &mut sections,
+                                Entry {
+                                    range: open.range,
+                                    kind: EntryKind::ListItem { link: open.link },
+                                },
+                            );
                         }
                     }
                     TagEnd::List(_) if depth == 0 => {}
@@ -150,14 +183,17 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
                                     .2
                                     .iter()
                                     .any(|e| matches!(e.kind, EntryKind::Summary));
-                            push(&mut sections, Entry {
-                                range: r,
-                                kind: if is_summary {
-                                    EntryKind::Summary
-                                } else {
-                                    EntryKind::Block
+                            push(
+                                &mut sections,
+                                Entry {
+                                    range: r,
+                                    kind: if is_summary {
+                                        EntryKind::Summary
+                                    } else {
+                                        EntryKind::Block
+                                    },
                                 },
-                            });
+                            );
                         }
                     }
                     _ => {}
@@ -166,8 +202,13 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, _, name)) = &mut heading {
                     name.push_str(&t);
-                } else if let Some((_, Some((name, _, _)), true)) = &mut item {
-                    name.push_str(&t);
+                } else if let Some(OpenEntry {
+                    link: Some(link),
+                    in_link: true,
+                    ..
+                }) = &mut item
+                {
+                    link.name.push_str(&t);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
@@ -191,20 +232,25 @@ pub fn parse(path: &Path, text: &str, _options: &LoadOptions) -> Result<ItemSet,
     Ok(set)
 }
 
-fn push(sections: &mut [(String, Option<String>, Vec<Entry>)], entry: Entry) {
+fn push(sections: &mut [Draft], entry: Entry) {
     if let Some(last) = sections.last_mut() {
         last.2.push(entry);
     }
 }
 
-fn build(text: &str, sections: Vec<(String, Option<String>, Vec<Entry>)>, set: &mut ItemSet) {
+fn build(text: &str, sections: Vec<Draft>, set: &mut ItemSet) {
+    let lines = LineIndex::new(text);
     let mut used_ids = HashSet::new();
     let mut used_names: HashSet<String> = HashSet::new();
     for (index, (name, title, entries)) in sections.into_iter().enumerate() {
         if entries.is_empty() {
             continue;
         }
-        let base = if name.is_empty() { "untitled".to_string() } else { name };
+        let base = if name.is_empty() {
+            "untitled".to_string()
+        } else {
+            name
+        };
         let mut name = base.clone();
         let mut n = 2;
         while used_names.contains(&name) {
@@ -223,14 +269,23 @@ fn build(text: &str, sections: Vec<(String, Option<String>, Vec<Entry>)>, set: &
             let source = text[entry.range.clone()].trim_end();
             let (wanted, body, kind, meta) = match entry.kind {
                 EntryKind::Title => ("title".to_string(), source.to_string(), Kind::Prose, None),
-                EntryKind::Summary => ("summary".to_string(), source.to_string(), Kind::Prose, None),
+                EntryKind::Summary => {
+                    ("summary".to_string(), source.to_string(), Kind::Prose, None)
+                }
                 EntryKind::Block => (
                     format!("{section_slug}/{}", n + 1),
                     source.to_string(),
                     Kind::Prose,
                     None,
                 ),
-                EntryKind::ListItem { link: Some((label, url, link_range)) } => {
+                EntryKind::ListItem {
+                    link:
+                        Some(Link {
+                            name: label,
+                            url,
+                            range: link_range,
+                        }),
+                } => {
                     let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
                     let after = text
                         .get(link_range.end..entry.range.end)
@@ -239,13 +294,21 @@ fn build(text: &str, sections: Vec<(String, Option<String>, Vec<Entry>)>, set: &
                         .trim_start_matches(':')
                         .trim();
                     let description = after.split_whitespace().collect::<Vec<_>>().join(" ");
-                    let shown = if label.is_empty() { url.clone() } else { label.clone() };
+                    let shown = if label.is_empty() {
+                        url.clone()
+                    } else {
+                        label.clone()
+                    };
                     let body = if description.is_empty() {
                         format!("{shown} ({url})")
                     } else {
                         format!("{shown} ({url}): {description}")
                     };
-                    let wanted = if label.is_empty() { slug(&url) } else { slug(&label) };
+                    let wanted = if label.is_empty() {
+                        slug(&url)
+                    } else {
+                        slug(&label)
+                    };
                     (wanted, body, Kind::Docs, Some((label, url)))
                 }
                 EntryKind::ListItem { link: None } => {
@@ -272,8 +335,8 @@ fn build(text: &str, sections: Vec<(String, Option<String>, Vec<Entry>)>, set: &
                 item.meta.insert("name".into(), label.into());
                 item.meta.insert("url".into(), url.into());
             }
-            let (line, _) = line_column(text, entry.range.start);
-            item.meta.insert("line".into(), line.into());
+            item.meta
+                .insert("line".into(), lines.line(entry.range.start).into());
             set.items.push(item);
         }
     }
@@ -329,7 +392,15 @@ mod tests {
         let ids: Vec<_> = set.items.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["title", "summary", "header/3", "quick-start", "api", "docs/3", "quick-start~2"]
+            [
+                "title",
+                "summary",
+                "header/3",
+                "quick-start",
+                "api",
+                "docs/3",
+                "quick-start~2"
+            ]
         );
         assert!(set.items[..3].iter().all(|i| i.pinned));
         assert_eq!(set.items[0].text(), "# FastThing");

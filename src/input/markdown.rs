@@ -41,7 +41,7 @@
 mod directive;
 mod front_matter;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -49,7 +49,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::engine::{Item, ItemSet, Kind, Section, SectionBudget};
 use crate::input::detect::LoadOptions;
-use crate::input::load_error::{LoadError, line_column, quote};
+use crate::input::load_error::{LineIndex, LoadError, line_column, quote};
 
 use directive::Directive;
 
@@ -180,7 +180,12 @@ pub(crate) fn parse_flavored(
             },
             Block::Content { kind, range } => {
                 let start = pending_heading.take().map_or(range.start, |h| h.start);
-                push_item(&mut sections, start..range.end, kind, pending_settings.take());
+                push_item(
+                    &mut sections,
+                    start..range.end,
+                    kind,
+                    pending_settings.take(),
+                );
             }
         }
     }
@@ -337,23 +342,27 @@ fn build(
 
     // Explicit ids first, so generated ones can avoid them.
     let mut used: HashSet<String> = HashSet::new();
-    let mut first_use: Vec<(String, usize)> = Vec::new();
+    let mut first_use: HashMap<String, usize> = HashMap::new();
     for item in drafts.iter().flat_map(|s| &s.items) {
         if let Some((id, at)) = item.settings.as_ref().and_then(|d| d.id.as_ref()) {
-            if let Some((_, first)) = first_use.iter().find(|(i, _)| i == id) {
+            if let Some(first) = first_use.get(id) {
                 let (line, _) = line_column(text, *first);
                 return Err(LoadError::at(
                     path,
                     text,
                     *at,
-                    format!("duplicate item id {}; expected a new id (first used on line {line})", quote(id)),
+                    format!(
+                        "duplicate item id {}; expected a new id (first used on line {line})",
+                        quote(id)
+                    ),
                 ));
             }
-            first_use.push((id.clone(), *at));
+            first_use.insert(id.clone(), *at);
             used.insert(id.clone());
         }
     }
 
+    let lines = LineIndex::new(text);
     let mut names: HashSet<String> = HashSet::new();
     for (index, draft) in drafts.into_iter().enumerate() {
         let items: Vec<DraftItem> = draft
@@ -403,7 +412,7 @@ fn build(
             item.category = settings.category;
             item.level = settings.level;
             item.tags = settings.tags;
-            let (line, _) = line_column(text, draft_item.range.start);
+            let line = lines.line(draft_item.range.start);
             item.meta
                 .insert("line".to_string(), serde_json::Value::from(line));
             set.items.push(item);
@@ -423,11 +432,15 @@ fn assign_shares(
 ) -> Result<(), LoadError> {
     let mut explicit = vec![None; set.sections.len()];
     for s in split {
-        let found = set.sections.iter().position(|sec| sec.name == s.name).or_else(|| {
-            set.sections.iter().position(|sec| {
-                sec.name.eq_ignore_ascii_case(&s.name) || slug(&sec.name) == slug(&s.name)
-            })
-        });
+        let found = set
+            .sections
+            .iter()
+            .position(|sec| sec.name == s.name)
+            .or_else(|| {
+                set.sections.iter().position(|sec| {
+                    sec.name.eq_ignore_ascii_case(&s.name) || slug(&sec.name) == slug(&s.name)
+                })
+            });
         match found {
             Some(i) => explicit[i] = Some(s.share),
             None => {
@@ -538,7 +551,10 @@ mod tests {
         assert_eq!(names, ["Helper", "Rules", "Examples"]);
         assert_eq!(set.sections[1].title.as_deref(), Some("## Rules"));
         let ids: Vec<_> = set.items.iter().map(|i| i.id.as_str()).collect();
-        assert_eq!(ids, ["helper/1", "rules/1", "rules/2", "rules/3", "examples/1"]);
+        assert_eq!(
+            ids,
+            ["helper/1", "rules/1", "rules/2", "rules/3", "examples/1"]
+        );
         assert_eq!(set.items[0].text(), "# Helper\n\nYou help.");
         assert_eq!(set.items[1].text(), "- be brief\n- be kind");
         assert_eq!(set.items[2].text(), "### Tone\n\nFriendly.");
@@ -571,7 +587,9 @@ mod tests {
 
     #[test]
     fn settings_comments_apply_to_the_next_item() {
-        let set = load("## A\n\n<!-- priority: 0.3 pinned id: intro -->\n### Sub\n\nText.\n\nMore.\n\n<!-- plain comment -->\n");
+        let set = load(
+            "## A\n\n<!-- priority: 0.3 pinned id: intro -->\n### Sub\n\nText.\n\nMore.\n\n<!-- plain comment -->\n",
+        );
         assert_eq!(set.items[0].id, "intro");
         assert_eq!(set.items[0].priority, 0.3);
         assert!(set.items[0].pinned);
@@ -637,6 +655,10 @@ mod tests {
     fn dangling_settings_warn() {
         let set = load("text\n\n<!-- pinned -->\n");
         assert_eq!(set.items.len(), 1);
-        assert!(set.warnings.iter().any(|w| w.contains("p.md:3")), "{:?}", set.warnings);
+        assert!(
+            set.warnings.iter().any(|w| w.contains("p.md:3")),
+            "{:?}",
+            set.warnings
+        );
     }
 }

@@ -150,7 +150,10 @@ pub(crate) fn normalize_file(path: &Path) -> io::Result<PathBuf> {
         std::env::current_dir()?.join(path)
     };
     let name = absolute.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "expected a file path with a file name")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "expected a file path with a file name",
+        )
     })?;
     let parent = absolute.parent().unwrap_or(Path::new("/"));
     Ok(std::fs::canonicalize(parent)?.join(name))

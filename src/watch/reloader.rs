@@ -27,7 +27,10 @@ struct Input {
     path: PathBuf,
     /// Canonical form, for matching changed paths (`None` until it exists).
     canonical: Option<PathBuf>,
-    /// The last item set loaded from this input without error.
+    /// Whether this input has loaded without error at least once.
+    loaded: bool,
+    /// The last item set loaded from this input without error (kept when
+    /// there are several inputs, to merge with).
     last: Option<ItemSet>,
     /// Canonical files its last item set was read from (item `path`s).
     referenced: HashSet<PathBuf>,
@@ -60,6 +63,7 @@ impl Reloader {
             .map(|path| Input {
                 canonical: canonical(&path),
                 path,
+                loaded: false,
                 last: None,
                 referenced: HashSet::new(),
             })
@@ -93,7 +97,7 @@ impl Reloader {
             .iter()
             .enumerate()
             .filter(|(_, input)| {
-                input.last.is_none()
+                !input.loaded
                     || changed.iter().any(|c| {
                         input
                             .canonical
@@ -111,23 +115,25 @@ impl Reloader {
     }
 
     fn reload_inputs(&mut self, which: &[usize]) -> ReloadOutcome {
+        // With one input the merged set is that input's set: it is kept once,
+        // as `current`, instead of also as the input's last load.
+        let single = self.inputs.len() == 1;
         let mut first_error = None;
+        let mut fresh = None;
         for &i in which {
             let input = &mut self.inputs[i];
             match detect::load_path(&input.path, &self.options) {
                 Ok(set) => {
-                    input.referenced = set
-                        .items
-                        .iter()
-                        .filter_map(|item| item.path.as_deref())
-                        .filter_map(canonical)
-                        .collect();
-                    input.last = Some(set);
+                    input.referenced = referenced(&input.path, &set);
+                    input.loaded = true;
+                    if single {
+                        fresh = Some(set);
+                    } else {
+                        input.last = Some(set);
+                    }
                 }
                 Err(e) => {
-                    if first_error.is_none() {
-                        first_error = Some(e);
-                    }
+                    first_error.get_or_insert(e);
                 }
             }
         }
@@ -135,19 +141,18 @@ impl Reloader {
             self.error = Some(e);
             return ReloadOutcome::Failed;
         }
-        if self.inputs.iter().any(|i| i.last.is_none()) {
-            // Cannot happen after a full load without error; kept safe.
-            return ReloadOutcome::Failed;
-        }
-        let sets: Vec<ItemSet> = self
-            .inputs
-            .iter()
-            .filter_map(|i| i.last.clone())
-            .collect();
-        let mut set = detect::merge(sets);
-        if self.inputs.is_empty() {
-            set.warnings.push("no inputs to load".to_string());
-        }
+        let set = match fresh {
+            Some(set) => set,
+            None => {
+                let sets: Vec<ItemSet> =
+                    self.inputs.iter().filter_map(|i| i.last.clone()).collect();
+                let mut set = detect::merge(sets);
+                if self.inputs.is_empty() {
+                    set.warnings.push("no inputs to load".to_string());
+                }
+                set
+            }
+        };
         self.current = Some(set);
         self.error = None;
         self.generation += 1;
@@ -187,10 +192,6 @@ impl Reloader {
         let mut out: Vec<PathBuf> = self
             .inputs
             .iter()
-            .filter(|i| {
-                // Files of a directory input are watched with the directory.
-                !i.path.is_dir()
-            })
             .flat_map(|i| i.referenced.iter().cloned())
             .filter(|p| !self.inputs.iter().any(|i| i.canonical.as_ref() == Some(p)))
             .collect();
@@ -198,6 +199,19 @@ impl Reloader {
         out.dedup();
         out
     }
+}
+
+/// Canonical files the items of `set` were read from, other than files of a
+/// directory input (those are watched with the directory).
+fn referenced(input: &Path, set: &ItemSet) -> HashSet<PathBuf> {
+    if input.is_dir() {
+        return HashSet::new();
+    }
+    set.items
+        .iter()
+        .filter_map(|item| item.path.as_deref())
+        .filter_map(canonical)
+        .collect()
 }
 
 /// The form the watcher reports a path in: a directory fully resolved; a

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
 use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{
-    DebounceEventResult, Debouncer, RecommendedCache, new_debouncer,
-};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
 use super::filter::{IgnoreCache, Targets, normalize_file};
 use crate::input::LoadOptions;
@@ -225,9 +223,9 @@ impl Watcher {
 
     /// Whether `dir` is already watched for the inputs.
     fn covered(&self, dir: &Path) -> bool {
-        self.input_watches.iter().any(|(w, mode)| {
-            w == dir || (*mode == RecursiveMode::Recursive && dir.starts_with(w))
-        })
+        self.input_watches
+            .iter()
+            .any(|(w, mode)| w == dir || (*mode == RecursiveMode::Recursive && dir.starts_with(w)))
     }
 }
 
@@ -297,9 +295,15 @@ mod tests {
 
     #[test]
     fn reads_are_not_changes() {
-        assert!(!is_change(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
-        assert!(is_change(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
-        assert!(is_change(&EventKind::Remove(notify::event::RemoveKind::File)));
+        assert!(!is_change(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(is_change(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(is_change(&EventKind::Remove(
+            notify::event::RemoveKind::File
+        )));
     }
 
     #[test]

@@ -281,14 +281,23 @@ mod tests {
     fn bad_values_point_at_the_value() {
         let e = d("<!-- priority: high -->").unwrap_err();
         assert_eq!(e.column(), Some(16), "{e}");
-        assert!(e.to_string().contains("expected a number for `priority`"), "{e}");
+        assert!(
+            e.to_string().contains("expected a number for `priority`"),
+            "{e}"
+        );
         let e = d("<!-- pinned colour: red -->").unwrap_err();
         assert!(e.to_string().contains("unknown setting `colour`"), "{e}");
         let e = d("<!-- kind: poem -->").unwrap_err();
         assert!(e.to_string().contains("prose"), "{e}");
         let e = d("<!-- pinned bogus -->").unwrap_err();
-        assert!(e.to_string().contains("expected `key: value` or `pinned`"), "{e}");
+        assert!(
+            e.to_string().contains("expected `key: value` or `pinned`"),
+            "{e}"
+        );
         let e = d("<!-- id: -->").unwrap_err();
-        assert!(e.to_string().contains("expected a value after `id:`"), "{e}");
+        assert!(
+            e.to_string().contains("expected a value after `id:`"),
+            "{e}"
+        );
     }
 }

@@ -274,12 +274,17 @@ fn apply(
             path,
             text,
             offset,
-            format!("expected {expected} for `{key}`, found {}", describe(&value)),
+            format!(
+                "expected {expected} for `{key}`, found {}",
+                describe(&value)
+            ),
         )
     };
     let budget = &mut fm.budget;
     match key {
-        "total" | "budget" => budget.total = Some(as_count(&value).ok_or_else(|| err("a token count"))?),
+        "total" | "budget" => {
+            budget.total = Some(as_count(&value).ok_or_else(|| err("a token count"))?)
+        }
         "reserve_output" => {
             budget.reserve_output = as_count(&value).ok_or_else(|| err("a token count"))?;
         }
@@ -366,7 +371,12 @@ fn split_shares(
             let mut out = Vec::new();
             for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 let parsed = part.rsplit_once('=').and_then(|(name, pct)| {
-                    let pct = pct.trim().trim_end_matches('%').trim().parse::<f64>().ok()?;
+                    let pct = pct
+                        .trim()
+                        .trim_end_matches('%')
+                        .trim()
+                        .parse::<f64>()
+                        .ok()?;
                     Some((name.trim().to_string(), pct))
                 });
                 match parsed {
@@ -376,10 +386,7 @@ fn split_shares(
                             path,
                             text,
                             offset,
-                            format!(
-                                "expected `name=percent` in `split`, found {}",
-                                quote(part)
-                            ),
+                            format!("expected `name=percent` in `split`, found {}", quote(part)),
                         ));
                     }
                 }
@@ -412,7 +419,9 @@ fn split_shares(
                     path,
                     text,
                     offset,
-                    format!("expected a percentage from 0 to 100 for section `{name}`, found {share}"),
+                    format!(
+                        "expected a percentage from 0 to 100 for section `{name}`, found {share}"
+                    ),
                 ))
             }
         })
@@ -450,7 +459,11 @@ mod tests {
         assert!(!f.budget.reallocate);
         assert_eq!(f.heading_level.map(|h| h.0), Some(3));
         assert_eq!(f.split.len(), 2);
-        assert_eq!(&"+++\nheading_level = 3\n[budget]\ntotal = 1200\nreallocate = false\nsplit = { a = 30, b = 70 }\n+++\nbody"[f.body_start..], "body");
+        assert_eq!(
+            &"+++\nheading_level = 3\n[budget]\ntotal = 1200\nreallocate = false\nsplit = { a = 30, b = 70 }\n+++\nbody"
+                [f.body_start..],
+            "body"
+        );
     }
 
     #[test]
@@ -458,7 +471,10 @@ mod tests {
         let e = fm("---\ntotal: lots\n---\n").unwrap_err();
         assert_eq!(e.line(), Some(2));
         assert_eq!(e.column(), Some(8));
-        assert!(e.to_string().contains("expected a token count for `total`"), "{e}");
+        assert!(
+            e.to_string().contains("expected a token count for `total`"),
+            "{e}"
+        );
 
         let e = fm("+++\nstrategy = \"fastest\"\n+++\n").unwrap_err();
         assert_eq!(e.line(), Some(2));
