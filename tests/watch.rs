@@ -248,6 +248,9 @@ fn dir_setup() -> (
     std::fs::create_dir_all(root.join("src")).unwrap();
     std::fs::write(root.join(".gitignore"), "*.log\nbuild/\n").unwrap();
     std::fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
+    // Ignored and hidden folders, which get no watches.
+    std::fs::create_dir_all(root.join("build/cache")).unwrap();
+    std::fs::create_dir_all(root.join(".cache/x")).unwrap();
     let paths = vec![root.clone()];
     let options = LoadOptions::default();
     let mut reloader = Reloader::new(paths.clone(), options.clone());
@@ -258,7 +261,8 @@ fn dir_setup() -> (
 
 #[test]
 fn directories_are_watched_recursively_with_ignore_rules() {
-    let (_dir, root, mut reloader, _watcher, events) = dir_setup();
+    let (_dir, root, mut reloader, watcher, events) = dir_setup();
+    assert_eq!(watcher.watched_folders(), [root.clone(), root.join("src")]);
     std::fs::write(root.join("debug.log"), "noise").unwrap();
     std::fs::create_dir_all(root.join("build")).unwrap();
     std::fs::write(root.join("build/out.rs"), "noise").unwrap();
@@ -296,6 +300,20 @@ fn directories_are_watched_recursively_with_ignore_rules() {
         .map(|i| i.id.as_str())
         .collect();
     assert_eq!(ids, ["src/a.rs", "src/deep/b.rs"]);
+    // The new folder is watched: a file created in it later is seen too.
+    assert!(watcher.watched_folders().contains(&root.join("src/deep")));
+    std::fs::write(root.join("src/deep/c.rs"), "fn c() {}\n").unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while Instant::now() < deadline && !has(&reloader, "src/deep/c.rs") {
+        if let Ok(WatchEvent::Changed(paths)) = events.recv_timeout(Duration::from_millis(200)) {
+            reloader.reload(&paths);
+        }
+    }
+    assert!(
+        has(&reloader, "src/deep/c.rs"),
+        "a file in the new folder was not seen"
+    );
+    assert!(!watcher.watched_folders().contains(&root.join("build")));
 }
 
 #[test]

@@ -36,6 +36,14 @@ impl Targets {
             .any(|(root, rules)| in_directory(root, rules, path, cache))
     }
 
+    /// For a path under a directory input: that input's hidden-file rule.
+    pub fn directory_hidden_rule(&self, path: &Path) -> Option<bool> {
+        self.dirs
+            .iter()
+            .find(|(root, _)| path.starts_with(root))
+            .map(|(_, rules)| rules.hidden)
+    }
+
     /// Every watched file and directory (reported when events were lost).
     pub fn all(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = self

@@ -1,10 +1,10 @@
 //! The debounced watcher over input paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
@@ -13,7 +13,7 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 
 use super::filter::{IgnoreCache, Targets, normalize_file};
 use crate::input::LoadOptions;
-use crate::input::directory::DirRules;
+use crate::input::directory::{DirRules, walker};
 use crate::input::load_error::LoadError;
 
 /// The debounce used by the inspector and `tokenscope watch`: short enough
@@ -58,17 +58,91 @@ pub enum WatchError {
     Options(#[from] LoadError),
 }
 
+type Inner = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
+
+/// State shared with the debouncer's thread.
+struct Shared {
+    /// The debouncer; `None` once the watcher is dropped (which breaks the
+    /// reference cycle through the event handler).
+    debouncer: Mutex<Option<Inner>>,
+    /// What is relevant.
+    targets: RwLock<Targets>,
+    /// Folders watched for the inputs: input files' parents and the folders
+    /// of directory inputs.
+    input_folders: Mutex<BTreeSet<PathBuf>>,
+}
+
+impl Shared {
+    fn watch(&self, folder: &Path) -> notify::Result<()> {
+        let mut guard = self.debouncer.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_mut() {
+            Some(d) => d.watch(folder, RecursiveMode::NonRecursive),
+            None => Ok(()),
+        }
+    }
+
+    fn unwatch(&self, folder: &Path) {
+        let mut guard = self.debouncer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = guard.as_mut() {
+            // The folder may be gone already, which ends its watch anyway.
+            let _ = d.unwatch(folder);
+        }
+    }
+
+    fn add_input_folder(&self, folder: PathBuf) {
+        self.input_folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(folder);
+    }
+
+    /// Watches `top` and every folder under it that the directory loader
+    /// would enter (ignored and hidden folders are not watched, so a large
+    /// `node_modules` or `target` costs nothing). Folders that vanish while
+    /// this runs are skipped.
+    fn watch_tree(&self, top: &Path, hidden: bool) -> Result<(), WatchError> {
+        for entry in walker(top, hidden).build().flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_dir()) {
+                continue;
+            }
+            let folder = entry.into_path();
+            match self.watch(&folder) {
+                Ok(()) => self.add_input_folder(folder),
+                Err(e) if vanished(&e) => {}
+                Err(source) => {
+                    return Err(WatchError::Notify {
+                        path: Some(folder),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a watch failed because its folder no longer exists.
+fn vanished(e: &notify::Error) -> bool {
+    match &e.kind {
+        notify::ErrorKind::PathNotFound => true,
+        notify::ErrorKind::Io(io) => io.kind() == io::ErrorKind::NotFound,
+        _ => false,
+    }
+}
+
 /// Watches input files and directories and reports coalesced batches of
 /// changed paths.
 ///
 /// Files are watched through their **parent folders**, so that editors'
 /// atomic saves (write a temporary file, rename it over the original),
 /// deletes followed by re-creation and bursts of saves are all seen.
-/// Directories are watched recursively; events under them are kept only for
-/// files the directory loader would read (same ignore files, hidden-file rule
-/// and include/exclude globs), plus folders and ignore files, whose changes
-/// change which files are read. Reads (open/close without writing) are not
-/// changes.
+/// Directories are watched folder by folder, recursively, skipping the
+/// folders the directory loader skips (ignore files, hidden folders), so a
+/// large ignored tree costs no watches; new folders are watched as they
+/// appear. Events under a directory are kept only for files the loader would
+/// read (same ignore files, hidden-file rule and include/exclude globs), plus
+/// folders and ignore files, whose changes change which files are read.
+/// Reads (open/close without writing) are not changes.
 ///
 /// Events are debounced with `notify-debouncer-full`: a path is reported once
 /// no new event arrived for it for the debounce time. The sink is called on
@@ -76,23 +150,31 @@ pub enum WatchError {
 /// inspector's event channel) and return.
 ///
 /// Known limits: a watched file's folder that is deleted and re-created, or
-/// a symbolic link's target that changes elsewhere, is not followed.
+/// a symbolic link's target that changes elsewhere, is not followed; a folder
+/// that an edit to an ignore file un-ignores is watched from that edit on.
 pub struct Watcher {
-    debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
-    targets: Arc<RwLock<Targets>>,
-    /// Folders watched for input files (non-recursively) and directory
-    /// inputs (recursively).
-    input_watches: BTreeMap<PathBuf, RecursiveMode>,
+    shared: Arc<Shared>,
     /// Folders watched for extra files only.
-    extra_watches: BTreeMap<PathBuf, RecursiveMode>,
+    extra_folders: BTreeSet<PathBuf>,
 }
 
 impl std::fmt::Debug for Watcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watcher")
-            .field("input_watches", &self.input_watches)
-            .field("extra_watches", &self.extra_watches)
+            .field("folders", &self.watched_folders())
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let debouncer = self
+            .shared
+            .debouncer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(debouncer);
     }
 }
 
@@ -110,51 +192,73 @@ impl Watcher {
         F: Fn(WatchEvent) + Send + 'static,
     {
         let mut targets = Targets::default();
-        let mut watches = BTreeMap::new();
+        let mut file_folders = BTreeSet::new();
         for input in inputs {
-            let meta = std::fs::metadata(input).ok();
-            if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            let is_dir = std::fs::metadata(input).is_ok_and(|m| m.is_dir());
+            if is_dir {
                 let root = std::fs::canonicalize(input).map_err(|source| WatchError::Path {
                     path: input.clone(),
                     source,
                 })?;
-                targets.dirs.push((root.clone(), DirRules::new(options)?));
-                watches.insert(root, RecursiveMode::Recursive);
+                targets.dirs.push((root, DirRules::new(options)?));
             } else {
                 let file = normalize_file(input).map_err(|source| WatchError::Path {
                     path: input.clone(),
                     source,
                 })?;
-                let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-                watches.entry(parent).or_insert(RecursiveMode::NonRecursive);
+                file_folders.insert(file.parent().unwrap_or(Path::new("/")).to_path_buf());
                 targets.inputs.insert(file);
             }
         }
-        let targets = Arc::new(RwLock::new(targets));
-        let handler_targets = Arc::clone(&targets);
+        let roots: Vec<(PathBuf, bool)> = targets
+            .dirs
+            .iter()
+            .map(|(root, rules)| (root.clone(), rules.hidden))
+            .collect();
+        let shared = Arc::new(Shared {
+            debouncer: Mutex::new(None),
+            targets: RwLock::new(targets),
+            input_folders: Mutex::new(BTreeSet::new()),
+        });
+
+        let handler_shared = Arc::clone(&shared);
         let debounce = debounce.max(Duration::from_millis(1));
         let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
-            if let Some(event) = batch(&handler_targets, result) {
+            let (event, folders) = batch(&handler_shared.targets, result);
+            // New folders are watched before the batch goes out, so that
+            // what is created in them from now on is seen.
+            let mut errors = Vec::new();
+            for (folder, hidden) in folders {
+                if let Err(e) = handler_shared.watch_tree(&folder, hidden) {
+                    errors.push(e.to_string());
+                }
+            }
+            if let Some(event) = event {
                 sink(event);
+            }
+            if !errors.is_empty() {
+                sink(WatchEvent::Error(errors.join("; ")));
             }
         })
         .map_err(|source| WatchError::Notify { path: None, source })?;
+        *shared.debouncer.lock().unwrap_or_else(|e| e.into_inner()) = Some(debouncer);
 
-        let mut watcher = Watcher {
-            debouncer,
-            targets,
-            input_watches: BTreeMap::new(),
-            extra_watches: BTreeMap::new(),
+        let watcher = Watcher {
+            shared,
+            extra_folders: BTreeSet::new(),
         };
-        for (dir, mode) in simplify(watches) {
+        for folder in file_folders {
             watcher
-                .debouncer
-                .watch(&dir, mode)
+                .shared
+                .watch(&folder)
                 .map_err(|source| WatchError::Notify {
-                    path: Some(dir.clone()),
+                    path: Some(folder.clone()),
                     source,
                 })?;
-            watcher.input_watches.insert(dir, mode);
+            watcher.shared.add_input_folder(folder);
+        }
+        for (root, hidden) in roots {
+            watcher.shared.watch_tree(&root, hidden)?;
         }
         Ok(watcher)
     }
@@ -174,85 +278,83 @@ impl Watcher {
 
     /// Also watches these files (typically the files an item set's items
     /// were read from, [`super::Reloader::referenced_files`]); replaces the
-    /// previous list. Files in folders that no longer exist are skipped.
+    /// previous list. Files in folders that do not exist are skipped.
     pub fn track_files<I>(&mut self, files: I) -> Result<(), WatchError>
     where
         I: IntoIterator<Item = PathBuf>,
     {
-        let mut extra = std::collections::HashSet::new();
-        let mut wanted: BTreeMap<PathBuf, RecursiveMode> = BTreeMap::new();
-        for file in files {
-            let Ok(file) = normalize_file(&file) else {
-                continue;
-            };
-            let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-            if !self.covered(&parent) {
-                wanted.insert(parent, RecursiveMode::NonRecursive);
+        let mut extra = HashSet::new();
+        let mut wanted = BTreeSet::new();
+        {
+            let input_folders = self
+                .shared
+                .input_folders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for file in files {
+                let Ok(file) = normalize_file(&file) else {
+                    continue;
+                };
+                let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+                if !input_folders.contains(&parent) {
+                    wanted.insert(parent);
+                }
+                extra.insert(file);
             }
-            extra.insert(file);
         }
-        let old: Vec<PathBuf> = self
-            .extra_watches
-            .keys()
-            .filter(|d| !wanted.contains_key(*d))
-            .cloned()
-            .collect();
-        for dir in old {
-            // The folder may be gone already, which ends its watch anyway.
-            let _ = self.debouncer.unwatch(&dir);
-            self.extra_watches.remove(&dir);
+        let old: Vec<PathBuf> = self.extra_folders.difference(&wanted).cloned().collect();
+        for folder in old {
+            self.shared.unwatch(&folder);
+            self.extra_folders.remove(&folder);
         }
-        for (dir, mode) in wanted {
-            if self.extra_watches.contains_key(&dir) {
+        for folder in wanted {
+            if self.extra_folders.contains(&folder) {
                 continue;
             }
-            self.debouncer
-                .watch(&dir, mode)
+            self.shared
+                .watch(&folder)
                 .map_err(|source| WatchError::Notify {
-                    path: Some(dir.clone()),
+                    path: Some(folder.clone()),
                     source,
                 })?;
-            self.extra_watches.insert(dir, mode);
+            self.extra_folders.insert(folder);
         }
-        self.targets
+        self.shared
+            .targets
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .extra = extra;
         Ok(())
     }
 
-    /// Whether `dir` is already watched for the inputs.
-    fn covered(&self, dir: &Path) -> bool {
-        self.input_watches
-            .iter()
-            .any(|(w, mode)| w == dir || (*mode == RecursiveMode::Recursive && dir.starts_with(w)))
+    /// Every folder being watched, sorted.
+    pub fn watched_folders(&self) -> Vec<PathBuf> {
+        let input = self
+            .shared
+            .input_folders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<PathBuf> = input.iter().chain(&self.extra_folders).cloned().collect();
+        all.sort();
+        all.dedup();
+        all
     }
 }
 
-/// Drops folders already covered by a recursive watch.
-fn simplify(watches: BTreeMap<PathBuf, RecursiveMode>) -> Vec<(PathBuf, RecursiveMode)> {
-    let recursive: Vec<PathBuf> = watches
-        .iter()
-        .filter(|(_, m)| **m == RecursiveMode::Recursive)
-        .map(|(d, _)| d.clone())
-        .collect();
-    watches
-        .into_iter()
-        .filter(|(dir, mode)| {
-            !recursive
-                .iter()
-                .any(|r| dir.starts_with(r) && (dir != r || *mode != RecursiveMode::Recursive))
-        })
-        .collect()
-}
-
-/// Turns one debounced delivery into a batch for the sink, if it matters.
-fn batch(targets: &RwLock<Targets>, result: DebounceEventResult) -> Option<WatchEvent> {
+/// Turns one debounced delivery into a batch for the sink, if it matters,
+/// and the folders to start watching: new folders under a directory input,
+/// and folders whose ignore file changed (each with its input's hidden-file
+/// rule).
+fn batch(
+    targets: &RwLock<Targets>,
+    result: DebounceEventResult,
+) -> (Option<WatchEvent>, Vec<(PathBuf, bool)>) {
     let targets = targets.read().unwrap_or_else(|e| e.into_inner());
     match result {
         Ok(events) => {
             let mut cache = IgnoreCache::default();
             let mut paths: Vec<PathBuf> = Vec::new();
+            let mut folders: Vec<(PathBuf, bool)> = Vec::new();
             for event in &events {
                 if event.need_rescan() {
                     // Events were lost: everything may have changed.
@@ -263,20 +365,39 @@ fn batch(targets: &RwLock<Targets>, result: DebounceEventResult) -> Option<Watch
                     continue;
                 }
                 for path in &event.paths {
-                    if targets.relevant(path, &mut cache) {
-                        paths.push(path.clone());
+                    if !targets.relevant(path, &mut cache) {
+                        continue;
+                    }
+                    paths.push(path.clone());
+                    let Some(hidden) = targets.directory_hidden_rule(path) else {
+                        continue;
+                    };
+                    if path.is_dir() {
+                        folders.push((path.clone(), hidden));
+                    } else if is_ignore_file(path)
+                        && let Some(parent) = path.parent()
+                    {
+                        folders.push((parent.to_path_buf(), hidden));
                     }
                 }
             }
             paths.sort();
             paths.dedup();
-            (!paths.is_empty()).then_some(WatchEvent::Changed(paths))
+            folders.sort();
+            folders.dedup();
+            let event = (!paths.is_empty()).then_some(WatchEvent::Changed(paths));
+            (event, folders)
         }
         Err(errors) => {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            Some(WatchEvent::Error(text.join("; ")))
+            (Some(WatchEvent::Error(text.join("; "))), Vec::new())
         }
     }
+}
+
+fn is_ignore_file(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == ".gitignore" || n == ".ignore")
 }
 
 /// Whether an event kind can change a file's content or existence.
@@ -304,21 +425,5 @@ mod tests {
         assert!(is_change(&EventKind::Remove(
             notify::event::RemoveKind::File
         )));
-    }
-
-    #[test]
-    fn recursive_watches_cover_their_subfolders() {
-        let mut w = BTreeMap::new();
-        w.insert(PathBuf::from("/a"), RecursiveMode::Recursive);
-        w.insert(PathBuf::from("/a/b"), RecursiveMode::NonRecursive);
-        w.insert(PathBuf::from("/c"), RecursiveMode::NonRecursive);
-        let s = simplify(w);
-        assert_eq!(
-            s,
-            vec![
-                (PathBuf::from("/a"), RecursiveMode::Recursive),
-                (PathBuf::from("/c"), RecursiveMode::NonRecursive)
-            ]
-        );
     }
 }
