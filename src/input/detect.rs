@@ -5,7 +5,7 @@
 //! [`LoadOptions::format`] (`--input FORMAT`) forces one format for every
 //! path. Otherwise, in this order:
 //!
-//! 1. a directory is a [directory](crate::input::directory) input;
+//! 1. a directory is a directory input ([`crate::input::directory`]);
 //! 2. a file named `llms.txt` or `llms-full.txt` (any case) is that format;
 //! 3. by extension: `.toml` is a native item set; `.md`, `.markdown`,
 //!    `.mdx` and `.txt` are Markdown or text prompt files; `.jsonl` and

@@ -21,11 +21,17 @@
 //!   comments kind `comment`, everything else `prose`.
 //! - **Ids** are `section-slug/N`, N counting the section's items from 1;
 //!   a settings comment can give an explicit `id`.
-//! - **Settings comments** (`<!-- priority: 0.3 pinned -->`, see
-//!   [`directive`](self) rules in the module source) set the next item's
-//!   priority, pinning, kind, group, category, level, tags or id.
-//! - **Front matter** (`+++` TOML or `---` `key: value` lines) may carry the
-//!   budget settings and `split`; see the front-matter rules below.
+//! - **Settings comments**: an HTML comment on its own line such as
+//!   `<!-- priority: 0.3 pinned -->` sets the next item's settings (two in a
+//!   row add up). Settings are `key: value` (or `key=value`) pairs and the
+//!   bare flag `pinned`, separated by spaces or commas; quote a value with
+//!   spaces (`category: "user docs"`). Keys: `id`, `priority` (aliases
+//!   `relevance`, `score`), `pinned` (bare, or `true`/`false`), `kind`,
+//!   `group`, `category`, `level`, `tag` (repeat for several tags). A comment
+//!   whose first word is not one of these keys is ordinary content (an item
+//!   of kind `comment`); a bad value in a settings comment is an error.
+//! - **Front matter** (`+++` TOML or `---` `key: value` lines at the very
+//!   start) may carry the budget settings and `split`; see below.
 //! - **Shares.** Sections share the budget equally by default; `split` in the
 //!   front matter gives named sections explicit percentages and the others
 //!   share what is left equally.
@@ -35,8 +41,11 @@
 //!
 //! Front-matter keys: `total` (alias `budget`), `model`, `encoding`,
 //! `strategy`, `overflow`, `reserve_output`, `reserved`, `reallocate`,
-//! `min_priority`, `heading_level`, `split` (`"name=pct, ..."`). Other keys are
-//! ignored with a warning.
+//! `min_priority`, `heading_level`, `split` (`"name=pct, ..."`, or in TOML a
+//! table `{ name = pct }`); in TOML they may also sit in a `[budget]` table.
+//! Other keys (`title`, `tags`, ...) are ignored with a warning. A `---` line
+//! at the start without a closing `---` is a thematic break, not front
+//! matter. Each item's 1-based source line is kept in its `meta` as `line`.
 
 mod directive;
 mod front_matter;
