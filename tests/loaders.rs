@@ -183,7 +183,6 @@ fn jsonl_results() {
     let priorities: Vec<f64> = set.items.iter().map(|i| i.priority).collect();
     assert_eq!(priorities, [0.91, 0.72, 0.35]);
     assert_eq!(set.items[2].meta["source"], "webhooks.md");
-    assert_eq!(set.items[2].meta["line"], 4);
 }
 
 #[test]

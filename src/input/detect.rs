@@ -46,7 +46,7 @@
 //!   warning;
 //! - sources and warnings are concatenated; a path given twice is loaded once.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -389,7 +389,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, L
             message: "expected at least one file or directory".into(),
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut sets = Vec::with_capacity(paths.len());
     let mut warnings = Vec::new();
     for path in paths {

@@ -9,7 +9,7 @@
 //! `~2`, `~3`, ... with a warning. A line that is not a JSON object, or a
 //! field of the wrong type, is an error naming the line and column.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -69,7 +69,7 @@ pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<ItemSet, 
     let mut set = ItemSet::default();
     set.sections.push(Section::share(section.clone(), 100.0));
     set.sources.push(path.to_path_buf());
-    let mut used = HashSet::new();
+    let mut used = HashSet::default();
 
     let mut offset = 0usize;
     for (index, raw) in text.split_inclusive('\n').enumerate() {
@@ -179,7 +179,6 @@ pub fn parse(path: &Path, text: &str, options: &LoadOptions) -> Result<ItemSet, 
         let mut item = Item::new(id, section.clone(), item_text);
         item.priority = priority;
         item.meta = meta(object);
-        item.meta.insert("line".to_string(), Value::from(line_no));
         set.items.push(item);
     }
     Ok(set)

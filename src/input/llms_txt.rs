@@ -19,7 +19,7 @@
 //! split into items by block and sub-heading, the text before the first
 //! section is the pinned `header` section, and `Optional` is low priority.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::ops::Range;
 use std::path::Path;
 
@@ -27,7 +27,7 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::engine::{Item, ItemSet, Kind, Section, SectionBudget};
 use crate::input::detect::LoadOptions;
-use crate::input::load_error::{LineIndex, LoadError};
+use crate::input::load_error::LoadError;
 use crate::input::markdown::{self, Flavor, slug, unique_id};
 
 /// The priority of items in the `Optional` section.
@@ -239,9 +239,8 @@ fn push(sections: &mut [Draft], entry: Entry) {
 }
 
 fn build(text: &str, sections: Vec<Draft>, set: &mut ItemSet) {
-    let lines = LineIndex::new(text);
-    let mut used_ids = HashSet::new();
-    let mut used_names: HashSet<String> = HashSet::new();
+    let mut used_ids = HashSet::default();
+    let mut used_names: HashSet<String> = HashSet::default();
     for (index, (name, title, entries)) in sections.into_iter().enumerate() {
         if entries.is_empty() {
             continue;
@@ -335,8 +334,6 @@ fn build(text: &str, sections: Vec<Draft>, set: &mut ItemSet) {
                 item.meta.insert("name".into(), label.into());
                 item.meta.insert("url".into(), url.into());
             }
-            item.meta
-                .insert("line".into(), lines.line(entry.range.start).into());
             set.items.push(item);
         }
     }

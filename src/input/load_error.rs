@@ -137,32 +137,6 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Line numbers of byte offsets, for many lookups in one text.
-#[derive(Debug, Clone)]
-pub(crate) struct LineIndex {
-    /// Byte offsets where lines start (the first is 0).
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    /// Indexes the line starts of `text`.
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
-    }
-
-    /// The 1-based line of byte `offset`.
-    pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
-    }
-}
-
 /// Quotes a value for an error message, shortened and with control
 /// characters escaped so that it prints on one line.
 pub(crate) fn quote(value: &str) -> Quoted<'_> {
@@ -213,15 +187,6 @@ mod tests {
         assert_eq!(e.line(), Some(2));
         assert_eq!(e.column(), Some(1));
         assert_eq!(e.path(), Some(Path::new("p.md")));
-    }
-
-    #[test]
-    fn line_index_agrees_with_line_column() {
-        let text = "ab\ncd\n\nef";
-        let index = LineIndex::new(text);
-        for offset in 0..=text.len() {
-            assert_eq!(index.line(offset), line_column(text, offset).0, "{offset}");
-        }
     }
 
     #[test]

@@ -45,12 +45,12 @@
 //! table `{ name = pct }`); in TOML they may also sit in a `[budget]` table.
 //! Other keys (`title`, `tags`, ...) are ignored with a warning. A `---` line
 //! at the start without a closing `---` is a thematic break, not front
-//! matter. Each item's 1-based source line is kept in its `meta` as `line`.
+//! matter.
 
 mod directive;
 mod front_matter;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -58,7 +58,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::engine::{Item, ItemSet, Kind, Section, SectionBudget};
 use crate::input::detect::LoadOptions;
-use crate::input::load_error::{LineIndex, LoadError, line_column, quote};
+use crate::input::load_error::{LoadError, line_column, quote};
 
 use directive::Directive;
 
@@ -350,8 +350,8 @@ fn build(
     let mut set = ItemSet::default();
 
     // Explicit ids first, so generated ones can avoid them.
-    let mut used: HashSet<String> = HashSet::new();
-    let mut first_use: HashMap<String, usize> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::default();
+    let mut first_use: HashMap<String, usize> = HashMap::default();
     for item in drafts.iter().flat_map(|s| &s.items) {
         if let Some((id, at)) = item.settings.as_ref().and_then(|d| d.id.as_ref()) {
             if let Some(first) = first_use.get(id) {
@@ -371,8 +371,7 @@ fn build(
         }
     }
 
-    let lines = LineIndex::new(text);
-    let mut names: HashSet<String> = HashSet::new();
+    let mut names: HashSet<String> = HashSet::default();
     for (index, draft) in drafts.into_iter().enumerate() {
         let items: Vec<DraftItem> = draft
             .items
@@ -421,9 +420,6 @@ fn build(
             item.category = settings.category;
             item.level = settings.level;
             item.tags = settings.tags;
-            let line = lines.line(draft_item.range.start);
-            item.meta
-                .insert("line".to_string(), serde_json::Value::from(line));
             set.items.push(item);
         }
     }
