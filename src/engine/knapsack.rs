@@ -1,0 +1,116 @@
+//! The exact 0/1 knapsack behind the `optimal` strategy (DESIGN.md §2.3).
+//!
+//! [`solve`] picks the items with the largest total value (priority) whose
+//! total weight (tokens) fits the capacity (budget). It is exact: there is no
+//! approximation and no time-out that settles for a worse answer.
+//!
+//! # What is chosen
+//!
+//! 1. Items of value 0 are never chosen; items heavier than the capacity are
+//!    never chosen; items of weight 0 and positive value are always chosen.
+//! 2. Among the sets of the remaining *candidates* that fit, the result has
+//!    the largest total value, and among those the smallest total weight.
+//! 3. Among sets equal in both, the tie rule below decides.
+//!
+//! # The tie rule
+//!
+//! Rank the candidates by density (value per weight, highest first; equal
+//! densities by input order). The *greedy fill* takes ranked candidates while
+//! they fit; the first one that does not fit is the *break item*. The
+//! *expansion order* lists the candidates outward from the cut: the break
+//! item, the candidate ranked just before it, the one just after the break
+//! item, the second before it, and so on, alternating and starting on the
+//! side of the break item; when one side runs out the rest of the other side
+//! follows in ranked order.
+//!
+//! Two tied sets are compared on the candidate, latest in the expansion
+//! order, that one of them includes and the other does not; the set that
+//! agrees with the greedy fill on it wins. In words: the answer changes the
+//! greedy fill only on candidates as close to the cut as possible. Among
+//! identical items (equal weight and value) this always keeps the earlier
+//! ones in input order.
+//!
+//! A lexicographic rule by input order would need, on instances with
+//! astronomically many optimal sets (value equal to weight, or values on a
+//! line in the weight), a separate optimisation per item; this rule is the one
+//! the expanding search below decides on the fly, at no extra cost.
+//!
+//! # How
+//!
+//! An expanding-core dynamic programme in the spirit of Pisinger's `minknap`:
+//! rank by density, start from the greedy fill, then widen a core of free
+//! items around the break item one candidate at a time, alternating sides.
+//! The programme keeps the non-dominated (weight, value) states of the core,
+//! each meaning "the greedy fill with these changes"; a state is dropped as
+//! soon as a linear-programming bound (the Dembo–Hammer bound with the
+//! density of the next free item on the side that can still help) shows that
+//! no completion beats the best set found so far. The search stops when no
+//! state is left, usually long before the core covers every candidate.
+//!
+//! Each state keeps its changes of the last 64 steps in one word; every 64
+//! steps the state list is saved compactly (weight and word), and the chosen
+//! set is rebuilt backwards block by block. Memory is a few bytes per state
+//! per step, far below a table over the capacity.
+//!
+//! Values are summed in 128-bit arithmetic when their total exceeds `u64`,
+//! and every bound is compared as an exact integer cross-product. The result
+//! is exact for any input shorter than 2^30 items (the total candidate
+//! weight then stays below 2^62).
+
+mod bound;
+mod expand;
+mod rank;
+mod trace;
+
+use rank::Ranked;
+
+/// Exact 0/1 knapsack: the indices of the chosen items, ascending.
+///
+/// Item `i` has weight `weights[i]` and value `values[i]`; the chosen set has
+/// the largest total value whose total weight is at most `capacity`, then
+/// the smallest total weight, then follows the tie rule of the
+/// [module documentation](self). Items beyond the shorter of the two slices
+/// are ignored.
+///
+/// ```
+/// use tokenscope::engine::knapsack::solve;
+///
+/// // Two light items are worth more than the heavy one they displace.
+/// assert_eq!(solve(&[6, 4, 3], &[10, 6, 6], 7), vec![1, 2]);
+/// // Value 0 is never taken; weight 0 with value is always taken.
+/// assert_eq!(solve(&[1, 0, 9], &[0, 5, 9], 8), vec![1]);
+/// ```
+pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
+    let n = weights.len().min(values.len());
+    let mut chosen = Vec::new();
+    let mut candidates = Vec::new();
+    let mut total_weight: u128 = 0;
+    let mut total_value: u128 = 0;
+    for (i, (&w, &v)) in weights.iter().zip(values).enumerate().take(n) {
+        if v == 0 || u64::from(w) > capacity {
+            continue;
+        }
+        if w == 0 {
+            chosen.push(i);
+            continue;
+        }
+        candidates.push(i);
+        total_weight += u128::from(w);
+        total_value += u128::from(v);
+    }
+    if total_weight <= u128::from(capacity) {
+        // Everything fits: any other set has a smaller value.
+        chosen.extend(candidates);
+        chosen.sort_unstable();
+        return chosen;
+    }
+    let ranked = Ranked::new(&candidates, weights, values);
+    let taken = if total_value <= u128::from(u64::MAX) {
+        expand::solve::<u64>(&ranked, capacity)
+    } else {
+        expand::solve::<u128>(&ranked, capacity)
+    };
+    chosen.extend(taken.into_iter().map(|pos| ranked.index[pos]));
+    chosen.sort_unstable();
+    chosen
+}

@@ -1,0 +1,319 @@
+//! The expanding-core search (see the module documentation of
+//! [`knapsack`](super) for the idea and the tie rule it implements).
+
+use std::ops::{Add, Sub};
+
+use super::bound::{Outlook, Rate};
+use super::rank::Ranked;
+use super::trace::{BLOCK, Trace};
+
+/// The integer type state values are summed in: `u64` when the candidates'
+/// total value fits, `u128` otherwise.
+pub(super) trait Value: Copy + Ord + Add<Output = Self> + Sub<Output = Self> {
+    /// Zero.
+    const ZERO: Self;
+    /// Converts an item value.
+    fn from_u64(v: u64) -> Self;
+    /// Widens for bound arithmetic.
+    fn wide(self) -> u128;
+}
+
+impl Value for u64 {
+    const ZERO: Self = 0;
+    fn from_u64(v: u64) -> Self {
+        v
+    }
+    fn wide(self) -> u128 {
+        u128::from(self)
+    }
+}
+
+impl Value for u128 {
+    const ZERO: Self = 0;
+    fn from_u64(v: u64) -> Self {
+        u128::from(v)
+    }
+    fn wide(self) -> u128 {
+        self
+    }
+}
+
+/// The greedy fill changed on some candidates of the core: total weight and
+/// value, and the changes made in the current block (one bit per step).
+#[derive(Debug, Clone, Copy)]
+struct State<V> {
+    weight: u64,
+    value: V,
+    word: u64,
+}
+
+/// The best feasible set found so far, and where to rebuild it from.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    weight: u64,
+    value: u128,
+    word: u64,
+    block: usize,
+}
+
+/// Solves the ranked instance exactly; `capacity` is less than the total
+/// candidate weight. Returns the ranked positions chosen.
+pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64) -> Vec<usize> {
+    let mut search = Search::<V>::new(ranked, capacity);
+    search.run();
+    search.rebuild()
+}
+
+struct Search<'a, V> {
+    ranked: &'a Ranked,
+    capacity: u64,
+    /// The break item's position: the greedy fill is positions `..brk`.
+    brk: usize,
+    /// The greedy fill's weight.
+    fill_weight: u64,
+    best: Best,
+    /// The ranked position handled at each step.
+    order: Vec<usize>,
+    trace: Trace,
+    states: Vec<State<V>>,
+    spare: Vec<State<V>>,
+    /// The next candidate right of the core.
+    next_right: usize,
+    /// The next candidate left of the core is `next_left - 1`.
+    next_left: usize,
+    /// Total weight of positions `..next_left`: all a state can still remove.
+    left_weight: u64,
+    /// The side of the next step when both sides have candidates left.
+    go_right: bool,
+}
+
+impl<'a, V: Value> Search<'a, V> {
+    fn new(ranked: &'a Ranked, capacity: u64) -> Self {
+        let mut weight = 0u64;
+        let mut value = V::ZERO;
+        let mut brk = 0;
+        while brk < ranked.len() && weight + ranked.weight[brk] <= capacity {
+            weight += ranked.weight[brk];
+            value = value + V::from_u64(ranked.value[brk]);
+            brk += 1;
+        }
+        let mut search = Search {
+            ranked,
+            capacity,
+            brk,
+            fill_weight: weight,
+            best: Best {
+                weight,
+                value: value.wide(),
+                word: 0,
+                block: 0,
+            },
+            order: Vec::new(),
+            trace: Trace::default(),
+            states: Vec::new(),
+            spare: Vec::new(),
+            next_right: brk,
+            next_left: brk,
+            left_weight: weight,
+            go_right: true,
+        };
+        let outlook = search.outlook();
+        if keep(&outlook, capacity, &search.best, weight, value.wide()) {
+            search.states.push(State {
+                weight,
+                value,
+                word: 0,
+            });
+        }
+        search
+    }
+
+    /// What states can still do beyond the current core.
+    fn outlook(&self) -> Outlook {
+        let r = self.ranked;
+        Outlook {
+            add: (self.next_right < r.len())
+                .then(|| Rate::new(r.weight[self.next_right], r.value[self.next_right])),
+            remove: (self.next_left > 0)
+                .then(|| Rate::new(r.weight[self.next_left - 1], r.value[self.next_left - 1])),
+            removable: self.left_weight,
+        }
+    }
+
+    /// Widens the core until no state can beat the best set.
+    fn run(&mut self) {
+        while !self.states.is_empty() {
+            let has_right = self.next_right < self.ranked.len();
+            let has_left = self.next_left > 0;
+            let right = match (has_right, has_left) {
+                (true, true) => self.go_right,
+                (true, false) => true,
+                (false, true) => false,
+                (false, false) => break,
+            };
+            self.go_right = !right;
+            self.step(right);
+        }
+    }
+
+    /// One step: the next candidate on one side joins the core.
+    fn step(&mut self, right: bool) {
+        let step = self.order.len();
+        if step > 0 && step % BLOCK == 0 {
+            self.trace
+                .close_block(self.states.iter().map(|s| (s.weight, s.word)));
+            for s in &mut self.states {
+                s.word = 0;
+            }
+        }
+        let pos = if right {
+            self.next_right += 1;
+            self.next_right - 1
+        } else {
+            self.next_left -= 1;
+            self.left_weight -= self.ranked.weight[self.next_left];
+            self.next_left
+        };
+        self.order.push(pos);
+        let dw = self.ranked.weight[pos];
+        let dv = V::from_u64(self.ranked.value[pos]);
+        let bit = 1u64 << (step % BLOCK);
+        let outlook = self.outlook();
+        let mut merge = Merge {
+            outlook,
+            capacity: self.capacity,
+            best: self.best,
+            block: step / BLOCK,
+            out: std::mem::take(&mut self.spare),
+        };
+        if right {
+            // Add the candidate. Every state weighs at most the candidates'
+            // total (below 2^62), so the sum cannot overflow.
+            merge.run(&self.states, |s| State {
+                weight: s.weight + dw,
+                value: s.value + dv,
+                word: s.word | bit,
+            });
+        } else {
+            // Remove it: every state still holds it, so nothing underflows.
+            merge.run(&self.states, |s| State {
+                weight: s.weight - dw,
+                value: s.value - dv,
+                word: s.word | bit,
+            });
+        }
+        self.best = merge.best;
+        self.spare = std::mem::replace(&mut self.states, merge.out);
+    }
+
+    /// The ranked positions of the best set.
+    fn rebuild(&self) -> Vec<usize> {
+        let r = self.ranked;
+        let mut take: Vec<bool> = (0..r.len()).map(|pos| pos < self.brk).collect();
+        let Best {
+            mut weight,
+            mut word,
+            mut block,
+            ..
+        } = self.best;
+        loop {
+            while word != 0 {
+                let pos = self.order[block * BLOCK + word.trailing_zeros() as usize];
+                word &= word - 1;
+                take[pos] = !take[pos];
+                if pos >= self.brk {
+                    weight -= r.weight[pos];
+                } else {
+                    weight += r.weight[pos];
+                }
+            }
+            if block == 0 {
+                break;
+            }
+            block -= 1;
+            // The state's ancestor was in the list saved at the end of the
+            // previous block, under its (unique) weight.
+            match self.trace.word(block, weight) {
+                Some(w) => word = w,
+                None => {
+                    debug_assert!(false, "lost the state of weight {weight} in block {block}");
+                    break;
+                }
+            }
+        }
+        debug_assert_eq!(weight, self.fill_weight);
+        (0..r.len()).filter(|&pos| take[pos]).collect()
+    }
+}
+
+/// Keeps a state only while some completion could beat `best`: a larger
+/// value within the capacity, or the same value with less weight. A
+/// completion that only ties would change a candidate later in the expansion
+/// order than `best` does, so the tie rule prefers `best`.
+fn keep(outlook: &Outlook, capacity: u64, best: &Best, weight: u64, value: u128) -> bool {
+    outlook.can_reach(weight, value, capacity, best.value + 1)
+        || (best.weight > 0 && outlook.can_reach(weight, value, best.weight - 1, best.value))
+}
+
+/// One step's merge of the unchanged states with the changed ones.
+struct Merge<V> {
+    outlook: Outlook,
+    capacity: u64,
+    best: Best,
+    block: usize,
+    out: Vec<State<V>>,
+}
+
+impl<V: Value> Merge<V> {
+    /// Merges `states` (increasing weight and value) with `shift` applied to
+    /// each (also increasing), keeping the non-dominated states worth
+    /// keeping, in increasing weight, and updating the best set.
+    fn run(&mut self, states: &[State<V>], shift: impl Fn(&State<V>) -> State<V>) {
+        self.out.clear();
+        let n = states.len();
+        let (mut i, mut k) = (0, 0);
+        let mut last: Option<V> = None;
+        while i < n || k < n {
+            let next = if k == n {
+                i += 1;
+                states[i - 1]
+            } else {
+                let c = shift(&states[k]);
+                if i == n || c.weight < states[i].weight {
+                    k += 1;
+                    c
+                } else if states[i].weight < c.weight {
+                    i += 1;
+                    states[i - 1]
+                } else {
+                    // Equal weight: the larger value; on a full tie the
+                    // unchanged state, which agrees with the greedy fill here.
+                    let a = states[i];
+                    i += 1;
+                    k += 1;
+                    if c.value > a.value { c } else { a }
+                }
+            };
+            // Dominated by a lighter (or equal) state of at least this value.
+            if last.is_some_and(|v| next.value <= v) {
+                continue;
+            }
+            last = Some(next.value);
+            let value = next.value.wide();
+            if next.weight <= self.capacity
+                && (value > self.best.value
+                    || (value == self.best.value && next.weight < self.best.weight))
+            {
+                self.best = Best {
+                    weight: next.weight,
+                    value,
+                    word: next.word,
+                    block: self.block,
+                };
+            }
+            if keep(&self.outlook, self.capacity, &self.best, next.weight, value) {
+                self.out.push(next);
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Candidates ranked by density (value per weight).
+
+use std::cmp::Ordering;
+
+/// The candidates in ranked order: densest first, equal densities by input
+/// order. Position `pos` in the ranking is item `index[pos]` of the input.
+pub(super) struct Ranked {
+    /// Weight of each ranked candidate (at least 1, at most `u32::MAX`).
+    pub(super) weight: Vec<u64>,
+    /// Value of each ranked candidate (at least 1).
+    pub(super) value: Vec<u64>,
+    /// The input index of each ranked candidate.
+    pub(super) index: Vec<usize>,
+}
+
+impl Ranked {
+    /// Ranks the input items `candidates` (ascending input indices).
+    pub(super) fn new(candidates: &[usize], weights: &[u32], values: &[u64]) -> Ranked {
+        let mut order: Vec<(u64, u64, usize)> = candidates
+            .iter()
+            .map(|&i| (u64::from(weights[i]), values[i], i))
+            .collect();
+        order.sort_unstable_by(|a, b| denser(a.1, a.0, b.1, b.0).then(a.2.cmp(&b.2)));
+        Ranked {
+            weight: order.iter().map(|o| o.0).collect(),
+            value: order.iter().map(|o| o.1).collect(),
+            index: order.iter().map(|o| o.2).collect(),
+        }
+    }
+
+    /// The number of candidates.
+    pub(super) fn len(&self) -> usize {
+        self.weight.len()
+    }
+}
+
+/// Orders value/weight ratios densest first: `Less` when `va/wa > vb/wb`.
+/// Exact: compares the cross-products in 128 bits.
+fn denser(va: u64, wa: u64, vb: u64, wb: u64) -> Ordering {
+    (u128::from(vb) * u128::from(wa)).cmp(&(u128::from(va) * u128::from(wb)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_by_density_then_input_order() {
+        // densities: 2, 1, 3, 2, 0.5
+        let weights = [2, 5, 1, 4, 2];
+        let values = [4, 5, 3, 8, 1];
+        let r = Ranked::new(&[0, 1, 2, 3, 4], &weights, &values);
+        assert_eq!(r.index, vec![2, 0, 3, 1, 4]);
+        assert_eq!(r.weight, vec![1, 2, 4, 5, 2]);
+        assert_eq!(r.value, vec![3, 4, 8, 5, 1]);
+    }
+
+    #[test]
+    fn exact_on_huge_values() {
+        // u64::MAX / 3 and (u64::MAX - 1) / 3: too close for f64.
+        assert_eq!(denser(u64::MAX, 3, u64::MAX - 1, 3), Ordering::Less);
+        assert_eq!(denser(u64::MAX - 1, 3, u64::MAX, 3), Ordering::Greater);
+        assert_eq!(denser(6, 4, 3, 2), Ordering::Equal);
+    }
+}
