@@ -58,7 +58,9 @@
 //! weight then stays below 2^62).
 
 mod bound;
+mod cardinality;
 mod expand;
+mod filter;
 mod rank;
 mod trace;
 
@@ -106,9 +108,9 @@ pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
     }
     let ranked = Ranked::new(&candidates, weights, values);
     let taken = if total_value <= u128::from(u64::MAX) {
-        expand::solve::<u64>(&ranked, capacity)
+        expand::solve::<u64>(&ranked, capacity, total_value)
     } else {
-        expand::solve::<u128>(&ranked, capacity)
+        expand::solve::<u128>(&ranked, capacity, total_value)
     };
     chosen.extend(taken.into_iter().map(|pos| ranked.index[pos]));
     chosen.sort_unstable();

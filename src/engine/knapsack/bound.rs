@@ -5,8 +5,8 @@
 /// side) or no sparser (left side).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Rate {
-    value: u128,
-    weight: u128,
+    pub(super) value: u128,
+    pub(super) weight: u128,
 }
 
 impl Rate {

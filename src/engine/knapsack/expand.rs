@@ -4,6 +4,8 @@
 use std::ops::{Add, Sub};
 
 use super::bound::{Outlook, Rate};
+use super::cardinality::{Counts, Lagrange};
+use super::filter::{Bounds, FAST_VALUE_LIMIT, Filter};
 use super::rank::Ranked;
 use super::trace::{BLOCK, Trace};
 
@@ -38,13 +40,15 @@ impl Value for u128 {
     }
 }
 
-/// The greedy fill changed on some candidates of the core: total weight and
-/// value, and the changes made in the current block (one bit per step).
+/// The greedy fill changed on some candidates of the core: total weight,
+/// value and item count, and the changes made in the current block (one
+/// bit per step).
 #[derive(Debug, Clone, Copy)]
 struct State<V> {
     weight: u64,
     value: V,
     word: u64,
+    count: u32,
 }
 
 /// The best feasible set found so far, and where to rebuild it from.
@@ -56,17 +60,36 @@ struct Best {
     block: usize,
 }
 
+/// Work (states carried through steps) after which the search also brings
+/// in the count bounds; below it the plain linear bound usually finishes.
+fn count_bounds_after(candidates: usize) -> usize {
+    4 * candidates + 20_000
+}
+
 /// Solves the ranked instance exactly; `capacity` is less than the total
 /// candidate weight. Returns the ranked positions chosen.
-pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64) -> Vec<usize> {
-    let mut search = Search::<V>::new(ranked, capacity);
+pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64, total_value: u128) -> Vec<usize> {
+    let mut search = Search::<V>::new(ranked, capacity, total_value < FAST_VALUE_LIMIT);
     search.run();
+    if std::env::var_os("KNAP_STATS").is_some() {
+        eprintln!(
+            "steps {} work {} max {} n {} brk {} lagrange {:?}",
+            search.order.len(),
+            search.work,
+            search.max_states,
+            ranked.len(),
+            search.brk,
+            search.lagrange.as_ref().map(|l| (l.a, l.k))
+        );
+    }
     search.rebuild()
 }
 
 struct Search<'a, V> {
     ranked: &'a Ranked,
     capacity: u64,
+    /// Bound arithmetic fits in `i128` without checks.
+    fast: bool,
     /// The break item's position: the greedy fill is positions `..brk`.
     brk: usize,
     /// The greedy fill's weight.
@@ -85,10 +108,18 @@ struct Search<'a, V> {
     left_weight: u64,
     /// The side of the next step when both sides have candidates left.
     go_right: bool,
+    /// States carried through steps so far.
+    work: usize,
+    max_states: usize,
+    counts: Option<Counts>,
+    lagrange: Option<Lagrange>,
+    /// `Σ max(0, rho)` over free right candidates plus `Σ max(0, −rho)` over
+    /// free left ones.
+    free_rho: i128,
 }
 
 impl<'a, V: Value> Search<'a, V> {
-    fn new(ranked: &'a Ranked, capacity: u64) -> Self {
+    fn new(ranked: &'a Ranked, capacity: u64, fast: bool) -> Self {
         let mut weight = 0u64;
         let mut value = V::ZERO;
         let mut brk = 0;
@@ -100,6 +131,7 @@ impl<'a, V: Value> Search<'a, V> {
         let mut search = Search {
             ranked,
             capacity,
+            fast,
             brk,
             fill_weight: weight,
             best: Best {
@@ -116,27 +148,43 @@ impl<'a, V: Value> Search<'a, V> {
             next_left: brk,
             left_weight: weight,
             go_right: true,
+            work: 0,
+            max_states: 0,
+            counts: None,
+            lagrange: None,
+            free_rho: 0,
         };
-        let outlook = search.outlook();
-        if keep(&outlook, capacity, &search.best, weight, value.wide()) {
+        let count = u32::try_from(brk).unwrap_or(u32::MAX);
+        if search
+            .bounds()
+            .filter(search.best.weight, search.best.value)
+            .keep(weight, value.wide(), count)
+        {
             search.states.push(State {
                 weight,
                 value,
                 word: 0,
+                count,
             });
         }
         search
     }
 
     /// What states can still do beyond the current core.
-    fn outlook(&self) -> Outlook {
+    fn bounds(&self) -> Bounds<'_> {
         let r = self.ranked;
-        Outlook {
-            add: (self.next_right < r.len())
-                .then(|| Rate::new(r.weight[self.next_right], r.value[self.next_right])),
-            remove: (self.next_left > 0)
-                .then(|| Rate::new(r.weight[self.next_left - 1], r.value[self.next_left - 1])),
-            removable: self.left_weight,
+        Bounds {
+            outlook: Outlook {
+                add: (self.next_right < r.len())
+                    .then(|| Rate::new(r.weight[self.next_right], r.value[self.next_right])),
+                remove: (self.next_left > 0)
+                    .then(|| Rate::new(r.weight[self.next_left - 1], r.value[self.next_left - 1])),
+                removable: self.left_weight,
+            },
+            capacity: self.capacity,
+            fast: self.fast,
+            counts: self.counts.as_ref(),
+            lagrange: self.lagrange.as_ref().map(|l| (l, self.free_rho)),
         }
     }
 
@@ -152,8 +200,29 @@ impl<'a, V: Value> Search<'a, V> {
                 (false, false) => break,
             };
             self.go_right = !right;
+            self.work += self.states.len();
+            self.max_states = self.max_states.max(self.states.len());
+            if self.counts.is_none() && self.work > count_bounds_after(self.ranked.len()) {
+                self.bring_in_count_bounds();
+            }
             self.step(right);
         }
+    }
+
+    /// Adds the count certificates and the Lagrangian bound.
+    fn bring_in_count_bounds(&mut self) {
+        let counts = Counts::new(self.ranked);
+        if self.fast {
+            let k_min = counts.fewest(self.best.value + 1);
+            let k_max = counts.most(self.capacity);
+            self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max);
+        }
+        if let Some(l) = &self.lagrange {
+            let right: i128 = l.rho[self.next_right..].iter().map(|&r| r.max(0)).sum();
+            let left: i128 = l.rho[..self.next_left].iter().map(|&r| (-r).max(0)).sum();
+            self.free_rho = right + left;
+        }
+        self.counts = Some(counts);
     }
 
     /// One step: the next candidate on one side joins the core.
@@ -175,16 +244,21 @@ impl<'a, V: Value> Search<'a, V> {
             self.next_left
         };
         self.order.push(pos);
+        if let Some(l) = &self.lagrange {
+            let rho = l.rho[pos];
+            self.free_rho -= if right { rho.max(0) } else { (-rho).max(0) };
+        }
         let dw = self.ranked.weight[pos];
         let dv = V::from_u64(self.ranked.value[pos]);
         let bit = 1u64 << (step % BLOCK);
-        let outlook = self.outlook();
+        let spare = std::mem::take(&mut self.spare);
+        let bounds = self.bounds();
         let mut merge = Merge {
-            outlook,
-            capacity: self.capacity,
+            filter: bounds.filter(self.best.weight, self.best.value),
+            bounds,
             best: self.best,
             block: step / BLOCK,
-            out: std::mem::take(&mut self.spare),
+            out: spare,
         };
         if right {
             // Add the candidate. Every state weighs at most the candidates'
@@ -193,6 +267,7 @@ impl<'a, V: Value> Search<'a, V> {
                 weight: s.weight + dw,
                 value: s.value + dv,
                 word: s.word | bit,
+                count: s.count + 1,
             });
         } else {
             // Remove it: every state still holds it, so nothing underflows.
@@ -200,10 +275,12 @@ impl<'a, V: Value> Search<'a, V> {
                 weight: s.weight - dw,
                 value: s.value - dv,
                 word: s.word | bit,
+                count: s.count - 1,
             });
         }
-        self.best = merge.best;
-        self.spare = std::mem::replace(&mut self.states, merge.out);
+        let Merge { best, out, .. } = merge;
+        self.best = best;
+        self.spare = std::mem::replace(&mut self.states, out);
     }
 
     /// The ranked positions of the best set.
@@ -246,25 +323,16 @@ impl<'a, V: Value> Search<'a, V> {
     }
 }
 
-/// Keeps a state only while some completion could beat `best`: a larger
-/// value within the capacity, or the same value with less weight. A
-/// completion that only ties would change a candidate later in the expansion
-/// order than `best` does, so the tie rule prefers `best`.
-fn keep(outlook: &Outlook, capacity: u64, best: &Best, weight: u64, value: u128) -> bool {
-    outlook.can_reach(weight, value, capacity, best.value + 1)
-        || (best.weight > 0 && outlook.can_reach(weight, value, best.weight - 1, best.value))
-}
-
 /// One step's merge of the unchanged states with the changed ones.
-struct Merge<V> {
-    outlook: Outlook,
-    capacity: u64,
+struct Merge<'a, V> {
+    bounds: Bounds<'a>,
+    filter: Filter,
     best: Best,
     block: usize,
     out: Vec<State<V>>,
 }
 
-impl<V: Value> Merge<V> {
+impl<V: Value> Merge<'_, V> {
     /// Merges `states` (increasing weight and value) with `shift` applied to
     /// each (also increasing), keeping the non-dominated states worth
     /// keeping, in increasing weight, and updating the best set.
@@ -300,7 +368,7 @@ impl<V: Value> Merge<V> {
             }
             last = Some(next.value);
             let value = next.value.wide();
-            if next.weight <= self.capacity
+            if next.weight <= self.bounds.capacity
                 && (value > self.best.value
                     || (value == self.best.value && next.weight < self.best.weight))
             {
@@ -310,8 +378,9 @@ impl<V: Value> Merge<V> {
                     word: next.word,
                     block: self.block,
                 };
+                self.filter = self.bounds.filter(self.best.weight, self.best.value);
             }
-            if keep(&self.outlook, self.capacity, &self.best, next.weight, value) {
+            if self.filter.keep(next.weight, value, next.count) {
                 self.out.push(next);
             }
         }
