@@ -84,6 +84,19 @@ use rank::Ranked;
 /// ```
 pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
     let n = weights.len().min(values.len());
+    solve_tuned(weights, values, capacity, 4 * n + 20_000)
+}
+
+/// [`solve`], bringing in the count bounds once the search has carried
+/// `count_bounds_after` states through its steps. Below the default the plain
+/// linear bound usually finishes first; the answer never depends on it.
+fn solve_tuned(
+    weights: &[u32],
+    values: &[u64],
+    capacity: u64,
+    count_bounds_after: usize,
+) -> Vec<usize> {
+    let n = weights.len().min(values.len());
     let mut chosen = Vec::new();
     let mut candidates = Vec::new();
     let mut total_weight: u128 = 0;
@@ -106,13 +119,91 @@ pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
         chosen.sort_unstable();
         return chosen;
     }
-    let ranked = Ranked::new(&candidates, weights, values);
+    let (ranked, capacity) = Ranked::new(&candidates, weights, values, capacity);
     let taken = if total_value <= u128::from(u64::MAX) {
-        expand::solve::<u64>(&ranked, capacity, total_value)
+        expand::solve::<u64>(&ranked, capacity, total_value, count_bounds_after)
     } else {
-        expand::solve::<u128>(&ranked, capacity, total_value)
+        expand::solve::<u128>(&ranked, capacity, total_value, count_bounds_after)
     };
     chosen.extend(taken.into_iter().map(|pos| ranked.index[pos]));
     chosen.sort_unstable();
     chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator for instances.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
+    /// (value, weight) of a set.
+    fn totals(w: &[u32], v: &[u64], set: &[usize]) -> (u128, u64) {
+        set.iter()
+            .fold((0, 0), |(tv, tw), &i| (tv + u128::from(v[i]), tw + u64::from(w[i])))
+    }
+
+    /// The best (value, then least weight) over all subsets.
+    fn best_by_search(w: &[u32], v: &[u64], cap: u64) -> (u128, u64) {
+        let n = w.len();
+        let mut best = (0u128, 0u64);
+        for mask in 0u32..1 << n {
+            let set: Vec<usize> = (0..n).filter(|&i| mask >> i & 1 == 1).collect();
+            let (tv, tw) = totals(w, v, &set);
+            if tw <= cap && (tv > best.0 || (tv == best.0 && tw < best.1)) {
+                best = (tv, tw);
+            }
+        }
+        best
+    }
+
+    /// The count bounds only prune: whether they join at once, later or
+    /// never, the answer is the same set.
+    #[test]
+    fn count_bounds_never_change_the_answer() {
+        let mut rng = Lcg(3);
+        for round in 0..600 {
+            let n = 1 + rng.below(60) as usize;
+            let r = 1 + rng.below(200);
+            let shape = round % 6;
+            let mut w = Vec::with_capacity(n);
+            let mut v = Vec::with_capacity(n);
+            for _ in 0..n {
+                let x = 1 + rng.below(r);
+                let value = match shape {
+                    0 => 1 + rng.below(1_000),
+                    1 => x + r / 10,
+                    2 => x.saturating_sub(r / 10).max(1),
+                    3 => x,
+                    4 => 5,
+                    _ => u64::MAX - rng.below(1 << 20),
+                };
+                w.push(x as u32);
+                v.push(value);
+            }
+            let total: u64 = w.iter().map(|&x| u64::from(x)).sum();
+            let cap = rng.below(total + 1);
+            let never = solve_tuned(&w, &v, cap, usize::MAX);
+            if n <= 14 {
+                assert_eq!(totals(&w, &v, &never), best_by_search(&w, &v, cap));
+            }
+            for after in [0, 1, 7, 50] {
+                assert_eq!(
+                    solve_tuned(&w, &v, cap, after),
+                    never,
+                    "count bounds after {after}: cap {cap}, weights {w:?}, values {v:?}"
+                );
+            }
+        }
+    }
 }

@@ -199,7 +199,7 @@ mod tests {
 
     fn ranked(weights: &[u32], values: &[u64]) -> Ranked {
         let all: Vec<usize> = (0..weights.len()).collect();
-        Ranked::new(&all, weights, values)
+        Ranked::new(&all, weights, values, u64::MAX).0
     }
 
     #[test]
@@ -220,15 +220,16 @@ mod tests {
 
     #[test]
     fn equal_items_get_a_pure_count_multiplier() {
-        // Ten items of weight 10, value 7, capacity 35: at most 3 fit.
+        // Ten equal items (divided down to weight 1, value 1), capacity 3.5
+        // of them: at most 3 fit.
         let r = ranked(&[10; 10], &[7; 10]);
-        let l = Lagrange::new(&r, 35, 4, 3).map(|l| (l.a, l.k));
-        // k_min > k_max is rejected by the caller; with k_min = 1 the count
-        // limit carries the bound: λ = 0, κ = −7.
-        assert_eq!(l, None);
-        let l = Lagrange::new(&r, 35, 1, 3).expect("multipliers");
+        assert_eq!((r.weight[0], r.value[0]), (1, 1));
+        // No multipliers when the count limits contradict each other.
+        assert!(Lagrange::new(&r, 3, 4, 3).is_none());
+        // Otherwise the count limit carries the bound: λ = 0, κ = −1.
+        let l = Lagrange::new(&r, 3, 1, 3).expect("multipliers");
         assert_eq!(l.a, 0);
-        assert_eq!(l.k, -7 << SHIFT);
+        assert_eq!(l.k, -1 << SHIFT);
         assert!(l.rho.iter().all(|&r| r == 0));
     }
 }

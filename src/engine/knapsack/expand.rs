@@ -60,16 +60,18 @@ struct Best {
     block: usize,
 }
 
-/// Work (states carried through steps) after which the search also brings
-/// in the count bounds; below it the plain linear bound usually finishes.
-fn count_bounds_after(candidates: usize) -> usize {
-    4 * candidates + 20_000
-}
-
 /// Solves the ranked instance exactly; `capacity` is less than the total
-/// candidate weight. Returns the ranked positions chosen.
-pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64, total_value: u128) -> Vec<usize> {
+/// candidate weight. The count bounds join once the search has carried
+/// `count_bounds_after` states through steps. Returns the ranked positions
+/// chosen.
+pub(super) fn solve<V: Value>(
+    ranked: &Ranked,
+    capacity: u64,
+    total_value: u128,
+    count_bounds_after: usize,
+) -> Vec<usize> {
     let mut search = Search::<V>::new(ranked, capacity, total_value < FAST_VALUE_LIMIT);
+    search.count_bounds_after = count_bounds_after;
     search.run();
     if std::env::var_os("KNAP_STATS").is_some() {
         eprintln!(
@@ -116,6 +118,7 @@ struct Search<'a, V> {
     /// `Σ max(0, rho)` over free right candidates plus `Σ max(0, −rho)` over
     /// free left ones.
     free_rho: i128,
+    count_bounds_after: usize,
 }
 
 impl<'a, V: Value> Search<'a, V> {
@@ -153,6 +156,7 @@ impl<'a, V: Value> Search<'a, V> {
             counts: None,
             lagrange: None,
             free_rho: 0,
+            count_bounds_after: usize::MAX,
         };
         let count = u32::try_from(brk).unwrap_or(u32::MAX);
         if search
@@ -202,7 +206,7 @@ impl<'a, V: Value> Search<'a, V> {
             self.go_right = !right;
             self.work += self.states.len();
             self.max_states = self.max_states.max(self.states.len());
-            if self.counts.is_none() && self.work > count_bounds_after(self.ranked.len()) {
+            if self.counts.is_none() && self.work >= self.count_bounds_after {
                 self.bring_in_count_bounds();
             }
             self.step(right);

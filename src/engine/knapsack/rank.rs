@@ -15,23 +15,46 @@ pub(super) struct Ranked {
 
 impl Ranked {
     /// Ranks the input items `candidates` (ascending input indices).
-    pub(super) fn new(candidates: &[usize], weights: &[u32], values: &[u64]) -> Ranked {
+    ///
+    /// Weights are divided by their greatest common divisor, and `capacity`
+    /// rounded down to match (returned); values are divided by theirs. The
+    /// same sets fit and compare the same way, and the bounds get sharper
+    /// (all weights even and an odd capacity, say).
+    pub(super) fn new(
+        candidates: &[usize],
+        weights: &[u32],
+        values: &[u64],
+        capacity: u64,
+    ) -> (Ranked, u64) {
+        let wg = candidates
+            .iter()
+            .fold(0u64, |g, &i| gcd(g, u64::from(weights[i])))
+            .max(1);
+        let vg = candidates.iter().fold(0u64, |g, &i| gcd(g, values[i])).max(1);
         let mut order: Vec<(u64, u64, usize)> = candidates
             .iter()
-            .map(|&i| (u64::from(weights[i]), values[i], i))
+            .map(|&i| (u64::from(weights[i]) / wg, values[i] / vg, i))
             .collect();
         order.sort_unstable_by(|a, b| denser(a.1, a.0, b.1, b.0).then(a.2.cmp(&b.2)));
-        Ranked {
+        let ranked = Ranked {
             weight: order.iter().map(|o| o.0).collect(),
             value: order.iter().map(|o| o.1).collect(),
             index: order.iter().map(|o| o.2).collect(),
-        }
+        };
+        (ranked, capacity / wg)
     }
 
     /// The number of candidates.
     pub(super) fn len(&self) -> usize {
         self.weight.len()
     }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Orders value/weight ratios densest first: `Less` when `va/wa > vb/wb`.
@@ -49,10 +72,25 @@ mod tests {
         // densities: 2, 1, 3, 2, 0.5
         let weights = [2, 5, 1, 4, 2];
         let values = [4, 5, 3, 8, 1];
-        let r = Ranked::new(&[0, 1, 2, 3, 4], &weights, &values);
+        let (r, cap) = Ranked::new(&[0, 1, 2, 3, 4], &weights, &values, 9);
         assert_eq!(r.index, vec![2, 0, 3, 1, 4]);
         assert_eq!(r.weight, vec![1, 2, 4, 5, 2]);
         assert_eq!(r.value, vec![3, 4, 8, 5, 1]);
+        assert_eq!(cap, 9);
+    }
+
+    #[test]
+    fn divides_out_common_factors() {
+        let weights = [4, 6, 10, 7];
+        let values = [30, 45, 15, 1];
+        // Only the first three are candidates: weights share 2, values 15.
+        let (r, cap) = Ranked::new(&[0, 1, 2], &weights, &values, 13);
+        assert_eq!(r.index, vec![0, 1, 2]);
+        assert_eq!(r.weight, vec![2, 3, 5]);
+        assert_eq!(r.value, vec![2, 3, 1]);
+        assert_eq!(cap, 6);
+        assert_eq!(gcd(0, 5), 5);
+        assert_eq!(gcd(12, 18), 6);
     }
 
     #[test]
