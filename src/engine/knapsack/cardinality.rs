@@ -115,82 +115,69 @@ impl Lagrange {
     }
 }
 
-/// The capacity multiplier minimising the Lagrangian dual, by golden-section
-/// search (the dual is convex in λ once κ is chosen best for each λ). Floating
-/// point is fine here: any λ gives a valid bound, this one a tight one.
+/// The capacity multiplier minimising the Lagrangian dual (κ chosen best
+/// for each λ), by bisection on its subgradient. Floating point is fine here:
+/// any λ gives a valid bound, this one a tight one.
 fn best_lambda(ranked: &Ranked, capacity: u64, k_min: usize, k_max: usize) -> f64 {
     // At the optimum two candidates lie on the line v = λ·w − κ, so λ is at
     // most the largest value difference.
-    let hi = ranked.value.iter().copied().max().unwrap_or(0) as f64;
-    let mut dual = Dual {
-        ranked,
-        capacity: capacity as f64,
-        k_min,
-        k_max,
-        scratch: vec![0f64; ranked.len()],
-    };
-    let ratio = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut lo, mut hi) = (0f64, hi);
-    let mut x1 = hi - ratio * (hi - lo);
-    let mut x2 = lo + ratio * (hi - lo);
-    let mut f1 = dual.at(x1);
-    let mut f2 = dual.at(x2);
+    let mut hi = ranked.value.iter().copied().max().unwrap_or(0) as f64;
+    let mut lo = 0f64;
+    let weight: Vec<f64> = ranked.weight.iter().map(|&w| w as f64).collect();
+    let value: Vec<f64> = ranked.value.iter().map(|&v| v as f64).collect();
+    let mut u = vec![0f64; ranked.len()];
+    let mut scratch = vec![0f64; ranked.len()];
+    let mut on_line: Vec<f64> = Vec::new();
+    let cap = capacity as f64;
     for _ in 0..100 {
-        if f1 <= f2 {
-            hi = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = hi - ratio * (hi - lo);
-            f1 = dual.at(x1);
-        } else {
-            lo = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = lo + ratio * (hi - lo);
-            f2 = dual.at(x2);
+        let lambda = 0.5 * (lo + hi);
+        if hi - lo <= f64::max(1.0 / f64::from(1u32 << (SHIFT + 4)), lambda * 1e-15) {
+            return lambda;
         }
-    }
-    // The ends are candidates too (λ = 0 for pure count limits).
-    let mid = 0.5 * (lo + hi);
-    [(0.0, dual.at(0.0)), (mid, dual.at(mid))]
-        .into_iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(mid, |(x, _)| x)
-}
-
-/// The Lagrangian dual as a function of λ, with κ chosen best.
-struct Dual<'a> {
-    ranked: &'a Ranked,
-    capacity: f64,
-    k_min: usize,
-    k_max: usize,
-    scratch: Vec<f64>,
-}
-
-impl Dual<'_> {
-    fn at(&mut self, lambda: f64) -> f64 {
-        let r = self.ranked;
-        for ((u, &w), &v) in self.scratch.iter_mut().zip(&r.weight).zip(&r.value) {
-            *u = v as f64 - lambda * w as f64;
+        for ((u, &w), &v) in u.iter_mut().zip(&weight).zip(&value) {
+            *u = v - lambda * w;
         }
-        let mut kth = |k: usize| -> f64 {
-            *self
-                .scratch
-                .select_nth_unstable_by(k - 1, |x, y| y.total_cmp(x))
-                .1
-        };
-        let at_min = kth(self.k_min);
-        let at_max = kth(self.k_max);
-        let (kappa, count_term) = if at_min <= 0.0 {
-            (-at_min, at_min * self.k_min as f64)
+        scratch.copy_from_slice(&u);
+        let by_desc = |x: &f64, y: &f64| y.total_cmp(x);
+        let at_min = *scratch.select_nth_unstable_by(k_min - 1, by_desc).1;
+        let at_max = *scratch[k_min - 1..]
+            .select_nth_unstable_by(k_max - k_min, by_desc)
+            .1;
+        // κ and the item counts the count limits then allow.
+        let (kappa, count_lo, count_hi) = if at_min <= 0.0 {
+            (-at_min, k_min, k_min)
         } else if at_max > 0.0 {
-            (-at_max, at_max * self.k_max as f64)
+            (-at_max, k_max, k_max)
         } else {
-            (0.0, 0.0)
+            (0.0, k_min, k_max)
         };
-        let above: f64 = self.scratch.iter().map(|&u| (u + kappa).max(0.0)).sum();
-        lambda * self.capacity + count_term + above
+        let (mut above, mut above_weight) = (0usize, 0f64);
+        on_line.clear();
+        for (&u, &w) in u.iter().zip(&weight) {
+            let r = u + kappa;
+            if r > 0.0 {
+                above += 1;
+                above_weight += w;
+            } else if r == 0.0 {
+                on_line.push(w);
+            }
+        }
+        // Candidates on the line may be taken in part, as the counts allow:
+        // the slope ranges from taking the heaviest to taking the lightest.
+        on_line.sort_unstable_by(f64::total_cmp);
+        let need_lo = count_lo.saturating_sub(above).min(on_line.len());
+        let need_hi = count_hi.saturating_sub(above).min(on_line.len());
+        let lightest: f64 = on_line[..need_lo].iter().sum();
+        let heaviest: f64 = on_line[on_line.len() - need_hi..].iter().sum();
+        if cap - above_weight - heaviest > 0.0 {
+            hi = lambda;
+        } else if cap - above_weight - lightest < 0.0 {
+            lo = lambda;
+        } else {
+            return lambda;
+        }
     }
+    0.5 * (lo + hi)
 }
 
 #[cfg(test)]

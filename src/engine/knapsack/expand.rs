@@ -215,10 +215,16 @@ impl<'a, V: Value> Search<'a, V> {
 
     /// Adds the count certificates and the Lagrangian bound.
     fn bring_in_count_bounds(&mut self) {
+        let t0 = std::time::Instant::now();
         let counts = Counts::new(self.ranked);
-        if self.fast {
-            let k_min = counts.fewest(self.best.value + 1);
-            let k_max = counts.most(self.capacity);
+        let k_min = counts.fewest(self.best.value + 1);
+        let k_max = counts.most(self.capacity);
+        // The greedy fill plus part of the break item solves the plain linear
+        // relaxation; unless it breaks a count limit, the Lagrangian bound is
+        // no better than the linear one.
+        let part = self.fill_weight < self.capacity;
+        let breaks_limit = (self.brk == k_max && part) || self.brk + usize::from(part) <= k_min;
+        if self.fast && breaks_limit {
             self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max);
         }
         if let Some(l) = &self.lagrange {
@@ -227,6 +233,9 @@ impl<'a, V: Value> Search<'a, V> {
             self.free_rho = right + left;
         }
         self.counts = Some(counts);
+        if std::env::var_os("KNAP_STATS").is_some() {
+            eprintln!("count bounds in {:?} at work {}", t0.elapsed(), self.work);
+        }
     }
 
     /// One step: the next candidate on one side joins the core.
