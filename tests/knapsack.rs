@@ -198,7 +198,10 @@ fn capacity_dp(w: &[u32], v: &[u64], cap: u64) -> Vec<usize> {
 /// Runs the solver and checks the answer's shape and feasibility.
 fn solved(w: &[u32], v: &[u64], cap: u64) -> Vec<usize> {
     let got = solve(w, v, cap);
-    assert!(got.windows(2).all(|p| p[0] < p[1]), "not ascending: {got:?}");
+    assert!(
+        got.windows(2).all(|p| p[0] < p[1]),
+        "not ascending: {got:?}"
+    );
     assert!(got.iter().all(|&i| i < w.len().min(v.len())));
     let (tw, _) = totals(w, v, &got);
     assert!(tw <= u128::from(cap), "over capacity: {tw} > {cap}");

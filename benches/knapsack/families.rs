@@ -65,6 +65,17 @@ pub enum Family {
     SimilarWeights,
     /// Uncorrelated with values near 1e12 (fixed-point priorities).
     LargeValues,
+    /// `v = 3·ceil(w/3)` (Pisinger's profit ceiling).
+    ProfitCeiling,
+    /// `v = (2/3)·sqrt(4R² − (w − 2R)²)` (Pisinger's circle).
+    Circle,
+    /// Subset sum with every weight a multiple of 3.
+    MultiplesOfThree,
+    /// Strongly correlated with two offsets: `v = w + R/10` or `w + R/5`.
+    MultipleStronglyCorrelated,
+    /// Spanner instances: copies of 20 strongly correlated kernel items
+    /// scaled by random multipliers 1..=10.
+    Spanner,
     /// Uncorrelated with values near `u64::MAX`: sums need 128 bits.
     HugeValues,
 }
@@ -84,6 +95,11 @@ impl Family {
         Family::SimilarWeights,
         Family::LargeValues,
         Family::HugeValues,
+        Family::ProfitCeiling,
+        Family::Circle,
+        Family::MultiplesOfThree,
+        Family::MultipleStronglyCorrelated,
+        Family::Spanner,
     ];
 
     /// A short name.
@@ -101,6 +117,11 @@ impl Family {
             Family::SimilarWeights => "similar-weights",
             Family::LargeValues => "large-values",
             Family::HugeValues => "huge-values",
+            Family::ProfitCeiling => "profit-ceiling",
+            Family::Circle => "circle",
+            Family::MultiplesOfThree => "multiples-of-three",
+            Family::MultipleStronglyCorrelated => "multiple-strongly-correlated",
+            Family::Spanner => "spanner",
         }
     }
 
@@ -108,6 +129,13 @@ impl Family {
     pub fn generate(self, n: usize, max_weight: u32, seed: u64) -> (Vec<u32>, Vec<u64>) {
         let r = u64::from(max_weight.max(50));
         let mut rng = Rng::new(seed ^ (self as u64).wrapping_mul(0x1000_0001));
+        let kernel_size = if self == Family::Spanner { 20 } else { 0 };
+        let kernel: Vec<(u64, u64)> = (0..kernel_size)
+            .map(|_| {
+                let w = rng.range(1, (r / 10).max(1));
+                (w, w + r / 10)
+            })
+            .collect();
         let mut weights = Vec::with_capacity(n);
         let mut values = Vec::with_capacity(n);
         for _ in 0..n {
@@ -144,11 +172,42 @@ impl Family {
                     let w = [r / 13 + 1, r / 7 + 1, r / 5 + 1, r / 3 + 1][rng.range(0, 3) as usize];
                     (w, w * 100 + 2_500)
                 }
-                Family::SimilarWeights => {
-                    (rng.range(3 * r / 4, 3 * r / 4 + r / 40), rng.range(1, 1_000_000))
-                }
+                Family::SimilarWeights => (
+                    rng.range(3 * r / 4, 3 * r / 4 + r / 40),
+                    rng.range(1, 1_000_000),
+                ),
                 Family::LargeValues => (rng.range(1, r), rng.range(1, 1_000_000_000_000)),
                 Family::HugeValues => (rng.range(1, r), u64::MAX - rng.range(0, 1 << 40)),
+                Family::ProfitCeiling => {
+                    let w = rng.range(1, r);
+                    (w, 3 * w.div_ceil(3))
+                }
+                Family::Circle => {
+                    let w = rng.range(1, r);
+                    let (wf, rf) = (w as f64, r as f64);
+                    let v = (2.0 / 3.0) * (4.0 * rf * rf - (wf - 2.0 * rf).powi(2)).sqrt();
+                    (w, (v.round() as u64).max(1))
+                }
+                Family::MultiplesOfThree => {
+                    let w = 3 * rng.range(1, r / 3);
+                    (w, w)
+                }
+                Family::MultipleStronglyCorrelated => {
+                    let w = rng.range(1, r);
+                    (
+                        w,
+                        if w.is_multiple_of(6) {
+                            w + r / 5
+                        } else {
+                            w + r / 10
+                        },
+                    )
+                }
+                Family::Spanner => {
+                    let (kw, kv) = kernel[rng.range(0, 19) as usize];
+                    let m = rng.range(1, 10);
+                    (kw * m, kv * m)
+                }
             };
             weights.push(u32::try_from(w).unwrap_or(u32::MAX));
             values.push(v);

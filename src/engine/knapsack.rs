@@ -149,8 +149,9 @@ mod tests {
 
     /// (value, weight) of a set.
     fn totals(w: &[u32], v: &[u64], set: &[usize]) -> (u128, u64) {
-        set.iter()
-            .fold((0, 0), |(tv, tw), &i| (tv + u128::from(v[i]), tw + u64::from(w[i])))
+        set.iter().fold((0, 0), |(tv, tw), &i| {
+            (tv + u128::from(v[i]), tw + u64::from(w[i]))
+        })
     }
 
     /// The best (value, then least weight) over all subsets.

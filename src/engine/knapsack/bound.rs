@@ -115,11 +115,7 @@ mod tests {
     #[test]
     fn extreme_numbers_do_not_overflow() {
         let big = u128::from(u64::MAX) << 32;
-        let o = outlook(
-            Some((1, u64::MAX)),
-            Some((1, u64::MAX)),
-            u64::MAX,
-        );
+        let o = outlook(Some((1, u64::MAX)), Some((1, u64::MAX)), u64::MAX);
         assert!(o.can_reach(0, big, u64::MAX, big + 1));
         assert!(!o.can_reach(u64::MAX, big, 0, big));
         assert!(o.can_reach(1, big, 0, big - u128::from(u64::MAX)));

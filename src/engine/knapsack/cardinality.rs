@@ -75,7 +75,12 @@ impl Lagrange {
     /// Multipliers close to the optimum of the linear relaxation with the
     /// capacity and both count limits (`k_min ..= k_max` items). `None` when
     /// the numbers are too large for exact 128-bit evaluation.
-    pub(super) fn new(ranked: &Ranked, capacity: u64, k_min: usize, k_max: usize) -> Option<Lagrange> {
+    pub(super) fn new(
+        ranked: &Ranked,
+        capacity: u64,
+        k_min: usize,
+        k_max: usize,
+    ) -> Option<Lagrange> {
         let n = ranked.len();
         if n == 0 || k_min == 0 || k_min > k_max || k_max > n {
             return None;
@@ -107,7 +112,10 @@ impl Lagrange {
         }
         // Every term of the bound must stay far inside i128.
         let total_weight: i128 = ranked.weight.iter().map(|&w| i128::from(w)).sum();
-        let positive: i128 = rho.iter().map(|r| r.abs()).fold(0i128, |s, r| s.saturating_add(r));
+        let positive: i128 = rho
+            .iter()
+            .map(|r| r.abs())
+            .fold(0i128, |s, r| s.saturating_add(r));
         let fits = a.checked_mul(total_weight.max(i128::from(capacity)))?.abs() < LIMIT
             && k.checked_mul(n as i128)?.abs() < LIMIT
             && positive < LIMIT;
@@ -213,10 +221,23 @@ mod tests {
         assert_eq!((r.weight[0], r.value[0]), (1, 1));
         // No multipliers when the count limits contradict each other.
         assert!(Lagrange::new(&r, 3, 4, 3).is_none());
-        // Otherwise the count limit carries the bound: λ = 0, κ = −1.
+        // Otherwise any λ in [0, 1] with κ = λ − 1 is optimal: every item on
+        // the line, and the bound λ·3 − κ·3 is the linear optimum 3.
         let l = Lagrange::new(&r, 3, 1, 3).expect("multipliers");
-        assert_eq!(l.a, 0);
-        assert_eq!(l.k, -1 << SHIFT);
+        assert!(l.rho.iter().all(|&r| r == 0));
+        assert_eq!(l.a * 3 - l.k * 3, 3 << SHIFT);
+    }
+
+    #[test]
+    fn values_on_a_line_get_the_line() {
+        // v = w + 10; at most 2 items fit in 7: the bound 7 + 2·10 = 27 is
+        // exact, with λ = 1 and κ = −10.
+        let r = ranked(&[2, 3, 4, 5], &[12, 13, 14, 15]);
+        let counts = Counts::new(&r);
+        assert_eq!(counts.most(7), 2);
+        let l = Lagrange::new(&r, 7, 1, 2).expect("multipliers");
+        assert_eq!(l.a, 1 << SHIFT);
+        assert_eq!(l.k, -10 << SHIFT);
         assert!(l.rho.iter().all(|&r| r == 0));
     }
 }

@@ -5,7 +5,7 @@ use std::ops::{Add, Sub};
 
 use super::bound::{Outlook, Rate};
 use super::cardinality::{Counts, Lagrange};
-use super::filter::{Bounds, FAST_VALUE_LIMIT, Filter};
+use super::filter::{Bounds, Exact, FAST_VALUE_LIMIT, Fast, Filter};
 use super::rank::Ranked;
 use super::trace::{BLOCK, Trace};
 
@@ -73,17 +73,6 @@ pub(super) fn solve<V: Value>(
     let mut search = Search::<V>::new(ranked, capacity, total_value < FAST_VALUE_LIMIT);
     search.count_bounds_after = count_bounds_after;
     search.run();
-    if std::env::var_os("KNAP_STATS").is_some() {
-        eprintln!(
-            "steps {} work {} max {} n {} brk {} lagrange {:?}",
-            search.order.len(),
-            search.work,
-            search.max_states,
-            ranked.len(),
-            search.brk,
-            search.lagrange.as_ref().map(|l| (l.a, l.k))
-        );
-    }
     search.rebuild()
 }
 
@@ -112,7 +101,6 @@ struct Search<'a, V> {
     go_right: bool,
     /// States carried through steps so far.
     work: usize,
-    max_states: usize,
     counts: Option<Counts>,
     lagrange: Option<Lagrange>,
     /// `Σ max(0, rho)` over free right candidates plus `Σ max(0, −rho)` over
@@ -152,18 +140,19 @@ impl<'a, V: Value> Search<'a, V> {
             left_weight: weight,
             go_right: true,
             work: 0,
-            max_states: 0,
             counts: None,
             lagrange: None,
             free_rho: 0,
             count_bounds_after: usize::MAX,
         };
         let count = u32::try_from(brk).unwrap_or(u32::MAX);
-        if search
-            .bounds()
-            .filter(search.best.weight, search.best.value)
-            .keep(weight, value.wide(), count)
-        {
+        let bounds = search.bounds();
+        let keep = if fast {
+            Fast::new(&bounds, weight, value.wide()).keep(weight, value.wide(), count)
+        } else {
+            Exact::new(&bounds, weight, value.wide()).keep(weight, value.wide(), count)
+        };
+        if keep {
             search.states.push(State {
                 weight,
                 value,
@@ -186,7 +175,6 @@ impl<'a, V: Value> Search<'a, V> {
                 removable: self.left_weight,
             },
             capacity: self.capacity,
-            fast: self.fast,
             counts: self.counts.as_ref(),
             lagrange: self.lagrange.as_ref().map(|l| (l, self.free_rho)),
         }
@@ -205,7 +193,6 @@ impl<'a, V: Value> Search<'a, V> {
             };
             self.go_right = !right;
             self.work += self.states.len();
-            self.max_states = self.max_states.max(self.states.len());
             if self.counts.is_none() && self.work >= self.count_bounds_after {
                 self.bring_in_count_bounds();
             }
@@ -215,7 +202,6 @@ impl<'a, V: Value> Search<'a, V> {
 
     /// Adds the count certificates and the Lagrangian bound.
     fn bring_in_count_bounds(&mut self) {
-        let t0 = std::time::Instant::now();
         let counts = Counts::new(self.ranked);
         let k_min = counts.fewest(self.best.value + 1);
         let k_max = counts.most(self.capacity);
@@ -233,15 +219,12 @@ impl<'a, V: Value> Search<'a, V> {
             self.free_rho = right + left;
         }
         self.counts = Some(counts);
-        if std::env::var_os("KNAP_STATS").is_some() {
-            eprintln!("count bounds in {:?} at work {}", t0.elapsed(), self.work);
-        }
     }
 
     /// One step: the next candidate on one side joins the core.
     fn step(&mut self, right: bool) {
         let step = self.order.len();
-        if step > 0 && step % BLOCK == 0 {
+        if step > 0 && step.is_multiple_of(BLOCK) {
             self.trace
                 .close_block(self.states.iter().map(|s| (s.weight, s.word)));
             for s in &mut self.states {
@@ -265,13 +248,33 @@ impl<'a, V: Value> Search<'a, V> {
         let dv = V::from_u64(self.ranked.value[pos]);
         let bit = 1u64 << (step % BLOCK);
         let spare = std::mem::take(&mut self.spare);
+        let (best, out) = if self.fast {
+            self.merge::<Fast>(right, dw, dv, bit, step / BLOCK, spare)
+        } else {
+            self.merge::<Exact>(right, dw, dv, bit, step / BLOCK, spare)
+        };
+        self.best = best;
+        self.spare = std::mem::replace(&mut self.states, out);
+    }
+
+    /// Merges the states with the states changed on the step's candidate
+    /// (weight `dw`, value `dv`, added on the right, removed on the left).
+    fn merge<F: Filter>(
+        &self,
+        right: bool,
+        dw: u64,
+        dv: V,
+        bit: u64,
+        block: usize,
+        out: Vec<State<V>>,
+    ) -> (Best, Vec<State<V>>) {
         let bounds = self.bounds();
         let mut merge = Merge {
-            filter: bounds.filter(self.best.weight, self.best.value),
+            filter: F::new(&bounds, self.best.weight, self.best.value),
             bounds,
             best: self.best,
-            block: step / BLOCK,
-            out: spare,
+            block,
+            out,
         };
         if right {
             // Add the candidate. Every state weighs at most the candidates'
@@ -291,9 +294,7 @@ impl<'a, V: Value> Search<'a, V> {
                 count: s.count - 1,
             });
         }
-        let Merge { best, out, .. } = merge;
-        self.best = best;
-        self.spare = std::mem::replace(&mut self.states, out);
+        (merge.best, merge.out)
     }
 
     /// The ranked positions of the best set.
@@ -337,18 +338,19 @@ impl<'a, V: Value> Search<'a, V> {
 }
 
 /// One step's merge of the unchanged states with the changed ones.
-struct Merge<'a, V> {
+struct Merge<'a, V, F> {
     bounds: Bounds<'a>,
-    filter: Filter,
+    filter: F,
     best: Best,
     block: usize,
     out: Vec<State<V>>,
 }
 
-impl<V: Value> Merge<'_, V> {
+impl<V: Value, F: Filter> Merge<'_, V, F> {
     /// Merges `states` (increasing weight and value) with `shift` applied to
     /// each (also increasing), keeping the non-dominated states worth
     /// keeping, in increasing weight, and updating the best set.
+    #[inline(always)]
     fn run(&mut self, states: &[State<V>], shift: impl Fn(&State<V>) -> State<V>) {
         self.out.clear();
         let n = states.len();
@@ -391,7 +393,7 @@ impl<V: Value> Merge<'_, V> {
                     word: next.word,
                     block: self.block,
                 };
-                self.filter = self.bounds.filter(self.best.weight, self.best.value);
+                self.filter = F::new(&self.bounds, self.best.weight, self.best.value);
             }
             if self.filter.keep(next.weight, value, next.count) {
                 self.out.push(next);

@@ -30,7 +30,10 @@ impl Ranked {
             .iter()
             .fold(0u64, |g, &i| gcd(g, u64::from(weights[i])))
             .max(1);
-        let vg = candidates.iter().fold(0u64, |g, &i| gcd(g, values[i])).max(1);
+        let vg = candidates
+            .iter()
+            .fold(0u64, |g, &i| gcd(g, values[i]))
+            .max(1);
         let mut order: Vec<(u64, u64, usize)> = candidates
             .iter()
             .map(|&i| (u64::from(weights[i]) / wg, values[i] / vg, i))

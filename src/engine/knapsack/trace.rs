@@ -34,7 +34,11 @@ impl Trace {
     /// if that block saved one.
     pub(super) fn word(&self, block: usize, weight: u64) -> Option<u64> {
         let start = *self.starts.get(block)?;
-        let end = self.starts.get(block + 1).copied().unwrap_or(self.weights.len());
+        let end = self
+            .starts
+            .get(block + 1)
+            .copied()
+            .unwrap_or(self.weights.len());
         let at = self.weights[start..end].binary_search(&weight).ok()?;
         Some(self.words[start + at])
     }
