@@ -338,6 +338,20 @@ fn larger_instances_against_dp() {
     }
 }
 
+#[test]
+fn subset_sum_with_an_unreachable_capacity() {
+    // Multiples of 3 and one odd one out, capacity 2 more than a multiple of
+    // 3: the linear bound stays one above every reachable total, so only
+    // reachability can prove the optimum.
+    let mut rng = Rng::new(5);
+    let mut w: Vec<u32> = (0..2_500).map(|_| 3 * rng.range(1, 300) as u32).collect();
+    w[17] = 1;
+    let v: Vec<u64> = w.iter().map(|&x| u64::from(x)).collect();
+    check_medium(&w, &v, 20_000);
+    let doubled: Vec<u64> = v.iter().map(|&x| 2 * x).collect();
+    check_medium(&w, &doubled, 19_997);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 

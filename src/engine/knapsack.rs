@@ -62,9 +62,11 @@ mod cardinality;
 mod expand;
 mod filter;
 mod rank;
+mod subset;
 mod trace;
 
 use rank::Ranked;
+use subset::SubsetSum;
 
 /// Exact 0/1 knapsack: the indices of the chosen items, ascending.
 ///
@@ -84,18 +86,32 @@ use rank::Ranked;
 /// ```
 pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
     let n = weights.len().min(values.len());
-    solve_tuned(weights, values, capacity, 4 * n + 20_000)
+    solve_tuned(weights, values, capacity, Tuning::for_items(n))
 }
 
-/// [`solve`], bringing in the count bounds once the search has carried
-/// `count_bounds_after` states through its steps. Below the default the plain
-/// linear bound usually finishes first; the answer never depends on it.
-fn solve_tuned(
-    weights: &[u32],
-    values: &[u64],
-    capacity: u64,
+/// When the search brings in its heavier tools, in states carried through
+/// steps ("work"). The answer never depends on these, only the time.
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    /// Add the count bounds; below the default the plain linear bound
+    /// usually finishes first.
     count_bounds_after: usize,
-) -> Vec<usize> {
+    /// Hand a subset-sum instance to the bitsets; random ones finish far
+    /// earlier.
+    subset_sum_after: usize,
+}
+
+impl Tuning {
+    fn for_items(n: usize) -> Tuning {
+        Tuning {
+            count_bounds_after: 4 * n + 20_000,
+            subset_sum_after: 200 * n + 100_000,
+        }
+    }
+}
+
+/// [`solve`] with the given [`Tuning`].
+fn solve_tuned(weights: &[u32], values: &[u64], capacity: u64, tuning: Tuning) -> Vec<usize> {
     let n = weights.len().min(values.len());
     let mut chosen = Vec::new();
     let mut candidates = Vec::new();
@@ -120,10 +136,13 @@ fn solve_tuned(
         return chosen;
     }
     let (ranked, capacity) = Ranked::new(&candidates, weights, values, capacity);
+    let subset_sum = SubsetSum::new(&ranked, capacity);
+    let hand_over = subset_sum.as_ref().map(|s| (tuning.subset_sum_after, s));
+    let count_after = tuning.count_bounds_after;
     let taken = if total_value <= u128::from(u64::MAX) {
-        expand::solve::<u64>(&ranked, capacity, total_value, count_bounds_after)
+        expand::solve::<u64>(&ranked, capacity, total_value, count_after, hand_over)
     } else {
-        expand::solve::<u128>(&ranked, capacity, total_value, count_bounds_after)
+        expand::solve::<u128>(&ranked, capacity, total_value, count_after, hand_over)
     };
     chosen.extend(taken.into_iter().map(|pos| ranked.index[pos]));
     chosen.sort_unstable();
@@ -168,8 +187,9 @@ mod tests {
         best
     }
 
-    /// The count bounds only prune: whether they join at once, later or
-    /// never, the answer is the same set.
+    /// The count bounds only prune, and the subset-sum bitsets find the same
+    /// set as the search: whether they join at once, later or never, the
+    /// answer is the same.
     #[test]
     fn count_bounds_never_change_the_answer() {
         let mut rng = Lcg(3);
@@ -194,15 +214,27 @@ mod tests {
             }
             let total: u64 = w.iter().map(|&x| u64::from(x)).sum();
             let cap = rng.below(total + 1);
-            let never = solve_tuned(&w, &v, cap, usize::MAX);
+            let never = solve_tuned(
+                &w,
+                &v,
+                cap,
+                Tuning {
+                    count_bounds_after: usize::MAX,
+                    subset_sum_after: usize::MAX,
+                },
+            );
             if n <= 14 {
                 assert_eq!(totals(&w, &v, &never), best_by_search(&w, &v, cap));
             }
             for after in [0, 1, 7, 50] {
+                let tuning = Tuning {
+                    count_bounds_after: after,
+                    subset_sum_after: after,
+                };
                 assert_eq!(
-                    solve_tuned(&w, &v, cap, after),
+                    solve_tuned(&w, &v, cap, tuning),
                     never,
-                    "count bounds after {after}: cap {cap}, weights {w:?}, values {v:?}"
+                    "tools after {after}: cap {cap}, weights {w:?}, values {v:?}"
                 );
             }
         }

@@ -7,6 +7,7 @@ use super::bound::{Outlook, Rate};
 use super::cardinality::{Counts, Lagrange};
 use super::filter::{Bounds, Exact, FAST_VALUE_LIMIT, Fast, Filter};
 use super::rank::Ranked;
+use super::subset::SubsetSum;
 use super::trace::{BLOCK, Trace};
 
 /// The integer type state values are summed in: `u64` when the candidates'
@@ -62,18 +63,32 @@ struct Best {
 
 /// Solves the ranked instance exactly; `capacity` is less than the total
 /// candidate weight. The count bounds join once the search has carried
-/// `count_bounds_after` states through steps. Returns the ranked positions
-/// chosen.
+/// `count_bounds_after` states through steps. With `hand_over = (work,
+/// subset_sum)` the search hands a subset-sum instance to the bitsets once
+/// it has carried `work` states. Returns the ranked positions chosen.
 pub(super) fn solve<V: Value>(
     ranked: &Ranked,
     capacity: u64,
     total_value: u128,
     count_bounds_after: usize,
+    hand_over: Option<(usize, &SubsetSum<'_>)>,
 ) -> Vec<usize> {
     let mut search = Search::<V>::new(ranked, capacity, total_value < FAST_VALUE_LIMIT);
     search.count_bounds_after = count_bounds_after;
-    search.run();
-    search.rebuild()
+    match hand_over {
+        None => {
+            search.run();
+            search.rebuild()
+        }
+        Some((work, subset_sum)) => {
+            search.give_up_after = work;
+            if search.run() {
+                search.rebuild()
+            } else {
+                subset_sum.solve()
+            }
+        }
+    }
 }
 
 struct Search<'a, V> {
@@ -107,6 +122,7 @@ struct Search<'a, V> {
     /// free left ones.
     free_rho: i128,
     count_bounds_after: usize,
+    give_up_after: usize,
 }
 
 impl<'a, V: Value> Search<'a, V> {
@@ -144,6 +160,7 @@ impl<'a, V: Value> Search<'a, V> {
             lagrange: None,
             free_rho: 0,
             count_bounds_after: usize::MAX,
+            give_up_after: usize::MAX,
         };
         let count = u32::try_from(brk).unwrap_or(u32::MAX);
         let bounds = search.bounds();
@@ -180,8 +197,9 @@ impl<'a, V: Value> Search<'a, V> {
         }
     }
 
-    /// Widens the core until no state can beat the best set.
-    fn run(&mut self) {
+    /// Widens the core until no state can beat the best set; `false` when
+    /// it gave up first.
+    fn run(&mut self) -> bool {
         while !self.states.is_empty() {
             let has_right = self.next_right < self.ranked.len();
             let has_left = self.next_left > 0;
@@ -193,11 +211,15 @@ impl<'a, V: Value> Search<'a, V> {
             };
             self.go_right = !right;
             self.work += self.states.len();
+            if self.work > self.give_up_after {
+                return false;
+            }
             if self.counts.is_none() && self.work >= self.count_bounds_after {
                 self.bring_in_count_bounds();
             }
             self.step(right);
         }
+        true
     }
 
     /// Adds the count certificates and the Lagrangian bound.

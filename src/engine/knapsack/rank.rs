@@ -53,6 +53,32 @@ impl Ranked {
     }
 }
 
+/// The expansion order of the tie rule over `len` ranked candidates with
+/// the break item at `brk`: `brk`, `brk − 1`, `brk + 1`, `brk − 2`, … and the
+/// rest of the longer side once the other runs out.
+pub(super) fn expansion(len: usize, brk: usize) -> Vec<usize> {
+    let mut order = Vec::with_capacity(len);
+    let (mut right, mut left) = (brk, brk.min(len));
+    let mut go_right = true;
+    loop {
+        let take_right = match (right < len, left > 0) {
+            (false, false) => break,
+            (true, false) => true,
+            (false, true) => false,
+            (true, true) => go_right,
+        };
+        go_right = !take_right;
+        if take_right {
+            order.push(right);
+            right += 1;
+        } else {
+            left -= 1;
+            order.push(left);
+        }
+    }
+    order
+}
+
 fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
@@ -94,6 +120,14 @@ mod tests {
         assert_eq!(cap, 6);
         assert_eq!(gcd(0, 5), 5);
         assert_eq!(gcd(12, 18), 6);
+    }
+
+    #[test]
+    fn expansion_alternates_from_the_break() {
+        assert_eq!(expansion(6, 2), vec![2, 1, 3, 0, 4, 5]);
+        assert_eq!(expansion(4, 3), vec![3, 2, 1, 0]);
+        assert_eq!(expansion(3, 0), vec![0, 1, 2]);
+        assert_eq!(expansion(0, 0), Vec::<usize>::new());
     }
 
     #[test]
