@@ -65,6 +65,7 @@ mod rank;
 mod subset;
 mod trace;
 
+use filter::FAST_VALUE_LIMIT;
 use rank::Ranked;
 use subset::SubsetSum;
 
@@ -90,7 +91,8 @@ pub fn solve(weights: &[u32], values: &[u64], capacity: u64) -> Vec<usize> {
 }
 
 /// When the search brings in its heavier tools, in states carried through
-/// steps ("work"). The answer never depends on these, only the time.
+/// steps ("work"), and which arithmetic it uses. The answer never depends on
+/// these, only the time.
 #[derive(Debug, Clone, Copy)]
 struct Tuning {
     /// Add the count bounds; below the default the plain linear bound
@@ -99,6 +101,9 @@ struct Tuning {
     /// Hand a subset-sum instance to the bitsets; random ones finish far
     /// earlier.
     subset_sum_after: usize,
+    /// Evaluate bounds with checked 128-bit arithmetic even when the
+    /// magnitudes allow the fast thresholds.
+    checked: bool,
 }
 
 impl Tuning {
@@ -106,9 +111,13 @@ impl Tuning {
         Tuning {
             count_bounds_after: 4 * n + 20_000,
             subset_sum_after: 200 * n + 100_000,
+            checked: false,
         }
     }
 }
+
+/// Largest total candidate weight for the fast thresholds.
+const FAST_WEIGHT_LIMIT: u128 = 1 << 62;
 
 /// [`solve`] with the given [`Tuning`].
 fn solve_tuned(weights: &[u32], values: &[u64], capacity: u64, tuning: Tuning) -> Vec<usize> {
@@ -137,12 +146,15 @@ fn solve_tuned(weights: &[u32], values: &[u64], capacity: u64, tuning: Tuning) -
     }
     let (ranked, capacity) = Ranked::new(&candidates, weights, values, capacity);
     let subset_sum = SubsetSum::new(&ranked, capacity);
-    let hand_over = subset_sum.as_ref().map(|s| (tuning.subset_sum_after, s));
-    let count_after = tuning.count_bounds_after;
+    let options = expand::Options {
+        fast: !tuning.checked && total_value < FAST_VALUE_LIMIT && total_weight < FAST_WEIGHT_LIMIT,
+        count_bounds_after: tuning.count_bounds_after,
+        hand_over: subset_sum.as_ref().map(|s| (tuning.subset_sum_after, s)),
+    };
     let taken = if total_value <= u128::from(u64::MAX) {
-        expand::solve::<u64>(&ranked, capacity, total_value, count_after, hand_over)
+        expand::solve::<u64>(&ranked, capacity, options)
     } else {
-        expand::solve::<u128>(&ranked, capacity, total_value, count_after, hand_over)
+        expand::solve::<u128>(&ranked, capacity, options)
     };
     chosen.extend(taken.into_iter().map(|pos| ranked.index[pos]));
     chosen.sort_unstable();
@@ -187,9 +199,9 @@ mod tests {
         best
     }
 
-    /// The count bounds only prune, and the subset-sum bitsets find the same
-    /// set as the search: whether they join at once, later or never, the
-    /// answer is the same.
+    /// The count bounds only prune, the subset-sum bitsets find the same set
+    /// as the search, and the checked arithmetic agrees with the fast
+    /// thresholds: whichever tools join, and when, the answer is the same.
     #[test]
     fn count_bounds_never_change_the_answer() {
         let mut rng = Lcg(3);
@@ -221,15 +233,17 @@ mod tests {
                 Tuning {
                     count_bounds_after: usize::MAX,
                     subset_sum_after: usize::MAX,
+                    checked: false,
                 },
             );
             if n <= 14 {
                 assert_eq!(totals(&w, &v, &never), best_by_search(&w, &v, cap));
             }
-            for after in [0, 1, 7, 50] {
+            for (after, checked) in [(0, false), (1, false), (7, false), (50, false), (0, true)] {
                 let tuning = Tuning {
                     count_bounds_after: after,
                     subset_sum_after: after,
+                    checked,
                 };
                 assert_eq!(
                     solve_tuned(&w, &v, cap, tuning),

@@ -5,7 +5,7 @@ use std::ops::{Add, Sub};
 
 use super::bound::{Outlook, Rate};
 use super::cardinality::{Counts, Lagrange};
-use super::filter::{Bounds, Exact, FAST_VALUE_LIMIT, Fast, Filter};
+use super::filter::{Bounds, Exact, Fast, Filter};
 use super::rank::Ranked;
 use super::subset::SubsetSum;
 use super::trace::{BLOCK, Trace};
@@ -61,21 +61,25 @@ struct Best {
     block: usize,
 }
 
+/// How to run the search.
+#[derive(Clone, Copy)]
+pub(super) struct Options<'a> {
+    /// Use the fast thresholds (magnitudes small enough, see [`Fast`]).
+    pub(super) fast: bool,
+    /// Bring in the count bounds once the search has carried this many
+    /// states through steps.
+    pub(super) count_bounds_after: usize,
+    /// `(work, subset_sum)`: hand a subset-sum instance to the bitsets once
+    /// the search has carried `work` states.
+    pub(super) hand_over: Option<(usize, &'a SubsetSum<'a>)>,
+}
+
 /// Solves the ranked instance exactly; `capacity` is less than the total
-/// candidate weight. The count bounds join once the search has carried
-/// `count_bounds_after` states through steps. With `hand_over = (work,
-/// subset_sum)` the search hands a subset-sum instance to the bitsets once
-/// it has carried `work` states. Returns the ranked positions chosen.
-pub(super) fn solve<V: Value>(
-    ranked: &Ranked,
-    capacity: u64,
-    total_value: u128,
-    count_bounds_after: usize,
-    hand_over: Option<(usize, &SubsetSum<'_>)>,
-) -> Vec<usize> {
-    let mut search = Search::<V>::new(ranked, capacity, total_value < FAST_VALUE_LIMIT);
-    search.count_bounds_after = count_bounds_after;
-    match hand_over {
+/// candidate weight. Returns the ranked positions chosen.
+pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64, options: Options<'_>) -> Vec<usize> {
+    let mut search = Search::<V>::new(ranked, capacity, options.fast);
+    search.count_bounds_after = options.count_bounds_after;
+    match options.hand_over {
         None => {
             search.run();
             search.rebuild()

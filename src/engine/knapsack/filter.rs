@@ -18,7 +18,8 @@
 use super::bound::Outlook;
 use super::cardinality::{Counts, Lagrange, SHIFT};
 
-/// Largest candidate total value for which [`Fast`] applies.
+/// Largest candidate total value for which [`Fast`] applies (with a total
+/// candidate weight below 2^62).
 pub(super) const FAST_VALUE_LIMIT: u128 = 1 << 90;
 
 /// What the bounds of one step know, independent of the best set.
