@@ -12,6 +12,7 @@
 mod families;
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use families::Family;
@@ -25,6 +26,8 @@ const SEEDS: u64 = 4;
 fn knapsack(c: &mut Criterion) {
     let mut group = c.benchmark_group("knapsack_10k_128k");
     group.sample_size(20);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(2));
     for &family in Family::ALL {
         for seed in 0..SEEDS {
             let (weights, values) = family.generate(ITEMS, MAX_WEIGHT, seed);

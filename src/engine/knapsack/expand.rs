@@ -6,7 +6,7 @@ use std::ops::{Add, Sub};
 use super::bound::{Outlook, Rate};
 use super::cardinality::{Counts, Lagrange};
 use super::filter::{Bounds, Exact, Fast, Filter};
-use super::rank::Ranked;
+use super::rank::{Ranked, expansion};
 use super::subset::SubsetSum;
 use super::trace::{BLOCK, Trace};
 
@@ -105,8 +105,10 @@ struct Search<'a, V> {
     /// The greedy fill's weight.
     fill_weight: u64,
     best: Best,
-    /// The ranked position handled at each step.
+    /// The ranked position handled at each step: the expansion order.
     order: Vec<usize>,
+    /// Steps done.
+    steps: usize,
     trace: Trace,
     states: Vec<State<V>>,
     spare: Vec<State<V>>,
@@ -116,8 +118,6 @@ struct Search<'a, V> {
     next_left: usize,
     /// Total weight of positions `..next_left`: all a state can still remove.
     left_weight: u64,
-    /// The side of the next step when both sides have candidates left.
-    go_right: bool,
     /// States carried through steps so far.
     work: usize,
     counts: Option<Counts>,
@@ -151,14 +151,14 @@ impl<'a, V: Value> Search<'a, V> {
                 word: 0,
                 block: 0,
             },
-            order: Vec::new(),
+            order: expansion(ranked.len(), brk),
+            steps: 0,
             trace: Trace::default(),
             states: Vec::new(),
             spare: Vec::new(),
             next_right: brk,
             next_left: brk,
             left_weight: weight,
-            go_right: true,
             work: 0,
             counts: None,
             lagrange: None,
@@ -204,16 +204,7 @@ impl<'a, V: Value> Search<'a, V> {
     /// Widens the core until no state can beat the best set; `false` when
     /// it gave up first.
     fn run(&mut self) -> bool {
-        while !self.states.is_empty() {
-            let has_right = self.next_right < self.ranked.len();
-            let has_left = self.next_left > 0;
-            let right = match (has_right, has_left) {
-                (true, true) => self.go_right,
-                (true, false) => true,
-                (false, true) => false,
-                (false, false) => break,
-            };
-            self.go_right = !right;
+        while !self.states.is_empty() && self.steps < self.order.len() {
             self.work += self.states.len();
             if self.work > self.give_up_after {
                 return false;
@@ -221,7 +212,7 @@ impl<'a, V: Value> Search<'a, V> {
             if self.counts.is_none() && self.work >= self.count_bounds_after {
                 self.bring_in_count_bounds();
             }
-            self.step(right);
+            self.step();
         }
         true
     }
@@ -232,10 +223,11 @@ impl<'a, V: Value> Search<'a, V> {
         let k_min = counts.fewest(self.best.value + 1);
         let k_max = counts.most(self.capacity);
         // The greedy fill plus part of the break item solves the plain linear
-        // relaxation; unless it breaks a count limit, the Lagrangian bound is
-        // no better than the linear one.
+        // relaxation, with between `brk` and `brk + 1` items; unless that
+        // breaks a count limit, the Lagrangian bound is no better than the
+        // linear one.
         let part = self.fill_weight < self.capacity;
-        let breaks_limit = (self.brk == k_max && part) || self.brk + usize::from(part) <= k_min;
+        let breaks_limit = (part && self.brk >= k_max) || self.brk < k_min;
         if self.fast && breaks_limit {
             self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max);
         }
@@ -247,9 +239,12 @@ impl<'a, V: Value> Search<'a, V> {
         self.counts = Some(counts);
     }
 
-    /// One step: the next candidate on one side joins the core.
-    fn step(&mut self, right: bool) {
-        let step = self.order.len();
+    /// One step: the next candidate in expansion order joins the core.
+    fn step(&mut self) {
+        let step = self.steps;
+        self.steps += 1;
+        let pos = self.order[step];
+        let right = pos >= self.brk;
         if step > 0 && step.is_multiple_of(BLOCK) {
             self.trace
                 .close_block(self.states.iter().map(|s| (s.weight, s.word)));
@@ -257,15 +252,12 @@ impl<'a, V: Value> Search<'a, V> {
                 s.word = 0;
             }
         }
-        let pos = if right {
-            self.next_right += 1;
-            self.next_right - 1
+        if right {
+            self.next_right = pos + 1;
         } else {
-            self.next_left -= 1;
-            self.left_weight -= self.ranked.weight[self.next_left];
-            self.next_left
-        };
-        self.order.push(pos);
+            self.next_left = pos;
+            self.left_weight -= self.ranked.weight[pos];
+        }
         if let Some(l) = &self.lagrange {
             let rho = l.rho[pos];
             self.free_rho -= if right { rho.max(0) } else { (-rho).max(0) };
@@ -303,8 +295,8 @@ impl<'a, V: Value> Search<'a, V> {
             out,
         };
         if right {
-            // Add the candidate. Every state weighs at most the candidates'
-            // total (below 2^62), so the sum cannot overflow.
+            // Add the candidate. Every state is a set of candidates and
+            // weighs at most their total (below 2^64), so nothing overflows.
             merge.run(&self.states, |s| State {
                 weight: s.weight + dw,
                 value: s.value + dv,
