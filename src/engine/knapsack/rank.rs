@@ -26,23 +26,36 @@ impl Ranked {
         values: &[u64],
         capacity: u64,
     ) -> (Ranked, u64) {
-        let wg = candidates
+        let wg = common_divisor(candidates.iter().map(|&i| u64::from(weights[i])));
+        let vg = common_divisor(candidates.iter().map(|&i| values[i]));
+        // Sort by a floating-point density first (cheap to compare), then
+        // re-sort exactly every run of densities too close for floating
+        // point to tell apart.
+        let mut order: Vec<(f64, usize)> = candidates
             .iter()
-            .fold(0u64, |g, &i| gcd(g, u64::from(weights[i])))
-            .max(1);
-        let vg = candidates
-            .iter()
-            .fold(0u64, |g, &i| gcd(g, values[i]))
-            .max(1);
-        let mut order: Vec<(u64, u64, usize)> = candidates
-            .iter()
-            .map(|&i| (u64::from(weights[i]) / wg, values[i] / vg, i))
+            .map(|&i| (values[i] as f64 / f64::from(weights[i]), i))
             .collect();
-        order.sort_unstable_by(|a, b| denser(a.1, a.0, b.1, b.0).then(a.2.cmp(&b.2)));
+        order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let exact = |a: &(f64, usize), b: &(f64, usize)| {
+            let (wa, va) = (u64::from(weights[a.1]), values[a.1]);
+            let (wb, vb) = (u64::from(weights[b.1]), values[b.1]);
+            denser(va, wa, vb, wb).then(a.1.cmp(&b.1))
+        };
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && close(order[end - 1].0, order[end].0) {
+                end += 1;
+            }
+            if end - start > 1 {
+                order[start..end].sort_unstable_by(exact);
+            }
+            start = end;
+        }
         let ranked = Ranked {
-            weight: order.iter().map(|o| o.0).collect(),
-            value: order.iter().map(|o| o.1).collect(),
-            index: order.iter().map(|o| o.2).collect(),
+            weight: order.iter().map(|o| u64::from(weights[o.1]) / wg).collect(),
+            value: order.iter().map(|o| values[o.1] / vg).collect(),
+            index: order.iter().map(|o| o.1).collect(),
         };
         (ranked, capacity / wg)
     }
@@ -77,6 +90,26 @@ pub(super) fn expansion(len: usize, brk: usize) -> Vec<usize> {
         }
     }
     order
+}
+
+/// Whether two floating-point densities (the larger first) may be in the
+/// wrong order or equal: each is within 2^-52 relative of the exact ratio
+/// (one rounding of the value, one of the division), so a gap of more than
+/// 2^-40 relative is certain.
+fn close(larger: f64, smaller: f64) -> bool {
+    larger - smaller <= larger * f64::powi(2.0, -40)
+}
+
+/// The greatest common divisor of `xs` (1 for none).
+fn common_divisor(xs: impl Iterator<Item = u64>) -> u64 {
+    let mut g = 0;
+    for x in xs {
+        g = gcd(g, x);
+        if g == 1 {
+            break;
+        }
+    }
+    g.max(1)
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -128,6 +161,17 @@ mod tests {
         assert_eq!(expansion(4, 3), vec![3, 2, 1, 0]);
         assert_eq!(expansion(3, 0), vec![0, 1, 2]);
         assert_eq!(expansion(0, 0), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn densities_too_close_for_floats_are_ranked_exactly() {
+        // (2^60 + 1) / 2^30 and 2^30 / 1 differ by 2^-30, and the float ratio
+        // of the first rounds to the second's; equal densities keep input
+        // order.
+        let weights = [1 << 30, 1, 2, 2 << 30];
+        let values = [(1 << 60) + 1, 1 << 30, 1 << 31, (1 << 61) + 2];
+        let (r, _) = Ranked::new(&[0, 1, 2, 3], &weights, &values, u64::MAX);
+        assert_eq!(r.index, vec![0, 3, 1, 2]);
     }
 
     #[test]
