@@ -137,8 +137,8 @@ struct Tuning {
 impl Tuning {
     fn for_items(n: usize) -> Tuning {
         Tuning {
-            count_bounds_after: 4 * n + 20_000,
-            subset_sum_after: 200 * n + 100_000,
+            count_bounds_after: n.saturating_mul(4).saturating_add(20_000),
+            subset_sum_after: n.saturating_mul(200).saturating_add(100_000),
             checked: false,
         }
     }
