@@ -76,10 +76,11 @@
 //! # Speed
 //!
 //! At 10,000 items and capacity 128,000 (weights up to 4,000), one core:
-//! random and token-count-like instances take about a millisecond; the
-//! correlated, equal-item, similar-weight and subset-sum families take at
-//! most tens of milliseconds and a few megabytes (see `benches/knapsack.rs`
-//! and `examples/knapsack_peak.rs`). Instances built to defeat every bound
+//! random and token-count-like instances take about half a millisecond;
+//! correlated, equal-item, similar-weight, subset-sum, circle and spanner
+//! instances at most about a tenth of a second, with a few megabytes of
+//! heap (see `benches/knapsack.rs` and `examples/knapsack_peak.rs`).
+//! Instances built to defeat every bound
 //! (values on a line or equal to weights with one value nudged, and a
 //! capacity no set can reach for parity reasons) fall back to the
 //! pseudo-polynomial worst case: about `n · C` state steps and a quarter
