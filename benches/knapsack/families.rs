@@ -47,6 +47,9 @@ pub enum Family {
     /// Token counts of prompt chunks: log-normal weights (median R/12),
     /// values = relevance in [0, 1] * 1e6 (some 0).
     RealCounts,
+    /// Token counts as in `RealCounts`, priorities from three levels
+    /// (0.5, 1, 2) · 1e6: many equal values.
+    PriorityLevels,
     /// `v = w + U[-R/10, R/10]` (at least 1).
     WeaklyCorrelated,
     /// `v = w + R/10`.
@@ -85,6 +88,7 @@ impl Family {
     pub const ALL: &'static [Family] = &[
         Family::Uncorrelated,
         Family::RealCounts,
+        Family::PriorityLevels,
         Family::WeaklyCorrelated,
         Family::StronglyCorrelated,
         Family::InverseStronglyCorrelated,
@@ -107,6 +111,7 @@ impl Family {
         match self {
             Family::Uncorrelated => "uncorrelated",
             Family::RealCounts => "real-counts",
+            Family::PriorityLevels => "priority-levels",
             Family::WeaklyCorrelated => "weakly-correlated",
             Family::StronglyCorrelated => "strongly-correlated",
             Family::InverseStronglyCorrelated => "inverse-strongly-correlated",
@@ -145,6 +150,11 @@ impl Family {
                     let w = ((r as f64 / 12.0) * rng.normal().exp()).round();
                     let w = (w as u64).clamp(1, r);
                     (w, (rng.unit() * 1e6).round() as u64)
+                }
+                Family::PriorityLevels => {
+                    let w = ((r as f64 / 12.0) * rng.normal().exp()).round();
+                    let w = (w as u64).clamp(1, r);
+                    (w, [500_000, 1_000_000, 2_000_000][rng.range(0, 2) as usize])
                 }
                 Family::WeaklyCorrelated => {
                     let w = rng.range(1, r);
