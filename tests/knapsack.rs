@@ -74,22 +74,6 @@ impl Rule {
         }
     }
 
-    /// `Greater` when the set `a` (membership per ranked position) wins the
-    /// tie against `b`.
-    fn tie(&self, a: &[bool], b: &[bool]) -> Ordering {
-        for &pos in self.expansion.iter().rev() {
-            if a[pos] != b[pos] {
-                let greedy = pos < self.brk;
-                return if a[pos] == greedy {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                };
-            }
-        }
-        Ordering::Equal
-    }
-
     /// The input indices of a set given per ranked position, plus the forced
     /// items, ascending.
     fn indices(&self, set: &[bool]) -> Vec<usize> {
@@ -112,34 +96,43 @@ fn totals(w: &[u32], v: &[u64], set: &[usize]) -> (u128, u128) {
 }
 
 /// Exhaustive search over every subset of the candidates (at most ~16).
+/// Bit `k` of a subset mask is the candidate `k`-th in expansion order, so
+/// the tie rule looks at the highest bit where two masks differ.
 fn brute_force(w: &[u32], v: &[u64], cap: u64) -> Vec<usize> {
     let rule = Rule::new(w, v, cap);
-    let m = rule.ranked.len();
+    let m = rule.expansion.len();
     assert!(m <= 20, "too many candidates for exhaustive search");
-    let mut best: Option<(u128, u128, Vec<bool>)> = None;
-    for mask in 0u32..(1u32 << m) {
-        let set: Vec<bool> = (0..m).map(|p| mask >> p & 1 == 1).collect();
-        let (mut tw, mut tv) = (0u128, 0u128);
-        for p in (0..m).filter(|&p| set[p]) {
-            tw += u128::from(w[rule.ranked[p]]);
-            tv += u128::from(v[rule.ranked[p]]);
-        }
+    let item = |k: usize| rule.ranked[rule.expansion[k]];
+    let greedy: u32 = (0..m)
+        .filter(|&k| rule.expansion[k] < rule.brk)
+        .fold(0, |g, k| g | 1 << k);
+    let mut weight = vec![0u128; 1 << m];
+    let mut value = vec![0u128; 1 << m];
+    let mut best: u32 = 0;
+    for mask in 1u32..(1u32 << m) {
+        let low = mask.trailing_zeros() as usize;
+        let rest = (mask & (mask - 1)) as usize;
+        weight[mask as usize] = weight[rest] + u128::from(w[item(low)]);
+        value[mask as usize] = value[rest] + u128::from(v[item(low)]);
+        let (tw, tv) = (weight[mask as usize], value[mask as usize]);
         if tw > u128::from(cap) {
             continue;
         }
-        let better = match &best {
-            None => true,
-            Some((bw, bv, bset)) => tv
-                .cmp(bv)
-                .then(bw.cmp(&tw))
-                .then_with(|| rule.tie(&set, bset))
-                .is_gt(),
-        };
+        let (bw, bv) = (weight[best as usize], value[best as usize]);
+        let better = tv > bv
+            || (tv == bv && tw < bw)
+            || (tv == bv && tw == bw && {
+                let top = 31 - (mask ^ best).leading_zeros();
+                (mask >> top & 1) == (greedy >> top & 1)
+            });
         if better {
-            best = Some((tw, tv, set));
+            best = mask;
         }
     }
-    let (_, _, set) = best.expect("the empty set always fits");
+    let mut set = vec![false; rule.ranked.len()];
+    for k in (0..m).filter(|&k| best >> k & 1 == 1) {
+        set[rule.expansion[k]] = true;
+    }
     rule.indices(&set)
 }
 
@@ -153,40 +146,40 @@ fn capacity_dp(w: &[u32], v: &[u64], cap: u64) -> Vec<usize> {
         return rule.indices(&vec![true; m]);
     }
     let cap = usize::try_from(cap).expect("small capacity");
-    let mut best: Vec<Option<u128>> = vec![None; cap + 1];
-    best[0] = Some(0);
-    let mut took: Vec<Vec<bool>> = Vec::with_capacity(m);
+    const NONE: u128 = u128::MAX;
+    let mut best: Vec<u128> = vec![NONE; cap + 1];
+    best[0] = 0;
+    // took[k]: bitset over totals, set where step k took its candidate.
+    let words = cap / 64 + 1;
+    let mut took: Vec<Vec<u64>> = Vec::with_capacity(m);
     for &pos in &rule.expansion {
         let item = rule.ranked[pos];
         let (iw, iv) = (w[item] as usize, u128::from(v[item]));
         let greedy = pos < rule.brk;
-        let mut row = vec![false; cap + 1];
+        let mut row = vec![0u64; words];
         for t in (iw..=cap).rev() {
-            let Some(with) = best[t - iw].map(|b| b + iv) else {
+            let from = best[t - iw];
+            if from == NONE {
                 continue;
-            };
-            let take = match best[t] {
-                None => true,
-                Some(without) => with > without || (with == without && greedy),
-            };
-            if take {
-                best[t] = Some(with);
-                row[t] = true;
+            }
+            let with = from + iv;
+            let without = best[t];
+            if without == NONE || with > without || (with == without && greedy) {
+                best[t] = with;
+                row[t / 64] |= 1 << (t % 64);
             }
         }
         took.push(row);
     }
     let mut at = 0;
     for t in 0..=cap {
-        if let Some(b) = best[t]
-            && b > best[at].unwrap_or(0)
-        {
+        if best[t] != NONE && best[t] > best[at] {
             at = t;
         }
     }
     let mut set = vec![false; m];
     for (k, &pos) in rule.expansion.iter().enumerate().rev() {
-        if took[k][at] {
+        if took[k][at / 64] >> (at % 64) & 1 == 1 {
             set[pos] = true;
             at -= w[rule.ranked[pos]] as usize;
         }
