@@ -3,8 +3,10 @@
 mod args;
 mod count;
 mod error;
+mod history;
 mod models;
 mod pack;
+mod predict;
 pub mod prepare;
 
 use std::ffi::OsString;
@@ -14,6 +16,10 @@ use clap::Parser;
 
 pub use args::{Cli, Command, CountArgs, ModelsArgs, PackArgs, SharedArgs};
 pub use error::CliError;
+pub use history::{
+    HistoryArgs, HistoryCommand, HistoryFileArgs, ImportArgs, RecordArgs, ReportArgs,
+};
+pub use predict::PredictArgs;
 
 /// Parses `args` and runs the command. `Ok` carries the exit code for
 /// commands that finish normally (0, or 1 when `check` finds a violation).
@@ -35,6 +41,8 @@ where
         Some(Command::Models(a)) => models::run(&a),
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
+        Some(Command::History(a)) => history::run(&a),
+        Some(Command::Predict(a)) => predict::run(&a),
         None => pack::run_default(&cli.inspect),
     }
 }

@@ -7,6 +7,7 @@
 
 mod predict;
 mod record;
+mod render;
 mod report;
 mod store;
 
@@ -21,6 +22,7 @@ pub use predict::{
     PREDICT_SCHEMA, Phase, Prediction, Query, default_tokens, predict,
 };
 pub use record::{Criticality, Outcome, Record, format_time, parse_time};
+pub use render::{prediction_text, report_markdown, report_text};
 pub use report::{
     Alert, HISTORY_REPORT_SCHEMA, Period, PeriodTrend, Report, ReportOptions, Savings, TypeReport,
     report,

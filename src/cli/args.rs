@@ -32,6 +32,10 @@ pub enum Command {
     Pack(PackArgs),
     /// Like pack; exit 1 when a rule is broken (a CI gate).
     Check(PackArgs),
+    /// Recorded usage: record a task, import records, report (DESIGN.md §6).
+    History(super::history::HistoryArgs),
+    /// Recommend a budget for a new task from similar recorded ones.
+    Predict(super::predict::PredictArgs),
 }
 
 /// Output colour.

@@ -57,7 +57,10 @@ pub const DEFAULT_PHASES: [(&str, f64); 4] = [
 /// complexity 50 (scaled by `(50 + complexity) / 100`). Each row lists the
 /// type names it matches.
 pub const DEFAULT_TABLE: &[(&[&str], u64)] = &[
-    (&["code-generation", "coding", "implementation", "feature"], 8_000),
+    (
+        &["code-generation", "coding", "implementation", "feature"],
+        8_000,
+    ),
     (&["code-review", "review"], 6_000),
     (&["debugging", "debug", "bugfix"], 10_000),
     (&["research", "analysis"], 12_000),
@@ -269,7 +272,11 @@ pub(crate) fn estimate(similar: &[&Record], q: &Query) -> Option<Estimate> {
         return None;
     }
     let mean = swx / sw;
-    let var = points.iter().map(|(x, w)| w * (x - mean).powi(2)).sum::<f64>() / sw;
+    let var = points
+        .iter()
+        .map(|(x, w)| w * (x - mean).powi(2))
+        .sum::<f64>()
+        / sw;
     let cv = if mean > 0.0 { var.sqrt() / mean } else { 0.0 };
     Some(Estimate {
         mean,

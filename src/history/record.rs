@@ -253,9 +253,8 @@ pub fn format_time(t: OffsetDateTime) -> String {
 
 /// Parses an RFC 3339 time; the error says what was expected.
 pub fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339).map_err(|_| {
-        format!("`{s}` is not a time; expected RFC 3339 such as 2025-06-01T12:00:00Z")
-    })
+    OffsetDateTime::parse(s.trim(), &Rfc3339)
+        .map_err(|_| format!("`{s}` is not a time; expected RFC 3339 such as 2025-06-01T12:00:00Z"))
 }
 
 fn serialize_time<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {

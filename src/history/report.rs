@@ -215,12 +215,7 @@ fn under_allocated(r: &Record) -> bool {
 fn period_key(t: OffsetDateTime, period: Period) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     match period {
-        Period::Day => format!(
-            "{:04}-{:02}-{:02}",
-            t.year(),
-            u8::from(t.month()),
-            t.day()
-        ),
+        Period::Day => format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
         Period::Week => {
             let (year, week, _) = t.to_iso_week_date();
             format!("{year:04}-W{week:02}")
@@ -273,7 +268,9 @@ pub fn report(records: &[Record], options: &ReportOptions<'_>) -> Report {
         types.push(TypeReport {
             task_type: name.clone(),
             records: n,
-            avg_utilization: round3(of_type.iter().map(|r| r.utilization()).sum::<f64>() / n as f64),
+            avg_utilization: round3(
+                of_type.iter().map(|r| r.utilization()).sum::<f64>() / n as f64,
+            ),
             avg_allocated,
             median_used,
             over_allocation_rate: rate(&of_type, over_allocated),

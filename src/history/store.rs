@@ -254,7 +254,11 @@ not json
 
     #[test]
     fn mapping_rejects_unknown_targets() {
-        assert!(Mapping::parse("a=b").unwrap_err().contains("not a record field"));
+        assert!(
+            Mapping::parse("a=b")
+                .unwrap_err()
+                .contains("not a record field")
+        );
         assert!(Mapping::parse("ab").unwrap_err().contains("FIELD=OURFIELD"));
     }
 }
