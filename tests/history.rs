@@ -105,11 +105,23 @@ fn prediction_on_a_small_history_matches_the_hand_computation() {
     let phases: Vec<(&str, u64)> = p.phases.iter().map(|ph| (ph.name, ph.tokens)).collect();
     assert_eq!(
         phases,
-        [("thinking", 2_375), ("planning", 1_045), ("execution", 3_483), ("reflection", 697)]
+        [
+            ("thinking", 2_375),
+            ("planning", 1_045),
+            ("execution", 3_483),
+            ("reflection", 697)
+        ]
     );
     // Alternatives: round100 of 7,600 × 0.7 / 1.3 / 1.6.
     let alts: Vec<(&str, u64)> = p.alternatives.iter().map(|a| (a.name, a.budget)).collect();
-    assert_eq!(alts, [("conservative", 5_300), ("generous", 9_900), ("maximum", 12_200)]);
+    assert_eq!(
+        alts,
+        [
+            ("conservative", 5_300),
+            ("generous", 9_900),
+            ("maximum", 12_200)
+        ]
+    );
     // 5,300 covers B only: 0.25 / 3.0667 = 0.08; 9,900 all but nothing
     // above 9,900... all four fit: 1.0.
     assert_eq!(p.alternatives[0].covers, Some(0.08));
@@ -123,7 +135,11 @@ fn criticality_raises_the_budget() {
     q.criticality = Criticality::High;
     let p = history::predict(&fixture(), &q);
     assert_eq!(p.budget, 9_100);
-    assert!(p.reasoning.contains("high criticality +20 %"), "{}", p.reasoning);
+    assert!(
+        p.reasoning.contains("high criticality +20 %"),
+        "{}",
+        p.reasoning
+    );
 }
 
 #[test]
@@ -137,14 +153,21 @@ fn without_history_the_defaults_are_used_and_said() {
         ..Query::default()
     };
     let p = history::predict(&[], &q);
-    assert_eq!((p.source, p.expected_used, p.budget), ("defaults", 5_400, 8_700));
+    assert_eq!(
+        (p.source, p.expected_used, p.budget),
+        ("defaults", 5_400, 8_700)
+    );
     assert_eq!((p.confidence, p.confidence_label), (0.0, "none"));
     assert!(p.reasoning.starts_with("no history:"), "{}", p.reasoning);
     assert_eq!(p.phase_source, "defaults");
     assert_eq!(p.phases[0].tokens, 2_175); // 25 % of 8,700
     // With records of other types only, it names the type.
     let p = history::predict(&fixture(), &q);
-    assert!(p.reasoning.starts_with("no history for type code-review"), "{}", p.reasoning);
+    assert!(
+        p.reasoning.starts_with("no history for type code-review"),
+        "{}",
+        p.reasoning
+    );
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -178,7 +201,10 @@ fn predictor_beats_the_plain_type_average_on_a_synthetic_history() {
     println!(
         "synthetic history (seed 42, 600 past / 200 future records): median absolute error {ours:.0} tokens (predictor) vs {plain:.0} (type average)"
     );
-    assert!(ours < plain * 0.8, "predictor {ours:.0} vs plain average {plain:.0}");
+    assert!(
+        ours < plain * 0.8,
+        "predictor {ours:.0} vs plain average {plain:.0}"
+    );
 }
 
 fn fixture_for_report() -> Vec<Record> {
@@ -221,7 +247,10 @@ fn report_figures_match_the_hand_computation() {
     assert_eq!(qa.avg_utilization, 0.6);
     // Over-allocated (< 50 %): 1,000/4,000 only → 0.25. Under (> 95 % or
     // failed): none.
-    assert_eq!((qa.over_allocation_rate, qa.under_allocation_rate), (0.25, 0.0));
+    assert_eq!(
+        (qa.over_allocation_rate, qa.under_allocation_rate),
+        (0.25, 0.0)
+    );
     // Predicted from predecessors only: r1 from r0 → 1,000 (error 1,000,
     // accuracy 0.5); r2 from r0, r1 → 1,500 (error 1,500, accuracy 0.5); r3
     // from all three → 2,000 (error 7,000, accuracy 1 − 7/9 = 0.2222).
@@ -241,8 +270,15 @@ fn report_figures_match_the_hand_computation() {
     // Median used (2,000 + 3,000) / 2 = 2,500; r3 (9,000, 2025-06-14) is
     // within 7 days of the 15th and above 5,000: an outlier.
     assert_eq!(rep.alerts.len(), 1);
-    assert_eq!((rep.alerts[0].kind, rep.alerts[0].task.as_str()), ("outlier", "r3"));
-    assert!(rep.alerts[0].message.contains("3.6× the type median of 2,500"));
+    assert_eq!(
+        (rep.alerts[0].kind, rep.alerts[0].task.as_str()),
+        ("outlier", "r3")
+    );
+    assert!(
+        rep.alerts[0]
+            .message
+            .contains("3.6× the type median of 2,500")
+    );
     // Weeks: W22 (June 1, a Sunday) has r0; W23 (June 2–8) r1; W24 r2 and
     // r3: (3,000 + 9,000) / (4,000 + 10,000) = 0.857.
     let trend: Vec<(&str, usize, f64)> = rep
@@ -252,9 +288,19 @@ fn report_figures_match_the_hand_computation() {
         .collect();
     assert_eq!(
         trend,
-        [("2025-W22", 1, 0.25), ("2025-W23", 1, 0.5), ("2025-W24", 2, 0.857)]
+        [
+            ("2025-W22", 1, 0.25),
+            ("2025-W23", 1, 0.5),
+            ("2025-W24", 2, 0.857)
+        ]
     );
-    let by_day = history::report(&records, &ReportOptions { period: Period::Day, ..opts });
+    let by_day = history::report(
+        &records,
+        &ReportOptions {
+            period: Period::Day,
+            ..opts
+        },
+    );
     assert_eq!(by_day.trend.len(), 4);
     assert_eq!(by_day.trend[0].period, "2025-06-01");
 }
@@ -263,7 +309,11 @@ fn report_figures_match_the_hand_computation() {
 fn an_empty_history_reports_nothing_without_failing() {
     let rep = history::report(
         &[],
-        &ReportOptions { now: t("2025-06-15T00:00:00Z"), period: Period::Day, registry: None },
+        &ReportOptions {
+            now: t("2025-06-15T00:00:00Z"),
+            period: Period::Day,
+            registry: None,
+        },
     );
     assert_eq!(rep.records, 0);
     assert!(rep.types.is_empty() && rep.trend.is_empty() && rep.avg_utilization.is_none());
@@ -298,9 +348,16 @@ fn a_bad_line_in_the_history_names_file_line_and_column() {
     std::fs::write(&path, format!("{good}\n{{\"time\": 12}}\n")).unwrap();
     let err = history::load(&path).unwrap_err().to_string();
     assert!(err.contains("h.jsonl:3:11:"), "{err}");
-    assert!(err.contains("expected a string"), "{err}");
+    assert!(
+        err.contains("field `time`: 12 is invalid; expected an RFC 3339 time string"),
+        "{err}"
+    );
     // A missing file is an empty history.
-    assert!(history::load(&dir.path().join("none.jsonl")).unwrap().is_empty());
+    assert!(
+        history::load(&dir.path().join("none.jsonl"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -315,9 +372,23 @@ fn import_maps_fields_and_collects_bad_lines() {
     assert_eq!(records[0].task, "x1");
     let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
     assert_eq!(lines, [2, 3, 4]);
-    assert!(errors[0].message.contains("missing field `used`"), "{}", errors[0].message);
-    assert!(errors[1].message.contains("`allocated`"), "{}", errors[1].message);
-    assert!(errors[2].message.contains("unknown variant `meh`"), "{}", errors[2].message);
+    assert!(
+        errors[0].message.contains("missing field `used`"),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[1].message.contains("`allocated`"),
+        "{}",
+        errors[1].message
+    );
+    assert!(
+        errors[2]
+            .message
+            .contains("field `outcome`: `meh` is not an outcome"),
+        "{}",
+        errors[2].message
+    );
 }
 
 #[test]
@@ -342,7 +413,10 @@ fn a_plan_becomes_a_record() {
     let at = t("2025-06-01T12:00:00Z");
     let r = history::record_from_plan(&plan, "rag", at);
     assert_eq!((r.allocated, r.used), (500, plan.totals.rendered as u64));
-    assert_eq!((r.task.as_str(), r.model.as_deref()), ("pack-1748779200", Some("gpt-4o")));
+    assert_eq!(
+        (r.task.as_str(), r.model.as_deref()),
+        ("pack-1748779200", Some("gpt-4o"))
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.jsonl");
     let written = history::record_plan(&path, &plan, "rag").unwrap();

@@ -210,18 +210,79 @@ pub fn parse_lines(text: &str, mapping: &Mapping) -> (Vec<Record>, Vec<LineError
 
 fn parse_line(line: &str, mapping: &Mapping) -> Result<Record, (usize, String)> {
     let record: Record = if mapping.renames.is_empty() {
-        serde_json::from_str(line).map_err(|e| (e.column().max(1), strip_position(&e)))?
+        serde_json::from_str(line).map_err(|e| {
+            let field = serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|v| v.as_object().and_then(field_error));
+            (
+                e.column().max(1),
+                field.unwrap_or_else(|| strip_position(&e)),
+            )
+        })?
     } else {
         let value: Value =
             serde_json::from_str(line).map_err(|e| (e.column().max(1), strip_position(&e)))?;
         let Value::Object(object) = value else {
             return Err((1, "expected a JSON object".into()));
         };
-        serde_json::from_value(Value::Object(mapping.apply(object)))
-            .map_err(|e| (1, strip_position(&e)))?
+        let object = mapping.apply(object);
+        if let Some(message) = field_error(&object) {
+            return Err((1, message));
+        }
+        serde_json::from_value(Value::Object(object)).map_err(|e| (1, strip_position(&e)))?
     };
     record.validate().map_err(|m| (1, m))?;
     Ok(record)
+}
+
+/// The first field of an object whose value has the wrong type or range,
+/// as `field `name`: ... expected ...`.
+fn field_error(object: &serde_json::Map<String, Value>) -> Option<String> {
+    use super::record::{Criticality, Outcome, parse_time};
+    const REQUIRED: &[&str] = &["time", "task", "type", "complexity", "allocated", "used"];
+    for (key, value) in object {
+        if value.is_null() && !REQUIRED.contains(&key.as_str()) {
+            continue;
+        }
+        let expected = match key.as_str() {
+            "time" => match value.as_str().map(parse_time) {
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Some(format!("field `time`: {e}")),
+                None => "an RFC 3339 time string",
+            },
+            "task" | "type" | "model" | "agent" if value.is_string() => continue,
+            "task" | "type" | "model" | "agent" => "a string",
+            "complexity" | "quality" if value.as_u64().is_some_and(|n| n <= 100) => continue,
+            "complexity" | "quality" => "an integer from 0 to 100",
+            "allocated" | "used" | "thinking" if value.is_u64() => continue,
+            "allocated" | "used" | "thinking" => "a non-negative integer",
+            "story_points" if value.as_f64().is_some_and(|n| n >= 0.0) => continue,
+            "story_points" => "a non-negative number",
+            "tags"
+                if value
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string)) =>
+            {
+                continue;
+            }
+            "tags" => "an array of strings",
+            "criticality" => match value.as_str().map(str::parse::<Criticality>) {
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Some(format!("field `criticality`: {e}")),
+                None => "one of low, medium, high, critical",
+            },
+            "outcome" => match value.as_str().map(str::parse::<Outcome>) {
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Some(format!("field `outcome`: {e}")),
+                None => "one of success, failure, partial",
+            },
+            _ => continue,
+        };
+        return Some(format!(
+            "field `{key}`: {value} is invalid; expected {expected}"
+        ));
+    }
+    None
 }
 
 /// serde_json's message without its trailing ` at line L column C` (the

@@ -45,10 +45,26 @@ impl Rng {
 
 /// (type, tokens at complexity 50, tag pool)
 pub const TYPES: &[(&str, f64, &[&str])] = &[
-    ("code-generation", 9_000.0, &["rust", "python", "api", "large-repo", "tests"]),
-    ("code-review", 5_500.0, &["rust", "python", "security", "large-diff"]),
-    ("debugging", 12_000.0, &["flaky-test", "production", "large-repo", "rust"]),
-    ("research", 14_000.0, &["papers", "web", "competitors", "deep"]),
+    (
+        "code-generation",
+        9_000.0,
+        &["rust", "python", "api", "large-repo", "tests"],
+    ),
+    (
+        "code-review",
+        5_500.0,
+        &["rust", "python", "security", "large-diff"],
+    ),
+    (
+        "debugging",
+        12_000.0,
+        &["flaky-test", "production", "large-repo", "rust"],
+    ),
+    (
+        "research",
+        14_000.0,
+        &["papers", "web", "competitors", "deep"],
+    ),
     ("documentation", 4_500.0, &["api", "tutorial", "changelog"]),
     ("summarization", 2_500.0, &["meeting", "thread", "long-doc"]),
 ];
@@ -96,13 +112,24 @@ pub fn generate(seed: u64, n: usize) -> Vec<Record> {
         let noise = 0.75 + 0.5 * rng.unit();
         // 2 % runaway tasks: need ~3× and were given a large budget.
         let runaway = rng.unit() < 0.02;
-        let need = base * (50.0 + f64::from(complexity)) / 100.0 * agent_factor * tag_f * noise
+        let need = base * (50.0 + f64::from(complexity)) / 100.0
+            * agent_factor
+            * tag_f
+            * noise
             * if runaway { 3.0 } else { 1.0 };
-        let habit = if runaway { 5.0 } else { *rng.pick(&[1.2, 1.6, 2.2]) };
+        let habit = if runaway {
+            5.0
+        } else {
+            *rng.pick(&[1.2, 1.6, 2.2])
+        };
         let allocated = ((base * habit / 500.0).round() as u64).max(1) * 500;
         let need = need.round() as u64;
         let (used, outcome) = if need > allocated {
-            let o = if rng.unit() < 0.6 { Outcome::Failure } else { Outcome::Partial };
+            let o = if rng.unit() < 0.6 {
+                Outcome::Failure
+            } else {
+                Outcome::Partial
+            };
             (allocated - rng.range(0, allocated / 50), o)
         } else if rng.unit() < 0.04 {
             (need, Outcome::Failure)
@@ -116,7 +143,8 @@ pub fn generate(seed: u64, n: usize) -> Vec<Record> {
             Criticality::High,
             Criticality::Critical,
         ]);
-        let thinking = (rng.unit() < 0.6).then(|| (used as f64 * (0.15 + 0.25 * rng.unit())) as u64);
+        let thinking =
+            (rng.unit() < 0.6).then(|| (used as f64 * (0.15 + 0.25 * rng.unit())) as u64);
         out.push(Record {
             time: start + Duration::seconds(offset as i64),
             task: format!("T-{:04}", i + 1),
