@@ -34,6 +34,10 @@ pub enum Command {
     Check(PackArgs),
     /// Watch the inputs; print one summary line per change.
     Watch(WatchArgs),
+    /// Recorded usage: record a task, import records, report (DESIGN.md §6).
+    History(super::history::HistoryArgs),
+    /// Recommend a budget for a new task from similar recorded ones.
+    Predict(super::predict::PredictArgs),
 }
 
 /// Output colour.
