@@ -142,6 +142,12 @@ pub struct PackArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Record this plan's allocation in the usage history as task type TYPE.
+    #[arg(long, value_name = "TYPE")]
+    pub record: Option<String>,
+    /// The usage history file for `--record` (default: the user data folder).
+    #[arg(long = "record-history", value_name = "FILE")]
+    pub record_history: Option<PathBuf>,
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,
