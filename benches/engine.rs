@@ -21,11 +21,57 @@ const ITEMS: usize = 10_000;
 const BUDGET: usize = 128_000;
 
 const WORDS: &[&str] = &[
-    "context", "budget", "token", "window", "prompt", "section", "priority", "retrieval", "chunk",
-    "model", "answer", "question", "engine", "report", "the", "a", "of", "to", "and", "in", "is",
-    "for", "with", "that", "this", "user", "system", "tool", "result", "call", "memory", "example",
-    "function", "return", "value", "error", "file", "path", "line", "column", "parse", "count",
-    "exact", "estimate", "split", "share", "reserve", "overflow", "truncate", "degrade", "render",
+    "context",
+    "budget",
+    "token",
+    "window",
+    "prompt",
+    "section",
+    "priority",
+    "retrieval",
+    "chunk",
+    "model",
+    "answer",
+    "question",
+    "engine",
+    "report",
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "for",
+    "with",
+    "that",
+    "this",
+    "user",
+    "system",
+    "tool",
+    "result",
+    "call",
+    "memory",
+    "example",
+    "function",
+    "return",
+    "value",
+    "error",
+    "file",
+    "path",
+    "line",
+    "column",
+    "parse",
+    "count",
+    "exact",
+    "estimate",
+    "split",
+    "share",
+    "reserve",
+    "overflow",
+    "truncate",
+    "degrade",
+    "render",
 ];
 
 /// A deterministic pseudo-random source (SplitMix64).
@@ -147,7 +193,11 @@ fn bench(c: &mut Criterion) {
         let mut flip = false;
         b.iter(|| {
             flip = !flip;
-            set.budget.strategy = if flip { Strategy::Density } else { Strategy::Greedy };
+            set.budget.strategy = if flip {
+                Strategy::Density
+            } else {
+                Strategy::Greedy
+            };
             black_box(pack(black_box(&set), &ctx).expect("valid"))
         })
     });

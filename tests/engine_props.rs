@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use tokenscope::engine::{
-    Content, EngineError, Item, ItemSet, ItemStatus, Overflow, PackContext, Plan, Reason,
-    ReallocateMode, Section, SectionBudget, Strategy as Pick, TruncateSide, pack,
+    Content, EngineError, Item, ItemSet, ItemStatus, Overflow, PackContext, Plan, ReallocateMode,
+    Reason, Section, SectionBudget, Strategy as Pick, TruncateSide, pack,
 };
 use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
 
@@ -31,8 +31,29 @@ fn run(set: &ItemSet) -> Result<Plan, EngineError> {
 }
 
 const WORDS: &[&str] = &[
-    "the", "budget", "token", "context", "window", "fn", "main()", "{", "}", "\n", "\n\n", "über",
-    "漢字", "…", "x", "42", "/path", "  ", "end.", "# Title", "- item", "'s", "https://a.b/c",
+    "the",
+    "budget",
+    "token",
+    "context",
+    "window",
+    "fn",
+    "main()",
+    "{",
+    "}",
+    "\n",
+    "\n\n",
+    "über",
+    "漢字",
+    "…",
+    "x",
+    "42",
+    "/path",
+    "  ",
+    "end.",
+    "# Title",
+    "- item",
+    "'s",
+    "https://a.b/c",
 ];
 
 fn text_strategy() -> impl Strategy<Value = String> {
@@ -76,7 +97,10 @@ fn section_spec() -> impl Strategy<Value = SectionSpec> {
         ],
         prop::option::weighted(0.2, 0usize..40),
         prop::option::weighted(0.2, 0usize..80),
-        prop::option::weighted(0.3, prop::sample::select(vec!["## Docs", "History:", "# T"])),
+        prop::option::weighted(
+            0.3,
+            prop::sample::select(vec!["## Docs", "History:", "# T"]),
+        ),
         prop::option::weighted(0.3, prop::sample::select(vec!["\n", "\n---\n", " | ", ""])),
         any::<bool>(),
         prop::option::weighted(0.3, strategy_choice()),
@@ -84,7 +108,17 @@ fn section_spec() -> impl Strategy<Value = SectionSpec> {
         prop::bool::weighted(0.2),
     )
         .prop_map(
-            |(budget, min, max_extra, title, separator, can_use_reserve, strategy, overflow, category_order)| SectionSpec {
+            |(
+                budget,
+                min,
+                max_extra,
+                title,
+                separator,
+                can_use_reserve,
+                strategy,
+                overflow,
+                category_order,
+            )| SectionSpec {
                 budget,
                 min,
                 max_extra,
@@ -126,16 +160,18 @@ fn item_spec(given_only: bool) -> impl Strategy<Value = ItemSpec> {
         prop::option::weighted(0.3, 0i64..3),
         prop_oneof![4 => Just(0usize), 1 => 0usize..4],
     )
-        .prop_map(|(section, content, priority, pinned, group, category, level, overhead)| ItemSpec {
-            section,
-            content,
-            priority,
-            pinned,
-            group,
-            category,
-            level,
-            overhead,
-        })
+        .prop_map(
+            |(section, content, priority, pinned, group, category, level, overhead)| ItemSpec {
+                section,
+                content,
+                priority,
+                pinned,
+                group,
+                category,
+                level,
+                overhead,
+            },
+        )
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +200,17 @@ fn budget_spec() -> impl Strategy<Value = BudgetSpec> {
         prop::sample::select(TruncateSide::ALL),
     )
         .prop_map(
-            |(total, reserved, strategy, overflow, reallocate, mode, order_first, min_priority, truncate)| BudgetSpec {
+            |(
+                total,
+                reserved,
+                strategy,
+                overflow,
+                reallocate,
+                mode,
+                order_first,
+                min_priority,
+                truncate,
+            )| BudgetSpec {
                 total,
                 reserved,
                 strategy,
@@ -255,8 +301,13 @@ fn no_clamp_conflict(set: &ItemSet) -> bool {
             SectionBudget::Share(_) => 0,
         })
         .sum();
-    set.sections.iter().all(|s| s.min.is_none() && s.max.is_none())
-        && set.sections.iter().any(|s| matches!(s.budget, SectionBudget::Share(_)))
+    set.sections
+        .iter()
+        .all(|s| s.min.is_none() && s.max.is_none())
+        && set
+            .sections
+            .iter()
+            .any(|s| matches!(s.budget, SectionBudget::Share(_)))
         && set.budget.reserved + absolute <= total
 }
 
@@ -272,15 +323,27 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
     }
     let finals: usize = plan.sections.iter().map(|s| s.final_budget).sum();
     let drawn: usize = plan.sections.iter().map(|s| s.from_reserve).sum();
-    prop_assert_eq!(finals + plan.budget.reserved - drawn, allocated + plan.budget.reserved);
+    prop_assert_eq!(
+        finals + plan.budget.reserved - drawn,
+        allocated + plan.budget.reserved
+    );
     let moved_in: usize = plan.reallocations.iter().map(|t| t.tokens).sum();
-    prop_assert!(plan.reallocations.iter().all(|t| t.tokens > 0 && t.from != t.to));
+    prop_assert!(
+        plan.reallocations
+            .iter()
+            .all(|t| t.tokens > 0 && t.from != t.to)
+    );
     prop_assert!(moved_in >= drawn);
 
     // The rendered context is counted exactly and never exceeds the total.
     prop_assert_eq!(plan.totals.rendered, CL100K.count(&plan.rendered));
     prop_assert!(plan.totals.rendered <= plan.totals.context);
-    prop_assert!(plan.totals.context <= total, "context {} > total {}", plan.totals.context, total);
+    prop_assert!(
+        plan.totals.context <= total,
+        "context {} > total {}",
+        plan.totals.context,
+        total
+    );
 
     // Every item has a status; excluded ones have a reason, included ones
     // none; final tokens agree with the status.
@@ -297,7 +360,10 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
                 prop_assert!(item.final_tokens < item.tokens);
                 let text = item.final_text.as_deref().unwrap_or_default();
                 prop_assert_eq!(CL100K.count(text) + spec.overhead, item.final_tokens);
-                prop_assert_eq!(item.degrade_level.is_some(), item.status == ItemStatus::Degraded);
+                prop_assert_eq!(
+                    item.degrade_level.is_some(),
+                    item.status == ItemStatus::Degraded
+                );
             }
             ItemStatus::Included | ItemStatus::Pinned => {
                 prop_assert!(item.reason.is_none());
@@ -314,7 +380,11 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
 
     // Pinned items are kept, or the plan says why: a duplicate kept instead,
     // or a warning that pinned items alone were over the total.
-    for item in plan.items.iter().filter(|i| i.pinned && i.status == ItemStatus::Excluded) {
+    for item in plan
+        .items
+        .iter()
+        .filter(|i| i.pinned && i.status == ItemStatus::Excluded)
+    {
         match item.reason {
             Some(Reason::Duplicate) => {}
             Some(Reason::RenderTrim) => {
@@ -335,16 +405,26 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
         prop_assert!(s.used <= s.final_budget || s.pinned_overrun, "{:?}", s);
         prop_assert_eq!(s.headroom, s.final_budget.saturating_sub(s.used));
         let items: Vec<_> = plan.items.iter().filter(|i| i.section == s.name).collect();
-        let included = items.iter().filter(|i| i.status != ItemStatus::Excluded).count();
+        let included = items
+            .iter()
+            .filter(|i| i.status != ItemStatus::Excluded)
+            .count();
         prop_assert_eq!(s.included, included);
         prop_assert_eq!(s.excluded, items.len() - included);
         let tokens: usize = items.iter().map(|i| i.final_tokens).sum();
         prop_assert_eq!(s.used, tokens + s.frame);
     }
-    prop_assert_eq!(plan.totals.used, plan.sections.iter().map(|s| s.used).sum::<usize>());
+    prop_assert_eq!(
+        plan.totals.used,
+        plan.sections.iter().map(|s| s.used).sum::<usize>()
+    );
 
     // Groups are all or nothing (members out before selection aside).
-    let mut groups: Vec<&str> = set.items.iter().filter_map(|i| i.group.as_deref()).collect();
+    let mut groups: Vec<&str> = set
+        .items
+        .iter()
+        .filter_map(|i| i.group.as_deref())
+        .collect();
     groups.sort_unstable();
     groups.dedup();
     for g in groups {
@@ -358,7 +438,11 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
             })
             .map(|(p, _)| p.status != ItemStatus::Excluded)
             .collect();
-        prop_assert!(states.iter().all(|&s| s) || states.iter().all(|&s| !s), "group {} split", g);
+        prop_assert!(
+            states.iter().all(|&s| s) || states.iter().all(|&s| !s),
+            "group {} split",
+            g
+        );
     }
 
     // Strict: in a strict section without category_order, no item is kept
@@ -549,4 +633,3 @@ proptest! {
         }
     }
 }
-

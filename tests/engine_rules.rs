@@ -4,8 +4,8 @@
 //! nothing. Text tests use cl100k_base and assert the counts they rely on.
 
 use tokenscope::engine::{
-    Content, EngineError, Item, ItemSet, ItemStatus, Overflow, PackContext, Plan, Reason,
-    ReallocateMode, Section, Strategy, TruncateSide, pack,
+    Content, EngineError, Item, ItemSet, ItemStatus, Overflow, PackContext, Plan, ReallocateMode,
+    Reason, Section, Strategy, TruncateSide, pack,
 };
 use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
 
@@ -58,7 +58,11 @@ fn try_run(set: &ItemSet) -> Result<Plan, EngineError> {
 }
 
 fn outcome(plan: &Plan, id: &str) -> (ItemStatus, Option<Reason>) {
-    let item = plan.items.iter().find(|i| i.id == id).expect("item in plan");
+    let item = plan
+        .items
+        .iter()
+        .find(|i| i.id == id)
+        .expect("item in plan");
     (item.status, item.reason)
 }
 
@@ -71,7 +75,10 @@ fn kept(plan: &Plan) -> Vec<&str> {
 }
 
 fn section<'a>(plan: &'a Plan, name: &str) -> &'a tokenscope::engine::SectionPlan {
-    plan.sections.iter().find(|s| s.name == name).expect("section in plan")
+    plan.sections
+        .iter()
+        .find(|s| s.name == name)
+        .expect("section in plan")
 }
 
 const IN: (ItemStatus, Option<Reason>) = (ItemStatus::Included, None);
@@ -92,7 +99,13 @@ fn no_total_is_an_error() {
 
 #[test]
 fn invalid_sets_are_errors_with_clear_messages() {
-    let base = || item_set(100, vec![Section::share("a", 100.0)], vec![given("x", "a", 1, 1.0)]);
+    let base = || {
+        item_set(
+            100,
+            vec![Section::share("a", 100.0)],
+            vec![given("x", "a", 1, 1.0)],
+        )
+    };
     let message = |set: ItemSet| match try_run(&set) {
         Err(EngineError::Invalid(m)) => m,
         other => panic!("expected Invalid, got {other:?}"),
@@ -101,7 +114,10 @@ fn invalid_sets_are_errors_with_clear_messages() {
     let mut s = base();
     s.items[0].section = "nowhere".into();
     let m = message(s);
-    assert!(m.contains("`x`") && m.contains("`nowhere`") && m.contains("`a`"), "{m}");
+    assert!(
+        m.contains("`x`") && m.contains("`nowhere`") && m.contains("`a`"),
+        "{m}"
+    );
 
     let mut s = base();
     s.sections.push(Section::share("a", 0.0));
@@ -171,9 +187,20 @@ fn items_are_counted_with_overhead_and_given_counts_are_marked() {
 #[test]
 fn changing_strategy_or_split_never_recounts_items() {
     let items: Vec<Item> = (0..20)
-        .map(|i| text(&format!("i{i}"), if i % 2 == 0 { "a" } else { "b" }, &format!("item number {i} says something"), 1.0 + i as f64))
+        .map(|i| {
+            text(
+                &format!("i{i}"),
+                if i % 2 == 0 { "a" } else { "b" },
+                &format!("item number {i} says something"),
+                1.0 + i as f64,
+            )
+        })
         .collect();
-    let mut set = item_set(40, vec![Section::share("a", 50.0), Section::share("b", 50.0)], items);
+    let mut set = item_set(
+        40,
+        vec![Section::share("a", 50.0), Section::share("b", 50.0)],
+        items,
+    );
     let cache = CountCache::new();
     run_with(&set, &cache);
     let after_first = cache.tokenized();
@@ -201,7 +228,11 @@ fn budgets(plan: &Plan) -> Vec<usize> {
 fn shares_split_by_largest_remainder_and_add_up_exactly() {
     let mut set = item_set(
         100,
-        vec![Section::share("a", 33.3), Section::share("b", 33.3), Section::share("c", 33.4)],
+        vec![
+            Section::share("a", 33.3),
+            Section::share("b", 33.3),
+            Section::share("c", 33.4),
+        ],
         vec![],
     );
     set.budget.reserved = 1;
@@ -215,7 +246,11 @@ fn shares_split_by_largest_remainder_and_add_up_exactly() {
 
 #[test]
 fn shares_not_adding_to_100_are_normalised_with_a_warning() {
-    let set = item_set(90, vec![Section::share("a", 20.0), Section::share("b", 40.0)], vec![]);
+    let set = item_set(
+        90,
+        vec![Section::share("a", 20.0), Section::share("b", 40.0)],
+        vec![],
+    );
     let plan = run(&set);
     assert_eq!(budgets(&plan), vec![30, 60]);
     assert!(plan.warnings.iter().any(|w| w.contains("add up to 60%")));
@@ -225,7 +260,11 @@ fn shares_not_adding_to_100_are_normalised_with_a_warning() {
 fn absolute_sections_first_then_shares_of_the_rest() {
     let set = item_set(
         1000,
-        vec![Section::tokens("system", 200), Section::share("a", 25.0), Section::share("b", 75.0)],
+        vec![
+            Section::tokens("system", 200),
+            Section::share("a", 25.0),
+            Section::share("b", 75.0),
+        ],
         vec![],
     );
     assert_eq!(budgets(&run(&set)), vec![200, 200, 600]);
@@ -259,7 +298,11 @@ fn impossible_clamps_warn_and_stay_within_the_total() {
     b.max = Some(100);
     let plan = run(&item_set(1000, vec![a, b], vec![]));
     assert_eq!(budgets(&plan), vec![100, 100]);
-    assert!(plan.warnings.iter().any(|w| w.contains("800 tokens are in no section")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("800 tokens are in no section"))
+    );
 
     let mut a = Section::share("a", 50.0);
     a.min = Some(900);
@@ -267,14 +310,22 @@ fn impossible_clamps_warn_and_stay_within_the_total() {
     b.min = Some(900);
     let plan = run(&item_set(1000, vec![a, b], vec![]));
     assert_eq!(budgets(&plan), vec![500, 500]);
-    assert!(plan.warnings.iter().any(|w| w.contains("minimums need 1800")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("minimums need 1800"))
+    );
 }
 
 #[test]
 fn absolute_sections_over_the_total_are_scaled_down_with_a_warning() {
     let mut set = item_set(
         100,
-        vec![Section::tokens("a", 150), Section::tokens("b", 50), Section::share("c", 100.0)],
+        vec![
+            Section::tokens("a", 150),
+            Section::tokens("b", 50),
+            Section::share("c", 100.0),
+        ],
         vec![],
     );
     set.budget.reserved = 20;
@@ -300,7 +351,11 @@ fn three(strategy: Strategy) -> Plan {
     let mut set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![given("x", "a", 6, 3.0), given("y", "a", 5, 2.0), given("z", "a", 4, 1.0)],
+        vec![
+            given("x", "a", 6, 3.0),
+            given("y", "a", 5, 2.0),
+            given("z", "a", 4, 1.0),
+        ],
     );
     set.budget.strategy = strategy;
     set.budget.reallocate = false;
@@ -323,7 +378,10 @@ fn strict_stops_at_the_first_item_that_does_not_fit() {
     let plan = three(Strategy::Strict);
     assert_eq!(outcome(&plan, "x"), IN);
     assert_eq!(outcome(&plan, "y"), OVER);
-    assert_eq!(outcome(&plan, "z"), (ItemStatus::Excluded, Some(Reason::BelowCutoff)));
+    assert_eq!(
+        outcome(&plan, "z"),
+        (ItemStatus::Excluded, Some(Reason::BelowCutoff))
+    );
     assert_eq!(section(&plan, "a").needed_for_next, Some(1));
 }
 
@@ -332,7 +390,11 @@ fn density_orders_by_priority_per_token() {
     let mut set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![given("big", "a", 8, 4.0), given("b", "a", 3, 3.0), given("c", "a", 3, 2.0)],
+        vec![
+            given("big", "a", 8, 4.0),
+            given("b", "a", 3, 3.0),
+            given("c", "a", 3, 2.0),
+        ],
     );
     set.budget.strategy = Strategy::Density;
     assert_eq!(kept(&run(&set)), vec!["b", "c"]);
@@ -345,7 +407,11 @@ fn optimal_maximises_total_priority() {
     let mut set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![given("x", "a", 6, 5.0), given("y", "a", 5, 4.0), given("z", "a", 5, 4.0)],
+        vec![
+            given("x", "a", 6, 5.0),
+            given("y", "a", 5, 4.0),
+            given("z", "a", 5, 4.0),
+        ],
     );
     set.budget.strategy = Strategy::Optimal;
     let plan = run(&set);
@@ -370,7 +436,10 @@ fn optimal_ties_go_to_fewer_tokens_and_zero_priority_is_never_taken() {
     set.budget.strategy = Strategy::Optimal;
     let plan = run(&set);
     assert_eq!(kept(&plan), vec!["light1", "light2"]);
-    assert_eq!(outcome(&plan, "nothing"), (ItemStatus::Excluded, Some(Reason::ZeroPriority)));
+    assert_eq!(
+        outcome(&plan, "nothing"),
+        (ItemStatus::Excluded, Some(Reason::ZeroPriority))
+    );
 }
 
 #[test]
@@ -380,7 +449,12 @@ fn optimal_takes_pinned_first_and_packs_the_rest() {
     let mut set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![pin, given("x", "a", 6, 5.0), given("y", "a", 3, 2.0), given("z", "a", 3, 2.0)],
+        vec![
+            pin,
+            given("x", "a", 6, 5.0),
+            given("y", "a", 3, 2.0),
+            given("z", "a", 3, 2.0),
+        ],
     );
     set.budget.strategy = Strategy::Optimal;
     let plan = run(&set);
@@ -412,7 +486,10 @@ fn balanced_gives_each_category_a_fair_quota() {
 #[test]
 fn balanced_uses_levels_without_categories_and_gives_leftover_to_the_best() {
     let mut items = Vec::new();
-    for (i, (level, tokens, p)) in [(1, 7, 0.9), (1, 7, 0.8), (2, 6, 0.3), (2, 1, 0.2)].iter().enumerate() {
+    for (i, (level, tokens, p)) in [(1, 7, 0.9), (1, 7, 0.8), (2, 6, 0.3), (2, 1, 0.2)]
+        .iter()
+        .enumerate()
+    {
         let mut it = given(&format!("i{i}"), "a", *tokens, *p);
         it.level = Some(*level);
         items.push(it);
@@ -450,7 +527,11 @@ fn ties_go_by_input_order() {
     let set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![given("p", "a", 5, 1.0), given("q", "a", 5, 1.0), given("r", "a", 5, 1.0)],
+        vec![
+            given("p", "a", 5, 1.0),
+            given("q", "a", 5, 1.0),
+            given("r", "a", 5, 1.0),
+        ],
     );
     assert_eq!(kept(&run(&set)), vec!["p", "q"]);
 }
@@ -462,10 +543,17 @@ fn section_strategy_overrides_the_budget_default() {
     let mut set = item_set(
         10,
         vec![sec],
-        vec![given("x", "a", 6, 3.0), given("y", "a", 5, 2.0), given("z", "a", 4, 1.0)],
+        vec![
+            given("x", "a", 6, 3.0),
+            given("y", "a", 5, 2.0),
+            given("z", "a", 4, 1.0),
+        ],
     );
     set.budget.strategy = Strategy::Greedy;
-    assert_eq!(outcome(&run(&set), "z"), (ItemStatus::Excluded, Some(Reason::BelowCutoff)));
+    assert_eq!(
+        outcome(&run(&set), "z"),
+        (ItemStatus::Excluded, Some(Reason::BelowCutoff))
+    );
 }
 
 // ---------------------------------------------------------- exclusions first
@@ -481,7 +569,10 @@ fn min_priority_excludes_first_but_not_pinned_items() {
     );
     set.budget.min_priority = Some(0.3);
     let plan = run(&set);
-    assert_eq!(outcome(&plan, "low"), (ItemStatus::Excluded, Some(Reason::BelowMinPriority)));
+    assert_eq!(
+        outcome(&plan, "low"),
+        (ItemStatus::Excluded, Some(Reason::BelowMinPriority))
+    );
     assert_eq!(outcome(&plan, "ok"), IN);
     assert_eq!(outcome(&plan, "pin"), (ItemStatus::Pinned, None));
 }
@@ -502,7 +593,10 @@ fn duplicates_keep_the_highest_priority_then_the_earliest() {
     assert_eq!(outcome(&plan, "best"), IN);
     assert_eq!(outcome(&plan, "other"), IN);
     for id in ["first", "tie"] {
-        assert_eq!(outcome(&plan, id), (ItemStatus::Excluded, Some(Reason::Duplicate)));
+        assert_eq!(
+            outcome(&plan, id),
+            (ItemStatus::Excluded, Some(Reason::Duplicate))
+        );
         let item = plan.items.iter().find(|i| i.id == id).unwrap();
         assert_eq!(item.duplicate_of.as_deref(), Some("best"));
     }
@@ -513,7 +607,11 @@ fn duplicates_keep_the_highest_priority_then_the_earliest() {
 fn a_pinned_duplicate_is_the_one_kept() {
     let mut pin = text("pin", "a", "same", 0.1);
     pin.pinned = true;
-    let set = item_set(100, vec![Section::share("a", 100.0)], vec![text("hi", "a", "same", 0.9), pin]);
+    let set = item_set(
+        100,
+        vec![Section::share("a", 100.0)],
+        vec![text("hi", "a", "same", 0.9), pin],
+    );
     let plan = run(&set);
     assert_eq!(outcome(&plan, "pin"), (ItemStatus::Pinned, None));
     assert_eq!(outcome(&plan, "hi").1, Some(Reason::Duplicate));
@@ -537,7 +635,11 @@ fn pinned_items_over_the_budget_warn_and_flag_the_section() {
     let a = section(&plan, "a");
     assert!(a.pinned_overrun);
     assert_eq!((a.used, a.headroom), (16, 0));
-    assert!(plan.warnings.iter().any(|w| w.contains("section `a`") && w.contains("pinned")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("section `a`") && w.contains("pinned"))
+    );
     assert_eq!(outcome(&plan, "p1").0, ItemStatus::Pinned);
     assert_eq!(outcome(&plan, "x"), OVER);
     // 16 + 10 = 26 <= 30: nothing trimmed.
@@ -607,13 +709,19 @@ fn a_group_across_sections_is_all_or_nothing() {
     result.group = Some("t".into());
     let mut set = item_set(
         40,
-        vec![Section::share("assistant", 50.0), Section::share("tool", 50.0)],
+        vec![
+            Section::share("assistant", 50.0),
+            Section::share("tool", 50.0),
+        ],
         vec![call, result, given("other", "assistant", 3, 0.1)],
     );
     set.budget.reallocate = false;
     let plan = run(&set);
     assert_eq!(outcome(&plan, "result"), OVER);
-    assert_eq!(outcome(&plan, "call"), (ItemStatus::Excluded, Some(Reason::GroupExcluded)));
+    assert_eq!(
+        outcome(&plan, "call"),
+        (ItemStatus::Excluded, Some(Reason::GroupExcluded))
+    );
     assert_eq!(outcome(&plan, "other"), IN);
 
     // With reallocation the assistant section's headroom lets it fit.
@@ -644,14 +752,21 @@ fn sections_that_can_use_the_reserve_spill_into_it() {
     let mut set = item_set(
         30,
         vec![a, b],
-        vec![given("a1", "a", 10, 1.0), given("a2", "a", 5, 1.0), given("b1", "b", 14, 1.0)],
+        vec![
+            given("a1", "a", 10, 1.0),
+            given("a2", "a", 5, 1.0),
+            given("b1", "b", 14, 1.0),
+        ],
     );
     set.budget.reserved = 10;
     set.budget.reallocate = false;
     let plan = run(&set);
     // a and b get 10 each; a needs 5 more and draws them from the reserve.
     let a = section(&plan, "a");
-    assert_eq!((a.allocated, a.final_budget, a.from_reserve, a.used), (10, 15, 5, 15));
+    assert_eq!(
+        (a.allocated, a.final_budget, a.from_reserve, a.used),
+        (10, 15, 5, 15)
+    );
     assert_eq!(plan.reallocations.len(), 1);
     assert_eq!(plan.reallocations[0].from, "reserved");
     assert_eq!(plan.reallocations[0].to, "a");
@@ -682,7 +797,11 @@ fn three_sections(mode: ReallocateMode, order: &[&str]) -> Plan {
     // a leaves 20 unused; b wants 10 more, c wants 30 more.
     let mut set = item_set(
         90,
-        vec![Section::share("a", 100.0 / 3.0), Section::share("b", 100.0 / 3.0), Section::share("c", 100.0 / 3.0)],
+        vec![
+            Section::share("a", 100.0 / 3.0),
+            Section::share("b", 100.0 / 3.0),
+            Section::share("c", 100.0 / 3.0),
+        ],
         vec![
             given("a1", "a", 10, 1.0),
             given("b1", "b", 30, 1.0),
@@ -711,8 +830,14 @@ fn proportional_reallocation_follows_unmet_demand() {
     // neither, so they are offered one at a time and b takes all 10.
     assert_eq!(plan.reallocations.len(), 2);
     let t = &plan.reallocations;
-    assert_eq!((t[0].from.as_str(), t[0].to.as_str(), t[0].tokens), ("a", "c", 10));
-    assert_eq!((t[1].from.as_str(), t[1].to.as_str(), t[1].tokens), ("a", "b", 10));
+    assert_eq!(
+        (t[0].from.as_str(), t[0].to.as_str(), t[0].tokens),
+        ("a", "c", 10)
+    );
+    assert_eq!(
+        (t[1].from.as_str(), t[1].to.as_str(), t[1].tokens),
+        ("a", "b", 10)
+    );
     assert_eq!(finals(&plan), vec![10, 40, 40]);
     assert_eq!(kept(&plan), vec!["a1", "b1", "b2", "c1", "c2", "c3"]);
     assert_eq!(section(&plan, "c").needed_for_next, Some(10));
@@ -765,7 +890,10 @@ fn overflow_set(mode: Overflow, total: usize) -> ItemSet {
     let mut set = item_set(
         total,
         vec![Section::share("a", 100.0)],
-        vec![text("short", "a", "Short note.", 2.0), text("long", "a", LONG, 1.0)],
+        vec![
+            text("short", "a", "Short note.", 2.0),
+            text("long", "a", LONG, 1.0),
+        ],
     );
     set.budget.overflow = mode;
     set.budget.reallocate = false;
@@ -786,12 +914,20 @@ fn truncate_fills_the_remaining_budget_exactly() {
         assert_eq!(count(cut), long.final_tokens);
         assert!(long.final_tokens < long.tokens);
         // short costs 3 + 1 separator; long's separator 1: 20 tokens left.
-        assert!(long.final_tokens <= 20 && long.final_tokens >= 19, "{side}: {}", long.final_tokens);
+        assert!(
+            long.final_tokens <= 20 && long.final_tokens >= 19,
+            "{side}: {}",
+            long.final_tokens
+        );
         assert!(cut.contains('…'));
         match side {
-            TruncateSide::Head => assert!(cut.starts_with("The quick brown") && cut.ends_with(" …")),
+            TruncateSide::Head => {
+                assert!(cut.starts_with("The quick brown") && cut.ends_with(" …"))
+            }
             TruncateSide::Tail => assert!(cut.starts_with("… ") && cut.ends_with("in my purse.")),
-            TruncateSide::Middle => assert!(cut.starts_with("The quick") && cut.ends_with("purse.")),
+            TruncateSide::Middle => {
+                assert!(cut.starts_with("The quick") && cut.ends_with("purse."))
+            }
         }
         assert!(plan.totals.rendered <= 25);
         assert_eq!(section(&plan, "a").used, 3 + 1 + long.final_tokens + 1);
@@ -842,10 +978,18 @@ fn summarize_falls_back_to_degrade_with_a_warning() {
     let mut set = overflow_set(Overflow::Summarize, 25);
     let plan = run(&set);
     assert_eq!(plan.items[1].status, ItemStatus::Degraded);
-    assert!(plan.warnings.iter().any(|w| w.contains("no summarizer command")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("no summarizer command"))
+    );
     set.budget.summarizer = Some("llm -s summarize".into());
     let plan = run(&set);
-    assert!(plan.warnings.iter().any(|w| w.contains("no summarizer ran")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("no summarizer ran"))
+    );
 }
 
 #[test]
@@ -853,14 +997,21 @@ fn priority_cut_excludes_low_items_only_when_the_section_overflows() {
     let mut set = item_set(
         10,
         vec![Section::share("a", 100.0)],
-        vec![given("small_low", "a", 2, 0.1), given("big", "a", 9, 0.9), given("mid", "a", 1, 0.6)],
+        vec![
+            given("small_low", "a", 2, 0.1),
+            given("big", "a", 9, 0.9),
+            given("mid", "a", 1, 0.6),
+        ],
     );
     set.budget.overflow = Overflow::PriorityCut;
     set.budget.strategy = Strategy::Density;
     let plan = run(&set);
     // Density alone would take small_low (0.05/token) ... the section
     // overflows, so small_low is cut outright and big fits.
-    assert_eq!(outcome(&plan, "small_low"), (ItemStatus::Excluded, Some(Reason::PriorityCut)));
+    assert_eq!(
+        outcome(&plan, "small_low"),
+        (ItemStatus::Excluded, Some(Reason::PriorityCut))
+    );
     assert_eq!(kept(&plan), vec!["big", "mid"]);
 
     set.budget.total = Some(12);
@@ -876,7 +1027,10 @@ fn overflow_mode_per_section() {
     let mut set = item_set(
         50,
         vec![a, b],
-        vec![text("la", "a", LONG, 1.0), text("lb", "b", &LONG.to_uppercase(), 1.0)],
+        vec![
+            text("la", "a", LONG, 1.0),
+            text("lb", "b", &LONG.to_uppercase(), 1.0),
+        ],
     );
     set.budget.reallocate = false;
     let plan = run(&set);
@@ -914,7 +1068,10 @@ fn render_titles_separators_and_order() {
     let a = section(&plan, "a");
     let title = count("## Rules") + count("\n\n");
     assert_eq!(a.frame, title + 2 * count("\n\n"));
-    assert_eq!(a.used, count("alpha one") + count("alpha two") + 3 + a.frame);
+    assert_eq!(
+        a.used,
+        count("alpha one") + count("alpha two") + 3 + a.frame
+    );
 }
 
 #[test]
@@ -926,11 +1083,19 @@ fn render_trim_keeps_the_context_within_the_total() {
     let mut set = item_set(
         30,
         vec![Section::share("a", 50.0), Section::share("b", 50.0)],
-        vec![p, given("b1", "b", 5, 0.9), given("b2", "b", 5, 0.2), given("b3", "b", 5, 0.5)],
+        vec![
+            p,
+            given("b1", "b", 5, 0.9),
+            given("b2", "b", 5, 0.2),
+            given("b3", "b", 5, 0.5),
+        ],
     );
     set.budget.reallocate = false;
     let plan = run(&set);
-    assert_eq!(outcome(&plan, "b2"), (ItemStatus::Excluded, Some(Reason::RenderTrim)));
+    assert_eq!(
+        outcome(&plan, "b2"),
+        (ItemStatus::Excluded, Some(Reason::RenderTrim))
+    );
     assert_eq!(outcome(&plan, "b3"), IN);
     assert_eq!(outcome(&plan, "b1"), IN);
     assert_eq!(plan.totals.context, 30);
@@ -945,9 +1110,16 @@ fn pinned_items_alone_over_the_total_are_trimmed_with_a_warning() {
     let set = item_set(5, vec![Section::share("a", 100.0)], vec![p1, p2]);
     let plan = run(&set);
     assert!(plan.totals.rendered <= 5);
-    assert_eq!(outcome(&plan, "p2"), (ItemStatus::Excluded, Some(Reason::RenderTrim)));
+    assert_eq!(
+        outcome(&plan, "p2"),
+        (ItemStatus::Excluded, Some(Reason::RenderTrim))
+    );
     assert_eq!(outcome(&plan, "p1").0, ItemStatus::Pinned);
-    assert!(plan.warnings.iter().any(|w| w.contains("pinned item `p2` removed")));
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("pinned item `p2` removed"))
+    );
     assert!(section(&plan, "a").pinned_overrun);
 }
 
@@ -958,7 +1130,10 @@ fn totals_report_usage_efficiency_estimate_and_cost() {
     let set = item_set(
         100,
         vec![Section::share("a", 100.0)],
-        vec![text("x", "a", "hello world", 2.0), text("y", "a", "goodbye world", 1.0)],
+        vec![
+            text("x", "a", "hello world", 2.0),
+            text("y", "a", "goodbye world", 1.0),
+        ],
     );
     let plan = run(&set);
     assert_eq!(plan.rendered, "hello world\n\ngoodbye world");
@@ -970,7 +1145,10 @@ fn totals_report_usage_efficiency_estimate_and_cost() {
     assert_eq!(plan.totals.used, used);
     assert!((plan.totals.efficiency - 3.0 * 1000.0 / used as f64).abs() < 1e-9);
     assert!((plan.totals.utilization - rendered as f64 / 100.0).abs() < 1e-12);
-    assert_eq!(plan.totals.estimate_chars4, "hello world\n\ngoodbye world".chars().count().div_ceil(4));
+    assert_eq!(
+        plan.totals.estimate_chars4,
+        "hello world\n\ngoodbye world".chars().count().div_ceil(4)
+    );
     let cost = plan.totals.cost_usd.unwrap();
     assert!((cost - 30.0 * rendered as f64 / 1e6).abs() < 1e-12);
     assert_eq!(plan.schema, "tokenscope.report/1");
@@ -994,16 +1172,50 @@ fn the_report_json_has_the_documented_shape() {
     let plan = run(&set);
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["schema"], "tokenscope.report/1");
-    for key in ["total", "reserve_output", "reserved", "strategy", "overflow", "reallocate"] {
+    for key in [
+        "total",
+        "reserve_output",
+        "reserved",
+        "strategy",
+        "overflow",
+        "reallocate",
+    ] {
         assert!(json["budget"].get(key).is_some(), "budget.{key}");
     }
-    for key in ["used", "rendered", "included", "excluded", "utilization", "efficiency", "estimate_chars4", "cost_usd"] {
+    for key in [
+        "used",
+        "rendered",
+        "included",
+        "excluded",
+        "utilization",
+        "efficiency",
+        "estimate_chars4",
+        "cost_usd",
+    ] {
         assert!(json["totals"].get(key).is_some(), "totals.{key}");
     }
-    for key in ["name", "allocated", "final", "used", "included", "excluded", "needed_for_next"] {
+    for key in [
+        "name",
+        "allocated",
+        "final",
+        "used",
+        "included",
+        "excluded",
+        "needed_for_next",
+    ] {
         assert!(json["sections"][0].get(key).is_some(), "sections.{key}");
     }
-    for key in ["id", "section", "tokens", "final_tokens", "priority", "pinned", "status", "reason", "degrade_level"] {
+    for key in [
+        "id",
+        "section",
+        "tokens",
+        "final_tokens",
+        "priority",
+        "pinned",
+        "status",
+        "reason",
+        "degrade_level",
+    ] {
         assert!(json["items"][0].get(key).is_some(), "items.{key}");
     }
     assert_eq!(json["items"][1]["reason"], "over_section_budget");
@@ -1015,7 +1227,12 @@ fn the_report_json_has_the_documented_shape() {
 fn the_same_input_gives_the_same_plan() {
     let mut items = Vec::new();
     for i in 0..60 {
-        let mut it = text(&format!("i{i}"), ["a", "b", "c"][i % 3], &format!("item {} text {}", i, i * 7 % 13), (i * 37 % 11) as f64 / 10.0);
+        let mut it = text(
+            &format!("i{i}"),
+            ["a", "b", "c"][i % 3],
+            &format!("item {} text {}", i, i * 7 % 13),
+            (i * 37 % 11) as f64 / 10.0,
+        );
         it.category = Some(["x", "y"][i % 2].into());
         if i % 7 == 0 {
             it.group = Some(format!("g{}", i % 4));
@@ -1024,7 +1241,11 @@ fn the_same_input_gives_the_same_plan() {
     }
     let mut set = item_set(
         120,
-        vec![Section::share("a", 40.0), Section::share("b", 35.0), Section::share("c", 25.0)],
+        vec![
+            Section::share("a", 40.0),
+            Section::share("b", 35.0),
+            Section::share("c", 25.0),
+        ],
         items,
     );
     set.budget.reserved = 10;
@@ -1034,7 +1255,10 @@ fn the_same_input_gives_the_same_plan() {
         let one = run(&set);
         let two = run_with(&set, &CountCache::new());
         assert_eq!(one, two);
-        assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            serde_json::to_string(&two).unwrap()
+        );
         assert!(one.totals.rendered <= 120);
     }
 }

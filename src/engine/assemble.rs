@@ -185,7 +185,9 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         });
     }
 
-    let used = sections.iter().fold(0usize, |a, s| a.saturating_add(s.used));
+    let used = sections
+        .iter()
+        .fold(0usize, |a, s| a.saturating_add(s.used));
     let kept_priority: f64 = outcomes
         .iter()
         .zip(&set.items)
@@ -273,7 +275,11 @@ fn next_needed(
         })
     })?;
     let unit = &su.units[u];
-    let frame = if unit.renders && !framed { rule.frame } else { 0 };
+    let frame = if unit.renders && !framed {
+        rule.frame
+    } else {
+        0
+    };
     Some(unit.cost.saturating_add(frame).saturating_sub(headroom))
 }
 

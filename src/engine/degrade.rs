@@ -68,11 +68,18 @@ pub fn forms(text: &str, kind: Kind, count: &dyn Fn(&str) -> usize) -> Vec<(u8, 
     let full = count(text);
     let mut out = Vec::new();
     let mut last = full;
-    let first_line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let candidates = [
         (1u8, compact(text)),
         (2u8, outline(text)),
-        (3u8, capsule(first_line, full.saturating_sub(count(first_line)))),
+        (
+            3u8,
+            capsule(first_line, full.saturating_sub(count(first_line))),
+        ),
     ];
     for (level, form) in candidates {
         let n = count(&form);
@@ -121,7 +128,12 @@ fn outline(text: &str) -> String {
                 break;
             }
         }
-        parts.push(first_line[..end].split_whitespace().collect::<Vec<_>>().join(" "));
+        parts.push(
+            first_line[..end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
     parts.join("\n")
 }
@@ -140,7 +152,8 @@ mod tests {
 
     #[test]
     fn forms_shrink_mildest_first() {
-        let text = "Intro   sentence one. More words here.\n\n\nSecond   para. Tail words go on and on.";
+        let text =
+            "Intro   sentence one. More words here.\n\n\nSecond   para. Tail words go on and on.";
         let f = forms(text, Kind::Prose, &words);
         assert_eq!(f.first().map(|f| f.0), Some(2));
         assert_eq!(f[0].1, "Intro sentence one.\nSecond para.");

@@ -131,7 +131,11 @@ impl<'a> Board<'a> {
                 continue;
             }
             let unit = &su.units[u];
-            let frame = if !framed && unit.renders { rule.frame } else { 0 };
+            let frame = if !framed && unit.renders {
+                rule.frame
+            } else {
+                0
+            };
             let cost = unit.cost.saturating_add(frame);
             if want.saturating_add(cost) <= reach {
                 want = want.saturating_add(cost);
@@ -253,7 +257,9 @@ impl<'a> Board<'a> {
         for (&(r, _), &keep) in receivers.iter().zip(&kept) {
             let mut need = keep;
             while need > 0 {
-                let Some(&(source, _)) = src.peek() else { break };
+                let Some(&(source, _)) = src.peek() else {
+                    break;
+                };
                 let moved = need.min(src_left);
                 if moved > 0 {
                     self.transfer(source, r, moved);
@@ -282,7 +288,12 @@ impl<'a> Board<'a> {
 
     /// Grants to receivers one at a time (sections named in `order` first,
     /// then as declared), each up to its demand, from what earlier ones left.
-    fn grant_in_order(&mut self, pool: usize, receivers: &[(usize, usize)], order: &[usize]) -> Vec<usize> {
+    fn grant_in_order(
+        &mut self,
+        pool: usize,
+        receivers: &[(usize, usize)],
+        order: &[usize],
+    ) -> Vec<usize> {
         let mut rank: Vec<usize> = (0..receivers.len()).collect();
         rank.sort_by_key(|&i| {
             let s = receivers[i].0;
@@ -345,7 +356,12 @@ impl<'a> Board<'a> {
 /// (priority, then input order) excluded unit that did not fit, made of one
 /// item that renders text and belongs to no group. For `strict` it can only
 /// be the unit at the cutoff, so that nothing after the cutoff comes in.
-pub(super) fn overflow_candidate(prep: &Prepared, s: usize, sel: &Selection, strategy: Strategy) -> Option<usize> {
+pub(super) fn overflow_candidate(
+    prep: &Prepared,
+    s: usize,
+    sel: &Selection,
+    strategy: Strategy,
+) -> Option<usize> {
     let su = &prep.sections[s];
     let eligible = |u: usize| {
         let unit = &su.units[u];

@@ -118,7 +118,12 @@ fn truncate_item(
 }
 
 /// `degrade`: the mildest shorter form that fits `space` tokens.
-fn degrade_item(tokenizer: &Tokenizer, cache: &CountCache, item: &Item, space: usize) -> Option<Form> {
+fn degrade_item(
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    item: &Item,
+    space: usize,
+) -> Option<Form> {
     let count = |t: &str| cache.count(tokenizer, t);
     let kind = degrade::detect_kind(item);
     degrade::forms(item.text(), kind, &count)

@@ -52,7 +52,9 @@ impl Reason {
             Reason::OverSectionBudget => "does not fit the section budget",
             Reason::BelowCutoff => "after a higher-priority item that did not fit (strict)",
             Reason::PriorityCut => "under the priority-cut threshold",
-            Reason::Duplicate => "same content as another item (duplicate_of), which is the one packed",
+            Reason::Duplicate => {
+                "same content as another item (duplicate_of), which is the one packed"
+            }
             Reason::GroupExcluded => "another item of its group is out",
             Reason::RenderTrim => "trimmed so the rendered context fits the total",
             Reason::ZeroPriority => "priority 0 adds nothing to the optimal choice",

@@ -253,7 +253,8 @@ fn find_duplicates(
     let mut start = 0;
     while start < keyed.len() {
         let mut end = start + 1;
-        while end < keyed.len() && keyed[end].0 == keyed[start].0 && keyed[end].1 == keyed[start].1 {
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 && keyed[end].1 == keyed[start].1
+        {
             end += 1;
         }
         if end - start > 1 {
@@ -267,7 +268,10 @@ fn find_duplicates(
                     to += 1;
                 }
                 let class = &run[from..to];
-                let keep = class.iter().copied().fold(class[0], |k, i| if better(i, k) { i } else { k });
+                let keep = class
+                    .iter()
+                    .copied()
+                    .fold(class[0], |k, i| if better(i, k) { i } else { k });
                 for &i in class {
                     if i != keep {
                         out[i as usize] = Some(keep);

@@ -32,7 +32,7 @@ use super::assemble::Outcome;
 use super::count::{SECTION_JOINER, title};
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, ItemStatus, Reason};
+use super::{ItemSet, ItemStatus, PackContext, Reason};
 
 /// The rendered context.
 pub(super) struct Rendered {
@@ -46,8 +46,7 @@ pub(super) struct Rendered {
 
 pub(super) fn fit(
     set: &ItemSet,
-    tokenizer: &Tokenizer,
-    cache: &CountCache,
+    ctx: &PackContext<'_>,
     prep: &Prepared,
     rules: &[Rule],
     outcomes: &mut [Outcome],
@@ -60,7 +59,7 @@ pub(super) fn fit(
     }
     loop {
         let (text, starts) = render(set, prep, &by_section, outcomes);
-        let tokens = count_rendered(tokenizer, cache, &text, &starts);
+        let tokens = count_rendered(ctx.tokenizer, ctx.cache, &text, &starts);
         let unrendered = outcomes
             .iter()
             .enumerate()
@@ -82,8 +81,14 @@ pub(super) fn fit(
             };
         }
         let excess = context - total;
-        let included: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].included()).collect();
-        let mut candidates: Vec<usize> = included.iter().copied().filter(|&i| !prep.pinned[i]).collect();
+        let included: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| outcomes[i].included())
+            .collect();
+        let mut candidates: Vec<usize> = included
+            .iter()
+            .copied()
+            .filter(|&i| !prep.pinned[i])
+            .collect();
         let pinned_phase = candidates.is_empty();
         if pinned_phase {
             candidates = included;
@@ -310,6 +315,9 @@ mod tests {
         assert!(!splits_at_line_starts(&tok));
         let text = "a\n\nb\n\nc";
         let cache = CountCache::new();
-        assert_eq!(count_rendered(&tok, &cache, text, &[0, 3, 6]), tok.count(text));
+        assert_eq!(
+            count_rendered(&tok, &cache, text, &[0, 3, 6]),
+            tok.count(text)
+        );
     }
 }

@@ -156,16 +156,7 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let mut outcomes = assemble::outcomes(set, &prep, &board, &causes, changes, b.priority_cut);
 
     // 6. Render within the total.
-    let rendered = render::fit(
-        set,
-        ctx.tokenizer,
-        ctx.cache,
-        &prep,
-        &rules,
-        &mut outcomes,
-        total,
-        &mut warnings,
-    );
+    let rendered = render::fit(set, ctx, &prep, &rules, &mut outcomes, total, &mut warnings);
 
     // 7. Report.
     Ok(assemble::plan(Parts {

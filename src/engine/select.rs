@@ -58,7 +58,12 @@ pub(super) struct Selection {
     pub pinned_need: usize,
 }
 
-pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &[bool]) -> Selection {
+pub(super) fn select(
+    su: &SectionUnits,
+    rule: &Rule,
+    budget: usize,
+    forbidden: &[bool],
+) -> Selection {
     let n = su.units.len();
     let mut sel = Selection {
         taken: vec![false; n],
@@ -85,15 +90,13 @@ pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &
     let frame = if su.renders { rule.frame } else { 0 };
     let capacity = budget.saturating_sub(frame).saturating_sub(pinned_cost);
     let mut taken_cost = run(rule.strategy, su, &candidate, capacity, &mut sel);
-    if rule.overflow == Overflow::PriorityCut
-        && (0..n).any(|i| candidate[i] && !sel.taken[i])
-    {
-        for i in 0..n {
-            if candidate[i] {
+    if rule.overflow == Overflow::PriorityCut && (0..n).any(|i| candidate[i] && !sel.taken[i]) {
+        for (i, c) in candidate.iter_mut().enumerate() {
+            if *c {
                 sel.taken[i] = false;
                 sel.reason[i] = None;
                 if su.units[i].low < rule.priority_cut {
-                    candidate[i] = false;
+                    *c = false;
                     sel.reason[i] = Some(Reason::PriorityCut);
                 }
             }
@@ -108,7 +111,13 @@ pub(super) fn select(su: &SectionUnits, rule: &Rule, budget: usize, forbidden: &
 }
 
 /// Runs a strategy over the candidate units; returns the tokens taken.
-fn run(strategy: Strategy, su: &SectionUnits, candidate: &[bool], capacity: usize, sel: &mut Selection) -> usize {
+fn run(
+    strategy: Strategy,
+    su: &SectionUnits,
+    candidate: &[bool],
+    capacity: usize,
+    sel: &mut Selection,
+) -> usize {
     let all: usize = su
         .units
         .iter()
