@@ -19,6 +19,14 @@ use super::{CliError, WatchArgs};
 pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
     let prepared = prepare(&args.pack)?;
     let mut plan = prepared.pack()?;
+    let mut reloader = Reloader::new(prepared.paths.clone(), prepared.load_options.clone());
+    reloader.load();
+    let (mut watcher, events) =
+        Watcher::with_channel(&prepared.paths, &prepared.load_options, DEFAULT_DEBOUNCE)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    let _ = watcher.track_files(reloader.referenced_files());
+    // Watching is set up before the first line, so a change made after it
+    // is seen.
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -32,12 +40,6 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
     )?;
     out.flush()?;
 
-    let mut reloader = Reloader::new(prepared.paths.clone(), prepared.load_options.clone());
-    reloader.load();
-    let (mut watcher, events) =
-        Watcher::with_channel(&prepared.paths, &prepared.load_options, DEFAULT_DEBOUNCE)
-            .map_err(|e| CliError::Input(e.to_string()))?;
-    let _ = watcher.track_files(reloader.referenced_files());
     let mut lines = 0usize;
     for event in events {
         let line = match event {
