@@ -7,12 +7,22 @@
 
 mod bpe;
 mod cache;
+mod chat;
 mod encoding;
 mod pretok;
+mod registry;
 mod tokenizer;
 mod vocab;
 
 pub use bpe::clear_piece_caches;
 pub use cache::CountCache;
+pub use chat::{
+    ChatCount, ChatCounter, ChatFraming, ChatMessage, ChatParseError, ChatRequest, ContentPart,
+    FunctionCall, FunctionDef, MessageContent, MessageCount, Parameters, Tool, ToolCall,
+    chat_prompt_tokens,
+};
 pub use encoding::{Encoding, UnknownEncoding};
+pub use registry::{
+    ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel, resolve_encoding,
+};
 pub use tokenizer::{Estimate, Tokenizer, TokenizerId};

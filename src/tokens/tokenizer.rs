@@ -193,3 +193,78 @@ fn estimate(est: Estimate, text: &str, allow_special: bool) -> usize {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_follow_their_formulas() {
+        let c4 = Tokenizer::Estimate(Estimate::Chars4);
+        assert_eq!(c4.count(""), 0);
+        assert_eq!(c4.count("a"), 1);
+        assert_eq!(c4.count("abcd"), 1);
+        assert_eq!(c4.count("abcde"), 2);
+        assert_eq!(c4.count("héllo wörld"), 3, "chars, not bytes");
+        let w = Tokenizer::Estimate(Estimate::Words13);
+        assert_eq!(w.count(""), 0);
+        assert_eq!(w.count("one"), 2);
+        assert_eq!(w.count("one two three"), 4);
+        assert_eq!(
+            w.count("  ten  words in this line are here for the test  "),
+            13
+        );
+        assert!(!c4.is_exact());
+        assert_eq!(c4.to_string(), "≈ chars/4");
+        assert_eq!(
+            Tokenizer::Exact(Encoding::O200kBase).to_string(),
+            "o200k_base"
+        );
+    }
+
+    #[test]
+    fn scaled_estimates_round_up() {
+        let base = Tokenizer::Exact(Encoding::O200kBase);
+        let scaled = Tokenizer::Estimate(Estimate::Scaled {
+            base: Encoding::O200kBase,
+            ratio: 1.5,
+        });
+        let text = "A sentence with a handful of tokens in it.";
+        let n = base.count(text);
+        assert_eq!(scaled.count(text), (n as f64 * 1.5).ceil() as usize);
+        assert_ne!(scaled.id(), base.id());
+    }
+
+    #[test]
+    fn token_boundaries_cover_the_text_on_char_boundaries() {
+        let text = "naïve café 👩‍👩‍👧 tokens\r\nend";
+        for tok in [
+            Tokenizer::Exact(Encoding::O200kBase),
+            Tokenizer::Exact(Encoding::R50kBase),
+            Tokenizer::Estimate(Estimate::Chars4),
+            Tokenizer::Estimate(Estimate::Words13),
+        ] {
+            let b = tok.token_boundaries(text);
+            assert_eq!(*b.last().unwrap(), text.len());
+            assert!(b.windows(2).all(|w| w[0] < w[1]), "{tok}: ascending");
+            assert!(
+                b.iter().all(|&i| text.is_char_boundary(i)),
+                "{tok}: char boundaries"
+            );
+        }
+        assert!(
+            Tokenizer::Exact(Encoding::O200kBase)
+                .token_boundaries("")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn decode_round_trips_including_specials() {
+        let tok = Tokenizer::Exact(Encoding::Cl100kBase);
+        let text = "round <|endoftext|> trip ✓";
+        let ids = tok.encode_with_special(text).unwrap();
+        assert_eq!(tok.decode_bytes(&ids).unwrap(), text.as_bytes());
+        assert!(tok.decode_bytes(&[u32::MAX]).is_none());
+    }
+}
