@@ -6,7 +6,8 @@
 //! loop hands to the workers (or a test runs inline) and takes their results
 //! by generation number, dropping stale ones.
 
-mod input;
+mod files;
+pub(crate) mod input;
 mod mouse;
 mod select;
 
@@ -180,7 +181,7 @@ pub struct App {
     pub(crate) plan: Option<Plan>,
     pub(crate) plan_error: Option<String>,
     pub(crate) plan_elapsed: Option<Duration>,
-    plan_tokenizer: Option<TokenizerId>,
+    plan_tokenizer: Option<Tokenizer>,
     pub(crate) plan_generation: u64,
     pub(crate) load_error: Option<String>,
     pub(crate) loading: bool,
@@ -682,7 +683,7 @@ impl App {
         self.reload_pending = false;
         let keep_section = self.selected_section().map(|s| s.name.clone());
         let keep_item = self.selected_item().map(|i| i.id.clone());
-        self.plan_tokenizer = Some(self.tokenizer.id());
+        self.plan_tokenizer = Some(self.tokenizer.clone());
         self.plan = Some(plan);
         self.plan_error = None;
         self.plan_generation = generation;
