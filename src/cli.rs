@@ -35,6 +35,11 @@ where
         Some(Command::Models(a)) => models::run(&a),
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
+        // The inspector needs a terminal; piped or scripted, the default
+        // command prints the report as `pack` does, so scripts keep working.
+        None if crate::tui::launch::is_interactive() => {
+            crate::tui::launch::launch(&cli.inspect, cli.theme)
+        }
         None => pack::run_default(&cli.inspect),
     }
 }

@@ -16,6 +16,7 @@ pub mod app;
 pub mod event;
 pub mod jobs;
 pub mod keymap;
+pub mod launch;
 pub mod models;
 pub mod terminal;
 pub mod text;

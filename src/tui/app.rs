@@ -465,13 +465,17 @@ impl App {
         self.dirty = true;
     }
 
+    /// Picks the model and tokenizer as `pack` does: a model chosen in the
+    /// inspector counts with its own tokenizer; otherwise the set's
+    /// `encoding` wins over its model's (the model still gives the price and
+    /// context window); otherwise the model's; otherwise `o200k_base`.
     fn resolve_model(&mut self) {
         let Some(base) = &self.base else { return };
         let name = self.tuning.model.clone().or_else(|| base.budget.model.clone());
         self.model_warning = None;
         self.model = None;
-        if let Some(name) = name {
-            match models::find(&self.models, &name) {
+        if let Some(name) = &name {
+            match models::find(&self.models, name) {
                 Some(m) => self.model = Some(m.clone()),
                 None => {
                     self.model_warning = Some(format!(
@@ -481,18 +485,23 @@ impl App {
                 }
             }
         }
-        self.tokenizer = match (&self.model, &base.budget.encoding) {
-            (Some(m), _) => m.tokenizer.clone(),
-            (None, Some(e)) => match models::tokenizer_for_encoding(e) {
-                Some(t) => t,
-                None => {
+        let encoding = if self.tuning.model.is_some() {
+            None
+        } else {
+            base.budget.encoding.clone()
+        };
+        self.tokenizer = match (encoding, &self.model) {
+            (Some(e), _) => match crate::tokens::resolve_encoding(&e) {
+                Ok(t) => t,
+                Err(err) => {
                     self.model_warning = Some(format!(
-                        "unknown encoding `{e}`; counting with {}",
+                        "{err}; counting with {}",
                         models::default_tokenizer()
                     ));
                     models::default_tokenizer()
                 }
             },
+            (None, Some(m)) => m.tokenizer.clone(),
             (None, None) => models::default_tokenizer(),
         };
     }

@@ -1,8 +1,6 @@
 //! The models the inspector offers, and how the active tokenizer is chosen.
 
-use std::str::FromStr;
-
-use crate::tokens::{Encoding, Estimate, Tokenizer};
+use crate::tokens::{Encoding, Tokenizer};
 
 /// A model the user can pick: what the model picker lists and what the
 /// header shows.
@@ -48,19 +46,6 @@ impl ModelChoice {
 /// The model with this name or alias in `models`.
 pub fn find<'a>(models: &'a [ModelChoice], name: &str) -> Option<&'a ModelChoice> {
     models.iter().find(|m| m.answers_to(name))
-}
-
-/// A tokenizer from an encoding or estimate name: the exact encodings, or
-/// `chars/4` (`chars4`) and `words*1.3` (`words`).
-pub fn tokenizer_for_encoding(name: &str) -> Option<Tokenizer> {
-    if let Ok(e) = Encoding::from_str(name) {
-        return Some(Tokenizer::Exact(e));
-    }
-    match name.trim().to_ascii_lowercase().as_str() {
-        "chars/4" | "chars4" => Some(Tokenizer::Estimate(Estimate::Chars4)),
-        "words*1.3" | "words" => Some(Tokenizer::Estimate(Estimate::Words13)),
-        _ => None,
-    }
 }
 
 /// The tokenizer used when neither a model nor an encoding is given.

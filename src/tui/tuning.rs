@@ -55,7 +55,9 @@ impl Tuning {
         }
         let mut budget = base.budget.clone();
         if let Some(m) = &self.model {
+            // A model picked in the inspector counts with its own tokenizer.
             budget.model = Some(m.clone());
+            budget.encoding = None;
         }
         if let Some(r) = self.reserve_output {
             budget.reserve_output = r;
