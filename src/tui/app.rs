@@ -644,7 +644,7 @@ impl App {
                 self.dirty = true;
             }
             JobOutput::Loaded { generation, result } => {
-                if generation != self.load_generation {
+                if generation != self.load_generation || !self.loading {
                     return;
                 }
                 match result {
@@ -878,7 +878,18 @@ impl App {
                 if let Some(item) = self.selected_item() {
                     let id = item.id.clone();
                     let pinned = self.item_pinned(&id);
-                    self.change(|t| t.items.entry(id).or_default().pinned = Some(!pinned));
+                    let loaded = self.loaded_item(&id).map(|i| (i.pinned, i.priority));
+                    self.change(|t| {
+                        let e = t.items.entry(id.clone()).or_default();
+                        e.pinned = Some(!pinned);
+                        // Back to the loaded value: no longer a change.
+                        if loaded.is_some_and(|(p, _)| p == !pinned) {
+                            e.pinned = None;
+                        }
+                        if e.pinned.is_none() && e.priority.is_none() {
+                            t.items.remove(&id);
+                        }
+                    });
                 }
             }
             Action::PriorityUp => self.nudge_priority(0.1),
@@ -1066,6 +1077,10 @@ impl App {
             }
             None => String::new(),
         }
+    }
+
+    fn loaded_item(&self, id: &str) -> Option<&crate::engine::Item> {
+        self.base.as_ref()?.items.iter().find(|i| i.id == id)
     }
 
     pub(crate) fn item_pinned(&self, id: &str) -> bool {

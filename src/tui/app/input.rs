@@ -388,9 +388,20 @@ impl App {
                 "`{value}` is not a section size; expected tokens (2000, 2k) or a share (30%)"
             )
         })?;
+        // The share sections left keep adding up to 100 %.
+        let mut budgets = self.tuning.section_budgets(&base);
+        for (n_, b) in budgets.iter_mut() {
+            if n_ == name {
+                *b = SectionBudget::Tokens(n);
+            }
+        }
+        let shares = tuning::normalise_shares(&budgets).unwrap_or_default();
         let name = name.to_string();
         self.change(|t| {
             t.sections.insert(name, SectionBudget::Tokens(n));
+            for (s, p) in shares {
+                t.sections.insert(s, SectionBudget::Share(p));
+            }
         });
         Ok(())
     }

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{count, degrade_name, focused, pane, safe, status_name, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
@@ -26,7 +26,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         title(format!(" {} ", sanitize(&item.id)), t),
         Span::styled(format!("{} ", status_name(item.status)), status_style(t, item.status)),
         Span::styled(
-            format!("· {} tok · priority {} ", count(item.tokens, exact), format_priority(item.priority)),
+            format!("· {} tok · p {} ", count(item.tokens, exact), format_priority(item.priority)),
             t.muted,
         ),
     ];
@@ -46,8 +46,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             t.muted,
         )));
     }
-    let info_h = (info.len() as u16).min(inner.height);
-    frame.render_widget(Paragraph::new(info), Rect { height: info_h, ..inner });
+    let cols = inner.width as usize;
+    let wrapped: usize = info.iter().map(|l| l.width().max(1).div_ceil(cols)).sum();
+    let info_h = (wrapped as u16).min(inner.height);
+    frame.render_widget(
+        Paragraph::new(info).wrap(Wrap { trim: false }),
+        Rect { height: info_h, ..inner },
+    );
     let body = Rect::new(inner.x, inner.y + info_h, inner.width, inner.height - info_h);
     if body.height == 0 {
         return;
@@ -107,7 +112,7 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Lin
         }
         ItemStatus::Truncated => Line::from(Span::styled(
             format!(
-                "truncated {} → {} tokens to fill the section",
+                "truncated {} → {} tokens to fill what was left",
                 count(item.tokens, exact),
                 count(item.final_tokens, exact)
             ),

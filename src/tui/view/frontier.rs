@@ -16,7 +16,7 @@ use crate::tui::text::short_count;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
-    let mut head = vec![title(" budget frontier ".into(), t)];
+    let mut head = vec![title(" frontier ".into(), t)];
     if let Some((done, total)) = app.progress.get(&JobKind::Frontier) {
         head.push(Span::styled(
             format!("{} {done}/{total} ", spinner(app.ticks)),
@@ -42,7 +42,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     head.push(Span::styled("━ ", t.chart_items));
     head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
     head.push(Span::styled("│ ", t.chart_marker));
-    head.push(Span::styled(format!("budget {} ", short_count(plan.budget.total)), t.muted));
+    head.push(Span::styled(format!("{} ", short_count(plan.budget.total)), t.muted));
     let block = pane(Line::from(head), false, t);
     let priority: Vec<(f64, f64)> = frontier
         .points

@@ -50,7 +50,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inout_w = 8;
     let fixed = num * 3 + moved_w + inout_w + 6;
     let flexible = w.saturating_sub(fixed);
-    let name_w = (flexible * 45 / 100).max(6);
+    // The name gets what the longest name needs (from 7 up to 60 % of the
+    // flexible width); the bar takes the rest.
+    let longest = plan
+        .sections
+        .iter()
+        .map(|s| crate::tui::text::width(&sanitize(&s.name)))
+        .max()
+        .unwrap_or(7);
+    let name_w = longest.clamp(7, (flexible * 60 / 100).max(7));
     let bar_w = flexible.saturating_sub(name_w).max(1);
     let head = format!(
         "{} {} {} {} {} {} {}",
