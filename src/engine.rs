@@ -4,10 +4,22 @@
 //! The steps follow DESIGN.md §2: count, allocate, select, reallocate,
 //! overflow, render, report.
 
+mod allocate;
+mod assemble;
+mod count;
+pub mod degrade;
+mod flow;
+pub mod knapsack;
 mod options;
+mod overflow;
 mod plan;
+mod prepare;
+mod render;
 mod run;
+mod select;
 mod set;
+mod truncate;
+mod validate;
 
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{
