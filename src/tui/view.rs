@@ -136,6 +136,7 @@ pub(crate) fn short_reason(item: &ItemPlan) -> String {
             Reason::Duplicate => "duplicate",
             Reason::GroupExcluded => "group out",
             Reason::RenderTrim => "render trim",
+            Reason::ZeroPriority => "zero priority",
         }
         .to_string(),
         (ItemStatus::Excluded, None) => "excluded".to_string(),

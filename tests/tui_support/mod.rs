@@ -182,6 +182,7 @@ pub fn plan() -> Plan {
             reason: s.reason,
             degrade_level: s.degrade,
             given: false,
+            duplicate_of: (s.reason == Some(Reason::Duplicate)).then(|| "sessions".to_string()),
             index,
             final_text: s.final_text.map(str::to_string),
         })
@@ -196,6 +197,7 @@ pub fn plan() -> Plan {
             allocated,
             final_budget,
             used,
+            frame: 0,
             headroom: final_budget.saturating_sub(used),
             utilization: if final_budget == 0 { 0.0 } else { used as f64 / final_budget as f64 },
             included: mine.len() - excluded,
@@ -230,6 +232,7 @@ pub fn plan() -> Plan {
         totals: Totals {
             used,
             rendered: used + 12,
+            context: used + 12,
             included,
             excluded: items.len() - included,
             utilization: (used + 12) as f64 / 16_000.0,
@@ -334,4 +337,57 @@ pub fn key(c: char) -> crossterm::event::KeyEvent {
 
 pub fn code(code: crossterm::event::KeyCode) -> crossterm::event::KeyEvent {
     crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE)
+}
+
+/// The registry's models.
+pub fn registry_models() -> Vec<ModelChoice> {
+    tokenscope::tokens::ModelRegistry::builtin()
+        .models()
+        .iter()
+        .map(ModelChoice::from)
+        .collect()
+}
+
+/// An app on a real item set file, with the real engine run inline.
+pub fn real_app(path: &str, profile_file: PathBuf) -> App {
+    let set = tokenscope::input::itemset::load(std::path::Path::new(path)).unwrap();
+    let mut app = App::new(AppOptions {
+        inputs: vec![PathBuf::from(path)],
+        models: registry_models(),
+        theme: Theme::bundled("dark").unwrap(),
+        keymap: Keymap::defaults(),
+        profile_file,
+        loader: None,
+    });
+    app.on_resize(100, 30);
+    app.set_loaded(set);
+    settle(&mut app);
+    app
+}
+
+/// Runs every queued job with the real engine on this thread, then shows
+/// the final plan with a fixed engine time so that screens are stable.
+pub fn settle(app: &mut App) {
+    let runner = tokenscope::tui::jobs::InlineRunner::new();
+    let cache = tokenscope::tokens::CountCache::global();
+    loop {
+        let jobs = app.take_jobs();
+        if jobs.is_empty() {
+            break;
+        }
+        for job in jobs {
+            for out in runner.run(job, cache) {
+                let out = match out {
+                    JobOutput::Packed { generation, result, warmed, .. } => JobOutput::Packed {
+                        generation,
+                        result,
+                        elapsed: Duration::from_micros(1_250),
+                        warmed,
+                    },
+                    other => other,
+                };
+                app.on_job(out);
+            }
+        }
+    }
 }

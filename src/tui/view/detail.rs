@@ -102,6 +102,9 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Lin
         ItemStatus::Excluded => {
             let reason = item.reason.map_or("excluded", |r| r.describe());
             let mut spans = vec![Span::styled(format!("excluded: {reason}"), t.excluded)];
+            if let Some(other) = &item.duplicate_of {
+                spans.push(Span::styled(format!(" (`{}`)", sanitize(other)), t.excluded));
+            }
             if let Some(n) = app.needs_to_fit(item) {
                 spans.push(Span::styled(
                     format!(" — needs {} more tokens to fit", thousands(n)),

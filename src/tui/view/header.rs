@@ -88,10 +88,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     ));
     // Gauge line: label, bar, figures.
     let total = b.total.max(1);
-    let ratio = plan.totals.rendered as f64 / total as f64;
+    let ratio = plan.totals.context as f64 / total as f64;
     let figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.rendered, plan.exact),
+        count(plan.totals.context, plan.exact),
         count(b.total, plan.exact),
         ratio * 100.0
     );
@@ -103,7 +103,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines), Rect { height: 2.min(area.height), ..area });
     if area.height >= 3 {
         let y = area.y + 2;
-        let over = plan.totals.rendered > b.total;
+        let over = plan.totals.context > b.total;
         frame.render_widget(
             Paragraph::new(Span::styled(label, t.muted)),
             Rect::new(area.x, y, label.len() as u16, 1),
