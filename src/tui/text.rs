@@ -170,9 +170,11 @@ pub fn glyph_width(g: Glyph) -> usize {
 }
 
 /// Lays out untrusted multi-line text into visual lines of at most `cols`
-/// columns: a newline starts a new line, long lines wrap by display width
-/// (never inside a character, and combining marks stay with their base),
-/// control characters become escapes, tabs become spaces.
+/// columns: a newline starts a new line, long lines wrap by display width at
+/// the last space when the word fits on the next line (else anywhere, never
+/// inside a character; combining marks stay with their base), control
+/// characters become escapes, tabs become spaces. Every character of the
+/// text is kept, spaces included, so that token colours stay exact.
 ///
 /// Stops after `max_lines` visual lines, so that drawing a huge item costs
 /// only what is shown.
@@ -183,40 +185,52 @@ pub fn layout(text: &str, cols: usize, max_lines: usize) -> Vec<VisualLine> {
     }
     let mut cur = VisualLine::default();
     let mut used = 0usize;
+    // Index in `cur.glyphs` just after the last space: where a word starts.
+    let mut word_start: Option<usize> = None;
     for (i, c) in text.char_indices() {
         if c == '\n' {
             lines.push(std::mem::take(&mut cur));
             used = 0;
+            word_start = None;
             if lines.len() >= max_lines {
                 return lines;
             }
             continue;
         }
-        let glyph = if c == '\t' {
-            Glyph::Tab(TAB_WIDTH - used % TAB_WIDTH)
-        } else if is_unsafe(c) {
-            Glyph::Escape(c)
-        } else {
-            Glyph::Char(c)
+        let make = |used: usize| {
+            if c == '\t' {
+                Glyph::Tab((TAB_WIDTH - used % TAB_WIDTH).min(cols - used.min(cols)).max(1))
+            } else if is_unsafe(c) {
+                Glyph::Escape(c)
+            } else {
+                Glyph::Char(c)
+            }
         };
+        let mut glyph = make(used);
         let mut w = glyph_width(glyph);
         if w > 0 && used + w > cols && used > 0 {
-            lines.push(std::mem::take(&mut cur));
-            used = 0;
+            let tail_w = word_start
+                .filter(|&k| k > 0 && k < cur.glyphs.len() && !c.is_whitespace())
+                .map(|k| (k, cur.glyphs[k..].iter().map(|(_, g)| glyph_width(*g)).sum::<usize>()));
+            match tail_w {
+                Some((k, tw)) if tw + w <= cols => {
+                    let tail = cur.glyphs.split_off(k);
+                    lines.push(std::mem::take(&mut cur));
+                    cur.glyphs = tail;
+                    used = tw;
+                }
+                _ => {
+                    lines.push(std::mem::take(&mut cur));
+                    used = 0;
+                }
+            }
+            word_start = None;
             if lines.len() >= max_lines {
                 return lines;
             }
+            glyph = make(used);
+            w = glyph_width(glyph);
         }
-        // A tab at the start of a wrapped line, or a glyph wider than the
-        // whole pane: shrink it so it fits rather than overflowing.
-        let glyph = match glyph {
-            Glyph::Tab(n) => {
-                let n = n.min(cols - used).max(1);
-                w = n;
-                Glyph::Tab(n)
-            }
-            g => g,
-        };
         if w > cols {
             // A wide character or an escape in a pane narrower than it:
             // show a placeholder that fits.
@@ -226,6 +240,9 @@ pub fn layout(text: &str, cols: usize, max_lines: usize) -> Vec<VisualLine> {
         }
         cur.glyphs.push((i, glyph));
         used += w;
+        if c == ' ' || c == '\t' {
+            word_start = Some(cur.glyphs.len());
+        }
     }
     lines.push(cur);
     lines.truncate(max_lines);
@@ -282,6 +299,10 @@ mod tests {
             })
             .collect();
         assert_eq!(shown, vec!["ab漢", "cd", "\\x1b", "[2J"]);
+        let words = layout("one two three", 8, 10);
+        assert_eq!(words.len(), 2);
+        assert_eq!(words[0].glyphs.len(), 8); // "one two " keeps its space
+        assert_eq!(words[1].glyphs[0].0, 8); // "three" starts the next line
         assert!(lines.iter().all(|l| l.width() <= 4));
     }
 
