@@ -12,3 +12,4 @@ pub mod input;
 pub mod report;
 pub mod tokens;
 pub mod tui;
+pub mod watch;

@@ -195,6 +195,7 @@ pub struct App {
     pub(crate) frontier: Option<Frontier>,
     pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
     reload_pending: bool,
+    changed_files: Vec<PathBuf>,
 
     pub(crate) focus: Pane,
     pub(crate) section_sel: usize,
@@ -253,6 +254,7 @@ impl App {
             frontier: None,
             progress: FxHashMap::default(),
             reload_pending: false,
+            changed_files: Vec::new(),
             focus: Pane::Sections,
             section_sel: 0,
             section_offset: 0,
@@ -414,26 +416,33 @@ impl App {
 
     // ----- loading -------------------------------------------------------
 
-    /// Queues a (re)load of the inputs.
+    /// Queues a (re)load of the inputs: everything at first, afterwards the
+    /// files changed since the last completed load.
     pub fn request_load(&mut self) {
         if let Some(loader) = &self.loader {
             self.load_generation += 1;
             self.loading = true;
             self.jobs.push(Job::Load(super::jobs::LoadRequest {
                 generation: self.load_generation,
+                changed: self.changed_files.clone(),
                 loader: loader.clone(),
             }));
             self.dirty = true;
         }
     }
 
-    /// Input files changed on disk: reload them.
+    /// Input files changed on disk: reload what they touch.
     pub fn on_files_changed(&mut self, paths: &[PathBuf]) {
-        if self.loader.is_some() {
-            self.reload_pending = true;
-            self.request_load();
+        if self.loader.is_none() || paths.is_empty() {
+            return;
         }
-        let _ = paths;
+        for p in paths {
+            if !self.changed_files.contains(p) {
+                self.changed_files.push(p.clone());
+            }
+        }
+        self.reload_pending = self.base.is_some();
+        self.request_load();
     }
 
     /// Takes a freshly loaded item set (keeps the user's settings) and queues
@@ -647,8 +656,14 @@ impl App {
                 if generation != self.load_generation || !self.loading {
                     return;
                 }
+                self.changed_files.clear();
                 match result {
-                    Ok(set) => self.set_loaded(set),
+                    Ok(Some(set)) => self.set_loaded(set),
+                    Ok(None) => {
+                        self.loading = false;
+                        self.reload_pending = false;
+                        self.dirty = true;
+                    }
                     Err(e) => self.set_load_error(e),
                 }
             }

@@ -8,6 +8,7 @@
 //! re-applies the tunable fields in place instead of cloning every item's
 //! text, so a recompute costs an engine run and little else.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -20,8 +21,10 @@ use crate::tokens::{CountCache, Tokenizer, TokenizerId};
 use super::tuning::Tuning;
 
 /// Loads the inputs into an item set (with profile and command-line settings
-/// applied); the error is the message to show.
-pub type Loader = Arc<dyn Fn() -> Result<ItemSet, String> + Send + Sync>;
+/// applied). Given no paths it loads everything; given the paths that changed
+/// on disk it reloads what they touch and answers `Ok(None)` when they touch
+/// none of the inputs. The error is the message to show.
+pub type Loader = Arc<dyn Fn(&[PathBuf]) -> Result<Option<ItemSet>, String> + Send + Sync>;
 
 /// What an engine run needs: the loaded set, the user's settings, the
 /// tokenizer and the model's name and price.
@@ -62,6 +65,9 @@ pub struct FrontierRequest {
 pub struct LoadRequest {
     /// The generation this request belongs to.
     pub generation: u64,
+    /// The files that changed since the last completed load (empty: load
+    /// everything).
+    pub changed: Vec<PathBuf>,
     /// What loads the inputs.
     pub loader: Loader,
 }
@@ -165,8 +171,9 @@ pub enum JobOutput {
     Loaded {
         /// Its generation.
         generation: u64,
-        /// The item set, or the error to show (the last good set is kept).
-        result: Result<ItemSet, String>,
+        /// The item set (`None`: the change did not touch the inputs), or the
+        /// error to show (the last good set is kept).
+        result: Result<Option<ItemSet>, String>,
     },
 }
 
@@ -198,7 +205,7 @@ impl Executor {
             Job::Pack(req) => self.pack(req, cache, stale, progress),
             Job::Frontier(req) => self.frontier(req, cache, stale, progress),
             Job::Load(req) => {
-                let result = (req.loader)();
+                let result = (req.loader)(&req.changed);
                 Some(JobOutput::Loaded {
                     generation: req.generation,
                     result,
