@@ -67,7 +67,11 @@ impl Session {
             child,
             writer,
             output: rx,
-            parser: vt100::Parser::new(ROWS, COLS, 0),
+            parser: vt100::Parser::new(
+                std::num::NonZeroU16::new(ROWS).unwrap(),
+                std::num::NonZeroU16::new(COLS).unwrap(),
+                0,
+            ),
             raw: Vec::new(),
             _config: config,
         }
@@ -172,5 +176,54 @@ fn sigterm_restores_the_terminal() {
     .unwrap();
     let status = s.wait_exit();
     assert_eq!(status.exit_code(), 143, "{status:?}");
+    s.assert_restored();
+}
+
+impl Session {
+    fn wait_until_gone(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.screen().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "`{what}` did not go away; the screen shows:\n{}",
+                self.screen()
+            );
+            self.pump(Duration::from_millis(50));
+        }
+    }
+}
+
+fn item_set(alpha: &str) -> String {
+    format!(
+        "[budget]\nmodel = \"gpt-4o\"\ntotal = 1000\n\n[[sections]]\nname = \"main\"\nshare = 100\n\n\
+         [[items]]\nid = \"alpha\"\nsection = \"main\"\ntext = \"{alpha}\"\n\n\
+         [[items]]\nid = \"beta\"\nsection = \"main\"\ntext = \"Beta stays the same.\"\n"
+    )
+}
+
+#[test]
+fn saved_files_are_picked_up_and_invalid_ones_keep_the_last_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.toml");
+    std::fs::write(&file, item_set("Alpha is short.")).unwrap();
+    let path = file.display().to_string();
+    let mut s = Session::start(&[&path]);
+    s.wait_for("items 2 in / 0 out");
+    // An atomic save (write elsewhere, rename over), as editors do.
+    let tmp = dir.path().join(".set.toml.tmp");
+    std::fs::write(&tmp, item_set(&"Alpha grew much longer. ".repeat(250))).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    s.wait_for("1 item changed");
+    s.wait_for("items 1 in / 1 out");
+    // Invalid mid-edit: the last good plan stays, the error is shown.
+    std::fs::write(&file, "[[items]\nid = ").unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    assert!(s.screen().contains("items 1 in / 1 out"));
+    // Fixed: recovers.
+    std::fs::write(&file, item_set("Alpha is short again.")).unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 2 in / 0 out");
+    s.press("q");
+    assert!(s.wait_exit().success());
     s.assert_restored();
 }

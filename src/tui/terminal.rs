@@ -11,7 +11,8 @@ use crossterm::cursor::Show;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
+    enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -39,10 +40,16 @@ impl TerminalGuard {
         let setup = || -> io::Result<Term> {
             enable_raw_mode()?;
             let mut out = io::stdout();
-            execute!(out, EnterAlternateScreen, EnableMouseCapture)?;
+            // A clear screen without `Terminal::clear`, which asks the
+            // terminal for the cursor position (not every terminal answers).
+            execute!(
+                out,
+                EnterAlternateScreen,
+                EnableMouseCapture,
+                Clear(ClearType::All)
+            )?;
             let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
             terminal.hide_cursor()?;
-            terminal.clear()?;
             Ok(terminal)
         };
         match setup() {
