@@ -26,7 +26,9 @@ fn words(seed: usize, n: usize) -> String {
     let mut s = String::with_capacity(n * 7);
     let mut x = seed as u64 * 6364136223846793005 + 1442695040888963407;
     for i in 0..n {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         s.push_str(W[(x >> 33) as usize % W.len()]);
         s.push(if i % 12 == 11 { '\n' } else { ' ' });
     }
@@ -50,10 +52,7 @@ fn item_set() -> ItemSet {
             total: Some(128_000),
             ..Budget::default()
         },
-        sections: SECTIONS
-            .iter()
-            .map(|s| Section::share(*s, 20.0))
-            .collect(),
+        sections: SECTIONS.iter().map(|s| Section::share(*s, 20.0)).collect(),
         items,
         sources: vec![PathBuf::from("bench.toml")],
         warnings: vec![],

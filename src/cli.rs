@@ -37,11 +37,18 @@ where
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
         Some(Command::Watch(a)) => watch::run(&a),
-        // The inspector needs a terminal; piped or scripted, the default
-        // command prints the report as `pack` does, so scripts keep working.
+        // The inspector needs a terminal (stdin and stdout). Piped or
+        // scripted, the default command prints the text report instead (or
+        // the format asked for), so scripts keep working.
         None if crate::tui::launch::is_interactive() => {
             crate::tui::launch::launch(&cli.inspect, cli.theme)
         }
-        None => pack::run_default(&cli.inspect),
+        None => {
+            let mut args = cli.inspect;
+            if args.format.is_none() && !args.json && args.output.is_none() {
+                args.format = Some("text".to_string());
+            }
+            pack::run_default(&args)
+        }
     }
 }

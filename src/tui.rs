@@ -114,7 +114,7 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
     let events = Events::new();
     let job_tx = events.sender();
     let workers = Workers::start(move |out| {
-        let _ = job_tx.send(Event::Job(out));
+        let _ = job_tx.send(Event::Job(Box::new(out)));
     });
     let mut app = App::new(AppOptions {
         inputs: options.inputs,
@@ -190,7 +190,7 @@ fn handle(app: &mut App, ev: Event) {
         Event::FilesChanged(paths) => app.on_files_changed(&paths),
         Event::WatchError(e) => app.error(format!("watching: {e}")),
         Event::Tick => app.on_tick(Instant::now()),
-        Event::Job(out) => app.on_job(out),
+        Event::Job(out) => app.on_job(*out),
         Event::Terminate => {}
     }
 }

@@ -113,7 +113,11 @@ fn export_writes_every_format() {
             app.on_key(key(c));
         }
         app.on_key(code(KeyCode::Enter));
-        assert!(app.popup().is_none(), "export {ext} failed: {:?}", app.popup());
+        assert!(
+            app.popup().is_none(),
+            "export {ext} failed: {:?}",
+            app.popup()
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(needle), "{ext}: {text}");
     }
@@ -154,7 +158,10 @@ fn save_profile_keeps_comments() {
     assert!(text.contains("[profiles.tuned]"), "{text}");
     assert!(text.contains("strategy = \"strict\""), "{text}");
     assert!(text.contains("concepts = 36"), "{text}");
-    assert!(text.contains("# The CI gate for the docs context"), "comments kept: {text}");
+    assert!(
+        text.contains("# The CI gate for the docs context"),
+        "comments kept: {text}"
+    );
     let config = tokenscope::input::profile::ProjectConfig::load(&file).unwrap();
     assert!(config.profile("tuned").is_ok());
 }

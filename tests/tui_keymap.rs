@@ -13,7 +13,10 @@ fn ev(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
 fn default_bindings() {
     let k = Keymap::defaults();
     let none = KeyModifiers::NONE;
-    assert_eq!(k.action_for(&ev(KeyCode::Char('q'), none)), Some(Action::Quit));
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('q'), none)),
+        Some(Action::Quit)
+    );
     assert_eq!(
         k.action_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
         Some(Action::Quit)
@@ -27,15 +30,27 @@ fn default_bindings() {
         k.action_for(&ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
         Some(Action::FocusPrev)
     );
-    assert_eq!(k.action_for(&ev(KeyCode::Char('j'), none)), Some(Action::Down));
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('j'), none)),
+        Some(Action::Down)
+    );
     assert_eq!(k.action_for(&ev(KeyCode::Down, none)), Some(Action::Down));
-    assert_eq!(k.action_for(&ev(KeyCode::Char('s'), none)), Some(Action::StrategyNext));
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('s'), none)),
+        Some(Action::StrategyNext)
+    );
     assert_eq!(
         k.action_for(&ev(KeyCode::Char('r'), KeyModifiers::CONTROL)),
         Some(Action::Redo)
     );
-    assert_eq!(k.action_for(&ev(KeyCode::Char(' '), none)), Some(Action::TogglePin));
-    assert_eq!(k.action_for(&ev(KeyCode::Char('Z'), KeyModifiers::SHIFT)), None);
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char(' '), none)),
+        Some(Action::TogglePin)
+    );
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('Z'), KeyModifiers::SHIFT)),
+        None
+    );
     assert_eq!(k.keys_for(Action::Quit), "q/ctrl-c");
 }
 
@@ -67,13 +82,21 @@ description = "Another look"
 action = "none"
 keys = ["j"]
 "#;
-    let k = Keymap::defaults().with_overrides(user, "keys.toml").unwrap();
+    let k = Keymap::defaults()
+        .with_overrides(user, "keys.toml")
+        .unwrap();
     let none = KeyModifiers::NONE;
-    assert_eq!(k.action_for(&ev(KeyCode::Char('x'), none)), Some(Action::StrategyNext));
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('x'), none)),
+        Some(Action::StrategyNext)
+    );
     // The action's default key is replaced...
     assert_eq!(k.action_for(&ev(KeyCode::Char('s'), none)), None);
     // ...a key taken by another action leaves its old one...
-    assert_eq!(k.action_for(&ev(KeyCode::Char('q'), none)), Some(Action::CycleTheme));
+    assert_eq!(
+        k.action_for(&ev(KeyCode::Char('q'), none)),
+        Some(Action::CycleTheme)
+    );
     assert_eq!(
         k.action_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
         Some(Action::Quit)
@@ -83,7 +106,11 @@ keys = ["j"]
     assert_eq!(k.action_for(&ev(KeyCode::Down, none)), Some(Action::Down));
     // Descriptions: the default kept unless the user gives one.
     let find = |a: Action| k.bindings().iter().find(|b| b.action == a).unwrap().clone();
-    assert!(find(Action::StrategyNext).description.starts_with("Next strategy"));
+    assert!(
+        find(Action::StrategyNext)
+            .description
+            .starts_with("Next strategy")
+    );
     assert_eq!(find(Action::CycleTheme).description, "Another look");
 }
 
@@ -91,7 +118,9 @@ keys = ["j"]
 fn help_overlay_is_generated_from_the_keymap() {
     let mut app = tui_support::app();
     let user = "[[binding]]\naction = \"export\"\nkeys = [\"ctrl-e\", \"f5\"]\ndescription = \"Write the report somewhere\"\n";
-    let k = Keymap::defaults().with_overrides(user, "keys.toml").unwrap();
+    let k = Keymap::defaults()
+        .with_overrides(user, "keys.toml")
+        .unwrap();
     app = {
         let _ = &mut app;
         let mut a = tokenscope::tui::App::new(tokenscope::tui::AppOptions {
@@ -115,27 +144,47 @@ fn help_overlay_is_generated_from_the_keymap() {
 #[test]
 fn bad_user_files_say_where_and_what() {
     let bad_key = "[[binding]]\naction = \"quit\"\nkeys = [\"hyper-q\"]\n";
-    let e = Keymap::defaults().with_overrides(bad_key, "keys.toml").unwrap_err();
+    let e = Keymap::defaults()
+        .with_overrides(bad_key, "keys.toml")
+        .unwrap_err();
     assert_eq!((e.line, e.column), (3, 9));
-    assert!(e.to_string().starts_with("keys.toml:3:9: unknown key `hyper-q`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("keys.toml:3:9: unknown key `hyper-q`"),
+        "{e}"
+    );
 
     let bad_action = "[[binding]]\naction = \"explode\"\nkeys = [\"x\"]\n";
-    let e = Keymap::defaults().with_overrides(bad_action, "keys.toml").unwrap_err();
+    let e = Keymap::defaults()
+        .with_overrides(bad_action, "keys.toml")
+        .unwrap_err();
     assert_eq!(e.line, 2);
     assert!(e.message.contains("explode"), "{e}");
-    assert!(e.message.contains("strategy_next"), "lists the valid actions: {e}");
+    assert!(
+        e.message.contains("strategy_next"),
+        "lists the valid actions: {e}"
+    );
 
     let bad_field = "[[binding]]\naction = \"quit\"\nkey = [\"x\"]\n";
-    let e = Keymap::defaults().with_overrides(bad_field, "keys.toml").unwrap_err();
+    let e = Keymap::defaults()
+        .with_overrides(bad_field, "keys.toml")
+        .unwrap_err();
     assert!(e.message.contains("key"), "{e}");
 }
 
 #[test]
 fn key_names_round_trip() {
     use tokenscope::tui::keymap::KeyChord;
-    for name in ["q", "G", "ctrl-r", "alt-x", "enter", "esc", "tab", "backtab", "space", "pagedown", "f5", "?", "+", "-"] {
+    for name in [
+        "q", "G", "ctrl-r", "alt-x", "enter", "esc", "tab", "backtab", "space", "pagedown", "f5",
+        "?", "+", "-",
+    ] {
         let chord = KeyChord::parse(name).unwrap();
-        assert_eq!(KeyChord::parse(&chord.to_string().replace('↑', "up")).unwrap(), chord, "{name}");
+        assert_eq!(
+            KeyChord::parse(&chord.to_string().replace('↑', "up")).unwrap(),
+            chord,
+            "{name}"
+        );
     }
     assert!(KeyChord::parse("f13").is_err());
     assert!(KeyChord::parse("").is_err());

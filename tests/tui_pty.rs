@@ -124,7 +124,9 @@ impl Session {
 
     fn assert_restored(&self) {
         let raw = String::from_utf8_lossy(&self.raw);
-        let entered = raw.find("\x1b[?1049h").expect("entered the alternate screen");
+        let entered = raw
+            .find("\x1b[?1049h")
+            .expect("entered the alternate screen");
         let left = raw.rfind("\x1b[?1049l").expect("left the alternate screen");
         assert!(left > entered);
         assert_eq!(
@@ -132,12 +134,17 @@ impl Session {
             1,
             "restored exactly once"
         );
-        assert!(raw[left..].contains("\x1b[?25h") || raw[entered..].contains("\x1b[?25h"), "cursor shown");
+        assert!(
+            raw[left..].contains("\x1b[?25h") || raw[entered..].contains("\x1b[?25h"),
+            "cursor shown"
+        );
         assert!(raw.contains("\x1b[?1000l"), "mouse capture off");
         assert!(!self.parser.screen().alternate_screen());
         let termios = self.master.get_termios().expect("pty modes");
         assert!(
-            termios.local_flags.contains(LocalFlags::ICANON | LocalFlags::ECHO),
+            termios
+                .local_flags
+                .contains(LocalFlags::ICANON | LocalFlags::ECHO),
             "raw mode is off again: {:?}",
             termios.local_flags
         );

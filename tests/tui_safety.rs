@@ -41,7 +41,8 @@ fn hostile_app(text: &str, id: &str) -> tokenscope::tui::App {
 
 #[test]
 fn control_characters_are_escaped() {
-    let text = "title: \x1b]0;pwned\x07 then \x1b[2J\x1b[31mred\x1b[0m \u{9b}31m and \u{202e}reversed\r\n";
+    let text =
+        "title: \x1b]0;pwned\x07 then \x1b[2J\x1b[31mred\x1b[0m \u{9b}31m and \u{202e}reversed\r\n";
     let app = hostile_app(text, "evil\x1b[5m-id");
     let buf = buffer(&app, 100, 30);
     all_cells_safe(&buf);
@@ -60,7 +61,9 @@ fn escapes_are_drawn_in_the_escape_style() {
     let area = buf.area;
     let mut found = false;
     for y in 0..area.height {
-        let row: String = (0..area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let row: String = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
         if let Some(byte) = row.find("a\\x1bb") {
             let col = row[..byte].chars().count() as u16 + 1;
             assert_eq!(buf[(col, y)].symbol(), "\\");
@@ -95,7 +98,9 @@ fn detail_pane_alternates_token_colours() {
     let buf = buffer(&app, 100, 30);
     let mut checked = false;
     for y in 0..buf.area.height {
-        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
         if let Some(byte) = row.find("Hello world!") {
             let x0 = row[..byte].chars().count() as u16;
             let bg = |dx: u16| buf[(x0 + dx, y)].bg;

@@ -115,7 +115,12 @@ fn loading_screen() {
 #[test]
 fn every_size_down_to_one_by_one() {
     let mut states = vec![app()];
-    for action in [Action::Help, Action::PickModel, Action::EditBudget, Action::Export] {
+    for action in [
+        Action::Help,
+        Action::PickModel,
+        Action::EditBudget,
+        Action::Export,
+    ] {
         let mut a = app();
         a.update(action);
         states.push(a);

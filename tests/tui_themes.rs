@@ -23,18 +23,41 @@ fn every_bundled_theme_loads() {
 fn monochrome_has_no_colour() {
     let t = Theme::bundled("monochrome").unwrap();
     for style in [
-        t.text, t.muted, t.header, t.selected, t.included, t.pinned, t.truncated, t.degraded,
-        t.excluded, t.over_budget, t.bar_fill, t.bar_empty, t.token_a, t.token_b, t.escape,
-        t.changed, t.status_error, t.popup,
+        t.text,
+        t.muted,
+        t.header,
+        t.selected,
+        t.included,
+        t.pinned,
+        t.truncated,
+        t.degraded,
+        t.excluded,
+        t.over_budget,
+        t.bar_fill,
+        t.bar_empty,
+        t.token_a,
+        t.token_b,
+        t.escape,
+        t.changed,
+        t.status_error,
+        t.popup,
     ] {
         assert!(style.fg.is_none() && style.bg.is_none(), "{style:?}");
     }
     assert!(t.selected.add_modifier.contains(Modifier::REVERSED));
     // Without colour, and no --theme, monochrome is the default.
-    assert_eq!(tokenscope::tui::choose_theme(None, false).unwrap().name, "monochrome");
-    assert_eq!(tokenscope::tui::choose_theme(None, true).unwrap().name, "dark");
     assert_eq!(
-        tokenscope::tui::choose_theme(Some("light"), false).unwrap().name,
+        tokenscope::tui::choose_theme(None, false).unwrap().name,
+        "monochrome"
+    );
+    assert_eq!(
+        tokenscope::tui::choose_theme(None, true).unwrap().name,
+        "dark"
+    );
+    assert_eq!(
+        tokenscope::tui::choose_theme(Some("light"), false)
+            .unwrap()
+            .name,
         "light"
     );
 }
@@ -43,7 +66,10 @@ fn monochrome_has_no_colour() {
 fn user_overrides_some_slots() {
     let t = Theme::bundled("dark")
         .unwrap()
-        .with_overrides("[slots]\nexcluded = { fg = \"#ff8800\", bold = true }\n", "theme.toml")
+        .with_overrides(
+            "[slots]\nexcluded = { fg = \"#ff8800\", bold = true }\n",
+            "theme.toml",
+        )
         .unwrap();
     assert_eq!(t.excluded.fg, Some(Color::Rgb(255, 136, 0)));
     assert!(t.excluded.add_modifier.contains(Modifier::BOLD));
@@ -56,13 +82,31 @@ fn theme_errors_say_where() {
         .unwrap()
         .with_overrides("[slots]\nexclude = { fg = \"red\" }\n", "theme.toml")
         .unwrap_err();
-    let ThemeError::Invalid { line, column, message, .. } = &e else { panic!("{e}") };
+    let ThemeError::Invalid {
+        line,
+        column,
+        message,
+        ..
+    } = &e
+    else {
+        panic!("{e}")
+    };
     assert_eq!((*line, *column), (2, 1));
-    assert!(message.contains("unknown slot `exclude`") && message.contains("excluded"), "{e}");
+    assert!(
+        message.contains("unknown slot `exclude`") && message.contains("excluded"),
+        "{e}"
+    );
     let e = Theme::bundled("dark")
         .unwrap()
         .with_overrides("[slots]\ntext = { fg = \"mauve\" }\n", "theme.toml")
         .unwrap_err();
-    assert!(e.to_string().starts_with("theme.toml:2:15: unknown colour `mauve`"), "{e}");
-    assert!(matches!(Theme::bundled("solarized"), Err(ThemeError::Unknown(_))));
+    assert!(
+        e.to_string()
+            .starts_with("theme.toml:2:15: unknown colour `mauve`"),
+        "{e}"
+    );
+    assert!(matches!(
+        Theme::bundled("solarized"),
+        Err(ThemeError::Unknown(_))
+    ));
 }

@@ -142,7 +142,9 @@ fn pin_toggles() {
     app.update(Action::TogglePin);
     assert_eq!(app.tuning().items["webhooks"].pinned, Some(true));
     let jobs = app.take_jobs();
-    assert!(matches!(jobs.first(), Some(Job::Pack(r)) if r.tuning.items["webhooks"].pinned == Some(true)));
+    assert!(
+        matches!(jobs.first(), Some(Job::Pack(r)) if r.tuning.items["webhooks"].pinned == Some(true))
+    );
     app.update(Action::TogglePin);
     assert!(
         !app.tuning().items.contains_key("webhooks"),
@@ -199,7 +201,10 @@ fn priorities_move_in_tenths_and_can_be_typed() {
         app.on_key(key(c));
     }
     app.on_key(code(KeyCode::Enter));
-    assert!(matches!(app.popup(), Some(Popup::Prompt { error: Some(_), .. })));
+    assert!(matches!(
+        app.popup(),
+        Some(Popup::Prompt { error: Some(_), .. })
+    ));
     app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     for c in "2.5".chars() {
         app.on_key(key(c));
@@ -276,7 +281,10 @@ fn picking_a_model_counts_in_the_background() {
     let Some(Job::Pack(req)) = jobs.first() else {
         panic!("{jobs:?}")
     };
-    assert!(req.warm, "a new tokenizer counts every text first, with progress");
+    assert!(
+        req.warm,
+        "a new tokenizer counts every text first, with progress"
+    );
     assert_eq!(req.context_window, Some(200_000));
     // Progress for the current generation is shown; a stale one is not.
     app.on_job(JobOutput::Progress {
@@ -343,7 +351,10 @@ fn an_invalid_reload_keeps_the_last_good_plan() {
     app.set_load_error("docs.toml:3:9: expected a number, found a string".into());
     assert!(app.plan().is_some());
     let s = screen(&app, 100, 30);
-    assert!(s.contains("input error (showing the last good plan): docs.toml:3:9"), "{s}");
+    assert!(
+        s.contains("input error (showing the last good plan): docs.toml:3:9"),
+        "{s}"
+    );
     assert!(s.contains("rate-limits") || s.contains("sections (5)"));
     // Fixing the file recovers.
     app.set_loaded(item_set());
@@ -366,10 +377,16 @@ fn filter_and_sort() {
     assert_eq!(app.visible_items().count(), 5);
     app.update(Action::CycleSort); // tokens
     let ids: Vec<&str> = app.visible_items().map(|i| i.id.as_str()).collect();
-    assert_eq!(ids, vec!["rate-limits", "webhooks", "sessions", "auth", "legacy-api"]);
+    assert_eq!(
+        ids,
+        vec!["rate-limits", "webhooks", "sessions", "auth", "legacy-api"]
+    );
     app.update(Action::CycleSort); // order
     let ids: Vec<&str> = app.visible_items().map(|i| i.id.as_str()).collect();
-    assert_eq!(ids, vec!["auth", "sessions", "rate-limits", "webhooks", "legacy-api"]);
+    assert_eq!(
+        ids,
+        vec!["auth", "sessions", "rate-limits", "webhooks", "legacy-api"]
+    );
 }
 
 #[test]

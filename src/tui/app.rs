@@ -480,7 +480,11 @@ impl App {
     /// context window); otherwise the model's; otherwise `o200k_base`.
     fn resolve_model(&mut self) {
         let Some(base) = &self.base else { return };
-        let name = self.tuning.model.clone().or_else(|| base.budget.model.clone());
+        let name = self
+            .tuning
+            .model
+            .clone()
+            .or_else(|| base.budget.model.clone());
         self.model_warning = None;
         self.model = None;
         if let Some(name) = &name {
@@ -684,9 +688,7 @@ impl App {
             for item in &plan.items {
                 let now_state = (item.status, item.final_tokens);
                 let was = before.get(item.id.as_str());
-                if was.is_some_and(|w| *w != now_state)
-                    || (was.is_none() && self.reload_pending)
-                {
+                if was.is_some_and(|w| *w != now_state) || (was.is_none() && self.reload_pending) {
                     self.changed.insert(item.id.clone(), now);
                     changed_count += 1;
                 }
@@ -711,14 +713,12 @@ impl App {
         self.plan = Some(plan);
         self.plan_error = None;
         self.plan_generation = generation;
-        if let Some(name) = keep_section {
-            if let Some(i) = self
-                .plan
+        if let Some(i) = keep_section.and_then(|name| {
+            self.plan
                 .as_ref()
                 .and_then(|p| p.sections.iter().position(|s| s.name == name))
-            {
-                self.section_sel = i;
-            }
+        }) {
+            self.section_sel = i;
         }
         self.clamp_sections();
         self.refresh_visible(keep_item.as_deref());
@@ -736,16 +736,19 @@ impl App {
         if self.changed.len() != before {
             self.dirty = true;
         }
-        if let Some(s) = &self.status {
-            if !s.error && now.saturating_duration_since(s.at) >= STATUS_FOR {
-                self.status = None;
-                self.dirty = true;
-            }
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.error && now.saturating_duration_since(s.at) >= STATUS_FOR)
+        {
+            self.status = None;
+            self.dirty = true;
         }
-        if let Some(at) = self.pack_requested_at {
-            if now.saturating_duration_since(at) >= SLOW_AFTER {
-                self.pack_slow = true;
-            }
+        if self
+            .pack_requested_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= SLOW_AFTER)
+        {
+            self.pack_slow = true;
         }
         if self.busy() {
             // The spinner moves.
@@ -898,7 +901,7 @@ impl App {
                         let e = t.items.entry(id.clone()).or_default();
                         e.pinned = Some(!pinned);
                         // Back to the loaded value: no longer a change.
-                        if loaded.is_some_and(|(p, _)| p == !pinned) {
+                        if loaded.is_some_and(|(p, _)| p != pinned) {
                             e.pinned = None;
                         }
                         if e.pinned.is_none() && e.priority.is_none() {

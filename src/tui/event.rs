@@ -26,8 +26,8 @@ pub enum Event {
     WatchError(String),
     /// Time passed (drives spinners and expiring highlights).
     Tick,
-    /// A background job reported.
-    Job(JobOutput),
+    /// A background job reported (boxed: a plan is large).
+    Job(Box<JobOutput>),
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
     Terminate,
 }
@@ -72,11 +72,7 @@ impl Events {
         let _ = thread::Builder::new()
             .name("tokenscope-input".into())
             .spawn(move || {
-                loop {
-                    let event = match ct::read() {
-                        Ok(e) => e,
-                        Err(_) => break,
-                    };
+                while let Ok(event) = ct::read() {
                     let out = match event {
                         ct::Event::Key(k) if k.kind == KeyEventKind::Press => Event::Key(k),
                         ct::Event::Mouse(m) => Event::Mouse(m),

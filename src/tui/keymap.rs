@@ -27,17 +27,13 @@ pub struct KeyChord {
 impl KeyChord {
     /// The chord a key event stands for, with Shift folded into characters.
     pub fn from_event(event: &KeyEvent) -> KeyChord {
-        let mut modifiers = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let modifiers = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
         let code = match event.code {
             KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => {
                 KeyCode::Char(c.to_ascii_lowercase())
             }
-            KeyCode::Char(' ') => KeyCode::Char(' '),
             other => other,
         };
-        if matches!(code, KeyCode::BackTab) {
-            modifiers.remove(KeyModifiers::SHIFT);
-        }
         KeyChord { code, modifiers }
     }
 
@@ -317,10 +313,11 @@ fn parse_file(text: &str, origin: &str) -> Result<Vec<Binding>, KeymapError> {
 }
 
 fn default_description(action: Action) -> String {
-    if let Ok(defaults) = parse_defaults_descriptions() {
-        if let Some(d) = defaults.into_iter().find(|(a, _)| *a == action) {
-            return d.1;
-        }
+    if let Some(d) = parse_defaults_descriptions()
+        .ok()
+        .and_then(|d| d.into_iter().find(|(a, _)| *a == action))
+    {
+        return d.1;
     }
     action.name().replace('_', " ")
 }
@@ -365,6 +362,23 @@ mod tests {
             kind: KeyEventKind::Press,
             state: crossterm::event::KeyEventState::NONE,
         }
+    }
+
+    #[test]
+    fn events_fold_shift_and_case() {
+        let ctrl_shift = KeyModifiers::CONTROL | KeyModifiers::SHIFT;
+        assert_eq!(
+            KeyChord::from_event(&key(KeyCode::Char('R'), ctrl_shift)),
+            KeyChord::parse("ctrl-r").unwrap()
+        );
+        assert_eq!(
+            KeyChord::from_event(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            KeyChord::parse("G").unwrap()
+        );
+        assert_eq!(
+            KeyChord::from_event(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            KeyChord::parse("backtab").unwrap()
+        );
     }
 
     #[test]

@@ -8,9 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use crate::cli::prepare::{
-    color_mode, load_inputs, load_options, overrides, resolve_tokenizer,
-};
+use crate::cli::prepare::{color_mode, load_inputs, load_options, overrides, resolve_tokenizer};
 use crate::cli::{CliError, PackArgs};
 use crate::input::profile::{ProjectConfig, SettingsError, apply};
 use crate::report::should_color;
@@ -88,9 +86,10 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
             };
             match outcome {
                 ReloadOutcome::Unaffected => Ok(None),
-                ReloadOutcome::Failed => Err(r
-                    .error()
-                    .map_or_else(|| "the inputs could not be loaded".to_string(), |e| e.to_string())),
+                ReloadOutcome::Failed => Err(r.error().map_or_else(
+                    || "the inputs could not be loaded".to_string(),
+                    |e| e.to_string(),
+                )),
                 ReloadOutcome::Reloaded => {
                     // Items read from other files: watch those too.
                     if let Some(w) = watcher.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {

@@ -11,8 +11,7 @@ use crossterm::cursor::Show;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
-    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
-    enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -112,7 +111,10 @@ mod tests {
         let mut first = Vec::new();
         assert!(restore_to(&mut first));
         let text = String::from_utf8_lossy(&first);
-        assert!(text.contains("\x1b[?1049l"), "leaves the alternate screen: {text:?}");
+        assert!(
+            text.contains("\x1b[?1049l"),
+            "leaves the alternate screen: {text:?}"
+        );
         assert!(text.contains("\x1b[?25h"), "shows the cursor: {text:?}");
         let mut second = Vec::new();
         assert!(!restore_to(&mut second));

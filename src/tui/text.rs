@@ -124,7 +124,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -199,7 +199,11 @@ pub fn layout(text: &str, cols: usize, max_lines: usize) -> Vec<VisualLine> {
         }
         let make = |used: usize| {
             if c == '\t' {
-                Glyph::Tab((TAB_WIDTH - used % TAB_WIDTH).min(cols - used.min(cols)).max(1))
+                Glyph::Tab(
+                    (TAB_WIDTH - used % TAB_WIDTH)
+                        .min(cols - used.min(cols))
+                        .max(1),
+                )
             } else if is_unsafe(c) {
                 Glyph::Escape(c)
             } else {
@@ -211,7 +215,15 @@ pub fn layout(text: &str, cols: usize, max_lines: usize) -> Vec<VisualLine> {
         if w > 0 && used + w > cols && used > 0 {
             let tail_w = word_start
                 .filter(|&k| k > 0 && k < cur.glyphs.len() && !c.is_whitespace())
-                .map(|k| (k, cur.glyphs[k..].iter().map(|(_, g)| glyph_width(*g)).sum::<usize>()));
+                .map(|k| {
+                    (
+                        k,
+                        cur.glyphs[k..]
+                            .iter()
+                            .map(|(_, g)| glyph_width(*g))
+                            .sum::<usize>(),
+                    )
+                });
             match tail_w {
                 Some((k, tw)) if tw + w <= cols => {
                     let tail = cur.glyphs.split_off(k);

@@ -14,7 +14,10 @@ use super::keymap::line_col;
 pub const BUNDLED: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("monochrome", include_str!("../../themes/monochrome.toml")),
 ];
 
@@ -265,10 +268,7 @@ impl Theme {
 }
 
 impl StyleSpec {
-    fn to_style(
-        &self,
-        err: &dyn Fn(usize, String) -> ThemeError,
-    ) -> Result<Style, ThemeError> {
+    fn to_style(&self, err: &dyn Fn(usize, String) -> ThemeError) -> Result<Style, ThemeError> {
         let mut style = Style::default();
         if let Some(fg) = &self.fg {
             style = style.fg(parse_color(fg.get_ref()).map_err(|m| err(fg.span().start, m))?);
@@ -319,11 +319,12 @@ pub fn parse_color(text: &str) -> Result<Color, String> {
     if let Some(c) = named {
         return Ok(c);
     }
-    if let Some(hex) = t.strip_prefix('#') {
-        if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            let v = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
-            return Ok(Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8));
-        }
+    if let Some(hex) = t
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6 && h.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        let v = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+        return Ok(Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8));
     }
     if let Ok(i) = t.parse::<u8>() {
         return Ok(Color::Indexed(i));

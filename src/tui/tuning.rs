@@ -49,8 +49,7 @@ impl Tuning {
         target: &mut ItemSet,
         context_window: Option<usize>,
     ) {
-        if target.items.len() != base.items.len() || target.sections.len() != base.sections.len()
-        {
+        if target.items.len() != base.items.len() || target.sections.len() != base.sections.len() {
             *target = base.clone();
         }
         let mut budget = base.budget.clone();
@@ -242,11 +241,14 @@ pub fn normalised_share(budgets: &[(String, SectionBudget)], name: &str) -> Opti
         .iter()
         .filter(|(_, b)| matches!(b, SectionBudget::Share(_)))
         .count();
-    budgets.iter().find(|(n, _)| n == name).and_then(|(_, b)| match b {
-        SectionBudget::Share(p) if sum > 0.0 => Some(p.max(0.0) * 100.0 / sum),
-        SectionBudget::Share(_) => Some(100.0 / count as f64),
-        SectionBudget::Tokens(_) => None,
-    })
+    budgets
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, b)| match b {
+            SectionBudget::Share(p) if sum > 0.0 => Some(p.max(0.0) * 100.0 / sum),
+            SectionBudget::Share(_) => Some(100.0 / count as f64),
+            SectionBudget::Tokens(_) => None,
+        })
 }
 
 #[cfg(test)]
@@ -261,7 +263,13 @@ mod tests {
 
     #[test]
     fn rescale_keeps_one_hundred() {
-        let b = shares(&[("a", 10.0), ("b", 35.0), ("c", 25.0), ("d", 25.0), ("e", 5.0)]);
+        let b = shares(&[
+            ("a", 10.0),
+            ("b", 35.0),
+            ("c", 25.0),
+            ("d", 25.0),
+            ("e", 5.0),
+        ]);
         for target in 0..=100 {
             let out = rescale_shares(&b, "b", target as f64).unwrap();
             let sum: f64 = out.iter().map(|(_, p)| p).sum();

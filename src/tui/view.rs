@@ -23,8 +23,8 @@ pub use bar::BudgetBar;
 use crate::engine::{ItemPlan, ItemStatus, Reason};
 
 use super::app::{App, Pane, Popup};
-use super::theme::Theme;
 use super::text::{sanitize, thousands};
+use super::theme::Theme;
 
 /// Draws the whole screen for `app`. Pure: reads the state, changes nothing.
 pub fn draw(frame: &mut Frame, app: &App) {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokenscope::engine::{
-    Budget, Item, ItemPlan, ItemSet, ItemStatus, Overflow, Plan, PlanBudget, REPORT_SCHEMA,
-    Reason, Section, SectionPlan, Strategy, Totals, Transfer,
+    Budget, Item, ItemPlan, ItemSet, ItemStatus, Overflow, Plan, PlanBudget, REPORT_SCHEMA, Reason,
+    Section, SectionPlan, Strategy, Totals, Transfer,
 };
 use tokenscope::tokens::{Encoding, Estimate, Tokenizer};
 use tokenscope::tui::jobs::{FrontierPoint, Job, JobOutput};
@@ -92,46 +92,132 @@ fn specs() -> Vec<Spec> {
     vec![
         Spec {
             pinned: true,
-            ..spec("header", "header", "# Acme API docs\nYou answer questions about the Acme API.", 1.0, 120, Pinned)
+            ..spec(
+                "header",
+                "header",
+                "# Acme API docs\nYou answer questions about the Acme API.",
+                1.0,
+                120,
+                Pinned,
+            )
         },
         spec("auth", "concepts", AUTH, 0.9, 820, Included),
-        spec("sessions", "concepts", "Sessions keep state between requests for up to an hour.", 0.8, 1200, Included),
+        spec(
+            "sessions",
+            "concepts",
+            "Sessions keep state between requests for up to an hour.",
+            0.8,
+            1200,
+            Included,
+        ),
         Spec {
             final_tokens: 1800,
-            final_text: Some("Rate limits apply per API key and per organisation. Requests over the limit get HTTP 429 …"),
+            final_text: Some(
+                "Rate limits apply per API key and per organisation. Requests over the limit get HTTP 429 …",
+            ),
             ..spec("rate-limits", "concepts", RATE, 0.7, 2100, Truncated)
         },
         Spec {
             final_tokens: 0,
             reason: Some(Reason::OverSectionBudget),
-            ..spec("webhooks", "concepts", "Webhooks deliver events with at-least-once semantics.", 0.5, 1900, Excluded)
+            ..spec(
+                "webhooks",
+                "concepts",
+                "Webhooks deliver events with at-least-once semantics.",
+                0.5,
+                1900,
+                Excluded,
+            )
         },
         Spec {
             final_tokens: 0,
             reason: Some(Reason::Duplicate),
-            ..spec("legacy-api", "concepts", "Sessions keep state between requests for up to an hour.", 0.2, 400, Excluded)
+            ..spec(
+                "legacy-api",
+                "concepts",
+                "Sessions keep state between requests for up to an hour.",
+                0.2,
+                400,
+                Excluded,
+            )
         },
-        spec("quickstart", "pages", "Install the SDK, set ACME_API_KEY and call client.ping().", 0.95, 1500, Included),
+        spec(
+            "quickstart",
+            "pages",
+            "Install the SDK, set ACME_API_KEY and call client.ping().",
+            0.95,
+            1500,
+            Included,
+        ),
         Spec {
             final_tokens: 900,
             degrade: Some(2),
             final_text: Some("## Reference\nEvery endpoint, its parameters and errors."),
-            ..spec("reference", "pages", "## Reference\nEvery endpoint, its parameters and errors.\n\nGET /v1/items lists items.", 0.6, 3100, Degraded)
+            ..spec(
+                "reference",
+                "pages",
+                "## Reference\nEvery endpoint, its parameters and errors.\n\nGET /v1/items lists items.",
+                0.6,
+                3100,
+                Degraded,
+            )
         },
         Spec {
             final_tokens: 0,
             reason: Some(Reason::OverSectionBudget),
-            ..spec("faq", "pages", "Frequently asked questions.", 0.4, 1200, Excluded)
+            ..spec(
+                "faq",
+                "pages",
+                "Frequently asked questions.",
+                0.4,
+                1200,
+                Excluded,
+            )
         },
-        spec("curl", "examples", "curl -H 'Authorization: Bearer $TOKEN' https://api.acme.dev/v1/items", 0.8, 600, Included),
-        spec("python", "examples", "client = acme.Client()\nfor item in client.items.list():\n\tprint(item.id)", 0.7, 900, Included),
-        spec("node", "examples", "const client = new Acme();\nawait client.items.list();", 0.6, 950, Included),
+        spec(
+            "curl",
+            "examples",
+            "curl -H 'Authorization: Bearer $TOKEN' https://api.acme.dev/v1/items",
+            0.8,
+            600,
+            Included,
+        ),
+        spec(
+            "python",
+            "examples",
+            "client = acme.Client()\nfor item in client.items.list():\n\tprint(item.id)",
+            0.7,
+            900,
+            Included,
+        ),
+        spec(
+            "node",
+            "examples",
+            "const client = new Acme();\nawait client.items.list();",
+            0.6,
+            950,
+            Included,
+        ),
         Spec {
             final_tokens: 0,
             reason: Some(Reason::BelowCutoff),
-            ..spec("go", "examples", "c := acme.NewClient()", 0.3, 1000, Excluded)
+            ..spec(
+                "go",
+                "examples",
+                "c := acme.NewClient()",
+                0.3,
+                1000,
+                Excluded,
+            )
         },
-        spec("footer", "footer", "Answer with links to the pages you used.", 0.5, 60, Included),
+        spec(
+            "footer",
+            "footer",
+            "Answer with links to the pages you used.",
+            0.5,
+            60,
+            Included,
+        ),
     ]
 }
 
@@ -190,7 +276,10 @@ pub fn plan() -> Plan {
     let section = |name: &str, allocated: usize, final_budget: usize, moved_in: bool| {
         let mine: Vec<&ItemPlan> = items.iter().filter(|i| i.section == name).collect();
         let used: usize = mine.iter().map(|i| i.final_tokens).sum();
-        let excluded = mine.iter().filter(|i| i.status == ItemStatus::Excluded).count();
+        let excluded = mine
+            .iter()
+            .filter(|i| i.status == ItemStatus::Excluded)
+            .count();
         let _ = moved_in;
         SectionPlan {
             name: name.into(),
@@ -199,7 +288,11 @@ pub fn plan() -> Plan {
             used,
             frame: 0,
             headroom: final_budget.saturating_sub(used),
-            utilization: if final_budget == 0 { 0.0 } else { used as f64 / final_budget as f64 },
+            utilization: if final_budget == 0 {
+                0.0
+            } else {
+                used as f64 / final_budget as f64
+            },
             included: mine.len() - excluded,
             excluded,
             needed_for_next: None,
@@ -215,7 +308,10 @@ pub fn plan() -> Plan {
         section("footer", 800, 500, false),
     ];
     let used: usize = items.iter().map(|i| i.final_tokens).sum();
-    let included = items.iter().filter(|i| i.status != ItemStatus::Excluded).count();
+    let included = items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Excluded)
+        .count();
     Plan {
         schema: REPORT_SCHEMA,
         model: Some("gpt-4o".into()),
@@ -332,7 +428,10 @@ pub fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
 }
 
 pub fn key(c: char) -> crossterm::event::KeyEvent {
-    crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE)
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    )
 }
 
 pub fn code(code: crossterm::event::KeyCode) -> crossterm::event::KeyEvent {
@@ -378,7 +477,12 @@ pub fn settle(app: &mut App) {
         for job in jobs {
             for out in runner.run(job, cache) {
                 let out = match out {
-                    JobOutput::Packed { generation, result, warmed, .. } => JobOutput::Packed {
+                    JobOutput::Packed {
+                        generation,
+                        result,
+                        warmed,
+                        ..
+                    } => JobOutput::Packed {
                         generation,
                         result,
                         elapsed: Duration::from_micros(1_250),

@@ -28,7 +28,11 @@ impl App {
         };
         write_report_file(plan, format, &path, &opts)
             .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
-        Ok(format!("wrote the {} report to {}", format.name(), path.display()))
+        Ok(format!(
+            "wrote the {} report to {}",
+            format.name(),
+            path.display()
+        ))
     }
 
     /// Saves the tuned settings as profile `name` in the project's

@@ -307,7 +307,10 @@ impl App {
             PromptKind::SectionSize(name) => self.commit_section_size(name, value.trim()),
             PromptKind::Priority(id) => {
                 let p: f64 = value.trim().parse().map_err(|_| {
-                    format!("`{}` is not a priority; expected a number such as 0.8", value.trim())
+                    format!(
+                        "`{}` is not a priority; expected a number such as 0.8",
+                        value.trim()
+                    )
                 })?;
                 if !p.is_finite() || p < 0.0 {
                     return Err(format!(
@@ -357,10 +360,8 @@ impl App {
             let mut budgets = self.tuning.section_budgets(&base);
             // An absolute section turned into a share joins the shares.
             for (n, b) in budgets.iter_mut() {
-                if n == name {
-                    if let SectionBudget::Tokens(_) = b {
-                        *b = SectionBudget::Share(0.0);
-                    }
+                if n == name && matches!(b, SectionBudget::Tokens(_)) {
+                    *b = SectionBudget::Share(0.0);
                 }
             }
             let n_shares = budgets
@@ -384,9 +385,7 @@ impl App {
             return Ok(());
         }
         let n = parse_tokens(value).map_err(|_| {
-            format!(
-                "`{value}` is not a section size; expected tokens (2000, 2k) or a share (30%)"
-            )
+            format!("`{value}` is not a section size; expected tokens (2000, 2k) or a share (30%)")
         })?;
         // The share sections left keep adding up to 100 %.
         let mut budgets = self.tuning.section_budgets(&base);

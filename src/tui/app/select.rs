@@ -191,7 +191,10 @@ impl App {
             self.detail = None;
             return;
         };
-        let tokenizer = self.plan_tokenizer.clone().unwrap_or(self.tokenizer.clone());
+        let tokenizer = self
+            .plan_tokenizer
+            .clone()
+            .unwrap_or(self.tokenizer.clone());
         let id = tokenizer.id();
         if self.detail.as_ref().is_some_and(|d| {
             d.item == index && d.tokenizer == id && d.generation == self.plan_generation

@@ -63,7 +63,9 @@ mod tests {
             empty: Style::default(),
         }
         .render(area, &mut buf);
-        (0..width).map(|x| buf[(x, 0)].symbol().to_string()).collect()
+        (0..width)
+            .map(|x| buf[(x, 0)].symbol().to_string())
+            .collect()
     }
 
     #[test]

@@ -18,15 +18,25 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let is_focused = focused(app, Pane::Detail);
     let Some(item) = app.selected_item() else {
-        frame.render_widget(pane(Line::from(title(" detail ".into(), t)), is_focused, t), area);
+        frame.render_widget(
+            pane(Line::from(title(" detail ".into(), t)), is_focused, t),
+            area,
+        );
         return;
     };
     let exact = app.plan().is_none_or(|p| p.exact);
     let head = vec![
         title(format!(" {} ", sanitize(&item.id)), t),
-        Span::styled(format!("{} ", status_name(item.status)), status_style(t, item.status)),
         Span::styled(
-            format!("· {} tok · p {} ", count(item.tokens, exact), format_priority(item.priority)),
+            format!("{} ", status_name(item.status)),
+            status_style(t, item.status),
+        ),
+        Span::styled(
+            format!(
+                "· {} tok · p {} ",
+                count(item.tokens, exact),
+                format_priority(item.priority)
+            ),
             t.muted,
         ),
     ];
@@ -51,9 +61,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let info_h = (wrapped as u16).min(inner.height);
     frame.render_widget(
         Paragraph::new(info).wrap(Wrap { trim: false }),
-        Rect { height: info_h, ..inner },
+        Rect {
+            height: info_h,
+            ..inner
+        },
     );
-    let body = Rect::new(inner.x, inner.y + info_h, inner.width, inner.height - info_h);
+    let body = Rect::new(
+        inner.x,
+        inner.y + info_h,
+        inner.width,
+        inner.height - info_h,
+    );
     if body.height == 0 {
         return;
     }
@@ -62,28 +80,64 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Some(final_text) if body.width >= 20 => {
             let left_w = (body.width - 1) / 2;
             let left = Rect::new(body.x, body.y, left_w, body.height);
-            let right = Rect::new(body.x + left_w + 1, body.y, body.width - left_w - 1, body.height);
+            let right = Rect::new(
+                body.x + left_w + 1,
+                body.y,
+                body.width - left_w - 1,
+                body.height,
+            );
             for y in body.y..body.bottom() {
                 if let Some(cell) = frame.buffer_mut().cell_mut((body.x + left_w, y)) {
                     cell.set_symbol("│").set_style(t.border);
                 }
             }
-            column(frame, left, "original", text, original_bounds, app.detail_scroll, t);
+            column(
+                frame,
+                left,
+                "original",
+                text,
+                original_bounds,
+                app.detail_scroll,
+                t,
+            );
             let final_bounds = cache.map_or(&[][..], |c| &c.final_form[..]);
             let label = format!("as included ({})", count(item.final_tokens, exact));
-            column(frame, right, &label, final_text, final_bounds, app.detail_scroll, t);
+            column(
+                frame,
+                right,
+                &label,
+                final_text,
+                final_bounds,
+                app.detail_scroll,
+                t,
+            );
         }
         _ => {
             if item.given {
                 return;
             }
-            let lines = token_lines(text, original_bounds, body.width as usize, app.detail_scroll, body.height as usize, t);
+            let lines = token_lines(
+                text,
+                original_bounds,
+                body.width as usize,
+                app.detail_scroll,
+                body.height as usize,
+                t,
+            );
             frame.render_widget(Paragraph::new(lines), body);
         }
     }
 }
 
-fn column(frame: &mut Frame, area: Rect, label: &str, text: &str, bounds: &[usize], scroll: usize, t: &Theme) {
+fn column(
+    frame: &mut Frame,
+    area: Rect,
+    label: &str,
+    text: &str,
+    bounds: &[usize],
+    scroll: usize,
+    t: &Theme,
+) {
     if area.height == 0 {
         return;
     }
@@ -92,7 +146,14 @@ fn column(frame: &mut Frame, area: Rect, label: &str, text: &str, bounds: &[usiz
         Rect { height: 1, ..area },
     );
     let body = Rect::new(area.x, area.y + 1, area.width, area.height - 1);
-    let lines = token_lines(text, bounds, body.width as usize, scroll, body.height as usize, t);
+    let lines = token_lines(
+        text,
+        bounds,
+        body.width as usize,
+        scroll,
+        body.height as usize,
+        t,
+    );
     frame.render_widget(Paragraph::new(lines), body);
 }
 
@@ -103,7 +164,10 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Lin
             let reason = item.reason.map_or("excluded", |r| r.describe());
             let mut spans = vec![Span::styled(format!("excluded: {reason}"), t.excluded)];
             if let Some(other) = &item.duplicate_of {
-                spans.push(Span::styled(format!(" (`{}`)", sanitize(other)), t.excluded));
+                spans.push(Span::styled(
+                    format!(" (`{}`)", sanitize(other)),
+                    t.excluded,
+                ));
             }
             if let Some(n) = app.needs_to_fit(item) {
                 spans.push(Span::styled(

@@ -27,10 +27,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let block = pane(Line::from(head), false, t);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new(Span::styled("computing…", t.muted)),
-            inner,
-        );
+        frame.render_widget(Paragraph::new(Span::styled("computing…", t.muted)), inner);
         return;
     };
     let (kept_priority, kept_items) = kept(plan);
@@ -42,7 +39,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     head.push(Span::styled("━ ", t.chart_items));
     head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
     head.push(Span::styled("│ ", t.chart_marker));
-    head.push(Span::styled(format!("{} ", short_count(plan.budget.total)), t.muted));
+    head.push(Span::styled(
+        format!("{} ", short_count(plan.budget.total)),
+        t.muted,
+    ));
     let block = pane(Line::from(head), false, t);
     let priority: Vec<(f64, f64)> = frontier
         .points
@@ -52,7 +52,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let items: Vec<(f64, f64)> = frontier
         .points
         .iter()
-        .map(|p| (p.budget as f64, pct(p.items as f64, frontier.item_total as f64)))
+        .map(|p| {
+            (
+                p.budget as f64,
+                pct(p.items as f64, frontier.item_total as f64),
+            )
+        })
         .collect();
     let max_x = frontier
         .points

@@ -41,7 +41,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         first.push(Span::styled(app.tokenizer().name(), t.text));
         first.push(Span::styled(" exact", t.included));
     } else {
-        first.push(Span::styled(format!("≈ {}", app.tokenizer().name()), t.truncated));
+        first.push(Span::styled(
+            format!("≈ {}", app.tokenizer().name()),
+            t.truncated,
+        ));
         first.push(Span::styled(" estimate", t.truncated));
     }
     let Some(plan) = app.plan() else {
@@ -100,7 +103,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .saturating_sub(label.len() + text::width(&figures) + 1)
         .min(60) as u16;
     let lines = vec![Line::from(first), Line::from(second)];
-    frame.render_widget(Paragraph::new(lines), Rect { height: 2.min(area.height), ..area });
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: 2.min(area.height),
+            ..area
+        },
+    );
     if area.height >= 3 {
         let y = area.y + 2;
         let over = plan.totals.context > b.total;
@@ -123,7 +132,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             area.width.saturating_sub(label.len() as u16 + bar_w),
             1,
         );
-        let mut spans = vec![Span::styled(figures, if over { t.over_budget } else { t.text })];
+        let mut spans = vec![Span::styled(
+            figures,
+            if over { t.over_budget } else { t.text },
+        )];
         if let Some(e) = app.plan_elapsed {
             spans.push(Span::styled(
                 format!("  {:.1} ms", e.as_secs_f64() * 1000.0),
@@ -131,7 +143,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
         if app.pack_slow {
-            spans.push(Span::styled(format!("  {}", spinner(app.ticks)), t.progress));
+            spans.push(Span::styled(
+                format!("  {}", spinner(app.ticks)),
+                t.progress,
+            ));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), rest);
     }

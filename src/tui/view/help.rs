@@ -16,7 +16,13 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
     let bindings = app.keymap().bindings();
     let keys: Vec<String> = bindings
         .iter()
-        .map(|b| b.keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+        .map(|b| {
+            b.keys
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .collect();
     let key_w = keys.iter().map(|k| width(k)).max().unwrap_or(0).min(24);
     let mut out = Vec::new();
@@ -30,11 +36,17 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
         ]));
     }
     out.push(Line::from(""));
-    out.push(Line::from(Span::styled(" In popups and the filter line", t.title)));
+    out.push(Line::from(Span::styled(
+        " In popups and the filter line",
+        t.title,
+    )));
     for (k, d) in [
         ("enter", "confirm"),
         ("esc, ctrl-c", "cancel"),
-        ("backspace", "delete a character; ctrl-u clears, ctrl-w deletes a word"),
+        (
+            "backspace",
+            "delete a character; ctrl-u clears, ctrl-w deletes a word",
+        ),
         ("↑ ↓", "choose a model; type to search by name or provider"),
         ("tab, ← →", "change the export format"),
     ] {

@@ -25,7 +25,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     head.push(Span::styled(format!("sort {} ", app.sort.name()), t.muted));
     if app.filter_editing || !app.filter.is_empty() {
         head.push(Span::styled(
-            format!("/{}{} ", sanitize(&app.filter), if app.filter_editing { "▏" } else { "" }),
+            format!(
+                "/{}{} ",
+                sanitize(&app.filter),
+                if app.filter_editing { "▏" } else { "" }
+            ),
             t.key,
         ));
     }
@@ -78,7 +82,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .take(rows)
         .enumerate()
     {
-        let Some(item) = plan.items.get(idx) else { continue };
+        let Some(item) = plan.items.get(idx) else {
+            continue;
+        };
         let y = inner.y + 1 + row as u16;
         let is_sel = i == app.item_sel;
         let sel = |s: ratatui::style::Style| if is_sel { s.patch(t.selected) } else { s };
@@ -89,8 +95,16 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ItemStatus::Truncated | ItemStatus::Degraded => short_count(item.final_tokens),
             _ => short_count(item.tokens),
         };
-        let text_style = if item.status == ItemStatus::Excluded { t.muted } else { t.text };
-        let pin = if item.pinned && item.status != ItemStatus::Pinned { "◆" } else { " " };
+        let text_style = if item.status == ItemStatus::Excluded {
+            t.muted
+        } else {
+            t.text
+        };
+        let pin = if item.pinned && item.status != ItemStatus::Pinned {
+            "◆"
+        } else {
+            " "
+        };
         let spans = vec![
             Span::styled(status_mark(item.status), sel(mark_style)),
             Span::styled(pin, sel(t.pinned)),
@@ -101,7 +115,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(" ", sel(text_style)),
             Span::styled(pad_left(&tokens, tok_w), sel(text_style)),
             Span::styled(" ", sel(text_style)),
-            Span::styled(pad_left(&format_priority(item.priority), prio_w), sel(text_style)),
+            Span::styled(
+                pad_left(&format_priority(item.priority), prio_w),
+                sel(text_style),
+            ),
             Span::styled(" ", sel(text_style)),
             Span::styled(pad_right(&short_reason(item), reason_w), sel(st)),
         ];

@@ -51,7 +51,9 @@ pub fn compute(size: Rect, sections: usize) -> Areas {
     // 45 % of the body, at least 5 rows.
     let want = (sections as u16).saturating_add(3);
     let max_sections = (body_h as u32 * 45 / 100).max(5) as u16;
-    let sections_h = want.clamp(5, max_sections.max(5)).min(body_h.saturating_sub(5));
+    let sections_h = want
+        .clamp(5, max_sections.max(5))
+        .min(body_h.saturating_sub(5));
     let sections_r = Rect::new(0, body_y, left_w, sections_h);
     let items = Rect::new(0, body_y + sections_h, left_w, body_h - sections_h);
     let (detail, frontier) = if body_h >= 18 {
@@ -61,7 +63,10 @@ pub fn compute(size: Rect, sections: usize) -> Areas {
             Rect::new(left_w, body_y + body_h - fh, right_w, fh),
         )
     } else {
-        (Rect::new(left_w, body_y, right_w, body_h), Rect::new(left_w, body_y + body_h, right_w, 0))
+        (
+            Rect::new(left_w, body_y, right_w, body_h),
+            Rect::new(left_w, body_y + body_h, right_w, 0),
+        )
     };
     Areas {
         screen,
@@ -98,7 +103,13 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 /// Where a popup is drawn.
 pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
     let screen = Rect::new(0, 0, size.width, size.height);
-    let margin = |w: u16, h: u16| centered(screen, w.min(size.width.saturating_sub(2)).max(1), h.min(size.height.saturating_sub(2)).max(1));
+    let margin = |w: u16, h: u16| {
+        centered(
+            screen,
+            w.min(size.width.saturating_sub(2)).max(1),
+            h.min(size.height.saturating_sub(2)).max(1),
+        )
+    };
     match popup {
         Some(Popup::Help { .. }) => margin(84, 40),
         Some(Popup::Models { .. }) => margin(78, 22),

@@ -25,7 +25,11 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
         Line::from(vec![
             title(" model ".into(), t),
             Span::styled(
-                format!("{} of {} (enter picks, esc cancels) ", matches.len(), app.models.len()),
+                format!(
+                    "{} of {} (enter picks, esc cancels) ",
+                    matches.len(),
+                    app.models.len()
+                ),
                 t.muted,
             ),
         ]),
@@ -73,7 +77,13 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
     let rows = rows.saturating_sub(1).max(1);
     let offset = selected.saturating_sub(rows - 1);
     let current = app.model().map(|m| m.name.as_str());
-    for (row, (i, m)) in matches.iter().enumerate().skip(offset).take(rows).enumerate() {
+    for (row, (i, m)) in matches
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(rows)
+        .enumerate()
+    {
         let y = inner.y + 2 + row as u16;
         if y >= inner.bottom() {
             break;
@@ -83,15 +93,33 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
         } else {
             format!("≈ {}", m.tokenizer.name())
         };
-        let style = if m.tokenizer.is_exact() { t.text } else { t.truncated };
-        let style = if i == selected { style.patch(t.selected) } else { style };
-        let mark = if Some(m.name.as_str()) == current { "● " } else { "  " };
+        let style = if m.tokenizer.is_exact() {
+            t.text
+        } else {
+            t.truncated
+        };
+        let style = if i == selected {
+            style.patch(t.selected)
+        } else {
+            style
+        };
+        let mark = if Some(m.name.as_str()) == current {
+            "● "
+        } else {
+            "  "
+        };
         let text = format!(
             "{mark}{} {} {} {}",
             pad_right(&sanitize(&m.name), name_w),
             pad_right(&counting, count_w),
-            pad_left(&m.context_window.map_or("-".to_string(), short_count), win_w),
-            pad_left(&m.input_price.map_or("-".to_string(), |p| format!("{p:.2}")), price_w),
+            pad_left(
+                &m.context_window.map_or("-".to_string(), short_count),
+                win_w
+            ),
+            pad_left(
+                &m.input_price.map_or("-".to_string(), |p| format!("{p:.2}")),
+                price_w
+            ),
         );
         frame.render_widget(
             Paragraph::new(Span::styled(text, style)),

@@ -26,11 +26,19 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
                 Line::from(Span::styled(hint, t.muted)),
             ];
             if let Some(e) = error {
-                lines.push(Line::from(Span::styled(sanitize(e).into_owned(), t.status_error)));
+                lines.push(Line::from(Span::styled(
+                    sanitize(e).into_owned(),
+                    t.status_error,
+                )));
             }
             (format!(" {} ", sanitize(&label)), lines)
         }
-        Popup::Export { format, path, error, .. } => {
+        Popup::Export {
+            format,
+            path,
+            error,
+            ..
+        } => {
             let mut formats = vec![Span::styled("format ", t.muted)];
             for (i, (name, _)) in EXPORT_FORMATS.iter().enumerate() {
                 if i == *format {
@@ -52,12 +60,20 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
                 )),
             ];
             if let Some(e) = error {
-                lines.push(Line::from(Span::styled(sanitize(e).into_owned(), t.status_error)));
+                lines.push(Line::from(Span::styled(
+                    sanitize(e).into_owned(),
+                    t.status_error,
+                )));
             }
             (" export report ".to_string(), lines)
         }
         _ => return,
     };
     let block = pane(Line::from(title(head, t)), true, t).style(t.popup);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -30,11 +30,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let is_focused = focused(app, Pane::Sections);
     let Some(plan) = app.plan() else {
-        frame.render_widget(pane(Line::from(title(" sections ".into(), t)), is_focused, t), area);
+        frame.render_widget(
+            pane(Line::from(title(" sections ".into(), t)), is_focused, t),
+            area,
+        );
         return;
     };
     let block = pane(
-        Line::from(vec![title(format!(" sections ({}) ", plan.sections.len()), t)]),
+        Line::from(vec![title(
+            format!(" sections ({}) ", plan.sections.len()),
+            t,
+        )]),
         is_focused,
         t,
     );
@@ -85,7 +91,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     {
         let y = inner.y + 1 + row as u16;
         let is_sel = i == app.section_sel;
-        let base = if s.pinned_overrun { t.over_budget } else { t.text };
+        let base = if s.pinned_overrun {
+            t.over_budget
+        } else {
+            t.text
+        };
         let style = if is_sel { base.patch(t.selected) } else { base };
         let m = moved(plan, &s.name);
         let moved_text = match m {
@@ -111,7 +121,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             s.used as f64 / s.final_budget as f64
         };
         let bar_x = inner.x + left_w as u16;
-        let bar_area = Rect::new(bar_x, y, (bar_w as u16).min(inner.right().saturating_sub(bar_x)), 1);
+        let bar_area = Rect::new(
+            bar_x,
+            y,
+            (bar_w as u16).min(inner.right().saturating_sub(bar_x)),
+            1,
+        );
         frame.render_widget(
             BudgetBar {
                 ratio,
@@ -128,7 +143,14 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let right_x = bar_area.x + bar_area.width;
         let right = vec![
             Span::styled(" ", style),
-            Span::styled(pad_left(&moved_text, moved_w), if is_sel { moved_style.patch(t.selected) } else { moved_style }),
+            Span::styled(
+                pad_left(&moved_text, moved_w),
+                if is_sel {
+                    moved_style.patch(t.selected)
+                } else {
+                    moved_style
+                },
+            ),
             Span::styled(
                 pad_left(&format!("{}/{}", s.included, s.excluded), inout_w),
                 style,

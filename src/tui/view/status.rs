@@ -32,24 +32,48 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let left_w = (area.width as usize).saturating_sub(right_w + 1);
 
     let (text, style) = if let Some(e) = app.load_error() {
-        (format!(" input error (showing the last good plan): {e}"), t.status_error)
+        (
+            format!(" input error (showing the last good plan): {e}"),
+            t.status_error,
+        )
     } else if let Some(s) = app.status() {
-        (format!(" {}", s.text), if s.error { t.status_error } else { t.status_info })
+        (
+            format!(" {}", s.text),
+            if s.error {
+                t.status_error
+            } else {
+                t.status_info
+            },
+        )
     } else if let Some(e) = &app.plan_error {
         (format!(" engine: {e}"), t.status_error)
     } else if let Some(w) = &app.model_warning {
         (format!(" {w}"), t.status_error)
     } else if let Some(w) = app.plan().and_then(|p| p.warnings.first()) {
         let n = app.plan().map_or(0, |p| p.warnings.len());
-        let style = if app.plan().is_some_and(|p| p.sections.iter().any(|s| s.pinned_overrun)) {
+        let style = if app
+            .plan()
+            .is_some_and(|p| p.sections.iter().any(|s| s.pinned_overrun))
+        {
             t.status_error
         } else {
             t.truncated
         };
-        let more = if n > 1 { format!(" (+{} more)", n - 1) } else { String::new() };
+        let more = if n > 1 {
+            format!(" (+{} more)", n - 1)
+        } else {
+            String::new()
+        };
         (format!(" ⚠ {w}{more}"), style)
     } else {
-        let k = |a: Action| app.keymap().keys_for(a).split('/').next().unwrap_or("").to_string();
+        let k = |a: Action| {
+            app.keymap()
+                .keys_for(a)
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
         (
             format!(
                 " {} strategy · {} overflow · {} model · {} budget · {}/{} share · {} pin · {} undo · {} export · {} save",
