@@ -422,3 +422,29 @@ fn mouse_selects_rows() {
     });
     assert_eq!(app.selected_section().unwrap().name, "footer");
 }
+
+#[test]
+fn detail_scroll_stops_at_the_last_line() {
+    let mut set = item_set();
+    let text: String = (1..=60).map(|n| format!("line {n}\n")).collect();
+    set.items[1] = tokenscope::engine::Item::new("auth", "concepts", text.trim_end());
+    let mut app = empty_app();
+    app.on_resize(100, 30);
+    app.set_loaded(set);
+    answer_jobs(&mut app, &plan());
+    select_item(&mut app, "auth");
+    app.update(Action::FocusNext); // detail
+    assert_eq!(app.focus(), Pane::Detail);
+    for _ in 0..100 {
+        app.update(Action::Down);
+    }
+    let s = screen(&app, 100, 30);
+    // The last page is shown, full: not scrolled past the end.
+    assert!(s.contains("line 60"), "{s}");
+    assert!(s.contains("line 48"), "{s}");
+    assert!(!s.contains("line 47 "), "{s}");
+    app.update(Action::Up);
+    assert!(!screen(&app, 100, 30).contains("line 60"));
+    app.update(Action::First);
+    assert!(screen(&app, 100, 30).contains("line 1 "));
+}

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
 use crate::tokens::{CountCache, Tokenizer, TokenizerId};
 
+use super::terminal::catch_quietly;
 use super::tuning::Tuning;
 
 /// Loads the inputs into an item set (with profile and command-line settings
@@ -205,7 +206,9 @@ impl Executor {
             Job::Pack(req) => self.pack(req, cache, stale, progress),
             Job::Frontier(req) => self.frontier(req, cache, stale, progress),
             Job::Load(req) => {
-                let result = (req.loader)(&req.changed);
+                let result = catch_quietly(|| (req.loader)(&req.changed)).unwrap_or_else(|()| {
+                    Err("loading the inputs failed (internal error)".to_string())
+                });
                 Some(JobOutput::Loaded {
                     generation: req.generation,
                     result,
@@ -341,10 +344,10 @@ impl Executor {
 /// Runs the engine, turning a panic inside it into an error message so that
 /// one bad input cannot take the inspector down.
 fn run_engine(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, String> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::pack(set, ctx))) {
+    match catch_quietly(|| engine::pack(set, ctx)) {
         Ok(Ok(plan)) => Ok(plan),
         Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the engine failed on this input (internal error)".to_string()),
+        Err(()) => Err("the engine failed on this input (internal error)".to_string()),
     }
 }
 

@@ -89,12 +89,32 @@ pub fn restore_to<W: Write>(out: &mut W) -> bool {
     true
 }
 
+thread_local! {
+    /// Set while a background job runs work whose panics are caught and
+    /// shown as an error in the status line.
+    static CAUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside it into `Err` without restoring the
+/// terminal or printing over the screen: for background work (engine runs,
+/// loading) whose failure the inspector shows and survives.
+pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> Result<R, ()> {
+    let was = CAUGHT.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CAUGHT.with(|c| c.set(was));
+    result.map_err(|_| ())
+}
+
 /// Chains a panic hook that restores the terminal before the panic message
-/// is printed, so the message lands on the normal screen.
+/// is printed, so the message lands on the normal screen. Panics caught by
+/// [`catch_quietly`] leave the terminal alone.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if CAUGHT.with(|c| c.get()) {
+                return;
+            }
             restore();
             previous(info);
         }));
@@ -119,5 +139,14 @@ mod tests {
         let mut second = Vec::new();
         assert!(!restore_to(&mut second));
         assert!(second.is_empty());
+    }
+
+    #[test]
+    fn caught_panics_become_errors() {
+        install_panic_hook();
+        assert_eq!(catch_quietly(|| 7), Ok(7));
+        assert_eq!(catch_quietly(|| -> i32 { panic!("inside a job") }), Err(()));
+        // The flag is cleared afterwards.
+        assert!(!CAUGHT.with(|c| c.get()));
     }
 }

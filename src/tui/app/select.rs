@@ -139,7 +139,8 @@ impl App {
                 }
             }
             Pane::Detail => {
-                self.detail_scroll = add_clamped(self.detail_scroll, delta, usize::MAX / 4);
+                let max = self.detail_max_scroll();
+                self.detail_scroll = add_clamped(self.detail_scroll.min(max), delta, max);
             }
         }
     }
@@ -217,6 +218,42 @@ impl App {
             original,
             final_form,
         });
+    }
+
+    /// How far the detail pane scrolls: until the last page of the selected
+    /// item's text (the longer of the original and the included form, up to
+    /// 100,000 lines) fills the pane.
+    pub(crate) fn detail_max_scroll(&self) -> usize {
+        let Some(&index) = self.visible.get(self.item_sel) else {
+            return 0;
+        };
+        let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
+        let inner = l.detail.width.saturating_sub(2) as usize;
+        // Below the borders: one line of status, and a column header when
+        // the included form is shown beside the original.
+        let two_columns = self
+            .plan
+            .as_ref()
+            .and_then(|p| p.items.get(index))
+            .is_some_and(|i| i.final_text.is_some())
+            && inner >= 20;
+        let rows = (l.detail.height as usize).saturating_sub(3 + usize::from(two_columns));
+        self.detail_lines(index, inner).saturating_sub(rows.max(1))
+    }
+
+    fn detail_lines(&self, index: usize, inner: usize) -> usize {
+        let final_text = self
+            .plan
+            .as_ref()
+            .and_then(|p| p.items.get(index))
+            .and_then(|i| i.final_text.as_deref());
+        let cols = if final_text.is_some() && inner >= 20 {
+            (inner - 1) / 2
+        } else {
+            inner
+        };
+        let count = |t: &str| crate::tui::text::layout(t, cols.max(1), 100_000).len();
+        count(self.item_text(index)).max(final_text.map_or(0, count))
     }
 
     /// Tokens the selected section would need to fit an excluded item.
