@@ -77,7 +77,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         ]
     };
     let mut second = vec![Span::raw(" ")];
-    second.extend(kv("budget ", count(b.total, plan.exact)));
+    second.extend(kv("budget ", thousands(b.total)));
     second.extend(kv("reserve ", thousands(b.reserve_output)));
     if b.reserved > 0 {
         second.extend(kv("pool ", thousands(b.reserved)));
@@ -95,7 +95,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let figures = format!(
         " {} / {} ({:.1}%)",
         count(plan.totals.context, plan.exact),
-        count(b.total, plan.exact),
+        thousands(b.total),
         ratio * 100.0
     );
     let label = " used ";

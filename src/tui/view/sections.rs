@@ -37,10 +37,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let block = pane(
-        Line::from(vec![title(
-            format!(" sections ({}) ", plan.sections.len()),
-            t,
-        )]),
+        Line::from(vec![
+            title(format!(" sections ({}) ", plan.sections.len()), t),
+            Span::styled(
+                if plan.exact { "" } else { "≈ estimated counts " },
+                t.truncated,
+            ),
+        ]),
         is_focused,
         t,
     );
