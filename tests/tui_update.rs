@@ -448,3 +448,22 @@ fn detail_scroll_stops_at_the_last_line() {
     app.update(Action::First);
     assert!(screen(&app, 100, 30).contains("line 1 "));
 }
+
+#[test]
+fn help_scrolls_to_its_end_and_back() {
+    let mut app = app();
+    app.update(Action::Help);
+    let top = screen(&app, 100, 30);
+    assert!(top.contains("Show or hide this help"));
+    for _ in 0..200 {
+        app.on_key(key('j'));
+    }
+    let bottom = screen(&app, 100, 30);
+    assert!(bottom.contains("Mouse: click a row"), "{bottom}");
+    assert!(!bottom.contains("Show or hide this help"));
+    // One step up is one line up, not two hundred.
+    app.on_key(key('k'));
+    let up = screen(&app, 100, 30);
+    assert_ne!(up, bottom);
+    assert!(!up.contains("Show or hide this help"));
+}

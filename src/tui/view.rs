@@ -52,6 +52,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// How far the help overlay scrolls at the app's screen size.
+pub(crate) fn help_max_scroll(app: &App) -> usize {
+    let area = layout::popup_area(app.size, Some(&Popup::Help { scroll: 0 }));
+    help::lines(app)
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize)
+}
+
 fn too_small(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let text = format!(

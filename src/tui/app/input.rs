@@ -127,11 +127,12 @@ impl App {
         let Some(mut popup) = self.popup.take() else {
             return;
         };
+        let help_max = crate::tui::view::help_max_scroll(self);
         let keep_open = match &mut popup {
             Popup::Help { scroll } => match key.code {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?') | KeyCode::F(1) => false,
                 KeyCode::Down | KeyCode::Char('j') => {
-                    *scroll += 1;
+                    *scroll = (*scroll + 1).min(help_max);
                     true
                 }
                 KeyCode::Up | KeyCode::Char('k') => {
@@ -139,7 +140,7 @@ impl App {
                     true
                 }
                 KeyCode::PageDown | KeyCode::Char(' ') => {
-                    *scroll += 10;
+                    *scroll = (*scroll + 10).min(help_max);
                     true
                 }
                 KeyCode::PageUp => {

@@ -40,7 +40,11 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(vec![
             title(format!(" sections ({}) ", plan.sections.len()), t),
             Span::styled(
-                if plan.exact { "" } else { "≈ estimated counts " },
+                if plan.exact {
+                    ""
+                } else {
+                    "≈ estimated counts "
+                },
                 t.truncated,
             ),
         ]),
