@@ -3,8 +3,10 @@
 mod args;
 mod count;
 mod error;
+mod history;
 mod models;
 mod pack;
+mod predict;
 pub mod prepare;
 mod watch;
 
@@ -15,6 +17,10 @@ use clap::Parser;
 
 pub use args::{Cli, Command, CountArgs, InputArgs, ModelsArgs, PackArgs, SharedArgs, WatchArgs};
 pub use error::CliError;
+pub use history::{
+    HistoryArgs, HistoryCommand, HistoryFileArgs, ImportArgs, RecordArgs, ReportArgs,
+};
+pub use predict::PredictArgs;
 
 /// Parses `args` and runs the command. `Ok` carries the exit code for
 /// commands that finish normally (0, or 1 when `check` finds a violation).
@@ -37,6 +43,8 @@ where
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
         Some(Command::Watch(a)) => watch::run(&a),
+        Some(Command::History(a)) => history::run(&a),
+        Some(Command::Predict(a)) => predict::run(&a),
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.

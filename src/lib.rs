@@ -2,12 +2,14 @@
 //!
 //! The library counts text exactly for a model's tokenizer ([`tokens`]), packs
 //! prompt items into a token budget ([`engine`]), loads item sets from files
-//! ([`input`]) and writes reports ([`report`]). The command line lives in
+//! ([`input`]), writes reports ([`report`]) and predicts budgets from
+//! recorded usage ([`history`]). The command line lives in
 //! [`cli`]; the engine does not depend on it or on any terminal code.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod engine;
+pub mod history;
 pub mod input;
 pub mod report;
 pub mod tokens;

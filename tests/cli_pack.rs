@@ -260,3 +260,33 @@ fn inputs_are_never_modified() {
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path} changed");
     }
 }
+
+#[test]
+fn pack_record_appends_the_plan_to_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    for _ in 0..2 {
+        tokenscope()
+            .args([
+                "pack",
+                "samples/rag/rag.toml",
+                "--json",
+                "--record",
+                "rag-answer",
+                "--record-history",
+            ])
+            .arg(&history)
+            .assert()
+            .success();
+    }
+    let text = std::fs::read_to_string(&history).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let r = pack_json(&["samples/rag/rag.toml"]);
+    assert_eq!(lines[0]["type"], "rag-answer", "{}", lines[0]);
+    assert_eq!(lines[0]["allocated"], r["budget"]["total"]);
+    assert_eq!(lines[0]["used"], r["totals"]["rendered"]);
+}

@@ -38,6 +38,10 @@ pub enum Command {
     Check(PackArgs),
     /// Watch the inputs; print one summary line per change.
     Watch(WatchArgs),
+    /// Recorded usage: record a task, import records, report (DESIGN.md §6).
+    History(super::history::HistoryArgs),
+    /// Recommend a budget for a new task from similar recorded ones.
+    Predict(super::predict::PredictArgs),
 }
 
 /// Output colour.
@@ -142,6 +146,12 @@ pub struct PackArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Record this plan's allocation in the usage history as task type TYPE.
+    #[arg(long, value_name = "TYPE")]
+    pub record: Option<String>,
+    /// The usage history file for `--record` (default: the user data folder).
+    #[arg(long = "record-history", value_name = "FILE")]
+    pub record_history: Option<PathBuf>,
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,

@@ -25,6 +25,14 @@ use super::{CliError, PackArgs};
 pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     let prepared = prepare(args)?;
     let plan = prepared.pack()?;
+    if let Some(task_type) = &args.record {
+        let file = match &args.record_history {
+            Some(f) => f.clone(),
+            None => crate::history::default_path().map_err(|e| CliError::Input(e.to_string()))?,
+        };
+        crate::history::record_plan(&file, &plan, task_type)
+            .map_err(|e| CliError::Input(format!("--record: {e}")))?;
+    }
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let explicit = explicit_format(args)?;

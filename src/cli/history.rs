@@ -1,0 +1,339 @@
+//! `tokenscope history record|import|report`.
+//!
+//! `import` skips bad lines: each is reported on stderr as
+//! `FILE:LINE:COLUMN: message` and the valid lines are appended, with a
+//! count of the skipped ones (exit 0). With `--strict`, any bad line fails
+//! the import with exit 2 and nothing is appended. A file with bad lines and
+//! no valid one also fails with exit 2 (usually a wrong `--map`).
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use time::OffsetDateTime;
+
+use super::models::load_registry;
+use super::{CliError, SharedArgs};
+use crate::history::{
+    self, Criticality, Mapping, Outcome, Period, Record, ReportOptions, parse_time,
+};
+
+/// The history file option shared by `history` and `predict`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HistoryFileArgs {
+    /// The history file (JSON Lines). Default: `tokenscope/history.jsonl` in
+    /// the user data directory (e.g. `~/.local/share` on Linux).
+    #[arg(long = "history", value_name = "FILE", global = true)]
+    pub history: Option<PathBuf>,
+}
+
+impl HistoryFileArgs {
+    /// The file to use.
+    pub fn path(&self) -> Result<PathBuf, CliError> {
+        match &self.history {
+            Some(p) => Ok(p.clone()),
+            None => history::default_path().map_err(|e| CliError::Input(e.to_string())),
+        }
+    }
+}
+
+/// `tokenscope history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+    /// The history file.
+    #[command(flatten)]
+    pub file: HistoryFileArgs,
+    /// Shared options (`--models-file` prices the savings in `report`).
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// The `history` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryCommand {
+    /// Append one task's usage to the history.
+    Record(RecordArgs),
+    /// Append records from another tool's JSONL, with a field mapping.
+    Import(ImportArgs),
+    /// Utilisation, accuracy, savings, suggested budgets, alerts and trend.
+    Report(ReportArgs),
+}
+
+/// `tokenscope history record`: the flags are the record's fields (see
+/// `tokenscope::history::Record`).
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Task id.
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+    /// Task type, e.g. code-review.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub task_type: String,
+    /// Complexity, 0 to 100.
+    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub complexity: u8,
+    /// Tags, comma-separated.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// low, medium, high or critical.
+    #[arg(long, value_parser = parse_criticality)]
+    pub criticality: Option<Criticality>,
+    /// Story points.
+    #[arg(long, value_name = "N", value_parser = parse_story_points)]
+    pub story_points: Option<f64>,
+    /// Tokens budgeted (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub allocated: u64,
+    /// Tokens used.
+    #[arg(long, value_name = "N")]
+    pub used: u64,
+    /// Of the used tokens, those spent thinking.
+    #[arg(long, value_name = "N")]
+    pub thinking: Option<u64>,
+    /// success, failure or partial.
+    #[arg(long, value_parser = parse_outcome)]
+    pub outcome: Option<Outcome>,
+    /// Quality score, 0 to 100.
+    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub quality: Option<u8>,
+    /// The model the task ran on.
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+    /// The agent that ran it.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// When it ran (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub time: Option<OffsetDateTime>,
+}
+
+/// `tokenscope history import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A JSONL file (`-`: stdin).
+    pub file: PathBuf,
+    /// Field mapping `theirs=ours,...`, e.g. `tokens_used=used,kind=type`.
+    #[arg(long, value_name = "FIELD=OURFIELD,...", value_parser = Mapping::parse)]
+    pub map: Option<Mapping>,
+    /// Fail (exit 2, nothing appended) on any bad line instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum HistoryFormat {
+    /// Plain text.
+    #[default]
+    Text,
+    /// JSON (`tokenscope.history-report/1`).
+    Json,
+    /// Markdown.
+    #[value(alias = "markdown")]
+    Md,
+}
+
+/// Trend granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TrendBy {
+    /// Per day (UTC).
+    Day,
+    /// Per ISO week (UTC).
+    #[default]
+    Week,
+}
+
+/// `tokenscope history report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// text, json or md.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+    /// Shorthand for `--format json`.
+    #[arg(long)]
+    pub json: bool,
+    /// Trend per day or week.
+    #[arg(long, value_enum, default_value_t = TrendBy::Week)]
+    pub by: TrendBy,
+    /// The time alerts look back 7 days from (RFC 3339); default now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<OffsetDateTime>,
+}
+
+fn parse_criticality(s: &str) -> Result<Criticality, String> {
+    s.parse()
+}
+
+fn parse_outcome(s: &str) -> Result<Outcome, String> {
+    s.parse()
+}
+
+fn parse_story_points(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a story-point count; expected a non-negative number"
+        )),
+    }
+}
+
+/// Runs `tokenscope history ...`.
+pub fn run(args: &HistoryArgs) -> Result<ExitCode, CliError> {
+    let path = args.file.path()?;
+    match &args.command {
+        HistoryCommand::Record(r) => record(r, &path),
+        HistoryCommand::Import(i) => import(i, &path),
+        HistoryCommand::Report(r) => report(r, &path, &args.shared),
+    }
+}
+
+fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
+    if a.task.trim().is_empty() {
+        return Err(CliError::Input(
+            "--task: expected a non-empty task id".into(),
+        ));
+    }
+    if a.task_type.trim().is_empty() {
+        return Err(CliError::Input(
+            "--type: expected a non-empty task type".into(),
+        ));
+    }
+    if let Some(t) = a.thinking
+        && t > a.used
+    {
+        return Err(CliError::Input(format!(
+            "--thinking {t} is more than --used {}; expected the thinking tokens to be part of the used tokens",
+            a.used
+        )));
+    }
+    let rec = Record {
+        time: a.time.unwrap_or_else(|| {
+            OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        }),
+        task: a.task.trim().to_string(),
+        task_type: a.task_type.trim().to_string(),
+        complexity: a.complexity,
+        tags: a
+            .tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        criticality: a.criticality,
+        story_points: a.story_points,
+        allocated: a.allocated,
+        used: a.used,
+        thinking: a.thinking,
+        outcome: a.outcome,
+        quality: a.quality,
+        model: a.model.clone(),
+        agent: a.agent.clone(),
+    };
+    rec.validate().map_err(CliError::Input)?;
+    history::append(path, std::slice::from_ref(&rec))
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "recorded {} ({}): {} of {} tokens ({:.0} %) in {}",
+        rec.task,
+        rec.task_type,
+        rec.used,
+        rec.allocated,
+        rec.utilization() * 100.0,
+        path.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
+    let (text, name) = if a.file.as_os_str() == "-" {
+        let mut t = String::new();
+        io::stdin()
+            .read_to_string(&mut t)
+            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
+        (t, "<stdin>".to_string())
+    } else {
+        let t = std::fs::read_to_string(&a.file)
+            .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", a.file.display())))?;
+        (t, a.file.display().to_string())
+    };
+    let mapping = a.map.clone().unwrap_or_default();
+    let (records, errors) = history::parse_lines(&text, &mapping);
+    let describe =
+        |e: &history::LineError| format!("{name}:{}:{}: {}", e.line, e.column, e.message);
+    if !errors.is_empty() && (a.strict || records.is_empty()) {
+        let mut msg: Vec<String> = errors.iter().take(10).map(describe).collect();
+        if errors.len() > 10 {
+            msg.push(format!("... and {} more bad lines", errors.len() - 10));
+        }
+        let why = if a.strict {
+            "--strict: nothing imported"
+        } else {
+            "no valid record: nothing imported (check --map)"
+        };
+        return Err(CliError::Input(format!("{}\n{why}", msg.join("\n"))));
+    }
+    {
+        let mut err = io::stderr().lock();
+        for e in &errors {
+            writeln!(err, "tokenscope: skipped {}", describe(e))?;
+        }
+    }
+    history::append(path, &records).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut out = io::stdout().lock();
+    write!(
+        out,
+        "imported {} record{} from {name} into {}",
+        records.len(),
+        if records.len() == 1 { "" } else { "s" },
+        path.display()
+    )?;
+    if errors.is_empty() {
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "; skipped {} bad line{}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(a: &ReportArgs, path: &Path, shared: &SharedArgs) -> Result<ExitCode, CliError> {
+    let records = history::load(path).map_err(|e| CliError::Input(e.to_string()))?;
+    let registry = load_registry(shared.models_file.as_deref())?;
+    let options = ReportOptions {
+        now: a.now.unwrap_or_else(OffsetDateTime::now_utc),
+        period: match a.by {
+            TrendBy::Day => Period::Day,
+            TrendBy::Week => Period::Week,
+        },
+        registry: Some(&registry),
+    };
+    let rep = history::report(&records, &options);
+    let format = if a.json {
+        HistoryFormat::Json
+    } else {
+        a.format
+    };
+    let mut out = io::stdout().lock();
+    match format {
+        HistoryFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rep).map_err(io::Error::from)?;
+            writeln!(out)?;
+        }
+        HistoryFormat::Text => out.write_all(history::report_text(&rep).as_bytes())?,
+        HistoryFormat::Md => out.write_all(history::report_markdown(&rep).as_bytes())?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

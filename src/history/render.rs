@@ -1,0 +1,309 @@
+//! Text and Markdown renderings of predictions and history reports (JSON is
+//! their serde form).
+
+use std::fmt::Write;
+
+use super::predict::Prediction;
+use super::report::{Period, Report};
+use super::{signed_thousands, thousands};
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+fn opt_pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), pct)
+}
+
+/// A utilisation bar, 20 cells for 100 % (capped at 150 %).
+fn bar(utilization: f64) -> String {
+    let cells = (utilization.clamp(0.0, 1.5) * 20.0).round() as usize;
+    "█".repeat(cells)
+}
+
+/// A prediction as plain text.
+pub fn prediction_text(p: &Prediction) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Recommended budget for {} (complexity {}, {} criticality): {} tokens",
+        p.task_type,
+        p.complexity,
+        p.criticality,
+        thousands(p.budget)
+    );
+    let source = if p.source == "history" {
+        format!(
+            "from history: {} similar record{}, {} effective",
+            p.similar,
+            if p.similar == 1 { "" } else { "s" },
+            p.effective_records
+        )
+    } else {
+        "from defaults (no history for this type)".to_string()
+    };
+    let _ = writeln!(
+        s,
+        "Confidence {:.2} ({}), expected use {}, {source}",
+        p.confidence,
+        p.confidence_label,
+        thousands(p.expected_used)
+    );
+    let _ = writeln!(s, "Reasoning: {}", p.reasoning);
+    let _ = writeln!(
+        s,
+        "\nPhases ({} fractions)",
+        if p.phase_source == "history" {
+            "history"
+        } else {
+            "default"
+        }
+    );
+    let width = p
+        .phases
+        .iter()
+        .map(|ph| thousands(ph.tokens).len())
+        .max()
+        .unwrap_or(1);
+    for ph in &p.phases {
+        let _ = writeln!(
+            s,
+            "  {:<12}{:>width$}  {:>3.0} %",
+            ph.name,
+            thousands(ph.tokens),
+            ph.fraction * 100.0
+        );
+    }
+    let _ = writeln!(s, "\nAlternatives");
+    let width = p
+        .alternatives
+        .iter()
+        .map(|a| thousands(a.budget).len())
+        .max()
+        .unwrap_or(1);
+    for a in &p.alternatives {
+        let covers = a
+            .covers
+            .map(|c| format!("  covers {:.0} % of similar tasks", c * 100.0))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {:<14}{:>+4} %  {:>width$}{covers}",
+            a.name,
+            a.change_pct,
+            thousands(a.budget)
+        );
+    }
+    s
+}
+
+fn period_name(p: Period) -> &'static str {
+    match p {
+        Period::Day => "day",
+        Period::Week => "week",
+    }
+}
+
+fn savings_line(r: &Report) -> String {
+    let s = &r.savings;
+    if s.evaluated == 0 {
+        return "no record had an earlier one of its type to predict it from".to_string();
+    }
+    let cost = match s.cost_saved_usd {
+        Some(c) => format!(
+            " (${c:.2} at model input prices, {} of {} records priced)",
+            s.priced_records, s.evaluated
+        ),
+        None => " (no record names a priced model)".to_string(),
+    };
+    format!(
+        "{} records predicted from their predecessors: allocated {} → suggested {}, {} tokens saved{cost}; {} would have fallen short",
+        s.evaluated,
+        thousands(s.allocated_tokens),
+        thousands(s.suggested_tokens),
+        signed_thousands(s.tokens_saved),
+        s.would_fall_short
+    )
+}
+
+fn type_rows(r: &Report) -> Vec<Vec<String>> {
+    r.types
+        .iter()
+        .map(|t| {
+            vec![
+                t.task_type.clone(),
+                t.records.to_string(),
+                pct(t.avg_utilization),
+                pct(t.over_allocation_rate),
+                pct(t.under_allocation_rate),
+                opt_pct(t.accuracy),
+                t.median_abs_error.map_or_else(|| "-".into(), thousands),
+                thousands(t.avg_allocated),
+                thousands(t.suggested_budget),
+                signed_thousands(t.expected_saving_per_task),
+            ]
+        })
+        .collect()
+}
+
+const TYPE_HEADERS: [&str; 10] = [
+    "type",
+    "records",
+    "utilisation",
+    "over",
+    "under",
+    "accuracy",
+    "median error",
+    "avg allocated",
+    "suggested",
+    "saving/task",
+];
+
+/// A history report as plain text.
+pub fn report_text(r: &Report) -> String {
+    let mut s = String::new();
+    if r.records == 0 {
+        let _ = writeln!(
+            s,
+            "The history is empty: record tasks with `tokenscope history record` or `history import`."
+        );
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "History: {} records from {} to {}",
+        r.records,
+        r.from.as_deref().unwrap_or("-"),
+        r.to.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        s,
+        "Utilisation {}, over-allocated {}, under-allocated {}, prediction accuracy {}\n",
+        opt_pct(r.avg_utilization),
+        opt_pct(r.over_allocation_rate),
+        opt_pct(r.under_allocation_rate),
+        opt_pct(r.accuracy)
+    );
+    let rows = type_rows(r);
+    let mut widths: Vec<usize> = TYPE_HEADERS.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut l = String::new();
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            let pad = " ".repeat(w - c.chars().count());
+            if i == 0 {
+                l.push_str(c);
+                l.push_str(&pad);
+            } else {
+                l.push_str(&pad);
+                l.push_str(c);
+            }
+        }
+        l.trim_end().to_string()
+    };
+    let _ = writeln!(
+        s,
+        "{}",
+        line(TYPE_HEADERS.iter().map(|h| h.to_string()).collect())
+    );
+    for row in rows {
+        let _ = writeln!(s, "{}", line(row));
+    }
+    let _ = writeln!(s, "\nSavings with suggested budgets: {}", savings_line(r));
+    let _ = writeln!(s, "\nAlerts (7 days up to {})", r.now);
+    if r.alerts.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    for a in &r.alerts {
+        let _ = writeln!(s, "  {}  {:<15}  {}", a.time, a.kind, a.message);
+    }
+    let _ = writeln!(s, "\nUtilisation by {}", period_name(r.period));
+    let w = r.trend.iter().map(|t| t.period.len()).max().unwrap_or(0);
+    for t in &r.trend {
+        let _ = writeln!(
+            s,
+            "  {:<w$}  {:>4} records  {:>7}  {}",
+            t.period,
+            t.records,
+            pct(t.utilization),
+            bar(t.utilization)
+        );
+    }
+    s
+}
+
+fn md_escape(cell: &str) -> String {
+    cell.replace('|', "\\|")
+}
+
+/// A history report as Markdown.
+pub fn report_markdown(r: &Report) -> String {
+    let mut s = String::from("# Usage history\n\n");
+    if r.records == 0 {
+        s.push_str("The history is empty.\n");
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "{} records from {} to {}. Utilisation {}, over-allocated {}, under-allocated {}, prediction accuracy {}.\n",
+        r.records,
+        r.from.as_deref().unwrap_or("-"),
+        r.to.as_deref().unwrap_or("-"),
+        opt_pct(r.avg_utilization),
+        opt_pct(r.over_allocation_rate),
+        opt_pct(r.under_allocation_rate),
+        opt_pct(r.accuracy)
+    );
+    s.push_str("## By task type\n\n");
+    let _ = writeln!(s, "| {} |", TYPE_HEADERS.join(" | "));
+    let _ = writeln!(
+        s,
+        "|{}",
+        TYPE_HEADERS
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 { "---|" } else { "---:|" })
+            .collect::<String>()
+    );
+    for row in type_rows(r) {
+        let cells: Vec<String> = row.iter().map(|c| md_escape(c)).collect();
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    let _ = writeln!(s, "\n## Savings\n\n{}.\n", savings_line(r));
+    let _ = writeln!(s, "## Alerts (7 days up to {})\n", r.now);
+    if r.alerts.is_empty() {
+        s.push_str("None.\n");
+    }
+    for a in &r.alerts {
+        let _ = writeln!(
+            s,
+            "- `{}` **{}**: {}",
+            a.time,
+            a.kind,
+            md_escape(&a.message)
+        );
+    }
+    let _ = writeln!(s, "\n## Utilisation by {}\n", period_name(r.period));
+    s.push_str(
+        "| period | records | allocated | used | utilisation |\n|---|---:|---:|---:|---:|\n",
+    );
+    for t in &r.trend {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            t.period,
+            t.records,
+            thousands(t.allocated),
+            thousands(t.used),
+            pct(t.utilization)
+        );
+    }
+    s
+}

@@ -1,0 +1,75 @@
+//! `tokenscope watch` through the binary: an atomic save, a file invalid
+//! mid-edit (last good plan kept), then the fix.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn next_line(rx: &mpsc::Receiver<String>) -> String {
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("a watch line within 20 s")
+}
+
+#[test]
+fn watch_prints_a_line_per_change_and_survives_an_invalid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    std::fs::write(
+        &prompt,
+        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .args(["watch", "--budget", "200", "--exit-after", "3"])
+        .arg(&prompt)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = next_line(&rx);
+    assert!(
+        first.contains("/200 tokens") && first.contains("watching"),
+        "{first}"
+    );
+
+    // An editor's atomic save: write a temporary file, rename it over.
+    let tmp = dir.path().join(".prompt.md.swp");
+    std::fs::write(
+        &tmp,
+        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n\nA second paragraph.\n",
+    )
+    .unwrap();
+    std::fs::rename(&tmp, &prompt).unwrap();
+    let changed = next_line(&rx);
+    assert!(
+        changed.contains("Context +") && changed.contains("included"),
+        "{changed}"
+    );
+
+    // Invalid mid-edit: an error line, the last good plan kept.
+    std::fs::write(&prompt, "+++\ntotal = \"lots\"\n+++\n## System\n").unwrap();
+    let error = next_line(&rx);
+    assert!(
+        error.contains("error:") && error.contains("prompt.md:2"),
+        "{error}"
+    );
+    assert!(error.contains("keeping the last good plan"), "{error}");
+
+    // Fixed: back to a plan.
+    std::fs::write(&prompt, "## System\n\nYou are helpful.\n").unwrap();
+    let fixed = next_line(&rx);
+    assert!(
+        fixed.contains("/200 tokens") && fixed.contains("removed"),
+        "{fixed}"
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success());
+}
