@@ -206,7 +206,7 @@ impl Executor {
             Job::Pack(req) => self.pack(req, cache, stale, progress),
             Job::Frontier(req) => self.frontier(req, cache, stale, progress),
             Job::Load(req) => {
-                let result = catch_quietly(|| (req.loader)(&req.changed)).unwrap_or_else(|()| {
+                let result = catch_quietly(|| (req.loader)(&req.changed)).unwrap_or_else(|| {
                     Err("loading the inputs failed (internal error)".to_string())
                 });
                 Some(JobOutput::Loaded {
@@ -345,9 +345,9 @@ impl Executor {
 /// one bad input cannot take the inspector down.
 fn run_engine(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, String> {
     match catch_quietly(|| engine::pack(set, ctx)) {
-        Ok(Ok(plan)) => Ok(plan),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(()) => Err("the engine failed on this input (internal error)".to_string()),
+        Some(Ok(plan)) => Ok(plan),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("the engine failed on this input (internal error)".to_string()),
     }
 }
 

@@ -95,14 +95,14 @@ thread_local! {
     static CAUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `f`, turning a panic inside it into `Err` without restoring the
+/// Runs `f`, turning a panic inside it into `None` without restoring the
 /// terminal or printing over the screen: for background work (engine runs,
 /// loading) whose failure the inspector shows and survives.
-pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> Result<R, ()> {
+pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
     let was = CAUGHT.with(|c| c.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     CAUGHT.with(|c| c.set(was));
-    result.map_err(|_| ())
+    result.ok()
 }
 
 /// Chains a panic hook that restores the terminal before the panic message
@@ -144,8 +144,8 @@ mod tests {
     #[test]
     fn caught_panics_become_errors() {
         install_panic_hook();
-        assert_eq!(catch_quietly(|| 7), Ok(7));
-        assert_eq!(catch_quietly(|| -> i32 { panic!("inside a job") }), Err(()));
+        assert_eq!(catch_quietly(|| 7), Some(7));
+        assert_eq!(catch_quietly(|| -> i32 { panic!("inside a job") }), None);
         // The flag is cleared afterwards.
         assert!(!CAUGHT.with(|c| c.get()));
     }
