@@ -165,3 +165,64 @@ fn save_profile_keeps_comments() {
     let config = tokenscope::input::profile::ProjectConfig::load(&file).unwrap();
     assert!(config.profile("tuned").is_ok());
 }
+
+#[test]
+fn frontier_points_match_engine_runs() {
+    use std::sync::Arc;
+    use tokenscope::tui::jobs::{FrontierRequest, InlineRunner, Job, JobOutput, PackRequest, kept};
+    use tokenscope::tui::tuning::Tuning;
+
+    let set = tokenscope::input::itemset::load(std::path::Path::new(DOCS)).unwrap();
+    let tokenizer = tokenscope::tokens::Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase);
+    let pack = PackRequest {
+        generation: 1,
+        base: Arc::new(set),
+        tuning: Tuning::default(),
+        tokenizer: tokenizer.clone(),
+        model: Some("gpt-4o".into()),
+        context_window: Some(128_000),
+        price: None,
+        warm: false,
+    };
+    let runner = InlineRunner::new();
+    let cache = tokenscope::tokens::CountCache::global();
+    let outputs = runner.run(
+        Job::Frontier(FrontierRequest {
+            pack: pack.clone(),
+            max_budget: 40_000,
+            steps: 40,
+        }),
+        cache,
+    );
+    let Some(JobOutput::Frontier { points, .. }) = outputs.last() else {
+        panic!("{outputs:?}")
+    };
+    // 41 evenly spaced budgets; the current one (16,000) is among them.
+    assert_eq!(points.len(), 41);
+    assert_eq!(points[0].budget, 0);
+    assert_eq!(points[40].budget, 40_000);
+    assert!(points.windows(2).all(|w| w[0].budget < w[1].budget));
+    let at_16k = points.iter().find(|p| p.budget == 16_000).unwrap();
+    let plan = match runner.run(Job::Pack(pack), cache).pop() {
+        Some(JobOutput::Packed {
+            result: Ok(plan), ..
+        }) => plan,
+        other => panic!("{other:?}"),
+    };
+    let (priority, items) = kept(&plan);
+    assert_eq!(at_16k.items, items);
+    assert!((at_16k.priority - priority).abs() < 1e-9);
+    // With everything affordable, everything is kept.
+    let total: f64 = plan.items.iter().map(|i| i.priority).sum();
+    assert!(
+        (points[40].priority - total).abs() < 1e-9,
+        "{:?}",
+        points[40]
+    );
+    // Progress was reported along the way.
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o, JobOutput::Progress { done: 20, .. }))
+    );
+}
