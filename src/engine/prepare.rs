@@ -28,8 +28,6 @@ use super::{Content, ItemSet, Reason};
 /// One item, or the members of a group within one section.
 #[derive(Debug, Clone)]
 pub(super) struct Unit {
-    /// The first member's item index (units are in input order of it).
-    pub first: u32,
     /// The members' positions in [`SectionUnits::members`].
     pub members: Range<u32>,
     /// Sum of the members' costs (tokens plus separator when they render).
@@ -159,7 +157,7 @@ pub(super) fn prepare(set: &ItemSet, section_of: Vec<u32>, counts: Counts) -> Pr
     }
 
     // Duplicates.
-    let duplicate_of = find_duplicates(set, &static_reason, &pinned);
+    let duplicate_of = find_duplicates(set, &tokens, &static_reason, &pinned);
     for (i, d) in duplicate_of.iter().enumerate() {
         if d.is_some() {
             static_reason[i] = Some(Reason::Duplicate);
@@ -220,20 +218,25 @@ pub(super) fn prepare(set: &ItemSet, section_of: Vec<u32>, counts: Counts) -> Pr
 }
 
 /// For each item that duplicates a kept one, the kept one's index.
+///
+/// Texts are sorted by length and token count; only texts that agree on
+/// both are compared byte by byte. No text is hashed again.
 fn find_duplicates(
     set: &ItemSet,
+    tokens: &[usize],
     excluded: &[Option<Reason>],
     pinned: &[bool],
 ) -> Vec<Option<u32>> {
     let n = set.items.len();
     let mut out = vec![None; n];
-    let mut keyed: Vec<(u128, u32)> = set
+    // (length, token count, index): equal texts have equal keys.
+    let mut keyed: Vec<(usize, usize, u32)> = set
         .items
         .iter()
         .enumerate()
         .filter_map(|(i, item)| match &item.content {
             Content::Text(t) if !t.is_empty() && excluded[i].is_none() => {
-                Some((xxhash_rust::xxh3::xxh3_128(t.as_bytes()), i as u32))
+                Some((t.len(), tokens[i] - item.overhead, i as u32))
             }
             _ => None,
         })
@@ -246,31 +249,35 @@ fn find_duplicates(
             .partial_cmp(&(pinned[b as usize], ib.priority, std::cmp::Reverse(b)))
             .is_some_and(|o| o.is_gt())
     };
+    let text = |i: u32| set.items[i as usize].text();
     let mut start = 0;
     while start < keyed.len() {
         let mut end = start + 1;
-        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 && keyed[end].1 == keyed[start].1
+        {
             end += 1;
         }
         if end - start > 1 {
-            // Same hash: split into classes of equal text (a collision of
-            // 128-bit hashes is astronomically unlikely, but be exact).
-            let mut rest: Vec<u32> = keyed[start..end].iter().map(|k| k.1).collect();
-            while let Some(&head) = rest.first() {
-                let text = set.items[head as usize].text();
-                let (same, other): (Vec<u32>, Vec<u32>) = rest
-                    .iter()
-                    .partition(|&&i| set.items[i as usize].text() == text);
-                let keep = same
+            // Same length and count: compare the texts themselves.
+            let mut run: Vec<u32> = keyed[start..end].iter().map(|k| k.2).collect();
+            run.sort_unstable_by(|&a, &b| text(a).cmp(text(b)).then(a.cmp(&b)));
+            let mut from = 0;
+            while from < run.len() {
+                let mut to = from + 1;
+                while to < run.len() && text(run[to]) == text(run[from]) {
+                    to += 1;
+                }
+                let class = &run[from..to];
+                let keep = class
                     .iter()
                     .copied()
-                    .fold(head, |k, i| if better(i, k) { i } else { k });
-                for &i in &same {
+                    .fold(class[0], |k, i| if better(i, k) { i } else { k });
+                for &i in class {
                     if i != keep {
                         out[i as usize] = Some(keep);
                     }
                 }
-                rest = other;
+                from = to;
             }
         }
         start = end;
@@ -342,7 +349,6 @@ fn build_section(
         let first = unit_first[u];
         let head = &set.items[first as usize];
         let mut unit = Unit {
-            first,
             members: range.clone(),
             cost: 0,
             priority: 0.0,
@@ -389,37 +395,31 @@ fn build_section(
         unit.value = (unit.priority * scale).round() as u64;
     }
 
-    let mut ranked: Vec<u32> = (0..count as u32).collect();
-    let mut by_density = ranked.clone();
-    let mut by_priority = ranked.clone();
-    ranked.sort_by(|&a, &b| {
-        let (a, b) = (&units[a as usize], &units[b as usize]);
-        a.cat_rank
-            .cmp(&b.cat_rank)
-            .then(b.priority.total_cmp(&a.priority))
-            .then(a.first.cmp(&b.first))
-    });
-    let density = |u: &Unit| {
-        if u.cost == 0 {
+    // Orderings, sorted on packed integer keys (no indirection while
+    // sorting). Priorities and densities are finite or +inf and never
+    // negative, so their bit patterns order like the numbers; `!bits` sorts
+    // highest first. The unit index (in input order of the first member)
+    // breaks ties.
+    let desc = |x: f64| u128::from(!(x + 0.0).to_bits());
+    let order_by = |key: &dyn Fn(&Unit) -> u128| -> Vec<u32> {
+        let mut keys: Vec<u128> = units
+            .iter()
+            .enumerate()
+            .map(|(u, unit)| key(unit) << 32 | u as u128)
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|k| k as u32).collect()
+    };
+    let ranked = order_by(&|u| u128::from(u.cat_rank) << 64 | desc(u.priority));
+    let by_density = order_by(&|u| {
+        let density = if u.cost == 0 {
             f64::INFINITY
         } else {
             u.priority / u.cost as f64
-        }
-    };
-    by_density.sort_by(|&a, &b| {
-        let (a, b) = (&units[a as usize], &units[b as usize]);
-        a.cat_rank
-            .cmp(&b.cat_rank)
-            .then(density(b).total_cmp(&density(a)))
-            .then(b.priority.total_cmp(&a.priority))
-            .then(a.first.cmp(&b.first))
+        };
+        u128::from(u.cat_rank) << 64 | desc(density)
     });
-    by_priority.sort_by(|&a, &b| {
-        let (a, b) = (&units[a as usize], &units[b as usize]);
-        b.priority
-            .total_cmp(&a.priority)
-            .then(a.first.cmp(&b.first))
-    });
+    let by_priority = order_by(&|u| desc(u.priority));
 
     SectionUnits {
         units,

@@ -32,7 +32,7 @@ use super::assemble::Outcome;
 use super::count::{SECTION_JOINER, title};
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, ItemStatus, Reason};
+use super::{ItemSet, ItemStatus, PackContext, Reason};
 
 /// The rendered context.
 pub(super) struct Rendered {
@@ -46,8 +46,7 @@ pub(super) struct Rendered {
 
 pub(super) fn fit(
     set: &ItemSet,
-    tokenizer: &Tokenizer,
-    cache: &CountCache,
+    ctx: &PackContext<'_>,
     prep: &Prepared,
     rules: &[Rule],
     outcomes: &mut [Outcome],
@@ -60,7 +59,7 @@ pub(super) fn fit(
     }
     loop {
         let (text, starts) = render(set, prep, &by_section, outcomes);
-        let tokens = count_rendered(tokenizer, cache, &text, &starts);
+        let tokens = count_rendered(ctx.tokenizer, ctx.cache, &text, &starts);
         let unrendered = outcomes
             .iter()
             .enumerate()

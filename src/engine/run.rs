@@ -47,6 +47,30 @@ pub enum EngineError {
 /// ids, a priority that is negative or not a number, a share outside 0–100,
 /// a `min` over a `max`, or `reallocate_order` naming an unknown section.
 ///
+/// Decisions where DESIGN.md is silent:
+/// - An item costs its tokens plus its `overhead` (also for given counts),
+///   plus its section's separator when it renders text; a section that
+///   renders pays its title and the blank line before it once. Section
+///   `used` includes these (`frame`).
+/// - `reserved` over the total, and absolute sections over what is left,
+///   are scaled down with a warning, not refused, so the inspector keeps
+///   working while budgets are dragged around.
+/// - Pinned items ignore `min_priority`; a pinned member pins its group.
+/// - Duplicates (equal non-empty text, across sections) are found before
+///   selection; the pinned, then highest-priority, then earliest is kept.
+/// - Groups are ranked by their summed priority and cost; a group spanning
+///   sections that one section cannot take is excluded everywhere.
+/// - `optimal` never takes priority-0 items (`zero_priority`): they add
+///   nothing and ties go to fewer tokens.
+/// - `priority-cut` only cuts when a section's candidates do not all fit.
+/// - Truncate/degrade/summarize act on each section's best excluded single
+///   item (never a group; for `strict`, only the item at the cutoff), in the
+///   headroom left after reallocation; such a section keeps its headroom
+///   rather than giving it away.
+/// - The invariant counts the context: the rendered text plus included
+///   items' given counts and overhead. Only when pinned items alone exceed
+///   the total are pinned items removed, each with a warning.
+///
 /// ```
 /// use tokenscope::engine::{pack, Item, ItemSet, PackContext, Section};
 /// use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
@@ -132,16 +156,7 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let mut outcomes = assemble::outcomes(set, &prep, &board, &causes, changes, b.priority_cut);
 
     // 6. Render within the total.
-    let rendered = render::fit(
-        set,
-        ctx.tokenizer,
-        ctx.cache,
-        &prep,
-        &rules,
-        &mut outcomes,
-        total,
-        &mut warnings,
-    );
+    let rendered = render::fit(set, ctx, &prep, &rules, &mut outcomes, total, &mut warnings);
 
     // 7. Report.
     Ok(assemble::plan(Parts {

@@ -91,12 +91,12 @@ pub(super) fn select(
     let capacity = budget.saturating_sub(frame).saturating_sub(pinned_cost);
     let mut taken_cost = run(rule.strategy, su, &candidate, capacity, &mut sel);
     if rule.overflow == Overflow::PriorityCut && (0..n).any(|i| candidate[i] && !sel.taken[i]) {
-        for i in 0..n {
-            if candidate[i] {
+        for (i, c) in candidate.iter_mut().enumerate() {
+            if *c {
                 sel.taken[i] = false;
                 sel.reason[i] = None;
                 if su.units[i].low < rule.priority_cut {
-                    candidate[i] = false;
+                    *c = false;
                     sel.reason[i] = Some(Reason::PriorityCut);
                 }
             }

@@ -67,8 +67,11 @@ pub(super) fn validate(set: &ItemSet) -> Result<Checked, EngineError> {
         }
     }
 
-    let mut ids: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut ids: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(set.items.len(), Default::default());
     let mut section_of = Vec::with_capacity(set.items.len());
+    // Items of one section usually come together: remember the last one.
+    let mut last: Option<(&str, u32)> = None;
     for (i, item) in set.items.iter().enumerate() {
         if let Some(first) = ids.insert(item.id.as_str(), i) {
             return invalid(format!(
@@ -78,7 +81,11 @@ pub(super) fn validate(set: &ItemSet) -> Result<Checked, EngineError> {
                 i + 1
             ));
         }
-        let Some(&s) = sections.get(item.section.as_str()) else {
+        let found = match last {
+            Some((name, s)) if name == item.section => Some(s),
+            _ => sections.get(item.section.as_str()).copied(),
+        };
+        let Some(s) = found else {
             return invalid(format!(
                 "item `{}` is in section `{}`, which is not declared; declared sections: {}",
                 item.id,
@@ -92,6 +99,7 @@ pub(super) fn validate(set: &ItemSet) -> Result<Checked, EngineError> {
                 item.id, item.priority
             ));
         }
+        last = Some((item.section.as_str(), s));
         section_of.push(s);
     }
     Ok(Checked { total, section_of })
