@@ -45,6 +45,18 @@ where
         Some(Command::Watch(a)) => watch::run(&a),
         Some(Command::History(a)) => history::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
-        None => pack::run_default(&cli.inspect),
+        // The inspector needs a terminal (stdin and stdout). Piped or
+        // scripted, the default command prints the text report instead (or
+        // the format asked for), so scripts keep working.
+        None if crate::tui::launch::is_interactive() => {
+            crate::tui::launch::launch(&cli.inspect, cli.theme)
+        }
+        None => {
+            let mut args = cli.inspect;
+            if args.format.is_none() && !args.json && args.output.is_none() {
+                args.format = Some("text".to_string());
+            }
+            pack::run_default(&args)
+        }
     }
 }

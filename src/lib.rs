@@ -13,4 +13,5 @@ pub mod history;
 pub mod input;
 pub mod report;
 pub mod tokens;
+pub mod tui;
 pub mod watch;

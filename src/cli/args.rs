@@ -19,6 +19,10 @@ pub struct Cli {
     /// Options for the inspector (no subcommand).
     #[command(flatten)]
     pub inspect: PackArgs,
+    /// The inspector's colour theme: dark, light, high-contrast or monochrome
+    /// (default: dark, or monochrome when NO_COLOR is set or --color never).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
 }
 
 /// The subcommands.

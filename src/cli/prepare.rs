@@ -184,7 +184,8 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     Ok(prepared)
 }
 
-fn overrides(args: &PackArgs) -> Result<Overrides, CliError> {
+/// The command-line settings that layer over an item set and its profile.
+pub fn overrides(args: &PackArgs) -> Result<Overrides, CliError> {
     let bad = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
     Ok(Overrides {
         model: args.model.clone(),

@@ -1,0 +1,205 @@
+//! The inspector: `tokenscope [PATH]...` on a terminal.
+//!
+//! One event loop reads one channel ([`event::Event`]): key presses, mouse,
+//! resizes, file changes, ticks, finished background work and termination
+//! signals. Keys map to [`Action`]s through the [`Keymap`] (defaults in data,
+//! user overrides in `keys.toml`); [`App::update`] changes the state; drawing
+//! ([`draw`]) is a pure function of the state, one file per pane or popup
+//! under `view/`. Engine runs, counting under a new model, the budget
+//! frontier and loading run on worker threads ([`jobs`]) with generation
+//! numbers. The screen is redrawn only when something changed, after
+//! draining every queued event (bursts coalesce), inside a synchronized
+//! update. The terminal is restored on every exit ([`terminal`]).
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod jobs;
+pub mod keymap;
+pub mod launch;
+pub mod models;
+pub mod terminal;
+pub mod text;
+pub mod theme;
+pub mod tuning;
+pub mod view;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+
+pub use action::Action;
+pub use app::{App, AppOptions, Pane, Popup};
+pub use keymap::{Keymap, KeymapError};
+pub use models::ModelChoice;
+pub use theme::{Theme, ThemeError};
+pub use view::draw;
+
+use event::{Event, Events};
+use jobs::{Loader, Workers};
+use terminal::TerminalGuard;
+
+/// How often the loop ticks (spinners, expiring highlights).
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// What the inspector is opened on.
+pub struct InspectOptions {
+    /// The input paths (for the header and the watcher).
+    pub inputs: Vec<PathBuf>,
+    /// Loads the inputs with the profile and command-line settings applied.
+    pub loader: Loader,
+    /// The models to pick from.
+    pub models: Vec<ModelChoice>,
+    /// `--theme NAME`, if given.
+    pub theme: Option<String>,
+    /// Whether colour is allowed (`--color`, `NO_COLOR`); without colour the
+    /// `monochrome` theme is the default.
+    pub color: bool,
+    /// Where the tuned settings are saved as profiles.
+    pub profile_file: PathBuf,
+    /// Starts watching the input paths; changes arrive through `sink`.
+    /// Returns a handle kept alive while the inspector runs.
+    pub watch: Option<WatchStarter>,
+}
+
+/// Starts a file watcher that reports changed paths (or an error) to a sink.
+pub type WatchStarter = Box<
+    dyn FnOnce(
+        Box<dyn Fn(Result<Vec<PathBuf>, String>) + Send + Sync>,
+    ) -> Result<Box<dyn std::any::Any>, String>,
+>;
+
+/// How the inspector ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user quit.
+    Quit,
+    /// A termination signal arrived (SIGTERM, SIGHUP, SIGINT).
+    Terminated,
+}
+
+/// Why the inspector could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The terminal could not be set up or written.
+    #[error("terminal: {0}")]
+    Io(#[from] io::Error),
+    /// The user's keys file is invalid.
+    #[error("keys file: {0}")]
+    Keymap(#[from] KeymapError),
+    /// The theme is unknown or the user's theme file is invalid.
+    #[error("theme: {0}")]
+    Theme(#[from] ThemeError),
+}
+
+/// Picks the theme: `--theme` wins; else `monochrome` without colour, `dark`
+/// with it; then the user's `theme.toml` overrides slots.
+pub fn choose_theme(name: Option<&str>, color: bool) -> Result<Theme, ThemeError> {
+    let theme = match name {
+        Some(n) => Theme::bundled(n)?,
+        None => Theme::default_for(color),
+    };
+    match Theme::user_file() {
+        Some(path) if path.is_file() => theme.with_file(&path),
+        _ => Ok(theme),
+    }
+}
+
+/// Runs the inspector until the user quits or a signal arrives.
+pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
+    let keymap = Keymap::load_user()?;
+    let theme = choose_theme(options.theme.as_deref(), options.color)?;
+    let events = Events::new();
+    let job_tx = events.sender();
+    let workers = Workers::start(move |out| {
+        let _ = job_tx.send(Event::Job(Box::new(out)));
+    });
+    let mut app = App::new(AppOptions {
+        inputs: options.inputs,
+        models: options.models,
+        theme,
+        keymap,
+        profile_file: options.profile_file,
+        loader: Some(options.loader),
+    });
+    let _watcher = match options.watch {
+        Some(start) => {
+            let tx = events.sender();
+            let sink = Box::new(move |r: Result<Vec<PathBuf>, String>| {
+                let _ = tx.send(match r {
+                    Ok(paths) => Event::FilesChanged(paths),
+                    Err(e) => Event::WatchError(e),
+                });
+            });
+            match start(sink) {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    app.error(format!("not watching the inputs: {e}"));
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+
+    let mut guard = TerminalGuard::enter()?;
+    events.spawn_input();
+    events.spawn_ticker(TICK);
+    events.spawn_signals()?;
+    let size = guard.terminal().size()?;
+    app.on_resize(size.width, size.height);
+
+    let mut outcome = Outcome::Quit;
+    loop {
+        for job in app.take_jobs() {
+            workers.submit(job);
+        }
+        if app.is_dirty() {
+            draw_frame(&mut guard, &app)?;
+            app.mark_drawn();
+        }
+        let Some(first) = events.next() else { break };
+        let mut next = Some(first);
+        // Coalesce a burst: apply every queued event, draw once.
+        while let Some(ev) = next {
+            if let Event::Terminate = ev {
+                outcome = Outcome::Terminated;
+                break;
+            }
+            handle(&mut app, ev);
+            if app.should_quit() {
+                break;
+            }
+            next = events.try_next();
+        }
+        if outcome == Outcome::Terminated || app.should_quit() {
+            break;
+        }
+    }
+    drop(guard);
+    Ok(outcome)
+}
+
+fn handle(app: &mut App, ev: Event) {
+    match ev {
+        Event::Key(k) => app.on_key(k),
+        Event::Mouse(m) => app.on_mouse(m),
+        Event::Resize(w, h) => app.on_resize(w, h),
+        Event::FilesChanged(paths) => app.on_files_changed(&paths),
+        Event::WatchError(e) => app.error(format!("watching: {e}")),
+        Event::Tick => app.on_tick(Instant::now()),
+        Event::Job(out) => app.on_job(*out),
+        Event::Terminate => {}
+    }
+}
+
+fn draw_frame(guard: &mut TerminalGuard, app: &App) -> io::Result<()> {
+    let terminal = guard.terminal();
+    crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    let drawn = terminal.draw(|f| draw(f, app)).map(|_| ());
+    crossterm::queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()?;
+    drawn
+}

@@ -1,0 +1,1179 @@
+//! The inspector's state and every change to it: [`App::update`] for actions,
+//! [`App::on_key`] for keys (popups first, then the keymap), [`App::on_job`]
+//! for finished background work, [`App::on_tick`] for time.
+//!
+//! The app never runs heavy work itself: it queues [`Job`]s that the event
+//! loop hands to the workers (or a test runs inline) and takes their results
+//! by generation number, dropping stale ones.
+
+mod files;
+pub(crate) mod input;
+mod mouse;
+mod select;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::engine::{ItemSet, ItemStatus, Overflow, Plan, SectionBudget, Strategy};
+use crate::tokens::{Tokenizer, TokenizerId};
+
+use super::jobs::{FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest};
+use super::models::{self, ModelChoice};
+use super::tuning::{self, ItemTuning, Tuning};
+use super::{Action, Keymap, Theme};
+
+pub use select::SortKey;
+
+/// How long rows stay highlighted after their tokens or status changed.
+pub const HIGHLIGHT_FOR: Duration = Duration::from_secs(3);
+/// How long an information message stays in the status line.
+pub const STATUS_FOR: Duration = Duration::from_secs(6);
+/// An engine run that takes longer than this shows a spinner.
+pub const SLOW_AFTER: Duration = Duration::from_millis(150);
+/// Bytes of an item's text shown with token boundaries in the detail pane.
+pub const DETAIL_LIMIT: usize = 64 * 1024;
+/// Intervals of the budget frontier (it has one more point, plus the
+/// current budget).
+pub const FRONTIER_STEPS: usize = 40;
+
+/// A pane that can have the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    /// The sections table.
+    Sections,
+    /// The items of the selected section.
+    Items,
+    /// The selected item's text.
+    Detail,
+}
+
+/// What a text prompt asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptKind {
+    /// The total budget.
+    Budget,
+    /// The output reserve.
+    Reserve,
+    /// A section's size: tokens or a share.
+    SectionSize(String),
+    /// An item's priority.
+    Priority(String),
+    /// The name of the profile to save.
+    ProfileName,
+}
+
+/// A popup over the panes; it takes the keys while open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    /// The key help, generated from the keymap.
+    Help {
+        /// First line shown.
+        scroll: usize,
+    },
+    /// The searchable model list.
+    Models {
+        /// The search text.
+        query: String,
+        /// The highlighted row among the matches.
+        selected: usize,
+    },
+    /// A one-line text prompt.
+    Prompt {
+        /// What is asked.
+        kind: PromptKind,
+        /// The text typed so far.
+        value: String,
+        /// Why the last value was refused.
+        error: Option<String>,
+    },
+    /// The export dialog: a format and a path.
+    Export {
+        /// Index into [`crate::report::Format::ALL`].
+        format: usize,
+        /// The path typed so far.
+        path: String,
+        /// Whether the user edited the path (else it follows the format).
+        edited: bool,
+        /// Why the last attempt failed.
+        error: Option<String>,
+    },
+}
+
+/// A message in the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// The text (sanitised when drawn).
+    pub text: String,
+    /// An error (shown in the error style, kept until replaced).
+    pub error: bool,
+    /// When it was set.
+    pub at: Instant,
+}
+
+/// Token boundaries of the selected item, computed when the selection or the
+/// tokenizer changes (not on every frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailCache {
+    /// The item's index in the plan.
+    pub item: usize,
+    /// The tokenizer the boundaries are for.
+    pub tokenizer: TokenizerId,
+    /// The plan generation.
+    pub generation: u64,
+    /// Boundaries in the original text (its first [`DETAIL_LIMIT`] bytes).
+    pub original: Vec<usize>,
+    /// Boundaries in the included form, when it differs.
+    pub final_form: Vec<usize>,
+}
+
+/// The computed frontier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frontier {
+    /// Points by ascending budget.
+    pub points: Vec<FrontierPoint>,
+    /// The sum of all items' priorities (the chart's 100 %).
+    pub priority_total: f64,
+    /// The number of items (the chart's 100 %).
+    pub item_total: usize,
+}
+
+/// What the inspector starts with.
+pub struct AppOptions {
+    /// The input paths, for the header.
+    pub inputs: Vec<PathBuf>,
+    /// The models to pick from (the registry).
+    pub models: Vec<ModelChoice>,
+    /// The colour theme.
+    pub theme: Theme,
+    /// The key bindings.
+    pub keymap: Keymap,
+    /// Where profiles are saved (`tokenscope.toml`).
+    pub profile_file: PathBuf,
+    /// What loads (and reloads) the inputs; `None` when the set is given
+    /// directly with [`App::set_loaded`].
+    pub loader: Option<Loader>,
+}
+
+/// The inspector's whole state.
+pub struct App {
+    pub(crate) inputs: Vec<PathBuf>,
+    pub(crate) models: Vec<ModelChoice>,
+    pub(crate) theme: Theme,
+    pub(crate) keymap: Keymap,
+    pub(crate) profile_file: PathBuf,
+    loader: Option<Loader>,
+
+    pub(crate) base: Option<Arc<ItemSet>>,
+    pub(crate) tuning: Tuning,
+    undo: Vec<Tuning>,
+    redo: Vec<Tuning>,
+
+    pub(crate) model: Option<ModelChoice>,
+    pub(crate) tokenizer: Tokenizer,
+    pub(crate) model_warning: Option<String>,
+    warm: FxHashSet<(TokenizerId, u64)>,
+
+    pub(crate) plan: Option<Plan>,
+    pub(crate) plan_error: Option<String>,
+    pub(crate) plan_elapsed: Option<Duration>,
+    plan_tokenizer: Option<Tokenizer>,
+    pub(crate) plan_generation: u64,
+    pub(crate) load_error: Option<String>,
+    pub(crate) loading: bool,
+    load_generation: u64,
+    loaded_generation: u64,
+    pack_generation: u64,
+    pack_requested_at: Option<Instant>,
+    pub(crate) pack_slow: bool,
+    frontier_generation: u64,
+    frontier_key: Option<(u64, Tuning, TokenizerId)>,
+    pub(crate) frontier: Option<Frontier>,
+    pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
+    reload_pending: bool,
+    changed_files: Vec<PathBuf>,
+
+    pub(crate) focus: Pane,
+    pub(crate) section_sel: usize,
+    pub(crate) section_offset: usize,
+    pub(crate) item_sel: usize,
+    pub(crate) item_offset: usize,
+    pub(crate) visible: Vec<usize>,
+    pub(crate) sort: SortKey,
+    pub(crate) filter: String,
+    pub(crate) filter_editing: bool,
+    pub(crate) detail_scroll: usize,
+    pub(crate) detail: Option<DetailCache>,
+    pub(crate) popup: Option<Popup>,
+    pub(crate) status: Option<Status>,
+    pub(crate) changed: FxHashMap<String, Instant>,
+    pub(crate) ticks: u64,
+    pub(crate) size: Rect,
+
+    jobs: Vec<Job>,
+    dirty: bool,
+    quit: bool,
+}
+
+impl App {
+    /// A new inspector; when a loader is given, the first load is queued.
+    pub fn new(options: AppOptions) -> App {
+        let mut app = App {
+            inputs: options.inputs,
+            models: options.models,
+            theme: options.theme,
+            keymap: options.keymap,
+            profile_file: options.profile_file,
+            loader: options.loader,
+            base: None,
+            tuning: Tuning::default(),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            model: None,
+            tokenizer: models::default_tokenizer(),
+            model_warning: None,
+            warm: FxHashSet::default(),
+            plan: None,
+            plan_error: None,
+            plan_elapsed: None,
+            plan_tokenizer: None,
+            plan_generation: 0,
+            load_error: None,
+            loading: false,
+            load_generation: 0,
+            loaded_generation: 0,
+            pack_generation: 0,
+            pack_requested_at: None,
+            pack_slow: false,
+            frontier_generation: 0,
+            frontier_key: None,
+            frontier: None,
+            progress: FxHashMap::default(),
+            reload_pending: false,
+            changed_files: Vec::new(),
+            focus: Pane::Sections,
+            section_sel: 0,
+            section_offset: 0,
+            item_sel: 0,
+            item_offset: 0,
+            visible: Vec::new(),
+            sort: SortKey::Priority,
+            filter: String::new(),
+            filter_editing: false,
+            detail_scroll: 0,
+            detail: None,
+            popup: None,
+            status: None,
+            changed: FxHashMap::default(),
+            ticks: 0,
+            size: Rect::new(0, 0, 100, 30),
+            jobs: Vec::new(),
+            dirty: true,
+            quit: false,
+        };
+        if app.loader.is_some() {
+            app.request_load();
+        }
+        app
+    }
+
+    // ----- queries -------------------------------------------------------
+
+    /// Whether the user asked to quit.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether something changed since the last [`App::mark_drawn`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Records that the screen shows the current state.
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+
+    /// The jobs queued since the last call, for the workers.
+    pub fn take_jobs(&mut self) -> Vec<Job> {
+        std::mem::take(&mut self.jobs)
+    }
+
+    /// The current plan, if one was computed.
+    pub fn plan(&self) -> Option<&Plan> {
+        self.plan.as_ref()
+    }
+
+    /// The settings the user changed.
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    /// The loaded item set (last good one).
+    pub fn item_set(&self) -> Option<&ItemSet> {
+        self.base.as_deref()
+    }
+
+    /// The item set as the engine runs it: the loaded set with the user's
+    /// settings applied.
+    pub fn effective_set(&self) -> Option<ItemSet> {
+        self.base.as_ref().map(|b| {
+            self.tuning
+                .apply(b, self.model.as_ref().and_then(|m| m.context_window))
+        })
+    }
+
+    /// The pane with the focus.
+    pub fn focus(&self) -> Pane {
+        self.focus
+    }
+
+    /// The open popup.
+    pub fn popup(&self) -> Option<&Popup> {
+        self.popup.as_ref()
+    }
+
+    /// The status line's message.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_ref()
+    }
+
+    /// The error from the last load, while the last good plan is shown.
+    pub fn load_error(&self) -> Option<&str> {
+        self.load_error.as_deref()
+    }
+
+    /// The theme in use.
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// The key bindings.
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// The active model, if any.
+    pub fn model(&self) -> Option<&ModelChoice> {
+        self.model.as_ref()
+    }
+
+    /// The active tokenizer.
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    /// How many changes can be undone and redone.
+    pub fn history_len(&self) -> (usize, usize) {
+        (self.undo.len(), self.redo.len())
+    }
+
+    /// Ids of the items highlighted as just changed.
+    pub fn changed_items(&self) -> impl Iterator<Item = &str> {
+        self.changed.keys().map(String::as_str)
+    }
+
+    /// The item plans listed in the items pane, in order.
+    pub fn visible_items(&self) -> impl Iterator<Item = &crate::engine::ItemPlan> {
+        let plan = self.plan.as_ref();
+        self.visible
+            .iter()
+            .filter_map(move |&i| plan.and_then(|p| p.items.get(i)))
+    }
+
+    /// The selected section's plan.
+    pub fn selected_section(&self) -> Option<&crate::engine::SectionPlan> {
+        self.plan.as_ref()?.sections.get(self.section_sel)
+    }
+
+    /// The selected item's plan.
+    pub fn selected_item(&self) -> Option<&crate::engine::ItemPlan> {
+        let i = *self.visible.get(self.item_sel)?;
+        self.plan.as_ref()?.items.get(i)
+    }
+
+    /// The text of a plan item (from the loaded set), `""` when unknown.
+    pub(crate) fn item_text(&self, plan_index: usize) -> &str {
+        let (Some(plan), Some(base)) = (&self.plan, &self.base) else {
+            return "";
+        };
+        let Some(ip) = plan.items.get(plan_index) else {
+            return "";
+        };
+        match base.items.get(ip.index) {
+            Some(item) if item.id == ip.id => item.text(),
+            _ => base
+                .items
+                .iter()
+                .find(|i| i.id == ip.id)
+                .map_or("", |i| i.text()),
+        }
+    }
+
+    // ----- loading -------------------------------------------------------
+
+    /// Queues a (re)load of the inputs: everything at first, afterwards the
+    /// files changed since the last completed load.
+    pub fn request_load(&mut self) {
+        if let Some(loader) = &self.loader {
+            self.load_generation += 1;
+            self.loading = true;
+            self.jobs.push(Job::Load(super::jobs::LoadRequest {
+                generation: self.load_generation,
+                changed: self.changed_files.clone(),
+                loader: loader.clone(),
+            }));
+            self.dirty = true;
+        }
+    }
+
+    /// Input files changed on disk: reload what they touch.
+    pub fn on_files_changed(&mut self, paths: &[PathBuf]) {
+        if self.loader.is_none() || paths.is_empty() {
+            return;
+        }
+        for p in paths {
+            if !self.changed_files.contains(p) {
+                self.changed_files.push(p.clone());
+            }
+        }
+        self.reload_pending = self.base.is_some();
+        self.request_load();
+    }
+
+    /// Takes a freshly loaded item set (keeps the user's settings) and queues
+    /// an engine run.
+    pub fn set_loaded(&mut self, set: ItemSet) {
+        let reload = self.base.is_some();
+        self.loaded_generation += 1;
+        if !set.warnings.is_empty() {
+            let n = set.warnings.len();
+            self.info(format!(
+                "{n} warning{} while loading: {}",
+                if n == 1 { "" } else { "s" },
+                set.warnings[0]
+            ));
+        }
+        self.base = Some(Arc::new(set));
+        self.load_error = None;
+        self.loading = false;
+        self.reload_pending = reload || self.reload_pending;
+        self.resolve_model();
+        self.request_pack();
+    }
+
+    /// Loading failed: keep the last good set and show why.
+    pub fn set_load_error(&mut self, message: String) {
+        self.loading = false;
+        self.load_error = Some(message);
+        self.reload_pending = false;
+        self.dirty = true;
+    }
+
+    /// Picks the model and tokenizer as `pack` does: a model chosen in the
+    /// inspector counts with its own tokenizer; otherwise the set's
+    /// `encoding` wins over its model's (the model still gives the price and
+    /// context window); otherwise the model's; otherwise `o200k_base`.
+    fn resolve_model(&mut self) {
+        let Some(base) = &self.base else { return };
+        let name = self
+            .tuning
+            .model
+            .clone()
+            .or_else(|| base.budget.model.clone());
+        self.model_warning = None;
+        self.model = None;
+        if let Some(name) = &name {
+            match models::find(&self.models, name) {
+                Some(m) => self.model = Some(m.clone()),
+                None => {
+                    self.model_warning = Some(format!(
+                        "unknown model `{name}`; counting with {}",
+                        models::default_tokenizer()
+                    ))
+                }
+            }
+        }
+        let encoding = if self.tuning.model.is_some() {
+            None
+        } else {
+            base.budget.encoding.clone()
+        };
+        self.tokenizer = match (encoding, &self.model) {
+            (Some(e), _) => match crate::tokens::resolve_encoding(&e) {
+                Ok(t) => t,
+                Err(err) => {
+                    self.model_warning = Some(format!(
+                        "{err}; counting with {}",
+                        models::default_tokenizer()
+                    ));
+                    models::default_tokenizer()
+                }
+            },
+            (None, Some(m)) => m.tokenizer.clone(),
+            (None, None) => models::default_tokenizer(),
+        };
+    }
+
+    // ----- engine runs ---------------------------------------------------
+
+    fn pack_request(&self) -> Option<PackRequest> {
+        let base = self.base.clone()?;
+        let warm = !self
+            .warm
+            .contains(&(self.tokenizer.id(), self.loaded_generation));
+        Some(PackRequest {
+            generation: self.pack_generation,
+            base,
+            tuning: self.tuning.clone(),
+            tokenizer: self.tokenizer.clone(),
+            model: self.model.as_ref().map(|m| m.name.clone()),
+            context_window: self.model.as_ref().and_then(|m| m.context_window),
+            price: self.model.as_ref().and_then(|m| m.input_price),
+            warm,
+        })
+    }
+
+    /// Queues an engine run for the current settings.
+    pub fn request_pack(&mut self) {
+        self.pack_generation += 1;
+        if let Some(req) = self.pack_request() {
+            self.pack_requested_at = Some(Instant::now());
+            self.jobs.push(Job::Pack(req));
+        }
+        self.dirty = true;
+    }
+
+    fn request_frontier(&mut self) {
+        let Some(mut pack) = self.pack_request() else {
+            return;
+        };
+        let key_tuning = Tuning {
+            total: None,
+            ..self.tuning.clone()
+        };
+        let key = (self.loaded_generation, key_tuning, self.tokenizer.id());
+        if self.frontier_key.as_ref() == Some(&key) {
+            return;
+        }
+        self.frontier_key = Some(key);
+        self.frontier_generation += 1;
+        pack.generation = self.frontier_generation;
+        pack.warm = false;
+        let max_budget = self.frontier_max();
+        self.jobs.push(Job::Frontier(FrontierRequest {
+            pack,
+            max_budget,
+            steps: FRONTIER_STEPS,
+        }));
+    }
+
+    /// The largest budget on the frontier chart: the model's context window
+    /// less the output reserve, or (with no model) twice the budget or all
+    /// items' tokens, whichever is more.
+    pub(crate) fn frontier_max(&self) -> usize {
+        let reserve = self
+            .tuning
+            .reserve_output
+            .or(self.base.as_ref().map(|b| b.budget.reserve_output))
+            .unwrap_or(0);
+        if let Some(w) = self.model.as_ref().and_then(|m| m.context_window) {
+            return w.saturating_sub(reserve).max(1);
+        }
+        let plan_total = self.plan.as_ref().map_or(0, |p| p.budget.total);
+        let all: usize = self
+            .plan
+            .as_ref()
+            .map_or(0, |p| p.items.iter().map(|i| i.tokens).sum());
+        (plan_total * 2).max(all).max(1)
+    }
+
+    /// Takes the output of a background job; stale results are dropped.
+    pub fn on_job(&mut self, out: JobOutput) {
+        match out {
+            JobOutput::Progress {
+                kind,
+                generation,
+                done,
+                total,
+            } => {
+                let current = match kind {
+                    JobKind::Pack => self.pack_generation,
+                    JobKind::Frontier => self.frontier_generation,
+                    JobKind::Load => self.load_generation,
+                };
+                if generation == current {
+                    self.progress.insert(kind, (done, total));
+                    self.dirty = true;
+                }
+            }
+            JobOutput::Packed {
+                generation,
+                result,
+                elapsed,
+                warmed,
+            } => {
+                if let Some(id) = warmed {
+                    self.warm.insert((id, self.loaded_generation));
+                }
+                if generation != self.pack_generation {
+                    return;
+                }
+                self.progress.remove(&JobKind::Pack);
+                self.pack_requested_at = None;
+                self.pack_slow = false;
+                self.plan_elapsed = Some(elapsed);
+                match result {
+                    Ok(plan) => {
+                        self.take_plan(plan, generation);
+                        self.request_frontier();
+                    }
+                    Err(e) => {
+                        self.plan_error = Some(e);
+                    }
+                }
+                self.dirty = true;
+            }
+            JobOutput::Frontier { generation, points } => {
+                if generation != self.frontier_generation {
+                    return;
+                }
+                self.progress.remove(&JobKind::Frontier);
+                let (priority_total, item_total) = self.plan.as_ref().map_or((0.0, 0), |p| {
+                    (
+                        p.items.iter().map(|i| i.priority.max(0.0)).sum(),
+                        p.items.len(),
+                    )
+                });
+                self.frontier = Some(Frontier {
+                    points,
+                    priority_total,
+                    item_total,
+                });
+                self.dirty = true;
+            }
+            JobOutput::Loaded { generation, result } => {
+                if generation != self.load_generation || !self.loading {
+                    return;
+                }
+                self.changed_files.clear();
+                match result {
+                    Ok(Some(set)) => self.set_loaded(set),
+                    Ok(None) => {
+                        self.loading = false;
+                        self.reload_pending = false;
+                        self.dirty = true;
+                    }
+                    Err(e) => self.set_load_error(e),
+                }
+            }
+        }
+    }
+
+    /// Installs a new plan: highlights what changed, keeps the selection on
+    /// the same section and item.
+    pub fn take_plan(&mut self, plan: Plan, generation: u64) {
+        let now = Instant::now();
+        let mut changed_count = 0;
+        if let Some(old) = &self.plan {
+            let before: FxHashMap<&str, (ItemStatus, usize)> = old
+                .items
+                .iter()
+                .map(|i| (i.id.as_str(), (i.status, i.final_tokens)))
+                .collect();
+            for item in &plan.items {
+                let now_state = (item.status, item.final_tokens);
+                let was = before.get(item.id.as_str());
+                if was.is_some_and(|w| *w != now_state) || (was.is_none() && self.reload_pending) {
+                    self.changed.insert(item.id.clone(), now);
+                    changed_count += 1;
+                }
+            }
+        }
+        if self.reload_pending && self.plan.is_some() {
+            let what = self
+                .inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.info(format!(
+                "reloaded {what}: {changed_count} item{} changed",
+                if changed_count == 1 { "" } else { "s" }
+            ));
+        }
+        self.reload_pending = false;
+        let keep_section = self.selected_section().map(|s| s.name.clone());
+        let keep_item = self.selected_item().map(|i| i.id.clone());
+        self.plan_tokenizer = Some(self.tokenizer.clone());
+        self.plan = Some(plan);
+        self.plan_error = None;
+        self.plan_generation = generation;
+        if let Some(i) = keep_section.and_then(|name| {
+            self.plan
+                .as_ref()
+                .and_then(|p| p.sections.iter().position(|s| s.name == name))
+        }) {
+            self.section_sel = i;
+        }
+        self.clamp_sections();
+        self.refresh_visible(keep_item.as_deref());
+        self.dirty = true;
+    }
+
+    // ----- time ----------------------------------------------------------
+
+    /// Advances time: expires highlights and messages, notices slow runs.
+    pub fn on_tick(&mut self, now: Instant) {
+        self.ticks = self.ticks.wrapping_add(1);
+        let before = self.changed.len();
+        self.changed
+            .retain(|_, at| now.saturating_duration_since(*at) < HIGHLIGHT_FOR);
+        if self.changed.len() != before {
+            self.dirty = true;
+        }
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| !s.error && now.saturating_duration_since(s.at) >= STATUS_FOR)
+        {
+            self.status = None;
+            self.dirty = true;
+        }
+        if self
+            .pack_requested_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= SLOW_AFTER)
+        {
+            self.pack_slow = true;
+        }
+        if self.busy() {
+            // The spinner moves.
+            self.dirty = true;
+        }
+    }
+
+    /// Whether background work is running that the screen shows.
+    pub fn busy(&self) -> bool {
+        self.pack_slow || self.loading || !self.progress.is_empty()
+    }
+
+    /// The terminal was resized.
+    pub fn on_resize(&mut self, width: u16, height: u16) {
+        self.size = Rect::new(0, 0, width, height);
+        self.clamp_sections();
+        self.ensure_item_visible();
+        self.dirty = true;
+    }
+
+    pub(crate) fn info(&mut self, text: String) {
+        self.status = Some(Status {
+            text,
+            error: false,
+            at: Instant::now(),
+        });
+        self.dirty = true;
+    }
+
+    pub(crate) fn error(&mut self, text: String) {
+        self.status = Some(Status {
+            text,
+            error: true,
+            at: Instant::now(),
+        });
+        self.dirty = true;
+    }
+
+    // ----- actions -------------------------------------------------------
+
+    /// A key press: the open popup or the filter takes it, else the keymap
+    /// turns it into an action.
+    pub fn on_key(&mut self, key: KeyEvent) {
+        if self.popup.is_some() {
+            self.popup_key(key);
+        } else if self.filter_editing {
+            self.filter_key(key);
+        } else if let Some(action) = self.keymap.action_for(&key) {
+            self.update(action);
+        }
+        self.dirty = true;
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        self.dirty = true;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => {
+                self.popup = match self.popup {
+                    Some(Popup::Help { .. }) => None,
+                    _ => Some(Popup::Help { scroll: 0 }),
+                }
+            }
+            Action::FocusNext => {
+                self.focus = match self.focus {
+                    Pane::Sections => Pane::Items,
+                    Pane::Items => Pane::Detail,
+                    Pane::Detail => Pane::Sections,
+                }
+            }
+            Action::FocusPrev => {
+                self.focus = match self.focus {
+                    Pane::Sections => Pane::Detail,
+                    Pane::Items => Pane::Sections,
+                    Pane::Detail => Pane::Items,
+                }
+            }
+            Action::Down => self.move_by(1),
+            Action::Up => self.move_by(-1),
+            Action::PageDown => self.move_by(self.page() as isize),
+            Action::PageUp => self.move_by(-(self.page() as isize)),
+            Action::First => self.move_by(isize::MIN / 2),
+            Action::Last => self.move_by(isize::MAX / 2),
+            Action::ShareGrow => self.change_share(1.0),
+            Action::ShareShrink => self.change_share(-1.0),
+            Action::ShareGrowMore => self.change_share(5.0),
+            Action::ShareShrinkMore => self.change_share(-5.0),
+            Action::SectionSize => {
+                if let Some(s) = self.selected_section() {
+                    let name = s.name.clone();
+                    let value = self.section_size_text(&name);
+                    self.popup = Some(Popup::Prompt {
+                        kind: PromptKind::SectionSize(name),
+                        value,
+                        error: None,
+                    });
+                }
+            }
+            Action::StrategyNext => self.cycle_strategy(1),
+            Action::StrategyPrev => self.cycle_strategy(-1),
+            Action::OverflowNext => self.cycle_overflow(1),
+            Action::OverflowPrev => self.cycle_overflow(-1),
+            Action::ToggleReallocate => {
+                let now = self.effective_budget_flag();
+                self.change(|t| t.reallocate = Some(!now));
+            }
+            Action::PickModel => {
+                let selected = self
+                    .model
+                    .as_ref()
+                    .and_then(|m| self.models.iter().position(|x| x.name == m.name))
+                    .unwrap_or(0);
+                self.popup = Some(Popup::Models {
+                    query: String::new(),
+                    selected,
+                });
+            }
+            Action::EditBudget => {
+                let value = self
+                    .plan
+                    .as_ref()
+                    .map(|p| p.budget.total.to_string())
+                    .unwrap_or_default();
+                self.popup = Some(Popup::Prompt {
+                    kind: PromptKind::Budget,
+                    value,
+                    error: None,
+                });
+            }
+            Action::EditReserve => {
+                let value = self
+                    .tuning
+                    .reserve_output
+                    .or(self.base.as_ref().map(|b| b.budget.reserve_output))
+                    .unwrap_or(0)
+                    .to_string();
+                self.popup = Some(Popup::Prompt {
+                    kind: PromptKind::Reserve,
+                    value,
+                    error: None,
+                });
+            }
+            Action::TogglePin => {
+                if let Some(item) = self.selected_item() {
+                    let id = item.id.clone();
+                    let pinned = self.item_pinned(&id);
+                    let loaded = self.loaded_item(&id).map(|i| (i.pinned, i.priority));
+                    self.change(|t| {
+                        let e = t.items.entry(id.clone()).or_default();
+                        e.pinned = Some(!pinned);
+                        // Back to the loaded value: no longer a change.
+                        if loaded.is_some_and(|(p, _)| p != pinned) {
+                            e.pinned = None;
+                        }
+                        if e.pinned.is_none() && e.priority.is_none() {
+                            t.items.remove(&id);
+                        }
+                    });
+                }
+            }
+            Action::PriorityUp => self.nudge_priority(0.1),
+            Action::PriorityDown => self.nudge_priority(-0.1),
+            Action::EditPriority => {
+                if let Some(item) = self.selected_item() {
+                    let id = item.id.clone();
+                    let value = format_priority(self.item_priority(&id));
+                    self.popup = Some(Popup::Prompt {
+                        kind: PromptKind::Priority(id),
+                        value,
+                        error: None,
+                    });
+                }
+            }
+            Action::Undo => {
+                if let Some(prev) = self.undo.pop() {
+                    let cur = std::mem::replace(&mut self.tuning, prev);
+                    self.redo.push(cur);
+                    self.after_change();
+                    self.info(format!("undone ({} more)", self.undo.len()));
+                } else {
+                    self.info("nothing to undo".to_string());
+                }
+            }
+            Action::Redo => {
+                if let Some(next) = self.redo.pop() {
+                    let cur = std::mem::replace(&mut self.tuning, next);
+                    self.undo.push(cur);
+                    self.after_change();
+                    self.info(format!("redone ({} more)", self.redo.len()));
+                } else {
+                    self.info("nothing to redo".to_string());
+                }
+            }
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                let keep = self.selected_item().map(|i| i.id.clone());
+                self.refresh_visible(keep.as_deref());
+            }
+            Action::Filter => {
+                self.filter_editing = true;
+                self.focus = Pane::Items;
+            }
+            Action::ClearFilter => {
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                    let keep = self.selected_item().map(|i| i.id.clone());
+                    self.refresh_visible(keep.as_deref());
+                }
+            }
+            Action::CycleTheme => {
+                let next = Theme::next_name(&self.theme.name);
+                match Theme::bundled(next) {
+                    Ok(t) => {
+                        self.theme = t;
+                        self.info(format!("theme {next}"));
+                    }
+                    Err(e) => self.error(e.to_string()),
+                }
+            }
+            Action::Export => {
+                if self.plan.is_none() {
+                    self.error("no plan to export yet".to_string());
+                } else {
+                    self.popup = Some(Popup::Export {
+                        format: 0,
+                        path: input::default_export_path(0),
+                        edited: false,
+                        error: None,
+                    });
+                }
+            }
+            Action::SaveProfile => {
+                if self.base.is_none() {
+                    self.error("nothing loaded to save".to_string());
+                } else {
+                    self.popup = Some(Popup::Prompt {
+                        kind: PromptKind::ProfileName,
+                        value: "tuned".to_string(),
+                        error: None,
+                    });
+                }
+            }
+            Action::None => {}
+        }
+    }
+
+    /// Records the current settings for undo, applies `f`, and recomputes
+    /// when anything changed.
+    pub(crate) fn change(&mut self, f: impl FnOnce(&mut Tuning)) {
+        let before = self.tuning.clone();
+        f(&mut self.tuning);
+        if self.tuning != before {
+            self.undo.push(before);
+            self.redo.clear();
+            self.after_change();
+        }
+    }
+
+    fn after_change(&mut self) {
+        let model_before = self.model.as_ref().map(|m| m.name.clone());
+        self.resolve_model();
+        let model_after = self.model.as_ref().map(|m| m.name.clone());
+        if model_before != model_after {
+            self.detail = None;
+        }
+        self.request_pack();
+    }
+
+    fn effective_budget_flag(&self) -> bool {
+        self.tuning
+            .reallocate
+            .or(self.base.as_ref().map(|b| b.budget.reallocate))
+            .unwrap_or(true)
+    }
+
+    fn cycle_strategy(&mut self, step: isize) {
+        let cur = self
+            .tuning
+            .strategy
+            .or(self.base.as_ref().map(|b| b.budget.strategy))
+            .unwrap_or(Strategy::Greedy);
+        let next = cycle(Strategy::ALL, cur, step);
+        self.change(|t| t.strategy = Some(next));
+    }
+
+    fn cycle_overflow(&mut self, step: isize) {
+        let cur = self
+            .tuning
+            .overflow
+            .or(self.base.as_ref().map(|b| b.budget.overflow))
+            .unwrap_or(Overflow::Drop);
+        let next = cycle(Overflow::ALL, cur, step);
+        self.change(|t| t.overflow = Some(next));
+    }
+
+    fn change_share(&mut self, points: f64) {
+        let (Some(base), Some(section)) = (self.base.clone(), self.selected_section()) else {
+            return;
+        };
+        let name = section.name.clone();
+        let budgets = self.tuning.section_budgets(&base);
+        match budgets.iter().find(|(n, _)| *n == name).map(|(_, b)| *b) {
+            Some(SectionBudget::Share(_)) => {
+                let current = tuning::normalised_share(&budgets, &name).unwrap_or(0.0);
+                match tuning::rescale_shares(&budgets, &name, current.round() + points) {
+                    Some(shares) => self.change(|t| {
+                        for (n, p) in shares {
+                            t.sections.insert(n, SectionBudget::Share(p));
+                        }
+                    }),
+                    None => self.info(format!(
+                        "`{name}` is the only section with a share; give it an absolute size with {}",
+                        self.keymap.keys_for(Action::SectionSize)
+                    )),
+                }
+            }
+            Some(SectionBudget::Tokens(n)) => {
+                let total = self.plan.as_ref().map_or(0, |p| p.budget.total);
+                let step = ((total / 100).max(1) as f64 * points.abs()) as usize;
+                let new = if points > 0.0 {
+                    n.saturating_add(step)
+                } else {
+                    n.saturating_sub(step)
+                };
+                self.change(|t| {
+                    t.sections.insert(name, SectionBudget::Tokens(new));
+                });
+            }
+            None => {}
+        }
+    }
+
+    fn section_size_text(&self, name: &str) -> String {
+        let Some(base) = &self.base else {
+            return String::new();
+        };
+        let budgets = self.tuning.section_budgets(base);
+        match budgets.iter().find(|(n, _)| n == name).map(|(_, b)| *b) {
+            Some(SectionBudget::Tokens(n)) => n.to_string(),
+            Some(SectionBudget::Share(_)) => {
+                let p = tuning::normalised_share(&budgets, name).unwrap_or(0.0);
+                format!("{}%", format_priority(p))
+            }
+            None => String::new(),
+        }
+    }
+
+    fn loaded_item(&self, id: &str) -> Option<&crate::engine::Item> {
+        self.base.as_ref()?.items.iter().find(|i| i.id == id)
+    }
+
+    pub(crate) fn item_pinned(&self, id: &str) -> bool {
+        self.tuning
+            .items
+            .get(id)
+            .and_then(|t| t.pinned)
+            .or_else(|| {
+                self.base
+                    .as_ref()
+                    .and_then(|b| b.items.iter().find(|i| i.id == id))
+                    .map(|i| i.pinned)
+            })
+            .unwrap_or(false)
+    }
+
+    pub(crate) fn item_priority(&self, id: &str) -> f64 {
+        self.tuning
+            .items
+            .get(id)
+            .and_then(|t| t.priority)
+            .or_else(|| {
+                self.base
+                    .as_ref()
+                    .and_then(|b| b.items.iter().find(|i| i.id == id))
+                    .map(|i| i.priority)
+            })
+            .unwrap_or(1.0)
+    }
+
+    fn nudge_priority(&mut self, by: f64) {
+        let Some(item) = self.selected_item() else {
+            return;
+        };
+        let id = item.id.clone();
+        let p = ((self.item_priority(&id) + by) * 10.0).round() / 10.0;
+        let p = p.max(0.0);
+        self.set_priority(id, p);
+    }
+
+    pub(crate) fn set_priority(&mut self, id: String, priority: f64) {
+        self.change(|t| {
+            let e: &mut ItemTuning = t.items.entry(id).or_default();
+            e.priority = Some(priority);
+        });
+    }
+
+    fn page(&self) -> usize {
+        let l = super::view::layout::compute(self.size, self.section_rows_wanted());
+        let h = match self.focus {
+            Pane::Sections => l.sections.height,
+            Pane::Items => l.items.height,
+            Pane::Detail => l.detail.height,
+        };
+        (h as usize).saturating_sub(3).max(1)
+    }
+
+    pub(crate) fn section_rows_wanted(&self) -> usize {
+        self.plan.as_ref().map_or(0, |p| p.sections.len())
+    }
+}
+
+fn cycle<T: Copy + PartialEq>(all: &[T], cur: T, step: isize) -> T {
+    let n = all.len() as isize;
+    let i = all.iter().position(|x| *x == cur).unwrap_or(0) as isize;
+    all[((i + step).rem_euclid(n)) as usize]
+}
+
+/// A priority or share without needless decimals: `1`, `0.5`, `0.35`.
+pub(crate) fn format_priority(p: f64) -> String {
+    let s = format!("{:.2}", p);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,71 @@
+//! Writing files: the report export (through the report module, atomically)
+//! and saving the tuned settings as a profile (through the profile module,
+//! which keeps the file's comments and layout).
+
+use std::path::PathBuf;
+
+use crate::input::profile::{ProfileSettings, save_profile};
+use crate::report::{ReportOptions, format_from_name, write_report_file};
+
+use super::App;
+use super::input::EXPORT_FORMATS;
+
+impl App {
+    /// Writes the current plan as report format `format` (an index into
+    /// [`EXPORT_FORMATS`]) to `path`; the message to show, or the error.
+    pub(crate) fn export_to(&mut self, format: usize, path: &str) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or("no plan to export yet")?;
+        if path.is_empty() {
+            return Err("give a file name to write the report to".to_string());
+        }
+        let (name, _) = EXPORT_FORMATS[format % EXPORT_FORMATS.len()];
+        let format = format_from_name(name).map_err(|e| e.to_string())?;
+        let path = PathBuf::from(path);
+        let opts = ReportOptions {
+            color: false,
+            width: 100,
+            title: Some(self.inputs_title()),
+        };
+        write_report_file(plan, format, &path, &opts)
+            .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
+        Ok(format!(
+            "wrote the {} report to {}",
+            format.name(),
+            path.display()
+        ))
+    }
+
+    /// Saves the tuned settings as profile `name` in the project's
+    /// `tokenscope.toml`; the message to show, or the error.
+    pub(crate) fn save_profile_as(&mut self, name: &str) -> Result<String, String> {
+        let base = self.base.clone().ok_or("nothing loaded to save")?;
+        let set = self
+            .tuning
+            .apply(&base, self.model.as_ref().and_then(|m| m.context_window));
+        let mut settings = ProfileSettings::from_item_set(&set);
+        // A total the user never gave stays unset: it follows the model.
+        settings.total = self.tuning.total.or(base.budget.total);
+        save_profile(&self.profile_file, name, &settings).map_err(|e| e.to_string())?;
+        let mut msg = format!(
+            "saved profile `{name}` to {} (use --profile {name})",
+            self.profile_file.display()
+        );
+        let items = self.tuning.item_changes();
+        if items > 0 {
+            msg.push_str(&format!(
+                "; {items} item pin/priority change{} not saved (profiles hold budget settings)",
+                if items == 1 { " is" } else { "s are" }
+            ));
+        }
+        Ok(msg)
+    }
+
+    /// The input paths, for report titles.
+    pub(crate) fn inputs_title(&self) -> String {
+        self.inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

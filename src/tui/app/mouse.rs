@@ -1,0 +1,90 @@
+//! The mouse: click a row to select it, wheel to scroll the pane under the
+//! pointer, click outside a popup to close it.
+
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+use super::{App, Pane};
+use crate::tui::view::layout;
+
+fn inside(r: Rect, col: u16, row: u16) -> bool {
+    r.contains(Position { x: col, y: row })
+}
+
+impl App {
+    /// A mouse event.
+    pub fn on_mouse(&mut self, event: MouseEvent) {
+        let (col, row) = (event.column, event.row);
+        if self.popup.is_some() {
+            if let MouseEventKind::Down(MouseButton::Left) = event.kind {
+                let area = layout::popup_area(self.size, self.popup.as_ref());
+                if !inside(area, col, row) {
+                    self.popup = None;
+                    self.dirty = true;
+                }
+            }
+            return;
+        }
+        let l = layout::compute(self.size, self.section_rows_wanted());
+        if l.too_small {
+            return;
+        }
+        let pane = if inside(l.sections, col, row) {
+            Some(Pane::Sections)
+        } else if inside(l.items, col, row) {
+            Some(Pane::Items)
+        } else if inside(l.detail, col, row) {
+            Some(Pane::Detail)
+        } else {
+            None
+        };
+        let Some(pane) = pane else { return };
+        match event.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                // Rows start below the border and the column header.
+                match pane {
+                    Pane::Sections => {
+                        if let Some(i) = layout::row_at(l.sections, row) {
+                            let idx = self.section_offset + i;
+                            let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
+                            if idx < n {
+                                self.select_section(idx);
+                            } else {
+                                self.focus = Pane::Sections;
+                            }
+                        } else {
+                            self.focus = Pane::Sections;
+                        }
+                    }
+                    Pane::Items => {
+                        if let Some(i) = layout::row_at(l.items, row) {
+                            let idx = self.item_offset + i;
+                            if idx < self.visible.len() {
+                                self.select_item(idx);
+                            } else {
+                                self.focus = Pane::Items;
+                            }
+                        } else {
+                            self.focus = Pane::Items;
+                        }
+                    }
+                    Pane::Detail => self.focus = Pane::Detail,
+                }
+                self.dirty = true;
+            }
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let delta = if matches!(event.kind, MouseEventKind::ScrollDown) {
+                    3
+                } else {
+                    -3
+                };
+                let focus = self.focus;
+                self.focus = pane;
+                self.move_by(delta);
+                self.focus = focus;
+                self.dirty = true;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Selection, scrolling, sorting and filtering of the sections and items
+//! panes, and the detail pane's token boundaries.
+
+use crate::engine::{ItemPlan, ItemStatus};
+
+use super::{App, DETAIL_LIMIT, DetailCache, Pane};
+
+/// How the items pane is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Highest priority first (pinned first, then input order).
+    Priority,
+    /// Most tokens first.
+    Tokens,
+    /// Input order.
+    Order,
+}
+
+impl SortKey {
+    /// The next sort order.
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Priority => SortKey::Tokens,
+            SortKey::Tokens => SortKey::Order,
+            SortKey::Order => SortKey::Priority,
+        }
+    }
+
+    /// Its name in the items pane title.
+    pub fn name(self) -> &'static str {
+        match self {
+            SortKey::Priority => "priority",
+            SortKey::Tokens => "tokens",
+            SortKey::Order => "order",
+        }
+    }
+}
+
+/// Case-insensitive substring test without allocating for ASCII queries.
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if needle_lower.is_empty() {
+        return true;
+    }
+    if needle_lower.is_ascii() {
+        let n = needle_lower.as_bytes();
+        hay.as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n))
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+impl App {
+    /// Rebuilds the items pane's list for the selected section, keeping the
+    /// item with id `keep` selected when it is still listed.
+    pub(crate) fn refresh_visible(&mut self, keep: Option<&str>) {
+        let Some(plan) = &self.plan else {
+            self.visible.clear();
+            self.detail = None;
+            return;
+        };
+        let Some(section) = plan.sections.get(self.section_sel) else {
+            self.visible.clear();
+            self.detail = None;
+            return;
+        };
+        let query = self.filter.to_lowercase();
+        let mut visible: Vec<usize> = Vec::new();
+        for (i, item) in plan.items.iter().enumerate() {
+            if item.section != section.name {
+                continue;
+            }
+            if !query.is_empty() && !contains_ci(&item.id, &query) {
+                let text = self
+                    .base
+                    .as_ref()
+                    .and_then(|b| b.items.get(item.index))
+                    .filter(|it| it.id == item.id)
+                    .map_or("", |it| it.text());
+                if !contains_ci(text, &query) {
+                    continue;
+                }
+            }
+            visible.push(i);
+        }
+        let items = &plan.items;
+        match self.sort {
+            SortKey::Priority => visible.sort_by(|&a, &b| {
+                let (x, y) = (&items[a], &items[b]);
+                y.pinned
+                    .cmp(&x.pinned)
+                    .then(y.priority.total_cmp(&x.priority))
+                    .then(x.index.cmp(&y.index))
+            }),
+            SortKey::Tokens => visible.sort_by(|&a, &b| {
+                let (x, y) = (&items[a], &items[b]);
+                y.tokens.cmp(&x.tokens).then(x.index.cmp(&y.index))
+            }),
+            SortKey::Order => visible.sort_by_key(|&a| items[a].index),
+        }
+        let sel = keep
+            .and_then(|id| visible.iter().position(|&i| items[i].id == id))
+            .unwrap_or_else(|| self.item_sel.min(visible.len().saturating_sub(1)));
+        self.visible = visible;
+        self.item_sel = sel;
+        self.ensure_item_visible();
+        self.refresh_detail();
+    }
+
+    /// Moves the selection (or the detail scroll) by `delta` rows.
+    pub(crate) fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Sections => {
+                let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
+                if n == 0 {
+                    return;
+                }
+                let new = add_clamped(self.section_sel, delta, n - 1);
+                if new != self.section_sel {
+                    self.section_sel = new;
+                    self.item_sel = 0;
+                    self.item_offset = 0;
+                    self.detail_scroll = 0;
+                    self.clamp_sections();
+                    self.refresh_visible(None);
+                }
+            }
+            Pane::Items => {
+                if self.visible.is_empty() {
+                    return;
+                }
+                let new = add_clamped(self.item_sel, delta, self.visible.len() - 1);
+                if new != self.item_sel {
+                    self.item_sel = new;
+                    self.detail_scroll = 0;
+                    self.ensure_item_visible();
+                    self.refresh_detail();
+                }
+            }
+            Pane::Detail => {
+                let max = self.detail_max_scroll();
+                self.detail_scroll = add_clamped(self.detail_scroll.min(max), delta, max);
+            }
+        }
+    }
+
+    /// Selects a section by row index (mouse).
+    pub(crate) fn select_section(&mut self, index: usize) {
+        self.focus = Pane::Sections;
+        let delta = index as isize - self.section_sel as isize;
+        self.move_by(delta);
+    }
+
+    /// Selects an item by row index in the list (mouse).
+    pub(crate) fn select_item(&mut self, index: usize) {
+        self.focus = Pane::Items;
+        let delta = index as isize - self.item_sel as isize;
+        self.move_by(delta);
+    }
+
+    /// Keeps the selected section inside the sections pane.
+    pub(crate) fn clamp_sections(&mut self) {
+        let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
+        self.section_sel = self.section_sel.min(n.saturating_sub(1));
+        let rows = self.section_rows();
+        self.section_offset = scroll_to(self.section_offset, self.section_sel, rows);
+    }
+
+    /// Keeps the selected item inside the items pane.
+    pub(crate) fn ensure_item_visible(&mut self) {
+        let rows = self.item_rows();
+        self.item_offset = scroll_to(self.item_offset, self.item_sel, rows);
+    }
+
+    /// Data rows the sections pane shows.
+    pub(crate) fn section_rows(&self) -> usize {
+        let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
+        (l.sections.height as usize).saturating_sub(3).max(1)
+    }
+
+    /// Data rows the items pane shows.
+    pub(crate) fn item_rows(&self) -> usize {
+        let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
+        (l.items.height as usize).saturating_sub(3).max(1)
+    }
+
+    /// Recomputes the selected item's token boundaries when the selection,
+    /// the plan or the tokenizer changed.
+    pub(crate) fn refresh_detail(&mut self) {
+        let Some(&index) = self.visible.get(self.item_sel) else {
+            self.detail = None;
+            return;
+        };
+        let tokenizer = self
+            .plan_tokenizer
+            .clone()
+            .unwrap_or(self.tokenizer.clone());
+        let id = tokenizer.id();
+        if self.detail.as_ref().is_some_and(|d| {
+            d.item == index && d.tokenizer == id && d.generation == self.plan_generation
+        }) {
+            return;
+        }
+        let text = self.item_text(index);
+        let original = tokenizer.token_boundaries(prefix(text, DETAIL_LIMIT));
+        let final_form = self
+            .plan
+            .as_ref()
+            .and_then(|p| p.items.get(index))
+            .and_then(|i: &ItemPlan| i.final_text.as_deref())
+            .map(|t| tokenizer.token_boundaries(prefix(t, DETAIL_LIMIT)))
+            .unwrap_or_default();
+        self.detail = Some(DetailCache {
+            item: index,
+            tokenizer: id,
+            generation: self.plan_generation,
+            original,
+            final_form,
+        });
+    }
+
+    /// How far the detail pane scrolls: until the last page of the selected
+    /// item's text (the longer of the original and the included form, up to
+    /// 100,000 lines) fills the pane.
+    pub(crate) fn detail_max_scroll(&self) -> usize {
+        let Some(&index) = self.visible.get(self.item_sel) else {
+            return 0;
+        };
+        let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
+        let inner = l.detail.width.saturating_sub(2) as usize;
+        // Below the borders: one line of status, and a column header when
+        // the included form is shown beside the original.
+        let two_columns = self
+            .plan
+            .as_ref()
+            .and_then(|p| p.items.get(index))
+            .is_some_and(|i| i.final_text.is_some())
+            && inner >= 20;
+        let rows = (l.detail.height as usize).saturating_sub(3 + usize::from(two_columns));
+        self.detail_lines(index, inner).saturating_sub(rows.max(1))
+    }
+
+    fn detail_lines(&self, index: usize, inner: usize) -> usize {
+        let final_text = self
+            .plan
+            .as_ref()
+            .and_then(|p| p.items.get(index))
+            .and_then(|i| i.final_text.as_deref());
+        let cols = if final_text.is_some() && inner >= 20 {
+            (inner - 1) / 2
+        } else {
+            inner
+        };
+        let count = |t: &str| crate::tui::text::layout(t, cols.max(1), 100_000).len();
+        count(self.item_text(index)).max(final_text.map_or(0, count))
+    }
+
+    /// Tokens the selected section would need to fit an excluded item.
+    pub fn needs_to_fit(&self, item: &ItemPlan) -> Option<usize> {
+        if item.status != ItemStatus::Excluded
+            || item.reason != Some(crate::engine::Reason::OverSectionBudget)
+        {
+            return None;
+        }
+        let section = self
+            .plan
+            .as_ref()?
+            .sections
+            .iter()
+            .find(|s| s.name == item.section)?;
+        Some(item.tokens.saturating_sub(section.headroom).max(1))
+    }
+}
+
+/// The first `limit` bytes of `text`, cut at the last newline (or character
+/// boundary) before the limit so that token boundaries near the cut match
+/// the whole text's.
+pub(crate) fn prefix(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    match text[..end].rfind('\n') {
+        Some(nl) if nl > limit / 2 => &text[..=nl],
+        _ => &text[..end],
+    }
+}
+
+fn add_clamped(cur: usize, delta: isize, max: usize) -> usize {
+    if delta < 0 {
+        cur.saturating_sub(delta.unsigned_abs())
+    } else {
+        cur.saturating_add(delta as usize).min(max)
+    }
+}
+
+/// The scroll offset that keeps `sel` within `rows` rows, moving as little
+/// as possible from `offset`.
+pub(crate) fn scroll_to(offset: usize, sel: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    if sel < offset {
+        sel
+    } else if sel >= offset + rows {
+        sel + 1 - rows
+    } else {
+        offset
+    }
+}

@@ -1,0 +1,447 @@
+//! Background work: engine runs, the budget frontier and loading inputs run
+//! off the UI thread, each job tagged with a generation number. A newer
+//! request makes older ones stale: workers skip stale requests, abandon
+//! stale work between steps, and the app drops stale results.
+//!
+//! Each kind of job has one worker thread with its own [`Executor`], which
+//! keeps a working copy of the item set: a settings change resets and
+//! re-applies the tunable fields in place instead of cloning every item's
+//! text, so a recompute costs an engine run and little else.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
+use crate::tokens::{CountCache, Tokenizer, TokenizerId};
+
+use super::terminal::catch_quietly;
+use super::tuning::Tuning;
+
+/// Loads the inputs into an item set (with profile and command-line settings
+/// applied). Given no paths it loads everything; given the paths that changed
+/// on disk it reloads what they touch and answers `Ok(None)` when they touch
+/// none of the inputs. The error is the message to show.
+pub type Loader = Arc<dyn Fn(&[PathBuf]) -> Result<Option<ItemSet>, String> + Send + Sync>;
+
+/// What an engine run needs: the loaded set, the user's settings, the
+/// tokenizer and the model's name and price.
+#[derive(Clone)]
+pub struct PackRequest {
+    /// The generation this request belongs to.
+    pub generation: u64,
+    /// The item set as loaded.
+    pub base: Arc<ItemSet>,
+    /// The user's settings over it (the total already resolved in it).
+    pub tuning: Tuning,
+    /// The tokenizer.
+    pub tokenizer: Tokenizer,
+    /// The model name, for the report.
+    pub model: Option<String>,
+    /// The model's context window, used when the set gives no total.
+    pub context_window: Option<usize>,
+    /// Input price per million tokens.
+    pub price: Option<f64>,
+    /// Count every text first, reporting progress (a tokenizer not used yet).
+    pub warm: bool,
+}
+
+/// A request for the budget frontier: the engine at `steps + 1` budgets from
+/// 0 to `max_budget`.
+#[derive(Clone)]
+pub struct FrontierRequest {
+    /// The engine settings (the total is replaced at each step).
+    pub pack: PackRequest,
+    /// The largest budget on the chart.
+    pub max_budget: usize,
+    /// How many intervals between 0 and `max_budget`.
+    pub steps: usize,
+}
+
+/// A request to (re)load the inputs.
+#[derive(Clone)]
+pub struct LoadRequest {
+    /// The generation this request belongs to.
+    pub generation: u64,
+    /// The files that changed since the last completed load (empty: load
+    /// everything).
+    pub changed: Vec<PathBuf>,
+    /// What loads the inputs.
+    pub loader: Loader,
+}
+
+/// A unit of background work.
+#[derive(Clone)]
+pub enum Job {
+    /// Run the engine.
+    Pack(PackRequest),
+    /// Compute the budget frontier.
+    Frontier(FrontierRequest),
+    /// Load the inputs.
+    Load(LoadRequest),
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Pack(p) => write!(f, "Pack(gen {})", p.generation),
+            Job::Frontier(r) => write!(f, "Frontier(gen {})", r.pack.generation),
+            Job::Load(l) => write!(f, "Load(gen {})", l.generation),
+        }
+    }
+}
+
+/// The kinds of job; each has its own worker and generation counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Engine runs.
+    Pack,
+    /// The budget frontier.
+    Frontier,
+    /// Loading inputs.
+    Load,
+}
+
+impl Job {
+    /// The job's kind.
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Job::Pack(_) => JobKind::Pack,
+            Job::Frontier(_) => JobKind::Frontier,
+            Job::Load(_) => JobKind::Load,
+        }
+    }
+
+    /// The job's generation.
+    pub fn generation(&self) -> u64 {
+        match self {
+            Job::Pack(p) => p.generation,
+            Job::Frontier(r) => r.pack.generation,
+            Job::Load(l) => l.generation,
+        }
+    }
+}
+
+/// One point of the budget frontier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrontierPoint {
+    /// The total budget.
+    pub budget: usize,
+    /// The total priority of the items kept.
+    pub priority: f64,
+    /// How many items are kept.
+    pub items: usize,
+}
+
+/// What a job reports back to the UI loop.
+#[derive(Debug, Clone)]
+pub enum JobOutput {
+    /// Work in progress.
+    Progress {
+        /// Which job.
+        kind: JobKind,
+        /// Its generation.
+        generation: u64,
+        /// Steps done.
+        done: usize,
+        /// Steps in all.
+        total: usize,
+    },
+    /// An engine run finished.
+    Packed {
+        /// Its generation.
+        generation: u64,
+        /// The plan, or the engine's error.
+        result: Result<Plan, String>,
+        /// How long the run took (counting included).
+        elapsed: Duration,
+        /// The tokenizer whose counts are now all cached, when the job warmed it.
+        warmed: Option<TokenizerId>,
+    },
+    /// The frontier is ready.
+    Frontier {
+        /// Its generation.
+        generation: u64,
+        /// Points by ascending budget.
+        points: Vec<FrontierPoint>,
+    },
+    /// Loading finished.
+    Loaded {
+        /// Its generation.
+        generation: u64,
+        /// The item set (`None`: the change did not touch the inputs), or the
+        /// error to show (the last good set is kept).
+        result: Result<Option<ItemSet>, String>,
+    },
+}
+
+/// Texts counted per progress step when warming a tokenizer.
+const WARM_CHUNK: usize = 256;
+
+/// Runs jobs; keeps a working copy of the item set between engine runs.
+#[derive(Default)]
+pub struct Executor {
+    copy: Option<(Arc<ItemSet>, ItemSet)>,
+}
+
+impl Executor {
+    /// An executor with no working copy yet.
+    pub fn new() -> Executor {
+        Executor::default()
+    }
+
+    /// Runs `job`. `stale` says whether a newer request has arrived (the job
+    /// then stops early and returns `None`); `progress` receives progress.
+    pub fn run(
+        &mut self,
+        job: Job,
+        cache: &CountCache,
+        stale: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(JobOutput),
+    ) -> Option<JobOutput> {
+        match job {
+            Job::Pack(req) => self.pack(req, cache, stale, progress),
+            Job::Frontier(req) => self.frontier(req, cache, stale, progress),
+            Job::Load(req) => {
+                let result = catch_quietly(|| (req.loader)(&req.changed)).unwrap_or_else(|| {
+                    Err("loading the inputs failed (internal error)".to_string())
+                });
+                Some(JobOutput::Loaded {
+                    generation: req.generation,
+                    result,
+                })
+            }
+        }
+    }
+
+    /// The working copy of `base` with `tuning` applied.
+    fn effective(&mut self, req: &PackRequest) -> &mut ItemSet {
+        let reuse = matches!(&self.copy, Some((b, _)) if Arc::ptr_eq(b, &req.base));
+        if !reuse {
+            self.copy = Some((req.base.clone(), (*req.base).clone()));
+        }
+        let (base, copy) = self.copy.as_mut().expect("set just above");
+        req.tuning.apply_in_place(base, copy, req.context_window);
+        copy
+    }
+
+    fn pack(
+        &mut self,
+        req: PackRequest,
+        cache: &CountCache,
+        stale: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(JobOutput),
+    ) -> Option<JobOutput> {
+        let start = Instant::now();
+        let mut warmed = None;
+        if req.warm {
+            let texts: Vec<&str> = req
+                .base
+                .items
+                .iter()
+                .filter_map(|i| match &i.content {
+                    Content::Text(t) => Some(t.as_str()),
+                    Content::Given(_) => None,
+                })
+                .collect();
+            let total = texts.len();
+            for (n, chunk) in texts.chunks(WARM_CHUNK).enumerate() {
+                if stale() {
+                    return None;
+                }
+                cache.count_many(&req.tokenizer, chunk);
+                progress(JobOutput::Progress {
+                    kind: JobKind::Pack,
+                    generation: req.generation,
+                    done: ((n + 1) * WARM_CHUNK).min(total),
+                    total,
+                });
+            }
+            warmed = Some(req.tokenizer.id());
+        }
+        if stale() {
+            return None;
+        }
+        let tokenizer = req.tokenizer.clone();
+        let model = req.model.clone();
+        let price = req.price;
+        let generation = req.generation;
+        let set = self.effective(&req);
+        let ctx = PackContext {
+            tokenizer: &tokenizer,
+            cache,
+            model,
+            price_per_million: price,
+        };
+        let result = run_engine(set, &ctx);
+        Some(JobOutput::Packed {
+            generation,
+            result,
+            elapsed: start.elapsed(),
+            warmed,
+        })
+    }
+
+    fn frontier(
+        &mut self,
+        req: FrontierRequest,
+        cache: &CountCache,
+        stale: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(JobOutput),
+    ) -> Option<JobOutput> {
+        let steps = req.steps.max(1);
+        let generation = req.pack.generation;
+        let tokenizer = req.pack.tokenizer.clone();
+        let ctx = PackContext {
+            tokenizer: &tokenizer,
+            cache,
+            model: req.pack.model.clone(),
+            price_per_million: req.pack.price,
+        };
+        let mut budgets: Vec<usize> = (0..=steps)
+            .map(|i| (req.max_budget as u128 * i as u128 / steps as u128) as usize)
+            .collect();
+        let mut pack = req.pack.clone();
+        let current = {
+            let set = self.effective(&pack);
+            set.budget.total
+        };
+        if let Some(c) = current.filter(|c| *c <= req.max_budget) {
+            budgets.push(c);
+        }
+        budgets.sort_unstable();
+        budgets.dedup();
+        let mut points = Vec::with_capacity(budgets.len());
+        for (n, budget) in budgets.iter().copied().enumerate() {
+            if stale() {
+                return None;
+            }
+            pack.tuning.total = Some(budget);
+            let set = self.effective(&pack);
+            let (priority, items) = match run_engine(set, &ctx) {
+                Ok(plan) => kept(&plan),
+                Err(_) => (0.0, 0),
+            };
+            points.push(FrontierPoint {
+                budget,
+                priority,
+                items,
+            });
+            progress(JobOutput::Progress {
+                kind: JobKind::Frontier,
+                generation,
+                done: n + 1,
+                total: budgets.len(),
+            });
+        }
+        Some(JobOutput::Frontier { generation, points })
+    }
+}
+
+/// Runs the engine, turning a panic inside it into an error message so that
+/// one bad input cannot take the inspector down.
+fn run_engine(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, String> {
+    match catch_quietly(|| engine::pack(set, ctx)) {
+        Some(Ok(plan)) => Ok(plan),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("the engine failed on this input (internal error)".to_string()),
+    }
+}
+
+/// The total priority and the number of items a plan keeps.
+pub fn kept(plan: &Plan) -> (f64, usize) {
+    plan.items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Excluded)
+        .fold((0.0, 0), |(p, n), i| (p + i.priority.max(0.0), n + 1))
+}
+
+/// The worker threads, one per job kind.
+pub struct Workers {
+    senders: Vec<(JobKind, Sender<Job>, Arc<AtomicU64>)>,
+}
+
+impl Workers {
+    /// Starts one worker per job kind; results go to `sink`.
+    pub fn start(sink: impl Fn(JobOutput) + Send + Sync + 'static) -> Workers {
+        let sink: Arc<dyn Fn(JobOutput) + Send + Sync> = Arc::new(sink);
+        let mut senders = Vec::new();
+        for kind in [JobKind::Pack, JobKind::Frontier, JobKind::Load] {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let latest = Arc::new(AtomicU64::new(0));
+            let sink = sink.clone();
+            let l = latest.clone();
+            let spawned = thread::Builder::new()
+                .name(format!("tokenscope-{kind:?}").to_lowercase())
+                .spawn(move || worker(rx, l, sink));
+            if spawned.is_ok() {
+                senders.push((kind, tx, latest));
+            }
+        }
+        Workers { senders }
+    }
+
+    /// Queues a job; it makes every older job of its kind stale.
+    pub fn submit(&self, job: Job) {
+        if let Some((_, tx, latest)) = self.senders.iter().find(|(k, _, _)| *k == job.kind()) {
+            latest.fetch_max(job.generation(), Ordering::SeqCst);
+            let _ = tx.send(job);
+        }
+    }
+}
+
+fn worker(rx: Receiver<Job>, latest: Arc<AtomicU64>, sink: Arc<dyn Fn(JobOutput) + Send + Sync>) {
+    let mut executor = Executor::new();
+    let cache = CountCache::global();
+    while let Ok(mut job) = rx.recv() {
+        // Coalesce a burst: only the newest request matters.
+        while let Ok(newer) = rx.try_recv() {
+            job = newer;
+        }
+        let generation = job.generation();
+        let stale = || latest.load(Ordering::SeqCst) > generation;
+        if stale() {
+            continue;
+        }
+        let out = executor.run(job, cache, &stale, &mut |p| sink(p));
+        if let Some(out) = out {
+            sink(out);
+        }
+    }
+}
+
+/// Runs jobs on the calling thread, one after the other, collecting their
+/// outputs: what tests and benchmarks use instead of [`Workers`].
+#[derive(Default)]
+pub struct InlineRunner {
+    executors: Mutex<Vec<(JobKind, Executor)>>,
+}
+
+impl InlineRunner {
+    /// A runner with no state yet.
+    pub fn new() -> InlineRunner {
+        InlineRunner::default()
+    }
+
+    /// Runs one job to completion; progress reports included.
+    pub fn run(&self, job: Job, cache: &CountCache) -> Vec<JobOutput> {
+        let mut outputs = Vec::new();
+        let mut executors = self.executors.lock().unwrap_or_else(|e| e.into_inner());
+        let kind = job.kind();
+        let idx = match executors.iter().position(|(k, _)| *k == kind) {
+            Some(i) => i,
+            None => {
+                executors.push((kind, Executor::new()));
+                executors.len() - 1
+            }
+        };
+        let out = executors[idx]
+            .1
+            .run(job, cache, &|| false, &mut |p| outputs.push(p));
+        outputs.extend(out);
+        outputs
+    }
+}

@@ -1,0 +1,144 @@
+//! Opening the inspector from the command line: check the options cheaply
+//! (registry, profile, flags, paths), then load the inputs off the UI thread
+//! through a [`Reloader`] (which keeps the last good set) and watch them
+//! (and the files their items were read from) for changes.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use crate::cli::prepare::{color_mode, load_inputs, load_options, overrides, resolve_tokenizer};
+use crate::cli::{CliError, PackArgs};
+use crate::input::profile::{ProjectConfig, SettingsError, apply};
+use crate::report::should_color;
+use crate::tokens::{ModelRegistry, ModelSpec};
+use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
+
+use super::{InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run};
+
+/// Whether the inspector can run: stdin and stdout are both terminals.
+/// Otherwise (pipes, scripts, tests) the default command prints the text
+/// report instead.
+pub fn is_interactive() -> bool {
+    io::stdout().is_terminal() && io::stdin().is_terminal()
+}
+
+impl From<&ModelSpec> for ModelChoice {
+    fn from(m: &ModelSpec) -> ModelChoice {
+        ModelChoice {
+            name: m.name.clone(),
+            aliases: m.aliases.clone(),
+            provider: m.provider.clone(),
+            tokenizer: m.tokenizer(),
+            context_window: m.context_window,
+            input_price: m.input_price,
+        }
+    }
+}
+
+/// Opens the inspector on `args.paths` with the pack options and `--theme`.
+pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliError> {
+    let bad = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
+    let registry = ModelRegistry::load(args.shared.models_file.as_deref()).map_err(|e| bad(&e))?;
+    let cwd = std::env::current_dir()?;
+    let config = ProjectConfig::discover(&cwd).map_err(|e| bad(&e))?;
+    let profile = match (&args.profile, &config) {
+        (None, _) => None,
+        (Some(name), Some(c)) => Some(c.profile(name).map_err(|e| bad(&e))?.clone()),
+        (Some(name), None) => {
+            return Err(bad(&SettingsError::NoConfig {
+                name: name.clone(),
+                start: cwd,
+            }));
+        }
+    };
+    let overrides = overrides(args)?;
+    let options = load_options(&args.input, config.as_ref())?;
+    if args.paths.is_empty() {
+        // The same message as `pack`.
+        load_inputs(&args.paths, &options)?;
+    }
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(CliError::Input(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    let models: Vec<ModelChoice> = registry.models().iter().map(ModelChoice::from).collect();
+
+    let reloader = Arc::new(Mutex::new(Reloader::new(
+        args.paths.clone(),
+        options.clone(),
+    )));
+    let watcher: Arc<Mutex<Option<Watcher>>> = Arc::new(Mutex::new(None));
+    let loader = {
+        let reloader = reloader.clone();
+        let watcher = watcher.clone();
+        Arc::new(move |changed: &[PathBuf]| {
+            let mut r = reloader.lock().unwrap_or_else(|e| e.into_inner());
+            let outcome = if changed.is_empty() {
+                r.load()
+            } else {
+                r.reload(changed)
+            };
+            match outcome {
+                ReloadOutcome::Unaffected => Ok(None),
+                ReloadOutcome::Failed => Err(r.error().map_or_else(
+                    || "the inputs could not be loaded".to_string(),
+                    |e| e.to_string(),
+                )),
+                ReloadOutcome::Reloaded => {
+                    // Items read from other files: watch those too.
+                    if let Some(w) = watcher.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                        let _ = w.track_files(r.referenced_files());
+                    }
+                    let mut set = r.current().cloned().ok_or("nothing was loaded")?;
+                    apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
+                    resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
+                    Ok(Some(set))
+                }
+            }
+        })
+    };
+    let watch: WatchStarter = {
+        let paths = args.paths.clone();
+        Box::new(move |sink| {
+            let mut w = Watcher::new(&paths, &options, DEFAULT_DEBOUNCE, move |event| {
+                sink(match event {
+                    WatchEvent::Changed(paths) => Ok(paths),
+                    WatchEvent::Error(e) => Err(e),
+                })
+            })
+            .map_err(|e| e.to_string())?;
+            let files = reloader
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .referenced_files();
+            let _ = w.track_files(files);
+            *watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(w);
+            Ok(Box::new(watcher) as Box<dyn std::any::Any>)
+        })
+    };
+    let profile_file = config
+        .map(|c| c.file)
+        .unwrap_or_else(|| cwd.join("tokenscope.toml"));
+    let options = InspectOptions {
+        inputs: args.paths.clone(),
+        loader,
+        models,
+        theme,
+        color: should_color(color_mode(args.shared.color), true),
+        profile_file,
+        watch: Some(watch),
+    };
+    match run(options) {
+        Ok(Outcome::Quit) => Ok(ExitCode::SUCCESS),
+        // 128 + SIGTERM, as a shell reports a process ended by it.
+        Ok(Outcome::Terminated) => Ok(ExitCode::from(143)),
+        Err(TuiError::Io(e)) => Err(CliError::Io(e)),
+        Err(e) => Err(CliError::Input(e.to_string())),
+    }
+}

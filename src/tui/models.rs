@@ -1,0 +1,54 @@
+//! The models the inspector offers, and how the active tokenizer is chosen.
+
+use crate::tokens::{Encoding, Tokenizer};
+
+/// A model the user can pick: what the model picker lists and what the
+/// header shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelChoice {
+    /// The registry name.
+    pub name: String,
+    /// Other names it answers to.
+    pub aliases: Vec<String>,
+    /// Who serves it.
+    pub provider: String,
+    /// How it counts (exact, or a labelled estimate).
+    pub tokenizer: Tokenizer,
+    /// Its context window in tokens.
+    pub context_window: Option<usize>,
+    /// Input price in USD per million tokens.
+    pub input_price: Option<f64>,
+}
+
+impl ModelChoice {
+    /// Whether `name` is this model's name or one of its aliases
+    /// (case-insensitive).
+    pub fn answers_to(&self, name: &str) -> bool {
+        let n = name.trim();
+        self.name.eq_ignore_ascii_case(n) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(n))
+    }
+
+    /// Whether the model matches a search query: every space-separated word
+    /// occurs in its name, an alias or its provider (case-insensitive).
+    pub fn matches(&self, query: &str) -> bool {
+        let hay = format!(
+            "{} {} {}",
+            self.name.to_lowercase(),
+            self.aliases.join(" ").to_lowercase(),
+            self.provider.to_lowercase()
+        );
+        query
+            .split_whitespace()
+            .all(|w| hay.contains(&w.to_lowercase()))
+    }
+}
+
+/// The model with this name or alias in `models`.
+pub fn find<'a>(models: &'a [ModelChoice], name: &str) -> Option<&'a ModelChoice> {
+    models.iter().find(|m| m.answers_to(name))
+}
+
+/// The tokenizer used when neither a model nor an encoding is given.
+pub fn default_tokenizer() -> Tokenizer {
+    Tokenizer::Exact(Encoding::O200kBase)
+}

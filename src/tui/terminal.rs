@@ -1,0 +1,152 @@
+//! The terminal guard: raw mode, the alternate screen and mouse capture on
+//! entry; restored exactly once on every way out — a normal quit, an error
+//! returned with `?`, a panic (a chained panic hook), SIGTERM/SIGHUP (the
+//! event loop ends normally, see [`super::event`]).
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::Show;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// Whether the terminal is in the inspector's mode and needs restoring.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+/// The terminal the inspector draws to.
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Holds the terminal in raw mode on the alternate screen; dropping it
+/// restores the terminal.
+pub struct TerminalGuard {
+    terminal: Term,
+}
+
+impl TerminalGuard {
+    /// Enters raw mode and the alternate screen, with mouse capture, and
+    /// installs the panic hook (once per process). On failure whatever was
+    /// entered is restored.
+    pub fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        ACTIVE.store(true, Ordering::SeqCst);
+        let setup = || -> io::Result<Term> {
+            enable_raw_mode()?;
+            let mut out = io::stdout();
+            // A clear screen without `Terminal::clear`, which asks the
+            // terminal for the cursor position (not every terminal answers).
+            execute!(
+                out,
+                EnterAlternateScreen,
+                EnableMouseCapture,
+                Clear(ClearType::All)
+            )?;
+            let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+            terminal.hide_cursor()?;
+            Ok(terminal)
+        };
+        match setup() {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    /// The terminal to draw on.
+    pub fn terminal(&mut self) -> &mut Term {
+        &mut self.terminal
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Restores the terminal if the inspector still holds it; `true` when this
+/// call did the restoring (so it happens exactly once).
+pub fn restore() -> bool {
+    restore_to(&mut io::stdout())
+}
+
+/// [`restore`] writing the escape sequences to `out`.
+pub fn restore_to<W: Write>(out: &mut W) -> bool {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return false;
+    }
+    let _ = disable_raw_mode();
+    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, Show);
+    let _ = out.flush();
+    true
+}
+
+thread_local! {
+    /// Set while a background job runs work whose panics are caught and
+    /// shown as an error in the status line.
+    static CAUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside it into `None` without restoring the
+/// terminal or printing over the screen: for background work (engine runs,
+/// loading) whose failure the inspector shows and survives.
+pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+    let was = CAUGHT.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CAUGHT.with(|c| c.set(was));
+    result.ok()
+}
+
+/// Chains a panic hook that restores the terminal before the panic message
+/// is printed, so the message lands on the normal screen. Panics caught by
+/// [`catch_quietly`] leave the terminal alone.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CAUGHT.with(|c| c.get()) {
+                return;
+            }
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restores_exactly_once() {
+        ACTIVE.store(true, Ordering::SeqCst);
+        let mut first = Vec::new();
+        assert!(restore_to(&mut first));
+        let text = String::from_utf8_lossy(&first);
+        assert!(
+            text.contains("\x1b[?1049l"),
+            "leaves the alternate screen: {text:?}"
+        );
+        assert!(text.contains("\x1b[?25h"), "shows the cursor: {text:?}");
+        let mut second = Vec::new();
+        assert!(!restore_to(&mut second));
+        assert!(second.is_empty());
+    }
+
+    #[test]
+    fn caught_panics_become_errors() {
+        install_panic_hook();
+        assert_eq!(catch_quietly(|| 7), Some(7));
+        assert_eq!(catch_quietly(|| -> i32 { panic!("inside a job") }), None);
+        // The flag is cleared afterwards.
+        assert!(!CAUGHT.with(|c| c.get()));
+    }
+}

@@ -1,0 +1,107 @@
+//! The budget frontier: the total priority kept and the items kept as the
+//! budget runs from 0 to the model's context window, with the current budget
+//! marked. Computed off the UI thread by re-running the engine at 41 budgets
+//! (counts cached), so it is exact for every strategy and setting.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+
+use super::{pane, spinner, title};
+use crate::tui::app::App;
+use crate::tui::jobs::{JobKind, kept};
+use crate::tui::text::short_count;
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let mut head = vec![title(" frontier ".into(), t)];
+    if let Some((done, total)) = app.progress.get(&JobKind::Frontier) {
+        head.push(Span::styled(
+            format!("{} {done}/{total} ", spinner(app.ticks)),
+            t.progress,
+        ));
+    }
+    let (Some(frontier), Some(plan)) = (&app.frontier, app.plan()) else {
+        let block = pane(Line::from(head), false, t);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        frame.render_widget(Paragraph::new(Span::styled("computing…", t.muted)), inner);
+        return;
+    };
+    let (kept_priority, kept_items) = kept(plan);
+    let pct = |v: f64, all: f64| if all > 0.0 { v * 100.0 / all } else { 0.0 };
+    let prio_pct = pct(kept_priority, frontier.priority_total);
+    let items_pct = pct(kept_items as f64, frontier.item_total as f64);
+    head.push(Span::styled("━ ", t.chart_priority));
+    head.push(Span::styled(format!("priority {prio_pct:.0}% "), t.muted));
+    head.push(Span::styled("━ ", t.chart_items));
+    head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
+    head.push(Span::styled("│ ", t.chart_marker));
+    head.push(Span::styled(
+        format!("{} ", short_count(plan.budget.total)),
+        t.muted,
+    ));
+    let block = pane(Line::from(head), false, t);
+    let priority: Vec<(f64, f64)> = frontier
+        .points
+        .iter()
+        .map(|p| (p.budget as f64, pct(p.priority, frontier.priority_total)))
+        .collect();
+    let items: Vec<(f64, f64)> = frontier
+        .points
+        .iter()
+        .map(|p| {
+            (
+                p.budget as f64,
+                pct(p.items as f64, frontier.item_total as f64),
+            )
+        })
+        .collect();
+    let max_x = frontier
+        .points
+        .last()
+        .map_or(1.0, |p| p.budget as f64)
+        .max(plan.budget.total as f64)
+        .max(1.0);
+    let b = plan.budget.total as f64;
+    let marker = [(b, 0.0), (b, 100.0)];
+    let datasets = vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.chart_marker)
+            .data(&marker),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.chart_items)
+            .data(&items),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.chart_priority)
+            .data(&priority),
+    ];
+    let chart = Chart::new(datasets)
+        .block(block)
+        .legend_position(None)
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, max_x])
+                .style(t.muted)
+                .labels(vec![
+                    Span::raw("0"),
+                    Span::raw(short_count((max_x / 2.0) as usize)),
+                    Span::raw(short_count(max_x as usize)),
+                ]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, 100.0])
+                .style(t.muted)
+                .labels(vec![Span::raw("0%"), Span::raw("50%"), Span::raw("100%")]),
+        );
+    frame.render_widget(chart, area);
+}

@@ -1,0 +1,164 @@
+//! The header: inputs, model and encoding, budget settings, the used/total
+//! gauge and the input cost.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{BudgetBar, count, safe, spinner};
+use crate::tui::app::App;
+use crate::tui::text::{self, thousands};
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let inputs = if app.inputs.is_empty() {
+        "(no input)".to_string()
+    } else {
+        app.inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sep = || Span::styled(" │ ", t.border);
+    let mut first = vec![
+        Span::styled(" tokenscope", t.header),
+        sep(),
+        safe(&inputs, t.text),
+        sep(),
+    ];
+    let exact = app.tokenizer().is_exact();
+    match app.model() {
+        Some(m) => {
+            first.push(Span::styled("model ", t.muted));
+            first.push(safe(&m.name, t.header));
+        }
+        None => first.push(Span::styled("no model", t.muted)),
+    }
+    first.push(Span::styled(" · ", t.muted));
+    if exact {
+        first.push(Span::styled(app.tokenizer().name(), t.text));
+        first.push(Span::styled(" exact", t.included));
+    } else {
+        first.push(Span::styled(
+            format!("≈ {}", app.tokenizer().name()),
+            t.truncated,
+        ));
+        first.push(Span::styled(" estimate", t.truncated));
+    }
+    let Some(plan) = app.plan() else {
+        let msg = if app.loading {
+            format!("loading {}", spinner(app.ticks))
+        } else if app.load_error().is_some() {
+            "no plan: the inputs could not be loaded".to_string()
+        } else {
+            format!("computing {}", spinner(app.ticks))
+        };
+        let lines = vec![
+            Line::from(first),
+            Line::from(Span::styled(format!(" {msg}"), t.muted)),
+        ];
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    };
+    if let Some(cost) = plan.totals.cost_usd {
+        first.push(sep());
+        first.push(Span::styled("input ", t.muted));
+        first.push(Span::styled(format_cost(cost), t.text));
+    }
+    let b = &plan.budget;
+    let on_off = |v: bool| if v { "on" } else { "off" };
+    let kv = |k: &'static str, v: String| {
+        [
+            Span::styled(k, t.muted),
+            Span::styled(v, t.text),
+            Span::styled("  ", t.muted),
+        ]
+    };
+    let mut second = vec![Span::raw(" ")];
+    second.extend(kv("budget ", thousands(b.total)));
+    second.extend(kv("reserve ", thousands(b.reserve_output)));
+    if b.reserved > 0 {
+        second.extend(kv("pool ", thousands(b.reserved)));
+    }
+    second.extend(kv("strategy ", b.strategy.name().to_string()));
+    second.extend(kv("overflow ", b.overflow.name().to_string()));
+    second.extend(kv("reallocate ", on_off(b.reallocate).to_string()));
+    second.extend(kv(
+        "items ",
+        format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
+    ));
+    // Gauge line: label, bar, figures.
+    let total = b.total.max(1);
+    let ratio = plan.totals.context as f64 / total as f64;
+    let figures = format!(
+        " {} / {} ({:.1}%)",
+        count(plan.totals.context, plan.exact),
+        thousands(b.total),
+        ratio * 100.0
+    );
+    let label = " used ";
+    let bar_w = (area.width as usize)
+        .saturating_sub(label.len() + text::width(&figures) + 1)
+        .min(60) as u16;
+    let lines = vec![Line::from(first), Line::from(second)];
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: 2.min(area.height),
+            ..area
+        },
+    );
+    if area.height >= 3 {
+        let y = area.y + 2;
+        let over = plan.totals.context > b.total;
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, t.muted)),
+            Rect::new(area.x, y, label.len() as u16, 1),
+        );
+        let bar_area = Rect::new(area.x + label.len() as u16, y, bar_w, 1);
+        frame.render_widget(
+            BudgetBar {
+                ratio,
+                fill: t.bar_for(ratio, over),
+                empty: t.bar_empty,
+            },
+            bar_area,
+        );
+        let rest = Rect::new(
+            bar_area.x + bar_w,
+            y,
+            area.width.saturating_sub(label.len() as u16 + bar_w),
+            1,
+        );
+        let mut spans = vec![Span::styled(
+            figures,
+            if over { t.over_budget } else { t.text },
+        )];
+        if let Some(e) = app.plan_elapsed {
+            spans.push(Span::styled(
+                format!("  {:.1} ms", e.as_secs_f64() * 1000.0),
+                t.muted,
+            ));
+        }
+        if app.pack_slow {
+            spans.push(Span::styled(
+                format!("  {}", spinner(app.ticks)),
+                t.progress,
+            ));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), rest);
+    }
+}
+
+/// A cost in USD with enough digits for small amounts.
+pub(crate) fn format_cost(cost: f64) -> String {
+    if cost >= 1.0 {
+        format!("${cost:.2}")
+    } else if cost >= 0.01 {
+        format!("${cost:.3}")
+    } else {
+        format!("${cost:.4}")
+    }
+}

@@ -1,0 +1,130 @@
+//! The items pane: the selected section's items with a status mark, tokens,
+//! priority and reason; sorted and filtered.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{focused, pane, short_reason, status_mark, status_style, title};
+use crate::engine::ItemStatus;
+use crate::tui::app::{App, Pane, format_priority};
+use crate::tui::text::{pad_left, pad_right, sanitize, short_count};
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let is_focused = focused(app, Pane::Items);
+    let section = app.selected_section();
+    let mut head = vec![title(
+        match section {
+            Some(s) => format!(" items · {} ", sanitize(&s.name)),
+            None => " items ".to_string(),
+        },
+        t,
+    )];
+    head.push(Span::styled(format!("sort {} ", app.sort.name()), t.muted));
+    if app.filter_editing || !app.filter.is_empty() {
+        head.push(Span::styled(
+            format!(
+                "/{}{} ",
+                sanitize(&app.filter),
+                if app.filter_editing { "▏" } else { "" }
+            ),
+            t.key,
+        ));
+    }
+    let block = pane(Line::from(head), is_focused, t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 10 || inner.height == 0 {
+        return;
+    }
+    let Some(plan) = app.plan() else { return };
+    let exact = plan.exact;
+    let w = inner.width as usize;
+    let tok_w = 7;
+    let prio_w = 5;
+    let flexible = w.saturating_sub(2 + tok_w + prio_w + 3);
+    let id_w = (flexible * 55 / 100).max(4);
+    let reason_w = flexible.saturating_sub(id_w);
+    let head = format!(
+        "  {} {} {} {}",
+        pad_right("item", id_w),
+        pad_left(if exact { "tokens" } else { "≈tokens" }, tok_w),
+        pad_left("prio", prio_w),
+        pad_right("reason", reason_w)
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(head, t.muted)),
+        Rect { height: 1, ..inner },
+    );
+    if app.visible.is_empty() {
+        let msg = if app.filter.is_empty() {
+            "no items in this section"
+        } else {
+            "no item matches the filter"
+        };
+        if inner.height > 1 {
+            frame.render_widget(
+                Paragraph::new(Span::styled(format!("  {msg}"), t.muted)),
+                Rect::new(inner.x, inner.y + 1, inner.width, 1),
+            );
+        }
+        return;
+    }
+    let rows = inner.height.saturating_sub(1) as usize;
+    let changed = &app.changed;
+    for (row, (i, &idx)) in app
+        .visible
+        .iter()
+        .enumerate()
+        .skip(app.item_offset)
+        .take(rows)
+        .enumerate()
+    {
+        let Some(item) = plan.items.get(idx) else {
+            continue;
+        };
+        let y = inner.y + 1 + row as u16;
+        let is_sel = i == app.item_sel;
+        let sel = |s: ratatui::style::Style| if is_sel { s.patch(t.selected) } else { s };
+        let st = status_style(t, item.status);
+        let is_changed = changed.contains_key(&item.id);
+        let mark_style = if is_changed { t.changed } else { st };
+        let tokens = match item.status {
+            ItemStatus::Truncated | ItemStatus::Degraded => short_count(item.final_tokens),
+            _ => short_count(item.tokens),
+        };
+        let text_style = if item.status == ItemStatus::Excluded {
+            t.muted
+        } else {
+            t.text
+        };
+        let pin = if item.pinned && item.status != ItemStatus::Pinned {
+            "◆"
+        } else {
+            " "
+        };
+        let spans = vec![
+            Span::styled(status_mark(item.status), sel(mark_style)),
+            Span::styled(pin, sel(t.pinned)),
+            Span::styled(
+                pad_right(&sanitize(&item.id), id_w),
+                sel(if is_changed { t.changed } else { text_style }),
+            ),
+            Span::styled(" ", sel(text_style)),
+            Span::styled(pad_left(&tokens, tok_w), sel(text_style)),
+            Span::styled(" ", sel(text_style)),
+            Span::styled(
+                pad_left(&format_priority(item.priority), prio_w),
+                sel(text_style),
+            ),
+            Span::styled(" ", sel(text_style)),
+            Span::styled(pad_right(&short_reason(item), reason_w), sel(st)),
+        ];
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+    }
+}

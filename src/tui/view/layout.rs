@@ -1,0 +1,120 @@
+//! Where each pane goes, as a pure function of the terminal size, shared by
+//! drawing and mouse hit-testing.
+
+use ratatui::layout::Rect;
+
+use crate::tui::app::Popup;
+
+/// The smallest terminal the inspector draws its panes in.
+pub const MIN_WIDTH: u16 = 60;
+/// The smallest terminal height the inspector draws its panes in.
+pub const MIN_HEIGHT: u16 = 16;
+
+/// The rectangles of one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Areas {
+    /// The whole screen.
+    pub screen: Rect,
+    /// The header (three lines).
+    pub header: Rect,
+    /// The sections table.
+    pub sections: Rect,
+    /// The items of the selected section.
+    pub items: Rect,
+    /// The selected item's text.
+    pub detail: Rect,
+    /// The budget frontier chart (zero-sized when there is no room).
+    pub frontier: Rect,
+    /// The status line.
+    pub status: Rect,
+    /// Whether the screen is below [`MIN_WIDTH`] x [`MIN_HEIGHT`].
+    pub too_small: bool,
+}
+
+/// Lays out a screen of `size` with `sections` section rows wanted.
+pub fn compute(size: Rect, sections: usize) -> Areas {
+    let screen = Rect::new(0, 0, size.width, size.height);
+    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+        return Areas {
+            screen,
+            too_small: true,
+            ..Areas::default()
+        };
+    }
+    let header = Rect::new(0, 0, size.width, 3);
+    let status = Rect::new(0, size.height - 1, size.width, 1);
+    let body_y = 3;
+    let body_h = size.height - 4;
+    let left_w = (size.width as u32 * 55 / 100) as u16;
+    let right_w = size.width - left_w;
+    // Sections: a row each plus borders and the column header, at most
+    // 45 % of the body, at least 5 rows.
+    let want = (sections as u16).saturating_add(3);
+    let max_sections = (body_h as u32 * 45 / 100).max(5) as u16;
+    let sections_h = want
+        .clamp(5, max_sections.max(5))
+        .min(body_h.saturating_sub(5));
+    let sections_r = Rect::new(0, body_y, left_w, sections_h);
+    let items = Rect::new(0, body_y + sections_h, left_w, body_h - sections_h);
+    let (detail, frontier) = if body_h >= 18 {
+        let fh = (body_h as u32 * 42 / 100) as u16;
+        (
+            Rect::new(left_w, body_y, right_w, body_h - fh),
+            Rect::new(left_w, body_y + body_h - fh, right_w, fh),
+        )
+    } else {
+        (
+            Rect::new(left_w, body_y, right_w, body_h),
+            Rect::new(left_w, body_y + body_h, right_w, 0),
+        )
+    };
+    Areas {
+        screen,
+        header,
+        sections: sections_r,
+        items,
+        detail,
+        frontier,
+        status,
+        too_small: false,
+    }
+}
+
+/// The data row under screen row `row` in a bordered table pane with a
+/// column header, if any.
+pub fn row_at(pane: Rect, row: u16) -> Option<usize> {
+    let first = pane.y + 2;
+    let end = pane.y + pane.height.saturating_sub(1);
+    (row >= first && row < end).then(|| (row - first) as usize)
+}
+
+/// A rectangle of `width` x `height` centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Where a popup is drawn.
+pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
+    let screen = Rect::new(0, 0, size.width, size.height);
+    let margin = |w: u16, h: u16| {
+        centered(
+            screen,
+            w.min(size.width.saturating_sub(2)).max(1),
+            h.min(size.height.saturating_sub(2)).max(1),
+        )
+    };
+    match popup {
+        Some(Popup::Help { .. }) => margin(84, 40),
+        Some(Popup::Models { .. }) => margin(78, 22),
+        Some(Popup::Prompt { .. }) => margin(66, 7),
+        Some(Popup::Export { .. }) => margin(70, 8),
+        None => Rect::default(),
+    }
+}

@@ -1,0 +1,79 @@
+//! The one-line prompts (budget, reserve, section size, priority, profile
+//! name) and the export dialog.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::{layout, pane, title};
+use crate::tui::app::input::EXPORT_FORMATS;
+use crate::tui::app::{App, Popup};
+use crate::tui::text::sanitize;
+
+pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
+    let t = app.theme();
+    let area = layout::popup_area(screen, Some(popup));
+    frame.render_widget(Clear, area);
+    let (head, lines) = match popup {
+        Popup::Prompt { kind, value, error } => {
+            let (label, hint) = App::prompt_label(kind);
+            let mut lines = vec![
+                Line::from(vec![
+                    Span::styled("> ", t.key),
+                    Span::styled(format!("{}▏", sanitize(value)), t.text),
+                ]),
+                Line::from(Span::styled(hint, t.muted)),
+            ];
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(
+                    sanitize(e).into_owned(),
+                    t.status_error,
+                )));
+            }
+            (format!(" {} ", sanitize(&label)), lines)
+        }
+        Popup::Export {
+            format,
+            path,
+            error,
+            ..
+        } => {
+            let mut formats = vec![Span::styled("format ", t.muted)];
+            for (i, (name, _)) in EXPORT_FORMATS.iter().enumerate() {
+                if i == *format {
+                    formats.push(Span::styled(format!("[{name}]"), t.selected.patch(t.key)));
+                } else {
+                    formats.push(Span::styled(format!(" {name} "), t.text));
+                }
+                formats.push(Span::raw(" "));
+            }
+            let mut lines = vec![
+                Line::from(formats),
+                Line::from(vec![
+                    Span::styled("path   ", t.muted),
+                    Span::styled(format!("{}▏", sanitize(path)), t.text),
+                ]),
+                Line::from(Span::styled(
+                    "tab changes the format; written atomically; enter writes, esc cancels",
+                    t.muted,
+                )),
+            ];
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(
+                    sanitize(e).into_owned(),
+                    t.status_error,
+                )));
+            }
+            (" export report ".to_string(), lines)
+        }
+        _ => return,
+    };
+    let block = pane(Line::from(title(head, t)), true, t).style(t.popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

@@ -1,0 +1,104 @@
+//! The status line: the input error (the last good plan stays), messages,
+//! warnings, background progress and key hints.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::spinner;
+use crate::tui::Action;
+use crate::tui::app::App;
+use crate::tui::jobs::JobKind;
+use crate::tui::text::{sanitize, thousands, truncate, width};
+
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    // Right side: background work, then the help hint.
+    let mut right = String::new();
+    if app.loading {
+        right.push_str(&format!("{} loading  ", spinner(app.ticks)));
+    }
+    if let Some((done, total)) = app.progress.get(&JobKind::Pack) {
+        right.push_str(&format!(
+            "{} counting {}/{}  ",
+            spinner(app.ticks),
+            thousands(*done),
+            thousands(*total)
+        ));
+    }
+    let help = format!("{} help ", app.keymap().keys_for(Action::Help));
+    let right_w = width(&right) + width(&help);
+    let left_w = (area.width as usize).saturating_sub(right_w + 1);
+
+    let (text, style) = if let Some(e) = app.load_error() {
+        (
+            format!(" input error (showing the last good plan): {e}"),
+            t.status_error,
+        )
+    } else if let Some(s) = app.status() {
+        (
+            format!(" {}", s.text),
+            if s.error {
+                t.status_error
+            } else {
+                t.status_info
+            },
+        )
+    } else if let Some(e) = &app.plan_error {
+        (format!(" engine: {e}"), t.status_error)
+    } else if let Some(w) = &app.model_warning {
+        (format!(" {w}"), t.status_error)
+    } else if let Some(w) = app.plan().and_then(|p| p.warnings.first()) {
+        let n = app.plan().map_or(0, |p| p.warnings.len());
+        let style = if app
+            .plan()
+            .is_some_and(|p| p.sections.iter().any(|s| s.pinned_overrun))
+        {
+            t.status_error
+        } else {
+            t.truncated
+        };
+        let more = if n > 1 {
+            format!(" (+{} more)", n - 1)
+        } else {
+            String::new()
+        };
+        (format!(" ⚠ {w}{more}"), style)
+    } else {
+        let k = |a: Action| {
+            app.keymap()
+                .keys_for(a)
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        (
+            format!(
+                " {} strategy · {} overflow · {} model · {} budget · {}/{} share · {} pin · {} undo · {} export · {} save",
+                k(Action::StrategyNext),
+                k(Action::OverflowNext),
+                k(Action::PickModel),
+                k(Action::EditBudget),
+                k(Action::ShareGrow),
+                k(Action::ShareShrink),
+                k(Action::TogglePin),
+                k(Action::Undo),
+                k(Action::Export),
+                k(Action::SaveProfile),
+            ),
+            t.muted,
+        )
+    };
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let shown = truncate(&sanitize(&format!(" {one_line}")), left_w).into_owned();
+    let pad = (area.width as usize).saturating_sub(width(&shown) + right_w);
+    let line = Line::from(vec![
+        Span::styled(shown, style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(right, t.progress),
+        Span::styled(help, t.key),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}

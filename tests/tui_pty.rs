@@ -1,0 +1,236 @@
+//! The real binary in a pseudo-terminal: open a sample, press a key that
+//! changes the strategy, see it in the header, quit with `q`; and leave on
+//! SIGTERM. Each time the terminal must be restored: the alternate screen
+//! left, the cursor shown, mouse capture off, raw mode off.
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use nix::sys::termios::LocalFlags;
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+
+struct Session {
+    master: Box<dyn MasterPty + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    output: Receiver<Vec<u8>>,
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    _config: tempfile::TempDir,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Session {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let config = tempfile::tempdir().unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tokenscope"));
+        cmd.args(args);
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.env("TERM", "xterm-256color");
+        // No user keys.toml or theme.toml from the machine running the test.
+        cmd.env("XDG_CONFIG_HOME", config.path());
+        cmd.env("HOME", config.path());
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Session {
+            master: pair.master,
+            child,
+            writer,
+            output: rx,
+            parser: vt100::Parser::new(
+                std::num::NonZeroU16::new(ROWS).unwrap(),
+                std::num::NonZeroU16::new(COLS).unwrap(),
+                0,
+            ),
+            raw: Vec::new(),
+            _config: config,
+        }
+    }
+
+    fn pump(&mut self, wait: Duration) {
+        if let Ok(chunk) = self.output.recv_timeout(wait) {
+            self.parser.process(&chunk);
+            self.raw.extend_from_slice(&chunk);
+        }
+        while let Ok(chunk) = self.output.try_recv() {
+            self.parser.process(&chunk);
+            self.raw.extend_from_slice(&chunk);
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    fn wait_for(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.screen().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "`{what}` did not appear; the screen shows:\n{}",
+                self.screen()
+            );
+            self.pump(Duration::from_millis(50));
+        }
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.pump(Duration::from_millis(20));
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Collect what was written last.
+                self.pump(Duration::from_millis(200));
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the inspector did not exit");
+        }
+    }
+
+    fn assert_restored(&self) {
+        let raw = String::from_utf8_lossy(&self.raw);
+        let entered = raw
+            .find("\x1b[?1049h")
+            .expect("entered the alternate screen");
+        let left = raw.rfind("\x1b[?1049l").expect("left the alternate screen");
+        assert!(left > entered);
+        assert_eq!(
+            raw.matches("\x1b[?1049l").count(),
+            1,
+            "restored exactly once"
+        );
+        assert!(
+            raw[left..].contains("\x1b[?25h") || raw[entered..].contains("\x1b[?25h"),
+            "cursor shown"
+        );
+        assert!(raw.contains("\x1b[?1000l"), "mouse capture off");
+        assert!(!self.parser.screen().alternate_screen());
+        let termios = self.master.get_termios().expect("pty modes");
+        assert!(
+            termios
+                .local_flags
+                .contains(LocalFlags::ICANON | LocalFlags::ECHO),
+            "raw mode is off again: {:?}",
+            termios.local_flags
+        );
+    }
+}
+
+#[test]
+fn strategy_key_changes_the_header_and_q_quits() {
+    let mut s = Session::start(&["samples/docs/docs.toml"]);
+    s.wait_for("strategy greedy");
+    s.wait_for("sections (5)");
+    // While it runs, the terminal is in raw mode.
+    let termios = s.master.get_termios().expect("pty modes");
+    assert!(!termios.local_flags.contains(LocalFlags::ICANON));
+    s.press("s");
+    s.wait_for("strategy strict");
+    s.press("?");
+    s.wait_for("Show or hide this help");
+    s.press("q"); // closes the help
+    s.wait_for("strategy strict");
+    s.press("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut s = Session::start(&["samples/docs/docs.toml"]);
+    s.wait_for("strategy greedy");
+    let pid = s.child.process_id().expect("pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = s.wait_exit();
+    assert_eq!(status.exit_code(), 143, "{status:?}");
+    s.assert_restored();
+}
+
+impl Session {
+    fn wait_until_gone(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.screen().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "`{what}` did not go away; the screen shows:\n{}",
+                self.screen()
+            );
+            self.pump(Duration::from_millis(50));
+        }
+    }
+}
+
+fn item_set(alpha: &str) -> String {
+    format!(
+        "[budget]\nmodel = \"gpt-4o\"\ntotal = 1000\n\n[[sections]]\nname = \"main\"\nshare = 100\n\n\
+         [[items]]\nid = \"alpha\"\nsection = \"main\"\ntext = \"{alpha}\"\n\n\
+         [[items]]\nid = \"beta\"\nsection = \"main\"\ntext = \"Beta stays the same.\"\n"
+    )
+}
+
+#[test]
+fn saved_files_are_picked_up_and_invalid_ones_keep_the_last_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.toml");
+    std::fs::write(&file, item_set("Alpha is short.")).unwrap();
+    let path = file.display().to_string();
+    let mut s = Session::start(&[&path]);
+    s.wait_for("items 2 in / 0 out");
+    // An atomic save (write elsewhere, rename over), as editors do.
+    let tmp = dir.path().join(".set.toml.tmp");
+    std::fs::write(&tmp, item_set(&"Alpha grew much longer. ".repeat(250))).unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    s.wait_for("1 item changed");
+    s.wait_for("items 1 in / 1 out");
+    // Invalid mid-edit: the last good plan stays, the error is shown.
+    std::fs::write(&file, "[[items]\nid = ").unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    assert!(s.screen().contains("items 1 in / 1 out"));
+    // Fixed: recovers.
+    std::fs::write(&file, item_set("Alpha is short again.")).unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 2 in / 0 out");
+    s.press("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

@@ -1,0 +1,116 @@
+//! Untrusted text cannot drive the terminal, and wide or combining
+//! characters are laid out by display width.
+
+mod tui_support;
+
+use ratatui::buffer::Buffer;
+use tokenscope::engine::{Item, ItemStatus};
+use tokenscope::tui::Action;
+use tui_support::*;
+
+fn all_cells_safe(buf: &Buffer) {
+    for cell in buf.content() {
+        for c in cell.symbol().chars() {
+            assert!(
+                !c.is_control() && !('\u{202a}'..='\u{202e}').contains(&c),
+                "control character {c:?} reached the screen"
+            );
+        }
+    }
+}
+
+fn hostile_app(text: &str, id: &str) -> tokenscope::tui::App {
+    let mut set = item_set();
+    set.items[1] = {
+        let mut i = Item::new(id, "concepts", text);
+        i.priority = 0.9;
+        i
+    };
+    let mut p = plan();
+    p.items[1].id = id.to_string();
+    let mut app = empty_app();
+    app.on_resize(100, 30);
+    app.set_loaded(set);
+    answer_jobs(&mut app, &p);
+    app.update(Action::Down); // concepts
+    app.update(Action::FocusNext); // items: the hostile item is first by priority
+    assert_eq!(app.selected_item().unwrap().id, id);
+    assert_eq!(app.selected_item().unwrap().status, ItemStatus::Included);
+    app
+}
+
+#[test]
+fn control_characters_are_escaped() {
+    let text =
+        "title: \x1b]0;pwned\x07 then \x1b[2J\x1b[31mred\x1b[0m \u{9b}31m and \u{202e}reversed\r\n";
+    let app = hostile_app(text, "evil\x1b[5m-id");
+    let buf = buffer(&app, 100, 30);
+    all_cells_safe(&buf);
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("\\x1b]0;pwned\\x07"), "{s}");
+    assert!(s.contains("evil\\x1b[5m-id"), "{s}");
+    assert!(s.contains("\\u{202e}reversed\\r"), "{s}");
+}
+
+#[test]
+fn escapes_are_drawn_in_the_escape_style() {
+    let app = hostile_app("a\x1bb", "esc");
+    let buf = buffer(&app, 100, 30);
+    let theme = tokenscope::tui::Theme::bundled("dark").unwrap();
+    // Find the `\x1b` in the detail pane and check its style.
+    let area = buf.area;
+    let mut found = false;
+    for y in 0..area.height {
+        let row: String = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = row.find("a\\x1bb") {
+            let col = row[..byte].chars().count() as u16 + 1;
+            assert_eq!(buf[(col, y)].symbol(), "\\");
+            assert_eq!(buf[(col, y)].bg, theme.escape.bg.unwrap());
+            found = true;
+        }
+    }
+    assert!(found);
+}
+
+#[test]
+fn wide_and_combining_characters_keep_rows_aligned() {
+    let text = "漢字のテキスト and cafe\u{301} ".repeat(20);
+    let app = hostile_app(&text, "漢字-e\u{301}-id");
+    let buf = buffer(&app, 100, 30);
+    all_cells_safe(&buf);
+    let s = screen(&app, 100, 30);
+    // Every screen row is exactly 100 columns wide, borders in place.
+    for line in s.lines() {
+        let inner = line.trim_matches('"');
+        let inner = inner.split("\" Hidden by").next().unwrap();
+        assert_eq!(unicode_width::UnicodeWidthStr::width(inner), 100, "{line}");
+    }
+    assert!(s.contains("漢字-e\u{301}-id"), "{s}");
+}
+
+#[test]
+fn detail_pane_alternates_token_colours() {
+    // o200k_base: "Hello" | " world" | "!" are three tokens.
+    let app = hostile_app("Hello world!", "hello");
+    let theme = tokenscope::tui::Theme::bundled("dark").unwrap();
+    let buf = buffer(&app, 100, 30);
+    let mut checked = false;
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = row.find("Hello world!") {
+            let x0 = row[..byte].chars().count() as u16;
+            let bg = |dx: u16| buf[(x0 + dx, y)].bg;
+            let a = theme.token_a.bg.unwrap();
+            let b = theme.token_b.bg.unwrap();
+            assert_eq!((0..5).map(bg).collect::<Vec<_>>(), vec![a; 5]);
+            assert_eq!((5..11).map(bg).collect::<Vec<_>>(), vec![b; 6]);
+            assert_eq!(bg(11), a);
+            checked = true;
+        }
+    }
+    assert!(checked, "{}", screen(&app, 100, 30));
+}
