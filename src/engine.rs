@@ -4,6 +4,7 @@
 //! The steps follow DESIGN.md §2: count, allocate, select, reallocate,
 //! overflow, render, report.
 
+pub mod degrade;
 mod options;
 mod plan;
 mod run;

@@ -1,0 +1,182 @@
+//! Degraded forms of an item, by content kind (DESIGN.md §2.5 `degrade`).
+//!
+//! [`forms`] gives an item's shorter forms, mildest first:
+//!
+//! | level | name    | what it keeps |
+//! |-------|---------|---------------|
+//! | 1     | compact | code: no comments, no blank lines; docs, chat, prose: whitespace collapsed; config: no comments or blank lines (JSON minified) |
+//! | 2     | outline | code: declarations and signatures, bodies as `{ … }`; tests: the test names; docs: headings and each paragraph's first sentence; config: keys and structure, strings over 40 characters as `"…"`, arrays past 3 items as `…`; chat, prose: the first and last sentences |
+//! | 3     | capsule | the first non-blank line and `[… N tokens omitted]` |
+//!
+//! A level is left out when its form is not shorter, in tokens, than the
+//! previous form kept, so the forms returned strictly shrink. The engine
+//! takes the mildest form that fits.
+//!
+//! Which kind a text is comes from [`detect_kind`]; which language a code or
+//! config text is written in ([`Syntax`]) from the file extension when there
+//! is one ([`detect_syntax`], used by [`item_forms`]) or else from content
+//! ([`forms`]). Decisions worth knowing:
+//! - outlines of code drop imports (`use`, `import`, `#include`) and
+//!   attributes; docstrings are string literals and so survive `compact`;
+//! - a capsule keeps the first non-blank line that has a letter or digit
+//!   (a JSON object's `{` says nothing), else the first non-blank line;
+//! - a capsule's first line is cut at a word boundary near 160 characters
+//!   (with `…`) so that a one-line item still has a short capsule;
+//! - `tool` items are treated as config when they are JSON, else as prose;
+//!   `comment` items as prose.
+
+mod code;
+mod config;
+mod detect;
+mod lex;
+mod text;
+mod value;
+
+pub use detect::{detect_kind, detect_syntax, kind_from_content, syntax_from_content, syntax_from_name};
+
+use super::{Item, Kind};
+
+/// The language a code or config text is written in, which decides comment
+/// syntax and outline rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// Rust: `//` and nested `/* */` comments, raw strings, lifetimes.
+    Rust,
+    /// C, C++, Java, C#, Go, Kotlin, Swift and the like: `//`, `/* */`.
+    CLike,
+    /// JavaScript and TypeScript: `//`, `/* */`, template strings, regexes.
+    JavaScript,
+    /// Python: `#` comments, triple-quoted strings, indentation blocks.
+    Python,
+    /// Shell and other `#`-comment scripts (Ruby, Perl, R).
+    Shell,
+    /// SQL (and Lua/Haskell-style `--` comments).
+    Sql,
+    /// TOML and INI-like files.
+    Toml,
+    /// YAML.
+    Yaml,
+    /// JSON (comments allowed, as in JSONC).
+    Json,
+    /// Markdown and other lightweight markup.
+    Markdown,
+    /// Plain text.
+    Plain,
+}
+
+/// The longest first line a capsule keeps, in characters.
+const CAPSULE_LINE: usize = 160;
+
+/// Shorter forms of `text` for its `kind`, mildest first: `(1, compact)`,
+/// `(2, outline)`, `(3, capsule)`. A level whose form is not shorter (in
+/// tokens, by `count`) than the previous form kept is left out.
+///
+/// The language of code and config is detected from the content; use
+/// [`item_forms`] to go by the item's file extension as well.
+///
+/// ```
+/// use tokenscope::engine::{Kind, degrade};
+/// let count = |s: &str| s.split_whitespace().count();
+/// let text = "fn add(a: u32, b: u32) -> u32 {\n    // sum them\n    a + b\n}\n";
+/// let forms = degrade::forms(text, Kind::Code, &count);
+/// assert_eq!(forms[0], (1, "fn add(a: u32, b: u32) -> u32 {\n    a + b\n}".to_string()));
+/// ```
+pub fn forms(text: &str, kind: Kind, count: &dyn Fn(&str) -> usize) -> Vec<(u8, String)> {
+    forms_with_syntax(text, kind, syntax_from_content(text), count)
+}
+
+/// [`forms`] for an item: its kind from [`detect_kind`], its syntax from its
+/// file name when it has one ([`detect_syntax`]).
+pub fn item_forms(item: &Item, count: &dyn Fn(&str) -> usize) -> Vec<(u8, String)> {
+    forms_with_syntax(item.text(), detect_kind(item), detect_syntax(item), count)
+}
+
+/// [`forms`] with the syntax given.
+pub fn forms_with_syntax(
+    text: &str,
+    kind: Kind,
+    syntax: Syntax,
+    count: &dyn Fn(&str) -> usize,
+) -> Vec<(u8, String)> {
+    let (compact, outline) = compact_and_outline(text, kind, syntax);
+    let full = count(text);
+    let mut out = Vec::with_capacity(3);
+    let mut previous = full;
+    for (level, form) in [(1u8, compact), (2u8, outline)] {
+        if form.trim().is_empty() {
+            continue;
+        }
+        let n = count(&form);
+        if n < previous {
+            previous = n;
+            out.push((level, form));
+        }
+    }
+    if let Some(capsule) = capsule(text, full, count) {
+        if count(&capsule) < previous {
+            out.push((3, capsule));
+        }
+    }
+    out
+}
+
+/// The compact and outline forms (not yet compared with each other).
+fn compact_and_outline(text: &str, kind: Kind, syntax: Syntax) -> (String, String) {
+    match kind {
+        Kind::Code | Kind::Test => {
+            let syntax = match syntax {
+                Syntax::Rust | Syntax::CLike | Syntax::JavaScript | Syntax::Python | Syntax::Shell | Syntax::Sql => syntax,
+                _ => detect::code_syntax(text),
+            };
+            let compact = code::compact(text, syntax);
+            let outline = if kind == Kind::Test {
+                code::test_outline(&compact, syntax)
+            } else {
+                code::outline(&compact, syntax)
+            };
+            (compact, outline)
+        }
+        Kind::Docs => {
+            let compact = text::markdown_compact(text);
+            let outline = text::markdown_outline(&compact);
+            (compact, outline)
+        }
+        Kind::Config => config_forms(text, syntax),
+        Kind::Tool if syntax == Syntax::Json || syntax_from_content(text) == Syntax::Json => {
+            config_forms(text, Syntax::Json)
+        }
+        Kind::Prose | Kind::Chat | Kind::Comment | Kind::Tool => {
+            let compact = text::prose_compact(text);
+            let outline = text::prose_outline(&compact);
+            (compact, outline)
+        }
+    }
+}
+
+fn config_forms(text: &str, syntax: Syntax) -> (String, String) {
+    let syntax = config::config_syntax(text, syntax);
+    let compact = config::compact(text, syntax);
+    let outline = config::outline(&compact, syntax);
+    (compact, outline)
+}
+
+/// The first non-blank line and `[… N tokens omitted]`, where N is the
+/// original's tokens minus the kept line's. `None` for blank text.
+fn capsule(text: &str, full: usize, count: &dyn Fn(&str) -> usize) -> Option<String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().find(|l| l.chars().any(char::is_alphanumeric));
+    let first = first.or_else(|| lines.next())?;
+    let line = if first.chars().count() > CAPSULE_LINE {
+        let cut = first
+            .char_indices()
+            .nth(CAPSULE_LINE)
+            .map_or(first.len(), |(i, _)| i);
+        let head = &first[..cut];
+        let head = head.rfind(char::is_whitespace).map_or(head, |p| &head[..p]);
+        format!("{} …", head.trim_end())
+    } else {
+        first.to_string()
+    };
+    let omitted = full.saturating_sub(count(&line));
+    Some(format!("{line}\n[… {omitted} tokens omitted]"))
+}
