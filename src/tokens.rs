@@ -7,8 +7,10 @@
 
 mod cache;
 mod encoding;
+pub mod file;
 mod tokenizer;
 
 pub use cache::CountCache;
 pub use encoding::{Encoding, UnknownEncoding};
+pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};
 pub use tokenizer::{Estimate, Tokenizer, TokenizerId};

@@ -101,7 +101,7 @@ fn chat_message() {
     let (_, text) = fixture("chat.txt");
     let item = Item::new("msg-1", "history", text);
     assert_eq!(degrade::detect_kind(&item), Kind::Chat);
-    snapshot!("chat_message", report("chat.txt", Kind::Chat, &[1, 2]));
+    snapshot!("chat_message", report("chat.txt", Kind::Chat, &[1, 2, 3]));
 }
 
 #[test]
@@ -144,7 +144,10 @@ fn prose_outline_keeps_first_and_last_sentences() {
         forms[0].1,
         "The index is rebuilt nightly. It takes about ten minutes, e.g. on a laptop.\n\nQueries during the rebuild read the old index. Nothing is lost."
     );
-    assert_eq!(forms[1], (2, "The index is rebuilt nightly. … Nothing is lost.".to_string()));
+    assert_eq!(
+        forms[1],
+        (2, "The index is rebuilt nightly. … Queries during the rebuild read the old index. Nothing is lost.".to_string())
+    );
 }
 
 #[test]
