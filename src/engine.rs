@@ -9,6 +9,7 @@ mod options;
 mod plan;
 mod run;
 mod set;
+pub mod summarize;
 
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{
