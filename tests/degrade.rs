@@ -41,7 +41,10 @@ fn report(name: &str, expected_kind: Kind, expected_levels: &[u8]) -> String {
     let mut out = format!("full: {full} tokens\n");
     for (level, text) in &forms {
         let n = count(text);
-        assert!(n < previous, "{name}: level {level} has {n} tokens, not fewer than {previous}");
+        assert!(
+            n < previous,
+            "{name}: level {level} has {n} tokens, not fewer than {previous}"
+        );
         previous = n;
         out.push_str(&format!("\n=== level {level}: {n} tokens ===\n{text}\n"));
     }
@@ -73,27 +76,42 @@ fn python_code() {
 
 #[test]
 fn markdown_readme() {
-    snapshot!("markdown_readme", report("README.md", Kind::Docs, &[1, 2, 3]));
+    snapshot!(
+        "markdown_readme",
+        report("README.md", Kind::Docs, &[1, 2, 3])
+    );
 }
 
 #[test]
 fn rust_tests() {
-    snapshot!("rust_tests", report("parser_test.rs", Kind::Test, &[1, 2, 3]));
+    snapshot!(
+        "rust_tests",
+        report("parser_test.rs", Kind::Test, &[1, 2, 3])
+    );
 }
 
 #[test]
 fn toml_config() {
-    snapshot!("toml_config", report("tokenscope.toml", Kind::Config, &[1, 2, 3]));
+    snapshot!(
+        "toml_config",
+        report("tokenscope.toml", Kind::Config, &[1, 2, 3])
+    );
 }
 
 #[test]
 fn yaml_config() {
-    snapshot!("yaml_config", report("compose.yaml", Kind::Config, &[1, 2, 3]));
+    snapshot!(
+        "yaml_config",
+        report("compose.yaml", Kind::Config, &[1, 2, 3])
+    );
 }
 
 #[test]
 fn json_config() {
-    snapshot!("json_config", report("package.json", Kind::Config, &[1, 2, 3]));
+    snapshot!(
+        "json_config",
+        report("package.json", Kind::Config, &[1, 2, 3])
+    );
 }
 
 #[test]
@@ -119,8 +137,16 @@ fn content_detection_without_a_path() {
     for (name, kind, syntax) in cases {
         let (_, text) = fixture(name);
         let item = Item::new("no-file-name", "s", text.clone());
-        assert_eq!(degrade::detect_kind(&item), kind, "kind of {name} from content");
-        assert_eq!(degrade::syntax_from_content(&text), syntax, "syntax of {name}");
+        assert_eq!(
+            degrade::detect_kind(&item),
+            kind,
+            "kind of {name} from content"
+        );
+        assert_eq!(
+            degrade::syntax_from_content(&text),
+            syntax,
+            "syntax of {name}"
+        );
     }
 }
 
@@ -132,7 +158,11 @@ fn given_kind_wins_and_ids_that_look_like_file_names_count() {
     assert_eq!(degrade::detect_kind(&item), Kind::Prose);
     let item = Item::new("tests/api_test.go", "s", "package api");
     assert_eq!(degrade::detect_kind(&item), Kind::Test);
-    let item = Item::new("retrieved chunk 4.2", "s", "The cache is warmed at startup. It holds the last hour.");
+    let item = Item::new(
+        "retrieved chunk 4.2",
+        "s",
+        "The cache is warmed at startup. It holds the last hour.",
+    );
     assert_eq!(degrade::detect_kind(&item), Kind::Prose);
 }
 
@@ -160,7 +190,10 @@ fn comment_markers_inside_strings_survive() {
     );
     let py = "s = '# not a comment'  # a comment\nt = \"\"\"\n# kept: inside a docstring\n\"\"\"\n";
     let out = degrade::forms_with_syntax(py, Kind::Code, Syntax::Python, &count);
-    assert_eq!(out[0].1, "s = '# not a comment'\nt = \"\"\"\n# kept: inside a docstring\n\"\"\"");
+    assert_eq!(
+        out[0].1,
+        "s = '# not a comment'\nt = \"\"\"\n# kept: inside a docstring\n\"\"\""
+    );
     let sh = "#!/bin/sh\necho \"#1\" $# ${#x} # count\n# setup\nx=1\n";
     let out = degrade::forms_with_syntax(sh, Kind::Code, Syntax::Shell, &count);
     assert_eq!(out[0].1, "#!/bin/sh\necho \"#1\" $# ${#x}\nx=1");
@@ -181,7 +214,10 @@ fn javascript_outline_and_test_names() {
     let spec = "describe('cart', () => {\n  it('starts empty', () => {\n    expect(new Cart([]).size).toBe(0);\n  });\n  test(\"adds items\", () => {\n    const c = new Cart([1]);\n    expect(c.size).toBe(1);\n  });\n});\n";
     let forms = degrade::forms_with_syntax(spec, Kind::Test, Syntax::JavaScript, &count);
     let outline = forms.iter().find(|(l, _)| *l == 2).expect("an outline");
-    assert_eq!(outline.1, "describe('cart')\n  it('starts empty')\n  test(\"adds items\")");
+    assert_eq!(
+        outline.1,
+        "describe('cart')\n  it('starts empty')\n  test(\"adds items\")"
+    );
 }
 
 #[test]
@@ -190,7 +226,18 @@ fn blank_and_tiny_texts_have_no_forms_or_only_shorter_ones() {
     assert!(degrade::forms("   \n\n ", Kind::Code, &count).is_empty());
     assert!(degrade::forms("ok", Kind::Chat, &count).is_empty());
     for kind in Kind::ALL {
-        for text in ["}", "{", "\"", "'''", "/*", "- a\n-", "# x\n```", "[a = {", "fn (", "\u{0}\u{7f}é"] {
+        for text in [
+            "}",
+            "{",
+            "\"",
+            "'''",
+            "/*",
+            "- a\n-",
+            "# x\n```",
+            "[a = {",
+            "fn (",
+            "\u{0}\u{7f}é",
+        ] {
             let full = count(text);
             let mut previous = full;
             for (_, form) in degrade::forms(text, *kind, &count) {

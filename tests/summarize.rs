@@ -9,9 +9,21 @@ const SECOND: Duration = Duration::from_secs(1);
 #[test]
 fn output_is_the_summary_and_the_target_is_in_the_environment() {
     let cache = SummaryCache::new();
-    let out = summarize("head -c 11", "hello world, long text", 5, 10 * SECOND, &cache);
+    let out = summarize(
+        "head -c 11",
+        "hello world, long text",
+        5,
+        10 * SECOND,
+        &cache,
+    );
     assert_eq!(out.as_deref(), Ok("hello world"));
-    let out = summarize("echo \"$TOKENSCOPE_TARGET_TOKENS\"", "x", 42, 10 * SECOND, &cache);
+    let out = summarize(
+        "echo \"$TOKENSCOPE_TARGET_TOKENS\"",
+        "x",
+        42,
+        10 * SECOND,
+        &cache,
+    );
     assert_eq!(out.as_deref(), Ok("42"));
 }
 
@@ -33,7 +45,14 @@ fn results_are_cached_by_content_target_and_command() {
 #[test]
 fn nonzero_exit_is_an_error_with_stderr() {
     let cache = SummaryCache::new();
-    let err = summarize("echo 'model unavailable' >&2; exit 3", "x", 5, 10 * SECOND, &cache).unwrap_err();
+    let err = summarize(
+        "echo 'model unavailable' >&2; exit 3",
+        "x",
+        5,
+        10 * SECOND,
+        &cache,
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         SummarizeError::Failed {
@@ -47,7 +66,13 @@ fn nonzero_exit_is_an_error_with_stderr() {
         "summarizer `echo 'model unavailable' >&2; exit 3` failed (exit status 3): model unavailable"
     );
     // Failures are cached too: the command does not run again.
-    let again = summarize("echo 'model unavailable' >&2; exit 3", "x", 5, 10 * SECOND, &cache);
+    let again = summarize(
+        "echo 'model unavailable' >&2; exit 3",
+        "x",
+        5,
+        10 * SECOND,
+        &cache,
+    );
     assert_eq!(again, Err(err));
     assert_eq!(cache.runs(), 1);
 }
@@ -56,9 +81,20 @@ fn nonzero_exit_is_an_error_with_stderr() {
 fn a_timeout_kills_the_command_and_its_children() {
     let cache = SummaryCache::new();
     let started = Instant::now();
-    let err = summarize("sleep 30 | cat; echo late", "x", 5, Duration::from_millis(300), &cache).unwrap_err();
+    let err = summarize(
+        "sleep 30 | cat; echo late",
+        "x",
+        5,
+        Duration::from_millis(300),
+        &cache,
+    )
+    .unwrap_err();
     assert!(matches!(err, SummarizeError::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(err.to_string().contains("timed out after 0.3 s"));
 }
 
@@ -66,7 +102,14 @@ fn a_timeout_kills_the_command_and_its_children() {
 fn a_background_child_holding_stdout_does_not_hang_the_caller() {
     let cache = SummaryCache::new();
     let started = Instant::now();
-    let err = summarize("sleep 30 & echo partial", "x", 5, Duration::from_millis(400), &cache).unwrap_err();
+    let err = summarize(
+        "sleep 30 & echo partial",
+        "x",
+        5,
+        Duration::from_millis(400),
+        &cache,
+    )
+    .unwrap_err();
     assert!(matches!(err, SummarizeError::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
@@ -75,7 +118,10 @@ fn a_background_child_holding_stdout_does_not_hang_the_caller() {
 fn non_utf8_and_empty_output_are_errors() {
     let cache = SummaryCache::new();
     let err = summarize("printf 'ok\\377'", "x", 5, 10 * SECOND, &cache).unwrap_err();
-    assert!(matches!(err, SummarizeError::NotUtf8 { offset: 2, .. }), "{err:?}");
+    assert!(
+        matches!(err, SummarizeError::NotUtf8 { offset: 2, .. }),
+        "{err:?}"
+    );
     let err = summarize("printf '  \\n'", "x", 5, 10 * SECOND, &cache).unwrap_err();
     assert!(matches!(err, SummarizeError::Empty { .. }), "{err:?}");
 }

@@ -66,7 +66,14 @@ fn gpt2_style(merges: &[(&str, &str)], added: serde_json::Value, ignore_merges: 
 // merges (rank: pair -> new id): 0: Ġ t -> 256 "Ġt", 1: h e -> 257 "he",
 // 2: Ġt he -> 258 "Ġthe", 3: l o -> 259 "lo", 4: lo w -> 260 "low",
 // 5: t he -> 261 "the"
-const MERGES: &[(&str, &str)] = &[(" ", "t"), ("h", "e"), (" t", "he"), ("l", "o"), ("lo", "w"), ("t", "he")];
+const MERGES: &[(&str, &str)] = &[
+    (" ", "t"),
+    ("h", "e"),
+    (" t", "he"),
+    ("l", "o"),
+    ("lo", "w"),
+    ("t", "he"),
+];
 
 #[test]
 fn byte_level_bpe_merges_by_rank() {
@@ -84,13 +91,25 @@ fn byte_level_bpe_merges_by_rank() {
     assert_eq!(t.encode("lolo"), [259, 259]);
     // Non-ASCII goes byte by byte: "é" is C3 A9.
     assert_eq!(t.encode("é"), [0xC3, 0xA9]);
-    assert_eq!(t.decode_bytes(&t.encode("the low é")), "the low é".as_bytes());
+    assert_eq!(
+        t.decode_bytes(&t.encode("the low é")),
+        "the low é".as_bytes()
+    );
     // Special tokens are text unless asked for.
     // Ordinary: pieces "the", "<|", "end", "|>"; no merges apply after "the".
-    assert_eq!(t.encode("the<|end|>"), [261, 60, 124, 101, 110, 100, 124, 62]);
+    assert_eq!(
+        t.encode("the<|end|>"),
+        [261, 60, 124, 101, 110, 100, 124, 62]
+    );
     assert_eq!(t.encode_with_special("the<|end|>"), [261, 262]);
     assert_eq!(t.decode_bytes(&[262, 9999]), b"<|end|>");
-    assert_eq!(t.name(), format!("{}/tokenizer.json", dir.path().file_name().unwrap().to_string_lossy()));
+    assert_eq!(
+        t.name(),
+        format!(
+            "{}/tokenizer.json",
+            dir.path().file_name().unwrap().to_string_lossy()
+        )
+    );
     assert_eq!(t.vocab_len(), 262);
 }
 
@@ -101,9 +120,19 @@ fn ignore_merges_takes_whole_words_from_the_vocabulary() {
     // with ignore_merges the word "abc" is taken whole from the vocabulary.
     let merges = [("a", "b"), ("b", "c"), ("a", "bc")];
     let dir = tempfile::tempdir().unwrap();
-    let merged = FileTokenizer::load(write(&dir, "merged.json", &gpt2_style(&merges, json!([]), false))).unwrap();
+    let merged = FileTokenizer::load(write(
+        &dir,
+        "merged.json",
+        &gpt2_style(&merges, json!([]), false),
+    ))
+    .unwrap();
     assert_eq!(merged.encode("abc"), [256, 99]);
-    let whole = FileTokenizer::load(write(&dir, "whole.json", &gpt2_style(&merges, json!([]), true))).unwrap();
+    let whole = FileTokenizer::load(write(
+        &dir,
+        "whole.json",
+        &gpt2_style(&merges, json!([]), true),
+    ))
+    .unwrap();
     assert_eq!(whole.encode("abc"), [258]);
     // Words not in the vocabulary still merge: "abcabc" -> ab c ab c.
     assert_eq!(whole.encode("abcabc"), [256, 99, 256, 99]);
@@ -118,7 +147,10 @@ fn sentencepiece_style() -> String {
     for b in 0..=255u32 {
         vocab.insert(format!("<0x{b:02X}>"), json!(2 + b));
     }
-    for (k, tok) in ["▁", "h", "i", "▁h", "▁hi", "t", "▁t", "o", "▁to"].iter().enumerate() {
+    for (k, tok) in ["▁", "h", "i", "▁h", "▁hi", "t", "▁t", "o", "▁to"]
+        .iter()
+        .enumerate()
+    {
         vocab.insert((*tok).into(), json!(258 + k as u32));
     }
     json!({
@@ -191,49 +223,103 @@ fn load_err(name: &str, content: &str) -> FileTokenizerError {
 
 #[test]
 fn malformed_tokenizer_json_names_the_file_line_and_column() {
-    let err = load_err("tokenizer.json", "{\n  \"model\": {\"type\": \"BPE\",\n    \"vocab\": {\"a\": 0,}\n  }\n}");
-    let FileTokenizerError::Json { line, column, .. } = &err else { panic!("{err:?}") };
+    let err = load_err(
+        "tokenizer.json",
+        "{\n  \"model\": {\"type\": \"BPE\",\n    \"vocab\": {\"a\": 0,}\n  }\n}",
+    );
+    let FileTokenizerError::Json { line, column, .. } = &err else {
+        panic!("{err:?}")
+    };
     assert_eq!((*line, *column), (3, 22));
     let msg = err.to_string();
-    assert!(msg.contains("tokenizer.json:3:22: invalid tokenizer.json"), "{msg}");
+    assert!(
+        msg.contains("tokenizer.json:3:22: invalid tokenizer.json"),
+        "{msg}"
+    );
 
     let err = load_err("tokenizer.json", r#"{"model": {"type": "Mystery"}}"#);
-    assert!(err.to_string().contains("unknown variant `Mystery`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown variant `Mystery`"),
+        "{err}"
+    );
 
-    let err = load_err("tokenizer.json", r#"{"model": {"type": "WordPiece", "vocab": {}}}"#);
-    assert!(err.to_string().contains("model: only BPE models are supported"), "{err}");
+    let err = load_err(
+        "tokenizer.json",
+        r#"{"model": {"type": "WordPiece", "vocab": {}}}"#,
+    );
+    assert!(
+        err.to_string()
+            .contains("model: only BPE models are supported"),
+        "{err}"
+    );
 
     let bad_merge = r#"{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b", "a c"]}}"#;
     let err = load_err("tokenizer.json", bad_merge);
-    assert!(err.to_string().ends_with("model.merges[1]: `c` is not in the vocabulary"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("model.merges[1]: `c` is not in the vocabulary"),
+        "{err}"
+    );
 
     let bad_regex = r#"{"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated"},
                        "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}}"#;
     let err = load_err("tokenizer.json", bad_regex);
-    assert!(err.to_string().contains("pre_tokenizer.pattern: the regular expression `(unclosed` does not compile"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("pre_tokenizer.pattern: the regular expression `(unclosed` does not compile"),
+        "{err}"
+    );
 }
 
 #[test]
 fn malformed_rank_files_name_the_line() {
-    let mut lines: Vec<String> = (0..=255u8).map(|b| format!("{} {b}", STANDARD.encode([b]))).collect();
+    let mut lines: Vec<String> = (0..=255u8)
+        .map(|b| format!("{} {b}", STANDARD.encode([b])))
+        .collect();
     lines.insert(2, "not*base64 7".into());
     let err = load_err("bad.tiktoken", &lines.join("\n"));
-    assert!(err.to_string().contains("bad.tiktoken:3: invalid tiktoken rank file: `not*base64` is not valid base64"), "{err}");
+    assert!(
+        err.to_string().contains(
+            "bad.tiktoken:3: invalid tiktoken rank file: `not*base64` is not valid base64"
+        ),
+        "{err}"
+    );
 
-    let mut lines: Vec<String> = (0..=255u8).map(|b| format!("{} {b}", STANDARD.encode([b]))).collect();
+    let mut lines: Vec<String> = (0..=255u8)
+        .map(|b| format!("{} {b}", STANDARD.encode([b])))
+        .collect();
     lines.push(format!("{} 5", STANDARD.encode("xy")));
     let err = load_err("dup.tiktoken", &lines.join("\n"));
-    assert!(err.to_string().contains("dup.tiktoken:257: invalid tiktoken rank file: rank 5 is given twice (first on line 6)"), "{err}");
+    assert!(
+        err.to_string().contains(
+            "dup.tiktoken:257: invalid tiktoken rank file: rank 5 is given twice (first on line 6)"
+        ),
+        "{err}"
+    );
 
-    let lines: Vec<String> = (0..=200u8).map(|b| format!("{} {b}", STANDARD.encode([b]))).collect();
+    let lines: Vec<String> = (0..=200u8)
+        .map(|b| format!("{} {b}", STANDARD.encode([b])))
+        .collect();
     let err = load_err("short.tiktoken", &lines.join("\n"));
-    assert!(err.to_string().contains("no token for the single byte 0xC9"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no token for the single byte 0xC9"),
+        "{err}"
+    );
 
     let err = load_err("fields.tiktoken", "YQ== 0 extra\n");
-    assert!(err.to_string().contains("fields.tiktoken:1: invalid tiktoken rank file: expected `base64token rank`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("fields.tiktoken:1: invalid tiktoken rank file: expected `base64token rank`"),
+        "{err}"
+    );
 
     let err = FileTokenizer::load(Path::new("/nonexistent/tokenizer.json")).unwrap_err();
-    assert!(err.to_string().starts_with("cannot read tokenizer file /nonexistent/tokenizer.json"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot read tokenizer file /nonexistent/tokenizer.json"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -241,7 +327,11 @@ fn file_tokenizers_are_send_sync_and_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<FileTokenizer>();
     let dir = tempfile::tempdir().unwrap();
-    let path = write(&dir, "tokenizer.json", &gpt2_style(MERGES, json!([]), false));
+    let path = write(
+        &dir,
+        "tokenizer.json",
+        &gpt2_style(MERGES, json!([]), false),
+    );
     let shared = Arc::new(FileTokenizer::load(&path).unwrap());
     let counts: Vec<usize> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -264,7 +354,11 @@ fn cl100k_tokens() -> &'static Vec<Vec<u8>> {
     static TOKENS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     TOKENS.get_or_init(|| {
         (0..100_256u32)
-            .map(|id| CL100K.decode_bytes(&[id]).expect("cl100k has every rank below 100256"))
+            .map(|id| {
+                CL100K
+                    .decode_bytes(&[id])
+                    .expect("cl100k has every rank below 100256")
+            })
             .collect()
     })
 }
@@ -337,7 +431,11 @@ fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
     let t = FileTokenizer::load(&path).unwrap();
     for text in SAMPLES {
         assert_eq!(Some(t.encode(text)), CL100K.encode(text), "{text:?}");
-        assert_eq!(t.count_with_special(text), CL100K.count_with_special(text), "{text:?}");
+        assert_eq!(
+            t.count_with_special(text),
+            CL100K.count_with_special(text),
+            "{text:?}"
+        );
     }
     let readme = include_str!("fixtures/degrade/README.md");
     assert_eq!(t.count(readme), CL100K.count(readme));

@@ -32,7 +32,9 @@ mod lex;
 mod text;
 mod value;
 
-pub use detect::{detect_kind, detect_syntax, kind_from_content, syntax_from_content, syntax_from_name};
+pub use detect::{
+    detect_kind, detect_syntax, kind_from_content, syntax_from_content, syntax_from_name,
+};
 
 use super::{Item, Kind};
 
@@ -125,7 +127,12 @@ fn compact_and_outline(text: &str, kind: Kind, syntax: Syntax) -> (String, Strin
     match kind {
         Kind::Code | Kind::Test => {
             let syntax = match syntax {
-                Syntax::Rust | Syntax::CLike | Syntax::JavaScript | Syntax::Python | Syntax::Shell | Syntax::Sql => syntax,
+                Syntax::Rust
+                | Syntax::CLike
+                | Syntax::JavaScript
+                | Syntax::Python
+                | Syntax::Shell
+                | Syntax::Sql => syntax,
                 _ => detect::code_syntax(text),
             };
             let compact = code::compact(text, syntax);

@@ -58,7 +58,9 @@ pub enum SummarizeError {
         after: Duration,
     },
     /// The command's output is not UTF-8.
-    #[error("summarizer `{command}` printed output that is not UTF-8 (invalid byte at offset {offset})")]
+    #[error(
+        "summarizer `{command}` printed output that is not UTF-8 (invalid byte at offset {offset})"
+    )]
     NotUtf8 {
         /// The command.
         command: String,
@@ -212,7 +214,10 @@ fn run(cmd: &str, text: &str, target: usize, timeout: Duration) -> Result<String
         Ok(Some(status)) => status,
         Ok(None) => {
             kill(&mut child);
-            return Err(SummarizeError::Timeout { command, after: timeout });
+            return Err(SummarizeError::Timeout {
+                command,
+                after: timeout,
+            });
         }
         Err(e) => {
             kill(&mut child);
@@ -227,7 +232,10 @@ fn run(cmd: &str, text: &str, target: usize, timeout: Duration) -> Result<String
         Ok(r) => r.map_err(|e| io_error("reading its output", e))?,
         Err(_) => {
             kill(&mut child);
-            return Err(SummarizeError::Timeout { command, after: timeout });
+            return Err(SummarizeError::Timeout {
+                command,
+                after: timeout,
+            });
         }
     };
     let err = stderr

@@ -174,18 +174,27 @@ impl FileTokenizer {
 
     /// Builds from the bytes of a `tokenizer.json`; `path` names it in
     /// errors and in [`FileTokenizer::name`].
-    pub fn from_tokenizer_json(bytes: &[u8], path: &Path) -> Result<FileTokenizer, FileTokenizerError> {
+    pub fn from_tokenizer_json(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<FileTokenizer, FileTokenizerError> {
         let json: hf::TokenizerJson =
             serde_json::from_slice(bytes).map_err(|e| FileTokenizerError::Json {
                 path: path.to_path_buf(),
                 line: e.line(),
                 column: e.column(),
-                message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
+                message: e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
             })?;
-        let tokenizer = hf::HfTokenizer::build(json).map_err(|message| FileTokenizerError::Unsupported {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        let tokenizer =
+            hf::HfTokenizer::build(json).map_err(|message| FileTokenizerError::Unsupported {
+                path: path.to_path_buf(),
+                message,
+            })?;
         Ok(FileTokenizer {
             name: display_name(path),
             id: xxhash_rust::xxh3::xxh3_64(bytes),
@@ -200,7 +209,11 @@ impl FileTokenizer {
         options: &TiktokenOptions,
     ) -> Result<FileTokenizer, FileTokenizerError> {
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
             FileTokenizerError::RankFile {
                 path: path.to_path_buf(),
                 line,
@@ -212,7 +225,10 @@ impl FileTokenizer {
             line: e.line,
             message: e.message,
         })?;
-        let pattern = options.pattern.as_deref().map_or(CL100K_PATTERN, named_pattern);
+        let pattern = options
+            .pattern
+            .as_deref()
+            .map_or(CL100K_PATTERN, named_pattern);
         let regex = Regex::new(pattern).map_err(|e| FileTokenizerError::Pattern {
             path: path.to_path_buf(),
             message: format!("`{pattern}`: {e}"),
@@ -227,7 +243,10 @@ impl FileTokenizer {
                     path: path.to_path_buf(),
                     message: format!("special tokens: {e}"),
                 })?;
-            Some((automaton, options.special_tokens.iter().map(|(_, id)| *id).collect()))
+            Some((
+                automaton,
+                options.special_tokens.iter().map(|(_, id)| *id).collect(),
+            ))
         };
         let special_bytes = options
             .special_tokens
@@ -307,9 +326,17 @@ impl FileTokenizer {
     pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
         match &self.backend {
             Backend::Hf(t) => t.decoder.get(id as usize)?.as_deref(),
-            Backend::Tiktoken(t) => t.ranks.decoder.get(id as usize).and_then(|b| b.as_deref()).or_else(|| {
-                t.special_bytes.iter().find(|(i, _)| *i == id).map(|(_, b)| &b[..])
-            }),
+            Backend::Tiktoken(t) => t
+                .ranks
+                .decoder
+                .get(id as usize)
+                .and_then(|b| b.as_deref())
+                .or_else(|| {
+                    t.special_bytes
+                        .iter()
+                        .find(|(i, _)| *i == id)
+                        .map(|(_, b)| &b[..])
+                }),
         }
     }
 

@@ -145,7 +145,9 @@ impl BraceOutline<'_> {
         let mut depth = 0usize;
         // `use a::{b, c};`, `import { x } from "y";`: braces group names.
         let head = self.text[pos..].trim_start();
-        let grouping = is_import(head, self.syntax) || head.starts_with("export {") || head.starts_with("export type {");
+        let grouping = is_import(head, self.syntax)
+            || head.starts_with("export {")
+            || head.starts_with("export type {");
         let mut i = pos;
         while i < self.b.len() {
             if !self.code(i) {
@@ -186,23 +188,60 @@ impl BraceOutline<'_> {
             return true;
         }
         let continues_after = [
-            ",", "(", "[", "<", "=", "+", "-", "*", "/", "&", "|", ".", ":", "->", "=>", "\\",
-            "where", "extends", "implements", "?", "&&", "||",
+            ",",
+            "(",
+            "[",
+            "<",
+            "=",
+            "+",
+            "-",
+            "*",
+            "/",
+            "&",
+            "|",
+            ".",
+            ":",
+            "->",
+            "=>",
+            "\\",
+            "where",
+            "extends",
+            "implements",
+            "?",
+            "&&",
+            "||",
         ];
         if continues_after.iter().any(|s| last.ends_with(s)) && !last.ends_with("*/") {
             return false;
         }
         let continues_before = [
-            "{", ".", "?", ":", "->", "=>", "where", "&&", "||", "+", ")", "]", "=", "|", ">",
-            "extends", "implements", "throws",
+            "{",
+            ".",
+            "?",
+            ":",
+            "->",
+            "=>",
+            "where",
+            "&&",
+            "||",
+            "+",
+            ")",
+            "]",
+            "=",
+            "|",
+            ">",
+            "extends",
+            "implements",
+            "throws",
         ];
         if continues_before.iter().any(|s| next_t.starts_with(s)) {
             return false;
         }
         let indent = |s: &str| s.len() - s.trim_start().len();
         let first_line = self.text[start..].lines().next().unwrap_or("");
-        let start_indent = indent(&self.text[self.text[..start].rfind('\n').map_or(0, |p| p + 1)..start])
-            + indent(first_line);
+        let start_indent =
+            indent(&self.text[self.text[..start].rfind('\n').map_or(0, |p| p + 1)..start])
+                + indent(first_line);
         indent(next) <= start_indent
     }
 
@@ -375,8 +414,14 @@ fn classify(header: &str) -> Block {
                             | "select"
                             | "static"
                     )
-                    && !(word == "unsafe" && header[end..].trim_start().starts_with(|c: char| c.is_alphabetic()))
-                    && !(word == "static" && header[end..].trim_start().starts_with(|c: char| c.is_alphabetic()))
+                    && !(word == "unsafe"
+                        && header[end..]
+                            .trim_start()
+                            .starts_with(|c: char| c.is_alphabetic()))
+                    && !(word == "static"
+                        && header[end..]
+                            .trim_start()
+                            .starts_with(|c: char| c.is_alphabetic()))
                 {
                     return Block::Body;
                 }
@@ -387,8 +432,8 @@ fn classify(header: &str) -> Block {
                             return Block::Body;
                         }
                         "struct" | "enum" | "union" | "trait" | "impl" | "mod" | "class"
-                        | "interface" | "namespace" | "object" | "module" | "record"
-                        | "extern" | "protocol" | "extension" => return Block::Container,
+                        | "interface" | "namespace" | "object" | "module" | "record" | "extern"
+                        | "protocol" | "extension" => return Block::Container,
                         _ => {}
                     }
                 }
@@ -494,7 +539,12 @@ fn python_outline(compact: &str) -> String {
             continue;
         }
         if is_python_binding(t) {
-            out.push(shorten_assignment(&line).unwrap_or(line).trim_end().to_string());
+            out.push(
+                shorten_assignment(&line)
+                    .unwrap_or(line)
+                    .trim_end()
+                    .to_string(),
+            );
         }
     }
     out.join("\n")
@@ -520,7 +570,9 @@ fn shell_outline(compact: &str) -> String {
     let mut start = 0;
     let b = compact.as_bytes();
     while start < compact.len() {
-        let end = compact[start..].find('\n').map_or(compact.len(), |n| start + n);
+        let end = compact[start..]
+            .find('\n')
+            .map_or(compact.len(), |n| start + n);
         let line = &compact[start..end];
         let t = line.trim();
         let is_function = (t.starts_with("function ") || t.contains("()")) && t.ends_with('{');
@@ -545,12 +597,18 @@ fn shell_outline(compact: &str) -> String {
                 }
             }
             out.push(format!("{} … }}", line.trim_end()));
-            start = compact[close..].find('\n').map_or(compact.len(), |n| close + n) + 1;
+            start = compact[close..]
+                .find('\n')
+                .map_or(compact.len(), |n| close + n)
+                + 1;
             continue;
         }
         let indent = line.len() - line.trim_start().len();
         let assignment = {
-            let t = t.strip_prefix("export ").or_else(|| t.strip_prefix("readonly ")).unwrap_or(t);
+            let t = t
+                .strip_prefix("export ")
+                .or_else(|| t.strip_prefix("readonly "))
+                .unwrap_or(t);
             let name = t.bytes().take_while(|&c| is_word(c)).count();
             name > 0 && t.as_bytes().get(name) == Some(&b'=')
         };
@@ -598,9 +656,17 @@ fn top_level_outline(compact: &str) -> String {
         .filter(|l| {
             let t = l.trim_start();
             l.len() == t.len()
-                || ["def ", "class ", "module ", "function ", "local function ", "sub ", "fn "]
-                    .iter()
-                    .any(|k| t.starts_with(k))
+                || [
+                    "def ",
+                    "class ",
+                    "module ",
+                    "function ",
+                    "local function ",
+                    "sub ",
+                    "fn ",
+                ]
+                .iter()
+                .any(|k| t.starts_with(k))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -657,13 +723,22 @@ fn test_attribute(t: &str) -> Option<String> {
     if t.starts_with("#[test]") {
         return Some("#[test]".into());
     }
-    for a in ["#[tokio::test", "#[rstest", "#[test_case", "#[async_std::test", "#[bench]"] {
+    for a in [
+        "#[tokio::test",
+        "#[rstest",
+        "#[test_case",
+        "#[async_std::test",
+        "#[bench]",
+    ] {
         if t.starts_with(a) {
             let end = attribute_end(t).unwrap_or(t.len());
             return Some(t[..end].to_string());
         }
     }
-    if t.starts_with("@Test") || t.starts_with("@ParameterizedTest") || t.starts_with("@pytest.mark.parametrize") {
+    if t.starts_with("@Test")
+        || t.starts_with("@ParameterizedTest")
+        || t.starts_with("@pytest.mark.parametrize")
+    {
         let end = attribute_end(t).unwrap_or(t.len());
         return Some(t[..end.min(t.find('(').unwrap_or(end))].to_string());
     }
@@ -684,7 +759,16 @@ fn function_name(t: &str) -> Option<String> {
         }
         let modifier = matches!(
             *w,
-            "pub" | "pub(crate)" | "async" | "unsafe" | "const" | "public" | "private" | "protected" | "static" | "extern"
+            "pub"
+                | "pub(crate)"
+                | "async"
+                | "unsafe"
+                | "const"
+                | "public"
+                | "private"
+                | "protected"
+                | "static"
+                | "extern"
         );
         if !modifier {
             return None;

@@ -91,7 +91,10 @@ fn toml_outline(compact: &str) -> String {
                     line[..eq].trim_end(),
                     value::shortened(&flow, TOML_STYLE)
                 ));
-                pos = compact[after..].find('\n').map_or(compact.len(), |n| after + n) + 1;
+                pos = compact[after..]
+                    .find('\n')
+                    .map_or(compact.len(), |n| after + n)
+                    + 1;
                 continue;
             }
         }
@@ -113,7 +116,9 @@ fn opens_block_scalar(line: &str) -> bool {
         return false;
     };
     (last.starts_with('|') || last.starts_with('>'))
-        && last[1..].chars().all(|c| matches!(c, '-' | '+' | '0'..='9'))
+        && last[1..]
+            .chars()
+            .all(|c| matches!(c, '-' | '+' | '0'..='9'))
         && (t.contains(": ") || t.trim_start().starts_with("- ") || t.trim_start() == last)
 }
 
@@ -197,7 +202,9 @@ fn yaml_outline(compact: &str) -> String {
         }
         if opens_block_scalar(line) {
             let head = line.trim_end();
-            let cut = head.rfind(char::is_whitespace).map_or(head.len(), |p| p + 1);
+            let cut = head
+                .rfind(char::is_whitespace)
+                .map_or(head.len(), |p| p + 1);
             out.push(format!("{}…", &head[..cut]));
             k += 1;
             while k < lines.len() && (lines[k].trim().is_empty() || indent(lines[k]) > ind) {
@@ -230,7 +237,9 @@ fn yaml_line(line: &str) -> String {
     }
     let short = if value.starts_with(['[', '{', '"', '\'']) {
         match value::parse(value, 0, b"") {
-            Some((flow, end)) if value[end..].trim().is_empty() => value::shortened(&flow, YAML_STYLE),
+            Some((flow, end)) if value[end..].trim().is_empty() => {
+                value::shortened(&flow, YAML_STYLE)
+            }
             _ => value.to_string(),
         }
     } else if value.chars().count() > LONG_STRING {
@@ -258,7 +267,9 @@ fn find_key_colon(t: &str) -> Option<usize> {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if (c == b'"' || c == b'\'') && i == 0 => quote = Some(c),
-            None if c == b':' && matches!(b.get(i + 1), None | Some(b' ' | b'\t')) => return Some(i),
+            None if c == b':' && matches!(b.get(i + 1), None | Some(b' ' | b'\t')) => {
+                return Some(i);
+            }
             None => {}
         }
     }
@@ -271,8 +282,12 @@ mod tests {
 
     #[test]
     fn json_outline_shortens_long_strings_and_arrays() {
-        let json = r#"{"a":"0123456789012345678901234567890123456789x","b":[1,2,3,4,5],"c":{"d":true}}"#;
-        assert_eq!(json_outline(json), r#"{"a":"…","b":[1,2,3,…],"c":{"d":true}}"#);
+        let json =
+            r#"{"a":"0123456789012345678901234567890123456789x","b":[1,2,3,4,5],"c":{"d":true}}"#;
+        assert_eq!(
+            json_outline(json),
+            r#"{"a":"…","b":[1,2,3,…],"c":{"d":true}}"#
+        );
     }
 
     #[test]
@@ -283,6 +298,9 @@ mod tests {
 
     #[test]
     fn flow_value_unused_variant_is_constructible() {
-        assert!(matches!(value::parse("x", 0, b""), Some((Flow::Atom(_), 1))));
+        assert!(matches!(
+            value::parse("x", 0, b""),
+            Some((Flow::Atom(_), 1))
+        ));
     }
 }

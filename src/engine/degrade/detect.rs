@@ -178,7 +178,17 @@ fn test_and_function_counts(text: &str) -> (usize, usize) {
 }
 
 fn is_function_line(t: &str) -> bool {
-    let t = strip_prefixes(t, &["pub(crate) ", "pub(super) ", "pub ", "async ", "unsafe ", "const "]);
+    let t = strip_prefixes(
+        t,
+        &[
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "async ",
+            "unsafe ",
+            "const ",
+        ],
+    );
     t.starts_with("fn ")
         || t.starts_with("def ")
         || t.starts_with("func ")
@@ -406,10 +416,34 @@ fn code_score(text: &str) -> f64 {
         }
         lines += 1;
         let strong = [
-            "fn ", "pub fn", "pub struct", "impl ", "impl<", "def ", "class ", "function ",
-            "import ", "use ", "#include", "package ", "func ", "return ", "let ", "const ",
-            "var ", "struct ", "enum ", "trait ", "if (", "} else", "#[", "async ", "self.",
-            "elif ", "for (", "while (",
+            "fn ",
+            "pub fn",
+            "pub struct",
+            "impl ",
+            "impl<",
+            "def ",
+            "class ",
+            "function ",
+            "import ",
+            "use ",
+            "#include",
+            "package ",
+            "func ",
+            "return ",
+            "let ",
+            "const ",
+            "var ",
+            "struct ",
+            "enum ",
+            "trait ",
+            "if (",
+            "} else",
+            "#[",
+            "async ",
+            "self.",
+            "elif ",
+            "for (",
+            "while (",
         ];
         if strong.iter().any(|k| t.starts_with(k))
             || t.ends_with(';')
@@ -548,9 +582,26 @@ fn looks_like_chat(text: &str) -> bool {
         .filter(|w| {
             matches!(
                 **w,
-                "i" | "i'm" | "i've" | "you" | "you're" | "your" | "we" | "me" | "my" | "please"
-                    | "thanks" | "thank" | "hi" | "hello" | "hey" | "can" | "could" | "sure"
-                    | "ok" | "okay" | "let's"
+                "i" | "i'm"
+                    | "i've"
+                    | "you"
+                    | "you're"
+                    | "your"
+                    | "we"
+                    | "me"
+                    | "my"
+                    | "please"
+                    | "thanks"
+                    | "thank"
+                    | "hi"
+                    | "hello"
+                    | "hey"
+                    | "can"
+                    | "could"
+                    | "sure"
+                    | "ok"
+                    | "okay"
+                    | "let's"
             )
         })
         .count();

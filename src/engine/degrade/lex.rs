@@ -137,7 +137,8 @@ pub(super) fn lex(text: &str, syntax: Syntax) -> Lexed {
         let c = b[i];
         // Line comments.
         if let Some(start) = r.line.iter().find(|m| b[i..].starts_with(m.as_bytes())) {
-            let word_start = i == 0 || b[i - 1].is_ascii_whitespace() || b";&|(".contains(&b[i - 1]);
+            let word_start =
+                i == 0 || b[i - 1].is_ascii_whitespace() || b";&|(".contains(&b[i - 1]);
             if !(r.hash_at_word_start && *start == "#" && !word_start)
                 && !(syntax == Syntax::Yaml && !(i == 0 || b[i - 1].is_ascii_whitespace()))
             {
@@ -227,7 +228,10 @@ fn literal_end(text: &str, i: usize, syntax: Syntax, r: &Rules) -> Option<usize>
     if syntax == Syntax::Yaml {
         // A quote opens a scalar only where a scalar may start.
         let prev = text[..i].trim_end_matches([' ', '\t']).as_bytes().last();
-        if !matches!(prev, None | Some(b'\n' | b':' | b'-' | b'[' | b'{' | b',' | b'?')) {
+        if !matches!(
+            prev,
+            None | Some(b'\n' | b':' | b'-' | b'[' | b'{' | b',' | b'?')
+        ) {
             return None;
         }
     }

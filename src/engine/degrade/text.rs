@@ -24,7 +24,11 @@ pub(super) fn prose_outline(compact: &str) -> String {
     let flat = compact.split_whitespace().collect::<Vec<_>>().join(" ");
     let sentences = sentences(&flat);
     // A very short sentence ("Hi!", "Thanks.") takes its neighbour along.
-    let words = |s: &[&str]| s.iter().map(|x| x.split_whitespace().count()).sum::<usize>();
+    let words = |s: &[&str]| {
+        s.iter()
+            .map(|x| x.split_whitespace().count())
+            .sum::<usize>()
+    };
     let mut head = 1;
     while head < sentences.len() && words(&sentences[..head]) < MIN_WORDS {
         head += 1;
@@ -36,7 +40,11 @@ pub(super) fn prose_outline(compact: &str) -> String {
     if tail <= head {
         return sentences.join(" ");
     }
-    format!("{} … {}", sentences[..head].join(" "), sentences[tail..].join(" "))
+    format!(
+        "{} … {}",
+        sentences[..head].join(" "),
+        sentences[tail..].join(" ")
+    )
 }
 
 /// The fewest words the first and last parts of a prose outline keep.
@@ -56,12 +64,18 @@ pub(super) fn sentences(text: &str) -> Vec<&str> {
         if matches!(c, '.' | '!' | '?' | '…') || cjk {
             // Closing quotes and brackets belong to the sentence.
             let mut j = k + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | '\'' | '”' | '’' | ')' | ']' | '*' | '_') {
+            while j < chars.len()
+                && matches!(chars[j].1, '"' | '\'' | '”' | '’' | ')' | ']' | '*' | '_')
+            {
                 j += 1;
             }
             let at_break = j == chars.len() || chars[j].1.is_whitespace();
             if (at_break || cjk) && !(c == '.' && is_abbreviation(&text[start..i])) {
-                let end = if j < chars.len() { chars[j].0 } else { text.len() };
+                let end = if j < chars.len() {
+                    chars[j].0
+                } else {
+                    text.len()
+                };
                 let s = text[start..end].trim();
                 if !s.is_empty() {
                     out.push(s);
@@ -113,7 +127,9 @@ pub(super) fn markdown_compact(text: &str) -> String {
         };
         if let Some((c, n)) = fence {
             out.push(line.to_string());
-            if fence_marker(t).is_some_and(|(c2, n2)| c2 == c && n2 >= n && t.trim_end().chars().all(|x| x == c)) {
+            if fence_marker(t)
+                .is_some_and(|(c2, n2)| c2 == c && n2 >= n && t.trim_end().chars().all(|x| x == c))
+            {
                 fence = None;
             }
             continue;
@@ -192,7 +208,13 @@ pub(super) fn markdown_outline(compact: &str) -> String {
                 }
             }
             Event::End(end) => {
-                if matches!(end, TagEnd::Item | TagEnd::List(_) | TagEnd::BlockQuote(_) | TagEnd::FootnoteDefinition) {
+                if matches!(
+                    end,
+                    TagEnd::Item
+                        | TagEnd::List(_)
+                        | TagEnd::BlockQuote(_)
+                        | TagEnd::FootnoteDefinition
+                ) {
                     stack.pop();
                 }
                 skip_item_rest = false;
@@ -204,7 +226,10 @@ pub(super) fn markdown_outline(compact: &str) -> String {
 }
 
 fn is_container(tag: &Tag) -> bool {
-    matches!(tag, Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_))
+    matches!(
+        tag,
+        Tag::List(_) | Tag::BlockQuote(_) | Tag::FootnoteDefinition(_)
+    )
 }
 
 fn heading_line(src: &str, level: HeadingLevel) -> String {
@@ -226,7 +251,9 @@ fn strip_quote_markers(src: &str) -> String {
 /// The first sentence of a paragraph's source, whitespace collapsed.
 fn first_sentence(src: &str) -> String {
     let flat = src.split_whitespace().collect::<Vec<_>>().join(" ");
-    sentences(&flat).first().map_or_else(String::new, |s| s.to_string())
+    sentences(&flat)
+        .first()
+        .map_or_else(String::new, |s| s.to_string())
 }
 
 /// A list item's marker and the first sentence of its first paragraph.
@@ -243,7 +270,8 @@ fn item_line(src: &str, depth: usize) -> String {
         let l = line.trim();
         let nested = l.starts_with(['-', '*', '+']) && l[1..].starts_with(' ')
             || (l.bytes().take_while(u8::is_ascii_digit).count() > 0
-                && l.trim_start_matches(|c: char| c.is_ascii_digit()).starts_with(['.', ')']));
+                && l.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with(['.', ')']));
         if (!text.is_empty() && (l.is_empty() || nested)) || l.starts_with("```") {
             break;
         }

@@ -35,8 +35,10 @@ pub(super) fn shorten_assignment(stmt: &str) -> Option<String> {
             b'=' if depth == 0 => {
                 let prev = if i > 0 { b[i - 1] } else { b' ' };
                 let next = b.get(i + 1).copied().unwrap_or(b' ');
-                if matches!(prev, b'=' | b'!' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b':')
-                    || matches!(next, b'=' | b'>')
+                if matches!(
+                    prev,
+                    b'=' | b'!' | b'<' | b'>' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b':'
+                ) || matches!(next, b'=' | b'>')
                 {
                     i += 1;
                     continue;
@@ -90,7 +92,11 @@ pub(super) fn parse(s: &str, i: usize, bare_end: &[u8]) -> Option<(Flow, usize)>
     match *b.get(i)? {
         q @ (b'"' | b'\'') => {
             let triple = b[i..].starts_with(&[q, q, q]);
-            let (open, close): (usize, &[u8]) = if triple { (3, &b[i..i + 3]) } else { (1, &b[i..i + 1]) };
+            let (open, close): (usize, &[u8]) = if triple {
+                (3, &b[i..i + 3])
+            } else {
+                (1, &b[i..i + 1])
+            };
             let mut j = i + open;
             while j < b.len() {
                 if b[j] == b'\\' && q == b'"' {
@@ -177,7 +183,9 @@ fn key_end(s: &str, i: usize) -> Option<usize> {
         let (_, end) = parse(s, i, b"")?;
         return Some(end);
     }
-    let n = b[i..].iter().position(|c| matches!(c, b'=' | b':' | b',' | b'}' | b'\n'))?;
+    let n = b[i..]
+        .iter()
+        .position(|c| matches!(c, b'=' | b':' | b',' | b'}' | b'\n'))?;
     Some(i + n)
 }
 

@@ -255,9 +255,20 @@ enum Prepend {
 }
 
 enum PreTokenizer {
-    ByteLevel { add_prefix_space: bool, regex: Option<Regex> },
-    Split { pattern: Pattern, behavior: Behavior, invert: bool },
-    Metaspace { replacement: char, prepend: Prepend, split: bool },
+    ByteLevel {
+        add_prefix_space: bool,
+        regex: Option<Regex>,
+    },
+    Split {
+        pattern: Pattern,
+        behavior: Behavior,
+        invert: bool,
+    },
+    Metaspace {
+        replacement: char,
+        prepend: Prepend,
+        split: bool,
+    },
 }
 
 /// A piece of text on its way to the model, and whether it starts at the
@@ -284,7 +295,10 @@ impl PreTokenizer {
                     let map = |s: &str| s.bytes().map(|b| table[b as usize]).collect::<String>();
                     match regex {
                         Some(re) => {
-                            let ranges = split_ranges(Pattern::find_matches_regex(re, &text), Behavior::Isolated);
+                            let ranges = split_ranges(
+                                Pattern::find_matches_regex(re, &text),
+                                Behavior::Isolated,
+                            );
                             push_pieces(&mut out, &text, ranges, piece.at_start, map);
                         }
                         None => out.push(Piece {
@@ -303,7 +317,13 @@ impl PreTokenizer {
                         matches.iter_mut().for_each(|m| m.1 = !m.1);
                     }
                     let ranges = split_ranges(matches, *behavior);
-                    push_pieces(&mut out, &piece.text, ranges, piece.at_start, str::to_string);
+                    push_pieces(
+                        &mut out,
+                        &piece.text,
+                        ranges,
+                        piece.at_start,
+                        str::to_string,
+                    );
                 }
                 PreTokenizer::Metaspace {
                     replacement,
@@ -325,7 +345,8 @@ impl PreTokenizer {
                     }
                     if *split {
                         let pattern = Pattern::Literal(replacement.to_string());
-                        let ranges = split_ranges(pattern.find_matches(&text), Behavior::MergedWithNext);
+                        let ranges =
+                            split_ranges(pattern.find_matches(&text), Behavior::MergedWithNext);
                         push_pieces(&mut out, &text, ranges, piece.at_start, str::to_string);
                     } else {
                         out.push(Piece {
@@ -438,7 +459,11 @@ impl Bpe {
             }
             if let Some(bytes) = &self.byte_fallback {
                 let mut buf = [0u8; 4];
-                let ids: Option<Vec<u32>> = c.encode_utf8(&mut buf).bytes().map(|b| bytes[b as usize]).collect();
+                let ids: Option<Vec<u32>> = c
+                    .encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|b| bytes[b as usize])
+                    .collect();
                 if let Some(ids) = ids {
                     scratch.extend(ids);
                     continue;
@@ -550,7 +575,10 @@ pub(super) struct HfTokenizer {
 impl HfTokenizer {
     /// Builds the pipeline; errors name the JSON path of the problem.
     pub fn build(json: TokenizerJson) -> Result<HfTokenizer, String> {
-        let normalizer = json.normalizer.map(|n| normalizer(n, "normalizer")).transpose()?;
+        let normalizer = json
+            .normalizer
+            .map(|n| normalizer(n, "normalizer"))
+            .transpose()?;
         let mut pre = Vec::new();
         if let Some(p) = json.pre_tokenizer {
             pre_tokenizers(p, "pre_tokenizer", &mut pre)?;
@@ -584,9 +612,9 @@ impl HfTokenizer {
         let mut pair_merges = Merges::default();
         for (rank, m) in merges.iter().enumerate() {
             let (a, b) = match m {
-                MergeJson::Joined(s) => s
-                    .split_once(' ')
-                    .ok_or_else(|| format!("model.merges[{rank}]: `{s}` is not two tokens separated by a space"))?,
+                MergeJson::Joined(s) => s.split_once(' ').ok_or_else(|| {
+                    format!("model.merges[{rank}]: `{s}` is not two tokens separated by a space")
+                })?,
                 MergeJson::Pair(a, b) => (a.as_str(), b.as_str()),
             };
             let id_of = |t: &str| {
@@ -596,16 +624,18 @@ impl HfTokenizer {
                     .ok_or_else(|| format!("model.merges[{rank}]: `{t}` is not in the vocabulary"))
             };
             let (ia, ib) = (id_of(a)?, id_of(b)?);
-            let b_rest = if prefix_len > 0 && b.len() >= prefix_len && b.is_char_boundary(prefix_len) {
-                &b[prefix_len..]
-            } else {
-                b
-            };
+            let b_rest =
+                if prefix_len > 0 && b.len() >= prefix_len && b.is_char_boundary(prefix_len) {
+                    &b[prefix_len..]
+                } else {
+                    b
+                };
             let merged = format!("{a}{b_rest}");
-            let im = vocab
-                .get(&merged)
-                .copied()
-                .ok_or_else(|| format!("model.merges[{rank}]: the merged token `{merged}` is not in the vocabulary"))?;
+            let im = vocab.get(&merged).copied().ok_or_else(|| {
+                format!(
+                    "model.merges[{rank}]: the merged token `{merged}` is not in the vocabulary"
+                )
+            })?;
             pair_merges.insert(ia, ib, rank as u32, im);
         }
         let chars = vocab
@@ -625,7 +655,9 @@ impl HfTokenizer {
         });
         // Decoding: byte-level alphabets map back to bytes; otherwise the
         // Metaspace character is a space and `<0xAB>` is a byte.
-        let byte_level = pre.iter().any(|p| matches!(p, PreTokenizer::ByteLevel { .. }))
+        let byte_level = pre
+            .iter()
+            .any(|p| matches!(p, PreTokenizer::ByteLevel { .. }))
             || matches!(normalizer, Some(Normalizer::ByteLevel))
             || json.decoder.as_ref().is_some_and(mentions_byte_level);
         let space_char = pre
@@ -642,11 +674,14 @@ impl HfTokenizer {
             .max()
             .unwrap_or(0);
         if max_id as usize > (vocab.len() + json.added_tokens.len()) * 4 + 1_000_000 {
-            return Err(format!("model.vocab: id {max_id} is far beyond the vocabulary size"));
+            return Err(format!(
+                "model.vocab: id {max_id} is far beyond the vocabulary size"
+            ));
         }
         let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; max_id as usize + 1];
         for (token, &id) in &vocab {
-            decoder[id as usize] = Some(token_bytes(token, byte_level, space_char).into_boxed_slice());
+            decoder[id as usize] =
+                Some(token_bytes(token, byte_level, space_char).into_boxed_slice());
         }
         let mut raw = Vec::new();
         let mut normalized = Vec::new();
@@ -687,7 +722,8 @@ impl HfTokenizer {
                 ignore_merges,
             },
             raw_added: Matcher::build(raw).map_err(|e| format!("added_tokens: {e}"))?,
-            normalized_added: Matcher::build(normalized).map_err(|e| format!("added_tokens: {e}"))?,
+            normalized_added: Matcher::build(normalized)
+                .map_err(|e| format!("added_tokens: {e}"))?,
             decoder,
         })
     }
@@ -777,7 +813,8 @@ fn token_bytes(token: &str, byte_level: bool, space: char) -> Vec<u8> {
 }
 
 fn regex(pattern: &str, at: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("{at}: the regular expression `{pattern}` does not compile: {e}"))
+    Regex::new(pattern)
+        .map_err(|e| format!("{at}: the regular expression `{pattern}` does not compile: {e}"))
 }
 
 fn pattern(p: PatternJson, at: &str) -> Result<Pattern, String> {
@@ -803,7 +840,10 @@ fn normalizer(n: NormalizerJson, at: &str) -> Result<Normalizer, String> {
             right: strip_right,
         },
         NormalizerJson::Prepend { prepend } => Normalizer::Prepend(prepend),
-        NormalizerJson::Replace { pattern: p, content } => Normalizer::Replace {
+        NormalizerJson::Replace {
+            pattern: p,
+            content,
+        } => Normalizer::Replace {
             pattern: pattern(p, &format!("{at}.pattern"))?,
             content,
         },
@@ -815,7 +855,9 @@ fn normalizer(n: NormalizerJson, at: &str) -> Result<Normalizer, String> {
                 .map(|(k, n)| normalizer(n, &format!("{at}.normalizers[{k}]")))
                 .collect::<Result<_, _>>()?,
         ),
-        NormalizerJson::BertNormalizer {} | NormalizerJson::Precompiled {} | NormalizerJson::Nmt {} => {
+        NormalizerJson::BertNormalizer {}
+        | NormalizerJson::Precompiled {}
+        | NormalizerJson::Nmt {} => {
             return Err(format!(
                 "{at}: this normalizer (BertNormalizer, Precompiled or Nmt) is not supported"
             ));
@@ -823,7 +865,11 @@ fn normalizer(n: NormalizerJson, at: &str) -> Result<Normalizer, String> {
     })
 }
 
-fn pre_tokenizers(p: PreTokenizerJson, at: &str, out: &mut Vec<PreTokenizer>) -> Result<(), String> {
+fn pre_tokenizers(
+    p: PreTokenizerJson,
+    at: &str,
+    out: &mut Vec<PreTokenizer>,
+) -> Result<(), String> {
     let whitespace = |behavior| PreTokenizer::Split {
         pattern: Pattern::Regex(Regex::new(r"\s").expect("a valid regex")),
         behavior,
@@ -901,7 +947,9 @@ fn pre_tokenizers(p: PreTokenizerJson, at: &str, out: &mut Vec<PreTokenizer>) ->
             }
         }
         PreTokenizerJson::UnicodeScripts {} => {
-            return Err(format!("{at}: the UnicodeScripts pre-tokenizer is not supported"));
+            return Err(format!(
+                "{at}: the UnicodeScripts pre-tokenizer is not supported"
+            ));
         }
     }
     Ok(())

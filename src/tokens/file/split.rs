@@ -92,7 +92,10 @@ pub(super) enum Behavior {
 }
 
 /// Applies a delimiter behaviour to flagged ranges; returns the kept ranges.
-pub(super) fn split_ranges(matches: Vec<(Range<usize>, bool)>, behavior: Behavior) -> Vec<Range<usize>> {
+pub(super) fn split_ranges(
+    matches: Vec<(Range<usize>, bool)>,
+    behavior: Behavior,
+) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::with_capacity(matches.len());
     match behavior {
         Behavior::Isolated => out.extend(matches.into_iter().map(|(r, _)| r)),
@@ -184,13 +187,33 @@ mod tests {
 
     #[test]
     fn behaviours() {
-        let m = |v: &[(usize, usize, bool)]| v.iter().map(|&(a, b, f)| (a..b, f)).collect::<Vec<_>>();
+        let m =
+            |v: &[(usize, usize, bool)]| v.iter().map(|&(a, b, f)| (a..b, f)).collect::<Vec<_>>();
         // "a-b--c": matches at 1..2, 3..4, 4..5
-        let input = m(&[(0, 1, false), (1, 2, true), (2, 3, false), (3, 4, true), (4, 5, true), (5, 6, false)]);
-        assert_eq!(split_ranges(input.clone(), Behavior::Removed), [0..1, 2..3, 5..6]);
-        assert_eq!(split_ranges(input.clone(), Behavior::MergedWithPrevious), [0..2, 2..4, 4..5, 5..6]);
-        assert_eq!(split_ranges(input.clone(), Behavior::MergedWithNext), [0..1, 1..3, 3..4, 4..6]);
-        assert_eq!(split_ranges(input.clone(), Behavior::Contiguous), [0..1, 1..2, 2..3, 3..5, 5..6]);
+        let input = m(&[
+            (0, 1, false),
+            (1, 2, true),
+            (2, 3, false),
+            (3, 4, true),
+            (4, 5, true),
+            (5, 6, false),
+        ]);
+        assert_eq!(
+            split_ranges(input.clone(), Behavior::Removed),
+            [0..1, 2..3, 5..6]
+        );
+        assert_eq!(
+            split_ranges(input.clone(), Behavior::MergedWithPrevious),
+            [0..2, 2..4, 4..5, 5..6]
+        );
+        assert_eq!(
+            split_ranges(input.clone(), Behavior::MergedWithNext),
+            [0..1, 1..3, 3..4, 4..6]
+        );
+        assert_eq!(
+            split_ranges(input.clone(), Behavior::Contiguous),
+            [0..1, 1..2, 2..3, 3..5, 5..6]
+        );
         assert_eq!(split_ranges(input, Behavior::Isolated).len(), 6);
     }
 }

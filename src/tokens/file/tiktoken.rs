@@ -78,11 +78,16 @@ pub(super) fn parse(text: &str) -> Result<Ranks, RankError> {
         if bytes.is_empty() {
             return Err(err("the token is empty".into()));
         }
-        let rank: u32 = rank
-            .parse()
-            .map_err(|_| err(format!("the rank `{}` is not a whole number below 2^32", shorten(rank))))?;
+        let rank: u32 = rank.parse().map_err(|_| {
+            err(format!(
+                "the rank `{}` is not a whole number below 2^32",
+                shorten(rank)
+            ))
+        })?;
         if let Some(first) = seen_ranks.insert(rank, line_no) {
-            return Err(err(format!("rank {rank} is given twice (first on line {first})")));
+            return Err(err(format!(
+                "rank {rank} is given twice (first on line {first})"
+            )));
         }
         if encoder.insert(bytes.clone(), rank).is_some() {
             return Err(err(format!("the token `{token}` is given twice")));
@@ -98,7 +103,10 @@ pub(super) fn parse(text: &str) -> Result<Ranks, RankError> {
     if max_rank as usize > encoder.len() * 4 + 1_000_000 {
         return Err(RankError {
             line: seen_ranks[&max_rank],
-            message: format!("rank {max_rank} is far beyond the {} tokens in the file", encoder.len()),
+            message: format!(
+                "rank {max_rank} is far beyond the {} tokens in the file",
+                encoder.len()
+            ),
         });
     }
     let mut byte_ids = [0u32; 256];
