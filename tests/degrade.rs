@@ -248,3 +248,53 @@ fn blank_and_tiny_texts_have_no_forms_or_only_shorter_ones() {
         }
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text made of the pieces that stress the lexers and outlines.
+    fn code_like() -> impl Strategy<Value = String> {
+        let atoms = prop::sample::select(vec![
+            "fn ", "def ", "class ", "{", "}", "(", ")", "[", "]", ";", "\n", "\n\n", "    ", "\"",
+            "'", "`", "/*", "*/", "//", "#", "--", "=", ":", ",", "- ", "# ", "```", "r#\"", "\"#",
+            "\\", "é", "日本", "<", ">", "|", "x", "name", "1.", ". ", "? ", "\t", "@", "#[test]",
+            "'''", "\"\"\"",
+        ]);
+        prop::collection::vec(atoms, 0..60).prop_map(|v| v.concat())
+    }
+
+    fn words(s: &str) -> usize {
+        s.split_whitespace().count() + s.chars().filter(|c| c.is_ascii_punctuation()).count()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn forms_never_panic_and_strictly_shrink(text in code_like(), k in 0usize..8, s in 0usize..11) {
+            let kind = Kind::ALL[k];
+            let syntax = [
+                Syntax::Rust, Syntax::CLike, Syntax::JavaScript, Syntax::Python, Syntax::Shell,
+                Syntax::Sql, Syntax::Toml, Syntax::Yaml, Syntax::Json, Syntax::Markdown, Syntax::Plain,
+            ][s];
+            let full = words(&text);
+            let mut previous = full;
+            let mut last_level = 0;
+            for (level, form) in degrade::forms_with_syntax(&text, kind, syntax, &words) {
+                prop_assert!(level > last_level && level <= 3);
+                let n = words(&form);
+                prop_assert!(n < previous);
+                previous = n;
+                last_level = level;
+            }
+            let _ = degrade::kind_from_content(&text);
+            let _ = degrade::syntax_from_content(&text);
+        }
+
+        #[test]
+        fn arbitrary_unicode_never_panics(text in "\\PC{0,200}", k in 0usize..8) {
+            let _ = degrade::forms(&text, Kind::ALL[k], &words);
+        }
+    }
+}

@@ -441,3 +441,46 @@ fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
     assert_eq!(t.count(readme), CL100K.count(readme));
     assert_eq!(t.decode_bytes(&t.encode(readme)), readme.as_bytes());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tiny() -> &'static FileTokenizer {
+        static T: OnceLock<FileTokenizer> = OnceLock::new();
+        T.get_or_init(|| {
+            let json = gpt2_style(MERGES, json!([]), false);
+            FileTokenizer::from_tokenizer_json(json.as_bytes(), Path::new("tiny/tokenizer.json"))
+                .unwrap()
+        })
+    }
+
+    fn tiny_sp() -> &'static FileTokenizer {
+        static T: OnceLock<FileTokenizer> = OnceLock::new();
+        T.get_or_init(|| {
+            let json = sentencepiece_style();
+            FileTokenizer::from_tokenizer_json(json.as_bytes(), Path::new("sp/tokenizer.json"))
+                .unwrap()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn byte_level_round_trips(text in "\\PC{0,80}|[the lowé <|>]{0,40}") {
+            let t = tiny();
+            let ids = t.encode(&text);
+            prop_assert_eq!(t.decode_bytes(&ids), text.as_bytes());
+            prop_assert_eq!(t.count(&text), ids.len());
+            prop_assert!(ids.len() <= text.len());
+        }
+
+        #[test]
+        fn byte_fallback_round_trips(text in "[hito é]{1,40}") {
+            // The normalizer prepends ▁ and turns spaces into ▁; decoding
+            // gives the leading space back.
+            let t = tiny_sp();
+            let decoded = t.decode_bytes(&t.encode(&text));
+            prop_assert_eq!(decoded, format!(" {text}").into_bytes());
+        }
+    }
+}

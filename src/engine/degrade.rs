@@ -114,10 +114,10 @@ pub fn forms_with_syntax(
             out.push((level, form));
         }
     }
-    if let Some(capsule) = capsule(text, full, count) {
-        if count(&capsule) < previous {
-            out.push((3, capsule));
-        }
+    if let Some(capsule) = capsule(text, full, count)
+        && count(&capsule) < previous
+    {
+        out.push((3, capsule));
     }
     out
 }

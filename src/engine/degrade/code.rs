@@ -298,11 +298,11 @@ impl BraceOutline<'_> {
         if t.is_empty() {
             return;
         }
-        if t.starts_with("#[") || t.starts_with("#![") || t.starts_with('@') {
-            if attribute_end(t).is_some_and(|n| t[n..].trim().is_empty()) || !t.contains('\n') {
-                self.edits.replace(range, "");
-                return;
-            }
+        if (t.starts_with("#[") || t.starts_with("#![") || t.starts_with('@'))
+            && (attribute_end(t).is_some_and(|n| t[n..].trim().is_empty()) || !t.contains('\n'))
+        {
+            self.edits.replace(range, "");
+            return;
         }
         if is_import(t, self.syntax) {
             self.edits.replace(range, "");

@@ -3,7 +3,7 @@
 
 use super::Syntax;
 use super::lex::{drop_blank_lines, lex};
-use super::value::{self, ARRAY_ITEMS, Flow, LONG_STRING, Style};
+use super::value::{self, ARRAY_ITEMS, LONG_STRING, Style};
 
 /// The config syntax of a text, when the caller's syntax is not a config one.
 pub(super) fn config_syntax(text: &str, syntax: Syntax) -> Syntax {
@@ -84,19 +84,19 @@ fn toml_outline(compact: &str) -> String {
         let line = &compact[pos..end];
         let t = line.trim_start();
         let eq = (!t.starts_with('[')).then(|| line.find('=')).flatten();
-        if let Some(eq) = eq {
-            if let Some((flow, after)) = value::parse(compact, pos + eq + 1, b"#") {
-                out.push(format!(
-                    "{} = {}",
-                    line[..eq].trim_end(),
-                    value::shortened(&flow, TOML_STYLE)
-                ));
-                pos = compact[after..]
-                    .find('\n')
-                    .map_or(compact.len(), |n| after + n)
-                    + 1;
-                continue;
-            }
+        if let Some(eq) = eq
+            && let Some((flow, after)) = value::parse(compact, pos + eq + 1, b"#")
+        {
+            out.push(format!(
+                "{} = {}",
+                line[..eq].trim_end(),
+                value::shortened(&flow, TOML_STYLE)
+            ));
+            pos = compact[after..]
+                .find('\n')
+                .map_or(compact.len(), |n| after + n)
+                + 1;
+            continue;
         }
         out.push(line.to_string());
         pos = end + 1;
@@ -297,10 +297,15 @@ mod tests {
     }
 
     #[test]
-    fn flow_value_unused_variant_is_constructible() {
+    fn toml_values_are_shortened_in_place() {
+        let toml = "[a]\nlist = [1, 2, 3, 4]\nname = \"short\"\n";
+        assert_eq!(
+            toml_outline(toml),
+            "[a]\nlist = [1, 2, 3, …]\nname = \"short\""
+        );
         assert!(matches!(
             value::parse("x", 0, b""),
-            Some((Flow::Atom(_), 1))
+            Some((value::Flow::Atom(_), 1))
         ));
     }
 }

@@ -13,10 +13,10 @@ pub fn detect_kind(item: &Item) -> Kind {
         return kind;
     }
     let text = item.text();
-    if let Some(name) = file_name(item) {
-        if let Some(kind) = kind_from_name(&name, text) {
-            return kind;
-        }
+    if let Some(name) = file_name(item)
+        && let Some(kind) = kind_from_name(&name, text)
+    {
+        return kind;
     }
     kind_from_content(text)
 }
@@ -219,10 +219,10 @@ pub(super) fn js_test_call(t: &str) -> bool {
                 .or_else(|| rest.strip_prefix(".each"))
                 .unwrap_or(rest);
             let rest = rest.trim_start();
-            if let Some(rest) = rest.strip_prefix('(') {
-                if rest.trim_start().starts_with(['"', '\'', '`']) {
-                    return true;
-                }
+            if let Some(rest) = rest.strip_prefix('(')
+                && rest.trim_start().starts_with(['"', '\'', '`'])
+            {
+                return true;
             }
         }
     }
@@ -264,10 +264,10 @@ pub fn kind_from_content(text: &str) -> Kind {
 /// The syntax of untyped text, from its content alone.
 pub fn syntax_from_content(text: &str) -> Syntax {
     let trimmed = text.trim();
-    if let Some(lang) = fence_language(trimmed) {
-        if let Some(s) = syntax_from_name(&format!("x.{lang}")) {
-            return s;
-        }
+    if let Some(lang) = fence_language(trimmed)
+        && let Some(s) = syntax_from_name(&format!("x.{lang}"))
+    {
+        return s;
     }
     if is_json(trimmed) {
         return Syntax::Json;
@@ -552,9 +552,11 @@ fn looks_like_markdown(text: &str) -> bool {
             signals += 3;
         } else if t.starts_with("```") || t.starts_with("~~~") {
             signals += 2;
-        } else if t.starts_with("- [") || t.contains("](") || t.starts_with("> ") {
-            signals += 1;
-        } else if (t.starts_with("- ") || t.starts_with("* ")) && t.len() > 2 {
+        } else if t.starts_with("- [")
+            || t.contains("](")
+            || t.starts_with("> ")
+            || ((t.starts_with("- ") || t.starts_with("* ")) && t.len() > 2)
+        {
             signals += 1;
         } else if !t.is_empty() && t.bytes().all(|b| b == b'=' || b == b'-') && t.len() >= 3 {
             signals += 2;

@@ -150,39 +150,38 @@ pub(super) fn lex(text: &str, syntax: Syntax) -> Lexed {
             }
         }
         // Block comments.
-        if let Some((open, close)) = r.block {
-            if b[i..].starts_with(open.as_bytes()) {
-                out.push_str(&text[copied..i]);
-                let mut depth = 1usize;
-                let mut j = i + open.len();
-                while j < b.len() && depth > 0 {
-                    if b[j..].starts_with(close.as_bytes()) {
-                        depth -= 1;
-                        j += close.len();
-                    } else if r.nested_block && b[j..].starts_with(open.as_bytes()) {
-                        depth += 1;
-                        j += open.len();
-                    } else {
-                        j += 1;
-                    }
+        if let Some((open, close)) = r.block
+            && b[i..].starts_with(open.as_bytes())
+        {
+            out.push_str(&text[copied..i]);
+            let mut depth = 1usize;
+            let mut j = i + open.len();
+            while j < b.len() && depth > 0 {
+                if b[j..].starts_with(close.as_bytes()) {
+                    depth -= 1;
+                    j += close.len();
+                } else if r.nested_block && b[j..].starts_with(open.as_bytes()) {
+                    depth += 1;
+                    j += open.len();
+                } else {
+                    j += 1;
                 }
-                let before = out.as_bytes().last().copied();
-                let after = b.get(j).copied();
-                if before.is_some_and(|x| !x.is_ascii_whitespace())
-                    && after.is_some_and(|x| !x.is_ascii_whitespace())
-                {
-                    out.push(' ');
-                }
-                let mut j = j;
-                if before.is_some_and(|x| x == b' ' || x == b'\t') {
-                    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-                        j += 1;
-                    }
-                }
-                i = j;
-                copied = j;
-                continue;
             }
+            let before = out.as_bytes().last().copied();
+            let after = b.get(j).copied();
+            if before.is_some_and(|x| !x.is_ascii_whitespace())
+                && after.is_some_and(|x| !x.is_ascii_whitespace())
+            {
+                out.push(' ');
+            }
+            if before.is_some_and(|x| x == b' ' || x == b'\t') {
+                while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                    j += 1;
+                }
+            }
+            i = j;
+            copied = j;
+            continue;
         }
         // String literals.
         if let Some(end) = literal_end(text, i, syntax, &r) {

@@ -95,11 +95,6 @@ impl Merges {
         }
         out.extend(symbols.iter().filter(|s| s.alive).map(|s| s.id));
     }
-
-    /// The number of pair merges.
-    pub fn len(&self) -> usize {
-        self.pairs.len()
-    }
 }
 
 #[cfg(test)]
@@ -124,6 +119,6 @@ mod tests {
         // a b a b: ab twice.
         m.apply(&[0, 1, 0, 1], &mut out);
         assert_eq!(out, [3, 3]);
-        assert_eq!(m.len(), 3);
+        assert_eq!(m.pairs.len(), 3);
     }
 }

@@ -417,11 +417,11 @@ impl Bpe {
         if word.is_empty() {
             return;
         }
-        if self.ignore_merges {
-            if let Some(&id) = self.vocab.get(word) {
-                out.push(id);
-                return;
-            }
+        if self.ignore_merges
+            && let Some(&id) = self.vocab.get(word)
+        {
+            out.push(id);
+            return;
         }
         scratch.clear();
         let mut unk: Option<u32> = None;
@@ -435,16 +435,12 @@ impl Bpe {
                 self.chars.get(&c).copied()
             } else {
                 key.clear();
-                if !first {
-                    if let Some(p) = &self.prefix {
-                        key.push_str(p);
-                    }
+                if !first && let Some(p) = &self.prefix {
+                    key.push_str(p);
                 }
                 key.push(c);
-                if last {
-                    if let Some(s) = &self.suffix {
-                        key.push_str(s);
-                    }
+                if last && let Some(s) = &self.suffix {
+                    key.push_str(s);
                 }
                 self.vocab.get(&key).copied()
             };
@@ -804,10 +800,12 @@ fn token_bytes(token: &str, byte_level: bool, space: char) -> Vec<u8> {
         }
         return out;
     }
-    if token.len() == 6 && token.starts_with("<0x") && token.ends_with('>') {
-        if let Ok(b) = u8::from_str_radix(&token[3..5], 16) {
-            return vec![b];
-        }
+    if token.len() == 6
+        && token.starts_with("<0x")
+        && token.ends_with('>')
+        && let Ok(b) = u8::from_str_radix(&token[3..5], 16)
+    {
+        return vec![b];
     }
     token.replace(space, " ").into_bytes()
 }
