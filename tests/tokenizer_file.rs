@@ -484,3 +484,52 @@ mod properties {
         }
     }
 }
+
+/// Throughput against the built-in cl100k_base; run with
+/// `cargo test --release --test tokenizer_file -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_counting_speed() {
+    let lines: Vec<String> = cl100k_tokens()
+        .iter()
+        .enumerate()
+        .map(|(rank, bytes)| format!("{} {rank}", STANDARD.encode(bytes)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "cl100k_base.tiktoken", &lines.join("\n"));
+    let started = std::time::Instant::now();
+    let t = FileTokenizer::load(&path).unwrap();
+    let load = started.elapsed();
+    let mut corpus = String::new();
+    for name in [
+        "session.rs",
+        "ingest.py",
+        "README.md",
+        "compose.yaml",
+        "chat.txt",
+    ] {
+        corpus.push_str(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/degrade")
+                    .join(name),
+            )
+            .unwrap(),
+        );
+    }
+    let corpus = corpus.repeat(200);
+    let mb = corpus.len() as f64 / 1e6;
+    let started = std::time::Instant::now();
+    let n = t.count(&corpus);
+    let file = started.elapsed();
+    let started = std::time::Instant::now();
+    let m = CL100K.count(&corpus);
+    let builtin = started.elapsed();
+    assert_eq!(n, m);
+    println!(
+        "load {:.2} s; {mb:.1} MB, {n} tokens: file tokenizer {:.1} MB/s, built-in {:.1} MB/s",
+        load.as_secs_f64(),
+        mb / file.as_secs_f64(),
+        mb / builtin.as_secs_f64()
+    );
+}

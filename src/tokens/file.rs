@@ -47,7 +47,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use fancy_regex::Regex;
 
 pub use tiktoken::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, named_pattern};
 
@@ -128,7 +127,7 @@ enum Backend {
 
 struct TiktokenBackend {
     ranks: tiktoken::Ranks,
-    regex: Regex,
+    regex: split::Splitter,
     specials: Option<(AhoCorasick, Vec<u32>)>,
     special_bytes: Vec<(u32, Box<[u8]>)>,
 }
@@ -229,7 +228,7 @@ impl FileTokenizer {
             .pattern
             .as_deref()
             .map_or(CL100K_PATTERN, named_pattern);
-        let regex = Regex::new(pattern).map_err(|e| FileTokenizerError::Pattern {
+        let regex = split::Splitter::new(pattern).map_err(|e| FileTokenizerError::Pattern {
             path: path.to_path_buf(),
             message: format!("`{pattern}`: {e}"),
         })?;
@@ -375,7 +374,7 @@ impl TiktokenBackend {
 
     fn encode_ordinary(&self, text: &str, out: &mut Vec<u32>) {
         let mut pieces = Vec::new();
-        split::Pattern::matches(&self.regex, text, &mut pieces);
+        self.regex.pieces(text, &mut pieces);
         let mut initial = Vec::new();
         for r in pieces {
             let piece = &text.as_bytes()[r];

@@ -3,14 +3,13 @@
 //! with byte fallback as in Llama 2 and Mistral) and added tokens.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use fancy_regex::Regex;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 use super::bpe::Merges;
-use super::split::{Behavior, Pattern, byte_chars, char_byte, split_ranges};
+use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
 use super::tiktoken::GPT2_PATTERN;
 
 // ------------------------------------------------------------- JSON shapes
@@ -257,7 +256,7 @@ enum Prepend {
 enum PreTokenizer {
     ByteLevel {
         add_prefix_space: bool,
-        regex: Option<Regex>,
+        regex: Option<Splitter>,
     },
     Split {
         pattern: Pattern,
@@ -295,10 +294,7 @@ impl PreTokenizer {
                     let map = |s: &str| s.bytes().map(|b| table[b as usize]).collect::<String>();
                     match regex {
                         Some(re) => {
-                            let ranges = split_ranges(
-                                Pattern::find_matches_regex(re, &text),
-                                Behavior::Isolated,
-                            );
+                            let ranges = split_ranges(re.find_matches(&text), Behavior::Isolated);
                             push_pieces(&mut out, &text, ranges, piece.at_start, map);
                         }
                         None => out.push(Piece {
@@ -376,25 +372,6 @@ fn push_pieces(
             at_start: at_start && r.start == 0,
             text: map(&text[r]),
         });
-    }
-}
-
-impl Pattern {
-    fn find_matches_regex(re: &Regex, s: &str) -> Vec<(std::ops::Range<usize>, bool)> {
-        let mut out = Vec::new();
-        let mut prev = 0;
-        for m in re.find_iter(s) {
-            let Ok(m) = m else { break };
-            if m.start() > prev {
-                out.push((prev..m.start(), false));
-            }
-            out.push((m.start()..m.end(), true));
-            prev = m.end();
-        }
-        if prev < s.len() || s.is_empty() {
-            out.push((prev..s.len(), false));
-        }
-        out
     }
 }
 
@@ -810,8 +787,8 @@ fn token_bytes(token: &str, byte_level: bool, space: char) -> Vec<u8> {
     token.replace(space, " ").into_bytes()
 }
 
-fn regex(pattern: &str, at: &str) -> Result<Regex, String> {
-    Regex::new(pattern)
+fn regex(pattern: &str, at: &str) -> Result<Splitter, String> {
+    Splitter::new(pattern)
         .map_err(|e| format!("{at}: the regular expression `{pattern}` does not compile: {e}"))
 }
 
@@ -869,12 +846,12 @@ fn pre_tokenizers(
     out: &mut Vec<PreTokenizer>,
 ) -> Result<(), String> {
     let whitespace = |behavior| PreTokenizer::Split {
-        pattern: Pattern::Regex(Regex::new(r"\s").expect("a valid regex")),
+        pattern: Pattern::Regex(Splitter::new(r"\s").expect("a valid regex")),
         behavior,
         invert: false,
     };
     let punctuation = |behavior| PreTokenizer::Split {
-        pattern: Pattern::Regex(Regex::new(r"[\p{P}!-/:-@\[-`{-~]").expect("a valid regex")),
+        pattern: Pattern::Regex(Splitter::new(r"[\p{P}!-/:-@\[-`{-~]").expect("a valid regex")),
         behavior,
         invert: false,
     };
@@ -915,7 +892,7 @@ fn pre_tokenizers(
             });
         }
         PreTokenizerJson::Digits { individual_digits } => out.push(PreTokenizer::Split {
-            pattern: Pattern::Regex(Regex::new(r"\p{N}").expect("a valid regex")),
+            pattern: Pattern::Regex(Splitter::new(r"\p{N}").expect("a valid regex")),
             behavior: if individual_digits {
                 Behavior::Isolated
             } else {
@@ -925,7 +902,7 @@ fn pre_tokenizers(
         }),
         PreTokenizerJson::Punctuation { behavior } => out.push(punctuation(behavior)),
         PreTokenizerJson::Whitespace {} => out.push(PreTokenizer::Split {
-            pattern: Pattern::Regex(Regex::new(r"\w+|[^\w\s]+").expect("a valid regex")),
+            pattern: Pattern::Regex(Splitter::new(r"\w+|[^\w\s]+").expect("a valid regex")),
             behavior: Behavior::Removed,
             invert: true,
         }),

@@ -6,17 +6,101 @@ use std::sync::OnceLock;
 
 use fancy_regex::Regex;
 
-/// What to split on.
+/// A split regex. The known split patterns (cl100k, o200k, GPT-2, Qwen 2)
+/// run on the `regex` crate's automata with their `\s+(?!\S)` lookahead
+/// emulated; any other pattern runs on `fancy-regex`.
 #[derive(Debug)]
-pub(super) enum Pattern {
-    /// A literal string.
-    Literal(String),
-    /// A regular expression.
-    Regex(Regex),
+pub(super) enum Splitter {
+    /// A lookahead-free version of a known pattern.
+    Fast {
+        /// The pattern with `\s+(?!\S)|` removed.
+        re: regex::Regex,
+        /// Whether `\s*[\r\n]+` comes before `\s+(?!\S)` in the pattern: then
+        /// a whitespace match that ends in a newline came from it and is kept.
+        newline_alternative: bool,
+    },
+    /// Any other pattern.
+    Fancy(fancy_regex::Regex),
 }
 
-impl Pattern {
-    /// Ranges of `s` covering it entirely, each flagged as a match or not.
+/// The known patterns whose tail is `\s+(?!\S)|\s+`, and whether an
+/// `\s*[\r\n]+` alternative comes first. No earlier alternative of these
+/// can match whitespace alone otherwise, which the emulation relies on.
+const KNOWN: &[(&str, bool)] = &[
+    (super::tiktoken::CL100K_PATTERN, true),
+    (super::tiktoken::O200K_PATTERN, true),
+    (super::tiktoken::GPT2_PATTERN, false),
+    (
+        r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+        true,
+    ),
+];
+
+impl Splitter {
+    /// Compiles a split pattern.
+    pub fn new(pattern: &str) -> Result<Splitter, String> {
+        if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern) {
+            let plain = known.replace(r"|\s+(?!\S)|\s+", r"|\s+");
+            if let Ok(re) = regex::Regex::new(&plain) {
+                return Ok(Splitter::Fast {
+                    re,
+                    newline_alternative,
+                });
+            }
+        }
+        Regex::new(pattern)
+            .map(Splitter::Fancy)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Calls `f` with each match, in order.
+    fn for_each_match(&self, s: &str, mut f: impl FnMut(Range<usize>)) {
+        match self {
+            Splitter::Fancy(re) => {
+                for m in re.find_iter(s) {
+                    // A regex that gives up (backtracking limit) leaves the
+                    // rest of the text unmatched rather than failing.
+                    let Ok(m) = m else { break };
+                    f(m.start()..m.end());
+                }
+            }
+            Splitter::Fast {
+                re,
+                newline_alternative,
+            } => {
+                let mut at = 0;
+                while at <= s.len() {
+                    let Some(m) = re.find_at(s, at) else { break };
+                    let (start, mut end) = (m.start(), m.end());
+                    let text = m.as_str();
+                    // `\s+(?!\S)`: a whitespace run followed by more text
+                    // leaves its last character to the next piece.
+                    if end < s.len()
+                        && text.chars().all(char::is_whitespace)
+                        && !(*newline_alternative && text.ends_with(['\r', '\n']))
+                    {
+                        if let Some((last, _)) = text.char_indices().last() {
+                            if last > 0 {
+                                end = start + last;
+                            }
+                        }
+                    }
+                    f(start..end);
+                    at = if end > start {
+                        end
+                    } else {
+                        match s[end..].chars().next() {
+                            Some(c) => end + c.len_utf8(),
+                            None => break,
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    /// Ranges covering `s`, each flagged as a match or not (empty matches
+    /// included, as `tokenizers` produces them).
     pub fn find_matches(&self, s: &str) -> Vec<(Range<usize>, bool)> {
         let mut out = Vec::new();
         if s.is_empty() {
@@ -24,54 +108,73 @@ impl Pattern {
             return out;
         }
         let mut prev = 0;
-        let mut push = |r: Range<usize>, out: &mut Vec<(Range<usize>, bool)>| {
-            if prev != r.start {
+        self.for_each_match(s, |r| {
+            if r.start > prev {
                 out.push((prev..r.start, false));
             }
-            prev = r.end;
+            prev = r.end.max(prev);
             out.push((r, true));
-        };
-        match self {
-            Pattern::Literal(lit) => {
-                if !lit.is_empty() {
-                    for (at, m) in s.match_indices(lit.as_str()) {
-                        push(at..at + m.len(), &mut out);
-                    }
-                }
-            }
-            Pattern::Regex(re) => {
-                for m in re.find_iter(s) {
-                    // A regex that gives up (backtracking limit) leaves the
-                    // rest of the text unmatched rather than failing.
-                    let Ok(m) = m else { break };
-                    push(m.start()..m.end(), &mut out);
-                }
-            }
-        }
-        if prev != s.len() {
+        });
+        if prev < s.len() {
             out.push((prev..s.len(), false));
         }
         out
     }
 
-    /// The ranges of `s` that the regex matches, in order (tiktoken-style
-    /// splitting: text between matches is not produced).
-    pub fn matches(re: &Regex, s: &str, out: &mut Vec<Range<usize>>) {
+    /// The pieces of `s` for BPE, tiktoken-style: the matches, plus any text
+    /// the pattern skipped as pieces of its own; empty matches dropped.
+    pub fn pieces(&self, s: &str, out: &mut Vec<Range<usize>>) {
         let mut prev = 0;
-        for m in re.find_iter(s) {
-            // A regex that gives up (backtracking limit) leaves the rest as
-            // one piece rather than failing.
-            let Ok(m) = m else { break };
-            if m.start() > prev {
-                out.push(prev..m.start()); // text the pattern skipped
+        self.for_each_match(s, |r| {
+            if r.start > prev {
+                out.push(prev..r.start);
             }
-            if m.end() > m.start() {
-                out.push(m.start()..m.end());
+            if r.end > r.start {
+                out.push(r.clone());
             }
-            prev = prev.max(m.end());
-        }
+            prev = prev.max(r.end);
+        });
         if prev < s.len() {
             out.push(prev..s.len());
+        }
+    }
+}
+
+/// What to split on.
+#[derive(Debug)]
+pub(super) enum Pattern {
+    /// A literal string.
+    Literal(String),
+    /// A regular expression.
+    Regex(Splitter),
+}
+
+impl Pattern {
+    /// Ranges of `s` covering it entirely, each flagged as a match or not.
+    pub fn find_matches(&self, s: &str) -> Vec<(Range<usize>, bool)> {
+        match self {
+            Pattern::Regex(re) => re.find_matches(s),
+            Pattern::Literal(lit) => {
+                let mut out = Vec::new();
+                if s.is_empty() {
+                    out.push((0..0, false));
+                    return out;
+                }
+                let mut prev = 0;
+                if !lit.is_empty() {
+                    for (at, m) in s.match_indices(lit.as_str()) {
+                        if prev != at {
+                            out.push((prev..at, false));
+                        }
+                        prev = at + m.len();
+                        out.push((at..prev, true));
+                    }
+                }
+                if prev != s.len() {
+                    out.push((prev..s.len(), false));
+                }
+                out
+            }
         }
     }
 }
@@ -182,6 +285,49 @@ mod tests {
         assert_eq!(table[b'\n' as usize], 'Ċ');
         for b in 0..=255u8 {
             assert_eq!(char_byte(table[b as usize]), Some(b));
+        }
+    }
+
+    #[test]
+    fn fast_patterns_split_like_fancy_regex() {
+        let samples = [
+            "",
+            " ",
+            "  ",
+            "a  b",
+            "a \n\n b",
+            "  \nx",
+            "\n  x",
+            "x\t\t",
+            "x \u{a0}\u{2003}y",
+            "Hello,   world!\r\n\r\n  fn main() {}\n\n\n",
+            "I'm  12345 ab'LL  ",
+            " \n \n",
+            "日本語  のテキスト 🎉👩‍💻 ",
+            "tabs\t\tand\nnewlines\n\t end  ",
+        ];
+        for &(pattern, _) in KNOWN {
+            let fast = Splitter::new(pattern).unwrap();
+            assert!(matches!(fast, Splitter::Fast { .. }));
+            let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
+            for s in samples {
+                assert_eq!(
+                    fast.find_matches(s),
+                    fancy.find_matches(s),
+                    "{pattern} on {s:?}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_patterns_agree_on_random_text(s in "[ a-zA-Z0-9'\\t\\r\\n\u{a0}\u{3000}é日!?.,-]{0,60}") {
+            for &(pattern, _) in KNOWN {
+                let fast = Splitter::new(pattern).unwrap();
+                let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
+                proptest::prop_assert_eq!(fast.find_matches(&s), fancy.find_matches(&s));
+            }
         }
     }
 
