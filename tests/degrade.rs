@@ -298,3 +298,91 @@ mod properties {
         }
     }
 }
+
+fn outline_of(text: &str, syntax: Syntax) -> String {
+    let forms = degrade::forms_with_syntax(text, Kind::Code, syntax, &count);
+    forms.into_iter().find(|(l, _)| *l == 2).expect("an outline").1
+}
+
+#[test]
+fn go_outline() {
+    let go = r#"package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// Server handles requests.
+type Server struct {
+	Addr string
+	mu   sync.Mutex
+}
+
+func (s *Server) Start(port int) error {
+	fmt.Println("starting {")
+	return nil
+}
+
+func main() {
+	s := &Server{Addr: ":8080"}
+	if err := s.Start(8080); err != nil {
+		os.Exit(1)
+	}
+}
+"#;
+    assert_eq!(
+        outline_of(go, Syntax::CLike),
+        "package main\ntype Server struct {\n\tAddr string\n\tmu   sync.Mutex\n}\nfunc (s *Server) Start(port int) error { … }\nfunc main() { … }"
+    );
+}
+
+#[test]
+fn java_and_c_outlines() {
+    let java = r#"package com.example;
+
+import java.util.List;
+
+/** A cart. */
+public class Cart {
+    private final List<Item> items;
+
+    @Override
+    public String toString() {
+        return "Cart" + items;
+    }
+
+    public int size() { return items.size(); }
+}
+"#;
+    assert_eq!(
+        outline_of(java, Syntax::CLike),
+        "package com.example;\npublic class Cart {\n    private final List<Item> items;\n    public String toString() { … }\n    public int size() { return items.size(); }\n}"
+    );
+    let c = "#include <stdio.h>\n\n/* entry */\nstatic int counter = 0;\n\nint main(int argc, char **argv)\n{\n    printf(\"%d\\n\", argc);\n    return 0;\n}\n";
+    assert_eq!(
+        outline_of(c, Syntax::CLike),
+        "static int counter = 0;\nint main(int argc, char **argv)\n{ … }"
+    );
+}
+
+#[test]
+fn typescript_outline() {
+    let ts = r#"import type { Item } from "./item";
+
+export interface Cart {
+  items: Item[];
+  total(): number;
+}
+
+export const emptyCart = (): Cart => {
+  return { items: [], total: () => 0 };
+};
+
+export enum Status { Open, Closed }
+"#;
+    assert_eq!(
+        outline_of(ts, Syntax::JavaScript),
+        "export interface Cart {\n  items: Item[];\n  total(): number;\n}\nexport const emptyCart = (): Cart => { … };\nexport enum Status { Open, Closed }"
+    );
+}
