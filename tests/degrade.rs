@@ -301,7 +301,11 @@ mod properties {
 
 fn outline_of(text: &str, syntax: Syntax) -> String {
     let forms = degrade::forms_with_syntax(text, Kind::Code, syntax, &count);
-    forms.into_iter().find(|(l, _)| *l == 2).expect("an outline").1
+    forms
+        .into_iter()
+        .find(|(l, _)| *l == 2)
+        .expect("an outline")
+        .1
 }
 
 #[test]

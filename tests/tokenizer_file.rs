@@ -533,3 +533,31 @@ fn measure_counting_speed() {
         mb / builtin.as_secs_f64()
     );
 }
+
+#[test]
+fn word_suffix_and_subword_prefix_models() {
+    // CLIP-style end-of-word suffix, words split on whitespace.
+    let clip = json!({
+        "pre_tokenizer": {"type": "WhitespaceSplit"},
+        "model": {"type": "BPE", "end_of_word_suffix": "</w>",
+                  "vocab": {"a": 0, "b": 1, "b</w>": 2, "a</w>": 3, "ab</w>": 4},
+                  "merges": ["a b</w>"]}
+    });
+    let t = FileTokenizer::from_tokenizer_json(clip.to_string().as_bytes(), Path::new("clip.json"))
+        .unwrap();
+    // "ab" -> a b</w> -> ab</w>; "a" -> a</w>.
+    assert_eq!(t.encode("ab  a"), [4, 3]);
+    // A continuing-subword prefix: the merged token drops the right side's prefix.
+    let prefixed = json!({
+        "pre_tokenizer": {"type": "Whitespace"},
+        "model": {"type": "BPE", "continuing_subword_prefix": "##",
+                  "vocab": {"a": 0, "##b": 1, "ab": 2, "!": 3},
+                  "merges": [["a", "##b"]]}
+    });
+    let t =
+        FileTokenizer::from_tokenizer_json(prefixed.to_string().as_bytes(), Path::new("p.json"))
+            .unwrap();
+    assert_eq!(t.encode("ab abb!"), [2, 2, 1, 3]);
+    // Unknown characters without an unk token are dropped, as `tokenizers` does.
+    assert_eq!(t.encode("ax"), [0]);
+}

@@ -264,7 +264,7 @@ fn item_line(src: &str, depth: usize) -> String {
     } else {
         t.bytes().take_while(u8::is_ascii_digit).count() + 1
     };
-    let marker = &t[..marker_len.min(t.len())];
+    let marker = t.get(..marker_len).unwrap_or(t);
     let mut text = String::new();
     for line in t[marker.len()..].lines() {
         let l = line.trim();

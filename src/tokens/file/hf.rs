@@ -403,10 +403,10 @@ impl Bpe {
         scratch.clear();
         let mut unk: Option<u32> = None;
         let plain = self.prefix.is_none() && self.suffix.is_none();
-        let mut iter = word.char_indices().peekable();
+        let mut iter = word.chars().peekable();
         let mut first = true;
         let mut key = String::new();
-        while let Some((i, c)) = iter.next() {
+        while let Some(c) = iter.next() {
             let last = iter.peek().is_none();
             let id = if plain {
                 self.chars.get(&c).copied()
@@ -422,7 +422,6 @@ impl Bpe {
                 self.vocab.get(&key).copied()
             };
             first = false;
-            let _ = i;
             if let Some(id) = id {
                 if let Some(u) = unk.take() {
                     scratch.push(u);
@@ -688,8 +687,8 @@ impl HfTokenizer {
                 chars,
                 merges: pair_merges,
                 unk,
-                prefix: continuing_subword_prefix,
-                suffix: end_of_word_suffix,
+                prefix: continuing_subword_prefix.filter(|p| !p.is_empty()),
+                suffix: end_of_word_suffix.filter(|s| !s.is_empty()),
                 fuse_unk,
                 byte_fallback,
                 ignore_merges,
