@@ -20,7 +20,7 @@
 //!   attributes; docstrings are string literals and so survive `compact`;
 //! - a capsule keeps the first non-blank line that has a letter or digit
 //!   (a JSON object's `{` says nothing), else the first non-blank line;
-//! - a capsule's first line is cut at a word boundary near 160 characters
+//! - a capsule's line has its runs of whitespace collapsed, and is cut at a word boundary near 160 characters
 //!   (with `…`) so that a one-line item still has a short capsule;
 //! - `tool` items are treated as config when they are JSON, else as prose;
 //!   `comment` items as prose.
@@ -173,6 +173,8 @@ fn capsule(text: &str, full: usize, count: &dyn Fn(&str) -> usize) -> Option<Str
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.clone().find(|l| l.chars().any(char::is_alphanumeric));
     let first = first.or_else(|| lines.next())?;
+    let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = first.as_str();
     let line = if first.chars().count() > CAPSULE_LINE {
         let cut = first
             .char_indices()
