@@ -245,11 +245,21 @@ fn malformed_tokenizer_json_names_the_file_line_and_column() {
 
     let err = load_err(
         "tokenizer.json",
-        r#"{"model": {"type": "WordPiece", "vocab": {}}}"#,
+        r#"{"model": {"type": "Unigram", "vocab": []}}"#,
     );
     assert!(
         err.to_string()
-            .contains("model: only BPE models are supported"),
+            .contains("model: WordLevel and Unigram models are not supported"),
+        "{err}"
+    );
+
+    let err = load_err(
+        "tokenizer.json",
+        r#"{"model": {"type": "WordPiece", "vocab": {"a": 0}}}"#,
+    );
+    assert!(
+        err.to_string()
+            .ends_with("model.unk_token: `[UNK]` is not in the vocabulary"),
         "{err}"
     );
 
@@ -560,4 +570,37 @@ fn word_suffix_and_subword_prefix_models() {
     assert_eq!(t.encode("ab abb!"), [2, 2, 1, 3]);
     // Unknown characters without an unk token are dropped, as `tokenizers` does.
     assert_eq!(t.encode("ax"), [0]);
+}
+
+/// BERT-style: BertNormalizer (lowercase, accents stripped, CJK isolated),
+/// BertPreTokenizer, WordPiece.
+#[test]
+fn wordpiece_with_bert_normalizer() {
+    let vocab: serde_json::Map<String, serde_json::Value> = [
+        "[UNK]", "[CLS]", "un", "##aff", "##able", "aff", "!", "日", "本", "cafe", "##s",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(k, t)| ((*t).to_string(), json!(k)))
+    .collect();
+    let bert = json!({
+        "added_tokens": [{"id": 1, "content": "[CLS]", "single_word": false, "lstrip": false,
+                          "rstrip": false, "normalized": false, "special": true}],
+        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
+                       "strip_accents": null, "lowercase": true},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": vocab}
+    });
+    let t = FileTokenizer::from_tokenizer_json(bert.to_string().as_bytes(), Path::new("bert.json"))
+        .unwrap();
+    // "UnAffable!" -> "unaffable" "!" -> un ##aff ##able, !
+    assert_eq!(t.encode("UnAffable!"), [2, 3, 4, 6]);
+    // Accents go with lowercasing; CJK characters are words of their own.
+    assert_eq!(t.encode("Cafés 日本"), [9, 10, 7, 8]);
+    // A word with an unmatched piece is [UNK] whole; control characters vanish.
+    assert_eq!(t.encode("unx\u{7}"), [0]);
+    assert_eq!(t.encode_with_special("[CLS] aff"), [1, 5]);
+    assert_eq!(t.decode_bytes(&[2, 3, 4]), b"unaffable");
 }

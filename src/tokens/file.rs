@@ -13,19 +13,23 @@
 //!   `["a", "b"]` forms), `unk_token`, `fuse_unk`, `byte_fallback`,
 //!   `ignore_merges`, `continuing_subword_prefix`, `end_of_word_suffix`;
 //!   `dropout` must be null or 0;
+//! - model `WordPiece` (`vocab`, `unk_token`, `continuing_subword_prefix`,
+//!   `max_input_chars_per_word`);
 //! - normalizers `NFC`, `NFD`, `NFKC`, `NFKD`, `Lowercase`, `StripAccents`,
-//!   `Strip`, `Prepend`, `Replace`, `ByteLevel`, `Sequence`;
+//!   `Strip`, `Prepend`, `Replace`, `ByteLevel`, `BertNormalizer`, `Sequence`;
 //! - pre-tokenizers `ByteLevel`, `Split`, `Metaspace`, `Digits`,
 //!   `Punctuation`, `Whitespace`, `WhitespaceSplit`, `BertPreTokenizer`,
 //!   `CharDelimiterSplit`, `Sequence`;
 //! - `added_tokens` with `single_word`, `lstrip`, `rstrip`, `normalized`.
 //!
-//! That covers GPT-2, Llama 3, Qwen 2/2.5/3, DeepSeek V2/V3 (byte-level BPE)
-//! and Llama 2, Mistral (SentencePiece-style BPE with byte fallback).
-//! WordPiece, WordLevel and Unigram models, and the `Precompiled`
-//! normalizer, are refused with an error naming them.
+//! That covers GPT-2, Llama 3, Qwen 2/2.5/3, DeepSeek V2/V3 (byte-level BPE),
+//! Llama 2, Mistral (SentencePiece-style BPE with byte fallback) and BERT-family
+//! embedding models (WordPiece). WordLevel and Unigram models, and the
+//! `Precompiled` normalizer (SentencePiece Unigram models such as T5), are
+//! refused with an error naming them.
 //!
-//! Counting is of the text itself: no post-processor runs (no BOS/EOS), like
+//! Counting is of the text itself: no post-processor runs (no BOS/EOS, no
+//! `[CLS]`/`[SEP]`), like
 //! `encode(text, add_special_tokens=False)`. [`FileTokenizer::count`] treats
 //! the literal text of *special* added tokens as ordinary text (like
 //! tiktoken's `encode_ordinary`); non-special added tokens are always
@@ -310,7 +314,9 @@ impl FileTokenizer {
 
     /// The bytes of the given ids, concatenated; ids the tokenizer does not
     /// have contribute nothing. For SentencePiece-style vocabularies the
-    /// word-start mark `▁` is a space and `<0xAB>` tokens are their byte.
+    /// word-start mark `▁` is a space and `<0xAB>` tokens are their byte;
+    /// for WordPiece the `##` prefix is dropped (spaces between words are
+    /// not restored: this gives token boundaries, not a detokenizer).
     pub fn decode_bytes(&self, ids: &[u32]) -> Vec<u8> {
         let mut out = Vec::new();
         for &id in ids {

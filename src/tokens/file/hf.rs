@@ -80,7 +80,16 @@ enum NormalizerJson {
         normalizers: Vec<NormalizerJson>,
     },
     ByteLevel {},
-    BertNormalizer {},
+    BertNormalizer {
+        #[serde(default = "yes")]
+        clean_text: bool,
+        #[serde(default = "yes")]
+        handle_chinese_chars: bool,
+        #[serde(default)]
+        strip_accents: Option<bool>,
+        #[serde(default = "yes")]
+        lowercase: bool,
+    },
     Precompiled {},
     Nmt {},
 }
@@ -146,6 +155,18 @@ enum PreTokenizerJson {
     UnicodeScripts {},
 }
 
+fn wordpiece_unk() -> String {
+    "[UNK]".into()
+}
+
+fn wordpiece_prefix() -> String {
+    "##".into()
+}
+
+fn wordpiece_max_chars() -> usize {
+    100
+}
+
 fn metaspace_char() -> char {
     '▁'
 }
@@ -179,7 +200,15 @@ enum ModelJson {
         #[serde(default)]
         dropout: Option<f32>,
     },
-    WordPiece {},
+    WordPiece {
+        vocab: FxHashMap<String, u32>,
+        #[serde(default = "wordpiece_unk")]
+        unk_token: String,
+        #[serde(default = "wordpiece_prefix")]
+        continuing_subword_prefix: String,
+        #[serde(default = "wordpiece_max_chars")]
+        max_input_chars_per_word: usize,
+    },
     WordLevel {},
     Unigram {},
 }
@@ -193,11 +222,55 @@ enum Normalizer {
     Nfkd,
     Lowercase,
     StripAccents,
-    Strip { left: bool, right: bool },
+    Strip {
+        left: bool,
+        right: bool,
+    },
     Prepend(String),
-    Replace { pattern: Pattern, content: String },
+    Replace {
+        pattern: Pattern,
+        content: String,
+    },
     ByteLevel,
+    Bert {
+        clean_text: bool,
+        handle_chinese_chars: bool,
+        strip_accents: bool,
+        lowercase: bool,
+    },
     Sequence(Vec<Normalizer>),
+}
+
+/// Control and format characters BERT's `clean_text` removes.
+fn is_bert_control(c: char) -> bool {
+    static OTHER: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    if matches!(c, '\t' | '\n' | '\r') {
+        return false;
+    }
+    if c.is_control() {
+        return true;
+    }
+    let re = OTHER.get_or_init(|| regex::Regex::new(r"^[\p{Cc}\p{Cf}\p{Co}\p{Cn}]$").ok());
+    let mut buf = [0u8; 4];
+    re.as_ref()
+        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
+}
+
+fn is_nonspacing_mark(c: char) -> bool {
+    static MN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    if !is_combining_mark(c) {
+        return false;
+    }
+    let re = MN.get_or_init(|| regex::Regex::new(r"^\p{Mn}$").ok());
+    let mut buf = [0u8; 4];
+    re.as_ref()
+        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
+        | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
 }
 
 impl Normalizer {
@@ -240,6 +313,41 @@ impl Normalizer {
             Normalizer::ByteLevel => {
                 let table = byte_chars();
                 s.bytes().map(|b| table[b as usize]).collect()
+            }
+            Normalizer::Bert {
+                clean_text,
+                handle_chinese_chars,
+                strip_accents,
+                lowercase,
+            } => {
+                let mut t = String::with_capacity(s.len());
+                for c in s.chars() {
+                    if *clean_text {
+                        if c == '\0' || c == '\u{FFFD}' || is_bert_control(c) {
+                            continue;
+                        }
+                        if c.is_whitespace() {
+                            t.push(' ');
+                            continue;
+                        }
+                    }
+                    if *handle_chinese_chars && is_cjk(c) {
+                        t.push(' ');
+                        t.push(c);
+                        t.push(' ');
+                    } else {
+                        t.push(c);
+                    }
+                }
+                if *strip_accents {
+                    // BERT drops non-spacing marks only (`StripAccents` drops
+                    // every combining mark).
+                    t = t.nfd().filter(|&c| !is_nonspacing_mark(c)).collect();
+                }
+                if *lowercase {
+                    t = t.chars().flat_map(char::to_lowercase).collect();
+                }
+                t
             }
             Normalizer::Sequence(list) => list.iter().fold(s, |acc, n| n.apply(acc)),
         }
@@ -372,6 +480,74 @@ fn push_pieces(
             at_start: at_start && r.start == 0,
             text: map(&text[r]),
         });
+    }
+}
+
+enum Model {
+    Bpe(Bpe),
+    WordPiece(WordPiece),
+}
+
+impl Model {
+    fn tokenize(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Vec<u32>) {
+        match self {
+            Model::Bpe(b) => b.tokenize(word, out, scratch),
+            Model::WordPiece(w) => w.tokenize(word, out),
+        }
+    }
+}
+
+/// Greedy longest-match-first subwords (BERT).
+struct WordPiece {
+    vocab: FxHashMap<String, u32>,
+    unk: u32,
+    prefix: String,
+    max_chars: usize,
+}
+
+impl WordPiece {
+    fn tokenize(&self, word: &str, out: &mut Vec<u32>) {
+        if word.is_empty() {
+            return;
+        }
+        if word.chars().count() > self.max_chars {
+            out.push(self.unk);
+            return;
+        }
+        let before = out.len();
+        let mut start = 0;
+        let mut key = String::new();
+        while start < word.len() {
+            let mut end = word.len();
+            let mut found = None;
+            while start < end {
+                key.clear();
+                if start > 0 {
+                    key.push_str(&self.prefix);
+                }
+                key.push_str(&word[start..end]);
+                if let Some(&id) = self.vocab.get(&key) {
+                    found = Some(id);
+                    break;
+                }
+                end = word[..end]
+                    .char_indices()
+                    .next_back()
+                    .map_or(start, |(i, _)| i);
+            }
+            match found {
+                Some(id) => {
+                    out.push(id);
+                    start = end;
+                }
+                None => {
+                    // A word with a piece that matches nothing is unknown whole.
+                    out.truncate(before);
+                    out.push(self.unk);
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -537,7 +713,7 @@ fn is_word_char(c: char) -> bool {
 pub(super) struct HfTokenizer {
     normalizer: Option<Normalizer>,
     pre: Vec<PreTokenizer>,
-    model: Bpe,
+    model: Model,
     raw_added: Option<Matcher>,
     normalized_added: Option<Matcher>,
     /// Bytes of each id, for decoding.
@@ -555,76 +731,6 @@ impl HfTokenizer {
         if let Some(p) = json.pre_tokenizer {
             pre_tokenizers(p, "pre_tokenizer", &mut pre)?;
         }
-        let ModelJson::Bpe {
-            vocab,
-            merges,
-            unk_token,
-            continuing_subword_prefix,
-            end_of_word_suffix,
-            fuse_unk,
-            byte_fallback,
-            ignore_merges,
-            dropout,
-        } = json.model
-        else {
-            return Err("model: only BPE models are supported (this file has a WordPiece, WordLevel or Unigram model)".into());
-        };
-        if dropout.is_some_and(|d| d > 0.0) {
-            return Err("model.dropout: BPE dropout makes counts random; set it to null".into());
-        }
-        let unk = match &unk_token {
-            Some(u) => Some(
-                *vocab
-                    .get(u)
-                    .ok_or_else(|| format!("model.unk_token: `{u}` is not in the vocabulary"))?,
-            ),
-            None => None,
-        };
-        let prefix_len = continuing_subword_prefix.as_ref().map_or(0, String::len);
-        let mut pair_merges = Merges::default();
-        for (rank, m) in merges.iter().enumerate() {
-            let (a, b) = match m {
-                MergeJson::Joined(s) => s.split_once(' ').ok_or_else(|| {
-                    format!("model.merges[{rank}]: `{s}` is not two tokens separated by a space")
-                })?,
-                MergeJson::Pair(a, b) => (a.as_str(), b.as_str()),
-            };
-            let id_of = |t: &str| {
-                vocab
-                    .get(t)
-                    .copied()
-                    .ok_or_else(|| format!("model.merges[{rank}]: `{t}` is not in the vocabulary"))
-            };
-            let (ia, ib) = (id_of(a)?, id_of(b)?);
-            let b_rest =
-                if prefix_len > 0 && b.len() >= prefix_len && b.is_char_boundary(prefix_len) {
-                    &b[prefix_len..]
-                } else {
-                    b
-                };
-            let merged = format!("{a}{b_rest}");
-            let im = vocab.get(&merged).copied().ok_or_else(|| {
-                format!(
-                    "model.merges[{rank}]: the merged token `{merged}` is not in the vocabulary"
-                )
-            })?;
-            pair_merges.insert(ia, ib, rank as u32, im);
-        }
-        let chars = vocab
-            .iter()
-            .filter_map(|(t, &id)| {
-                let mut it = t.chars();
-                let c = it.next()?;
-                it.next().is_none().then_some((c, id))
-            })
-            .collect();
-        let byte_fallback = byte_fallback.then(|| {
-            let mut ids = Box::new([None; 256]);
-            for (b, slot) in ids.iter_mut().enumerate() {
-                *slot = vocab.get(&format!("<0x{b:02X}>")).copied();
-            }
-            ids
-        });
         // Decoding: byte-level alphabets map back to bytes; otherwise the
         // Metaspace character is a space and `<0xAB>` is a byte.
         let byte_level = pre
@@ -639,6 +745,114 @@ impl HfTokenizer {
                 _ => None,
             })
             .unwrap_or('▁');
+        let (model, vocab) = match json.model {
+            ModelJson::Bpe {
+                vocab,
+                merges,
+                unk_token,
+                continuing_subword_prefix,
+                end_of_word_suffix,
+                fuse_unk,
+                byte_fallback,
+                ignore_merges,
+                dropout,
+            } => {
+                if dropout.is_some_and(|d| d > 0.0) {
+                    return Err(
+                        "model.dropout: BPE dropout makes counts random; set it to null".into(),
+                    );
+                }
+                let unk = match &unk_token {
+                    Some(u) => Some(*vocab.get(u).ok_or_else(|| {
+                        format!("model.unk_token: `{u}` is not in the vocabulary")
+                    })?),
+                    None => None,
+                };
+                let prefix_len = continuing_subword_prefix.as_ref().map_or(0, String::len);
+                let mut pair_merges = Merges::default();
+                for (rank, m) in merges.iter().enumerate() {
+                    let (a, b) = match m {
+                        MergeJson::Joined(s) => s.split_once(' ').ok_or_else(|| {
+                            format!(
+                                "model.merges[{rank}]: `{s}` is not two tokens separated by a space"
+                            )
+                        })?,
+                        MergeJson::Pair(a, b) => (a.as_str(), b.as_str()),
+                    };
+                    let id_of = |t: &str| {
+                        vocab.get(t).copied().ok_or_else(|| {
+                            format!("model.merges[{rank}]: `{t}` is not in the vocabulary")
+                        })
+                    };
+                    let (ia, ib) = (id_of(a)?, id_of(b)?);
+                    let b_rest = if prefix_len > 0
+                        && b.len() >= prefix_len
+                        && b.is_char_boundary(prefix_len)
+                    {
+                        &b[prefix_len..]
+                    } else {
+                        b
+                    };
+                    let merged = format!("{a}{b_rest}");
+                    let im = vocab.get(&merged).copied().ok_or_else(|| {
+                    format!(
+                        "model.merges[{rank}]: the merged token `{merged}` is not in the vocabulary"
+                    )
+                })?;
+                    pair_merges.insert(ia, ib, rank as u32, im);
+                }
+                let chars = vocab
+                    .iter()
+                    .filter_map(|(t, &id)| {
+                        let mut it = t.chars();
+                        let c = it.next()?;
+                        it.next().is_none().then_some((c, id))
+                    })
+                    .collect();
+                let byte_fallback = byte_fallback.then(|| {
+                    let mut ids = Box::new([None; 256]);
+                    for (b, slot) in ids.iter_mut().enumerate() {
+                        *slot = vocab.get(&format!("<0x{b:02X}>")).copied();
+                    }
+                    ids
+                });
+                let model = Model::Bpe(Bpe {
+                    vocab: FxHashMap::default(),
+                    chars,
+                    merges: pair_merges,
+                    unk,
+                    prefix: continuing_subword_prefix.filter(|p| !p.is_empty()),
+                    suffix: end_of_word_suffix.filter(|s| !s.is_empty()),
+                    fuse_unk,
+                    byte_fallback,
+                    ignore_merges,
+                });
+                (model, vocab)
+            }
+            ModelJson::WordPiece {
+                vocab,
+                unk_token,
+                continuing_subword_prefix,
+                max_input_chars_per_word,
+            } => {
+                let unk = *vocab.get(&unk_token).ok_or_else(|| {
+                    format!("model.unk_token: `{unk_token}` is not in the vocabulary")
+                })?;
+                let model = Model::WordPiece(WordPiece {
+                    vocab: FxHashMap::default(),
+                    unk,
+                    prefix: continuing_subword_prefix,
+                    max_chars: max_input_chars_per_word,
+                });
+                (model, vocab)
+            }
+            ModelJson::WordLevel {} | ModelJson::Unigram {} => {
+                return Err(
+                    "model: WordLevel and Unigram models are not supported (BPE and WordPiece are)"
+                        .into(),
+                );
+            }
+        };
         let max_id = vocab
             .values()
             .copied()
@@ -652,8 +866,15 @@ impl HfTokenizer {
         }
         let mut decoder: Vec<Option<Box<[u8]>>> = vec![None; max_id as usize + 1];
         for (token, &id) in &vocab {
-            decoder[id as usize] =
-                Some(token_bytes(token, byte_level, space_char).into_boxed_slice());
+            let bytes = match &model {
+                Model::WordPiece(w) => token
+                    .strip_prefix(w.prefix.as_str())
+                    .unwrap_or(token)
+                    .as_bytes()
+                    .to_vec(),
+                Model::Bpe(_) => token_bytes(token, byte_level, space_char),
+            };
+            decoder[id as usize] = Some(bytes.into_boxed_slice());
         }
         let mut raw = Vec::new();
         let mut normalized = Vec::new();
@@ -682,16 +903,15 @@ impl HfTokenizer {
         Ok(HfTokenizer {
             normalizer,
             pre,
-            model: Bpe {
-                vocab,
-                chars,
-                merges: pair_merges,
-                unk,
-                prefix: continuing_subword_prefix.filter(|p| !p.is_empty()),
-                suffix: end_of_word_suffix.filter(|s| !s.is_empty()),
-                fuse_unk,
-                byte_fallback,
-                ignore_merges,
+            model: match model {
+                Model::Bpe(mut b) => {
+                    b.vocab = vocab;
+                    Model::Bpe(b)
+                }
+                Model::WordPiece(mut w) => {
+                    w.vocab = vocab;
+                    Model::WordPiece(w)
+                }
             },
             raw_added: Matcher::build(raw).map_err(|e| format!("added_tokens: {e}"))?,
             normalized_added: Matcher::build(normalized)
@@ -750,7 +970,10 @@ impl HfTokenizer {
 
     /// The vocabulary size (model tokens).
     pub fn vocab_len(&self) -> usize {
-        self.model.vocab.len()
+        match &self.model {
+            Model::Bpe(b) => b.vocab.len(),
+            Model::WordPiece(w) => w.vocab.len(),
+        }
     }
 }
 
@@ -829,11 +1052,20 @@ fn normalizer(n: NormalizerJson, at: &str) -> Result<Normalizer, String> {
                 .map(|(k, n)| normalizer(n, &format!("{at}.normalizers[{k}]")))
                 .collect::<Result<_, _>>()?,
         ),
-        NormalizerJson::BertNormalizer {}
-        | NormalizerJson::Precompiled {}
-        | NormalizerJson::Nmt {} => {
+        NormalizerJson::BertNormalizer {
+            clean_text,
+            handle_chinese_chars,
+            strip_accents,
+            lowercase,
+        } => Normalizer::Bert {
+            clean_text,
+            handle_chinese_chars,
+            strip_accents: strip_accents.unwrap_or(lowercase),
+            lowercase,
+        },
+        NormalizerJson::Precompiled {} | NormalizerJson::Nmt {} => {
             return Err(format!(
-                "{at}: this normalizer (BertNormalizer, Precompiled or Nmt) is not supported"
+                "{at}: this normalizer (Precompiled or Nmt) is not supported"
             ));
         }
     })

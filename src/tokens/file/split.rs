@@ -78,12 +78,10 @@ impl Splitter {
                     if end < s.len()
                         && text.chars().all(char::is_whitespace)
                         && !(*newline_alternative && text.ends_with(['\r', '\n']))
+                        && let Some((last, _)) = text.char_indices().last()
+                        && last > 0
                     {
-                        if let Some((last, _)) = text.char_indices().last() {
-                            if last > 0 {
-                                end = start + last;
-                            }
-                        }
+                        end = start + last;
                     }
                     f(start..end);
                     at = if end > start {
