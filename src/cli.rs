@@ -5,6 +5,7 @@ mod count;
 mod error;
 mod models;
 mod pack;
+pub mod prepare;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

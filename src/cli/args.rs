@@ -62,18 +62,21 @@ pub struct SharedArgs {
 pub struct CountArgs {
     /// Files to count; `-` or none reads stdin.
     pub paths: Vec<PathBuf>,
-    /// A model from the registry (repeat for side-by-side columns).
+    /// A model from the registry (repeat for side-by-side columns; see
+    /// `tokenscope models`). With neither --model nor --encoding, counts use
+    /// o200k_base (with --chat: the model each request names).
     #[arg(long = "model", short = 'm', value_name = "MODEL")]
     pub models: Vec<String>,
-    /// An encoding: o200k_base, cl100k_base, p50k_base, r50k_base,
-    /// or an estimate: chars/4, words*1.3 (repeatable).
+    /// An encoding: o200k_base (the default), cl100k_base, p50k_base,
+    /// r50k_base, or an estimate: chars/4, words*1.3 (repeatable).
     #[arg(long = "encoding", short = 'e', value_name = "ENCODING")]
     pub encodings: Vec<String>,
     /// Count special-token literals such as `<|endoftext|>` as special tokens.
     #[arg(long)]
     pub allow_special: bool,
     /// Each file is an OpenAI chat-completions request: print the prompt
-    /// tokens the API bills for it.
+    /// tokens the API bills for it (message framing, names, tools and reply
+    /// priming included), with a per-message breakdown for a single file.
     #[arg(long)]
     pub chat: bool,
     /// JSON output (`tokenscope.count/1`).

@@ -1,10 +1,671 @@
-//! `tokenscope count`.
+//! `tokenscope count`: token counts per file and in total, per model or
+//! encoding, side by side.
+//!
+//! Files are read and counted in parallel through [`CountCache::global`].
+//! A file that cannot be counted (missing, a directory, binary, invalid
+//! UTF-8, or with `--chat` invalid request JSON) gets one line on stderr; the
+//! other files are still counted and printed, and the exit status is 2.
+//! Bytes are counted as they are: CRLF stays CRLF, a BOM stays a BOM.
+//!
+//! Columns: one per `--model` (in the order given), then one per
+//! `--encoding`. With neither, `o200k_base`; with `--chat` and neither, each
+//! request is counted for the model its `model` field names (one column per
+//! distinct model; requests without one use `o200k_base` with the gpt-4o
+//! framing).
 
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
+use crate::tokens::{
+    ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ModelRegistry,
+    ModelSpec, Tokenizer, resolve_encoding,
+};
+
+/// The schema tag of `count --json`.
+pub const COUNT_SCHEMA: &str = "tokenscope.count/1";
+
+/// A request counted in every column (the columns come from flags).
+const ALL_COLUMNS: usize = usize::MAX;
 
 /// Runs `tokenscope count`.
-pub fn run(_args: &CountArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::Input("count: under construction".into()))
+pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
+    let registry = load_registry(args.shared.models_file.as_deref())?;
+    let mut columns = flag_columns(args, &registry)?;
+    let inputs = read_inputs(&args.paths)?;
+
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    if args.chat {
+        let parsed: Vec<(Input, Result<ChatRequest, String>)> = inputs
+            .into_par_iter()
+            .map(|input| {
+                let request = match &input.text {
+                    Ok(text) => ChatRequest::from_json(text).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                (input, request)
+            })
+            .collect();
+        let auto = columns.is_empty();
+        // Which column counts each request: all of them, or with no flags the
+        // column of the request's own model.
+        let mut targets: Vec<Option<usize>> = Vec::with_capacity(parsed.len());
+        for (input, request) in &parsed {
+            let target = match request {
+                Err(e) => {
+                    errors.push((input.display.clone(), e.clone()));
+                    None
+                }
+                Ok(_) if !auto => Some(ALL_COLUMNS),
+                Ok(r) => match request_column(r, &registry, &mut columns) {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        errors.push((input.display.clone(), e));
+                        None
+                    }
+                },
+            };
+            targets.push(target);
+        }
+        let counted: Vec<Option<Row>> = parsed
+            .par_iter()
+            .zip(&targets)
+            .map(|((input, request), target)| {
+                let (Ok(request), Some(target)) = (request, target) else {
+                    return None;
+                };
+                let cells = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (*target == ALL_COLUMNS || *target == i).then(|| {
+                            let count = ChatCounter::new(&c.tokenizer, c.framing)
+                                .allow_special(args.allow_special)
+                                .count(request);
+                            Cell {
+                                tokens: count.total,
+                                exact: count.exact,
+                                chat: Some(count),
+                            }
+                        })
+                    })
+                    .collect();
+                Some(Row {
+                    display: input.display.clone(),
+                    json_path: input.json_path.clone(),
+                    cells,
+                })
+            })
+            .collect();
+        rows.extend(counted.into_iter().flatten());
+    } else {
+        if columns.is_empty() {
+            columns.push(Column::encoding(Tokenizer::Exact(Encoding::O200kBase)));
+        }
+        let cache = CountCache::global();
+        let counted: Vec<Result<Row, (String, String)>> = inputs
+            .into_par_iter()
+            .map(|input| {
+                let text = input.text.map_err(|e| (input.display.clone(), e))?;
+                let cells = columns
+                    .iter()
+                    .map(|c| {
+                        let tokens = if args.allow_special {
+                            cache.count_with_special(&c.tokenizer, &text)
+                        } else {
+                            cache.count(&c.tokenizer, &text)
+                        };
+                        Some(Cell {
+                            tokens,
+                            exact: c.tokenizer.is_exact(),
+                            chat: None,
+                        })
+                    })
+                    .collect();
+                Ok(Row {
+                    display: input.display,
+                    json_path: input.json_path,
+                    cells,
+                })
+            })
+            .collect();
+        for r in counted {
+            match r {
+                Ok(row) => rows.push(row),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+
+    let mut err = io::stderr().lock();
+    for (path, message) in &errors {
+        writeln!(err, "tokenscope: {path}: {message}")?;
+    }
+    if args.chat && !args.json {
+        for row in &rows {
+            let mut seen: Vec<&str> = Vec::new();
+            for note in row
+                .cells
+                .iter()
+                .flatten()
+                .flat_map(|c| c.chat.iter())
+                .flat_map(|c| &c.notes)
+            {
+                if !seen.contains(&note.as_str()) {
+                    seen.push(note);
+                    writeln!(err, "tokenscope: note: {}: {note}", row.display)?;
+                }
+            }
+        }
+    }
+    drop(err);
+
+    let mut out = io::stdout().lock();
+    if args.json {
+        write_json(&mut out, &columns, &rows, &errors)?;
+    } else if !rows.is_empty() {
+        write_text(
+            &mut out,
+            &columns,
+            &rows,
+            args.chat,
+            use_color(args.shared.color),
+        )?;
+    }
+    out.flush()?;
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// One column of counts: a model or an encoding.
+struct Column {
+    model: Option<ModelSpec>,
+    tokenizer: Tokenizer,
+    framing: Option<ChatFraming>,
+}
+
+impl Column {
+    fn model(spec: &ModelSpec) -> Column {
+        Column {
+            model: Some(spec.clone()),
+            tokenizer: spec.tokenizer(),
+            framing: spec.chat,
+        }
+    }
+
+    fn encoding(tokenizer: Tokenizer) -> Column {
+        let framing = match &tokenizer {
+            Tokenizer::Exact(e) => ChatFraming::for_encoding(*e),
+            Tokenizer::Estimate(_) => None,
+        };
+        Column {
+            model: None,
+            tokenizer,
+            framing,
+        }
+    }
+
+    fn label(&self) -> String {
+        match &self.model {
+            Some(m) => m.name.clone(),
+            None => self.tokenizer.name(),
+        }
+    }
+}
+
+/// The columns the flags ask for: each `--model`, then each `--encoding`.
+fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column>, CliError> {
+    let mut columns = Vec::new();
+    for name in &args.models {
+        let spec = registry
+            .get(name)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        columns.push(Column::model(spec));
+    }
+    for name in &args.encodings {
+        let tokenizer = resolve_encoding(name).map_err(|e| CliError::Input(e.to_string()))?;
+        columns.push(Column::encoding(tokenizer));
+    }
+    Ok(columns)
+}
+
+/// The column for a request's own model, added when new.
+fn request_column(
+    request: &ChatRequest,
+    registry: &ModelRegistry,
+    columns: &mut Vec<Column>,
+) -> Result<usize, String> {
+    let wanted = match &request.model {
+        Some(name) => Column::model(registry.get(name).map_err(|e| e.to_string())?),
+        None => Column::encoding(Tokenizer::Exact(Encoding::O200kBase)),
+    };
+    let label = wanted.label();
+    let is_model = wanted.model.is_some();
+    if let Some(i) = columns
+        .iter()
+        .position(|c| c.label() == label && c.model.is_some() == is_model)
+    {
+        return Ok(i);
+    }
+    columns.push(wanted);
+    Ok(columns.len() - 1)
+}
+
+/// A file (or stdin) and its text, or what is wrong with it.
+struct Input {
+    /// The name shown in text output and error lines.
+    display: String,
+    /// The name in JSON output (`-` for stdin).
+    json_path: String,
+    text: Result<String, String>,
+}
+
+/// Reads every path (none or `-`: stdin, read once), files in parallel.
+fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
+    let stdin_path = Path::new("-");
+    let wanted: Vec<&Path> = if paths.is_empty() {
+        vec![stdin_path]
+    } else {
+        paths.iter().map(PathBuf::as_path).collect()
+    };
+    let stdin = if wanted.contains(&stdin_path) {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes)?;
+        Some(decode(bytes))
+    } else {
+        None
+    };
+    Ok(wanted
+        .par_iter()
+        .map(|&path| {
+            if path == stdin_path {
+                Input {
+                    display: "<stdin>".to_string(),
+                    json_path: "-".to_string(),
+                    text: stdin.clone().unwrap_or_else(|| Ok(String::new())),
+                }
+            } else {
+                let name = path.to_string_lossy();
+                Input {
+                    display: escape_control(&name),
+                    json_path: name.into_owned(),
+                    text: read_file(path),
+                }
+            }
+        })
+        .collect())
+}
+
+fn read_file(path: &Path) -> Result<String, String> {
+    if path.is_dir() {
+        return Err("is a directory; give the files in it".to_string());
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => decode(bytes),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".to_string()),
+        Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
+            Err("is a directory; give the files in it".to_string())
+        }
+        Err(e) => Err(format!("cannot read: {e}")),
+    }
+}
+
+/// The text of a file's bytes: binary (NUL bytes) and invalid UTF-8 are
+/// errors naming the byte offset.
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!(
+            "binary file (NUL byte at byte offset {at}); not counted"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        // The prefix up to `at` is valid UTF-8.
+        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
+    })
+}
+
+/// Control characters in a path shown as escapes, so a name cannot drive
+/// the terminal.
+fn escape_control(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// One counted file: a cell per column (`None`: not counted in it).
+struct Row {
+    display: String,
+    json_path: String,
+    cells: Vec<Option<Cell>>,
+}
+
+struct Cell {
+    tokens: usize,
+    exact: bool,
+    chat: Option<ChatCount>,
+}
+
+struct Totals {
+    tokens: usize,
+    exact: bool,
+}
+
+fn totals(rows: &[Row], col: usize) -> Totals {
+    let cells: Vec<&Cell> = rows.iter().filter_map(|r| r.cells[col].as_ref()).collect();
+    Totals {
+        tokens: cells.iter().map(|c| c.tokens).sum(),
+        exact: cells.iter().all(|c| c.exact),
+    }
+}
+
+fn share(tokens: usize, window: Option<usize>) -> Option<f64> {
+    window.map(|w| tokens as f64 / w as f64)
+}
+
+fn cost(tokens: usize, column: &Column) -> Option<f64> {
+    column
+        .model
+        .as_ref()
+        .and_then(|m| m.input_cost(tokens))
+        .map(|c| (c * 1e10).round() / 1e10)
+}
+
+#[derive(Serialize)]
+struct CountReport<'a> {
+    schema: &'static str,
+    results: Vec<ResultJson<'a>>,
+    errors: Vec<ErrorJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ResultJson<'a> {
+    model: Option<&'a str>,
+    encoding: String,
+    exact: bool,
+    context_window: Option<usize>,
+    files: Vec<FileJson<'a>>,
+    total: usize,
+    /// `total / context_window`.
+    context_share: Option<f64>,
+    input_price_per_million: Option<f64>,
+    /// Input cost of `total` at the list price.
+    cost_usd: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    path: &'a str,
+    tokens: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chat: Option<&'a ChatCount>,
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    path: &'a str,
+    error: &'a str,
+}
+
+fn write_json(
+    out: &mut impl Write,
+    columns: &[Column],
+    rows: &[Row],
+    errors: &[(String, String)],
+) -> Result<(), CliError> {
+    let results = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let total = totals(rows, i).tokens;
+            let window = c.model.as_ref().and_then(|m| m.context_window);
+            ResultJson {
+                model: c.model.as_ref().map(|m| m.name.as_str()),
+                encoding: c.tokenizer.name(),
+                exact: c.tokenizer.is_exact(),
+                context_window: window,
+                files: rows
+                    .iter()
+                    .filter_map(|r| {
+                        r.cells[i].as_ref().map(|cell| FileJson {
+                            path: &r.json_path,
+                            tokens: cell.tokens,
+                            chat: cell.chat.as_ref(),
+                        })
+                    })
+                    .collect(),
+                total,
+                context_share: share(total, window),
+                input_price_per_million: c.model.as_ref().and_then(|m| m.input_price),
+                cost_usd: cost(total, c),
+            }
+        })
+        .collect();
+    let report = CountReport {
+        schema: COUNT_SCHEMA,
+        results,
+        errors: errors
+            .iter()
+            .map(|(path, error)| ErrorJson { path, error })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// A count, marked `≈` when it is an estimate.
+fn count_cell(tokens: usize, exact: bool) -> String {
+    if exact {
+        thousands(tokens)
+    } else {
+        format!("≈{}", thousands(tokens))
+    }
+}
+
+fn percent(share: f64) -> String {
+    let pct = share * 100.0;
+    if pct > 0.0 && pct < 0.01 {
+        "<0.01%".to_string()
+    } else {
+        format!("{pct:.2}%")
+    }
+}
+
+/// USD: cents from a dollar up, two significant digits below.
+fn usd(cost: f64) -> String {
+    if cost == 0.0 {
+        return "$0".to_string();
+    }
+    if cost >= 1.0 {
+        return format!("${cost:.2}");
+    }
+    let decimals = (-cost.log10().floor()) as usize + 1;
+    format!("${cost:.prec$}", prec = decimals.min(12))
+}
+
+fn write_text(
+    out: &mut impl Write,
+    columns: &[Column],
+    rows: &[Row],
+    chat: bool,
+    color: bool,
+) -> Result<(), CliError> {
+    let mut spec: Vec<(&str, Align)> = vec![("file", Align::Left)];
+    let labels: Vec<String> = columns.iter().map(Column::label).collect();
+    spec.extend(labels.iter().map(|l| (l.as_str(), Align::Right)));
+    let mut table = Table::new(&spec);
+    let any_model = columns.iter().any(|c| c.model.is_some());
+    if any_model {
+        let mut second = vec![if chat { "(prompt tokens)" } else { "" }.to_string()];
+        second.extend(columns.iter().map(|c| c.tokenizer.to_string()));
+        table.header(second);
+    }
+    for row in rows {
+        let mut cells = vec![row.display.clone()];
+        cells.extend(row.cells.iter().map(|c| match c {
+            Some(c) => count_cell(c.tokens, c.exact),
+            None => "-".to_string(),
+        }));
+        table.row(cells);
+    }
+    let totals: Vec<Totals> = (0..columns.len()).map(|i| totals(rows, i)).collect();
+    table.gap();
+    let mut total_row = vec![format!("total ({} files)", rows.len())];
+    if rows.len() == 1 {
+        total_row[0] = "total".to_string();
+    }
+    total_row.extend(totals.iter().map(|t| count_cell(t.tokens, t.exact)));
+    table.row(total_row);
+    if any_model {
+        let per_column = |f: &dyn Fn(&Column, &Totals) -> Option<String>| -> Vec<String> {
+            columns
+                .iter()
+                .zip(&totals)
+                .map(|(c, t)| f(c, t).unwrap_or_else(|| "-".to_string()))
+                .collect()
+        };
+        let mut window = vec!["context window".to_string()];
+        window.extend(per_column(&|c, _| {
+            c.model.as_ref()?.context_window.map(thousands)
+        }));
+        table.row(window);
+        let mut used = vec!["share of window".to_string()];
+        used.extend(per_column(&|c, t| {
+            let s = share(t.tokens, c.model.as_ref()?.context_window)?;
+            Some(if t.exact {
+                percent(s)
+            } else {
+                format!("≈{}", percent(s))
+            })
+        }));
+        table.row(used);
+        let mut price = vec!["input cost".to_string()];
+        price.extend(per_column(&|c, t| {
+            let x = cost(t.tokens, c)?;
+            Some(if t.exact {
+                usd(x)
+            } else {
+                format!("≈{}", usd(x))
+            })
+        }));
+        table.row(price);
+    }
+    table.write(out, color)?;
+
+    if chat && rows.len() == 1 {
+        for (c, cell) in columns.iter().zip(&rows[0].cells) {
+            if let Some(count) = cell.as_ref().and_then(|c| c.chat.as_ref()) {
+                writeln!(out)?;
+                write_breakdown(out, &rows[0].display, c, count, color)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Per-message breakdown of one chat request for one column.
+fn write_breakdown(
+    out: &mut impl Write,
+    path: &str,
+    column: &Column,
+    count: &ChatCount,
+    color: bool,
+) -> Result<(), CliError> {
+    writeln!(out, "{path} for {}:", column.label())?;
+    let mut table = Table::new(&[
+        ("#", Align::Right),
+        ("role", Align::Left),
+        ("name", Align::Left),
+        ("content", Align::Right),
+        ("tool calls", Align::Right),
+        ("framing", Align::Right),
+        ("total", Align::Right),
+    ]);
+    let mark = |n: usize| count_cell(n, count.exact);
+    for (i, m) in count.messages.iter().enumerate() {
+        table.row(vec![
+            (i + 1).to_string(),
+            escape_control(&m.role),
+            m.name.as_deref().map(escape_control).unwrap_or_default(),
+            mark(m.content),
+            mark(m.tool_calls),
+            mark(m.overhead),
+            mark(m.total),
+        ]);
+    }
+    let extra = |label: &str, n: usize| {
+        vec![
+            String::new(),
+            label.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            mark(n),
+        ]
+    };
+    table.row(extra("tool definitions", count.tools));
+    table.row(extra("reply priming", count.reply_priming));
+    table.row(extra("total", count.total));
+    table.write(out, color)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_reports_nul_and_utf8_positions() {
+        assert_eq!(decode(b"a\r\nb".to_vec()).unwrap(), "a\r\nb");
+        let e = decode(b"ab\0c".to_vec()).unwrap_err();
+        assert!(e.contains("offset 2"), "{e}");
+        let e = decode(b"ok\nh\xc3\xa9\xff".to_vec()).unwrap_err();
+        assert!(e.contains("byte offset 6 (line 2, column 3)"), "{e}");
+    }
+
+    #[test]
+    fn usd_keeps_two_significant_digits() {
+        assert_eq!(usd(0.0), "$0");
+        assert_eq!(usd(0.00088), "$0.00088");
+        assert_eq!(usd(0.0123), "$0.012");
+        assert_eq!(usd(0.5), "$0.50");
+        assert_eq!(usd(3.456), "$3.46");
+        assert_eq!(usd(0.000_002_5), "$0.0000025");
+    }
+
+    #[test]
+    fn percent_shows_tiny_shares() {
+        assert_eq!(percent(0.0), "0.00%");
+        assert_eq!(percent(0.000_01), "<0.01%");
+        assert_eq!(percent(0.5), "50.00%");
+    }
+
+    #[test]
+    fn control_characters_in_paths_are_escaped() {
+        assert_eq!(escape_control("a\x1b[31mb"), "a\\u{1b}[31mb");
+    }
 }

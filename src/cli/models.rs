@@ -1,10 +1,263 @@
-//! `tokenscope models`.
+//! `tokenscope models`: the model registry as a table or JSON.
 
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use super::args::ColorChoice;
 use super::{CliError, ModelsArgs};
+use crate::tokens::{ChatFraming, ModelRegistry, ModelSpec};
+
+/// The schema tag of `models --json`.
+pub const MODELS_SCHEMA: &str = "tokenscope.models/1";
 
 /// Runs `tokenscope models`.
-pub fn run(_args: &ModelsArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::Input("models: under construction".into()))
+pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
+    let registry = load_registry(args.shared.models_file.as_deref())?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        let report = ModelsReport {
+            schema: MODELS_SCHEMA,
+            models: registry.models().iter().map(ModelJson::from).collect(),
+        };
+        serde_json::to_writer_pretty(&mut out, &report).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        let mut table = Table::new(&[
+            ("name", Align::Left),
+            ("provider", Align::Left),
+            ("counting", Align::Left),
+            ("context", Align::Right),
+            ("max output", Align::Right),
+            ("input $/M", Align::Right),
+            ("output $/M", Align::Right),
+        ]);
+        for m in registry.models() {
+            table.row(vec![
+                m.name.clone(),
+                m.provider.clone(),
+                m.tokenizer().to_string(),
+                opt(m.context_window.map(thousands)),
+                opt(m.max_output.map(thousands)),
+                opt(m.input_price.map(price)),
+                opt(m.output_price.map(price)),
+            ]);
+        }
+        table.write(&mut out, use_color(args.shared.color))?;
+        writeln!(
+            out,
+            "\n≈ estimate: the model publishes no tokenizer. Prices: 2025 list prices in USD per\nmillion tokens; override them in a models.toml (--models-file, or tokenscope/models.toml\nin the config dir)."
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the registry with the user's layers, mapping errors to exit code 2.
+pub(super) fn load_registry(
+    models_file: Option<&std::path::Path>,
+) -> Result<ModelRegistry, CliError> {
+    ModelRegistry::load(models_file).map_err(|e| CliError::Input(e.to_string()))
+}
+
+#[derive(Serialize)]
+struct ModelsReport {
+    schema: &'static str,
+    models: Vec<ModelJson>,
+}
+
+#[derive(Serialize)]
+struct ModelJson {
+    name: String,
+    aliases: Vec<String>,
+    provider: String,
+    exact: bool,
+    /// The encoding name, or the estimate's formula.
+    encoding: String,
+    context_window: Option<usize>,
+    max_output: Option<usize>,
+    input_price_per_million: Option<f64>,
+    output_price_per_million: Option<f64>,
+    chat: Option<ChatFraming>,
+    /// The user file that defined or changed it; null for built-in.
+    source: Option<String>,
+}
+
+impl From<&ModelSpec> for ModelJson {
+    fn from(m: &ModelSpec) -> Self {
+        ModelJson {
+            name: m.name.clone(),
+            aliases: m.aliases.clone(),
+            provider: m.provider.clone(),
+            exact: m.is_exact(),
+            encoding: m.tokenizer().name(),
+            context_window: m.context_window,
+            max_output: m.max_output,
+            input_price_per_million: m.input_price,
+            output_price_per_million: m.output_price,
+            chat: m.chat,
+            source: m.source.as_ref().map(|p| p.display().to_string()),
+        }
+    }
+}
+
+fn opt(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "-".to_string())
+}
+
+/// A price in USD per million tokens: two decimals, three when needed.
+fn price(p: f64) -> String {
+    let two = format!("{p:.2}");
+    if (two.parse::<f64>().unwrap_or(p) - p).abs() > 1e-9 {
+        format!("{p:.3}")
+    } else {
+        two
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub(super) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether to colour stdout: `always`, or `auto` on a terminal without
+/// `NO_COLOR`.
+pub(super) fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Column alignment.
+#[derive(Clone, Copy)]
+pub(super) enum Align {
+    Left,
+    Right,
+}
+
+/// A plain-text table: columns separated by two spaces, measured by display
+/// width, no trailing spaces.
+pub(super) struct Table {
+    headers: Vec<Vec<String>>,
+    aligns: Vec<Align>,
+    rows: Vec<Vec<String>>,
+    /// Row indices before which a blank line is drawn.
+    breaks: Vec<usize>,
+}
+
+impl Table {
+    pub(super) fn new(columns: &[(&str, Align)]) -> Table {
+        Table {
+            headers: vec![columns.iter().map(|(h, _)| h.to_string()).collect()],
+            aligns: columns.iter().map(|(_, a)| *a).collect(),
+            rows: Vec::new(),
+            breaks: Vec::new(),
+        }
+    }
+
+    /// Adds a second (or further) header line.
+    pub(super) fn header(&mut self, cells: Vec<String>) {
+        self.headers.push(cells);
+    }
+
+    pub(super) fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Draws a blank line before the next row.
+    pub(super) fn gap(&mut self) {
+        self.breaks.push(self.rows.len());
+    }
+
+    pub(super) fn write(&self, out: &mut impl Write, color: bool) -> io::Result<()> {
+        let mut widths = vec![0usize; self.aligns.len()];
+        for line in self.headers.iter().chain(&self.rows) {
+            for (w, cell) in widths.iter_mut().zip(line) {
+                *w = (*w).max(cell.width());
+            }
+        }
+        for header in &self.headers {
+            let text = self.line(header, &widths);
+            if color {
+                writeln!(out, "\x1b[1m{text}\x1b[0m")?;
+            } else {
+                writeln!(out, "{text}")?;
+            }
+        }
+        for (i, row) in self.rows.iter().enumerate() {
+            if self.breaks.contains(&i) {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", self.line(row, &widths))?;
+        }
+        Ok(())
+    }
+
+    fn line(&self, cells: &[String], widths: &[usize]) -> String {
+        let mut line = String::new();
+        for (i, ((cell, width), align)) in cells.iter().zip(widths).zip(&self.aligns).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = " ".repeat(width.saturating_sub(cell.width()));
+            match align {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.push_str(&pad);
+                }
+                Align::Right => {
+                    line.push_str(&pad);
+                    line.push_str(cell);
+                }
+            }
+        }
+        line.trim_end().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_047_576), "1,047,576");
+    }
+
+    #[test]
+    fn prices_keep_significant_decimals() {
+        assert_eq!(price(2.5), "2.50");
+        assert_eq!(price(0.15), "0.15");
+        assert_eq!(price(0.075), "0.075");
+    }
+
+    #[test]
+    fn table_aligns_by_display_width() {
+        let mut t = Table::new(&[("a", Align::Left), ("n", Align::Right)]);
+        t.row(vec!["日本".into(), "1".into()]);
+        t.row(vec!["x".into(), "100".into()]);
+        let mut out = Vec::new();
+        t.write(&mut out, false).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a       n\n日本    1\nx     100\n"
+        );
+    }
 }

@@ -97,3 +97,45 @@ impl CountCache {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::{Encoding, Estimate};
+
+    #[test]
+    fn counting_the_same_text_twice_tokenizes_once() {
+        let cache = CountCache::new();
+        let tok = Tokenizer::Exact(Encoding::Cl100kBase);
+        let a = cache.count(&tok, "The same text, counted twice.");
+        let b = cache.count(&tok, "The same text, counted twice.");
+        assert_eq!(a, b);
+        assert_eq!(cache.tokenized(), 1);
+        assert_eq!(cache.hits(), 1);
+    }
+
+    #[test]
+    fn keys_separate_tokenizers_and_special_handling() {
+        let cache = CountCache::new();
+        let text = "hello <|endoftext|>";
+        let o200k = Tokenizer::Exact(Encoding::O200kBase);
+        let chars = Tokenizer::Estimate(Estimate::Chars4);
+        let ordinary = cache.count(&o200k, text);
+        let special = cache.count_with_special(&o200k, text);
+        assert!(special < ordinary, "the literal is one special token");
+        cache.count(&chars, text);
+        assert_eq!(cache.tokenized(), 3);
+        assert_eq!(cache.len(), 3);
+    }
+
+    #[test]
+    fn count_many_keeps_input_order_and_shares_the_cache() {
+        let cache = CountCache::new();
+        let tok = Tokenizer::Exact(Encoding::O200kBase);
+        let texts = ["one", "two words", "one", "three words here", "two words"];
+        let counts = cache.count_many(&tok, &texts);
+        let expected: Vec<usize> = texts.iter().map(|t| tok.count(t)).collect();
+        assert_eq!(counts, expected);
+        assert_eq!(cache.len(), 3);
+    }
+}

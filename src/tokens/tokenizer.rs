@@ -1,7 +1,6 @@
 //! The [`Tokenizer`] handle: exact encodings and labelled estimates.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use super::Encoding;
 
@@ -78,7 +77,7 @@ impl Tokenizer {
     /// `<|endoftext|>` are counted as the plain text they are.
     pub fn count(&self, text: &str) -> usize {
         match self {
-            Tokenizer::Exact(e) => backend(*e).encode_ordinary(text).len(),
+            Tokenizer::Exact(e) => super::bpe::count_ordinary(*e, text),
             Tokenizer::Estimate(est) => estimate(*est, text, false),
         }
     }
@@ -87,7 +86,7 @@ impl Tokenizer {
     /// special token each (`--allow-special`).
     pub fn count_with_special(&self, text: &str) -> usize {
         match self {
-            Tokenizer::Exact(e) => backend(*e).encode_with_special_tokens(text).len(),
+            Tokenizer::Exact(e) => super::bpe::count_with_special(*e, text),
             Tokenizer::Estimate(est) => estimate(*est, text, true),
         }
     }
@@ -95,7 +94,16 @@ impl Tokenizer {
     /// The token ids of `text` as ordinary text, for exact tokenizers.
     pub fn encode(&self, text: &str) -> Option<Vec<u32>> {
         match self {
-            Tokenizer::Exact(e) => Some(backend(*e).encode_ordinary(text)),
+            Tokenizer::Exact(e) => Some(super::bpe::encode_ordinary(*e, text)),
+            Tokenizer::Estimate(_) => None,
+        }
+    }
+
+    /// The token ids of `text` with special-token literals as special tokens,
+    /// for exact tokenizers.
+    pub fn encode_with_special(&self, text: &str) -> Option<Vec<u32>> {
+        match self {
+            Tokenizer::Exact(e) => Some(super::bpe::encode_with_special(*e, text)),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -104,7 +112,7 @@ impl Tokenizer {
     /// estimate or an id the encoding does not have.
     pub fn decode_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {
         match self {
-            Tokenizer::Exact(e) => backend(*e).decode_bytes(ids).ok(),
+            Tokenizer::Exact(e) => super::bpe::decode_bytes(*e, ids),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -122,10 +130,9 @@ impl Tokenizer {
         }
         match self {
             Tokenizer::Exact(e) => {
-                let bpe = backend(*e);
                 let mut end = 0usize;
-                for id in bpe.encode_ordinary(text) {
-                    end += bpe.decode_bytes(&[id]).map(|b| b.len()).unwrap_or(0);
+                for len in super::bpe::token_lengths(*e, text) {
+                    end += len;
                     if end < text.len() && text.is_char_boundary(end) {
                         out.push(end);
                     }
@@ -187,20 +194,77 @@ fn estimate(est: Estimate, text: &str, allow_special: bool) -> usize {
     }
 }
 
-fn backend(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
-    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    CELLS[e as usize].get_or_init(|| {
-        match e {
-            Encoding::O200kBase => tiktoken_rs::o200k_base(),
-            Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
-            Encoding::P50kBase => tiktoken_rs::p50k_base(),
-            Encoding::R50kBase => tiktoken_rs::r50k_base(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_follow_their_formulas() {
+        let c4 = Tokenizer::Estimate(Estimate::Chars4);
+        assert_eq!(c4.count(""), 0);
+        assert_eq!(c4.count("a"), 1);
+        assert_eq!(c4.count("abcd"), 1);
+        assert_eq!(c4.count("abcde"), 2);
+        assert_eq!(c4.count("héllo wörld"), 3, "chars, not bytes");
+        let w = Tokenizer::Estimate(Estimate::Words13);
+        assert_eq!(w.count(""), 0);
+        assert_eq!(w.count("one"), 2);
+        assert_eq!(w.count("one two three"), 4);
+        assert_eq!(
+            w.count("  ten  words in this line are here for the test  "),
+            13
+        );
+        assert!(!c4.is_exact());
+        assert_eq!(c4.to_string(), "≈ chars/4");
+        assert_eq!(
+            Tokenizer::Exact(Encoding::O200kBase).to_string(),
+            "o200k_base"
+        );
+    }
+
+    #[test]
+    fn scaled_estimates_round_up() {
+        let base = Tokenizer::Exact(Encoding::O200kBase);
+        let scaled = Tokenizer::Estimate(Estimate::Scaled {
+            base: Encoding::O200kBase,
+            ratio: 1.5,
+        });
+        let text = "A sentence with a handful of tokens in it.";
+        let n = base.count(text);
+        assert_eq!(scaled.count(text), (n as f64 * 1.5).ceil() as usize);
+        assert_ne!(scaled.id(), base.id());
+    }
+
+    #[test]
+    fn token_boundaries_cover_the_text_on_char_boundaries() {
+        let text = "naïve café 👩‍👩‍👧 tokens\r\nend";
+        for tok in [
+            Tokenizer::Exact(Encoding::O200kBase),
+            Tokenizer::Exact(Encoding::R50kBase),
+            Tokenizer::Estimate(Estimate::Chars4),
+            Tokenizer::Estimate(Estimate::Words13),
+        ] {
+            let b = tok.token_boundaries(text);
+            assert_eq!(*b.last().unwrap(), text.len());
+            assert!(b.windows(2).all(|w| w[0] < w[1]), "{tok}: ascending");
+            assert!(
+                b.iter().all(|&i| text.is_char_boundary(i)),
+                "{tok}: char boundaries"
+            );
         }
-        .expect("embedded encoding tables load")
-    })
+        assert!(
+            Tokenizer::Exact(Encoding::O200kBase)
+                .token_boundaries("")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn decode_round_trips_including_specials() {
+        let tok = Tokenizer::Exact(Encoding::Cl100kBase);
+        let text = "round <|endoftext|> trip ✓";
+        let ids = tok.encode_with_special(text).unwrap();
+        assert_eq!(tok.decode_bytes(&ids).unwrap(), text.as_bytes());
+        assert!(tok.decode_bytes(&[u32::MAX]).is_none());
+    }
 }

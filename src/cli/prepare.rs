@@ -1,0 +1,240 @@
+//! Turning command-line options into a ready-to-run item set: load the
+//! inputs, find `tokenscope.toml` and the profile, layer the flags, pick the
+//! tokenizer from the model registry and resolve the total budget. Shared by
+//! `pack`, `check`, `watch` and the inspector.
+
+use std::path::PathBuf;
+
+use crate::engine::{ItemSet, PackContext, Plan};
+use crate::input::profile::{Overrides, Profile, ProjectConfig, apply, parse_split};
+use crate::report::{ColorMode, Rules};
+use crate::tokens::{CountCache, Encoding, ModelRegistry, ModelSpec, Tokenizer, resolve_encoding};
+
+use super::args::ColorChoice;
+use super::{CliError, PackArgs};
+
+/// Everything a command needs to run the engine.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The item set with every layer applied and `total` resolved.
+    pub set: ItemSet,
+    /// The tokenizer items are counted with.
+    pub tokenizer: Tokenizer,
+    /// The model, when one was named.
+    pub model: Option<ModelSpec>,
+    /// The registry the model came from (for switching models).
+    pub registry: ModelRegistry,
+    /// Check rules from the profile (empty without one).
+    pub rules: Rules,
+    /// The profile used, if any.
+    pub profile: Option<Profile>,
+    /// The project settings file, if one was found.
+    pub config_file: Option<PathBuf>,
+    /// The command-line overrides, kept so a reload can re-apply them.
+    pub overrides: Overrides,
+    /// The input paths.
+    pub paths: Vec<PathBuf>,
+}
+
+impl Prepared {
+    /// Runs the engine once with the shared count cache.
+    pub fn pack(&self) -> Result<Plan, CliError> {
+        let ctx = PackContext {
+            tokenizer: &self.tokenizer,
+            cache: CountCache::global(),
+            model: self.model.as_ref().map(|m| m.name.clone()),
+            price_per_million: self.model.as_ref().and_then(|m| m.input_price),
+        };
+        crate::engine::pack(&self.set, &ctx).map_err(|e| CliError::Input(e.to_string()))
+    }
+
+    /// A short title for reports: the input file names.
+    pub fn title(&self) -> String {
+        self.paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Re-applies the profile and flags over a freshly loaded item set (after
+    /// a file changed) and resolves the tokenizer and total again.
+    pub fn with_set(&self, set: ItemSet) -> Result<Prepared, CliError> {
+        finish(
+            set,
+            self.registry.clone(),
+            self.profile.clone(),
+            self.config_file.clone(),
+            self.overrides.clone(),
+            self.paths.clone(),
+        )
+    }
+}
+
+/// Maps `--color` to the report module's colour mode.
+pub fn color_mode(choice: ColorChoice) -> ColorMode {
+    match choice {
+        ColorChoice::Auto => ColorMode::Auto,
+        ColorChoice::Always => ColorMode::Always,
+        ColorChoice::Never => ColorMode::Never,
+    }
+}
+
+/// Loads the inputs named by `paths` into one item set.
+pub fn load_inputs(paths: &[PathBuf]) -> Result<ItemSet, CliError> {
+    if paths.is_empty() {
+        return Err(CliError::Input(
+            "no input given; name an item set, prompt file or folder (e.g. `tokenscope pack samples/docs/docs.toml`)".into(),
+        ));
+    }
+    if paths.len() > 1 {
+        return Err(CliError::Input(
+            "several inputs at once are not supported yet".into(),
+        ));
+    }
+    crate::input::itemset::load(&paths[0]).map_err(|e| CliError::Input(e.to_string()))
+}
+
+/// Prepares a run from `pack`/`check`/inspector options.
+pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
+    let registry = ModelRegistry::load(args.shared.models_file.as_deref())
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    let cwd = std::env::current_dir()?;
+    let config = ProjectConfig::discover(&cwd).map_err(|e| CliError::Input(e.to_string()))?;
+    let profile = match &args.profile {
+        None => None,
+        Some(name) => match &config {
+            Some(c) => Some(
+                c.profile(name)
+                    .map_err(|e| CliError::Input(e.to_string()))?
+                    .clone(),
+            ),
+            None => {
+                return Err(CliError::Input(
+                    crate::input::profile::SettingsError::NoConfig {
+                        name: name.clone(),
+                        start: cwd,
+                    }
+                    .to_string(),
+                ));
+            }
+        },
+    };
+    let overrides = overrides(args)?;
+    let set = load_inputs(&args.paths)?;
+    finish(
+        set,
+        registry,
+        profile,
+        config.map(|c| c.file),
+        overrides,
+        args.paths.clone(),
+    )
+}
+
+fn overrides(args: &PackArgs) -> Result<Overrides, CliError> {
+    let bad = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
+    Ok(Overrides {
+        model: args.model.clone(),
+        encoding: args.encoding.clone(),
+        budget: args.budget,
+        reserve_output: args.reserve_output,
+        strategy: args
+            .strategy
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| bad(&e))?,
+        overflow: args
+            .overflow
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| bad(&e))?,
+        split: args
+            .split
+            .as_deref()
+            .map(parse_split)
+            .transpose()
+            .map_err(|e| bad(&e))?
+            .unwrap_or_default(),
+    })
+}
+
+fn finish(
+    mut set: ItemSet,
+    registry: ModelRegistry,
+    profile: Option<Profile>,
+    config_file: Option<PathBuf>,
+    overrides: Overrides,
+    paths: Vec<PathBuf>,
+) -> Result<Prepared, CliError> {
+    apply(&mut set, profile.as_ref(), &overrides).map_err(|e| CliError::Input(e.to_string()))?;
+    let (tokenizer, model) = resolve_tokenizer(&set, &registry)?;
+    resolve_total(&mut set, model.as_ref())?;
+    let rules = profile
+        .as_ref()
+        .map(|p| p.rules.clone())
+        .unwrap_or_default();
+    Ok(Prepared {
+        set,
+        tokenizer,
+        model,
+        registry,
+        rules,
+        profile,
+        config_file,
+        overrides,
+        paths,
+    })
+}
+
+/// The tokenizer for an item set: its model's, else its encoding, else
+/// `o200k_base`.
+pub fn resolve_tokenizer(
+    set: &ItemSet,
+    registry: &ModelRegistry,
+) -> Result<(Tokenizer, Option<ModelSpec>), CliError> {
+    if let Some(name) = &set.budget.encoding {
+        let tok = resolve_encoding(name).map_err(|e| CliError::Input(e.to_string()))?;
+        let model = match &set.budget.model {
+            Some(m) => Some(
+                registry
+                    .get(m)
+                    .map_err(|e| CliError::Input(e.to_string()))?
+                    .clone(),
+            ),
+            None => None,
+        };
+        return Ok((tok, model));
+    }
+    if let Some(name) = &set.budget.model {
+        let spec = registry
+            .get(name)
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .clone();
+        return Ok((spec.tokenizer(), Some(spec)));
+    }
+    Ok((Tokenizer::Exact(Encoding::O200kBase), None))
+}
+
+/// Fills `total` from the model's context window minus `reserve_output` when
+/// no layer gave it.
+pub fn resolve_total(set: &mut ItemSet, model: Option<&ModelSpec>) -> Result<(), CliError> {
+    if set.budget.total.is_some() {
+        return Ok(());
+    }
+    let reserve = set.budget.reserve_output;
+    match model.and_then(|m| m.context_window) {
+        Some(window) if window > reserve => {
+            set.budget.total = Some(window - reserve);
+            Ok(())
+        }
+        Some(window) => Err(CliError::Input(format!(
+            "reserve_output {reserve} leaves nothing of the model's {window}-token context window"
+        ))),
+        None => Err(CliError::Input(
+            "no total budget: give `total` in [budget], --budget N, or a model with a known context window".into(),
+        )),
+    }
+}

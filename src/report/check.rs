@@ -1,0 +1,247 @@
+//! Check rules: what `tokenscope check` gates on (DESIGN.md §5).
+//!
+//! Some rules always apply: a pinned item must not be excluded, the rendered
+//! context must not exceed the total, and pinned items must not overrun their
+//! section's budget. A profile adds its own ([`Rules`]): a maximum
+//! utilisation, a minimum number of included items per section, and item ids
+//! that must be included.
+
+use std::fmt;
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use crate::engine::{ItemStatus, Plan, Reason};
+
+/// The rules a profile adds (`max_utilization`, per-section `min_included`,
+/// `must_include` in `tokenscope.toml`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rules {
+    /// The most of the total the rendered context may use, from 0 to 1.
+    pub max_utilization: Option<f64>,
+    /// Sections and the least number of items each must include, in the
+    /// order they were given.
+    pub min_included: Vec<(String, usize)>,
+    /// Item ids that must be included.
+    pub must_include: Vec<String>,
+}
+
+impl Rules {
+    /// Whether the profile sets no rules (only the built-in ones apply).
+    pub fn is_empty(&self) -> bool {
+        self.max_utilization.is_none()
+            && self.min_included.is_empty()
+            && self.must_include.is_empty()
+    }
+}
+
+/// A broken rule. Its `Display` form is one line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    /// The rendered context is longer than the total.
+    RenderedOverTotal {
+        /// Exact tokens of the rendered context.
+        rendered: usize,
+        /// The total.
+        total: usize,
+    },
+    /// Pinned items alone exceed a section's budget.
+    PinnedOverrun {
+        /// The section.
+        section: String,
+        /// Tokens the section uses.
+        used: usize,
+        /// The section's final budget.
+        budget: usize,
+    },
+    /// A pinned item is excluded.
+    PinnedExcluded {
+        /// The item.
+        id: String,
+        /// Its section.
+        section: String,
+        /// Why the engine excluded it.
+        reason: Option<Reason>,
+    },
+    /// The rendered context uses more of the total than allowed.
+    MaxUtilization {
+        /// `rendered / total`.
+        utilization: f64,
+        /// The allowed maximum.
+        max: f64,
+    },
+    /// A section includes fewer items than required.
+    MinIncluded {
+        /// The section.
+        section: String,
+        /// Items it includes.
+        included: usize,
+        /// Items it must include.
+        min: usize,
+    },
+    /// A `min_included` rule names a section that the plan does not have.
+    UnknownSection {
+        /// The section named by the rule.
+        section: String,
+    },
+    /// A `must_include` item is excluded.
+    MustIncludeExcluded {
+        /// The item.
+        id: String,
+        /// Why the engine excluded it.
+        reason: Option<Reason>,
+    },
+    /// A `must_include` item is not in the item set at all.
+    MustIncludeMissing {
+        /// The item id.
+        id: String,
+    },
+}
+
+impl Violation {
+    /// A short stable name for the rule, e.g. `pinned_excluded`.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Violation::RenderedOverTotal { .. } => "rendered_over_total",
+            Violation::PinnedOverrun { .. } => "pinned_overrun",
+            Violation::PinnedExcluded { .. } => "pinned_excluded",
+            Violation::MaxUtilization { .. } => "max_utilization",
+            Violation::MinIncluded { .. } => "min_included",
+            Violation::UnknownSection { .. } => "unknown_section",
+            Violation::MustIncludeExcluded { .. } => "must_include",
+            Violation::MustIncludeMissing { .. } => "must_include_missing",
+        }
+    }
+}
+
+fn why(reason: Option<Reason>) -> String {
+    reason.map_or_else(String::new, |r| format!(" ({})", r.describe()))
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::RenderedOverTotal { rendered, total } => write!(
+                f,
+                "rendered context is {rendered} tokens, over the total of {total}"
+            ),
+            Violation::PinnedOverrun {
+                section,
+                used,
+                budget,
+            } => write!(
+                f,
+                "section `{section}`: pinned items use {used} tokens, over its budget of {budget}"
+            ),
+            Violation::PinnedExcluded {
+                id,
+                section,
+                reason,
+            } => write!(
+                f,
+                "pinned item `{id}` in section `{section}` is excluded{}",
+                why(*reason)
+            ),
+            Violation::MaxUtilization { utilization, max } => write!(
+                f,
+                "utilization {:.1}% is over the maximum of {:.1}%",
+                utilization * 100.0,
+                max * 100.0
+            ),
+            Violation::MinIncluded {
+                section,
+                included,
+                min,
+            } => write!(
+                f,
+                "section `{section}` includes {included} item{}, fewer than the required {min}",
+                if *included == 1 { "" } else { "s" }
+            ),
+            Violation::UnknownSection { section } => write!(
+                f,
+                "min_included names section `{section}`, which the item set does not have"
+            ),
+            Violation::MustIncludeExcluded { id, reason } => {
+                write!(f, "must-include item `{id}` is excluded{}", why(*reason))
+            }
+            Violation::MustIncludeMissing { id } => {
+                write!(f, "must-include item `{id}` is not in the item set")
+            }
+        }
+    }
+}
+
+/// Serialized as `{"rule": "...", "message": "..."}`.
+impl Serialize for Violation {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Violation", 2)?;
+        s.serialize_field("rule", self.rule())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.end()
+    }
+}
+
+/// Every rule `plan` breaks, built-in rules first, then the profile's in the
+/// order given. Empty when the plan passes.
+pub fn check(plan: &Plan, rules: &Rules) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let total = plan.budget.total;
+    if plan.totals.rendered > total {
+        out.push(Violation::RenderedOverTotal {
+            rendered: plan.totals.rendered,
+            total,
+        });
+    }
+    for s in plan.sections.iter().filter(|s| s.pinned_overrun) {
+        out.push(Violation::PinnedOverrun {
+            section: s.name.clone(),
+            used: s.used,
+            budget: s.final_budget,
+        });
+    }
+    for item in plan
+        .items
+        .iter()
+        .filter(|i| i.pinned && i.status == ItemStatus::Excluded)
+    {
+        out.push(Violation::PinnedExcluded {
+            id: item.id.clone(),
+            section: item.section.clone(),
+            reason: item.reason,
+        });
+    }
+    if let Some(max) = rules.max_utilization
+        && plan.totals.utilization > max
+    {
+        out.push(Violation::MaxUtilization {
+            utilization: plan.totals.utilization,
+            max,
+        });
+    }
+    for (name, min) in &rules.min_included {
+        match plan.sections.iter().find(|s| &s.name == name) {
+            None => out.push(Violation::UnknownSection {
+                section: name.clone(),
+            }),
+            Some(s) if s.included < *min => out.push(Violation::MinIncluded {
+                section: name.clone(),
+                included: s.included,
+                min: *min,
+            }),
+            Some(_) => {}
+        }
+    }
+    for id in &rules.must_include {
+        match plan.items.iter().find(|i| &i.id == id) {
+            None => out.push(Violation::MustIncludeMissing { id: id.clone() }),
+            Some(i) if i.status == ItemStatus::Excluded => {
+                out.push(Violation::MustIncludeExcluded {
+                    id: id.clone(),
+                    reason: i.reason,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}

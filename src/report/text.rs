@@ -1,0 +1,296 @@
+//! The `text` report: a terminal summary. A header with the model, budget
+//! and totals; one row per section with a bar of its budget use; the
+//! reallocation transfers; the items that were cut, changed or left out
+//! (the first [`LISTED_ITEMS`] of each kind); and the warnings.
+//!
+//! Colour is used only when [`ReportOptions::color`] is set (see
+//! [`super::should_color`]): green bars, red for a pinned overrun, yellow
+//! warnings. Without it the output is plain text.
+
+use std::io::{self, Write};
+
+use super::common::{
+    cost, counting, escape, extra_tokens, fit, outcome, pad_left, pad_right, percent, thousands,
+    tokens,
+};
+use super::{Exporter, ReportOptions};
+use crate::engine::{ItemStatus, Plan, SectionPlan};
+
+/// How many items of each list (changed, excluded) the summary shows.
+pub const LISTED_ITEMS: usize = 20;
+
+/// Writes the terminal summary.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextExporter;
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+struct Painter {
+    on: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: &str, s: &str) -> String {
+        if self.on && !s.is_empty() {
+            format!("{style}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// A bar `width` cells wide filled to `fraction` (0..=1), in eighths.
+fn bar(fraction: f64, width: usize) -> (String, String) {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let fraction = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let eighths = (fraction * (width * 8) as f64).round() as usize;
+    let full = eighths / 8;
+    let rest = eighths % 8;
+    let mut filled = "█".repeat(full);
+    let mut cells = full;
+    if rest > 0 && cells < width {
+        filled.push(EIGHTHS[rest]);
+        cells += 1;
+    }
+    (filled, "░".repeat(width - cells))
+}
+
+struct Columns {
+    name: usize,
+    bar: usize,
+}
+
+impl Columns {
+    const NUM: usize = 8;
+    const UTIL: usize = 7;
+    const ITEMS: usize = 8;
+    /// Separators between the seven columns.
+    const GAPS: usize = 6;
+    /// The narrowest bar before names are cut.
+    const MIN_BAR: usize = 10;
+
+    fn new(plan: &Plan, width: usize) -> Columns {
+        let longest = plan
+            .sections
+            .iter()
+            .map(|s| unicode_width::UnicodeWidthStr::width(escape(&s.name).as_str()))
+            .max()
+            .unwrap_or(0);
+        let others = 3 * Self::NUM + Self::UTIL + Self::ITEMS + Self::GAPS;
+        let room = width.saturating_sub(others + Self::MIN_BAR).clamp(7, 24);
+        let name = longest.clamp(7, room);
+        let bar = width.saturating_sub(name + others).clamp(Self::MIN_BAR, 40);
+        Columns { name, bar }
+    }
+}
+
+fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String {
+    let overrun = s.pinned_overrun || s.used > s.final_budget;
+    let fraction = if s.final_budget == 0 {
+        if s.used > 0 { 1.0 } else { 0.0 }
+    } else {
+        s.used as f64 / s.final_budget as f64
+    };
+    let (filled, empty) = bar(fraction, c.bar);
+    let fill_style = if overrun { RED } else { GREEN };
+    let next = s
+        .needed_for_next
+        .map_or_else(|| "–".to_string(), |n| extra_tokens(n, exact));
+    let mut row = format!(
+        "{} {} {} {}{} {} {} {}",
+        pad_right(&fit(&escape(&s.name), c.name), c.name),
+        pad_left(&thousands(s.final_budget), Columns::NUM),
+        pad_left(&tokens(s.used, exact), Columns::NUM),
+        p.paint(fill_style, &filled),
+        p.paint(DIM, &empty),
+        pad_left(&percent(s.utilization), Columns::UTIL),
+        pad_left(
+            &format!("{}/{}", s.included, s.included + s.excluded),
+            Columns::ITEMS
+        ),
+        pad_left(&next, Columns::NUM),
+    );
+    if s.pinned_overrun {
+        row.push_str(&format!("  {}", p.paint(RED, "! pinned overrun")));
+    } else if s.from_reserve > 0 {
+        row.push_str(&format!("  +{} from reserve", thousands(s.from_reserve)));
+    }
+    row
+}
+
+impl Exporter for TextExporter {
+    fn write(&self, plan: &Plan, out: &mut dyn Write, opts: &ReportOptions) -> io::Result<()> {
+        let p = Painter { on: opts.color };
+        let exact = plan.exact;
+        let b = &plan.budget;
+        let tt = &plan.totals;
+
+        let title = match &opts.title {
+            Some(t) => format!("tokenscope · {}", escape(t)),
+            None => "tokenscope".to_string(),
+        };
+        writeln!(out, "{}", p.paint(BOLD, &title))?;
+        writeln!(out, "{}", counting(plan))?;
+        writeln!(
+            out,
+            "budget {} · {} · {} · reallocate {}{}{}",
+            thousands(b.total),
+            b.strategy,
+            b.overflow,
+            if b.reallocate { "on" } else { "off" },
+            if b.reserved > 0 {
+                format!(" · reserved {}", thousands(b.reserved))
+            } else {
+                String::new()
+            },
+            if b.reserve_output > 0 {
+                format!(" · reserve_output {}", thousands(b.reserve_output))
+            } else {
+                String::new()
+            },
+        )?;
+        let over = tt.rendered > b.total;
+        let rendered = format!(
+            "rendered {} / {} tokens ({})",
+            tokens(tt.rendered, exact),
+            thousands(b.total),
+            percent(tt.utilization)
+        );
+        write!(
+            out,
+            "{} · {} included · {} excluded",
+            if over {
+                p.paint(RED, &rendered)
+            } else {
+                rendered
+            },
+            tt.included,
+            tt.excluded
+        )?;
+        if let Some(c) = tt.cost_usd {
+            write!(out, " · {}", cost(c))?;
+        }
+        writeln!(out)?;
+
+        if !plan.sections.is_empty() {
+            let c = Columns::new(plan, opts.width);
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                p.paint(
+                    DIM,
+                    format!(
+                        "{} {} {} {} {} {} {}",
+                        pad_right("section", c.name),
+                        pad_left("budget", Columns::NUM),
+                        pad_left("used", Columns::NUM),
+                        pad_right("", c.bar),
+                        pad_left("use", Columns::UTIL),
+                        pad_left("items", Columns::ITEMS),
+                        pad_left("next", Columns::NUM),
+                    )
+                    .trim_end()
+                )
+            )?;
+            for s in &plan.sections {
+                writeln!(out, "{}", section_row(s, exact, &c, &p))?;
+            }
+        }
+
+        if !plan.reallocations.is_empty() {
+            writeln!(out, "\nreallocated")?;
+            for r in &plan.reallocations {
+                writeln!(
+                    out,
+                    "  {} → {}  {}",
+                    escape(&r.from),
+                    escape(&r.to),
+                    thousands(r.tokens)
+                )?;
+            }
+        }
+
+        let changed: Vec<_> = plan
+            .items
+            .iter()
+            .filter(|i| matches!(i.status, ItemStatus::Truncated | ItemStatus::Degraded))
+            .collect();
+        let excluded: Vec<_> = plan
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Excluded)
+            .collect();
+        for (heading, list) in [("changed", changed), ("excluded", excluded)] {
+            if list.is_empty() {
+                continue;
+            }
+            writeln!(out, "\n{heading} ({})", list.len())?;
+            let id_width = list
+                .iter()
+                .take(LISTED_ITEMS)
+                .map(|i| {
+                    unicode_width::UnicodeWidthStr::width(
+                        escape(&format!("{}/{}", i.section, i.id)).as_str(),
+                    )
+                })
+                .max()
+                .unwrap_or(0)
+                .min(40);
+            for i in list.iter().take(LISTED_ITEMS) {
+                let name = fit(&escape(&format!("{}/{}", i.section, i.id)), id_width);
+                let pin = if i.pinned {
+                    format!(" {}", p.paint(RED, "(pinned)"))
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "  {} {}  {}{pin}",
+                    pad_right(&name, id_width),
+                    pad_left(&tokens(i.tokens, exact), Columns::NUM),
+                    outcome(i, exact)
+                )?;
+            }
+            if list.len() > LISTED_ITEMS {
+                writeln!(
+                    out,
+                    "  … and {} more (every item is in the md, csv and json reports)",
+                    list.len() - LISTED_ITEMS
+                )?;
+            }
+        }
+
+        if !plan.warnings.is_empty() {
+            writeln!(out, "\nwarnings")?;
+            for w in &plan.warnings {
+                writeln!(out, "  {} {}", p.paint(YELLOW, "!"), escape(w))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_fill_in_eighths() {
+        assert_eq!(bar(0.0, 4), (String::new(), "░░░░".to_string()));
+        assert_eq!(bar(1.0, 4), ("████".to_string(), String::new()));
+        assert_eq!(bar(0.5, 4), ("██".to_string(), "░░".to_string()));
+        assert_eq!(bar(0.3, 4), ("█▎".to_string(), "░░".to_string()));
+        assert_eq!(bar(2.0, 3), ("███".to_string(), String::new()));
+        assert_eq!(bar(f64::NAN, 2), (String::new(), "░░".to_string()));
+    }
+}

@@ -1,0 +1,204 @@
+//! Exact counting and encoding for the tiktoken encodings: split with the
+//! hand-written pre-tokenizers, then look each piece up in a per-thread piece
+//! cache (text repeats its pieces: a few percent of them are distinct), the
+//! vocabulary, or run the byte-pair merge. Large texts are cut at safe points
+//! and counted on all cores.
+
+use std::cell::RefCell;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::Encoding;
+use super::pretok::{for_each_piece, safe_cuts};
+use super::vocab::Vocab;
+
+/// Texts at least this long are counted in parallel chunks of this size.
+const PARALLEL_CHUNK: usize = 256 * 1024;
+/// A thread's piece cache is cleared when it grows past this many entries.
+const PIECE_CACHE_LIMIT: usize = 1 << 20;
+
+/// A thread's cached piece counts for one encoding: pieces of up to 15 bytes
+/// packed into a `u128` key (no pointer to follow), longer ones boxed.
+#[derive(Default)]
+struct PieceCache {
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl PieceCache {
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
+
+#[inline(always)]
+fn short_key(piece: &[u8]) -> Option<u128> {
+    if piece.len() > 15 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..piece.len()].copy_from_slice(piece);
+    b[15] = piece.len() as u8;
+    Some(u128::from_le_bytes(b))
+}
+
+thread_local! {
+    static PIECES: RefCell<[PieceCache; 4]> = RefCell::new(Default::default());
+}
+
+/// Empties the calling thread's piece caches, and those of the threads of
+/// the current rayon pool, so the next count starts cold (for benchmarks).
+pub fn clear_piece_caches() {
+    let clear = || PIECES.with(|cell| cell.borrow_mut().iter_mut().for_each(PieceCache::clear));
+    clear();
+    rayon::broadcast(|_| clear());
+}
+
+/// Counts `text` as ordinary text.
+pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
+    if text.len() >= 2 * PARALLEL_CHUNK && rayon::current_num_threads() > 1 {
+        let cuts = safe_cuts(text, PARALLEL_CHUNK);
+        if !cuts.is_empty() {
+            let mut bounds = Vec::with_capacity(cuts.len() + 2);
+            bounds.push(0);
+            bounds.extend(cuts);
+            bounds.push(text.len());
+            return bounds
+                .par_windows(2)
+                .map(|w| count_serial(enc, &text[w[0]..w[1]]))
+                .sum();
+        }
+    }
+    count_serial(enc, text)
+}
+
+/// Counts one chunk on this thread.
+pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
+    let vocab = Vocab::of(enc);
+    PIECES.with(|cell| {
+        let mut caches = cell.borrow_mut();
+        let cache = &mut caches[enc as usize];
+        if cache.len() > PIECE_CACHE_LIMIT {
+            cache.clear();
+        }
+        let mut total = 0usize;
+        for_each_piece(enc, text, |piece| {
+            if piece.len() == 1 {
+                total += 1;
+                return;
+            }
+            if let Some(key) = short_key(piece) {
+                let n = *cache
+                    .short
+                    .entry(key)
+                    .or_insert_with(|| vocab.count_piece(piece) as u32);
+                total += n as usize;
+                return;
+            }
+            if let Some(&n) = cache.long.get(piece) {
+                total += n as usize;
+                return;
+            }
+            let n = vocab.count_piece(piece);
+            cache.long.insert(piece.into(), n as u32);
+            total += n;
+        });
+        total
+    })
+}
+
+/// A stretch of text between special-token literals, or one literal's id.
+pub(crate) enum Segment<'a> {
+    /// Ordinary text.
+    Text(&'a str),
+    /// A special token.
+    Special(u32),
+}
+
+/// Splits `text` around the encoding's special-token literals, calling `f`
+/// for each segment in order. Ordinary stretches are tokenized separately,
+/// as the reference tokenizer does.
+pub(crate) fn split_special<'a>(enc: Encoding, text: &'a str, mut f: impl FnMut(Segment<'a>)) {
+    let specials = enc.special_tokens();
+    let mut start = 0;
+    let mut from = 0;
+    while let Some(p) = text[from..].find("<|") {
+        let at = from + p;
+        match specials.iter().find(|(lit, _)| text[at..].starts_with(lit)) {
+            Some((lit, id)) => {
+                if at > start {
+                    f(Segment::Text(&text[start..at]));
+                }
+                f(Segment::Special(*id));
+                start = at + lit.len();
+                from = start;
+            }
+            None => from = at + 2,
+        }
+    }
+    if start < text.len() {
+        f(Segment::Text(&text[start..]));
+    }
+}
+
+/// Counts `text`, with special-token literals as one token each.
+pub(crate) fn count_with_special(enc: Encoding, text: &str) -> usize {
+    let mut n = 0;
+    split_special(enc, text, |seg| match seg {
+        Segment::Text(t) => n += count_ordinary(enc, t),
+        Segment::Special(_) => n += 1,
+    });
+    n
+}
+
+/// Token ids of `text` as ordinary text.
+pub(crate) fn encode_ordinary(enc: Encoding, text: &str) -> Vec<u32> {
+    let vocab = Vocab::of(enc);
+    let mut out = Vec::with_capacity(text.len() / 3 + 1);
+    for_each_piece(enc, text, |piece| match vocab.rank(piece) {
+        Some(r) => out.push(r),
+        None => vocab.encode_piece(piece, &mut out),
+    });
+    out
+}
+
+/// Token ids of `text` with special-token literals as special tokens.
+pub(crate) fn encode_with_special(enc: Encoding, text: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    split_special(enc, text, |seg| match seg {
+        Segment::Text(t) => out.extend(encode_ordinary(enc, t)),
+        Segment::Special(id) => out.push(id),
+    });
+    out
+}
+
+/// The bytes of token ids (special tokens included); `None` for an unknown id.
+pub(crate) fn decode_bytes(enc: Encoding, ids: &[u32]) -> Option<Vec<u8>> {
+    let vocab = Vocab::of(enc);
+    let mut out = Vec::with_capacity(ids.len() * 4);
+    for &id in ids {
+        match vocab.token(id) {
+            Some(b) => out.extend_from_slice(b),
+            None => {
+                let (lit, _) = enc.special_tokens().iter().find(|(_, sid)| *sid == id)?;
+                out.extend_from_slice(lit.as_bytes());
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The byte length of each token of `text` (ordinary).
+pub(crate) fn token_lengths(enc: Encoding, text: &str) -> Vec<usize> {
+    let vocab = Vocab::of(enc);
+    encode_ordinary(enc, text)
+        .into_iter()
+        .map(|id| vocab.token(id).map_or(0, <[u8]>::len))
+        .collect()
+}

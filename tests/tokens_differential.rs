@@ -1,0 +1,235 @@
+//! Differential tests: our exact counts and token ids against tiktoken-rs,
+//! the reference implementation, on generated text covering the hard cases.
+
+use proptest::prelude::*;
+use tokenscope::tokens::{Encoding, Tokenizer};
+
+fn reference(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
+    use std::sync::OnceLock;
+    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    CELLS[e as usize].get_or_init(|| {
+        match e {
+            Encoding::O200kBase => tiktoken_rs::o200k_base(),
+            Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
+            Encoding::P50kBase => tiktoken_rs::p50k_base(),
+            Encoding::R50kBase => tiktoken_rs::r50k_base(),
+        }
+        .unwrap()
+    })
+}
+
+fn check(text: &str) {
+    for e in Encoding::ALL {
+        let ours = Tokenizer::Exact(e);
+        let want = reference(e).encode_ordinary(text);
+        let got = ours.encode(text).unwrap();
+        assert_eq!(got, want, "{e} ids differ on {text:?}");
+        assert_eq!(
+            ours.count(text),
+            want.len(),
+            "{e} count differs on {text:?}"
+        );
+        let special = reference(e).encode_with_special_tokens(text);
+        assert_eq!(
+            ours.count_with_special(text),
+            special.len(),
+            "{e} special count on {text:?}"
+        );
+        assert_eq!(
+            ours.encode_with_special(text).unwrap(),
+            special,
+            "{e} special ids on {text:?}"
+        );
+    }
+}
+
+/// One char from every plane and many general categories, in one string.
+fn all_planes() -> String {
+    let mut s = String::new();
+    for plane in 0..=16u32 {
+        for off in [0x41u32, 0x300, 0x1234, 0x4E00, 0x8000, 0xABCD, 0xFFFD] {
+            if let Some(c) = char::from_u32(plane * 0x10000 + off) {
+                s.push(c);
+                if off % 2 == 0 {
+                    s.push(' ');
+                }
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn hand_picked_cases() {
+    let cases: Vec<String> = vec![
+        String::new(),
+        "hello world".into(),
+        "Hello, World! It's 2024 and we're testing: don't, I'll, you've, she'd, I'm.".into(),
+        "IT'S THE END'S END'LL 'S 'Ll 'lL 'ſ ſ 'VE 'RE".into(),
+        "line one\r\nline two\r\n\r\n  indented\r\n".into(),
+        "trailing spaces   ".into(),
+        "   leading spaces".into(),
+        "a\n\n\n  b\n \n \nc   \n".into(),
+        "tabs\t\tand\u{b}vertical\u{c}feeds\u{85}next\u{a0}nbsp\u{3000}ideo\u{2028}ls\u{2029}ps".into(),
+        "numbers 1 12 123 1234 12345678901234567890 ١٢٣٤٥ ²³ Ⅻ ⅷ".into(),
+        "caf\u{65}\u{301} nai\u{308}ve \u{1100}\u{1161}\u{11a8} e\u{301}\u{302}\u{303}".into(),
+        "\u{301}\u{302}leading marks \u{301}A \u{301}a \u{301}1 x\u{301}Y".into(),
+        "emoji 👩‍👩‍👧‍👦 🏳️‍🌈 👍🏽 🇺🇳 ❤️‍🔥 a👋b".into(),
+        "CJK 漢字かなカナ한국어 混合 text with English 和 数字123".into(),
+        "Ǆungla ǅungla ǆungla ᾈ titlecase ʰmodifier ˢ ǂclick".into(),
+        "HTTPServerError XMLHttpRequest camelCase snake_case SCREAMING_CASE kebab-case".into(),
+        "<|endoftext|> and <|endofprompt|> and <|fim_prefix|><|fim_middle|><|fim_suffix|> <|unknown|> <| |>".into(),
+        "text<|endoftext|>more<|endoftext|>".into(),
+        "paths /usr/bin/env a//b ///x /\n/\r\n//".into(),
+        "punct!!! ... ??? ;;; --- === +++ *** @@@ ### $$$ %%% ^^^ &&& ((( ))) [[[ ]]] {{{ }}}".into(),
+        " !\n !\r\n !!\n\n".into(),
+        "'".into(),
+        "'s".into(),
+        " ".into(),
+        "\n".into(),
+        "\r\n".into(),
+        "  \n".into(),
+        "x  \n".into(),
+        "\u{200b}zero\u{200d}width\u{feff}".into(),
+        "Ωμέγα Ελληνικά русский текст العربية עברית हिन्दी ไทย".into(),
+        all_planes(),
+        "a".repeat(5000),
+        "ab".repeat(3000),
+        "漢".repeat(2000),
+        "1".repeat(1001),
+        "!".repeat(3000),
+        " ".repeat(3000) + "x",
+        "\n".repeat(500) + "x",
+        "\u{301}".repeat(500),
+        "aGVsbG8gd29ybGQgdGhpcyBpcyBiYXNlNjQgZW5jb2RlZCB0ZXh0".repeat(50),
+        "fn main() {\n    let x: Vec<u32> = (0..10).map(|i| i * 2).collect();\n    println!(\"{x:?}\");\n}\n".into(),
+        "def f(x):\n    return {'a': [1, 2, 3], \"b\": None}  # comment\n\n\nclass A(B):\n\tpass\n".into(),
+    ];
+    for c in &cases {
+        check(c);
+    }
+}
+
+#[test]
+fn long_pieces_use_the_same_merges() {
+    // Long runs with no split point exercise the heap-based merge.
+    let mut s = String::new();
+    for i in 0..4000u32 {
+        s.push(char::from(b'a' + (i * 7 % 26) as u8));
+    }
+    check(&s);
+    check(&"abcdefghij".repeat(100));
+    check(&"ÄÖÜäöüß".repeat(100));
+    check(&"🙂".repeat(300));
+}
+
+fn alphabet() -> impl Strategy<Value = String> {
+    let atoms: Vec<&'static str> = vec![
+        "a",
+        "b",
+        "Z",
+        "Q",
+        "é",
+        "ß",
+        "ǅ",
+        "ʰ",
+        "漢",
+        "か",
+        "한",
+        "\u{301}",
+        "\u{308}",
+        "1",
+        "9",
+        "٣",
+        "²",
+        "Ⅻ",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r",
+        "\r\n",
+        "\u{a0}",
+        "\u{3000}",
+        "\u{2028}",
+        "\u{85}",
+        "'",
+        "'s",
+        "'S",
+        "'ll",
+        "'LL",
+        "'ve",
+        "'re",
+        "'d",
+        "'m",
+        "'t",
+        "ſ",
+        "!",
+        ".",
+        ",",
+        "/",
+        "-",
+        "_",
+        "(",
+        "\"",
+        "#",
+        "👍",
+        "👩‍👩‍👧",
+        "\u{200d}",
+        "\u{fe0f}",
+        "<|endoftext|>",
+        "<|",
+        "|>",
+        "the",
+        "The",
+        "THE",
+        "hello",
+        "World",
+        "HTTP",
+        "Server",
+        "123456",
+        "\u{b}",
+        "\u{c}",
+    ];
+    proptest::collection::vec(proptest::sample::select(atoms), 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matches_reference_on_generated_text(text in alphabet()) {
+        check(&text);
+    }
+
+    #[test]
+    fn matches_reference_on_arbitrary_strings(text in "\\PC{0,60}") {
+        check(&text);
+    }
+
+    #[test]
+    fn matches_reference_on_arbitrary_chars(text in any::<String>()) {
+        check(&text);
+    }
+}
+
+#[test]
+fn parallel_chunking_matches_serial() {
+    // Large enough to be counted in parallel chunks.
+    let para = "The quick brown fox jumps over the lazy dog.\nIt's 2024: prices rose 12.5%!\n  indented line\r\n\n";
+    let text = para.repeat(20_000);
+    assert!(text.len() > 1_000_000);
+    for e in [
+        Encoding::O200kBase,
+        Encoding::Cl100kBase,
+        Encoding::R50kBase,
+    ] {
+        let want = reference(e).encode_ordinary(&text).len();
+        assert_eq!(Tokenizer::Exact(e).count(&text), want, "{e}");
+    }
+}
