@@ -390,3 +390,15 @@ export enum Status { Open, Closed }
         "export interface Cart {\n  items: Item[];\n  total(): number;\n}\nexport const emptyCart = (): Cart => { … };\nexport enum Status { Open, Closed }"
     );
 }
+
+#[test]
+fn markdown_with_much_code_is_still_docs() {
+    let text = "# Usage\n\nCall the client like this:\n\n```rust\nfn main() {\n    let c = Client::new();\n    c.send(1);\n    c.send(2);\n}\n```\n\nThen read the reply.\n";
+    let item = Item::new("usage", "docs", text);
+    assert_eq!(degrade::detect_kind(&item), Kind::Docs);
+    let fenced = "```python\ndef test_one():\n    assert 1\n```";
+    assert_eq!(
+        degrade::detect_kind(&Item::new("t", "s", fenced)),
+        Kind::Test
+    );
+}

@@ -241,8 +241,10 @@ pub fn kind_from_content(text: &str) -> Kind {
     if is_json(trimmed) {
         return Kind::Config;
     }
-    let code = code_score(trimmed);
-    let (tests, _) = test_and_function_counts(trimmed);
+    // Code inside Markdown fences says nothing about the text around it.
+    let outside = without_fences(trimmed);
+    let code = code_score(&outside);
+    let (tests, _) = test_and_function_counts(&outside);
     if tests > 0 && code >= 0.15 {
         return Kind::Test;
     }
@@ -259,6 +261,29 @@ pub fn kind_from_content(text: &str) -> Kind {
         return Kind::Chat;
     }
     Kind::Prose
+}
+
+/// The text without its fenced code blocks (fence lines included).
+fn without_fences(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut fence: Option<&str> = None;
+    for line in text.lines() {
+        let t = line.trim_start();
+        match fence {
+            Some(f) => {
+                if t.starts_with(f) {
+                    fence = None;
+                }
+            }
+            None if t.starts_with("```") => fence = Some("```"),
+            None if t.starts_with("~~~") => fence = Some("~~~"),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// The syntax of untyped text, from its content alone.
@@ -390,7 +415,27 @@ fn fence_language(trimmed: &str) -> Option<&str> {
     }
     let lang = first.trim_start_matches(fence).trim();
     let lang = lang.split([' ', ',', '{']).next().unwrap_or("");
-    (!lang.is_empty()).then_some(lang)
+    (!lang.is_empty()).then(|| fence_extension(lang))
+}
+
+/// The file extension a fence's language name stands for (`python` -> `py`).
+fn fence_extension(lang: &str) -> &str {
+    match lang.to_ascii_lowercase().as_str() {
+        "rust" => "rs",
+        "python" | "python3" | "py3" => "py",
+        "javascript" | "node" => "js",
+        "typescript" => "ts",
+        "bash" | "shell" | "console" | "zsh" => "sh",
+        "golang" => "go",
+        "c++" => "cpp",
+        "csharp" | "c#" => "cs",
+        "kotlin" => "kt",
+        "ruby" => "rb",
+        "yml" => "yaml",
+        "markdown" => "md",
+        "postgresql" | "postgres" | "mysql" | "sqlite" => "sql",
+        _ => lang,
+    }
 }
 
 fn single_fence_kind(trimmed: &str) -> Option<Kind> {
