@@ -10,7 +10,7 @@ mod cache;
 mod chat;
 mod encoding;
 pub mod file;
-mod pretok;
+pub(crate) mod pretok;
 mod registry;
 mod tokenizer;
 mod vocab;

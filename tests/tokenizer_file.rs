@@ -396,12 +396,28 @@ fn a_rank_file_of_cl100k_counts_like_the_builtin() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "cl100k_base.tiktoken", &lines.join("\n"));
     let t = FileTokenizer::load(&path).unwrap();
-    for text in SAMPLES {
+    for text in SAMPLES.iter().chain(TRAILING_WHITESPACE) {
         assert_eq!(Some(t.encode(text)), CL100K.encode(text), "{text:?}");
     }
     let readme = include_str!("fixtures/degrade/README.md");
     assert_eq!(t.count(readme), CL100K.count(readme));
+    // Llama 3's older form of the pattern counts the same.
+    let llama3 = FileTokenizer::load_tiktoken(
+        &path,
+        &TiktokenOptions {
+            pattern: Some("llama3".into()),
+            special_tokens: vec![],
+        },
+    )
+    .unwrap();
+    for text in SAMPLES.iter().chain(TRAILING_WHITESPACE) {
+        assert_eq!(Some(llama3.encode(text)), CL100K.encode(text), "{text:?}");
+    }
 }
+
+/// Texts where tiktoken's current cl100k pattern and Llama 3's older form
+/// split into different pieces (the tokens come out the same).
+const TRAILING_WHITESPACE: &[&str] = &["x\n  ", "\r ", "end\n\n \t", "}\n    ", "x\r\n  "];
 
 #[test]
 fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
@@ -431,7 +447,7 @@ fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
                           "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
         "normalizer": null,
         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": tokenscope::tokens::file::CL100K_PATTERN},
+            {"type": "Split", "pattern": {"Regex": tokenscope::tokens::file::LLAMA3_PATTERN},
              "behavior": "Isolated", "invert": false},
             {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]},
         "model": {"type": "BPE", "ignore_merges": true, "vocab": vocab, "merges": merges}
@@ -439,7 +455,7 @@ fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "tokenizer.json", &src.to_string());
     let t = FileTokenizer::load(&path).unwrap();
-    for text in SAMPLES {
+    for text in SAMPLES.iter().chain(TRAILING_WHITESPACE) {
         assert_eq!(Some(t.encode(text)), CL100K.encode(text), "{text:?}");
         assert_eq!(
             t.count_with_special(text),

@@ -38,9 +38,18 @@
 //!
 //! A tiktoken rank file has one `base64token rank` pair per line; the split
 //! pattern is given with [`FileTokenizer::load_tiktoken`] (a regex, or one of
-//! the names `cl100k`, `o200k`, `gpt2`, `llama3`) and defaults to the
-//! `cl100k_base` pattern, which is also Llama 3's. Special tokens are not
-//! part of rank files and can be given with [`TiktokenOptions`].
+//! the names `cl100k`, `o200k`, `gpt2`, `llama3`, `qwen2`) and defaults to
+//! `cl100k_base`'s pattern as tiktoken has it today ([`CL100K_PATTERN`]).
+//! `llama3` ([`LLAMA3_PATTERN`]) is the older form of that pattern that Llama
+//! 3's files carry; it cuts trailing whitespace into other pieces but gives
+//! the same tokens.
+//! Special tokens are not part of rank files and can be given with
+//! [`TiktokenOptions`].
+//!
+//! Splitting runs on the built-in encodings' exact scanners for tiktoken's
+//! own patterns, on `regex` automata (with the `\s+(?!\S)` lookahead
+//! emulated, checked against `fancy-regex` by tests) for the Llama 3, Qwen 2
+//! and byte-level patterns, and on `fancy-regex` for any other pattern.
 
 mod bpe;
 mod hf;
@@ -52,7 +61,10 @@ use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-pub use tiktoken::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, named_pattern};
+pub use tiktoken::{
+    BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
+    named_pattern,
+};
 
 /// A tokenizer file that cannot be used, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +122,7 @@ pub enum FileTokenizerError {
 #[derive(Debug, Clone, Default)]
 pub struct TiktokenOptions {
     /// The split pattern: a regex, or a name (`cl100k`, `o200k`, `gpt2`,
-    /// `llama3`); `None` means the `cl100k_base` pattern.
+    /// `llama3`, `qwen2`); `None` means [`CL100K_PATTERN`].
     pub pattern: Option<String>,
     /// Special tokens and their ids (rank files do not list them).
     pub special_tokens: Vec<(String, u32)>,

@@ -22,6 +22,9 @@ struct Symbol {
 
 const NONE: usize = usize::MAX;
 
+/// Pieces up to this many symbols merge with a plain scan (no heap).
+const SHORT: usize = 24;
+
 impl Merges {
     /// Adds a merge; a later merge of the same pair replaces an earlier one.
     pub fn insert(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
@@ -36,12 +39,42 @@ impl Merges {
         }
     }
 
+    /// The lowest-rank merge, leftmost among equals, by scanning: the same
+    /// order as the heap, cheaper for short pieces.
+    fn apply_short(&self, ids: &[u32], out: &mut Vec<u32>) {
+        let mut parts = [0u32; SHORT];
+        let mut n = ids.len();
+        parts[..n].copy_from_slice(ids);
+        loop {
+            let mut best: Option<(u32, usize, u32)> = None;
+            for k in 0..n - 1 {
+                if let Some(&(rank, merged)) = self.pairs.get(&(parts[k], parts[k + 1]))
+                    && best.is_none_or(|(r, _, _)| rank < r)
+                {
+                    best = Some((rank, k, merged));
+                }
+            }
+            let Some((_, k, merged)) = best else { break };
+            parts[k] = merged;
+            parts.copy_within(k + 2..n, k + 1);
+            n -= 1;
+            if n == 1 {
+                break;
+            }
+        }
+        out.extend_from_slice(&parts[..n]);
+    }
+
     /// Merges `ids` in place and appends the result to `out`.
     pub fn apply(&self, ids: &[u32], out: &mut Vec<u32>) {
         match ids.len() {
             0 => return,
             1 => {
                 out.push(ids[0]);
+                return;
+            }
+            n if n <= SHORT => {
+                self.apply_short(ids, out);
                 return;
             }
             _ => {}
@@ -120,5 +153,19 @@ mod tests {
         m.apply(&[0, 1, 0, 1], &mut out);
         assert_eq!(out, [3, 3]);
         assert_eq!(m.pairs.len(), 3);
+        // The scan for short pieces and the heap for long ones agree.
+        let long: Vec<u32> = [0, 1, 2, 1, 2, 0, 1, 0, 1, 2]
+            .iter()
+            .cycle()
+            .take(40)
+            .copied()
+            .collect();
+        let mut heap = Vec::new();
+        m.apply(&long, &mut heap);
+        let mut scan = Vec::new();
+        for chunk in long.chunks(10) {
+            m.apply_short(chunk, &mut scan);
+        }
+        assert_eq!(heap, scan);
     }
 }

@@ -10,7 +10,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
-use super::tiktoken::GPT2_PATTERN;
+use super::tiktoken::BYTE_LEVEL_PATTERN;
 
 // ------------------------------------------------------------- JSON shapes
 
@@ -1092,7 +1092,9 @@ fn pre_tokenizers(
             use_regex,
         } => out.push(PreTokenizer::ByteLevel {
             add_prefix_space,
-            regex: use_regex.then(|| regex(GPT2_PATTERN, at)).transpose()?,
+            regex: use_regex
+                .then(|| regex(BYTE_LEVEL_PATTERN, at))
+                .transpose()?,
         }),
         PreTokenizerJson::Split {
             pattern: p,

@@ -6,11 +6,15 @@ use std::sync::OnceLock;
 
 use fancy_regex::Regex;
 
-/// A split regex. The known split patterns (cl100k, o200k, GPT-2, Qwen 2)
-/// run on the `regex` crate's automata with their `\s+(?!\S)` lookahead
-/// emulated; any other pattern runs on `fancy-regex`.
+/// A split regex. tiktoken's cl100k, o200k and r50k patterns run on the
+/// exact hand-written scanners of the built-in encodings; the Llama 3, Qwen 2
+/// and byte-level patterns (and o200k inside a `tokenizer.json`) on the
+/// `regex` crate's automata with their `\s+(?!\S)` lookahead emulated; any
+/// other pattern on `fancy-regex`.
 #[derive(Debug)]
 pub(super) enum Splitter {
+    /// The built-in scanner of an encoding whose pattern this is.
+    Scanner(crate::tokens::Encoding),
     /// A lookahead-free version of a known pattern.
     Fast {
         /// The pattern with `\s+(?!\S)|` removed.
@@ -23,22 +27,32 @@ pub(super) enum Splitter {
     Fancy(fancy_regex::Regex),
 }
 
-/// The known patterns whose tail is `\s+(?!\S)|\s+`, and whether an
-/// `\s*[\r\n]+` alternative comes first. No earlier alternative of these
-/// can match whitespace alone otherwise, which the emulation relies on.
+/// Patterns whose tail is `\s+(?!\S)|\s+`, and whether an `\s*[\r\n]+`
+/// alternative comes first. No earlier alternative of these can match
+/// whitespace alone, which the emulation relies on.
 const KNOWN: &[(&str, bool)] = &[
-    (super::tiktoken::CL100K_PATTERN, true),
+    (super::tiktoken::LLAMA3_PATTERN, true),
     (super::tiktoken::O200K_PATTERN, true),
-    (super::tiktoken::GPT2_PATTERN, false),
-    (
-        r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
-        true,
-    ),
+    (super::tiktoken::BYTE_LEVEL_PATTERN, false),
+    (super::tiktoken::QWEN2_PATTERN, true),
 ];
 
 impl Splitter {
     /// Compiles a split pattern.
     pub fn new(pattern: &str) -> Result<Splitter, String> {
+        use super::tiktoken::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
+        use crate::tokens::Encoding;
+        match pattern {
+            CL100K_PATTERN => return Ok(Splitter::Scanner(Encoding::Cl100kBase)),
+            O200K_PATTERN => return Ok(Splitter::Scanner(Encoding::O200kBase)),
+            GPT2_PATTERN => return Ok(Splitter::Scanner(Encoding::R50kBase)),
+            _ => {}
+        }
+        Self::without_scanner(pattern)
+    }
+
+    /// Compiles a split pattern without the built-in scanners.
+    fn without_scanner(pattern: &str) -> Result<Splitter, String> {
         if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern) {
             let plain = known.replace(r"|\s+(?!\S)|\s+", r"|\s+");
             if let Ok(re) = regex::Regex::new(&plain) {
@@ -56,6 +70,13 @@ impl Splitter {
     /// Calls `f` with each match, in order.
     fn for_each_match(&self, s: &str, mut f: impl FnMut(Range<usize>)) {
         match self {
+            Splitter::Scanner(encoding) => {
+                let mut at = 0;
+                crate::tokens::pretok::for_each_piece(*encoding, s, |piece| {
+                    f(at..at + piece.len());
+                    at += piece.len();
+                });
+            }
             Splitter::Fancy(re) => {
                 for m in re.find_iter(s) {
                     // A regex that gives up (backtracking limit) leaves the
@@ -287,6 +308,33 @@ mod tests {
     }
 
     #[test]
+    fn scanners_split_like_fancy_regex() {
+        use crate::tokens::file::tiktoken::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
+        let samples = [
+            "",
+            " ",
+            "a  b",
+            "  \nx",
+            "\n  ",
+            "x\r ",
+            "I'm 123456 ",
+            "日本 🎉\t\n",
+        ];
+        for pattern in [CL100K_PATTERN, O200K_PATTERN, GPT2_PATTERN] {
+            let scanner = Splitter::new(pattern).unwrap();
+            assert!(matches!(scanner, Splitter::Scanner(_)));
+            let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
+            for s in samples {
+                assert_eq!(
+                    scanner.find_matches(s),
+                    fancy.find_matches(s),
+                    "{pattern} on {s:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn fast_patterns_split_like_fancy_regex() {
         let samples = [
             "",
@@ -305,7 +353,7 @@ mod tests {
             "tabs\t\tand\nnewlines\n\t end  ",
         ];
         for &(pattern, _) in KNOWN {
-            let fast = Splitter::new(pattern).unwrap();
+            let fast = Splitter::without_scanner(pattern).unwrap();
             assert!(matches!(fast, Splitter::Fast { .. }));
             let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
             for s in samples {
@@ -322,9 +370,15 @@ mod tests {
         #[test]
         fn fast_patterns_agree_on_random_text(s in "[ a-zA-Z0-9'\\t\\r\\n\u{a0}\u{3000}é日!?.,-]{0,60}") {
             for &(pattern, _) in KNOWN {
-                let fast = Splitter::new(pattern).unwrap();
+                let fast = Splitter::without_scanner(pattern).unwrap();
                 let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
                 proptest::prop_assert_eq!(fast.find_matches(&s), fancy.find_matches(&s));
+            }
+            use crate::tokens::file::tiktoken::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
+            for pattern in [CL100K_PATTERN, O200K_PATTERN, GPT2_PATTERN] {
+                let scanner = Splitter::new(pattern).unwrap();
+                let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
+                proptest::prop_assert_eq!(scanner.find_matches(&s), fancy.find_matches(&s));
             }
         }
     }

@@ -6,9 +6,16 @@ use rustc_hash::FxHashMap;
 
 use super::bpe::Merges;
 
-/// The split pattern of `cl100k_base` (also Llama 3's), the default for rank
-/// files.
-pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+/// The split pattern of `cl100k_base` as tiktoken has it today; the default
+/// for rank files.
+pub const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
+
+/// The older form of the cl100k pattern, which Llama 3 uses (in its
+/// `tokenizer.json` and `tokenizer.model`). It cuts whitespace at the end of a
+/// text into different pieces from [`CL100K_PATTERN`] (`"\n  "` is one piece
+/// there, two here); tiktoken rewrote the pattern so that tokens come out the
+/// same, which the tests check.
+pub const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// The split pattern of `o200k_base`.
 pub const O200K_PATTERN: &str = concat!(
@@ -17,17 +24,27 @@ pub const O200K_PATTERN: &str = concat!(
     r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 );
 
-/// The split pattern of GPT-2, `r50k_base` and `p50k_base`.
+/// The split pattern of `r50k_base` and `p50k_base` as tiktoken has it.
 pub const GPT2_PATTERN: &str =
-    r"'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+    r"'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s";
 
-/// A pattern by name (`cl100k`, `o200k`, `gpt2`, `r50k`, `p50k`, `llama3`),
-/// or the text itself as a regular expression.
+/// The split pattern of the HuggingFace `ByteLevel` pre-tokenizer
+/// (`use_regex`), as in GPT-2's `tokenizer.json`.
+pub const BYTE_LEVEL_PATTERN: &str =
+    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+/// The split pattern of Qwen 2, 2.5 and 3.
+pub const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// A pattern by name (`cl100k`, `o200k`, `gpt2`/`r50k`/`p50k`, `llama3`,
+/// `qwen2`), or the text itself as a regular expression.
 pub fn named_pattern(name_or_regex: &str) -> &str {
     match name_or_regex.trim().to_ascii_lowercase().as_str() {
-        "cl100k" | "cl100k_base" | "llama3" | "llama-3" => CL100K_PATTERN,
+        "cl100k" | "cl100k_base" => CL100K_PATTERN,
+        "llama3" | "llama-3" | "llama_3" => LLAMA3_PATTERN,
         "o200k" | "o200k_base" => O200K_PATTERN,
         "gpt2" | "r50k" | "r50k_base" | "p50k" | "p50k_base" => GPT2_PATTERN,
+        "qwen2" | "qwen" => QWEN2_PATTERN,
         _ => name_or_regex,
     }
 }
