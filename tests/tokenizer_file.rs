@@ -552,10 +552,37 @@ fn measure_counting_speed() {
     let m = CL100K.count(&corpus);
     let builtin = started.elapsed();
     assert_eq!(n, m);
+    let llama3 = FileTokenizer::load_tiktoken(
+        &path,
+        &TiktokenOptions {
+            pattern: Some("llama3".into()),
+            special_tokens: vec![],
+        },
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(llama3.count(&corpus), n);
+    let regex = started.elapsed();
+    let custom = FileTokenizer::load_tiktoken(
+        &path,
+        &TiktokenOptions {
+            pattern: Some(format!(
+                "{}|(?=never)x",
+                tokenscope::tokens::file::LLAMA3_PATTERN
+            )),
+            special_tokens: vec![],
+        },
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(custom.count(&corpus), n);
+    let fancy = started.elapsed();
     println!(
-        "load {:.2} s; {mb:.1} MB, {n} tokens: file tokenizer {:.1} MB/s, built-in {:.1} MB/s",
+        "load {:.2} s; {mb:.1} MB, {n} tokens: rank file (cl100k scanner) {:.1} MB/s, llama3 pattern (regex) {:.1} MB/s, custom pattern (fancy-regex) {:.1} MB/s; built-in {:.1} MB/s",
         load.as_secs_f64(),
         mb / file.as_secs_f64(),
+        mb / regex.as_secs_f64(),
+        mb / fancy.as_secs_f64(),
         mb / builtin.as_secs_f64()
     );
 }
