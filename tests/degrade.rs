@@ -402,3 +402,33 @@ fn markdown_with_much_code_is_still_docs() {
         Kind::Test
     );
 }
+
+/// Time to degrade large inputs; run with
+/// `cargo test --release --test degrade -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_degrade_speed() {
+    let words = |s: &str| s.len() / 4;
+    for (name, kind) in [
+        ("session.rs", Kind::Code),
+        ("ingest.py", Kind::Code),
+        ("README.md", Kind::Docs),
+        ("compose.yaml", Kind::Config),
+        ("tokenscope.toml", Kind::Config),
+        ("chat.txt", Kind::Chat),
+    ] {
+        let (path, text) = fixture(name);
+        let big = text.repeat(250);
+        let syntax = degrade::syntax_from_name(&path.to_string_lossy()).unwrap_or(Syntax::Plain);
+        let started = std::time::Instant::now();
+        let forms = degrade::forms_with_syntax(&big, kind, syntax, &words);
+        let took = started.elapsed();
+        println!(
+            "{name}: {:.1} MB in {:.0} ms ({:.1} MB/s), levels {:?}",
+            big.len() as f64 / 1e6,
+            took.as_secs_f64() * 1e3,
+            big.len() as f64 / 1e6 / took.as_secs_f64(),
+            forms.iter().map(|f| f.0).collect::<Vec<_>>()
+        );
+    }
+}
