@@ -4,12 +4,23 @@
 //! The steps follow DESIGN.md §2: count, allocate, select, reallocate,
 //! overflow, render, report.
 
+mod allocate;
+mod assemble;
+mod count;
 pub mod degrade;
+mod flow;
+pub mod knapsack;
 mod options;
+mod overflow;
 mod plan;
+mod prepare;
+mod render;
 mod run;
+mod select;
 mod set;
 pub mod summarize;
+mod truncate;
+mod validate;
 
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{

@@ -33,6 +33,7 @@ fn item(
         reason,
         degrade_level: None,
         given: false,
+        duplicate_of: None,
         index,
         final_text: None,
     }
@@ -62,6 +63,7 @@ fn section(
         included,
         excluded,
         needed_for_next,
+        frame: 0,
         from_reserve: 0,
         pinned_overrun: false,
     }
@@ -201,6 +203,7 @@ fn docs_plan() -> Plan {
         totals: Totals {
             used: 4936,
             rendered: 4978,
+            context: 4978,
             included: 10,
             excluded: 5,
             utilization: 4978.0 / 5000.0,

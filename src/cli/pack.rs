@@ -53,12 +53,16 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
         }
         return Ok(ExitCode::from(1));
     }
-    let format = explicit.unwrap_or(if terminal {
-        Format::Text
-    } else {
-        Format::Context
-    });
-    emit(&plan, Some(format), args, &opts, &mut out)?;
+    let format = match (&args.output, explicit) {
+        (_, Some(f)) => Some(f),
+        (Some(_), None) => None, // from the file's extension
+        (None, None) => Some(if terminal {
+            Format::Text
+        } else {
+            Format::Context
+        }),
+    };
+    emit(&plan, format, args, &opts, &mut out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -39,6 +39,9 @@ pub enum Reason {
     GroupExcluded,
     /// Removed at render time to keep the rendered count within the total.
     RenderTrim,
+    /// `optimal` maximises total priority, and a priority of 0 (at the
+    /// knapsack's fixed-point precision of 1e-6) adds nothing to it.
+    ZeroPriority,
 }
 
 impl Reason {
@@ -52,6 +55,7 @@ impl Reason {
             Reason::Duplicate => "same content as an included item",
             Reason::GroupExcluded => "another item of its group is out",
             Reason::RenderTrim => "trimmed so the rendered context fits the total",
+            Reason::ZeroPriority => "priority 0 adds nothing to the optimal choice",
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct ItemPlan {
     pub degrade_level: Option<u8>,
     /// Whether the count was given in the input rather than counted.
     pub given: bool,
+    /// For a `duplicate`, the id of the item with the same content that is
+    /// the one packed.
+    pub duplicate_of: Option<String>,
     /// Index of the item in the item set.
     #[serde(skip)]
     pub index: usize,
@@ -98,8 +105,11 @@ pub struct SectionPlan {
     /// Tokens allocated after reallocation.
     #[serde(rename = "final")]
     pub final_budget: usize,
-    /// Tokens used by included items.
+    /// Tokens used: included items' final tokens plus `frame`.
     pub used: usize,
+    /// Tokens of `used` spent on the section's title and separators (and the
+    /// blank line that joins it to the section before).
+    pub frame: usize,
     /// `final - used` (0 when pinned items overrun).
     pub headroom: usize,
     /// `used / final` (0 when final is 0).
@@ -147,21 +157,26 @@ pub struct PlanBudget {
 /// Totals over the plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Totals {
-    /// Sum of included items' final tokens.
+    /// Sum of the sections' `used` (included items' final tokens, titles and
+    /// separators).
     pub used: usize,
     /// Exact count of the rendered context.
     pub rendered: usize,
+    /// What the context costs: `rendered` plus the tokens of included items
+    /// that are not rendered text (given counts, per-item overhead such as
+    /// chat framing). Never more than the total.
+    pub context: usize,
     /// Included item count.
     pub included: usize,
     /// Excluded item count.
     pub excluded: usize,
-    /// `rendered / total`.
+    /// `context / total` (0 when the total is 0).
     pub utilization: f64,
     /// Kept priority per 1,000 used tokens.
     pub efficiency: f64,
     /// The `chars/4` estimate of the rendered context, against the exact count.
     pub estimate_chars4: usize,
-    /// Input cost of the rendered context at the model's price.
+    /// Input cost of the context (`context` tokens) at the model's price.
     pub cost_usd: Option<f64>,
 }
 
@@ -186,7 +201,8 @@ pub struct Plan {
     pub items: Vec<ItemPlan>,
     /// Reallocation transfers in the order they happened.
     pub reallocations: Vec<Transfer>,
-    /// Warnings (shares normalised, pinned overruns, ...).
+    /// Warnings: the item set's (from loading) first, then the engine's
+    /// (shares normalised, pinned overruns, ...).
     pub warnings: Vec<String>,
     /// The rendered context.
     #[serde(skip)]

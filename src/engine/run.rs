@@ -1,8 +1,13 @@
-//! The engine's entry point.
+//! The engine's entry point: [`pack`] runs the steps of DESIGN.md §2 in
+//! order (see the step modules for each rule and decision).
 
 use crate::tokens::{CountCache, Tokenizer};
 
-use super::{ItemSet, Plan};
+use super::assemble::{self, GroupCause, Parts};
+use super::flow::Board;
+use super::prepare::Prepared;
+use super::select::Rule;
+use super::{ItemSet, Plan, Reason, allocate, count, overflow, prepare, render, validate};
 
 /// What the engine needs besides the item set.
 #[derive(Debug, Clone)]
@@ -32,7 +37,151 @@ pub enum EngineError {
 
 /// Runs the engine once: count, allocate, select, reallocate, overflow,
 /// render (DESIGN.md §2). `set.budget.total` must be resolved.
+///
+/// The same item set and tokenizer always give the same plan. The rendered
+/// context's exact count (plus what included items cost without being
+/// rendered, such as given counts) never exceeds the total.
+///
+/// Errors: [`EngineError::NoTotal`] without a total; [`EngineError::Invalid`]
+/// for an item in an undeclared section, duplicate section names or item
+/// ids, a priority that is negative or not a number, a share outside 0–100,
+/// a `min` over a `max`, or `reallocate_order` naming an unknown section.
+///
+/// ```
+/// use tokenscope::engine::{pack, Item, ItemSet, PackContext, Section};
+/// use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
+///
+/// let mut set = ItemSet::default();
+/// set.budget.total = Some(20);
+/// set.sections.push(Section::share("docs", 100.0));
+/// set.items.push(Item::new("a", "docs", "Short and useful."));
+/// set.items.push(Item::new("b", "docs", "A much longer item that cannot fit in twenty tokens at all, \
+///     because it goes on and on about nothing in particular for quite a while."));
+/// let tokenizer = Tokenizer::Exact(Encoding::Cl100kBase);
+/// let cache = CountCache::new();
+/// let ctx = PackContext { tokenizer: &tokenizer, cache: &cache, model: None, price_per_million: None };
+/// let plan = pack(&set, &ctx).unwrap();
+/// assert_eq!(plan.rendered, "Short and useful.");
+/// assert!(plan.totals.rendered <= 20);
+/// ```
 pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
-    let _ = (set, ctx);
-    todo!("engine under construction")
+    let checked = validate::validate(set)?;
+    let total = checked.total;
+    let mut warnings = set.warnings.clone();
+
+    // 1. Count.
+    let counts = count::count(set, ctx.tokenizer, ctx.cache);
+    let b = &set.budget;
+    let rules: Vec<Rule> = set
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(s, section)| Rule {
+            strategy: section.strategy.unwrap_or(b.strategy),
+            overflow: section.overflow.unwrap_or(b.overflow),
+            priority_cut: b.priority_cut,
+            frame: counts.frame[s],
+            separator: counts.separator[s],
+            can_use_reserve: section.can_use_reserve,
+        })
+        .collect();
+    let prep = prepare::prepare(set, checked.section_of, counts);
+
+    // 2. Allocate.
+    let allocation = allocate::allocate(set, total, &mut warnings);
+
+    // 3–4. Select, spill into the reserve, reallocate; then make groups that
+    // span sections all-or-nothing: a group taken in one section and not in
+    // another is excluded everywhere and the sections run again. Each pass
+    // excludes at least one more group, so this ends.
+    let names: Vec<&str> = set.sections.iter().map(|s| s.name.as_str()).collect();
+    let mut forbidden: Vec<bool> = prep.groups.iter().map(|g| g.broken).collect();
+    let mut causes: Vec<GroupCause> = vec![None; prep.groups.len()];
+    let mut board = loop {
+        let mut board = Board::new(
+            &prep,
+            &rules,
+            names.clone(),
+            allocation.budgets.clone(),
+            allocation.reserved,
+            forbidden.clone(),
+        );
+        board.spill();
+        if b.reallocate {
+            board.reallocate(b.reallocate_mode, &b.reallocate_order);
+        }
+        let split = split_groups(&prep, &board, &forbidden);
+        if split.is_empty() {
+            break board;
+        }
+        for (g, cause) in split {
+            forbidden[g] = true;
+            causes[g] = Some(cause);
+        }
+    };
+
+    // 5. Overflow.
+    let changes = overflow::apply(
+        set,
+        ctx.tokenizer,
+        ctx.cache,
+        &rules,
+        &mut board,
+        &mut warnings,
+    );
+    let mut outcomes = assemble::outcomes(set, &prep, &board, &causes, changes, b.priority_cut);
+
+    // 6. Render within the total.
+    let rendered = render::fit(
+        set,
+        ctx.tokenizer,
+        ctx.cache,
+        &prep,
+        &rules,
+        &mut outcomes,
+        total,
+        &mut warnings,
+    );
+
+    // 7. Report.
+    Ok(assemble::plan(Parts {
+        set,
+        tokenizer: ctx.tokenizer,
+        model: ctx.model.clone(),
+        price_per_million: ctx.price_per_million,
+        total,
+        reserved: allocation.reserved,
+        prep: &prep,
+        rules: &rules,
+        allocated: &allocation.budgets,
+        board,
+        outcomes,
+        rendered,
+        warnings,
+    }))
+}
+
+/// Groups that span sections and are taken in some but not all of them,
+/// each with the first unit that is out and its reason.
+fn split_groups(
+    prep: &Prepared,
+    board: &Board<'_>,
+    forbidden: &[bool],
+) -> Vec<(usize, (u32, u32, Reason))> {
+    let mut out = Vec::new();
+    for (g, group) in prep.groups.iter().enumerate() {
+        if forbidden[g] || group.units.len() < 2 {
+            continue;
+        }
+        let taken = |&(s, u): &(u32, u32)| board.selections[s as usize].taken[u as usize];
+        if group.units.iter().all(taken) || !group.units.iter().any(taken) {
+            continue;
+        }
+        if let Some(&(s, u)) = group.units.iter().find(|su| !taken(su)) {
+            let reason = board.selections[s as usize].reason[u as usize]
+                .unwrap_or(Reason::OverSectionBudget);
+            out.push((g, (s, u, reason)));
+        }
+    }
+    out
 }

@@ -1,0 +1,159 @@
+//! Step 5, overflow: what happens to each section's best item that did not
+//! fit (DESIGN.md §2.5), once reallocation has settled.
+//!
+//! The item is the section's best excluded unit (priority, then input order)
+//! that was out for `over_section_budget` or `below_cutoff` and is a single
+//! item with text in no group (groups are never cut: they are kept or
+//! dropped whole). For `strict` it is the unit at the cutoff or none, so
+//! that no item after the cutoff comes in. It gets the section's headroom, less its separator, its
+//! overhead and the section's frame when nothing else renders there.
+//!
+//! One function per mode, behind one match:
+//! - `drop`: nothing (it stays excluded);
+//! - `priority-cut`: nothing here (selection already cut the items under the
+//!   threshold; the rest were dropped);
+//! - `truncate`: [`truncate_item`];
+//! - `degrade`: [`degrade_item`];
+//! - `summarize`: [`summarize_item`].
+
+use crate::tokens::{CountCache, Tokenizer};
+
+use super::degrade;
+use super::flow::{Board, overflow_candidate};
+use super::select::Rule;
+use super::truncate::truncate;
+use super::{Item, ItemSet, ItemStatus, Overflow};
+
+/// An item included in a changed form.
+#[derive(Debug, Clone)]
+pub(super) struct Change {
+    /// The item's index.
+    pub item: usize,
+    /// `Truncated` or `Degraded`.
+    pub status: ItemStatus,
+    /// The text as included.
+    pub text: String,
+    /// Its count (without overhead).
+    pub text_tokens: usize,
+    /// The degrade level, when degraded.
+    pub level: Option<u8>,
+}
+
+/// A changed form of one text: the text, its count, the degrade level.
+type Form = (String, usize, Option<u8>);
+
+pub(super) fn apply(
+    set: &ItemSet,
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    rules: &[Rule],
+    board: &mut Board<'_>,
+    warnings: &mut Vec<String>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (s, rule) in rules.iter().enumerate() {
+        if matches!(rule.overflow, Overflow::Drop | Overflow::PriorityCut) {
+            continue;
+        }
+        let sel = &board.selections[s];
+        let Some(u) = overflow_candidate(board.prepared(), s, sel, rule.strategy) else {
+            continue;
+        };
+        let index = board.prepared().sections[s].members(u)[0] as usize;
+        let item = &set.items[index];
+        let frame = if sel.framed { 0 } else { rule.frame };
+        let head = board.budgets[s].saturating_sub(sel.used);
+        let space = head.saturating_sub(
+            item.overhead
+                .saturating_add(rule.separator)
+                .saturating_add(frame),
+        );
+        if space == 0 {
+            continue;
+        }
+        let form = match rule.overflow {
+            Overflow::Drop | Overflow::PriorityCut => None,
+            Overflow::Truncate => truncate_item(set, tokenizer, cache, item, space),
+            Overflow::Degrade => degrade_item(tokenizer, cache, item, space),
+            Overflow::Summarize => summarize_item(set, tokenizer, cache, item, space, warnings),
+        };
+        let Some((text, text_tokens, level)) = form else {
+            continue;
+        };
+        let cost = text_tokens
+            .saturating_add(item.overhead)
+            .saturating_add(rule.separator)
+            .saturating_add(frame);
+        let sel = &mut board.selections[s];
+        sel.taken[u] = true;
+        sel.reason[u] = None;
+        sel.used = sel.used.saturating_add(cost);
+        sel.framed = true;
+        changes.push(Change {
+            item: index,
+            status: if level.is_some() {
+                ItemStatus::Degraded
+            } else {
+                ItemStatus::Truncated
+            },
+            text,
+            text_tokens,
+            level,
+        });
+    }
+    changes
+}
+
+/// `truncate`: the longest cut (per `budget.truncate`, marker included) that
+/// fits `space` tokens.
+fn truncate_item(
+    set: &ItemSet,
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    item: &Item,
+    space: usize,
+) -> Option<Form> {
+    let b = &set.budget;
+    truncate(tokenizer, cache, item.text(), b.truncate, &b.marker, space).map(|(t, n)| (t, n, None))
+}
+
+/// `degrade`: the mildest shorter form that fits `space` tokens.
+fn degrade_item(
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    item: &Item,
+    space: usize,
+) -> Option<Form> {
+    let count = |t: &str| cache.count(tokenizer, t);
+    let kind = degrade::detect_kind(item);
+    degrade::forms(item.text(), kind, &count)
+        .into_iter()
+        .find_map(|(level, form)| {
+            let n = count(&form);
+            (n <= space && !form.is_empty()).then_some((form, n, Some(level)))
+        })
+}
+
+/// `summarize`: the engine runs no summarizer itself, so it falls back to
+/// [`degrade_item`] and says so in a warning. This is the one place a
+/// summarizer slots in.
+fn summarize_item(
+    set: &ItemSet,
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    item: &Item,
+    space: usize,
+    warnings: &mut Vec<String>,
+) -> Option<Form> {
+    warnings.push(match &set.budget.summarizer {
+        None => format!(
+            "item `{}` (section `{}`): overflow is summarize but no summarizer command is set; degraded instead",
+            item.id, item.section
+        ),
+        Some(cmd) => format!(
+            "item `{}` (section `{}`): no summarizer ran (`{cmd}` is not run by the engine); degraded instead",
+            item.id, item.section
+        ),
+    });
+    degrade_item(tokenizer, cache, item, space)
+}

@@ -1,0 +1,262 @@
+//! `tokenscope pack` and `tokenscope check` over the bundled samples and the
+//! invalid fixtures.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn tokenscope() -> Command {
+    let mut c = Command::cargo_bin("tokenscope").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+const SAMPLES: [&str; 3] = [
+    "samples/docs/docs.toml",
+    "samples/agent-memory/memory.toml",
+    "samples/rag/rag.toml",
+];
+
+fn pack_json(args: &[&str]) -> Value {
+    let out = tokenscope()
+        .arg("pack")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn every_sample_packs_within_its_budget() {
+    for sample in SAMPLES {
+        let r = pack_json(&[sample]);
+        assert_eq!(r["schema"], "tokenscope.report/1", "{sample}");
+        let total = r["budget"]["total"].as_u64().unwrap();
+        let rendered = r["totals"]["rendered"].as_u64().unwrap();
+        assert!(
+            rendered <= total,
+            "{sample}: rendered {rendered} > total {total}"
+        );
+        let items = r["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{sample}");
+        for item in items {
+            let status = item["status"].as_str().unwrap();
+            if status == "excluded" {
+                assert!(
+                    item["reason"].is_string(),
+                    "{sample}: excluded without a reason: {item}"
+                );
+            }
+            if item["pinned"] == true {
+                assert_ne!(status, "excluded", "{sample}: pinned item out: {item}");
+            }
+        }
+        let sections = r["sections"].as_array().unwrap();
+        let allocated: u64 = sections
+            .iter()
+            .map(|s| s["allocated"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            allocated + r["budget"]["reserved"].as_u64().unwrap(),
+            total,
+            "{sample}"
+        );
+        let fin: u64 = sections.iter().map(|s| s["final"].as_u64().unwrap()).sum();
+        let drawn: u64 = sections
+            .iter()
+            .map(|s| s["from_reserve"].as_u64().unwrap())
+            .sum();
+        assert!(
+            fin - drawn + r["budget"]["reserved"].as_u64().unwrap() <= total,
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn every_sample_passes_check() {
+    for sample in SAMPLES {
+        tokenscope()
+            .args(["check", sample])
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("check passed:"));
+    }
+}
+
+#[test]
+fn the_docs_sample_passes_its_ci_profile() {
+    tokenscope()
+        .current_dir("samples")
+        .args(["check", "docs/docs.toml", "--profile", "ci"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn check_fails_with_one_line_per_broken_rule() {
+    // At a quarter of the budget the ci profile's minimums and must-include
+    // ids cannot all hold.
+    let out = tokenscope()
+        .current_dir("samples")
+        .args([
+            "check",
+            "docs/docs.toml",
+            "--profile",
+            "ci",
+            "--budget",
+            "4000",
+        ])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("check failed:"))
+        .collect();
+    assert!(lines.len() >= 2, "{stdout}");
+    assert!(stdout.contains("fewer than the required"), "{stdout}");
+}
+
+#[test]
+fn flags_override_the_item_set() {
+    let r = pack_json(&[
+        "samples/docs/docs.toml",
+        "--budget",
+        "6000",
+        "--strategy",
+        "optimal",
+        "--overflow",
+        "truncate",
+    ]);
+    assert_eq!(r["budget"]["total"], 6000);
+    assert_eq!(r["budget"]["strategy"], "optimal");
+    assert_eq!(r["budget"]["overflow"], "truncate");
+    let r = pack_json(&[
+        "samples/docs/docs.toml",
+        "--split",
+        "header=10,concepts=50,pages=20,examples=15,footer=5",
+    ]);
+    let concepts = r["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "concepts")
+        .unwrap()
+        .clone();
+    assert_eq!(concepts["allocated"], 8000);
+}
+
+#[test]
+fn a_model_without_a_total_uses_its_context_window_minus_the_output_reserve() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set.toml");
+    std::fs::write(
+        &set,
+        "[budget]\nmodel = \"gpt-4o\"\nreserve_output = 4000\n\n[[sections]]\nname = \"main\"\nshare = 100\n\n[[items]]\nid = \"a\"\nsection = \"main\"\ntext = \"hello\"\n",
+    )
+    .unwrap();
+    let r = pack_json(&[set.to_str().unwrap()]);
+    assert_eq!(r["budget"]["total"], 124_000);
+    assert_eq!(r["budget"]["reserve_output"], 4000);
+}
+
+#[test]
+fn piped_pack_writes_the_context() {
+    let out = tokenscope()
+        .args(["pack", "samples/rag/rag.toml"])
+        .assert()
+        .success();
+    let context = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let r = pack_json(&["samples/rag/rag.toml"]);
+    assert!(context.starts_with("# System"), "{context}");
+    let counted = tokenscope()
+        .args(["count", "-", "--model", "gpt-4o-mini", "--json"])
+        .write_stdin(context)
+        .assert()
+        .success();
+    let counted: Value = serde_json::from_slice(&counted.get_output().stdout).unwrap();
+    assert_eq!(
+        counted["results"][0]["total"], r["totals"]["rendered"],
+        "the rendered count is the count of the context"
+    );
+}
+
+#[test]
+fn every_format_writes_atomically_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (ext, probe) in [
+        ("json", "\"schema\""),
+        ("md", "|"),
+        ("csv", "id,section"),
+        ("txt", "tokenscope"),
+    ] {
+        let path = dir.path().join(format!("report.{ext}"));
+        tokenscope()
+            .args(["pack", "samples/docs/docs.toml", "-o"])
+            .arg(&path)
+            .assert()
+            .success()
+            .stdout("");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(probe), "{ext}: {text}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn bad_input_names_file_line_and_column_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("bad.toml");
+    std::fs::write(&set, "[budget]\ntotal = 100\nstrategy = \"fastest\"\n").unwrap();
+    tokenscope()
+        .args(["pack"])
+        .arg(&set)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:3:").and(predicate::str::contains("greedy")));
+    tokenscope()
+        .args(["pack", "samples/docs/docs.toml", "--strategy", "fast"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("optimal"));
+    tokenscope()
+        .args(["pack", "samples/docs/docs.toml", "--split", "nosuch=10"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("concepts"));
+    tokenscope()
+        .args(["pack", "samples/docs/docs.toml", "--profile", "nosuch"])
+        .current_dir("samples")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ci"));
+    tokenscope()
+        .args(["pack", "missing.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.toml"));
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let before: Vec<(String, Vec<u8>)> = SAMPLES
+        .iter()
+        .map(|s| (s.to_string(), std::fs::read(s).unwrap()))
+        .collect();
+    for sample in SAMPLES {
+        tokenscope()
+            .args(["pack", sample, "--format", "md"])
+            .assert()
+            .success();
+    }
+    for (path, bytes) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{path} changed");
+    }
+}
