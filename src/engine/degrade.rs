@@ -19,9 +19,10 @@
 //! - outlines of code drop imports (`use`, `import`, `#include`) and
 //!   attributes; docstrings are string literals and so survive `compact`;
 //! - a capsule keeps the first non-blank line that has a letter or digit
-//!   (a JSON object's `{` says nothing), else the first non-blank line;
-//! - a capsule's line has its runs of whitespace collapsed, and is cut at a word boundary near 160 characters
-//!   (with `…`) so that a one-line item still has a short capsule;
+//!   (a JSON object's `{` says nothing), else the first non-blank line, with
+//!   runs of whitespace collapsed; a line over 80 characters is cut to its
+//!   leading sentences (at least five words), or else to its first words, and ends with `…`, so that
+//!   the last resort before dropping stays small;
 //! - `tool` items are treated as config when they are JSON, else as prose;
 //!   `comment` items as prose.
 
@@ -67,7 +68,7 @@ pub enum Syntax {
 }
 
 /// The longest first line a capsule keeps, in characters.
-const CAPSULE_LINE: usize = 160;
+const CAPSULE_LINE: usize = 80;
 
 /// Shorter forms of `text` for its `kind`, mildest first: `(1, compact)`,
 /// `(2, outline)`, `(3, capsule)`. A level whose form is not shorter (in
@@ -176,13 +177,30 @@ fn capsule(text: &str, full: usize, count: &dyn Fn(&str) -> usize) -> Option<Str
     let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
     let first = first.as_str();
     let line = if first.chars().count() > CAPSULE_LINE {
-        let cut = first
-            .char_indices()
-            .nth(CAPSULE_LINE)
-            .map_or(first.len(), |(i, _)| i);
-        let head = &first[..cut];
-        let head = head.rfind(char::is_whitespace).map_or(head, |p| &head[..p]);
-        format!("{} …", head.trim_end())
+        // A long line keeps its leading sentences (at least five words) when
+        // they are short enough, else its first words.
+        let sentences = text::sentences(first);
+        let mut lead = String::new();
+        for sentence in &sentences {
+            if !lead.is_empty() {
+                lead.push(' ');
+            }
+            lead.push_str(sentence);
+            if lead.split_whitespace().count() >= 5 {
+                break;
+            }
+        }
+        if lead.chars().count() <= CAPSULE_LINE && lead.len() < first.len() {
+            format!("{lead} …")
+        } else {
+            let cut = first
+                .char_indices()
+                .nth(CAPSULE_LINE)
+                .map_or(first.len(), |(i, _)| i);
+            let head = &first[..cut];
+            let head = head.rfind(char::is_whitespace).map_or(head, |p| &head[..p]);
+            format!("{} …", head.trim_end())
+        }
     } else {
         first.to_string()
     };
