@@ -647,3 +647,63 @@ fn wordpiece_with_bert_normalizer() {
     assert_eq!(t.encode_with_special("[CLS] aff"), [1, 5]);
     assert_eq!(t.decode_bytes(&[2, 3, 4]), b"unaffable");
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn mutate(base: &str, edits: &[(usize, char)], cut: usize) -> String {
+        let mut chars: Vec<char> = base.chars().collect();
+        for &(at, c) in edits {
+            if !chars.is_empty() {
+                let k = at % chars.len();
+                chars[k] = c;
+            }
+        }
+        let keep = chars.len() - cut % (chars.len() / 4 + 1);
+        chars.truncate(keep);
+        chars.into_iter().collect()
+    }
+
+    fn edit() -> impl Strategy<Value = (usize, char)> {
+        (
+            any::<usize>(),
+            prop::sample::select(vec![
+                '"', '{', '}', '[', ']', ',', ':', '0', '9', '-', 'a', ' ', '\\', 'é', 'x',
+            ]),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn mutated_tokenizer_json_never_panics(edits in prop::collection::vec(edit(), 0..6), cut in any::<usize>(), which in 0usize..3) {
+            let base = match which {
+                0 => sentencepiece_style(),
+                1 => gpt2_style(MERGES, json!([{"id": 262, "content": "<|end|>", "special": true, "normalized": false}]), true),
+                _ => json!({"normalizer": {"type": "BertNormalizer"}, "pre_tokenizer": {"type": "BertPreTokenizer"},
+                            "model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1, "##b": 2}}}).to_string(),
+            };
+            let src = mutate(&base, &edits, cut);
+            if let Ok(t) = FileTokenizer::from_tokenizer_json(src.as_bytes(), Path::new("fuzz.json")) {
+                for text in ["", "hi to", "the low <|end|> é 日本", "ab\u{0}\u{7f}  \n\n", "<s><s>"] {
+                    let ids = t.encode_with_special(text);
+                    let _ = t.decode_bytes(&ids);
+                    prop_assert_eq!(t.count(text), t.encode(text).len());
+                }
+            }
+        }
+
+        #[test]
+        fn mutated_rank_files_never_panic(edits in prop::collection::vec(edit(), 0..6), cut in any::<usize>()) {
+            let mut lines: Vec<String> = (0..=255u8).map(|b| format!("{} {b}", STANDARD.encode([b]))).collect();
+            lines.push(format!("{} 256", STANDARD.encode("ab")));
+            let src = mutate(&lines.join("\n"), &edits, cut);
+            if let Ok(t) = FileTokenizer::from_tiktoken(src.as_bytes(), Path::new("fuzz.tiktoken"), &TiktokenOptions::default()) {
+                let ids = t.encode("abc ab\n é");
+                let _ = t.decode_bytes(&ids);
+            }
+        }
+    }
+}
