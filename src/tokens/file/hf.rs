@@ -1076,16 +1076,17 @@ fn pre_tokenizers(
     at: &str,
     out: &mut Vec<PreTokenizer>,
 ) -> Result<(), String> {
-    let whitespace = |behavior| PreTokenizer::Split {
-        pattern: Pattern::Regex(Splitter::new(r"\s").expect("a valid regex")),
-        behavior,
-        invert: false,
+    // Built-in patterns; they compile, but an error is still an error, not
+    // a panic.
+    let split = |re: &str, behavior, invert| -> Result<PreTokenizer, String> {
+        Ok(PreTokenizer::Split {
+            pattern: Pattern::Regex(regex(re, at)?),
+            behavior,
+            invert,
+        })
     };
-    let punctuation = |behavior| PreTokenizer::Split {
-        pattern: Pattern::Regex(Splitter::new(r"[\p{P}!-/:-@\[-`{-~]").expect("a valid regex")),
-        behavior,
-        invert: false,
-    };
+    let whitespace = |behavior| split(r"\s", behavior, false);
+    let punctuation = |behavior| split(r"[\p{P}!-/:-@\[-`{-~]", behavior, false);
     match p {
         PreTokenizerJson::ByteLevel {
             add_prefix_space,
@@ -1124,25 +1125,22 @@ fn pre_tokenizers(
                 split,
             });
         }
-        PreTokenizerJson::Digits { individual_digits } => out.push(PreTokenizer::Split {
-            pattern: Pattern::Regex(Splitter::new(r"\p{N}").expect("a valid regex")),
-            behavior: if individual_digits {
+        PreTokenizerJson::Digits { individual_digits } => {
+            let behavior = if individual_digits {
                 Behavior::Isolated
             } else {
                 Behavior::Contiguous
-            },
-            invert: false,
-        }),
-        PreTokenizerJson::Punctuation { behavior } => out.push(punctuation(behavior)),
-        PreTokenizerJson::Whitespace {} => out.push(PreTokenizer::Split {
-            pattern: Pattern::Regex(Splitter::new(r"\w+|[^\w\s]+").expect("a valid regex")),
-            behavior: Behavior::Removed,
-            invert: true,
-        }),
-        PreTokenizerJson::WhitespaceSplit {} => out.push(whitespace(Behavior::Removed)),
+            };
+            out.push(split(r"\p{N}", behavior, false)?);
+        }
+        PreTokenizerJson::Punctuation { behavior } => out.push(punctuation(behavior)?),
+        PreTokenizerJson::Whitespace {} => {
+            out.push(split(r"\w+|[^\w\s]+", Behavior::Removed, true)?);
+        }
+        PreTokenizerJson::WhitespaceSplit {} => out.push(whitespace(Behavior::Removed)?),
         PreTokenizerJson::BertPreTokenizer {} => {
-            out.push(whitespace(Behavior::Removed));
-            out.push(punctuation(Behavior::Isolated));
+            out.push(whitespace(Behavior::Removed)?);
+            out.push(punctuation(Behavior::Isolated)?);
         }
         PreTokenizerJson::CharDelimiterSplit { delimiter } => out.push(PreTokenizer::Split {
             pattern: Pattern::Literal(delimiter.to_string()),
