@@ -707,3 +707,28 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn large_texts_count_the_same_in_parallel_chunks() {
+    let lines: Vec<String> = cl100k_tokens()
+        .iter()
+        .enumerate()
+        .map(|(rank, bytes)| format!("{} {rank}", STANDARD.encode(bytes)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "cl100k_base.tiktoken", &lines.join("\n"));
+    let readme = include_str!("fixtures/degrade/README.md");
+    let big = readme.repeat(400); // about 600 KB: several chunks
+    for pattern in ["cl100k", "llama3"] {
+        let t = FileTokenizer::load_tiktoken(
+            &path,
+            &TiktokenOptions {
+                pattern: Some(pattern.into()),
+                special_tokens: vec![],
+            },
+        )
+        .unwrap();
+        assert_eq!(t.count(&big), t.encode(&big).len(), "{pattern}");
+        assert_eq!(t.count(&big), CL100K.count(&big), "{pattern}");
+    }
+}

@@ -60,11 +60,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
 
 pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
     named_pattern,
 };
+
+/// Texts at least twice this long are counted in parallel chunks.
+const PARALLEL_CHUNK: usize = 256 * 1024;
 
 /// A tokenizer file that cannot be used, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -299,8 +303,32 @@ impl FileTokenizer {
         self.id
     }
 
-    /// The number of tokens of `text` as ordinary text.
+    /// The number of tokens of `text` as ordinary text. Large texts split
+    /// by a built-in or known pattern are counted in parallel, in chunks cut
+    /// where no piece can span (before a line break that follows an ASCII
+    /// letter).
     pub fn count(&self, text: &str) -> usize {
+        if let Backend::Tiktoken(t) = &self.backend
+            && t.regex.cuts_are_safe()
+            && text.len() >= 2 * PARALLEL_CHUNK
+            && rayon::current_num_threads() > 1
+        {
+            let cuts = crate::tokens::pretok::safe_cuts(text, PARALLEL_CHUNK);
+            if !cuts.is_empty() {
+                let mut bounds = Vec::with_capacity(cuts.len() + 2);
+                bounds.push(0);
+                bounds.extend(cuts);
+                bounds.push(text.len());
+                return bounds
+                    .par_windows(2)
+                    .map(|w| {
+                        let mut ids = Vec::new();
+                        t.encode_ordinary(&text[w[0]..w[1]], &mut ids);
+                        ids.len()
+                    })
+                    .sum();
+            }
+        }
         self.encode(text).len()
     }
 

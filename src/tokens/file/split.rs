@@ -67,6 +67,14 @@ impl Splitter {
             .map_err(|e| e.to_string())
     }
 
+    /// Whether text may be cut before a line break that follows an ASCII
+    /// letter and split in parts with the same pieces: true for the built-in
+    /// and known patterns, whose pieces never hold a letter followed by a line
+    /// break and never look behind.
+    pub fn cuts_are_safe(&self) -> bool {
+        !matches!(self, Splitter::Fancy(_))
+    }
+
     /// Calls `f` with each match, in order.
     fn for_each_match(&self, s: &str, mut f: impl FnMut(Range<usize>)) {
         match self {
