@@ -6,13 +6,14 @@ mod error;
 mod models;
 mod pack;
 pub mod prepare;
+mod watch;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, CountArgs, ModelsArgs, PackArgs, SharedArgs};
+pub use args::{Cli, Command, CountArgs, InputArgs, ModelsArgs, PackArgs, SharedArgs, WatchArgs};
 pub use error::CliError;
 
 /// Parses `args` and runs the command. `Ok` carries the exit code for
@@ -35,6 +36,7 @@ where
         Some(Command::Models(a)) => models::run(&a),
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
+        Some(Command::Watch(a)) => watch::run(&a),
         None => pack::run_default(&cli.inspect),
     }
 }

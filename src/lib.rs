@@ -11,3 +11,4 @@ pub mod engine;
 pub mod input;
 pub mod report;
 pub mod tokens;
+pub mod watch;

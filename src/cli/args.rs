@@ -32,6 +32,8 @@ pub enum Command {
     Pack(PackArgs),
     /// Like pack; exit 1 when a rule is broken (a CI gate).
     Check(PackArgs),
+    /// Watch the inputs; print one summary line per change.
+    Watch(WatchArgs),
 }
 
 /// Output colour.
@@ -136,7 +138,48 @@ pub struct PackArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Input options.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+/// How inputs are read (DESIGN.md §4).
+#[derive(Debug, Clone, Args, Default)]
+pub struct InputArgs {
+    /// Force the input format: toml, json, markdown, llms-txt, llms-full,
+    /// jsonl or directory (detected from the name and content otherwise).
+    #[arg(long = "input", id = "input_format", value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Markdown: the heading level that starts a section (default 2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=6))]
+    pub heading_level: Option<u8>,
+    /// Folders: only files matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Folders: leave out files matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Folders: load hidden files and folders too.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Folders: more priority for files changed in the last git commits.
+    #[arg(long)]
+    pub git_recency: bool,
+    /// JSONL: field names, e.g. `id=doc_id,text=content,score=similarity`.
+    #[arg(long, value_name = "FIELD=NAME,...")]
+    pub jsonl_fields: Option<String>,
+}
+
+/// `tokenscope watch`.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Exit after printing this many change lines (for scripts and tests).
+    #[arg(long, value_name = "N")]
+    pub exit_after: Option<usize>,
+    /// The inputs and engine options, as for `pack`.
+    #[command(flatten)]
+    pub pack: PackArgs,
 }

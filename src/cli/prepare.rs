@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use crate::engine::{ItemSet, PackContext, Plan};
 use crate::input::profile::{Overrides, Profile, ProjectConfig, apply, parse_split};
+use crate::input::{GitRecency, InputFormat, LoadOptions};
 use crate::report::{ColorMode, Rules};
 use crate::tokens::{CountCache, Encoding, ModelRegistry, ModelSpec, Tokenizer, resolve_encoding};
 
-use super::args::ColorChoice;
+use super::args::{ColorChoice, InputArgs};
 use super::{CliError, PackArgs};
 
 /// Everything a command needs to run the engine.
@@ -34,6 +35,8 @@ pub struct Prepared {
     pub overrides: Overrides,
     /// The input paths.
     pub paths: Vec<PathBuf>,
+    /// How the inputs were loaded (for reloading them).
+    pub load_options: LoadOptions,
 }
 
 impl Prepared {
@@ -60,14 +63,16 @@ impl Prepared {
     /// Re-applies the profile and flags over a freshly loaded item set (after
     /// a file changed) and resolves the tokenizer and total again.
     pub fn with_set(&self, set: ItemSet) -> Result<Prepared, CliError> {
-        finish(
+        let mut p = finish(
             set,
             self.registry.clone(),
             self.profile.clone(),
             self.config_file.clone(),
             self.overrides.clone(),
             self.paths.clone(),
-        )
+        )?;
+        p.load_options = self.load_options.clone();
+        Ok(p)
     }
 }
 
@@ -81,18 +86,62 @@ pub fn color_mode(choice: ColorChoice) -> ColorMode {
 }
 
 /// Loads the inputs named by `paths` into one item set.
-pub fn load_inputs(paths: &[PathBuf]) -> Result<ItemSet, CliError> {
+pub fn load_inputs(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, CliError> {
     if paths.is_empty() {
         return Err(CliError::Input(
             "no input given; name an item set, prompt file or folder (e.g. `tokenscope pack samples/docs/docs.toml`)".into(),
         ));
     }
-    if paths.len() > 1 {
-        return Err(CliError::Input(
-            "several inputs at once are not supported yet".into(),
-        ));
+    crate::input::load_paths(paths, options).map_err(|e| CliError::Input(e.to_string()))
+}
+
+/// The loader options from the command line and the project's `[rules]`.
+pub fn load_options(
+    args: &InputArgs,
+    config: Option<&ProjectConfig>,
+) -> Result<LoadOptions, CliError> {
+    let mut o = LoadOptions::default();
+    if let Some(f) = &args.format {
+        o.format = Some(
+            f.parse::<InputFormat>()
+                .map_err(|e| CliError::Input(e.to_string()))?,
+        );
     }
-    crate::input::itemset::load(&paths[0]).map_err(|e| CliError::Input(e.to_string()))
+    o.heading_level = args.heading_level;
+    o.include = args.include.clone();
+    o.exclude = args.exclude.clone();
+    o.hidden = args.hidden;
+    if args.git_recency {
+        o.git_recency = Some(GitRecency::default());
+    }
+    if let Some(c) = config {
+        o.priority_rules = c
+            .priority_rules
+            .iter()
+            .map(|r| (r.glob.clone(), r.priority))
+            .collect();
+    }
+    if let Some(spec) = &args.jsonl_fields {
+        for pair in spec.split(',').filter(|p| !p.trim().is_empty()) {
+            let (field, name) = pair.split_once('=').ok_or_else(|| {
+                CliError::Input(format!(
+                    "--jsonl-fields `{spec}`: expected FIELD=NAME pairs such as `text=content`"
+                ))
+            })?;
+            let name = name.trim().to_string();
+            match field.trim() {
+                "id" => o.jsonl_fields.id = name,
+                "text" => o.jsonl_fields.text = name,
+                "score" => o.jsonl_fields.score = name,
+                other => {
+                    return Err(CliError::Input(format!(
+                        "--jsonl-fields: unknown field `{other}`; expected id, text or score"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(o)
 }
 
 /// Prepares a run from `pack`/`check`/inspector options.
@@ -121,15 +170,18 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
         },
     };
     let overrides = overrides(args)?;
-    let set = load_inputs(&args.paths)?;
-    finish(
+    let options = load_options(&args.input, config.as_ref())?;
+    let set = load_inputs(&args.paths, &options)?;
+    let mut prepared = finish(
         set,
         registry,
         profile,
         config.map(|c| c.file),
         overrides,
         args.paths.clone(),
-    )
+    )?;
+    prepared.load_options = options;
+    Ok(prepared)
 }
 
 fn overrides(args: &PackArgs) -> Result<Overrides, CliError> {
@@ -186,6 +238,7 @@ fn finish(
         config_file,
         overrides,
         paths,
+        load_options: LoadOptions::default(),
     })
 }
 

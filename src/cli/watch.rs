@@ -1,0 +1,180 @@
+//! `tokenscope watch`: headless watching, one summary line per change.
+//!
+//! Each line: the time (UTC), rendered/total tokens and the change since the
+//! last plan, the change per section, and the items whose status changed.
+//! A file that is invalid mid-edit prints its error and keeps the last good
+//! plan; fixing it recovers.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::engine::{ItemStatus, Plan};
+use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
+
+use super::prepare::prepare;
+use super::{CliError, WatchArgs};
+
+/// Runs `tokenscope watch`.
+pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
+    let prepared = prepare(&args.pack)?;
+    let mut plan = prepared.pack()?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
+        clock(),
+        fmt_n(plan.totals.rendered),
+        fmt_n(plan.budget.total),
+        prepared.title(),
+        plan.totals.included,
+        plan.totals.excluded
+    )?;
+    out.flush()?;
+
+    let mut reloader = Reloader::new(prepared.paths.clone(), prepared.load_options.clone());
+    reloader.load();
+    let (mut watcher, events) =
+        Watcher::with_channel(&prepared.paths, &prepared.load_options, DEFAULT_DEBOUNCE)
+            .map_err(|e| CliError::Input(e.to_string()))?;
+    let _ = watcher.track_files(reloader.referenced_files());
+    let mut lines = 0usize;
+    for event in events {
+        let line = match event {
+            WatchEvent::Error(e) => format!("{}  watch error: {e}", clock()),
+            WatchEvent::Changed(changed) => match reloader.reload(&changed) {
+                ReloadOutcome::Unaffected => continue,
+                ReloadOutcome::Failed => format!(
+                    "{}  error: {} (keeping the last good plan)",
+                    clock(),
+                    reloader.error().map(|e| e.to_string()).unwrap_or_default()
+                ),
+                ReloadOutcome::Reloaded => {
+                    let _ = watcher.track_files(reloader.referenced_files());
+                    let Some(set) = reloader.current() else {
+                        continue;
+                    };
+                    match prepared.with_set(set.clone()).and_then(|p| p.pack()) {
+                        Ok(new_plan) => {
+                            let line = change_line(&plan, &new_plan);
+                            plan = new_plan;
+                            line
+                        }
+                        Err(e) => format!("{}  error: {e} (keeping the last good plan)", clock()),
+                    }
+                }
+            },
+        };
+        writeln!(out, "{line}")?;
+        out.flush()?;
+        lines += 1;
+        if args.exit_after.is_some_and(|n| lines >= n) {
+            break;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line describing how `new` differs from `old`.
+pub fn change_line(old: &Plan, new: &Plan) -> String {
+    let mut line = format!(
+        "{}  {}/{} tokens ({})",
+        clock(),
+        fmt_n(new.totals.rendered),
+        fmt_n(new.budget.total),
+        signed(new.totals.rendered as i64 - old.totals.rendered as i64)
+    );
+    let mut sections = Vec::new();
+    for s in &new.sections {
+        let before = old
+            .sections
+            .iter()
+            .find(|o| o.name == s.name)
+            .map_or(0, |o| o.used);
+        let delta = s.used as i64 - before as i64;
+        if delta != 0 {
+            sections.push(format!("{} {}", s.name, signed(delta)));
+        }
+    }
+    for s in &old.sections {
+        if !new.sections.iter().any(|n| n.name == s.name) {
+            sections.push(format!("{} removed", s.name));
+        }
+    }
+    if !sections.is_empty() {
+        line.push_str("  ");
+        line.push_str(&sections.join(", "));
+    }
+    let mut items = Vec::new();
+    for it in &new.items {
+        let before = old.items.iter().find(|o| o.id == it.id);
+        match before {
+            None => items.push(format!("+{} {}", it.id, status_word(it.status))),
+            Some(b) if b.status != it.status => {
+                let why = it
+                    .reason
+                    .map(|r| format!(" ({})", r.describe()))
+                    .unwrap_or_default();
+                items.push(format!(
+                    "{} {}→{}{why}",
+                    it.id,
+                    status_word(b.status),
+                    status_word(it.status)
+                ));
+            }
+            _ => {}
+        }
+    }
+    for it in &old.items {
+        if !new.items.iter().any(|n| n.id == it.id) {
+            items.push(format!("-{} removed", it.id));
+        }
+    }
+    if !items.is_empty() {
+        line.push_str("  | ");
+        line.push_str(&items.join(", "));
+    }
+    if sections.is_empty() && items.is_empty() && old.totals.rendered == new.totals.rendered {
+        line.push_str("  no change in the plan");
+    }
+    line
+}
+
+fn status_word(s: ItemStatus) -> &'static str {
+    match s {
+        ItemStatus::Included => "included",
+        ItemStatus::Pinned => "pinned",
+        ItemStatus::Truncated => "truncated",
+        ItemStatus::Degraded => "degraded",
+        ItemStatus::Excluded => "excluded",
+    }
+}
+
+fn signed(n: i64) -> String {
+    if n >= 0 {
+        format!("+{}", fmt_n(n as usize))
+    } else {
+        format!("-{}", fmt_n(n.unsigned_abs() as usize))
+    }
+}
+
+fn fmt_n(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The time of day in UTC, `HH:MM:SS`.
+fn clock() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = secs % 86_400;
+    format!("{:02}:{:02}:{:02}", day / 3600, day % 3600 / 60, day % 60)
+}

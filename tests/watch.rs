@@ -1,0 +1,364 @@
+//! Watching and reloading: atomic saves, deletes and re-creates, bursts of
+//! saves, invalid files mid-edit, directories, and cached recounting.
+//!
+//! Each test waits (up to a generous timeout) for the expected state; no
+//! assertion depends on a fixed sleep.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use tokenscope::engine::ItemSet;
+use tokenscope::input::{LoadOptions, load_paths};
+use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
+use tokenscope::watch::{ReloadOutcome, Reloader, WatchEvent, Watcher};
+
+const DEBOUNCE: Duration = Duration::from_millis(20);
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    file: PathBuf,
+    reloader: Reloader,
+    watcher: Watcher,
+    events: Receiver<WatchEvent>,
+}
+
+fn setup(content: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let file = root.join("prompt.md");
+    std::fs::write(&file, content).unwrap();
+    let paths = vec![file.clone()];
+    let options = LoadOptions::default();
+    let mut reloader = Reloader::new(paths.clone(), options.clone());
+    assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
+    let (watcher, events) = Watcher::with_channel(&paths, &options, DEBOUNCE).unwrap();
+    Setup {
+        _dir: dir,
+        root,
+        file,
+        reloader,
+        watcher,
+        events,
+    }
+}
+
+impl Setup {
+    /// Feeds watch events to the reloader until `done` holds or the timeout
+    /// passes; returns whether it held.
+    fn wait_until(&mut self, mut done: impl FnMut(&Reloader) -> bool) -> bool {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if done(&self.reloader) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            match self
+                .events
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                Ok(WatchEvent::Changed(paths)) => {
+                    self.reloader.reload(&paths);
+                }
+                Ok(WatchEvent::Error(e)) => panic!("watcher error: {e}"),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// The item set loaded fresh from the file as it is now.
+    fn fresh(&self) -> ItemSet {
+        load_paths(std::slice::from_ref(&self.file), &LoadOptions::default()).unwrap()
+    }
+
+    /// Waits until the reloader's set equals a fresh load of the file.
+    fn wait_for_current_file(&mut self) {
+        let want = self.fresh();
+        let ok = self.wait_until(|r| r.current() == Some(&want) && r.error().is_none());
+        assert!(
+            ok,
+            "the reloaded set never matched the file; current items: {:?}; error: {:?}",
+            self.reloader.current().map(|s| s
+                .items
+                .iter()
+                .map(|i| i.text().to_string())
+                .collect::<Vec<_>>()),
+            self.reloader.error().map(ToString::to_string)
+        );
+    }
+}
+
+fn texts(set: &ItemSet) -> Vec<&str> {
+    set.items.iter().map(|i| i.text()).collect()
+}
+
+#[test]
+fn atomic_rename_over_the_file() {
+    let mut s = setup("## A\n\nold text\n");
+    let tmp = s.root.join(".prompt.md.tmp");
+    std::fs::write(&tmp, "## A\n\nnew text\n\nmore\n").unwrap();
+    std::fs::rename(&tmp, &s.file).unwrap();
+    s.wait_for_current_file();
+    assert_eq!(texts(s.reloader.current().unwrap()), ["new text", "more"]);
+}
+
+#[test]
+fn delete_then_recreate() {
+    let mut s = setup("## A\n\nfirst\n");
+    let generation = s.reloader.generation();
+    std::fs::remove_file(&s.file).unwrap();
+    assert!(
+        s.wait_until(|r| r.error().is_some()),
+        "the delete was not reported"
+    );
+    // The last good set stays current.
+    assert_eq!(texts(s.reloader.current().unwrap()), ["first"]);
+    assert_eq!(s.reloader.generation(), generation);
+
+    std::fs::write(&s.file, "## A\n\nsecond\n").unwrap();
+    s.wait_for_current_file();
+    assert_eq!(texts(s.reloader.current().unwrap()), ["second"]);
+    assert!(s.reloader.generation() > generation);
+}
+
+#[test]
+fn burst_of_saves_ends_with_the_last_content() {
+    let mut s = setup("## A\n\nstart\n");
+    for n in 0..100 {
+        let body = format!("## A\n\nsave {n}\n\n{}\n", "word ".repeat(n % 7));
+        if n % 3 == 0 {
+            // Some saves are atomic renames, the others in-place writes.
+            let tmp = s.root.join(format!("prompt.md.{n}.tmp"));
+            std::fs::write(&tmp, body).unwrap();
+            std::fs::rename(&tmp, &s.file).unwrap();
+        } else {
+            std::fs::write(&s.file, body).unwrap();
+        }
+    }
+    s.wait_for_current_file();
+    let set = s.reloader.current().unwrap();
+    assert_eq!(set.items[0].text(), "save 99");
+}
+
+#[test]
+fn invalid_mid_edit_keeps_the_last_good_set_then_recovers() {
+    let mut s = setup("---\ntotal: 1000\n---\n## A\n\ngood\n");
+    std::fs::write(&s.file, "---\ntotal: lots\n---\n## A\n\nhalf-edited\n").unwrap();
+    assert!(s.wait_until(|r| r.error().is_some()), "no error reported");
+    let e = s.reloader.error().unwrap();
+    assert_eq!((e.line(), e.column()), (Some(2), Some(8)), "{e}");
+    assert!(
+        e.to_string().contains("expected a token count for `total`"),
+        "{e}"
+    );
+    let kept = s.reloader.current().unwrap();
+    assert_eq!(texts(kept), ["good"]);
+    assert_eq!(kept.budget.total, Some(1000));
+
+    std::fs::write(&s.file, "---\ntotal: 2000\n---\n## A\n\nfixed\n").unwrap();
+    s.wait_for_current_file();
+    assert!(s.reloader.error().is_none());
+    assert_eq!(s.reloader.current().unwrap().budget.total, Some(2000));
+}
+
+#[test]
+fn only_changed_items_are_recounted() {
+    let paragraphs: Vec<String> = (0..50)
+        .map(|i| format!("Paragraph {i} says something about topic {i}."))
+        .collect();
+    let mut s = setup(&format!("## A\n\n{}\n", paragraphs.join("\n\n")));
+    let tokenizer = Tokenizer::Exact(Encoding::Cl100kBase);
+    let cache = CountCache::new();
+    let count_all = |set: &ItemSet| -> usize {
+        let texts: Vec<&str> = set.items.iter().map(|i| i.text()).collect();
+        cache.count_many(&tokenizer, &texts).iter().sum()
+    };
+    count_all(s.reloader.current().unwrap());
+    assert_eq!(cache.tokenized(), 50);
+
+    let mut edited = paragraphs.clone();
+    edited[17] = "Paragraph 17 now says something else entirely.".to_string();
+    std::fs::write(&s.file, format!("## A\n\n{}\n", edited.join("\n\n"))).unwrap();
+    s.wait_for_current_file();
+    let total = count_all(s.reloader.current().unwrap());
+    assert_eq!(
+        cache.tokenized(),
+        51,
+        "only the edited item is tokenized again"
+    );
+    let expected: usize = edited.iter().map(|p| tokenizer.count(p)).sum();
+    assert_eq!(total, expected);
+}
+
+#[test]
+fn unrelated_files_in_the_folder_are_not_reported() {
+    let s = setup("## A\n\ntext\n");
+    std::fs::write(s.root.join("other.md"), "unrelated").unwrap();
+    std::fs::write(s.root.join("prompt.md.swp"), "editor state").unwrap();
+    std::fs::write(&s.file, "## A\n\nchanged\n").unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let mut reported = Vec::new();
+    while Instant::now() < deadline && !reported.contains(&s.file) {
+        if let Ok(WatchEvent::Changed(paths)) = s.events.recv_timeout(Duration::from_millis(200)) {
+            reported.extend(paths);
+        }
+    }
+    assert!(reported.contains(&s.file), "the change was not reported");
+    assert!(reported.iter().all(|p| p == &s.file), "{reported:?}");
+}
+
+#[test]
+fn tracked_files_elsewhere_are_reported() {
+    let mut s = setup("## A\n\ntext\n");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let doc = std::fs::canonicalize(elsewhere.path())
+        .unwrap()
+        .join("doc.md");
+    std::fs::write(&doc, "v1").unwrap();
+    s.watcher.track_files(vec![doc.clone()]).unwrap();
+    std::fs::write(&doc, "v2").unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let mut seen = false;
+    while Instant::now() < deadline && !seen {
+        if let Ok(WatchEvent::Changed(paths)) = s.events.recv_timeout(Duration::from_millis(200)) {
+            seen = paths.contains(&doc);
+        }
+    }
+    assert!(seen, "a change to a tracked file was not reported");
+    // Tracking nothing stops reporting it.
+    s.watcher.track_files(Vec::new()).unwrap();
+    assert_eq!(s.reloader.reload(&[doc]), ReloadOutcome::Unaffected);
+}
+
+fn dir_setup() -> (
+    tempfile::TempDir,
+    PathBuf,
+    Reloader,
+    Watcher,
+    Receiver<WatchEvent>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join(".gitignore"), "*.log\nbuild/\n").unwrap();
+    std::fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
+    // Ignored and hidden folders, which get no watches.
+    std::fs::create_dir_all(root.join("build/cache")).unwrap();
+    std::fs::create_dir_all(root.join(".cache/x")).unwrap();
+    let paths = vec![root.clone()];
+    let options = LoadOptions::default();
+    let mut reloader = Reloader::new(paths.clone(), options.clone());
+    assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
+    let (watcher, events) = Watcher::with_channel(&paths, &options, DEBOUNCE).unwrap();
+    (dir, root, reloader, watcher, events)
+}
+
+#[test]
+fn directories_are_watched_recursively_with_ignore_rules() {
+    let (_dir, root, mut reloader, watcher, events) = dir_setup();
+    assert_eq!(watcher.watched_folders(), [root.clone(), root.join("src")]);
+    std::fs::write(root.join("debug.log"), "noise").unwrap();
+    std::fs::create_dir_all(root.join("build")).unwrap();
+    std::fs::write(root.join("build/out.rs"), "noise").unwrap();
+    std::fs::create_dir_all(root.join("src/deep")).unwrap();
+    std::fs::write(root.join("src/deep/b.rs"), "fn b() {}\n").unwrap();
+
+    let deadline = Instant::now() + TIMEOUT;
+    let mut reported: Vec<PathBuf> = Vec::new();
+    let has = |r: &Reloader, id: &str| {
+        r.current()
+            .is_some_and(|s| s.items.iter().any(|i| i.id == id))
+    };
+    while Instant::now() < deadline && !has(&reloader, "src/deep/b.rs") {
+        if let Ok(WatchEvent::Changed(paths)) = events.recv_timeout(Duration::from_millis(200)) {
+            reloader.reload(&paths);
+            reported.extend(paths);
+        }
+    }
+    assert!(
+        has(&reloader, "src/deep/b.rs"),
+        "the new file was not loaded"
+    );
+    let ignored = [root.join("debug.log"), root.join("build/out.rs")];
+    assert!(
+        reported
+            .iter()
+            .all(|p| !ignored.contains(p) && !p.starts_with(root.join("build"))),
+        "{reported:?}"
+    );
+    let ids: Vec<&str> = reloader
+        .current()
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, ["src/a.rs", "src/deep/b.rs"]);
+    // The new folder is watched: a file created in it later is seen too.
+    assert!(watcher.watched_folders().contains(&root.join("src/deep")));
+    std::fs::write(root.join("src/deep/c.rs"), "fn c() {}\n").unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while Instant::now() < deadline && !has(&reloader, "src/deep/c.rs") {
+        if let Ok(WatchEvent::Changed(paths)) = events.recv_timeout(Duration::from_millis(200)) {
+            reloader.reload(&paths);
+        }
+    }
+    assert!(
+        has(&reloader, "src/deep/c.rs"),
+        "a file in the new folder was not seen"
+    );
+    assert!(!watcher.watched_folders().contains(&root.join("build")));
+}
+
+#[test]
+fn directory_files_deleted_are_dropped() {
+    let (_dir, root, mut reloader, _watcher, events) = dir_setup();
+    std::fs::remove_file(root.join("src/a.rs")).unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let empty = |r: &Reloader| r.current().is_some_and(|s| s.items.is_empty());
+    while Instant::now() < deadline && !empty(&reloader) {
+        if let Ok(WatchEvent::Changed(paths)) = events.recv_timeout(Duration::from_millis(200)) {
+            reloader.reload(&paths);
+        }
+    }
+    assert!(empty(&reloader), "the deleted file is still loaded");
+    assert!(reloader.error().is_none());
+}
+
+#[test]
+fn reloads_only_touched_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let a = root.join("a.md");
+    let b = root.join("b.jsonl");
+    std::fs::write(&a, "alpha\n").unwrap();
+    std::fs::write(&b, "{\"text\": \"beta\"}\n").unwrap();
+    let mut reloader = Reloader::new(vec![a.clone(), b.clone()], LoadOptions::default());
+    assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
+    assert_eq!(
+        reloader.reload(&[root.join("c.md")]),
+        ReloadOutcome::Unaffected
+    );
+
+    // Break b; a change to a alone reloads a and merges b's last good load.
+    std::fs::write(&b, "{broken\n").unwrap();
+    std::fs::write(&a, "alpha two\n").unwrap();
+    assert_eq!(
+        reloader.reload(std::slice::from_ref(&a)),
+        ReloadOutcome::Reloaded
+    );
+    assert_eq!(texts(reloader.current().unwrap()), ["alpha two", "beta"]);
+    assert_eq!(
+        reloader.reload(std::slice::from_ref(&b)),
+        ReloadOutcome::Failed
+    );
+    let e = reloader.error().unwrap();
+    assert_eq!(e.path(), Some(Path::new(&b)));
+    assert_eq!(texts(reloader.current().unwrap()), ["alpha two", "beta"]);
+}
