@@ -18,6 +18,7 @@ mod render;
 mod run;
 mod select;
 mod set;
+pub mod summarize;
 mod truncate;
 mod validate;
 

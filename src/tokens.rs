@@ -9,7 +9,8 @@ mod bpe;
 mod cache;
 mod chat;
 mod encoding;
-mod pretok;
+pub mod file;
+pub(crate) mod pretok;
 mod registry;
 mod tokenizer;
 mod vocab;
@@ -22,6 +23,7 @@ pub use chat::{
     chat_prompt_tokens,
 };
 pub use encoding::{Encoding, UnknownEncoding};
+pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};
 pub use registry::{
     ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel, resolve_encoding,
 };

@@ -965,7 +965,14 @@ fn degrade_takes_the_mildest_form_that_fits() {
     assert_eq!(d.degrade_level, Some(1));
     assert_eq!(count(d.final_text.as_deref().unwrap()), d.final_tokens);
 
-    let outline = "First point here.\nSecond point.\nThird point.";
+    // The outline as the degrade module makes it for this item's kind.
+    let kind = tokenscope::engine::degrade::detect_kind(&set.items[0]);
+    let forms = tokenscope::engine::degrade::forms(doc, kind, &count);
+    let outline = forms
+        .iter()
+        .find(|(level, _)| *level == 2)
+        .map(|(_, form)| form.as_str())
+        .expect("the text has an outline");
     set.budget.total = Some(count(outline) + 1);
     let plan = run(&set);
     let d = &plan.items[0];

@@ -1,175 +1,209 @@
-//! Degraded forms of an item (DESIGN.md §2.5 `degrade`).
+//! Degraded forms of an item, by content kind (DESIGN.md §2.5 `degrade`).
 //!
 //! [`forms`] gives an item's shorter forms, mildest first:
 //!
 //! | level | name    | what it keeps |
 //! |-------|---------|---------------|
-//! | 1     | compact | whitespace runs collapsed (a run with a line break becomes one line break, others one space) |
-//! | 2     | outline | the first sentence of each paragraph, whitespace collapsed |
+//! | 1     | compact | code: no comments, no blank lines; docs, chat, prose: whitespace collapsed; config: no comments or blank lines (JSON minified) |
+//! | 2     | outline | code: declarations and signatures, bodies as `{ … }`; tests: the test names; docs: headings and each paragraph's first sentence; config: keys and structure, strings over 40 characters as `"…"`, arrays past 3 items as `…`; chat, prose: the first and last sentences |
 //! | 3     | capsule | the first non-blank line and `[… N tokens omitted]` |
 //!
 //! A level is left out when its form is not shorter, in tokens, than the
-//! previous form kept, so the forms returned strictly shrink.
+//! previous form kept, so the forms returned strictly shrink. The engine
+//! takes the mildest form that fits.
+//!
+//! Which kind a text is comes from [`detect_kind`]; which language a code or
+//! config text is written in ([`Syntax`]) from the file extension when there
+//! is one ([`detect_syntax`], used by [`item_forms`]) or else from content
+//! ([`forms`]). Decisions worth knowing:
+//! - outlines of code drop imports (`use`, `import`, `#include`) and
+//!   attributes; docstrings are string literals and so survive `compact`;
+//! - a capsule keeps the first non-blank line that has a letter or digit
+//!   (a JSON object's `{` says nothing), else the first non-blank line, with
+//!   runs of whitespace collapsed; a line over 80 characters is cut to its
+//!   leading sentences (at least five words), or else to its first words, and ends with `…`, so that
+//!   the last resort before dropping stays small;
+//! - `tool` items are treated as config when they are JSON, else as prose;
+//!   `comment` items as prose.
 
-use std::path::Path;
+mod code;
+mod config;
+mod detect;
+mod lex;
+mod text;
+mod value;
+
+pub use detect::{
+    detect_kind, detect_syntax, kind_from_content, syntax_from_content, syntax_from_name,
+};
 
 use super::{Item, Kind};
 
-/// The kind of an item: its own `kind`, else one detected from its file
-/// extension, else from its content.
-pub fn detect_kind(item: &Item) -> Kind {
-    if let Some(kind) = item.kind {
-        return kind;
-    }
-    if let Some(kind) = item.path.as_deref().and_then(kind_from_path) {
-        return kind;
-    }
-    kind_from_content(item.text())
+/// The language a code or config text is written in, which decides comment
+/// syntax and outline rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// Rust: `//` and nested `/* */` comments, raw strings, lifetimes.
+    Rust,
+    /// C, C++, Java, C#, Go, Kotlin, Swift and the like: `//`, `/* */`.
+    CLike,
+    /// JavaScript and TypeScript: `//`, `/* */`, template strings, regexes.
+    JavaScript,
+    /// Python: `#` comments, triple-quoted strings, indentation blocks.
+    Python,
+    /// Shell and other `#`-comment scripts (Ruby, Perl, R).
+    Shell,
+    /// SQL (and Lua/Haskell-style `--` comments).
+    Sql,
+    /// TOML and INI-like files.
+    Toml,
+    /// YAML.
+    Yaml,
+    /// JSON (comments allowed, as in JSONC).
+    Json,
+    /// Markdown and other lightweight markup.
+    Markdown,
+    /// Plain text.
+    Plain,
 }
 
-fn kind_from_path(path: &Path) -> Option<Kind> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    if name.contains("test") || name.contains("spec") {
-        return Some(Kind::Test);
-    }
-    Some(match ext.as_str() {
-        "rs" | "py" | "js" | "ts" | "go" | "c" | "h" | "cpp" | "java" | "rb" | "sh" => Kind::Code,
-        "md" | "rst" | "adoc" => Kind::Docs,
-        "toml" | "yaml" | "yml" | "json" | "ini" => Kind::Config,
-        "txt" => Kind::Prose,
-        _ => return None,
-    })
-}
+/// The longest first line a capsule keeps, in characters.
+const CAPSULE_LINE: usize = 80;
 
-fn kind_from_content(text: &str) -> Kind {
-    let lines = text.lines().filter(|l| !l.trim().is_empty()).count().max(1);
-    let code_lines = text
-        .lines()
-        .filter(|l| {
-            let t = l.trim_end();
-            t.ends_with(';') || t.ends_with('{') || t.ends_with('}')
-        })
-        .count();
-    if code_lines * 3 >= lines && code_lines > 0 {
-        Kind::Code
-    } else if text.trim_start().starts_with('#') {
-        Kind::Docs
-    } else {
-        Kind::Prose
-    }
-}
-
-/// The shorter forms of `text`, mildest first, each with its level
-/// (1 compact, 2 outline, 3 capsule). `count` counts tokens. Every form is
-/// strictly shorter in tokens than the text and than the forms before it.
+/// Shorter forms of `text` for its `kind`, mildest first: `(1, compact)`,
+/// `(2, outline)`, `(3, capsule)`. A level whose form is not shorter (in
+/// tokens, by `count`) than the previous form kept is left out.
+///
+/// The language of code and config is detected from the content; use
+/// [`item_forms`] to go by the item's file extension as well.
+///
+/// ```
+/// use tokenscope::engine::{Kind, degrade};
+/// let count = |s: &str| s.split_whitespace().count();
+/// let text = "fn add(a: u32, b: u32) -> u32 {\n    // sum them\n    a + b\n}\n";
+/// let forms = degrade::forms(text, Kind::Code, &count);
+/// assert_eq!(forms[0], (1, "fn add(a: u32, b: u32) -> u32 {\n    a + b\n}".to_string()));
+/// ```
 pub fn forms(text: &str, kind: Kind, count: &dyn Fn(&str) -> usize) -> Vec<(u8, String)> {
-    let _ = kind;
+    forms_with_syntax(text, kind, syntax_from_content(text), count)
+}
+
+/// [`forms`] for an item: its kind from [`detect_kind`], its syntax from its
+/// file name when it has one ([`detect_syntax`]).
+pub fn item_forms(item: &Item, count: &dyn Fn(&str) -> usize) -> Vec<(u8, String)> {
+    forms_with_syntax(item.text(), detect_kind(item), detect_syntax(item), count)
+}
+
+/// [`forms`] with the syntax given.
+pub fn forms_with_syntax(
+    text: &str,
+    kind: Kind,
+    syntax: Syntax,
+    count: &dyn Fn(&str) -> usize,
+) -> Vec<(u8, String)> {
+    let (compact, outline) = compact_and_outline(text, kind, syntax);
     let full = count(text);
-    let mut out = Vec::new();
-    let mut last = full;
-    let first_line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
-    let candidates = [
-        (1u8, compact(text)),
-        (2u8, outline(text)),
-        (
-            3u8,
-            capsule(first_line, full.saturating_sub(count(first_line))),
-        ),
-    ];
-    for (level, form) in candidates {
+    let mut out = Vec::with_capacity(3);
+    let mut previous = full;
+    for (level, form) in [(1u8, compact), (2u8, outline)] {
+        if form.trim().is_empty() {
+            continue;
+        }
         let n = count(&form);
-        if n < last && !form.is_empty() {
-            last = n;
+        if n < previous {
+            previous = n;
             out.push((level, form));
         }
     }
-    out
-}
-
-fn compact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut run: Option<bool> = None; // Some(has_newline) while in a whitespace run
-    for c in text.trim().chars() {
-        if c.is_whitespace() {
-            let nl = c == '\n';
-            run = Some(run.unwrap_or(false) || nl);
-        } else {
-            if let Some(nl) = run.take() {
-                out.push(if nl { '\n' } else { ' ' });
-            }
-            out.push(c);
-        }
+    if let Some(capsule) = capsule(text, full, count)
+        && count(&capsule) < previous
+    {
+        out.push((3, capsule));
     }
     out
 }
 
-fn outline(text: &str) -> String {
-    let mut parts = Vec::new();
-    for paragraph in text.split("\n\n") {
-        let p = paragraph.trim();
-        if p.is_empty() {
-            continue;
+/// The compact and outline forms (not yet compared with each other).
+fn compact_and_outline(text: &str, kind: Kind, syntax: Syntax) -> (String, String) {
+    match kind {
+        Kind::Code | Kind::Test => {
+            let syntax = match syntax {
+                Syntax::Rust
+                | Syntax::CLike
+                | Syntax::JavaScript
+                | Syntax::Python
+                | Syntax::Shell
+                | Syntax::Sql => syntax,
+                _ => detect::code_syntax(text),
+            };
+            let compact = code::compact(text, syntax);
+            let outline = if kind == Kind::Test {
+                code::test_outline(&compact, syntax)
+            } else {
+                code::outline(&compact, syntax)
+            };
+            (compact, outline)
         }
-        let first_line = p.lines().next().unwrap_or("");
-        let mut end = first_line.len();
-        for (i, c) in first_line.char_indices() {
-            if matches!(c, '.' | '!' | '?')
-                && first_line[i + c.len_utf8()..]
-                    .chars()
-                    .next()
-                    .is_none_or(char::is_whitespace)
-            {
-                end = i + c.len_utf8();
+        Kind::Docs => {
+            let compact = text::markdown_compact(text);
+            let outline = text::markdown_outline(&compact);
+            (compact, outline)
+        }
+        Kind::Config => config_forms(text, syntax),
+        Kind::Tool if syntax == Syntax::Json || syntax_from_content(text) == Syntax::Json => {
+            config_forms(text, Syntax::Json)
+        }
+        Kind::Prose | Kind::Chat | Kind::Comment | Kind::Tool => {
+            let compact = text::prose_compact(text);
+            let outline = text::prose_outline(&compact);
+            (compact, outline)
+        }
+    }
+}
+
+fn config_forms(text: &str, syntax: Syntax) -> (String, String) {
+    let syntax = config::config_syntax(text, syntax);
+    let compact = config::compact(text, syntax);
+    let outline = config::outline(&compact, syntax);
+    (compact, outline)
+}
+
+/// The first non-blank line and `[… N tokens omitted]`, where N is the
+/// original's tokens minus the kept line's. `None` for blank text.
+fn capsule(text: &str, full: usize, count: &dyn Fn(&str) -> usize) -> Option<String> {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().find(|l| l.chars().any(char::is_alphanumeric));
+    let first = first.or_else(|| lines.next())?;
+    let first = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = first.as_str();
+    let line = if first.chars().count() > CAPSULE_LINE {
+        // A long line keeps its leading sentences (at least five words) when
+        // they are short enough, else its first words.
+        let sentences = text::sentences(first);
+        let mut lead = String::new();
+        for sentence in &sentences {
+            if !lead.is_empty() {
+                lead.push(' ');
+            }
+            lead.push_str(sentence);
+            if lead.split_whitespace().count() >= 5 {
                 break;
             }
         }
-        parts.push(
-            first_line[..end]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-    }
-    parts.join("\n")
-}
-
-fn capsule(first_line: &str, omitted: usize) -> String {
-    format!("{first_line} [… {omitted} tokens omitted]")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(s: &str) -> usize {
-        s.split_whitespace().count()
-    }
-
-    #[test]
-    fn forms_shrink_mildest_first() {
-        let text =
-            "Intro   sentence one. More words here.\n\n\nSecond   para. Tail words go on and on.";
-        let f = forms(text, Kind::Prose, &words);
-        assert_eq!(f.first().map(|f| f.0), Some(2));
-        assert_eq!(f[0].1, "Intro sentence one.\nSecond para.");
-        let levels: Vec<u8> = f.iter().map(|f| f.0).collect();
-        assert!(levels.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn compact_collapses_runs() {
-        assert_eq!(compact("  a  b\n\n\n  c "), "a b\nc");
-    }
-
-    #[test]
-    fn kinds_from_content() {
-        assert_eq!(kind_from_content("fn main() {\n    x();\n}"), Kind::Code);
-        assert_eq!(kind_from_content("# Title\ntext"), Kind::Docs);
-        assert_eq!(kind_from_content("plain words"), Kind::Prose);
-    }
+        if lead.chars().count() <= CAPSULE_LINE && lead.len() < first.len() {
+            format!("{lead} …")
+        } else {
+            let cut = first
+                .char_indices()
+                .nth(CAPSULE_LINE)
+                .map_or(first.len(), |(i, _)| i);
+            let head = &first[..cut];
+            let head = head.rfind(char::is_whitespace).map_or(head, |p| &head[..p]);
+            format!("{} …", head.trim_end())
+        }
+    } else {
+        first.to_string()
+    };
+    let omitted = full.saturating_sub(count(&line));
+    Some(format!("{line}\n[… {omitted} tokens omitted]"))
 }

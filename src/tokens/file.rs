@@ -1,0 +1,456 @@
+//! Exact tokenizers loaded from files the user has (DESIGN.md §3):
+//! a HuggingFace `tokenizer.json` or a tiktoken rank file.
+//!
+//! The implementation is tokenscope's own, not the `tokenizers` crate: that
+//! crate (0.22, `default-features = false, features = ["fancy-regex"]`)
+//! builds here but adds about 5.0 MB to a release binary (3.7 MB stripped)
+//! and some 45 crates including a C++ build, while byte-level BPE, the part
+//! the models in DESIGN.md use, is a few hundred lines over `serde_json`,
+//! `fancy-regex` and `aho-corasick`.
+//!
+//! Supported in `tokenizer.json`:
+//! - model `BPE` with `vocab` and `merges` (both the `"a b"` and the
+//!   `["a", "b"]` forms), `unk_token`, `fuse_unk`, `byte_fallback`,
+//!   `ignore_merges`, `continuing_subword_prefix`, `end_of_word_suffix`;
+//!   `dropout` must be null or 0;
+//! - model `WordPiece` (`vocab`, `unk_token`, `continuing_subword_prefix`,
+//!   `max_input_chars_per_word`);
+//! - normalizers `NFC`, `NFD`, `NFKC`, `NFKD`, `Lowercase`, `StripAccents`,
+//!   `Strip`, `Prepend`, `Replace`, `ByteLevel`, `BertNormalizer`, `Sequence`;
+//! - pre-tokenizers `ByteLevel`, `Split`, `Metaspace`, `Digits`,
+//!   `Punctuation`, `Whitespace`, `WhitespaceSplit`, `BertPreTokenizer`,
+//!   `CharDelimiterSplit`, `Sequence`;
+//! - `added_tokens` with `single_word`, `lstrip`, `rstrip`, `normalized`.
+//!
+//! That covers GPT-2, Llama 3, Qwen 2/2.5/3, DeepSeek V2/V3 (byte-level BPE),
+//! Llama 2, Mistral (SentencePiece-style BPE with byte fallback) and BERT-family
+//! embedding models (WordPiece). WordLevel and Unigram models, and the
+//! `Precompiled` normalizer (SentencePiece Unigram models such as T5), are
+//! refused with an error naming them.
+//!
+//! Counting is of the text itself: no post-processor runs (no BOS/EOS, no
+//! `[CLS]`/`[SEP]`), like
+//! `encode(text, add_special_tokens=False)`. [`FileTokenizer::count`] treats
+//! the literal text of *special* added tokens as ordinary text (like
+//! tiktoken's `encode_ordinary`); non-special added tokens are always
+//! matched, as `tokenizers` does. [`FileTokenizer::count_with_special`]
+//! matches special tokens too.
+//!
+//! A tiktoken rank file has one `base64token rank` pair per line; the split
+//! pattern is given with [`FileTokenizer::load_tiktoken`] (a regex, or one of
+//! the names `cl100k`, `o200k`, `gpt2`, `llama3`, `qwen2`) and defaults to
+//! `cl100k_base`'s pattern as tiktoken has it today ([`CL100K_PATTERN`]).
+//! `llama3` ([`LLAMA3_PATTERN`]) is the older form of that pattern that Llama
+//! 3's files carry; it cuts trailing whitespace into other pieces but gives
+//! the same tokens.
+//! Special tokens are not part of rank files and can be given with
+//! [`TiktokenOptions`].
+//!
+//! Splitting runs on the built-in encodings' exact scanners for tiktoken's
+//! own patterns, on `regex` automata (with the `\s+(?!\S)` lookahead
+//! emulated, checked against `fancy-regex` by tests) for the Llama 3, Qwen 2
+//! and byte-level patterns, and on `fancy-regex` for any other pattern.
+
+mod bpe;
+mod hf;
+mod split;
+mod tiktoken;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rayon::prelude::*;
+
+pub use tiktoken::{
+    BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
+    named_pattern,
+};
+
+/// Texts at least twice this long are counted in parallel chunks.
+const PARALLEL_CHUNK: usize = 256 * 1024;
+
+/// A tokenizer file that cannot be used, naming the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum FileTokenizerError {
+    /// The file could not be read.
+    #[error("cannot read tokenizer file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `tokenizer.json` is not valid JSON or does not have the expected shape.
+    #[error("{}:{line}:{column}: invalid tokenizer.json: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// `tokenizer.json` parses but cannot be used; the message starts with
+    /// the JSON path (e.g. `model.merges[12]`).
+    #[error("{}: unusable tokenizer.json: {message}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, starting with where.
+        message: String,
+    },
+    /// A line of a tiktoken rank file is wrong.
+    #[error("{}:{line}: invalid tiktoken rank file: {message}", path.display())]
+    RankFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The split pattern does not compile.
+    #[error("{}: the split pattern does not compile: {message}", path.display())]
+    Pattern {
+        /// The file the pattern was given for.
+        path: PathBuf,
+        /// The regex error.
+        message: String,
+    },
+}
+
+/// Options for a tiktoken rank file.
+#[derive(Debug, Clone, Default)]
+pub struct TiktokenOptions {
+    /// The split pattern: a regex, or a name (`cl100k`, `o200k`, `gpt2`,
+    /// `llama3`, `qwen2`); `None` means [`CL100K_PATTERN`].
+    pub pattern: Option<String>,
+    /// Special tokens and their ids (rank files do not list them).
+    pub special_tokens: Vec<(String, u32)>,
+}
+
+/// An exact tokenizer loaded from a file. `Send + Sync`; share it with an
+/// `Arc`.
+pub struct FileTokenizer {
+    name: String,
+    id: u64,
+    backend: Backend,
+}
+
+enum Backend {
+    Hf(Box<hf::HfTokenizer>),
+    Tiktoken(Box<TiktokenBackend>),
+}
+
+struct TiktokenBackend {
+    ranks: tiktoken::Ranks,
+    regex: split::Splitter,
+    specials: Option<(AhoCorasick, Vec<u32>)>,
+    special_bytes: Vec<(u32, Box<[u8]>)>,
+}
+
+impl fmt::Debug for FileTokenizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileTokenizer")
+            .field("name", &self.name)
+            .field("id", &format_args!("{:016x}", self.id))
+            .field(
+                "format",
+                &match self.backend {
+                    Backend::Hf(_) => "tokenizer.json",
+                    Backend::Tiktoken(_) => "tiktoken",
+                },
+            )
+            .finish()
+    }
+}
+
+impl FileTokenizer {
+    /// Loads a `tokenizer.json` (a file whose first non-blank character is
+    /// `{`) or else a tiktoken rank file with the default `cl100k_base`
+    /// split pattern.
+    pub fn load(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
+        let path = path.as_ref();
+        let bytes = read(path)?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            Self::from_tokenizer_json(&bytes, path)
+        } else {
+            Self::from_tiktoken(&bytes, path, &TiktokenOptions::default())
+        }
+    }
+
+    /// Loads a tiktoken rank file with a split pattern and special tokens.
+    pub fn load_tiktoken(
+        path: impl AsRef<Path>,
+        options: &TiktokenOptions,
+    ) -> Result<FileTokenizer, FileTokenizerError> {
+        let path = path.as_ref();
+        Self::from_tiktoken(&read(path)?, path, options)
+    }
+
+    /// Builds from the bytes of a `tokenizer.json`; `path` names it in
+    /// errors and in [`FileTokenizer::name`].
+    pub fn from_tokenizer_json(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<FileTokenizer, FileTokenizerError> {
+        let json: hf::TokenizerJson =
+            serde_json::from_slice(bytes).map_err(|e| FileTokenizerError::Json {
+                path: path.to_path_buf(),
+                line: e.line(),
+                column: e.column(),
+                message: e
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            })?;
+        let tokenizer =
+            hf::HfTokenizer::build(json).map_err(|message| FileTokenizerError::Unsupported {
+                path: path.to_path_buf(),
+                message,
+            })?;
+        Ok(FileTokenizer {
+            name: display_name(path),
+            id: xxhash_rust::xxh3::xxh3_64(bytes),
+            backend: Backend::Hf(Box::new(tokenizer)),
+        })
+    }
+
+    /// Builds from the bytes of a tiktoken rank file.
+    pub fn from_tiktoken(
+        bytes: &[u8],
+        path: &Path,
+        options: &TiktokenOptions,
+    ) -> Result<FileTokenizer, FileTokenizerError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            FileTokenizerError::RankFile {
+                path: path.to_path_buf(),
+                line,
+                message: "the file is not UTF-8 text".into(),
+            }
+        })?;
+        let ranks = tiktoken::parse(text).map_err(|e| FileTokenizerError::RankFile {
+            path: path.to_path_buf(),
+            line: e.line,
+            message: e.message,
+        })?;
+        let pattern = options
+            .pattern
+            .as_deref()
+            .map_or(CL100K_PATTERN, named_pattern);
+        let regex = split::Splitter::new(pattern).map_err(|e| FileTokenizerError::Pattern {
+            path: path.to_path_buf(),
+            message: format!("`{pattern}`: {e}"),
+        })?;
+        let specials = if options.special_tokens.is_empty() {
+            None
+        } else {
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(options.special_tokens.iter().map(|(s, _)| s))
+                .map_err(|e| FileTokenizerError::Pattern {
+                    path: path.to_path_buf(),
+                    message: format!("special tokens: {e}"),
+                })?;
+            Some((
+                automaton,
+                options.special_tokens.iter().map(|(_, id)| *id).collect(),
+            ))
+        };
+        let special_bytes = options
+            .special_tokens
+            .iter()
+            .map(|(s, id)| (*id, s.as_bytes().into()))
+            .collect();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(bytes);
+        hasher.update(pattern.as_bytes());
+        for (s, id) in &options.special_tokens {
+            hasher.update(s.as_bytes());
+            hasher.update(&id.to_le_bytes());
+        }
+        Ok(FileTokenizer {
+            name: display_name(path),
+            id: hasher.digest(),
+            backend: Backend::Tiktoken(Box::new(TiktokenBackend {
+                ranks,
+                regex,
+                specials,
+                special_bytes,
+            })),
+        })
+    }
+
+    /// A short name: the file name with its folder, e.g.
+    /// `Llama-3-8B/tokenizer.json`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A hash of the file's content (and, for rank files, of the pattern
+    /// and special tokens), for cache keys.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The number of tokens of `text` as ordinary text. Large texts split
+    /// by a built-in or known pattern are counted in parallel, in chunks cut
+    /// where no piece can span (before a line break that follows an ASCII
+    /// letter).
+    pub fn count(&self, text: &str) -> usize {
+        if let Backend::Tiktoken(t) = &self.backend
+            && t.regex.cuts_are_safe()
+            && text.len() >= 2 * PARALLEL_CHUNK
+            && rayon::current_num_threads() > 1
+        {
+            let cuts = crate::tokens::pretok::safe_cuts(text, PARALLEL_CHUNK);
+            if !cuts.is_empty() {
+                let mut bounds = Vec::with_capacity(cuts.len() + 2);
+                bounds.push(0);
+                bounds.extend(cuts);
+                bounds.push(text.len());
+                return bounds
+                    .par_windows(2)
+                    .map(|w| {
+                        let mut ids = Vec::new();
+                        t.encode_ordinary(&text[w[0]..w[1]], &mut ids);
+                        ids.len()
+                    })
+                    .sum();
+            }
+        }
+        self.encode(text).len()
+    }
+
+    /// The number of tokens of `text`, special-token literals counted as one
+    /// special token each.
+    pub fn count_with_special(&self, text: &str) -> usize {
+        self.encode_with_special(text).len()
+    }
+
+    /// The token ids of `text` as ordinary text.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_into(text, false, &mut out);
+        out
+    }
+
+    /// The token ids of `text` with special tokens matched.
+    pub fn encode_with_special(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        self.encode_into(text, true, &mut out);
+        out
+    }
+
+    /// The bytes of the given ids, concatenated; ids the tokenizer does not
+    /// have contribute nothing. For SentencePiece-style vocabularies the
+    /// word-start mark `▁` is a space and `<0xAB>` tokens are their byte;
+    /// for WordPiece the `##` prefix is dropped (spaces between words are
+    /// not restored: this gives token boundaries, not a detokenizer).
+    pub fn decode_bytes(&self, ids: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &id in ids {
+            if let Some(b) = self.token_bytes(id) {
+                out.extend_from_slice(b);
+            }
+        }
+        out
+    }
+
+    /// The bytes of one token, if the tokenizer has that id.
+    pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        match &self.backend {
+            Backend::Hf(t) => t.decoder.get(id as usize)?.as_deref(),
+            Backend::Tiktoken(t) => t
+                .ranks
+                .decoder
+                .get(id as usize)
+                .and_then(|b| b.as_deref())
+                .or_else(|| {
+                    t.special_bytes
+                        .iter()
+                        .find(|(i, _)| *i == id)
+                        .map(|(_, b)| &b[..])
+                }),
+        }
+    }
+
+    /// The number of tokens in the vocabulary (without added or special
+    /// tokens).
+    pub fn vocab_len(&self) -> usize {
+        match &self.backend {
+            Backend::Hf(t) => t.vocab_len(),
+            Backend::Tiktoken(t) => t.ranks.encoder.len(),
+        }
+    }
+
+    fn encode_into(&self, text: &str, special: bool, out: &mut Vec<u32>) {
+        match &self.backend {
+            Backend::Hf(t) => t.encode(text, special, out),
+            Backend::Tiktoken(t) => t.encode(text, special, out),
+        }
+    }
+}
+
+impl TiktokenBackend {
+    fn encode(&self, text: &str, special: bool, out: &mut Vec<u32>) {
+        match (&self.specials, special) {
+            (Some((automaton, ids)), true) => {
+                let mut done = 0;
+                for m in automaton.find_iter(text) {
+                    self.encode_ordinary(&text[done..m.start()], out);
+                    out.push(ids[m.pattern().as_usize()]);
+                    done = m.end();
+                }
+                self.encode_ordinary(&text[done..], out);
+            }
+            _ => self.encode_ordinary(text, out),
+        }
+    }
+
+    fn encode_ordinary(&self, text: &str, out: &mut Vec<u32>) {
+        let mut pieces = Vec::new();
+        self.regex.pieces(text, &mut pieces);
+        let mut initial = Vec::new();
+        for r in pieces {
+            let piece = &text.as_bytes()[r];
+            if let Some(&id) = self.ranks.encoder.get(piece) {
+                out.push(id);
+                continue;
+            }
+            initial.clear();
+            initial.extend(piece.iter().map(|&b| self.ranks.byte_ids[b as usize]));
+            self.ranks.merges.apply(&initial, out);
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {
+    std::fs::read(path).map_err(|source| FileTokenizerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn display_name(path: &Path) -> String {
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|p| p.to_string_lossy().into_owned());
+    match (parent, file) {
+        (Some(p), Some(f)) => format!("{p}/{f}"),
+        (None, Some(f)) => f,
+        _ => path.display().to_string(),
+    }
+}
