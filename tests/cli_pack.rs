@@ -290,3 +290,90 @@ fn pack_record_appends_the_plan_to_the_history() {
     assert_eq!(lines[0]["allocated"], r["budget"]["total"]);
     assert_eq!(lines[0]["used"], r["totals"]["rendered"]);
 }
+
+fn summarize_set(dir: &std::path::Path) -> std::path::PathBuf {
+    let set = dir.join("sum.toml");
+    std::fs::write(
+        &set,
+        "[budget]\ntotal = 24\noverflow = \"summarize\"\n[[sections]]\nname = \"main\"\nshare = 100\n[[items]]\nid = \"long\"\nsection = \"main\"\ntext = \"This long paragraph will not fit into the tiny budget it was given, because it goes on and on about nothing in particular for many words and then some more words after that.\"\n",
+    )
+    .unwrap();
+    set
+}
+
+#[test]
+fn summarize_uses_the_command_output_when_it_fits_and_degrades_when_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = summarize_set(dir.path());
+    let r = pack_json(&[set.to_str().unwrap(), "--summarizer", "head -c 40"]);
+    let item = &r["items"][0];
+    assert_eq!(item["status"], "degraded");
+    assert_eq!(item["degrade_level"], 4, "{item}");
+    assert!(r["warnings"].as_array().unwrap().is_empty());
+    let r = pack_json(&[set.to_str().unwrap(), "--summarizer", "exit 3"]);
+    assert!(
+        r["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("summarizer failed"),
+        "{}",
+        r["warnings"]
+    );
+    assert_ne!(r["items"][0]["degrade_level"], 4);
+    let r = pack_json(&[set.to_str().unwrap()]);
+    assert!(
+        r["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("no summarizer command"),
+        "{}",
+        r["warnings"]
+    );
+}
+
+#[test]
+fn a_tokenizer_file_counts_exactly() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let ranks = dir.path().join("bytes.tiktoken");
+    let mut f = std::fs::File::create(&ranks).unwrap();
+    // Every byte is a token, plus one merge: `ab`.
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b64 = |bytes: &[u8]| {
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |a, (i, &b)| a | (b as u32) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    };
+    for i in 0..=255u8 {
+        writeln!(f, "{} {i}", b64(&[i])).unwrap();
+    }
+    writeln!(f, "{} 256", b64(b"ab")).unwrap();
+    drop(f);
+    let out = tokenscope()
+        .args(["count", "-", "--json", "--tokenizer-file"])
+        .arg(&ranks)
+        .write_stdin("abcab")
+        .assert()
+        .success();
+    let r: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(r["results"][0]["total"], 3, "ab c ab");
+    assert_eq!(r["results"][0]["exact"], true);
+    tokenscope()
+        .args(["count", "-", "--tokenizer-file", "nosuch.json"])
+        .write_stdin("x")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nosuch.json"));
+}

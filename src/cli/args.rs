@@ -81,6 +81,10 @@ pub struct CountArgs {
     /// r50k_base, or an estimate: chars/4, words*1.3 (repeatable).
     #[arg(long = "encoding", short = 'e', value_name = "ENCODING")]
     pub encodings: Vec<String>,
+    /// A HuggingFace tokenizer.json or a tiktoken rank file to count with
+    /// exactly (repeatable: one column each).
+    #[arg(long = "tokenizer-file", value_name = "FILE")]
+    pub tokenizer_files: Vec<PathBuf>,
     /// Count special-token literals such as `<|endoftext|>` as special tokens.
     #[arg(long)]
     pub allow_special: bool,
@@ -146,6 +150,15 @@ pub struct PackArgs {
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A command that summarizes an item that does not fit (overflow
+    /// `summarize`): the item on stdin, the target in
+    /// `TOKENSCOPE_TARGET_TOKENS`, the summary on stdout.
+    #[arg(long, value_name = "CMD")]
+    pub summarizer: Option<String>,
+    /// A HuggingFace tokenizer.json or a tiktoken rank file to count with
+    /// exactly (instead of the model's tokenizer).
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer_file: Option<PathBuf>,
     /// Record this plan's allocation in the usage history as task type TYPE.
     #[arg(long, value_name = "TYPE")]
     pub record: Option<String>,

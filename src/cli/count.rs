@@ -205,7 +205,7 @@ impl Column {
     fn encoding(tokenizer: Tokenizer) -> Column {
         let framing = match &tokenizer {
             Tokenizer::Exact(e) => ChatFraming::for_encoding(*e),
-            Tokenizer::Estimate(_) => None,
+            Tokenizer::File(_) | Tokenizer::Estimate(_) => None,
         };
         Column {
             model: None,
@@ -233,6 +233,10 @@ fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column
     }
     for name in &args.encodings {
         let tokenizer = resolve_encoding(name).map_err(|e| CliError::Input(e.to_string()))?;
+        columns.push(Column::encoding(tokenizer));
+    }
+    for path in &args.tokenizer_files {
+        let tokenizer = Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
         columns.push(Column::encoding(tokenizer));
     }
     Ok(columns)

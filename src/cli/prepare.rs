@@ -72,6 +72,12 @@ impl Prepared {
             self.paths.clone(),
         )?;
         p.load_options = self.load_options.clone();
+        if let Tokenizer::File(_) = &self.tokenizer {
+            p.tokenizer = self.tokenizer.clone();
+        }
+        if p.set.budget.summarizer.is_none() {
+            p.set.budget.summarizer = self.set.budget.summarizer.clone();
+        }
         Ok(p)
     }
 }
@@ -171,7 +177,10 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     };
     let overrides = overrides(args)?;
     let options = load_options(&args.input, config.as_ref())?;
-    let set = load_inputs(&args.paths, &options)?;
+    let mut set = load_inputs(&args.paths, &options)?;
+    if let Some(cmd) = &args.summarizer {
+        set.budget.summarizer = Some(cmd.clone());
+    }
     let mut prepared = finish(
         set,
         registry,
@@ -181,6 +190,10 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
         args.paths.clone(),
     )?;
     prepared.load_options = options;
+    if let Some(path) = &args.tokenizer_file {
+        prepared.tokenizer =
+            Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
+    }
     Ok(prepared)
 }
 

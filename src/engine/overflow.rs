@@ -134,9 +134,18 @@ fn degrade_item(
         })
 }
 
-/// `summarize`: the engine runs no summarizer itself, so it falls back to
-/// [`degrade_item`] and says so in a warning. This is the one place a
-/// summarizer slots in.
+/// How long a summarizer command may run for one item.
+pub const SUMMARIZER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The degrade level reported for an item replaced by its summary.
+pub const SUMMARY_LEVEL: u8 = 4;
+
+/// `summarize`: pipe the item to `budget.summarizer` (target tokens in
+/// `TOKENSCOPE_TARGET_TOKENS`), count the output and use it when it fits
+/// (reported as degrade level [`SUMMARY_LEVEL`]). Without a command, when
+/// the command fails, or when its output does not fit, fall back to
+/// [`degrade_item`] and say so in a warning. Results are cached by content,
+/// target and command.
 fn summarize_item(
     set: &ItemSet,
     tokenizer: &Tokenizer,
@@ -145,15 +154,34 @@ fn summarize_item(
     space: usize,
     warnings: &mut Vec<String>,
 ) -> Option<Form> {
-    warnings.push(match &set.budget.summarizer {
-        None => format!(
+    let Some(cmd) = &set.budget.summarizer else {
+        warnings.push(format!(
             "item `{}` (section `{}`): overflow is summarize but no summarizer command is set; degraded instead",
             item.id, item.section
-        ),
-        Some(cmd) => format!(
-            "item `{}` (section `{}`): no summarizer ran (`{cmd}` is not run by the engine); degraded instead",
+        ));
+        return degrade_item(tokenizer, cache, item, space);
+    };
+    match super::summarize::summarize(
+        cmd,
+        item.text(),
+        space,
+        SUMMARIZER_TIMEOUT,
+        super::summarize::SummaryCache::global(),
+    ) {
+        Ok(summary) => {
+            let n = cache.count(tokenizer, &summary);
+            if n <= space && !summary.is_empty() {
+                return Some((summary, n, Some(SUMMARY_LEVEL)));
+            }
+            warnings.push(format!(
+                "item `{}` (section `{}`): the summary has {n} tokens, more than the {space} left; degraded instead",
+                item.id, item.section
+            ));
+        }
+        Err(e) => warnings.push(format!(
+            "item `{}` (section `{}`): summarizer failed: {e}; degraded instead",
             item.id, item.section
-        ),
-    });
+        )),
+    }
     degrade_item(tokenizer, cache, item, space)
 }

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use super::Encoding;
+use std::sync::Arc;
+
+use super::{Encoding, FileTokenizer};
 
 /// A labelled estimate, used where no exact tokenizer is available.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,21 +28,41 @@ pub enum Estimate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TokenizerId(u64);
 
-/// A cheap-to-clone handle that counts text: exactly (a tiktoken encoding) or
-/// as a labelled estimate.
-#[derive(Debug, Clone, PartialEq)]
+/// A cheap-to-clone handle that counts text: exactly (a tiktoken encoding or
+/// a tokenizer file) or as a labelled estimate.
+#[derive(Debug, Clone)]
 pub enum Tokenizer {
     /// Exact counts, identical to OpenAI's tiktoken.
     Exact(Encoding),
+    /// Exact counts from a user's tokenizer file (`--tokenizer-file`).
+    File(Arc<FileTokenizer>),
     /// An estimate; every count shown from it must be labelled as such.
     Estimate(Estimate),
 }
 
+impl PartialEq for Tokenizer {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Tokenizer::Exact(a), Tokenizer::Exact(b)) => a == b,
+            (Tokenizer::File(a), Tokenizer::File(b)) => a.id() == b.id(),
+            (Tokenizer::Estimate(a), Tokenizer::Estimate(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl Tokenizer {
+    /// Loads an exact tokenizer from a HuggingFace `tokenizer.json` or a
+    /// tiktoken rank file.
+    pub fn from_file(path: &std::path::Path) -> Result<Tokenizer, super::FileTokenizerError> {
+        Ok(Tokenizer::File(Arc::new(FileTokenizer::load(path)?)))
+    }
+
     /// A stable identity for cache keys.
     pub fn id(&self) -> TokenizerId {
         match self {
             Tokenizer::Exact(e) => TokenizerId(*e as u64),
+            Tokenizer::File(f) => TokenizerId(f.id() | 1 << 63),
             Tokenizer::Estimate(Estimate::Chars4) => TokenizerId(100),
             Tokenizer::Estimate(Estimate::Words13) => TokenizerId(101),
             Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => {
@@ -51,7 +73,7 @@ impl Tokenizer {
 
     /// Whether counts are exact (otherwise they are estimates).
     pub fn is_exact(&self) -> bool {
-        matches!(self, Tokenizer::Exact(_))
+        matches!(self, Tokenizer::Exact(_) | Tokenizer::File(_))
     }
 
     /// The exact encoding that underlies this tokenizer, if any (a scaled
@@ -59,7 +81,7 @@ impl Tokenizer {
     pub fn encoding(&self) -> Option<Encoding> {
         match self {
             Tokenizer::Exact(e) | Tokenizer::Estimate(Estimate::Scaled { base: e, .. }) => Some(*e),
-            Tokenizer::Estimate(_) => None,
+            Tokenizer::File(_) | Tokenizer::Estimate(_) => None,
         }
     }
 
@@ -67,6 +89,7 @@ impl Tokenizer {
     pub fn name(&self) -> String {
         match self {
             Tokenizer::Exact(e) => e.name().to_string(),
+            Tokenizer::File(f) => f.name().to_string(),
             Tokenizer::Estimate(Estimate::Chars4) => "chars/4".to_string(),
             Tokenizer::Estimate(Estimate::Words13) => "words*1.3".to_string(),
             Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => format!("{base}*{ratio}"),
@@ -78,6 +101,7 @@ impl Tokenizer {
     pub fn count(&self, text: &str) -> usize {
         match self {
             Tokenizer::Exact(e) => super::bpe::count_ordinary(*e, text),
+            Tokenizer::File(f) => f.count(text),
             Tokenizer::Estimate(est) => estimate(*est, text, false),
         }
     }
@@ -87,6 +111,7 @@ impl Tokenizer {
     pub fn count_with_special(&self, text: &str) -> usize {
         match self {
             Tokenizer::Exact(e) => super::bpe::count_with_special(*e, text),
+            Tokenizer::File(f) => f.count_with_special(text),
             Tokenizer::Estimate(est) => estimate(*est, text, true),
         }
     }
@@ -95,6 +120,7 @@ impl Tokenizer {
     pub fn encode(&self, text: &str) -> Option<Vec<u32>> {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_ordinary(*e, text)),
+            Tokenizer::File(f) => Some(f.encode(text)),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -104,6 +130,7 @@ impl Tokenizer {
     pub fn encode_with_special(&self, text: &str) -> Option<Vec<u32>> {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_with_special(*e, text)),
+            Tokenizer::File(f) => Some(f.encode_with_special(text)),
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -113,6 +140,10 @@ impl Tokenizer {
     pub fn decode_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {
         match self {
             Tokenizer::Exact(e) => super::bpe::decode_bytes(*e, ids),
+            Tokenizer::File(f) => {
+                let known = ids.iter().all(|&id| f.token_bytes(id).is_some());
+                known.then(|| f.decode_bytes(ids))
+            }
             Tokenizer::Estimate(_) => None,
         }
     }
@@ -133,6 +164,15 @@ impl Tokenizer {
                 let mut end = 0usize;
                 for len in super::bpe::token_lengths(*e, text) {
                     end += len;
+                    if end < text.len() && text.is_char_boundary(end) {
+                        out.push(end);
+                    }
+                }
+            }
+            Tokenizer::File(f) => {
+                let mut end = 0usize;
+                for id in f.encode(text) {
+                    end += f.token_bytes(id).map_or(0, <[u8]>::len);
                     if end < text.len() && text.is_char_boundary(end) {
                         out.push(end);
                     }
