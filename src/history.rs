@@ -67,15 +67,7 @@ pub fn record_plan(history: &Path, plan: &Plan, task_type: &str) -> Result<Recor
 
 /// `1234567` as `1,234,567`.
 pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::report::thousands(n as usize)
 }
 
 /// A signed token count with thousands separators.

@@ -38,6 +38,7 @@ use std::path::Path;
 use crate::engine::Plan;
 
 pub use check::{Rules, Violation, check};
+pub use common::thousands;
 pub use context::ContextExporter;
 pub use csv::CsvExporter;
 pub use json::JsonExporter;

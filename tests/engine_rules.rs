@@ -990,12 +990,24 @@ fn summarize_falls_back_to_degrade_with_a_warning() {
             .iter()
             .any(|w| w.contains("no summarizer command"))
     );
-    set.budget.summarizer = Some("llm -s summarize".into());
+    // A command that fails: a warning, and degrade takes over.
+    set.budget.summarizer = Some("exit 7".into());
     let plan = run(&set);
+    assert_eq!(plan.items[1].status, ItemStatus::Degraded);
     assert!(
         plan.warnings
             .iter()
-            .any(|w| w.contains("no summarizer ran"))
+            .any(|w| w.contains("summarizer failed")),
+        "{:?}",
+        plan.warnings
+    );
+    // A command whose output fits: used as the item's text.
+    set.budget.summarizer = Some("printf 'A short summary.'".into());
+    let plan = run(&set);
+    assert_eq!(plan.items[1].degrade_level, Some(4));
+    assert_eq!(
+        plan.items[1].final_text.as_deref(),
+        Some("A short summary.")
     );
 }
 

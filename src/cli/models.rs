@@ -117,18 +117,7 @@ fn price(p: f64) -> String {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub(super) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(super) use crate::report::thousands;
 
 /// Whether to colour stdout: `always`, or `auto` on a terminal without
 /// `NO_COLOR`.

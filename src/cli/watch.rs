@@ -32,8 +32,8 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         out,
         "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
         clock(),
-        fmt_n(plan.totals.rendered),
-        fmt_n(plan.budget.total),
+        crate::report::thousands(plan.totals.rendered),
+        crate::report::thousands(plan.budget.total),
         prepared.title(),
         plan.totals.included,
         plan.totals.excluded
@@ -82,8 +82,8 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     let mut line = format!(
         "{}  {}/{} tokens ({})",
         clock(),
-        fmt_n(new.totals.rendered),
-        fmt_n(new.budget.total),
+        crate::report::thousands(new.totals.rendered),
+        crate::report::thousands(new.budget.total),
         signed(new.totals.rendered as i64 - old.totals.rendered as i64)
     );
     let mut sections = Vec::new();
@@ -154,22 +154,10 @@ fn status_word(s: ItemStatus) -> &'static str {
 
 fn signed(n: i64) -> String {
     if n >= 0 {
-        format!("+{}", fmt_n(n as usize))
+        format!("+{}", crate::report::thousands(n as usize))
     } else {
-        format!("-{}", fmt_n(n.unsigned_abs() as usize))
+        format!("-{}", crate::report::thousands(n.unsigned_abs() as usize))
     }
-}
-
-fn fmt_n(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The time of day in UTC, `HH:MM:SS`.

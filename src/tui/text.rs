@@ -119,18 +119,7 @@ pub fn pad_left(text: &str, cols: usize) -> String {
     s
 }
 
-/// A number with thousands separators: `12,345`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::report::thousands;
 
 /// A token count in a short form: `950`, `12.3k`, `128k`, `1.05M`.
 pub fn short_count(n: usize) -> String {
