@@ -201,26 +201,40 @@ fn next_cl100k(s: &[u8], i: usize) -> usize {
         }
     }
     if c & NUMBER != 0 {
-        let mut j = i + clen;
-        for _ in 0..2 {
-            if j < s.len() {
-                let (c2, l2) = at(s, j);
-                if c2 & NUMBER != 0 {
-                    j += l2;
-                    continue;
-                }
-            }
-            break;
-        }
-        return j;
+        return up_to_three_numbers(s, i + clen);
     }
     // ` ?[^\s\p{L}\p{N}]++[\r\n]*+`
-    let j = if s[i] == b' ' { i + 1 } else { i };
-    if j < s.len() && at(s, j).0 & (SPACE | LETTER | NUMBER) == 0 {
-        let k = run_other(s, j);
-        return run_ascii(s, k, |b| b == b'\r' || b == b'\n');
+    if let Some(e) = punctuation(s, i, |b| b == b'\r' || b == b'\n') {
+        return e;
     }
     whitespace(s, i, clen, Encoding::Cl100kBase)
+}
+
+/// `\p{N}{1,3}` after its first number, which ends at `j`.
+#[inline(always)]
+fn up_to_three_numbers(s: &[u8], mut j: usize) -> usize {
+    for _ in 0..2 {
+        if j < s.len() {
+            let (c, l) = at(s, j);
+            if c & NUMBER != 0 {
+                j += l;
+                continue;
+            }
+        }
+        break;
+    }
+    j
+}
+
+/// ` ?[^\s\p{L}\p{N}]+` followed by a run of the ASCII bytes `tail` accepts,
+/// from `i`; `None` when it does not match there.
+#[inline(always)]
+fn punctuation(s: &[u8], i: usize, tail: impl Fn(u8) -> bool) -> Option<usize> {
+    let j = if s[i] == b' ' { i + 1 } else { i };
+    if j < s.len() && at(s, j).0 & (SPACE | LETTER | NUMBER) == 0 {
+        return Some(run_ascii(s, run_other(s, j), tail));
+    }
+    None
 }
 
 /// End of the run of chars that are not white space, letters or numbers.
@@ -318,24 +332,11 @@ fn next_o200k(s: &[u8], i: usize) -> usize {
         return e;
     }
     if c & NUMBER != 0 {
-        let mut j = i + clen;
-        for _ in 0..2 {
-            if j < s.len() {
-                let (c2, l2) = at(s, j);
-                if c2 & NUMBER != 0 {
-                    j += l2;
-                    continue;
-                }
-            }
-            break;
-        }
-        return j;
+        return up_to_three_numbers(s, i + clen);
     }
     // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-    let j = if s[i] == b' ' { i + 1 } else { i };
-    if j < s.len() && at(s, j).0 & (SPACE | LETTER | NUMBER) == 0 {
-        let k = run_other(s, j);
-        return run_ascii(s, k, |b| b == b'\r' || b == b'\n' || b == b'/');
+    if let Some(e) = punctuation(s, i, |b| b == b'\r' || b == b'\n' || b == b'/') {
+        return e;
     }
     whitespace(s, i, clen, Encoding::O200kBase)
 }
