@@ -63,13 +63,9 @@ pub enum HistoryCommand {
     Report(ReportArgs),
 }
 
-/// `tokenscope history record`: the flags are the record's fields (see
-/// `tokenscope::history::Record`).
+/// The flags that describe a task, shared by `history record` and `predict`.
 #[derive(Debug, Clone, Args)]
-pub struct RecordArgs {
-    /// Task id.
-    #[arg(long, value_name = "ID")]
-    pub task: String,
+pub struct TaskShape {
     /// Task type, e.g. code-review.
     #[arg(long = "type", value_name = "TYPE")]
     pub task_type: String,
@@ -79,9 +75,43 @@ pub struct RecordArgs {
     /// Tags, comma-separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     pub tags: Vec<String>,
-    /// low, medium, high or critical.
+    /// low, medium, high or critical (predict assumes medium when not given).
     #[arg(long, value_parser = parse_criticality)]
     pub criticality: Option<Criticality>,
+}
+
+impl TaskShape {
+    /// The trimmed task type, or an error when it is empty.
+    pub fn task_type(&self) -> Result<String, CliError> {
+        let t = self.task_type.trim();
+        if t.is_empty() {
+            return Err(CliError::Input(
+                "--type: expected a non-empty task type".into(),
+            ));
+        }
+        Ok(t.to_string())
+    }
+
+    /// The trimmed, non-empty tags.
+    pub fn tags(&self) -> Vec<String> {
+        self.tags
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+}
+
+/// `tokenscope history record`: the flags are the record's fields (see
+/// `tokenscope::history::Record`).
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Task id.
+    #[arg(long, value_name = "ID")]
+    pub task: String,
+    /// What kind of task it is.
+    #[command(flatten)]
+    pub shape: TaskShape,
     /// Story points.
     #[arg(long, value_name = "N", value_parser = parse_story_points)]
     pub story_points: Option<f64>,
@@ -197,11 +227,7 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
             "--task: expected a non-empty task id".into(),
         ));
     }
-    if a.task_type.trim().is_empty() {
-        return Err(CliError::Input(
-            "--type: expected a non-empty task type".into(),
-        ));
-    }
+    let task_type = a.shape.task_type()?;
     if let Some(t) = a.thinking
         && t > a.used
     {
@@ -217,15 +243,10 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         }),
         task: a.task.trim().to_string(),
-        task_type: a.task_type.trim().to_string(),
-        complexity: a.complexity,
-        tags: a
-            .tags
-            .iter()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect(),
-        criticality: a.criticality,
+        task_type,
+        complexity: a.shape.complexity,
+        tags: a.shape.tags(),
+        criticality: a.shape.criticality,
         story_points: a.story_points,
         allocated: a.allocated,
         used: a.used,
