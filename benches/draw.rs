@@ -56,6 +56,7 @@ fn item_set() -> ItemSet {
         items,
         sources: vec![PathBuf::from("bench.toml")],
         warnings: vec![],
+        chat: None,
     }
 }
 
@@ -87,6 +88,7 @@ fn app(runner: &InlineRunner) -> App {
             tokenizer: Tokenizer::Exact(Encoding::O200kBase),
             context_window: Some(128_000),
             input_price: Some(2.5),
+            chat: None,
         }],
         theme: Theme::bundled("dark").unwrap(),
         keymap: Keymap::defaults(),
@@ -124,6 +126,7 @@ fn bench(c: &mut Criterion) {
         cache: CountCache::global(),
         model: Some("gpt-4o".into()),
         price_per_million: Some(2.5),
+        framing: None,
     };
     c.bench_function("engine_only_10k_items_greedy", |b| {
         b.iter(|| pack(&set, &ctx).unwrap())

@@ -151,6 +151,7 @@ fn bench(c: &mut Criterion) {
         cache: &cache,
         model: Some("gpt-4o".into()),
         price_per_million: Some(2.5),
+        framing: None,
     };
     let base = item_set();
 

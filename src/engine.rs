@@ -6,6 +6,7 @@
 
 mod allocate;
 mod assemble;
+pub mod chat;
 mod count;
 pub mod degrade;
 mod flow;
@@ -22,6 +23,7 @@ pub mod summarize;
 mod truncate;
 mod validate;
 
+pub use chat::{ChatLayout, ChatPart};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{
     ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,

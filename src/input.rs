@@ -7,6 +7,7 @@
 //! [`profile`] reads the project's `tokenscope.toml` (named profiles and
 //! check rules) and layers settings over an item set.
 
+pub mod chat;
 pub mod detect;
 pub mod directory;
 pub mod error;

@@ -11,6 +11,7 @@
 //! | `csv`     | one row per item                                            |
 //! | `context` | the rendered context, byte for byte                         |
 //! | `text`    | a terminal summary with a bar per section                   |
+//! | `request` | a chat request's input only: the trimmed request, to send   |
 //!
 //! When the plan's counts are estimates (`plan.exact == false`), the
 //! human-readable formats mark every count with `≈`; CSV keeps its numbers
@@ -20,7 +21,7 @@
 //! ```
 //! use tokenscope::report::{format_from_name, Format};
 //! assert_eq!(format_from_name("md").unwrap(), Format::Markdown);
-//! assert!(format_from_name("yaml").unwrap_err().to_string().contains("json, md, csv, context, text"));
+//! assert!(format_from_name("yaml").unwrap_err().to_string().contains("json, md, csv, context, text, request"));
 //! ```
 
 pub mod check;
@@ -39,7 +40,7 @@ use crate::engine::Plan;
 
 pub use check::{Rules, Violation, check};
 pub use common::thousands;
-pub use context::ContextExporter;
+pub use context::{ContextExporter, NOT_A_REQUEST, RequestExporter};
 pub use csv::CsvExporter;
 pub use json::JsonExporter;
 pub use markdown::MarkdownExporter;
@@ -86,21 +87,24 @@ pub enum Format {
     Context,
     /// `text`: a terminal summary.
     Text,
+    /// `request`: the trimmed chat request (chat-request inputs only).
+    Request,
 }
 
 /// A format name that is not known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown report format `{0}`; expected one of: json, md, csv, context, text")]
+#[error("unknown report format `{0}`; expected one of: json, md, csv, context, text, request")]
 pub struct UnknownFormat(pub String);
 
 impl Format {
     /// Every format, in the order they are listed.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Json,
         Format::Markdown,
         Format::Csv,
         Format::Context,
         Format::Text,
+        Format::Request,
     ];
 
     /// The name used with `--format`.
@@ -111,6 +115,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Context => "context",
             Format::Text => "text",
+            Format::Request => "request",
         }
     }
 
@@ -121,6 +126,7 @@ impl Format {
             Format::Markdown => "md",
             Format::Csv => "csv",
             Format::Context | Format::Text => "txt",
+            Format::Request => "json",
         }
     }
 
@@ -145,6 +151,7 @@ impl Format {
             Format::Csv => &CsvExporter,
             Format::Context => &ContextExporter,
             Format::Text => &TextExporter,
+            Format::Request => &RequestExporter,
         }
     }
 }
@@ -171,6 +178,7 @@ pub fn format_from_name(name: &str) -> Result<Format, UnknownFormat> {
         "csv" => Ok(Format::Csv),
         "context" => Ok(Format::Context),
         "text" => Ok(Format::Text),
+        "request" => Ok(Format::Request),
         _ => Err(UnknownFormat(name.to_string())),
     }
 }

@@ -20,7 +20,7 @@ pub use cache::CountCache;
 pub use chat::{
     ChatCount, ChatCounter, ChatFraming, ChatMessage, ChatParseError, ChatRequest, ContentPart,
     FunctionCall, FunctionDef, MessageContent, MessageCount, Parameters, Tool, ToolCall,
-    chat_prompt_tokens,
+    chat_framing, chat_prompt_tokens,
 };
 pub use encoding::{Encoding, UnknownEncoding};
 pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};

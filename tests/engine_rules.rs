@@ -38,6 +38,7 @@ fn run_with(set: &ItemSet, cache: &CountCache) -> Plan {
         cache,
         model: Some("gpt-4".into()),
         price_per_million: Some(30.0),
+        framing: None,
     };
     pack(set, &ctx).expect("valid item set")
 }
@@ -53,6 +54,7 @@ fn try_run(set: &ItemSet) -> Result<Plan, EngineError> {
         cache: &cache,
         model: None,
         price_per_million: None,
+        framing: None,
     };
     pack(set, &ctx)
 }

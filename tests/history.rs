@@ -407,6 +407,7 @@ fn a_plan_becomes_a_record() {
             cache: &cache,
             model: Some("gpt-4o".into()),
             price_per_million: None,
+            framing: None,
         },
     )
     .unwrap();

@@ -227,6 +227,7 @@ fn docs_plan() -> Plan {
         ],
         warnings: vec!["section shares add up to 95%; normalised to 100%".into()],
         rendered,
+        chat_request: false,
     }
 }
 

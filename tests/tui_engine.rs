@@ -182,6 +182,7 @@ fn frontier_points_match_engine_runs() {
         model: Some("gpt-4o".into()),
         context_window: Some(128_000),
         price: None,
+        framing: None,
         warm: false,
     };
     let runner = InlineRunner::new();

@@ -24,7 +24,7 @@ use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
 use crate::tokens::{
     ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ModelRegistry,
-    ModelSpec, Tokenizer, resolve_encoding,
+    ModelSpec, Tokenizer, chat_framing, resolve_encoding,
 };
 
 /// The schema tag of `count --json`.
@@ -203,10 +203,7 @@ impl Column {
     }
 
     fn encoding(tokenizer: Tokenizer) -> Column {
-        let framing = match &tokenizer {
-            Tokenizer::Exact(e) => ChatFraming::for_encoding(*e),
-            Tokenizer::File(_) | Tokenizer::Estimate(_) => None,
-        };
+        let framing = chat_framing(None, &tokenizer);
         Column {
             model: None,
             tokenizer,

@@ -36,6 +36,9 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
     let explicit = explicit_format(args)?;
+    if explicit == Some(Format::Request) && !plan.chat_request {
+        return Err(CliError::Input(crate::report::NOT_A_REQUEST.to_string()));
+    }
     let opts = ReportOptions {
         color: should_color(color_mode(args.shared.color), terminal) && args.output.is_none(),
         width: if terminal { terminal_width() } else { 80 },

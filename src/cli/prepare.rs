@@ -47,6 +47,7 @@ impl Prepared {
             cache: CountCache::global(),
             model: self.model.as_ref().map(|m| m.name.clone()),
             price_per_million: self.model.as_ref().and_then(|m| m.input_price),
+            framing: crate::tokens::chat_framing(self.model.as_ref(), &self.tokenizer),
         };
         crate::engine::pack(&self.set, &ctx).map_err(|e| CliError::Input(e.to_string()))
     }

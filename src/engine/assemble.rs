@@ -252,6 +252,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         reallocations: board.transfers,
         warnings,
         rendered: rendered.text,
+        chat_request: set.chat.is_some(),
     }
 }
 

@@ -52,13 +52,23 @@ pub(super) fn count(set: &ItemSet, tokenizer: &Tokenizer, cache: &CountCache) ->
         tokens.push(n.saturating_add(item.overhead));
         renders.push(r);
     }
-    let joiner = cache.count(tokenizer, SECTION_JOINER);
+    // A chat request's messages are tokenized one by one: nothing joins them.
+    let joined = set.chat.is_none();
+    let joiner = if joined {
+        cache.count(tokenizer, SECTION_JOINER)
+    } else {
+        0
+    };
     let mut separator = Vec::with_capacity(set.sections.len());
     let mut frame = Vec::with_capacity(set.sections.len());
     for s in &set.sections {
-        let sep = cache.count(tokenizer, s.separator());
+        let sep = if joined {
+            cache.count(tokenizer, s.separator())
+        } else {
+            0
+        };
         separator.push(sep);
-        frame.push(match title(s) {
+        frame.push(match title(s).filter(|_| joined) {
             Some(t) => cache.count(tokenizer, t).saturating_add(joiner),
             None => joiner.saturating_sub(sep),
         });

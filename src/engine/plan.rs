@@ -207,6 +207,10 @@ pub struct Plan {
     /// The rendered context.
     #[serde(skip)]
     pub rendered: String,
+    /// Whether the item set was a chat request, so that `rendered` is the
+    /// trimmed request as JSON.
+    #[serde(skip)]
+    pub chat_request: bool,
 }
 
 /// The report schema name.

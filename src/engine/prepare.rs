@@ -157,7 +157,13 @@ pub(super) fn prepare(set: &ItemSet, section_of: Vec<u32>, counts: Counts) -> Pr
     }
 
     // Duplicates.
-    let duplicate_of = find_duplicates(set, &tokens, &static_reason, &pinned);
+    // A chat request's messages are a conversation: a message that repeats
+    // an earlier one is still said again, so nothing there is a duplicate.
+    let duplicate_of = if set.chat.is_some() {
+        vec![None; n]
+    } else {
+        find_duplicates(set, &tokens, &static_reason, &pinned)
+    };
     for (i, d) in duplicate_of.iter().enumerate() {
         if d.is_some() {
             static_reason[i] = Some(Reason::Duplicate);

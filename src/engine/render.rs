@@ -7,6 +7,9 @@
 //! section's separator; sections joined by a blank line. Items with a given
 //! count, and empty texts, render nothing.
 //!
+//! A set loaded from a chat request renders as the trimmed request (JSON),
+//! and its count is what the API bills for it: see [`super::chat`].
+//!
 //! The invariant: the context's exact count — the rendered text's count plus
 //! what included items cost without being rendered text (given counts,
 //! per-item overhead) — is at most the total, and so the rendered count is
@@ -58,21 +61,26 @@ pub(super) fn fit(
         by_section[s as usize].push(i);
     }
     loop {
-        let (text, starts) = render(set, prep, &by_section, outcomes);
-        let tokens = count_rendered(ctx.tokenizer, ctx.cache, &text, &starts);
-        let unrendered = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.included())
-            .fold(0usize, |sum, (i, o)| {
-                let extra = if prep.renders[i] {
-                    set.items[i].overhead
-                } else {
-                    o.final_tokens
-                };
-                sum.saturating_add(extra)
-            });
-        let context = tokens.saturating_add(unrendered);
+        let (text, tokens, context) = match &set.chat {
+            Some(layout) => render_chat(set, layout, outcomes),
+            None => {
+                let (text, starts) = render(set, prep, &by_section, outcomes);
+                let tokens = count_rendered(ctx.tokenizer, ctx.cache, &text, &starts);
+                let unrendered = outcomes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.included())
+                    .fold(0usize, |sum, (i, o)| {
+                        let extra = if prep.renders[i] {
+                            set.items[i].overhead
+                        } else {
+                            o.final_tokens
+                        };
+                        sum.saturating_add(extra)
+                    });
+                (text, tokens, tokens.saturating_add(unrendered))
+            }
+        };
         if context <= total {
             return Rendered {
                 text,
@@ -81,8 +89,15 @@ pub(super) fn fit(
             };
         }
         let excess = context - total;
+        // A chat request's reply priming is billed with any request: it
+        // never goes.
+        let fixed = |i: usize| {
+            set.chat
+                .as_ref()
+                .is_some_and(|c| c.is_fixed(&set.items[i].id))
+        };
         let included: Vec<usize> = (0..outcomes.len())
-            .filter(|&i| outcomes[i].included())
+            .filter(|&i| outcomes[i].included() && !fixed(i))
             .collect();
         let mut candidates: Vec<usize> = included
             .iter()
@@ -137,6 +152,26 @@ pub(super) fn fit(
             }
         }
     }
+}
+
+/// A chat request's rendering: the trimmed request as JSON; its count, the
+/// billed prompt tokens, is the sum of the included items' counts (each
+/// message is tokenized on its own, see [`super::chat`]).
+fn render_chat(
+    set: &ItemSet,
+    layout: &super::ChatLayout,
+    outcomes: &[Outcome],
+) -> (String, usize, usize) {
+    let included: Vec<bool> = outcomes.iter().map(Outcome::included).collect();
+    let texts: Vec<Option<&str>> = outcomes.iter().map(|o| o.final_text.as_deref()).collect();
+    let request = layout.trimmed(set, &included, &texts);
+    let mut text = serde_json::to_string_pretty(&request).unwrap_or_default();
+    text.push('\n');
+    let billed = outcomes
+        .iter()
+        .filter(|o| o.included())
+        .fold(0usize, |sum, o| sum.saturating_add(o.final_tokens));
+    (text, billed, billed)
 }
 
 /// The items kept or dropped together with item `i`: its group, or itself.

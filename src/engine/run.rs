@@ -1,13 +1,13 @@
 //! The engine's entry point: [`pack`] runs the steps of DESIGN.md §2 in
 //! order (see the step modules for each rule and decision).
 
-use crate::tokens::{CountCache, Tokenizer};
+use crate::tokens::{ChatFraming, CountCache, Tokenizer};
 
 use super::assemble::{self, GroupCause, Parts};
 use super::flow::Board;
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, Plan, Reason, allocate, count, overflow, prepare, render, validate};
+use super::{ItemSet, Plan, Reason, allocate, chat, count, overflow, prepare, render, validate};
 
 /// What the engine needs besides the item set.
 #[derive(Debug, Clone)]
@@ -20,6 +20,10 @@ pub struct PackContext<'a> {
     pub model: Option<String>,
     /// Input price in USD per million tokens, for the cost.
     pub price_per_million: Option<f64>,
+    /// The model's chat framing, for item sets loaded from a chat request
+    /// (`None`: only the text is counted; see [`super::chat`]). Ignored for
+    /// other item sets.
+    pub framing: Option<ChatFraming>,
 }
 
 /// An item set the engine cannot run.
@@ -83,7 +87,7 @@ pub enum EngineError {
 ///     because it goes on and on about nothing in particular for quite a while."));
 /// let tokenizer = Tokenizer::Exact(Encoding::Cl100kBase);
 /// let cache = CountCache::new();
-/// let ctx = PackContext { tokenizer: &tokenizer, cache: &cache, model: None, price_per_million: None };
+/// let ctx = PackContext { tokenizer: &tokenizer, cache: &cache, model: None, price_per_million: None, framing: None };
 /// let plan = pack(&set, &ctx).unwrap();
 /// assert_eq!(plan.rendered, "Short and useful.");
 /// assert!(plan.totals.rendered <= 20);
@@ -92,6 +96,19 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let checked = validate::validate(set)?;
     let total = checked.total;
     let mut warnings = set.warnings.clone();
+
+    // A chat request is framed for this run's model (see `chat`).
+    let framed = set
+        .chat
+        .as_ref()
+        .map(|layout| chat::frame(set, layout, ctx.tokenizer, ctx.cache, ctx.framing));
+    let set = match &framed {
+        Some(f) => {
+            warnings.extend(f.notes.iter().map(|n| format!("chat count: {n}")));
+            &f.set
+        }
+        None => set,
+    };
 
     // 1. Count.
     let counts = count::count(set, ctx.tokenizer, ctx.cache);
@@ -157,6 +174,14 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
 
     // 6. Render within the total.
     let rendered = render::fit(set, ctx, &prep, &rules, &mut outcomes, total, &mut warnings);
+
+    if let Some(layout) = &set.chat
+        && !layout.keeps_a_message(set, outcomes.iter().map(|o| o.included()))
+    {
+        warnings.push(format!(
+            "no message of the chat request fits in the total of {total} tokens: the trimmed request has no messages, and the API refuses it"
+        ));
+    }
 
     // 7. Report.
     Ok(assemble::plan(Parts {

@@ -215,4 +215,8 @@ pub struct ItemSet {
     pub sources: Vec<PathBuf>,
     /// Warnings raised while loading.
     pub warnings: Vec<String>,
+    /// For a set loaded from a chat request: the request and which item
+    /// stands for which message (see [`super::chat`]). Such a set is counted
+    /// and rendered as the request the API bills.
+    pub chat: Option<std::sync::Arc<super::ChatLayout>>,
 }

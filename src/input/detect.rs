@@ -21,9 +21,7 @@
 //!    - anything else is a Markdown or text prompt file.
 //!
 //! A JSON object with a top-level `messages` array is an OpenAI
-//! chat-completions request. Chat requests are not among these formats yet:
-//! they are reported with an error that says so (the chat loader will be one
-//! more [`InputFormat`] variant, detected at that point).
+//! chat-completions request ([`crate::input::chat`]).
 //!
 //! Text must be UTF-8 (a leading byte-order mark is dropped); a file with a
 //! NUL byte in its first 8 KiB is binary and refused.
@@ -55,12 +53,9 @@ use crate::engine::{Budget, ItemSet, SectionBudget};
 use crate::input::directory::{self, DEFAULT_MAX_FILE_BYTES, GitRecency};
 use crate::input::jsonl::{self, JsonlFields};
 use crate::input::load_error::{InputError, line_column};
-use crate::input::{llms_txt, markdown};
+use crate::input::{chat, llms_txt, markdown};
 
 /// An input format.
-///
-/// Chat-completions requests are not a variant yet; detection reports them
-/// with an error (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputFormat {
     /// A native item set in TOML (DESIGN.md §1).
@@ -77,11 +72,13 @@ pub enum InputFormat {
     Jsonl,
     /// A directory: each file an item.
     Directory,
+    /// An OpenAI chat-completions request (`messages`, `tools`).
+    ChatRequest,
 }
 
 impl InputFormat {
     /// Every format.
-    pub const ALL: [InputFormat; 7] = [
+    pub const ALL: [InputFormat; 8] = [
         InputFormat::Toml,
         InputFormat::Json,
         InputFormat::Markdown,
@@ -89,6 +86,7 @@ impl InputFormat {
         InputFormat::LlmsFull,
         InputFormat::Jsonl,
         InputFormat::Directory,
+        InputFormat::ChatRequest,
     ];
 
     /// The name used by `--input`.
@@ -101,6 +99,7 @@ impl InputFormat {
             InputFormat::LlmsFull => "llms-full",
             InputFormat::Jsonl => "jsonl",
             InputFormat::Directory => "directory",
+            InputFormat::ChatRequest => "chat",
         }
     }
 }
@@ -114,7 +113,7 @@ impl fmt::Display for InputFormat {
 /// An `--input` value that names no format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown input format `{0}`; expected one of: toml, json, markdown (or md, text), llms-txt, llms-full, jsonl (or ndjson), directory (or dir)"
+    "unknown input format `{0}`; expected one of: toml, json, markdown (or md, text), llms-txt, llms-full, jsonl (or ndjson), directory (or dir), chat (or openai)"
 )]
 pub struct UnknownInputFormat(pub String);
 
@@ -130,6 +129,7 @@ impl FromStr for InputFormat {
             "llms-full" | "llms-full.txt" | "llms-full-txt" => InputFormat::LlmsFull,
             "jsonl" | "ndjson" => InputFormat::Jsonl,
             "directory" | "dir" => InputFormat::Directory,
+            "chat" | "openai" | "chat-request" => InputFormat::ChatRequest,
             _ => return Err(UnknownInputFormat(s.to_string())),
         })
     }
@@ -203,7 +203,7 @@ pub fn detect(path: &Path) -> Result<InputFormat, InputError> {
         Guess::Known(f) => Ok(f),
         guess => {
             let text = read_text(path)?;
-            sniff(path, &text, guess == Guess::Json)
+            Ok(sniff(&text, guess == Guess::Json))
         }
     }
 }
@@ -243,25 +243,22 @@ fn by_name(path: &Path) -> Guess {
 }
 
 /// Detects the format of a file from its text.
-fn sniff(path: &Path, text: &str, json_ext: bool) -> Result<InputFormat, InputError> {
+fn sniff(text: &str, json_ext: bool) -> InputFormat {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-            if value
-                .get("messages")
-                .is_some_and(serde_json::Value::is_array)
-            {
-                return Err(chat_request(path));
+            if chat::is_chat_request(&value) {
+                return InputFormat::ChatRequest;
             }
-            return Ok(InputFormat::Json);
+            return InputFormat::Json;
         }
         let first = trimmed.lines().next().unwrap_or("");
         if matches!(
             serde_json::from_str::<serde_json::Value>(first),
             Ok(serde_json::Value::Object(_))
         ) {
-            return Ok(InputFormat::Jsonl);
+            return InputFormat::Jsonl;
         }
     }
     if !json_ext
@@ -270,21 +267,12 @@ fn sniff(path: &Path, text: &str, json_ext: bool) -> Result<InputFormat, InputEr
             .iter()
             .any(|k| table.contains_key(*k))
     {
-        return Ok(InputFormat::Toml);
+        return InputFormat::Toml;
     }
     if looks_json || json_ext {
-        return Ok(InputFormat::Json);
+        return InputFormat::Json;
     }
-    Ok(InputFormat::Markdown)
-}
-
-fn chat_request(path: &Path) -> InputError {
-    InputError::format(
-        path,
-        "this is an OpenAI chat-completions request (top-level `messages`); loading chat requests \
-         as an item set is not supported yet; expected an item set, a prompt file, llms.txt, JSONL \
-         or a directory (`tokenscope count --chat` counts a chat request)",
-    )
+    InputFormat::Markdown
 }
 
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped).
@@ -342,7 +330,7 @@ pub fn load_path(path: &Path, options: &LoadOptions) -> Result<ItemSet, InputErr
         Some(f) => f,
         None => match by_name(path) {
             Guess::Known(f) => f,
-            guess => sniff(path, &text, guess == Guess::Json)?,
+            guess => sniff(&text, guess == Guess::Json),
         },
     };
     load_text(path, &text, format, options)
@@ -367,6 +355,7 @@ pub fn load_text(
         InputFormat::LlmsTxt => llms_txt::parse(path, text, options),
         InputFormat::LlmsFull => llms_txt::parse_full(path, text, options),
         InputFormat::Jsonl => jsonl::parse(path, text, options),
+        InputFormat::ChatRequest => chat::parse(path, text),
         InputFormat::Directory => Err(InputError::format(
             path,
             "is a file; `--input directory` expects a directory",
@@ -397,6 +386,15 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, I
             continue;
         }
         sets.push(load_path(path, options)?);
+    }
+    if sets.len() > 1
+        && let Some(chat) = sets.iter().find(|s| s.chat.is_some())
+    {
+        let path = chat.sources.first().cloned().unwrap_or_default();
+        return Err(InputError::format(
+            &path,
+            "a chat request is packed as the request the API bills, so it cannot be merged with other inputs; give it on its own",
+        ));
     }
     let mut set = merge(sets);
     set.warnings.extend(warnings);
@@ -512,31 +510,20 @@ mod tests {
 
     #[test]
     fn sniffing_rules() {
-        let p = Path::new("x");
+        assert_eq!(sniff("{\"items\": []}", false), InputFormat::Json);
         assert_eq!(
-            sniff(p, "{\"items\": []}", false).unwrap(),
-            InputFormat::Json
-        );
-        assert_eq!(
-            sniff(p, "{\"text\": \"a\"}\n{\"text\": \"b\"}\n", false).unwrap(),
+            sniff("{\"text\": \"a\"}\n{\"text\": \"b\"}\n", false),
             InputFormat::Jsonl
         );
-        assert_eq!(sniff(p, "{ broken", false).unwrap(), InputFormat::Json);
+        assert_eq!(sniff("{ broken", false), InputFormat::Json);
+        assert_eq!(sniff("[budget]\ntotal = 5\n", false), InputFormat::Toml);
+        assert_eq!(sniff("[budget]\ntotal = 5\n", true), InputFormat::Json);
+        assert_eq!(sniff("# Title\n\ntext", false), InputFormat::Markdown);
+        assert_eq!(sniff("a = 1\n", false), InputFormat::Markdown);
         assert_eq!(
-            sniff(p, "[budget]\ntotal = 5\n", false).unwrap(),
-            InputFormat::Toml
+            sniff("{\"model\":\"gpt-4o\",\"messages\":[]}", true),
+            InputFormat::ChatRequest
         );
-        assert_eq!(
-            sniff(p, "[budget]\ntotal = 5\n", true).unwrap(),
-            InputFormat::Json
-        );
-        assert_eq!(
-            sniff(p, "# Title\n\ntext", false).unwrap(),
-            InputFormat::Markdown
-        );
-        assert_eq!(sniff(p, "a = 1\n", false).unwrap(), InputFormat::Markdown);
-        let e = sniff(p, "{\"model\":\"gpt-4o\",\"messages\":[]}", true).unwrap_err();
-        assert!(e.to_string().contains("chat-completions request"), "{e}");
     }
 
     fn set(source: &str, sections: &[(&str, f64)], items: &[(&str, &str)]) -> ItemSet {

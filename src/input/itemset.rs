@@ -282,6 +282,7 @@ impl<'a> Loader<'a> {
             items,
             sources,
             warnings: self.warnings,
+            chat: None,
         })
     }
 

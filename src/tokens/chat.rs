@@ -181,6 +181,17 @@ pub enum MessageContent {
     Parts(Vec<ContentPart>),
 }
 
+impl MessageContent {
+    /// The text that is billed: a string as it is; of an array, the `text`
+    /// and `refusal` parts' texts concatenated (other parts are not text).
+    pub fn billed_text(&self) -> String {
+        match self {
+            MessageContent::Text(t) => t.clone(),
+            MessageContent::Parts(parts) => parts.iter().filter_map(ContentPart::text).collect(),
+        }
+    }
+}
+
 /// One part of an array content.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ContentPart {
@@ -193,6 +204,22 @@ pub struct ContentPart {
     /// The text of a `refusal` part.
     #[serde(default)]
     pub refusal: Option<String>,
+}
+
+impl ContentPart {
+    /// The part's billed text: a `text` part's text or a `refusal` part's
+    /// refusal; `None` for parts that are not text (images, audio, files).
+    pub fn text(&self) -> Option<&str> {
+        match (self.kind.as_str(), &self.text, &self.refusal) {
+            ("text", Some(t), _) | ("refusal", _, Some(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether the part is billed as text.
+    pub fn is_text(&self) -> bool {
+        self.text().is_some()
+    }
 }
 
 /// A tool call in an assistant message.
@@ -446,17 +473,14 @@ impl<'a> ChatCounter<'a> {
         match &m.content {
             None => {}
             Some(MessageContent::Text(t)) => content += self.tokens(t),
-            Some(MessageContent::Parts(parts)) => {
-                let mut text = String::new();
-                for p in parts {
-                    match (p.kind.as_str(), &p.text, &p.refusal) {
-                        ("text", Some(t), _) | ("refusal", _, Some(t)) => text.push_str(t),
-                        (kind, _, _) => notes.add(format!(
-                            "content parts of type `{kind}` are not counted (their cost depends on data the request only links to)"
-                        )),
-                    }
+            Some(c @ MessageContent::Parts(parts)) => {
+                for p in parts.iter().filter(|p| !p.is_text()) {
+                    notes.add(format!(
+                        "content parts of type `{}` are not counted (their cost depends on data the request only links to)",
+                        p.kind
+                    ));
                 }
-                content += self.tokens(&text);
+                content += self.tokens(&c.billed_text());
             }
         }
         if let Some(r) = &m.refusal {
@@ -595,6 +619,21 @@ impl<'a> ChatCounter<'a> {
 pub fn chat_prompt_tokens(request: &ChatRequest, spec: &super::ModelSpec) -> ChatCount {
     let tokenizer = spec.tokenizer();
     ChatCounter::new(&tokenizer, spec.chat).count(request)
+}
+
+/// The chat framing a request is counted with for `model` (its registry
+/// framing) or, without a model, for `tokenizer` (OpenAI's framing on
+/// `o200k_base` and `cl100k_base`; none for the other encodings, files and
+/// estimates).
+pub fn chat_framing(
+    model: Option<&super::ModelSpec>,
+    tokenizer: &Tokenizer,
+) -> Option<ChatFraming> {
+    match (model, tokenizer) {
+        (Some(spec), _) => spec.chat,
+        (None, Tokenizer::Exact(e)) => ChatFraming::for_encoding(*e),
+        (None, Tokenizer::File(_) | Tokenizer::Estimate(_)) => None,
+    }
 }
 
 /// A string value as itself, anything else as compact JSON.

@@ -534,6 +534,10 @@ impl App {
             model: self.model.as_ref().map(|m| m.name.clone()),
             context_window: self.model.as_ref().and_then(|m| m.context_window),
             price: self.model.as_ref().and_then(|m| m.input_price),
+            framing: match &self.model {
+                Some(m) => m.chat,
+                None => crate::tokens::chat_framing(None, &self.tokenizer),
+            },
             warm,
         })
     }

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
-use crate::tokens::{CountCache, Tokenizer, TokenizerId};
+use crate::tokens::{ChatFraming, CountCache, Tokenizer, TokenizerId};
 
 use super::terminal::catch_quietly;
 use super::tuning::Tuning;
@@ -45,6 +45,8 @@ pub struct PackRequest {
     pub context_window: Option<usize>,
     /// Input price per million tokens.
     pub price: Option<f64>,
+    /// The model's chat framing (for chat requests).
+    pub framing: Option<ChatFraming>,
     /// Count every text first, reporting progress (a tokenizer not used yet).
     pub warm: bool,
 }
@@ -275,6 +277,7 @@ impl Executor {
             cache,
             model,
             price_per_million: price,
+            framing: req.framing,
         };
         let result = run_engine(set, &ctx);
         Some(JobOutput::Packed {
@@ -300,6 +303,7 @@ impl Executor {
             cache,
             model: req.pack.model.clone(),
             price_per_million: req.pack.price,
+            framing: req.pack.framing,
         };
         let mut budgets: Vec<usize> = (0..=steps)
             .map(|i| (req.max_budget as u128 * i as u128 / steps as u128) as usize)

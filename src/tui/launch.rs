@@ -33,6 +33,7 @@ impl From<&ModelSpec> for ModelChoice {
             tokenizer: m.tokenizer(),
             context_window: m.context_window,
             input_price: m.input_price,
+            chat: m.chat,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The models the inspector offers, and how the active tokenizer is chosen.
 
-use crate::tokens::{Encoding, Tokenizer};
+use crate::tokens::{ChatFraming, Encoding, Tokenizer};
 
 /// A model the user can pick: what the model picker lists and what the
 /// header shows.
@@ -18,6 +18,8 @@ pub struct ModelChoice {
     pub context_window: Option<usize>,
     /// Input price in USD per million tokens.
     pub input_price: Option<f64>,
+    /// How it frames chat requests.
+    pub chat: Option<ChatFraming>,
 }
 
 impl ModelChoice {

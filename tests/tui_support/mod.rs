@@ -11,7 +11,7 @@ use tokenscope::engine::{
     Budget, Item, ItemPlan, ItemSet, ItemStatus, Overflow, Plan, PlanBudget, REPORT_SCHEMA, Reason,
     Section, SectionPlan, Strategy, Totals, Transfer,
 };
-use tokenscope::tokens::{Encoding, Estimate, Tokenizer};
+use tokenscope::tokens::{ChatFraming, Encoding, Estimate, Tokenizer};
 use tokenscope::tui::jobs::{FrontierPoint, Job, JobOutput};
 use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
 
@@ -27,6 +27,7 @@ pub fn models() -> Vec<ModelChoice> {
             tokenizer: Tokenizer::Exact(Encoding::O200kBase),
             context_window: Some(128_000),
             input_price: Some(2.5),
+            chat: Some(ChatFraming::OPENAI_O200K),
         },
         ModelChoice {
             name: "gpt-4".into(),
@@ -35,6 +36,7 @@ pub fn models() -> Vec<ModelChoice> {
             tokenizer: Tokenizer::Exact(Encoding::Cl100kBase),
             context_window: Some(8_192),
             input_price: Some(30.0),
+            chat: Some(ChatFraming::OPENAI_CL100K),
         },
         ModelChoice {
             name: "claude-sonnet-4".into(),
@@ -46,6 +48,7 @@ pub fn models() -> Vec<ModelChoice> {
             }),
             context_window: Some(200_000),
             input_price: Some(3.0),
+            chat: None,
         },
     ]
 }
@@ -249,6 +252,7 @@ pub fn item_set() -> ItemSet {
         items,
         sources: vec![PathBuf::from("samples/docs/docs.toml")],
         warnings: vec![],
+        chat: None,
     }
 }
 
@@ -345,6 +349,7 @@ pub fn plan() -> Plan {
         }],
         warnings: vec![],
         rendered: String::new(),
+        chat_request: false,
     }
 }
 

@@ -1,0 +1,249 @@
+//! Chat requests as item sets: one item per message, framed per run for the
+//! model being packed for, and rendered back into a request.
+//!
+//! An item set loaded from an OpenAI chat-completions request carries a
+//! [`ChatLayout`]: the request as it was written and which item stands for
+//! which part of it. The item set itself stays model-independent; on every
+//! run the engine frames a copy of it with the run's tokenizer and chat
+//! framing ([`PackContext::framing`](super::PackContext::framing)):
+//!
+//! - a message item costs what the API bills for that message: its content
+//!   text (the item's text, which overflow may cut or degrade) plus an
+//!   `overhead` for everything else (per-message framing, the role, the
+//!   name, tool calls, a refusal);
+//! - the tool definitions item costs what the API bills for `tools` and
+//!   `functions`; it renders no text, so it is kept or dropped whole;
+//! - the reply-priming item costs the framing's `reply_priming`; it is
+//!   billed with any request, so the render step never removes it;
+//! - no message is a duplicate of another (a repeated message is still said
+//!   again);
+//! - items are not joined by separators or titles (each message is
+//!   tokenized on its own), so the context's count is the sum of the
+//!   included items' counts, which is the request's billed prompt tokens;
+//! - a section whose budget is a share of 0 is sized to what its items cost
+//!   (the loader gives the system, tools and latest-turn sections a share of
+//!   0 and the history a share of 100: fixed parts take what they need, the
+//!   history gets the rest).
+//!
+//! The rendered context of a chat set is the trimmed request as JSON: the
+//! kept messages in their order, cut or degraded contents replaced, the
+//! tools removed when their item is out, every other field unchanged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::tokens::{ChatCounter, ChatFraming, ChatRequest, CountCache, Tokenizer};
+
+use super::{Content, ItemSet, SectionBudget};
+
+/// What part of a chat request an item stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatPart {
+    /// The message at this index of `messages`.
+    Message(usize),
+    /// The tool definitions (`tools` and legacy `functions`).
+    Tools,
+    /// The tokens that prime the reply (once per request).
+    ReplyPriming,
+}
+
+/// The request an item set was loaded from, and how its items map onto it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatLayout {
+    /// The request as written: every field, in its order.
+    pub request: Value,
+    /// The billed parts of the request.
+    pub parsed: ChatRequest,
+    /// Item id → the part it stands for.
+    pub parts: BTreeMap<String, ChatPart>,
+}
+
+impl ChatLayout {
+    /// A layout of `request` (the JSON as written; `parsed` is its billed
+    /// parts) with no items mapped yet.
+    pub fn new(request: Value, parsed: ChatRequest) -> Self {
+        ChatLayout {
+            request,
+            parsed,
+            parts: BTreeMap::new(),
+        }
+    }
+
+    /// Item index → part, for the items of `set` that stand for one.
+    fn parts_of(&self, set: &ItemSet) -> Vec<Option<ChatPart>> {
+        set.items
+            .iter()
+            .map(|item| self.parts.get(&item.id).copied())
+            .collect()
+    }
+
+    /// Whether the item with this id is billed with every request (the
+    /// reply priming), so it is never removed.
+    pub(super) fn is_fixed(&self, id: &str) -> bool {
+        self.parts.get(id) == Some(&ChatPart::ReplyPriming)
+    }
+
+    /// Whether any message item of `set` is included (`included` per item).
+    pub(super) fn keeps_a_message(
+        &self,
+        set: &ItemSet,
+        included: impl Iterator<Item = bool>,
+    ) -> bool {
+        self.parts_of(set)
+            .into_iter()
+            .zip(included)
+            .any(|(part, inc)| inc && matches!(part, Some(ChatPart::Message(_))))
+    }
+
+    /// The request that keeps only the included parts: `included[i]` says
+    /// whether item `i` of `set` is in, `texts[i]` its changed text, if any.
+    pub(super) fn trimmed(
+        &self,
+        set: &ItemSet,
+        included: &[bool],
+        texts: &[Option<&str>],
+    ) -> Value {
+        let mut request = self.request.clone();
+        let mut keep_message = vec![false; self.parsed.messages.len()];
+        let mut new_text: Vec<Option<&str>> = vec![None; self.parsed.messages.len()];
+        let mut keep_tools = false;
+        for (i, part) in self.parts_of(set).into_iter().enumerate() {
+            match part {
+                Some(ChatPart::Message(k)) if k < keep_message.len() => {
+                    keep_message[k] = included[i];
+                    new_text[k] = texts[i];
+                }
+                Some(ChatPart::Tools) => keep_tools = included[i],
+                _ => {}
+            }
+        }
+        if let Some(Value::Array(messages)) = request.get_mut("messages") {
+            let old = std::mem::take(messages);
+            for (k, mut message) in old.into_iter().enumerate() {
+                if !keep_message.get(k).copied().unwrap_or(true) {
+                    continue;
+                }
+                if let Some(text) = new_text.get(k).copied().flatten() {
+                    replace_content(&mut message, text);
+                }
+                messages.push(message);
+            }
+        }
+        if !keep_tools && let Value::Object(map) = &mut request {
+            for key in [
+                "tools",
+                "functions",
+                "tool_choice",
+                "function_call",
+                "parallel_tool_calls",
+            ] {
+                map.remove(key);
+            }
+        }
+        request
+    }
+}
+
+/// Replaces a message's billed text with `text`: a string content becomes
+/// `text`; in an array content the first text part gets `text` and the other
+/// text parts go, while images, audio and files stay.
+fn replace_content(message: &mut Value, text: &str) {
+    let Value::Object(map) = message else {
+        return;
+    };
+    match map.get_mut("content") {
+        Some(Value::Array(parts)) => {
+            let mut placed = false;
+            parts.retain_mut(|part| {
+                let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
+                if kind != "text" && kind != "refusal" {
+                    return true;
+                }
+                if placed {
+                    return false;
+                }
+                placed = true;
+                *part = serde_json::json!({"type": "text", "text": text});
+                true
+            });
+            if !placed {
+                parts.insert(0, serde_json::json!({"type": "text", "text": text}));
+            }
+        }
+        _ => {
+            map.insert("content".into(), Value::String(text.to_string()));
+        }
+    }
+}
+
+/// A copy of a chat set framed for one tokenizer and framing, with the
+/// notes on what the count does not cover exactly.
+pub(super) struct Framed {
+    /// The framed item set.
+    pub set: ItemSet,
+    /// Notes from the chat count (tool-call framing not published, ...).
+    pub notes: Vec<String>,
+}
+
+/// Frames `set` (loaded with `layout`) for `tokenizer` and `framing`: see
+/// the module documentation.
+pub(super) fn frame(
+    set: &ItemSet,
+    layout: &Arc<ChatLayout>,
+    tokenizer: &Tokenizer,
+    cache: &CountCache,
+    framing: Option<ChatFraming>,
+) -> Framed {
+    let count = ChatCounter::new(tokenizer, framing)
+        .with_cache(cache)
+        .count(&layout.parsed);
+    let mut framed = set.clone();
+    let parts = layout.parts_of(set);
+    let mut cost = vec![0usize; framed.items.len()];
+    for (i, item) in framed.items.iter_mut().enumerate() {
+        match parts[i] {
+            Some(ChatPart::Message(k)) => {
+                let billed = count.messages.get(k).map_or(0, |m| m.total);
+                let text = cache.count(tokenizer, item.text());
+                item.overhead = billed.saturating_sub(text);
+                cost[i] = text.saturating_add(item.overhead);
+            }
+            Some(ChatPart::Tools) => {
+                item.content = Content::Text(String::new());
+                item.overhead = count.tools;
+                cost[i] = count.tools;
+            }
+            Some(ChatPart::ReplyPriming) => {
+                item.content = Content::Text(String::new());
+                item.overhead = count.reply_priming;
+                cost[i] = count.reply_priming;
+            }
+            None => {
+                let text = match &item.content {
+                    Content::Text(t) => cache.count(tokenizer, t),
+                    Content::Given(n) => *n,
+                };
+                cost[i] = text.saturating_add(item.overhead);
+            }
+        }
+    }
+    for section in &mut framed.sections {
+        section.title = None;
+        section.separator = Some(String::new());
+        if section.budget == SectionBudget::Share(0.0) {
+            let need = framed
+                .items
+                .iter()
+                .zip(&cost)
+                .filter(|(item, _)| item.section == section.name)
+                .fold(0usize, |sum, (_, &c)| sum.saturating_add(c));
+            section.budget = SectionBudget::Tokens(need);
+        }
+    }
+    Framed {
+        set: framed,
+        notes: count.notes,
+    }
+}

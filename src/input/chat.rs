@@ -1,0 +1,288 @@
+//! OpenAI chat-completions requests (`messages`, `tools`) as item sets.
+//!
+//! - One item per message, its text the message's billed text (a string
+//!   content, or the text parts of an array content); the rest of what the
+//!   API bills for it (framing, role, name, tool calls) is counted with the
+//!   item when the engine runs, for the model it runs for
+//!   ([`crate::engine::chat`]).
+//! - Sections, in this order:
+//!   - `system`: `system` and `developer` messages, pinned;
+//!   - `tools`: one item for the tool definitions (`tools` and legacy
+//!     `functions`), pinned; its text shows them as JSON;
+//!   - `history`: the messages before the latest turn, with the `strict`
+//!     strategy and priorities that rise with recency, so history is cut
+//!     oldest first and what is kept is always the most recent part;
+//!   - `latest`: the latest turn, pinned: the last `user` message and every
+//!     message after it (a request with no user message: its last message
+//!     and the tool call it answers), plus the `reply` item for the tokens
+//!     that prime the reply.
+//!
+//!   `system`, `tools` and `latest` have a share of 0, which in a chat set
+//!   means "what its items cost"; `history` has a share of 100, the rest.
+//! - An assistant message with tool calls and the `tool` messages that
+//!   answer them (by `tool_call_id`) form a group, kept or dropped together;
+//!   so do a legacy `function_call` and the `function` message that follows
+//!   it. The API refuses a tool result without its call, and a call without
+//!   its results.
+//! - The budget: the request's `model` when the built-in registry knows it
+//!   (otherwise a warning, and `--model` decides), and `max_completion_tokens`
+//!   (or `max_tokens`) as the output reserve.
+//!
+//! Item ids: `m{index}-{role}` (`m0-system`, `m3-user`), `tools`, `reply`.
+//! Each message item's `meta` has its `role`, its `message` index and its
+//! `name`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+use serde_json::Value;
+
+use crate::engine::{ChatLayout, ChatPart, Item, ItemSet, Kind, Section, Strategy};
+use crate::tokens::{ChatRequest, ModelRegistry};
+
+use super::load_error::InputError;
+
+/// The section of `system` and `developer` messages.
+pub const SYSTEM: &str = "system";
+/// The section of the tool definitions.
+pub const TOOLS: &str = "tools";
+/// The section of the conversation before the latest turn.
+pub const HISTORY: &str = "history";
+/// The section of the latest turn.
+pub const LATEST: &str = "latest";
+
+/// Whether `value` is a chat request: an object with a `messages` array.
+pub fn is_chat_request(value: &Value) -> bool {
+    value.get("messages").is_some_and(Value::is_array)
+}
+
+/// Loads the chat request `text` (the content of `path`).
+pub fn parse(path: &Path, text: &str) -> Result<ItemSet, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let parsed = ChatRequest::from_json(text)
+        .map_err(|e| InputError::at_line(path, e.line, e.column, e.message))?;
+    let request: Value = serde_json::from_str(text).map_err(|e| {
+        InputError::at_line(path, e.line().max(1), e.column().max(1), e.to_string())
+    })?;
+    if !is_chat_request(&request) {
+        return Err(InputError::at_line(
+            path,
+            1,
+            1,
+            "expected a chat-completions request: a JSON object with a `messages` array",
+        ));
+    }
+    if parsed.messages.is_empty() {
+        let offset = text.find("\"messages\"").unwrap_or(0);
+        return Err(InputError::at(
+            path,
+            text,
+            offset,
+            "expected at least one message in `messages`",
+        ));
+    }
+    Ok(build(path, request, parsed))
+}
+
+/// The item set of a parsed request (see the module documentation).
+fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
+    let mut set = ItemSet::default();
+    let mut warnings = Vec::new();
+    let messages = &parsed.messages;
+    let n = messages.len();
+    let is_system = |k: usize| matches!(messages[k].role.as_str(), "system" | "developer");
+
+    // Tool calls and their results: the unit (first message) of each message.
+    let groups = call_groups(&parsed, &mut warnings);
+    let callers: rustc_hash::FxHashSet<usize> = groups.values().copied().collect();
+    let unit_start: Vec<usize> = (0..n)
+        .map(|k| groups.get(&k).copied().unwrap_or(k))
+        .collect();
+
+    // The latest turn: from the last user message (or the last message's
+    // unit) to the end.
+    let latest_start = (0..n)
+        .rev()
+        .find(|&k| messages[k].role == "user")
+        .unwrap_or(unit_start[n - 1]);
+
+    // History units, oldest first, for recency priorities.
+    let history: Vec<usize> = (0..latest_start).filter(|&k| !is_system(k)).collect();
+    let mut unit_order: Vec<usize> = history.iter().map(|&k| unit_start[k]).collect();
+    unit_order.dedup();
+    let unit_rank: HashMap<usize, usize> = unit_order
+        .iter()
+        .enumerate()
+        .map(|(r, &u)| (u, r))
+        .collect();
+    let mut unit_size: HashMap<usize, usize> = HashMap::default();
+    for &k in &history {
+        *unit_size.entry(unit_start[k]).or_default() += 1;
+    }
+
+    set.sections.push(fixed_section(SYSTEM));
+    let has_tools = !parsed.tools.is_empty() || !parsed.functions.is_empty();
+    if has_tools {
+        set.sections.push(fixed_section(TOOLS));
+    }
+    let mut history_section = Section::share(HISTORY, 100.0);
+    history_section.strategy = Some(Strategy::Strict);
+    set.sections.push(history_section);
+    set.sections.push(fixed_section(LATEST));
+
+    let mut parts = BTreeMap::new();
+    let mut items = Vec::with_capacity(n + 2);
+    for (k, m) in messages.iter().enumerate() {
+        let section = if is_system(k) {
+            SYSTEM
+        } else if k >= latest_start {
+            LATEST
+        } else {
+            HISTORY
+        };
+        let text = m
+            .content
+            .as_ref()
+            .map(|c| c.billed_text())
+            .unwrap_or_default();
+        let mut item = Item::new(format!("m{k}-{}", id_role(&m.role)), section, text);
+        item.kind = Some(Kind::Chat);
+        item.pinned = section != HISTORY;
+        if section == HISTORY {
+            let unit = unit_start[k];
+            let rank = unit_rank.get(&unit).copied().unwrap_or(0);
+            let units = unit_order.len().max(1);
+            let members = unit_size.get(&unit).copied().unwrap_or(1).max(1);
+            // Rises with recency; a unit's members share its priority, so a
+            // group ranks where its first message is.
+            item.priority = (rank + 1) as f64 / units as f64 / members as f64;
+        }
+        if groups.contains_key(&k) || callers.contains(&k) {
+            item.group = Some(format!("call-m{}", unit_start[k]));
+        }
+        item.meta
+            .insert("role".into(), Value::String(m.role.clone()));
+        item.meta.insert("message".into(), Value::from(k));
+        if let Some(name) = &m.name {
+            item.meta.insert("name".into(), Value::String(name.clone()));
+        }
+        item.path = Some(path.to_path_buf());
+        parts.insert(item.id.clone(), ChatPart::Message(k));
+        items.push(item);
+    }
+    if has_tools {
+        let mut definitions = Vec::new();
+        for key in ["tools", "functions"] {
+            if let Some(Value::Array(list)) = request.get(key) {
+                definitions.extend(list.iter().cloned());
+            }
+        }
+        let text = serde_json::to_string_pretty(&Value::Array(definitions)).unwrap_or_default();
+        let mut item = Item::new("tools", TOOLS, text);
+        item.kind = Some(Kind::Config);
+        item.pinned = true;
+        item.path = Some(path.to_path_buf());
+        parts.insert(item.id.clone(), ChatPart::Tools);
+        items.push(item);
+    }
+    let mut reply = Item::new("reply", LATEST, "");
+    reply.kind = Some(Kind::Chat);
+    reply.pinned = true;
+    reply.meta.insert(
+        "note".into(),
+        Value::String("the assistant header that primes the reply".into()),
+    );
+    parts.insert(reply.id.clone(), ChatPart::ReplyPriming);
+    items.push(reply);
+    set.items = items;
+
+    // Budget from the request.
+    if let Some(model) = &parsed.model {
+        if ModelRegistry::builtin().get(model).is_ok() {
+            set.budget.model = Some(model.clone());
+        } else {
+            warnings.push(format!(
+                "the request's model `{model}` is not in the built-in registry; give --model to count for it"
+            ));
+        }
+    }
+    let max_output = ["max_completion_tokens", "max_tokens"]
+        .iter()
+        .find_map(|k| request.get(*k).and_then(Value::as_u64));
+    if let Some(max) = max_output {
+        set.budget.reserve_output = usize::try_from(max).unwrap_or(usize::MAX);
+    }
+
+    set.sources.push(path.to_path_buf());
+    set.warnings = warnings;
+    let mut layout = ChatLayout::new(request, parsed);
+    layout.parts = parts;
+    set.chat = Some(Arc::new(layout));
+    set
+}
+
+/// A section sized to what its items cost (share 0 in a chat set).
+fn fixed_section(name: &str) -> Section {
+    Section::share(name, 0.0)
+}
+
+/// A role as it appears in an item id: letters, digits, `-` and `_` only.
+fn id_role(role: &str) -> String {
+    let cleaned: String = role
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(24)
+        .collect();
+    if cleaned.is_empty() {
+        "message".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Message index → the index of the assistant message whose call it
+/// answers, for `tool` messages matched by `tool_call_id` and `function`
+/// messages right after a `function_call`. Unmatched results are warned
+/// about (the API refuses them).
+fn call_groups(request: &ChatRequest, warnings: &mut Vec<String>) -> HashMap<usize, usize> {
+    let mut out = HashMap::default();
+    let mut open: HashMap<&str, usize> = HashMap::default();
+    for (k, m) in request.messages.iter().enumerate() {
+        if m.role == "assistant" {
+            for call in &m.tool_calls {
+                if let Some(id) = call.id.as_deref() {
+                    open.insert(id, k);
+                }
+            }
+            continue;
+        }
+        match m.role.as_str() {
+            "tool" => match m.tool_call_id.as_deref().and_then(|id| open.get(id)) {
+                Some(&a) => {
+                    out.insert(k, a);
+                }
+                None => warnings.push(format!(
+                    "message {k} (`tool`) answers tool call {}, which no earlier assistant message makes; the API refuses such a request",
+                    m.tool_call_id
+                        .as_deref()
+                        .map_or("(no tool_call_id)".to_string(), |id| format!("`{id}`"))
+                )),
+            },
+            "function" => {
+                let prev = k.checked_sub(1).map(|p| &request.messages[p]);
+                match prev {
+                    Some(p) if p.role == "assistant" && p.function_call.is_some() => {
+                        out.insert(k, k - 1);
+                    }
+                    _ => warnings.push(format!(
+                        "message {k} (`function`) does not follow an assistant `function_call`"
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
