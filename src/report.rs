@@ -219,7 +219,8 @@ pub fn write_report(
 /// The report as a string (the context and every report are UTF-8).
 pub fn render_report(plan: &Plan, format: Format, opts: &ReportOptions) -> String {
     let mut buf = Vec::new();
-    // Writing to a Vec cannot fail.
+    // Writing to a Vec cannot fail; a format that does not apply to the plan
+    // (`request` of a plan that is not a chat request) writes nothing.
     let _ = write_report(plan, format, &mut buf, opts);
     String::from_utf8_lossy(&buf).into_owned()
 }

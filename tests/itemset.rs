@@ -454,7 +454,8 @@ fn sample_sets() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in std::fs::read_dir("samples").unwrap() {
         let dir = dir.unwrap().path();
-        if !dir.is_dir() {
+        // samples/chat holds chat-completions requests, not item sets.
+        if !dir.is_dir() || dir.ends_with("chat") {
             continue;
         }
         for f in std::fs::read_dir(&dir).unwrap() {

@@ -8,7 +8,7 @@ use tokenscope::engine::{
 };
 use tokenscope::report::{
     ColorMode, Format, ReportOptions, Rules, Violation, check, format_from_name, render_report,
-    should_color, write_report_file,
+    should_color, write_report, write_report_file,
 };
 
 #[allow(clippy::too_many_arguments)]
@@ -513,6 +513,13 @@ fn narrow_and_empty_plans_do_not_panic() {
     empty.model = None;
     empty.totals.cost_usd = None;
     for format in Format::ALL {
+        if format == Format::Request {
+            // Only for chat requests.
+            let mut out = Vec::new();
+            let e = write_report(&empty, format, &mut out, &ReportOptions::default()).unwrap_err();
+            assert!(e.to_string().contains("not a chat request"), "{e}");
+            continue;
+        }
         let out = render_report(&empty, format, &ReportOptions::default());
         if format != Format::Context {
             assert!(!out.is_empty(), "{format}");
@@ -550,7 +557,7 @@ fn format_names() {
     assert_eq!(format_from_name("Markdown").unwrap(), Format::Markdown);
     assert_eq!(
         format_from_name("yaml").unwrap_err().to_string(),
-        "unknown report format `yaml`; expected one of: json, md, csv, context, text"
+        "unknown report format `yaml`; expected one of: json, md, csv, context, text, request"
     );
     assert_eq!(
         Format::from_path(Path::new("out/r.JSON")),
