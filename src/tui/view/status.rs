@@ -76,7 +76,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         (
             format!(
-                " {} strategy · {} overflow · {} model · {} budget · {}/{} share · {} pin · {} undo · {} export · {} save",
+                " {} strategy · {} overflow · {} model · {} budget · {}/{} share · {} pin · {} undo · {} export · {} save · {} history",
                 k(Action::StrategyNext),
                 k(Action::OverflowNext),
                 k(Action::PickModel),
@@ -87,6 +87,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 k(Action::Undo),
                 k(Action::Export),
                 k(Action::SaveProfile),
+                k(Action::ToggleHistory),
             ),
             t.muted,
         )
