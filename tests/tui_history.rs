@@ -325,6 +325,12 @@ fn help_lists_the_history_keys() {
     assert!(s.contains("In the History view"), "{s}");
     assert!(s.contains("Read the history file again"), "{s}");
     assert!(s.contains("H, esc"), "{s}");
+    // Scrolled to its end at 100x30: the History view's keys.
+    app.on_resize(100, 30);
+    for _ in 0..6 {
+        app.on_key(code(KeyCode::PageDown));
+    }
+    insta::assert_snapshot!("history_help_end_100x30", screen(&app, 100, 30));
     // The help closes back to the view.
     app.on_key(code(KeyCode::Esc));
     assert!(app.popup().is_none());

@@ -64,7 +64,7 @@ struct Columns {
     accuracy: usize,
 }
 
-const PCT: usize = 6;
+const PCT: usize = 7;
 
 fn columns(inner: usize, longest_name: usize) -> Columns {
     let name = longest_name.clamp(4, 18).min((inner / 3).max(4));
