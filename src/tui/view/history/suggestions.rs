@@ -57,6 +57,10 @@ fn savings_text(report: &Report, cols: usize) -> String {
     };
     let saved = usize::try_from(s.tokens_saved.unsigned_abs()).unwrap_or(usize::MAX);
     let mut text = format!(" {verb} {} tokens{cost}", thousands(saved));
+    if width(&text) >= cols {
+        let short = if s.tokens_saved < 0 { "costs" } else { "saves" };
+        return format!(" {short} {} ", thousands(saved));
+    }
     for extra in [
         format!(" on {} runs", thousands(s.evaluated)),
         if s.would_fall_short > 0 {
@@ -65,7 +69,7 @@ fn savings_text(report: &Report, cols: usize) -> String {
             String::new()
         },
     ] {
-        if width(&text) + width(&extra) + 1 <= cols {
+        if width(&text) + width(&extra) < cols {
             text.push_str(&extra);
         }
     }
@@ -147,6 +151,33 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, report: &Report, fi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_savings_line_keeps_what_fits() {
+        let records: Vec<crate::history::Record> = (0..4)
+            .map(|i| {
+                let line = format!(
+                    "{{\"time\":\"2025-06-0{}T00:00:00Z\",\"task\":\"t{i}\",\"type\":\"qa\",\"complexity\":40,\"allocated\":20000,\"used\":5000}}",
+                    i + 1
+                );
+                serde_json::from_str(&line).unwrap()
+            })
+            .collect();
+        let options = crate::history::ReportOptions {
+            now: crate::history::parse_time("2025-06-10T00:00:00Z").unwrap(),
+            period: crate::history::Period::Week,
+            registry: None,
+        };
+        let report = crate::history::report(&records, &options);
+        assert!(report.savings.tokens_saved > 0);
+        let wide = savings_text(&report, 80);
+        assert!(wide.starts_with(" would have saved "), "{wide}");
+        assert!(wide.contains(" on 3 runs"), "{wide}");
+        let narrow = savings_text(&report, 30);
+        assert!(narrow.starts_with(" would have saved ") || narrow.starts_with(" saves "));
+        assert!(width(&narrow) <= 30, "{narrow}");
+        assert!(!narrow.contains("runs"), "{narrow}");
+    }
 
     #[test]
     fn counts_fit_their_column() {
