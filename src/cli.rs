@@ -49,7 +49,7 @@ where
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.
         None if crate::tui::launch::is_interactive() => {
-            crate::tui::launch::launch(&cli.inspect, cli.theme)
+            crate::tui::launch::launch(&cli.inspect, cli.theme, cli.history)
         }
         None => {
             let mut args = cli.inspect;

@@ -6,8 +6,8 @@
 //! user overrides in `keys.toml`); [`App::update`] changes the state; drawing
 //! ([`draw`]) is a pure function of the state, one file per pane or popup
 //! under `view/`. Engine runs, counting under a new model, the budget
-//! frontier and loading run on worker threads ([`jobs`]) with generation
-//! numbers. The screen is redrawn only when something changed, after
+//! frontier, loading and reading the usage history (the History view) run
+//! on worker threads ([`jobs`]) with generation numbers. The screen is redrawn only when something changed, after
 //! draining every queued event (bursts coalesce), inside a synchronized
 //! update. The terminal is restored on every exit ([`terminal`]).
 
@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 
-pub use action::Action;
-pub use app::{App, AppOptions, Pane, Popup};
+pub use action::{Action, View};
+pub use app::{App, AppOptions, HistoryOptions, Pane, Popup};
 pub use keymap::{Keymap, KeymapError};
 pub use models::ModelChoice;
 pub use theme::{Theme, ThemeError};
@@ -62,6 +62,8 @@ pub struct InspectOptions {
     /// Starts watching the input paths; changes arrive through `sink`.
     /// Returns a handle kept alive while the inspector runs.
     pub watch: Option<WatchStarter>,
+    /// Where the History view reads usage records from.
+    pub history: HistoryOptions,
 }
 
 /// Starts a file watcher that reports changed paths (or an error) to a sink.
@@ -124,6 +126,7 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
         profile_file: options.profile_file,
         loader: Some(options.loader),
     });
+    app.set_history(options.history);
     let _watcher = match options.watch {
         Some(start) => {
             let tx = events.sender();

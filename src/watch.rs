@@ -30,5 +30,6 @@ mod filter;
 mod reloader;
 mod watcher;
 
+pub(crate) use filter::normalize_file;
 pub use reloader::{ReloadOutcome, Reloader};
 pub use watcher::{DEFAULT_DEBOUNCE, WatchError, WatchEvent, Watcher};

@@ -1,5 +1,6 @@
 //! Untrusted text cannot drive the terminal, and wide or combining
-//! characters are laid out by display width.
+//! characters are laid out by display width: item text, and the task types,
+//! ids and file names of the usage history in the History view.
 
 mod tui_support;
 
@@ -113,4 +114,67 @@ fn detail_pane_alternates_token_colours() {
         }
     }
     assert!(checked, "{}", screen(&app, 100, 30));
+}
+
+/// A history whose task types, task ids and file name carry escapes and
+/// wide characters.
+fn hostile_history_app() -> (tempfile::TempDir, tokenscope::tui::App) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hist\x1b[2Jory.jsonl");
+    let mut text = String::new();
+    for (i, ty) in [
+        "evil\\u001b]0;pwned\\u0007type",
+        "漢字のタイプ-cafe\\u0301",
+        "\\u202ereversed\\r\\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (j, used) in [(6, 4000), (7, 5000), (8, 30_000)] {
+            text.push_str(&format!(
+                "{{\"time\":\"2025-06-2{j}T10:00:00Z\",\"task\":\"T\\u001b[31m-{i}-{j}\",\"type\":\"{ty}\",\"complexity\":40,\"allocated\":10000,\"used\":{used}}}\n"
+            ));
+        }
+    }
+    std::fs::write(&file, text).unwrap();
+    let app = history_app(&file);
+    assert_eq!(app.history_report().unwrap().records, 9);
+    assert!(!app.history_report().unwrap().alerts.is_empty());
+    (dir, app)
+}
+
+#[test]
+fn history_text_is_escaped() {
+    let (_dir, app) = hostile_history_app();
+    for (w, h) in [(100, 30), (60, 16), (20, 6), (1, 1)] {
+        all_cells_safe(&buffer(&app, w, h));
+    }
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("evil\\x1b]0;pwned\\x07type"), "{s}");
+    assert!(s.contains("hist\\x1b[2Jory.jsonl"), "{s}");
+    assert!(s.contains("T\\x1b[31m-"), "{s}");
+    // Every row is exactly 100 columns wide despite the wide characters.
+    for line in s.lines() {
+        let inner = line.trim_matches('"');
+        let inner = inner.split("\" Hidden by").next().unwrap();
+        assert_eq!(unicode_width::UnicodeWidthStr::width(inner), 100, "{line}");
+    }
+    assert!(s.contains("漢字のタイプ-cafe\u{301}"), "{s}");
+}
+
+#[test]
+fn a_malformed_history_is_an_error_on_screen_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.jsonl");
+    std::fs::write(
+        &file,
+        "{\"time\":\"x\\u001b[2J\"}\n\u{0}\u{1b}[31mgarbage\n",
+    )
+    .unwrap();
+    let app = history_app(&file);
+    let e = app.history_error().unwrap();
+    assert!(e.contains("history.jsonl:1:"), "{e}");
+    for (w, h) in [(100, 30), (20, 6), (1, 1)] {
+        all_cells_safe(&buffer(&app, w, h));
+    }
 }

@@ -23,6 +23,11 @@ pub struct Cli {
     /// (default: dark, or monochrome when NO_COLOR is set or --color never).
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
+    /// The usage history the inspector's History view shows (JSON Lines).
+    /// Default: `tokenscope/history.jsonl` in the user data directory, as for
+    /// `tokenscope history`.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// The subcommands.

@@ -78,8 +78,38 @@ pub enum Action {
     Export,
     /// Save the tuned settings as a profile in tokenscope.toml.
     SaveProfile,
+    /// Open or close the History view (usage trend, task types, suggested
+    /// budgets).
+    ToggleHistory,
+    /// Read the history file again.
+    ReloadHistory,
+    /// Show the History view's trend by day or by week.
+    ToggleTrendPeriod,
     /// Does nothing; binding a key to it in `keys.toml` unbinds the key.
     None,
+}
+
+/// A full-screen view of the inspector. Key bindings belong to one: a key
+/// bound in the History view wins there over the plan's binding of the same
+/// key; keys not bound in it fall back to the plan's bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// The plan: header, sections, items, detail, frontier.
+    #[default]
+    Plan,
+    /// Usage history: the utilisation trend, task types, suggestions.
+    History,
+}
+
+impl View {
+    /// The view's `keys.toml` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Plan => "plan",
+            View::History => "history",
+        }
+    }
 }
 
 impl Action {

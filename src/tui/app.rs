@@ -1,12 +1,14 @@
 //! The inspector's state and every change to it: [`App::update`] for actions,
-//! [`App::on_key`] for keys (popups first, then the keymap), [`App::on_job`]
-//! for finished background work, [`App::on_tick`] for time.
+//! [`App::on_key`] for keys (popups first, then the keymap of the view on
+//! screen), [`App::on_job`] for finished background work, [`App::on_tick`]
+//! for time. The History view's part lives in `history`.
 //!
 //! The app never runs heavy work itself: it queues [`Job`]s that the event
 //! loop hands to the workers (or a test runs inline) and takes their results
 //! by generation number, dropping stale ones.
 
 mod files;
+mod history;
 pub(crate) mod input;
 mod mouse;
 mod select;
@@ -22,11 +24,13 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::engine::{ItemSet, ItemStatus, Overflow, Plan, SectionBudget, Strategy};
 use crate::tokens::{Tokenizer, TokenizerId};
 
+use super::action::View;
 use super::jobs::{FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest};
 use super::models::{self, ModelChoice};
 use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
 
+pub use history::HistoryOptions;
 pub use select::SortKey;
 
 /// How long rows stay highlighted after their tokens or status changed.
@@ -214,6 +218,9 @@ pub struct App {
     pub(crate) ticks: u64,
     pub(crate) size: Rect,
 
+    pub(crate) view: View,
+    pub(crate) history: history::HistoryState,
+
     jobs: Vec<Job>,
     dirty: bool,
     quit: bool,
@@ -271,6 +278,8 @@ impl App {
             changed: FxHashMap::default(),
             ticks: 0,
             size: Rect::new(0, 0, 100, 30),
+            view: View::Plan,
+            history: history::HistoryState::new(HistoryOptions::new(None)),
             jobs: Vec::new(),
             dirty: true,
             quit: false,
@@ -431,12 +440,14 @@ impl App {
         }
     }
 
-    /// Input files changed on disk: reload what they touch.
+    /// Input files changed on disk: reload what they touch (and the usage
+    /// history when it is one of them and the History view is open).
     pub fn on_files_changed(&mut self, paths: &[PathBuf]) {
+        let paths = self.history_files_changed(paths);
         if self.loader.is_none() || paths.is_empty() {
             return;
         }
-        for p in paths {
+        for p in &paths {
             if !self.changed_files.contains(p) {
                 self.changed_files.push(p.clone());
             }
@@ -609,6 +620,7 @@ impl App {
                     JobKind::Pack => self.pack_generation,
                     JobKind::Frontier => self.frontier_generation,
                     JobKind::Load => self.load_generation,
+                    JobKind::History => self.history_generation(),
                 };
                 if generation == current {
                     self.progress.insert(kind, (done, total));
@@ -675,6 +687,7 @@ impl App {
                     Err(e) => self.set_load_error(e),
                 }
             }
+            JobOutput::History { generation, result } => self.on_history(generation, result),
         }
     }
 
@@ -762,7 +775,7 @@ impl App {
 
     /// Whether background work is running that the screen shows.
     pub fn busy(&self) -> bool {
-        self.pack_slow || self.loading || !self.progress.is_empty()
+        self.pack_slow || self.loading || self.history.loading || !self.progress.is_empty()
     }
 
     /// The terminal was resized.
@@ -770,6 +783,7 @@ impl App {
         self.size = Rect::new(0, 0, width, height);
         self.clamp_sections();
         self.ensure_item_visible();
+        self.clamp_history_scroll();
         self.dirty = true;
     }
 
@@ -800,15 +814,18 @@ impl App {
             self.popup_key(key);
         } else if self.filter_editing {
             self.filter_key(key);
-        } else if let Some(action) = self.keymap.action_for(&key) {
+        } else if let Some(action) = self.keymap.action_in(self.view, &key) {
             self.update(action);
         }
         self.dirty = true;
     }
 
-    /// Applies one action.
+    /// Applies one action (in the History view, the view's meaning of it).
     pub fn update(&mut self, action: Action) {
         self.dirty = true;
+        if self.view == View::History && self.history_update(action) {
+            return;
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => {
@@ -996,6 +1013,9 @@ impl App {
                     });
                 }
             }
+            Action::ToggleHistory => self.open_history(),
+            Action::ReloadHistory => self.request_history(),
+            Action::ToggleTrendPeriod => self.toggle_trend_period(),
             Action::None => {}
         }
     }

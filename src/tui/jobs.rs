@@ -1,5 +1,5 @@
-//! Background work: engine runs, the budget frontier and loading inputs run
-//! off the UI thread, each job tagged with a generation number. A newer
+//! Background work: engine runs, the budget frontier, loading inputs and
+//! reading the usage history run off the UI thread, each job tagged with a generation number. A newer
 //! request makes older ones stale: workers skip stale requests, abandon
 //! stale work between steps, and the app drops stale results.
 //!
@@ -15,8 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
 use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
-use crate::tokens::{ChatFraming, CountCache, Tokenizer, TokenizerId};
+use crate::history::{self, Period, Report, ReportOptions};
+use crate::tokens::{ChatFraming, CountCache, ModelRegistry, Tokenizer, TokenizerId};
 
 use super::terminal::catch_quietly;
 use super::tuning::Tuning;
@@ -75,6 +78,21 @@ pub struct LoadRequest {
     pub loader: Loader,
 }
 
+/// A request to read the usage history and analyse it for the History view.
+#[derive(Clone)]
+pub struct HistoryRequest {
+    /// The generation this request belongs to.
+    pub generation: u64,
+    /// The history file (a missing file is an empty history).
+    pub file: PathBuf,
+    /// The trend by day or by week.
+    pub period: Period,
+    /// The time the alerts look back from.
+    pub now: OffsetDateTime,
+    /// Prices for the savings; `None` leaves costs out.
+    pub registry: Option<Arc<ModelRegistry>>,
+}
+
 /// A unit of background work.
 #[derive(Clone)]
 pub enum Job {
@@ -84,6 +102,8 @@ pub enum Job {
     Frontier(FrontierRequest),
     /// Load the inputs.
     Load(LoadRequest),
+    /// Read and analyse the usage history.
+    History(HistoryRequest),
 }
 
 impl std::fmt::Debug for Job {
@@ -92,6 +112,7 @@ impl std::fmt::Debug for Job {
             Job::Pack(p) => write!(f, "Pack(gen {})", p.generation),
             Job::Frontier(r) => write!(f, "Frontier(gen {})", r.pack.generation),
             Job::Load(l) => write!(f, "Load(gen {})", l.generation),
+            Job::History(h) => write!(f, "History(gen {})", h.generation),
         }
     }
 }
@@ -105,6 +126,8 @@ pub enum JobKind {
     Frontier,
     /// Loading inputs.
     Load,
+    /// Reading the usage history.
+    History,
 }
 
 impl Job {
@@ -114,6 +137,7 @@ impl Job {
             Job::Pack(_) => JobKind::Pack,
             Job::Frontier(_) => JobKind::Frontier,
             Job::Load(_) => JobKind::Load,
+            Job::History(_) => JobKind::History,
         }
     }
 
@@ -123,6 +147,7 @@ impl Job {
             Job::Pack(p) => p.generation,
             Job::Frontier(r) => r.pack.generation,
             Job::Load(l) => l.generation,
+            Job::History(h) => h.generation,
         }
     }
 }
@@ -178,6 +203,14 @@ pub enum JobOutput {
         /// error to show (the last good set is kept).
         result: Result<Option<ItemSet>, String>,
     },
+    /// The usage history was read and analysed.
+    History {
+        /// Its generation.
+        generation: u64,
+        /// The report (boxed: it is large), or the error to show: the file
+        /// and line of a malformed record, or why the file cannot be read.
+        result: Result<Box<Report>, String>,
+    },
 }
 
 /// Texts counted per progress step when warming a tokenizer.
@@ -216,6 +249,10 @@ impl Executor {
                     result,
                 })
             }
+            Job::History(req) => Some(JobOutput::History {
+                generation: req.generation,
+                result: read_history(&req),
+            }),
         }
     }
 
@@ -345,6 +382,21 @@ impl Executor {
     }
 }
 
+/// Reads the history file and reports on it as `history report` does.
+fn read_history(req: &HistoryRequest) -> Result<Box<Report>, String> {
+    let run = || {
+        let records = history::load(&req.file).map_err(|e| e.to_string())?;
+        let options = ReportOptions {
+            now: req.now,
+            period: req.period,
+            registry: req.registry.as_deref(),
+        };
+        Ok(Box::new(history::report(&records, &options)))
+    };
+    catch_quietly(run)
+        .unwrap_or_else(|| Err("analysing the history failed (internal error)".to_string()))
+}
+
 /// Runs the engine, turning a panic inside it into an error message so that
 /// one bad input cannot take the inspector down.
 fn run_engine(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, String> {
@@ -373,7 +425,12 @@ impl Workers {
     pub fn start(sink: impl Fn(JobOutput) + Send + Sync + 'static) -> Workers {
         let sink: Arc<dyn Fn(JobOutput) + Send + Sync> = Arc::new(sink);
         let mut senders = Vec::new();
-        for kind in [JobKind::Pack, JobKind::Frontier, JobKind::Load] {
+        for kind in [
+            JobKind::Pack,
+            JobKind::Frontier,
+            JobKind::Load,
+            JobKind::History,
+        ] {
             let (tx, rx) = mpsc::channel::<Job>();
             let latest = Arc::new(AtomicU64::new(0));
             let sink = sink.clone();

@@ -1,6 +1,11 @@
 //! Key bindings: the defaults live in data (`keys.toml`, embedded), user
 //! bindings from `<config dir>/tokenscope/keys.toml` override them, and every
 //! binding carries the description the help overlay shows.
+//!
+//! A binding belongs to a [`View`] (`view = "history"` in the file; the plan
+//! by default). In the History view its own bindings are looked up first and
+//! the plan's fill in the rest (quit, help, scrolling), so `r` can reload the
+//! history there while it toggles reallocation on the plan.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,6 +15,7 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use super::Action;
+use super::action::View;
 
 /// The default bindings, in help order.
 pub const DEFAULT_KEYS: &str = include_str!("keys.toml");
@@ -139,6 +145,8 @@ pub struct Binding {
     pub action: Action,
     /// What the action does, for the help overlay.
     pub description: String,
+    /// The view the binding works in.
+    pub view: View,
 }
 
 /// A `keys.toml` that cannot be used: the file, line and column, and what was
@@ -166,6 +174,8 @@ struct KeysFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BindingEntry {
+    #[serde(default)]
+    view: View,
     action: Action,
     keys: Vec<toml::Spanned<String>>,
     #[serde(default)]
@@ -176,7 +186,7 @@ struct BindingEntry {
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: Vec<Binding>,
-    lookup: FxHashMap<KeyChord, Action>,
+    lookup: FxHashMap<(View, KeyChord), Action>,
 }
 
 impl Keymap {
@@ -212,13 +222,14 @@ impl Keymap {
     }
 
     /// These bindings overridden by bindings in `keys.toml` format: a user
-    /// binding for an action replaces that action's keys; a key the user
-    /// binds is removed from any other action; `none` unbinds.
+    /// binding for an action replaces that action's keys in its view; a key
+    /// the user binds is removed from any other action of that view; `none`
+    /// unbinds.
     pub fn with_overrides(self, text: &str, origin: &str) -> Result<Keymap, KeymapError> {
         let user = parse_file(text, origin)?;
         let mut bindings = self.bindings;
         for b in &user {
-            for existing in bindings.iter_mut() {
+            for existing in bindings.iter_mut().filter(|e| e.view == b.view) {
                 if existing.action == b.action {
                     existing.keys.clear();
                 }
@@ -229,7 +240,10 @@ impl Keymap {
             if b.action == Action::None {
                 continue;
             }
-            if let Some(existing) = bindings.iter_mut().find(|e| e.action == b.action) {
+            if let Some(existing) = bindings
+                .iter_mut()
+                .find(|e| e.action == b.action && e.view == b.view)
+            {
                 existing.keys = b.keys;
                 if let Some(d) = Some(b.description).filter(|d| !d.is_empty()) {
                     existing.description = d;
@@ -245,15 +259,25 @@ impl Keymap {
         let mut lookup = FxHashMap::default();
         for b in &bindings {
             for k in &b.keys {
-                lookup.entry(*k).or_insert(b.action);
+                lookup.entry((b.view, *k)).or_insert(b.action);
             }
         }
         Keymap { bindings, lookup }
     }
 
-    /// The action bound to a key event, if any.
+    /// The action a key event triggers on the plan, if any.
     pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
-        self.lookup.get(&KeyChord::from_event(event)).copied()
+        self.action_in(View::Plan, event)
+    }
+
+    /// The action a key event triggers in `view`: the view's own binding,
+    /// else the plan's.
+    pub fn action_in(&self, view: View, event: &KeyEvent) -> Option<Action> {
+        let chord = KeyChord::from_event(event);
+        self.lookup
+            .get(&(view, chord))
+            .or_else(|| self.lookup.get(&(View::Plan, chord)))
+            .copied()
     }
 
     /// Every binding, in help order.
@@ -261,11 +285,22 @@ impl Keymap {
         &self.bindings
     }
 
-    /// The keys of an action as shown in hints, e.g. `q/ctrl-c`.
+    /// The keys of an action on the plan as shown in hints, e.g. `q/ctrl-c`.
     pub fn keys_for(&self, action: Action) -> String {
+        self.keys_in(View::Plan, action)
+    }
+
+    /// The keys that trigger an action in `view` as shown in hints: the
+    /// view's own binding, else the plan's.
+    pub fn keys_in(&self, view: View, action: Action) -> String {
         self.bindings
             .iter()
-            .find(|b| b.action == action)
+            .find(|b| b.action == action && b.view == view)
+            .or_else(|| {
+                self.bindings
+                    .iter()
+                    .find(|b| b.action == action && b.view == View::Plan)
+            })
             .map(|b| {
                 b.keys
                     .iter()
@@ -302,32 +337,33 @@ fn parse_file(text: &str, origin: &str) -> Result<Vec<Binding>, KeymapError> {
         }
         let description = entry
             .description
-            .unwrap_or_else(|| default_description(entry.action));
+            .unwrap_or_else(|| default_description(entry.view, entry.action));
         out.push(Binding {
             keys,
             action: entry.action,
             description,
+            view: entry.view,
         });
     }
     Ok(out)
 }
 
-fn default_description(action: Action) -> String {
+fn default_description(view: View, action: Action) -> String {
     if let Some(d) = parse_defaults_descriptions()
         .ok()
-        .and_then(|d| d.into_iter().find(|(a, _)| *a == action))
+        .and_then(|d| d.into_iter().find(|(v, a, _)| *v == view && *a == action))
     {
-        return d.1;
+        return d.2;
     }
     action.name().replace('_', " ")
 }
 
-fn parse_defaults_descriptions() -> Result<Vec<(Action, String)>, toml::de::Error> {
+fn parse_defaults_descriptions() -> Result<Vec<(View, Action, String)>, toml::de::Error> {
     let file: KeysFile = toml::from_str(DEFAULT_KEYS)?;
     Ok(file
         .binding
         .into_iter()
-        .map(|b| (b.action, b.description.unwrap_or_default()))
+        .map(|b| (b.view, b.action, b.description.unwrap_or_default()))
         .collect())
 }
 
@@ -395,10 +431,53 @@ mod tests {
         let mut seen = FxHashMap::default();
         for b in &bindings {
             for k in &b.keys {
-                if let Some(prev) = seen.insert(*k, b.action) {
-                    panic!("{k} bound to {prev:?} and {:?}", b.action);
+                if let Some(prev) = seen.insert((b.view, *k), b.action) {
+                    panic!("{k} bound to {prev:?} and {:?} in {:?}", b.action, b.view);
                 }
             }
         }
+    }
+
+    #[test]
+    fn history_bindings_win_in_the_history_view_only() {
+        let k = Keymap::defaults();
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(k.action_for(&r), Some(Action::ToggleReallocate));
+        assert_eq!(k.action_in(View::History, &r), Some(Action::ReloadHistory));
+        // Unbound in the view: the plan's binding.
+        let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(k.action_in(View::History, &q), Some(Action::Quit));
+        let esc = key(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(
+            k.action_in(View::History, &esc),
+            Some(Action::ToggleHistory)
+        );
+        assert_eq!(k.action_for(&esc), Some(Action::ClearFilter));
+        assert_eq!(k.keys_in(View::History, Action::ToggleHistory), "H/esc");
+        assert_eq!(k.keys_in(View::History, Action::Quit), "q/ctrl-c");
+    }
+
+    #[test]
+    fn user_bindings_stay_in_their_view() {
+        let user =
+            "[[binding]]\nview = \"history\"\naction = \"reload_history\"\nkeys = [\"f5\"]\n";
+        let k = Keymap::defaults()
+            .with_overrides(user, "keys.toml")
+            .unwrap();
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        let f5 = key(KeyCode::F(5), KeyModifiers::NONE);
+        assert_eq!(k.action_in(View::History, &f5), Some(Action::ReloadHistory));
+        // `r` in the view falls back to the plan's binding now.
+        assert_eq!(
+            k.action_in(View::History, &r),
+            Some(Action::ToggleReallocate)
+        );
+        assert_eq!(k.action_for(&f5), None);
+        let b = k
+            .bindings()
+            .iter()
+            .find(|b| b.action == Action::ReloadHistory)
+            .unwrap();
+        assert_eq!(b.description, "Read the history file again");
     }
 }

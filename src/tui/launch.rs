@@ -1,7 +1,8 @@
 //! Opening the inspector from the command line: check the options cheaply
 //! (registry, profile, flags, paths), then load the inputs off the UI thread
 //! through a [`Reloader`] (which keeps the last good set) and watch them
-//! (and the files their items were read from) for changes.
+//! (and the files their items were read from, and the usage history file
+//! for the History view) for changes.
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use crate::report::should_color;
 use crate::tokens::{ModelRegistry, ModelSpec};
 use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
 
-use super::{InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run};
+use super::{HistoryOptions, InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run};
 
 /// Whether the inspector can run: stdin and stdout are both terminals.
 /// Otherwise (pipes, scripts, tests) the default command prints the text
@@ -38,10 +39,23 @@ impl From<&ModelSpec> for ModelChoice {
     }
 }
 
-/// Opens the inspector on `args.paths` with the pack options and `--theme`.
-pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliError> {
+/// Opens the inspector on `args.paths` with the pack options, `--theme`
+/// and `--history` (the History view's file; default: the same as
+/// `tokenscope history`).
+pub fn launch(
+    args: &PackArgs,
+    theme: Option<String>,
+    history: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
     let bad = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
-    let registry = ModelRegistry::load(args.shared.models_file.as_deref()).map_err(|e| bad(&e))?;
+    let registry =
+        Arc::new(ModelRegistry::load(args.shared.models_file.as_deref()).map_err(|e| bad(&e))?);
+    let history = HistoryOptions {
+        registry: Some(registry.clone()),
+        ..HistoryOptions::new(history)
+    };
+    // The history file is watched with the files items were read from.
+    let history_file = history.file.clone();
     let cwd = std::env::current_dir()?;
     let config = ProjectConfig::discover(&cwd).map_err(|e| bad(&e))?;
     let profile = match (&args.profile, &config) {
@@ -78,6 +92,7 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
     let loader = {
         let reloader = reloader.clone();
         let watcher = watcher.clone();
+        let history_file = history_file.clone();
         Arc::new(move |changed: &[PathBuf]| {
             let mut r = reloader.lock().unwrap_or_else(|e| e.into_inner());
             let outcome = if changed.is_empty() {
@@ -94,7 +109,7 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
                 ReloadOutcome::Reloaded => {
                     // Items read from other files: watch those too.
                     if let Some(w) = watcher.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-                        let _ = w.track_files(r.referenced_files());
+                        let _ = w.track_files(with_file(r.referenced_files(), &history_file));
                     }
                     let mut set = r.current().cloned().ok_or("nothing was loaded")?;
                     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
@@ -118,7 +133,7 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .referenced_files();
-            let _ = w.track_files(files);
+            let _ = w.track_files(with_file(files, &history_file));
             *watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(w);
             Ok(Box::new(watcher) as Box<dyn std::any::Any>)
         })
@@ -134,6 +149,7 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
         color: should_color(color_mode(args.shared.color), true),
         profile_file,
         watch: Some(watch),
+        history,
     };
     match run(options) {
         Ok(Outcome::Quit) => Ok(ExitCode::SUCCESS),
@@ -142,4 +158,11 @@ pub fn launch(args: &PackArgs, theme: Option<String>) -> Result<ExitCode, CliErr
         Err(TuiError::Io(e)) => Err(CliError::Io(e)),
         Err(e) => Err(CliError::Input(e.to_string())),
     }
+}
+
+/// The files to watch besides the inputs: those items were read from, and
+/// the usage history file.
+fn with_file(mut files: Vec<PathBuf>, extra: &Option<PathBuf>) -> Vec<PathBuf> {
+    files.extend(extra.iter().cloned());
+    files
 }

@@ -1,5 +1,5 @@
 //! Colour themes: `themes/*.toml` embedded with `include_str!`, semantic slots
-//! (`included`, `excluded`, `over_budget`, `bar_fill`, ...), a user file that
+//! (`included`, `excluded`, `over_budget`, `bar_fill`, `over_allocated`, ...), a user file that
 //! may override some slots, and `monochrome` when `NO_COLOR` is set.
 
 use std::collections::BTreeMap;
@@ -102,6 +102,14 @@ slots!(
     chart_items,
     /// The current budget on the frontier chart.
     chart_marker,
+    /// History: a task type that mostly wasted its budget (used under half),
+    /// and the 50 % line on the trend chart.
+    over_allocated,
+    /// History: a task type that mostly ran short (over 95 % used, or
+    /// failed), and the 95 % line on the trend chart.
+    under_allocated,
+    /// History: the utilisation trend line.
+    chart_trend,
     /// Popup windows.
     popup,
     /// Key names in the help overlay and hints.

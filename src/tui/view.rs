@@ -5,6 +5,7 @@ mod detail;
 mod frontier;
 mod header;
 mod help;
+mod history;
 mod items;
 pub mod layout;
 mod models;
@@ -22,6 +23,7 @@ pub use bar::BudgetBar;
 
 use crate::engine::{ItemPlan, ItemStatus, Reason};
 
+use super::action::View;
 use super::app::{App, Pane, Popup};
 use super::text::{sanitize, thousands};
 use super::theme::Theme;
@@ -29,19 +31,29 @@ use super::theme::Theme;
 /// Draws the whole screen for `app`. Pure: reads the state, changes nothing.
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
-    let l = layout::compute(area, app.section_rows_wanted());
-    if l.too_small {
-        too_small(frame, area, app);
-        return;
+    match app.view() {
+        View::History => {
+            history::draw(frame, app);
+            if area.width < layout::MIN_WIDTH || area.height < layout::MIN_HEIGHT {
+                return;
+            }
+        }
+        View::Plan => {
+            let l = layout::compute(area, app.section_rows_wanted());
+            if l.too_small {
+                too_small(frame, area, app);
+                return;
+            }
+            header::draw(frame, l.header, app);
+            sections::draw(frame, l.sections, app);
+            items::draw(frame, l.items, app);
+            detail::draw(frame, l.detail, app);
+            if l.frontier.height > 0 {
+                frontier::draw(frame, l.frontier, app);
+            }
+            status::draw(frame, l.status, app);
+        }
     }
-    header::draw(frame, l.header, app);
-    sections::draw(frame, l.sections, app);
-    items::draw(frame, l.items, app);
-    detail::draw(frame, l.detail, app);
-    if l.frontier.height > 0 {
-        frontier::draw(frame, l.frontier, app);
-    }
-    status::draw(frame, l.status, app);
     match app.popup() {
         Some(Popup::Help { scroll }) => help::draw(frame, area, app, *scroll),
         Some(Popup::Models { query, selected }) => models::draw(frame, area, app, query, *selected),

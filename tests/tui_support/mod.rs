@@ -404,6 +404,12 @@ fn answer(app: &mut App, plan: &Plan, jobs: Vec<Job>) {
                 points: frontier(),
             }),
             Job::Load(_) => {}
+            job @ Job::History(_) => {
+                let runner = tokenscope::tui::jobs::InlineRunner::new();
+                for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
+                    app.on_job(out);
+                }
+            }
         }
     }
 }
@@ -499,4 +505,29 @@ pub fn settle(app: &mut App) {
             }
         }
     }
+}
+
+/// The time the History view's alerts look back from in tests.
+pub const HISTORY_NOW: &str = "2025-07-01T00:00:00Z";
+
+/// The History view's settings for `file`: priced with the built-in
+/// registry, alerts up to [`HISTORY_NOW`].
+pub fn history_options(file: &std::path::Path) -> tokenscope::tui::HistoryOptions {
+    tokenscope::tui::HistoryOptions {
+        file: Some(file.to_path_buf()),
+        given: true,
+        registry: Some(std::sync::Arc::new(
+            tokenscope::tokens::ModelRegistry::builtin(),
+        )),
+        now: Some(tokenscope::history::parse_time(HISTORY_NOW).unwrap()),
+    }
+}
+
+/// [`app`] with the History view open on `file`, read inline.
+pub fn history_app(file: &std::path::Path) -> App {
+    let mut app = app();
+    app.set_history(history_options(file));
+    app.update(tokenscope::tui::Action::ToggleHistory);
+    answer_jobs(&mut app, &plan());
+    app
 }

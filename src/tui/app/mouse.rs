@@ -1,10 +1,12 @@
 //! The mouse: click a row to select it, wheel to scroll the pane under the
-//! pointer, click outside a popup to close it.
+//! pointer (in the History view: the task types), click outside a popup to
+//! close it.
 
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::{App, Pane};
+use crate::tui::action::View;
 use crate::tui::view::layout;
 
 fn inside(r: Rect, col: u16, row: u16) -> bool {
@@ -22,6 +24,15 @@ impl App {
                     self.popup = None;
                     self.dirty = true;
                 }
+            }
+            return;
+        }
+        if self.view == View::History {
+            // The wheel scrolls the task types; clicks do nothing there.
+            match event.kind {
+                MouseEventKind::ScrollDown => self.history_scroll_by(3),
+                MouseEventKind::ScrollUp => self.history_scroll_by(-3),
+                _ => {}
             }
             return;
         }

@@ -1,5 +1,6 @@
 //! The help overlay, generated from the keymap: every binding's keys and
-//! description, then the keys that work inside popups.
+//! description (the plan's, then the History view's), then the keys that
+//! work inside popups.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{layout, pane, title};
+use crate::tui::action::View;
 use crate::tui::app::{App, Popup};
 use crate::tui::text::{pad_right, width};
 
@@ -26,14 +28,23 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
         .collect();
     let key_w = keys.iter().map(|k| width(k)).max().unwrap_or(0).min(24);
     let mut out = Vec::new();
-    for (b, k) in bindings.iter().zip(&keys) {
-        if b.keys.is_empty() {
-            continue;
+    for view in [View::Plan, View::History] {
+        if view == View::History {
+            out.push(Line::from(""));
+            out.push(Line::from(Span::styled(
+                " In the History view (other keys as above: quit, help, scroll, theme)",
+                t.title,
+            )));
         }
-        out.push(Line::from(vec![
-            Span::styled(format!(" {} ", pad_right(k, key_w)), t.key),
-            Span::styled(b.description.clone(), t.text),
-        ]));
+        for (b, k) in bindings.iter().zip(&keys) {
+            if b.keys.is_empty() || b.view != view {
+                continue;
+            }
+            out.push(Line::from(vec![
+                Span::styled(format!(" {} ", pad_right(k, key_w)), t.key),
+                Span::styled(b.description.clone(), t.text),
+            ]));
+        }
     }
     out.push(Line::from(""));
     out.push(Line::from(Span::styled(

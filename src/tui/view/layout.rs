@@ -118,3 +118,90 @@ pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
         None => Rect::default(),
     }
 }
+
+/// The rectangles of the History view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HistoryAreas {
+    /// The whole screen.
+    pub screen: Rect,
+    /// The title line: the file, the number of records, the time span.
+    pub title: Rect,
+    /// The overall figures.
+    pub summary: Rect,
+    /// The error of the last read, above the last good report (zero-sized
+    /// when there is none).
+    pub banner: Rect,
+    /// Everything between the banner and the status line (for the empty,
+    /// loading and error states).
+    pub body: Rect,
+    /// The utilisation trend chart.
+    pub trend: Rect,
+    /// Utilisation by task type.
+    pub types: Rect,
+    /// Suggested budgets by task type.
+    pub suggestions: Rect,
+    /// Recent alerts.
+    pub alerts: Rect,
+    /// The status line.
+    pub status: Rect,
+    /// Whether the screen is below [`MIN_WIDTH`] x [`MIN_HEIGHT`].
+    pub too_small: bool,
+}
+
+/// Lays out the History view for `types` task types and `alerts` alerts,
+/// with or without an error banner. The trend gets at least 40 % of the
+/// body, the task types what they need, the alerts up to a third.
+pub fn history(size: Rect, types: usize, alerts: usize, banner: bool) -> HistoryAreas {
+    let screen = Rect::new(0, 0, size.width, size.height);
+    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+        return HistoryAreas {
+            screen,
+            too_small: true,
+            ..HistoryAreas::default()
+        };
+    }
+    let w = size.width;
+    let top = if banner { 3 } else { 2 };
+    let body_h = size.height - top - 1;
+    let body = Rect::new(0, top, w, body_h);
+    let alerts_want = (alerts.max(1) as u16).saturating_add(2);
+    let mut alerts_h = alerts_want.min((body_h / 3).max(3)).max(3);
+    let mut chart_h = (body_h as u32 * 40 / 100).max(6) as u16;
+    let mid_want = (types as u16).saturating_add(3);
+    let mut mid_h = body_h.saturating_sub(chart_h + alerts_h);
+    if mid_h > mid_want {
+        chart_h += mid_h - mid_want;
+        mid_h = mid_want;
+    }
+    // At least one task type row: take it from the chart, then the alerts.
+    while mid_h < 4 && chart_h > 5 {
+        chart_h -= 1;
+        mid_h += 1;
+    }
+    while mid_h < 4 && alerts_h > 3 {
+        alerts_h -= 1;
+        mid_h += 1;
+    }
+    let left_w = (w as u32 * 55 / 100) as u16;
+    let trend = Rect::new(0, top, w, chart_h);
+    let mid_y = top + chart_h;
+    HistoryAreas {
+        screen,
+        title: Rect::new(0, 0, w, 1),
+        summary: Rect::new(0, 1, w, 1),
+        banner: Rect::new(0, 2, w, u16::from(banner)),
+        body,
+        trend,
+        types: Rect::new(0, mid_y, left_w, mid_h),
+        suggestions: Rect::new(left_w, mid_y, w - left_w, mid_h),
+        alerts: Rect::new(0, mid_y + mid_h, w, body_h - chart_h - mid_h),
+        status: Rect::new(0, size.height - 1, w, 1),
+        too_small: false,
+    }
+}
+
+/// How many task type rows the History view shows (inside the borders,
+/// below the column header).
+pub fn history_rows(areas: &HistoryAreas) -> usize {
+    areas.types.height.saturating_sub(3) as usize
+}

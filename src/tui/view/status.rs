@@ -76,11 +76,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         (
             format!(
-                " {} strategy · {} overflow · {} model · {} budget · {}/{} share · {} pin · {} undo · {} export · {} save",
+                " {} strategy · {} overflow · {} model · {} budget · {} history · {}/{} share · {} pin · {} undo · {} export · {} save",
                 k(Action::StrategyNext),
                 k(Action::OverflowNext),
                 k(Action::PickModel),
                 k(Action::EditBudget),
+                k(Action::ToggleHistory),
                 k(Action::ShareGrow),
                 k(Action::ShareShrink),
                 k(Action::TogglePin),
