@@ -21,6 +21,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 pub use bar::BudgetBar;
 
 use crate::engine::{ItemPlan, ItemStatus, Reason};
+use crate::tokens::Accuracy;
 
 use super::app::{App, Pane, Popup};
 use super::text::{sanitize, thousands};
@@ -169,13 +170,10 @@ pub(crate) fn degrade_name(level: Option<u8>) -> &'static str {
     }
 }
 
-/// A count with `≈` in front when the plan's counts are estimates.
-pub(crate) fn count(n: usize, exact: bool) -> String {
-    if exact {
-        thousands(n)
-    } else {
-        format!("≈{}", thousands(n))
-    }
+/// A count as the reports show it: `1,234`, or `≈1,234 ±10%` when the
+/// plan's counts are estimates.
+pub(crate) fn count(n: usize, accuracy: Accuracy) -> String {
+    accuracy.label(&thousands(n))
 }
 
 /// A span of untrusted text, escaped.

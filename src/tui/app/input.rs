@@ -270,12 +270,12 @@ impl App {
     pub(crate) fn choose_model(&mut self, name: String) {
         self.change(|t| t.model = Some(name));
         if let Some(m) = &self.model {
-            let kind = if m.tokenizer.is_exact() {
+            let kind = if m.counting.is_exact() {
                 "exact"
             } else {
                 "estimate"
             };
-            let msg = format!("model {} ({}, {kind})", m.name, m.tokenizer);
+            let msg = format!("model {} ({}, {kind})", m.name, m.counting_name());
             self.info(msg);
         }
     }

@@ -28,7 +28,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         safe(&inputs, t.text),
         sep(),
     ];
-    let exact = app.tokenizer().is_exact();
+    let accuracy = app.tokenizer().accuracy();
     match app.model() {
         Some(m) => {
             first.push(Span::styled("model ", t.muted));
@@ -37,15 +37,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => first.push(Span::styled("no model", t.muted)),
     }
     first.push(Span::styled(" · ", t.muted));
-    if exact {
+    // `o200k_base exact`, or `o200k_base*1.2 ≈ estimate ±10%` as in the
+    // reports' counting line.
+    let kind = format!(" {}", accuracy.kind());
+    if accuracy.is_exact() {
         first.push(Span::styled(app.tokenizer().name(), t.text));
-        first.push(Span::styled(" exact", t.included));
+        first.push(Span::styled(kind, t.included));
     } else {
-        first.push(Span::styled(
-            format!("≈ {}", app.tokenizer().name()),
-            t.truncated,
-        ));
-        first.push(Span::styled(" estimate", t.truncated));
+        first.push(Span::styled(app.tokenizer().name(), t.truncated));
+        first.push(Span::styled(kind, t.truncated));
     }
     let Some(plan) = app.plan() else {
         let msg = if app.loading {
@@ -65,7 +65,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(cost) = plan.totals.cost_usd {
         first.push(sep());
         first.push(Span::styled("input ", t.muted));
-        first.push(Span::styled(format_cost(cost), t.text));
+        first.push(Span::styled(
+            plan.accuracy().label(&format_cost(cost)),
+            t.text,
+        ));
     }
     let b = &plan.budget;
     let on_off = |v: bool| if v { "on" } else { "off" };
@@ -94,7 +97,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ratio = plan.totals.context as f64 / total as f64;
     let figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.context, plan.exact),
+        count(plan.totals.context, plan.accuracy()),
         thousands(b.total),
         ratio * 100.0
     );
