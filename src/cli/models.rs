@@ -48,7 +48,7 @@ pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
         table.write(&mut out, use_color(args.shared.color))?;
         writeln!(
             out,
-            "\n≈ estimate ±N%: the model publishes no tokenizer; its real count is expected within N% of\nthe estimate on typical English prose and code. Prices: 2025 list prices in USD per\nmillion tokens. Override them, or name a model's tokenizer file for exact counts, in a\nmodels.toml (--models-file, or tokenscope/models.toml in the config dir)."
+            "\n≈ estimate ±N%: counted without the model's own tokenizer (closed models publish none;\nfor an open model, name its tokenizer file); the real count is expected within N% of the\nestimate on typical English prose and code. Prices: 2025 list prices in USD per million\ntokens. Override any of it in a models.toml (--models-file, or tokenscope/models.toml in\nthe config dir)."
         )?;
     }
     out.flush()?;

@@ -190,19 +190,35 @@ impl Exporter for TextExporter {
             thousands(b.total),
             percent(tt.utilization)
         );
+        // (text, what it is when it starts a line)
+        let mut parts = vec![(
+            format!("{} included · {} excluded", tt.included, tt.excluded),
+            "",
+        )];
+        if let Some(c) = tt.cost_usd {
+            parts.push((accuracy.label(&cost(c)), "input cost "));
+        }
+        // One line when it fits the width (estimates' bands make it longer),
+        // else the rest goes on the next.
+        let mut width = rendered.width();
         write!(
             out,
-            "{} · {} included · {} excluded",
+            "{}",
             if over {
                 p.paint(RED, &rendered)
             } else {
                 rendered
-            },
-            tt.included,
-            tt.excluded
+            }
         )?;
-        if let Some(c) = tt.cost_usd {
-            write!(out, " · {}", accuracy.label(&cost(c)))?;
+        for (part, alone) in parts {
+            if width + 3 + part.width() > opts.width {
+                writeln!(out)?;
+                write!(out, "{alone}{part}")?;
+                width = alone.width() + part.width();
+            } else {
+                write!(out, " · {part}")?;
+                width += 3 + part.width();
+            }
         }
         writeln!(out)?;
 
