@@ -180,7 +180,8 @@ fn image_parts_are_left_out_with_a_note() {
         r#"{"messages": [{"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]}"#,
     )
     .unwrap();
-    let count = chat_prompt_tokens(&request, ModelRegistry::builtin().get("gpt-4o").unwrap()).unwrap();
+    let count =
+        chat_prompt_tokens(&request, ModelRegistry::builtin().get("gpt-4o").unwrap()).unwrap();
     assert!(!count.exact);
     assert!(count.notes[0].contains("image_url"), "{:?}", count.notes);
     assert_eq!(count.messages[0].content, 1);

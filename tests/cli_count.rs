@@ -107,7 +107,10 @@ fn models_and_encodings_side_by_side_text() {
         .collect();
     assert!(claude_rows[0].contains('≈'), "{}", r.stdout);
     // ... with the expected error band of each estimate, and only there.
-    let cells: Vec<&str> = claude_rows[0].split("  ").filter(|c| !c.is_empty()).collect();
+    let cells: Vec<&str> = claude_rows[0]
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .collect();
     assert_eq!(
         cells.iter().map(|c| c.trim()).collect::<Vec<_>>(),
         ["hello.txt", "11", "≈14 ±10%", "11", "≈11 ±25%", "11"],

@@ -32,7 +32,13 @@ fn byte_level(s: &str) -> String {
 /// 1 + 1 + 6 (` world` has no merges: six bytes) = 8 tokens, where
 /// o200k_base counts 3 and cl100k_base 3.
 fn tiny_tokenizer_json() -> String {
-    let merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o"), (" ", "hello")];
+    let merges = [
+        ("h", "e"),
+        ("l", "l"),
+        ("he", "ll"),
+        ("hell", "o"),
+        (" ", "hello"),
+    ];
     let mut vocab = serde_json::Map::new();
     for b in 0..=255u8 {
         vocab.insert(byte_char(b).to_string(), json!(b));

@@ -334,7 +334,10 @@ fn json_gives_the_error_band_of_estimates() {
     assert_eq!(v["exact"], false);
     assert_eq!(v["error_band"], 0.1);
     // Right after `exact`, and counts stay plain numbers.
-    assert!(out.contains("\"exact\": false,\n  \"error_band\": 0.1,\n"), "{out}");
+    assert!(
+        out.contains("\"exact\": false,\n  \"error_band\": 0.1,\n"),
+        "{out}"
+    );
     assert_eq!(v["totals"]["rendered"], 4978);
 }
 

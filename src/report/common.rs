@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(tokens(16000, Accuracy::Estimate(None)), "≈16,000");
         assert_eq!(
-            tokens(16000, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
+            tokens(
+                16000,
+                Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))
+            ),
             "≈16,000 ±10%"
         );
         assert_eq!(tokens(16000, Accuracy::Exact), "16,000");

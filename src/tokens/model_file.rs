@@ -53,7 +53,7 @@ pub struct ModelTokenizerError {
     pub declared: String,
     /// What is wrong with the file (it names the resolved path).
     #[source]
-    pub source: FileTokenizerError,
+    pub source: Box<FileTokenizerError>,
 }
 
 impl fmt::Display for ModelTokenizerError {
@@ -111,7 +111,7 @@ impl ModelTokenizerFile {
             column: self.column,
             model: self.model.clone(),
             declared: self.declared.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let file = Arc::new(file);
         *slot = Some(file.clone());

@@ -450,7 +450,9 @@ impl ModelRegistry {
             (None, Some(est), _) => {
                 let estimate = parse_estimate(&est).map_err(|m| at(est.span(), m))?;
                 let band = error.as_ref().map_or(estimate.default_band(), |(b, _)| *b);
-                Some(ModelCounting::Tokenizer(Tokenizer::Estimate(estimate, band)))
+                Some(ModelCounting::Tokenizer(Tokenizer::Estimate(
+                    estimate, band,
+                )))
             }
             (None, None, Some((declared, span))) => {
                 let (line, column) = line_of(span.start);
@@ -1081,7 +1083,11 @@ estimate = "chars/4"
         assert_eq!(band("gpt-4o"), None);
         // The tokenizer carries the band to plans and screens.
         assert_eq!(
-            r.get("tight-model").unwrap().tokenizer().unwrap().to_string(),
+            r.get("tight-model")
+                .unwrap()
+                .tokenizer()
+                .unwrap()
+                .to_string(),
             "≈ chars/4 ±15%"
         );
     }
@@ -1140,7 +1146,9 @@ tokenizer_file = "/models/llama/tokenizer.json"
         // file.
         let e = m.tokenizer().unwrap_err().to_string();
         assert!(
-            e.starts_with("user.toml:4:18: model `house-llama`: tokenizer_file \"tok/tokenizer.json\""),
+            e.starts_with(
+                "user.toml:4:18: model `house-llama`: tokenizer_file \"tok/tokenizer.json\""
+            ),
             "{e}"
         );
         let llama = r.get("llama3.1").unwrap();
@@ -1159,9 +1167,8 @@ tokenizer_file = "/models/llama/tokenizer.json"
         );
         assert_eq!(l, 4);
         assert!(m.contains("not `encoding` and `tokenizer_file`"), "{m}");
-        let (l, _, m) = invalid(
-            "[[models]]\nname = \"x\"\ntokenizer_file = \"t.json\"\nerror = 0.1\n",
-        );
+        let (l, _, m) =
+            invalid("[[models]]\nname = \"x\"\ntokenizer_file = \"t.json\"\nerror = 0.1\n");
         assert_eq!(l, 4);
         assert!(m.contains("has none"), "{m}");
         let (l, _, m) = invalid("[[models]]\nname = \"x\"\ntokenizer_file = \" \"\n");
