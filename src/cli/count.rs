@@ -491,9 +491,10 @@ fn write_json(
     Ok(())
 }
 
-/// A count as a person reads it: `1,234`, or `≈1,234 ±10%` for an estimate.
+/// A count as a person reads it: `1,234`, or `≈1,234 ±10%` for an
+/// estimate; zero is always `0`.
 fn count_cell(tokens: usize, accuracy: Accuracy) -> String {
-    accuracy.label(&thousands(tokens))
+    accuracy.of_count(tokens).label(&thousands(tokens))
 }
 
 fn percent(share: f64) -> String {

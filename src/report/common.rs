@@ -19,9 +19,9 @@ pub fn thousands(n: usize) -> String {
 }
 
 /// A token count as shown to a person: `1,234`, or `≈1,234 ±10%` when
-/// counts are estimates ([`Accuracy::label`]).
+/// counts are estimates ([`Accuracy::label`]); zero is always `0`.
 pub fn tokens(n: usize, accuracy: Accuracy) -> String {
-    accuracy.label(&thousands(n))
+    accuracy.of_count(n).label(&thousands(n))
 }
 
 /// Extra tokens needed, e.g. `+254` (`≈+254 ±10%` for estimates).
@@ -191,6 +191,10 @@ mod tests {
             "≈16,000 ±10%"
         );
         assert_eq!(tokens(16000, Accuracy::Exact), "16,000");
+        assert_eq!(
+            tokens(0, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
+            "0"
+        );
         assert_eq!(
             extra_tokens(254, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
             "≈+254 ±10%"

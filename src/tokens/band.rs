@@ -126,6 +126,20 @@ impl Accuracy {
         }
     }
 
+    /// The accuracy of a count of `n` tokens: none is none, so a zero (an
+    /// excluded item's final tokens, a full section's headroom) is shown as
+    /// a plain `0` rather than `≈0 ±10%`.
+    ///
+    /// ```
+    /// use tokenscope::tokens::{Accuracy, ErrorBand};
+    /// let est = Accuracy::Estimate(ErrorBand::new(0.1));
+    /// assert_eq!(est.of_count(0), Accuracy::Exact);
+    /// assert_eq!(est.of_count(7), est);
+    /// ```
+    pub fn of_count(self, n: usize) -> Accuracy {
+        if n == 0 { Accuracy::Exact } else { self }
+    }
+
     /// The kind of counting in words: `exact`, `≈ estimate ±10%` (or
     /// `≈ estimate`).
     pub fn kind(self) -> String {

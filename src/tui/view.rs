@@ -171,9 +171,9 @@ pub(crate) fn degrade_name(level: Option<u8>) -> &'static str {
 }
 
 /// A count as the reports show it: `1,234`, or `≈1,234 ±10%` when the
-/// plan's counts are estimates.
+/// plan's counts are estimates; zero is always `0`.
 pub(crate) fn count(n: usize, accuracy: Accuracy) -> String {
-    accuracy.label(&thousands(n))
+    accuracy.of_count(n).label(&thousands(n))
 }
 
 /// A span of untrusted text, escaped.
