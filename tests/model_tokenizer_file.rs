@@ -416,3 +416,65 @@ fn the_band_and_the_file_are_set_per_model_in_one_file() {
     // chars/4 of 17 characters: 5.
     assert!(row.contains("  8  ") && row.ends_with("≈5 ±20%"), "{row}");
 }
+
+mod tui_support;
+
+/// Picks a model in the inspector's model picker.
+fn pick(app: &mut tokenscope::tui::App, name: &str) {
+    app.update(tokenscope::tui::Action::PickModel);
+    for c in name.chars() {
+        app.on_key(tui_support::key(c));
+    }
+    app.on_key(tui_support::code(crossterm::event::KeyCode::Enter));
+    tui_support::settle(app);
+}
+
+#[test]
+fn the_inspector_loads_the_file_when_the_model_is_picked() {
+    use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
+    let s = Setup::new(
+        "[[models]]\nname = \"house-tiny\"\ntokenizer_file = \"tok/tokenizer.json\"\ncontext_window = 4096\n\n\
+         [[models]]\nname = \"house-broken\"\ntokenizer_file = \"tok/missing.json\"\ncontext_window = 4096\n",
+    );
+    let registry = ModelRegistry::load(Some(&s.path("models.toml"))).unwrap();
+    let set = tokenscope::input::itemset::load(&s.path("set.toml")).unwrap();
+    let mut app = App::new(AppOptions {
+        inputs: vec![s.path("set.toml")],
+        models: registry.models().iter().map(ModelChoice::from).collect(),
+        theme: Theme::bundled("dark").unwrap(),
+        keymap: Keymap::defaults(),
+        profile_file: s.path("tokenscope.toml"),
+        loader: None,
+    });
+    app.on_resize(100, 30);
+    app.set_loaded(set);
+    tui_support::settle(&mut app);
+
+    pick(&mut app, "house-tiny");
+    assert!(matches!(app.tokenizer(), Tokenizer::File(_)));
+    let plan = app.plan().unwrap();
+    assert!(plan.exact);
+    assert_eq!(plan.items[0].tokens, TINY_COUNT as usize);
+    let screen = tui_support::screen(&app, 100, 30);
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("model house-tiny · tok/tokenizer.json exact"),
+        "{screen}"
+    );
+    assert!(!screen.contains('≈'), "{screen}");
+
+    // A file that cannot be loaded: the error says which, and counting goes
+    // on with the default encoding.
+    pick(&mut app, "house-broken");
+    let status = app.status().unwrap();
+    assert!(status.error, "{}", status.text);
+    assert!(
+        status.text.contains("model `house-broken`") && status.text.contains("tok/missing.json"),
+        "{}",
+        status.text
+    );
+    assert_eq!(
+        app.tokenizer(),
+        &Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase)
+    );
+}
