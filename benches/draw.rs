@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokenscope::engine::{Budget, Item, ItemSet, PackContext, Section, pack};
-use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
+use tokenscope::tokens::{CountCache, Encoding, ModelCounting, Tokenizer};
 use tokenscope::tui::jobs::{InlineRunner, Job};
 use tokenscope::tui::{Action, App, AppOptions, Keymap, ModelChoice, Theme, draw};
 
@@ -85,7 +85,7 @@ fn app(runner: &InlineRunner) -> App {
             name: "gpt-4o".into(),
             aliases: vec![],
             provider: "openai".into(),
-            tokenizer: Tokenizer::Exact(Encoding::O200kBase),
+            counting: ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::O200kBase)),
             context_window: Some(128_000),
             input_price: Some(2.5),
             chat: None,

@@ -14,8 +14,11 @@
 //! | `request` | a chat request's input only: the trimmed request, to send   |
 //!
 //! When the plan's counts are estimates (`plan.exact == false`), the
-//! human-readable formats mark every count with `≈`; CSV keeps its numbers
-//! plain and says so in its `exact` column; JSON has the top-level `exact`.
+//! human-readable formats mark every count (and the cost) with `≈` and the
+//! expected error band, `≈1,234 ±10%`, through
+//! [`Accuracy::label`](crate::tokens::Accuracy::label); CSV keeps its numbers
+//! plain and says so in its `exact` and `error_band` columns; JSON has the
+//! top-level `exact` and `error_band` (`0.1` for ±10 %, `null` when exact).
 //! [`write_report_file`] writes atomically (temporary file + rename).
 //!
 //! ```

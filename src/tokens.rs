@@ -1,20 +1,25 @@
 //! Tokenizers, the model registry and the count cache.
 //!
 //! [`Tokenizer`] is the one handle everything counts with: an exact tiktoken
-//! encoding ([`Encoding`]) or a labelled estimate ([`Estimate`]). Counting goes
+//! encoding ([`Encoding`]), an exact tokenizer file, or a labelled estimate
+//! ([`Estimate`]) with its expected error band ([`ErrorBand`]). Counting goes
 //! through a [`CountCache`] keyed by (tokenizer, content hash) so that the same
-//! text is tokenized once per tokenizer.
+//! text is tokenized once per tokenizer. Every count shown to a person goes
+//! through [`Accuracy::label`]: `1,234` when exact, `≈1,234 ±10%` when not.
 
+mod band;
 mod bpe;
 mod cache;
 mod chat;
 mod encoding;
 pub mod file;
+mod model_file;
 pub(crate) mod pretok;
 mod registry;
 mod tokenizer;
 mod vocab;
 
+pub use band::{Accuracy, ErrorBand};
 pub use bpe::clear_piece_caches;
 pub use cache::CountCache;
 pub use chat::{
@@ -24,7 +29,9 @@ pub use chat::{
 };
 pub use encoding::{Encoding, UnknownEncoding};
 pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};
+pub use model_file::{ModelTokenizerError, ModelTokenizerFile};
 pub use registry::{
-    ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel, resolve_encoding,
+    ModelCounting, ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel,
+    resolve_encoding,
 };
 pub use tokenizer::{Estimate, Tokenizer, TokenizerId};

@@ -18,7 +18,7 @@ fn cookbook_conversation_cl100k_models_bill_129() {
     let request = fixture("cookbook_conversation.json");
     let registry = ModelRegistry::builtin();
     for model in ["gpt-3.5-turbo", "gpt-4-0613", "gpt-4"] {
-        let count = chat_prompt_tokens(&request, registry.get(model).unwrap());
+        let count = chat_prompt_tokens(&request, registry.get(model).unwrap()).unwrap();
         assert_eq!(count.total, 129, "{model}");
         assert!(count.exact, "{model}: {:?}", count.notes);
     }
@@ -29,7 +29,7 @@ fn cookbook_conversation_gpt4o_models_bill_124() {
     let request = fixture("cookbook_conversation.json");
     let registry = ModelRegistry::builtin();
     for model in ["gpt-4o", "gpt-4o-mini"] {
-        let count = chat_prompt_tokens(&request, registry.get(model).unwrap());
+        let count = chat_prompt_tokens(&request, registry.get(model).unwrap()).unwrap();
         assert_eq!(count.total, 124, "{model}");
         assert!(count.exact, "{model}: {:?}", count.notes);
     }
@@ -45,7 +45,7 @@ fn cookbook_tools_example() {
         ("gpt-4o", 101),
         ("gpt-4o-mini", 101),
     ] {
-        let count = chat_prompt_tokens(&request, registry.get(model).unwrap());
+        let count = chat_prompt_tokens(&request, registry.get(model).unwrap()).unwrap();
         assert_eq!(count.total, billed, "{model}");
         assert!(count.exact, "{model}: {:?}", count.notes);
     }
@@ -55,14 +55,14 @@ fn cookbook_tools_example() {
 fn breakdown_adds_up_and_overhead_is_the_framing() {
     let request = fixture("cookbook_conversation.json");
     let spec = ModelRegistry::builtin().get("gpt-4o").unwrap().clone();
-    let count = chat_prompt_tokens(&request, &spec);
+    let count = chat_prompt_tokens(&request, &spec).unwrap();
     assert_eq!(count.messages.len(), 6);
     assert_eq!(count.reply_priming, 3);
     assert_eq!(count.tools, 0);
     let sum: usize = count.messages.iter().map(|m| m.total).sum();
     assert_eq!(sum + count.reply_priming + count.tools, count.total);
 
-    let tok = spec.tokenizer();
+    let tok = spec.tokenizer().unwrap();
     // system message without a name: 3 per message + "system" (1 token).
     let first = &count.messages[0];
     assert_eq!(first.overhead, 3 + tok.count("system"));
@@ -91,10 +91,10 @@ fn tools_count_is_the_difference_the_cookbook_shows() {
     // 101 with tools, and the same messages alone are 3+1+15 + 3+1+9 + 3.
     let request = fixture("cookbook_tools.json");
     let registry = ModelRegistry::builtin();
-    let with_tools = chat_prompt_tokens(&request, registry.get("gpt-4o").unwrap());
+    let with_tools = chat_prompt_tokens(&request, registry.get("gpt-4o").unwrap()).unwrap();
     let mut bare = request.clone();
     bare.tools.clear();
-    let without = chat_prompt_tokens(&bare, registry.get("gpt-4o").unwrap());
+    let without = chat_prompt_tokens(&bare, registry.get("gpt-4o").unwrap()).unwrap();
     assert_eq!(with_tools.total - without.total, with_tools.tools);
     assert!(with_tools.tools > 12);
 }
@@ -136,8 +136,8 @@ fn text_parts_bill_as_their_concatenation() {
     )
     .unwrap();
     let spec = ModelRegistry::builtin().get("gpt-4o").unwrap().clone();
-    let a = chat_prompt_tokens(&parts, &spec);
-    let b = chat_prompt_tokens(&plain, &spec);
+    let a = chat_prompt_tokens(&parts, &spec).unwrap();
+    let b = chat_prompt_tokens(&plain, &spec).unwrap();
     assert_eq!(a.total, b.total);
     assert!(a.exact);
 }
@@ -146,8 +146,8 @@ fn text_parts_bill_as_their_concatenation() {
 fn tool_calls_and_tool_results_are_counted_and_marked_approximate() {
     let request = fixture("tool_round_trip.json");
     let spec = ModelRegistry::builtin().get("gpt-4o-mini").unwrap().clone();
-    let tok = spec.tokenizer();
-    let count = chat_prompt_tokens(&request, &spec);
+    let tok = spec.tokenizer().unwrap();
+    let count = chat_prompt_tokens(&request, &spec).unwrap();
     let call = &count.messages[1];
     assert_eq!(call.content, 0);
     assert_eq!(
@@ -180,7 +180,8 @@ fn image_parts_are_left_out_with_a_note() {
         r#"{"messages": [{"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]}"#,
     )
     .unwrap();
-    let count = chat_prompt_tokens(&request, ModelRegistry::builtin().get("gpt-4o").unwrap());
+    let count =
+        chat_prompt_tokens(&request, ModelRegistry::builtin().get("gpt-4o").unwrap()).unwrap();
     assert!(!count.exact);
     assert!(count.notes[0].contains("image_url"), "{:?}", count.notes);
     assert_eq!(count.messages[0].content, 1);
@@ -191,9 +192,9 @@ fn models_without_framing_count_text_only() {
     let request = fixture("cookbook_conversation.json");
     let registry = ModelRegistry::builtin();
     let claude = registry.get("claude-sonnet-4-5").unwrap();
-    let count = chat_prompt_tokens(&request, claude);
+    let count = chat_prompt_tokens(&request, claude).unwrap();
     assert_eq!(count.reply_priming, 0);
-    let tok = claude.tokenizer();
+    let tok = claude.tokenizer().unwrap();
     let expected: usize = request
         .messages
         .iter()
@@ -223,7 +224,7 @@ fn legacy_functions_count_like_tools() {
     legacy.tools.clear();
     legacy.functions = functions;
     let spec = ModelRegistry::builtin().get("gpt-4").unwrap().clone();
-    assert_eq!(chat_prompt_tokens(&legacy, &spec).total, 105);
+    assert_eq!(chat_prompt_tokens(&legacy, &spec).unwrap().total, 105);
 }
 
 #[test]
@@ -303,7 +304,7 @@ mod properties {
             }
             let request = ChatRequest::from_json(&request.to_string()).unwrap();
             let registry = ModelRegistry::builtin();
-            let count = chat_prompt_tokens(&request, registry.get(model).unwrap());
+            let count = chat_prompt_tokens(&request, registry.get(model).unwrap()).unwrap();
             let sum: usize = count.messages.iter().map(|m| m.total).sum();
             prop_assert_eq!(sum + count.tools + count.reply_priming, count.total);
             prop_assert_eq!(count.messages.len(), messages.len());

@@ -29,7 +29,7 @@ fn load_str(text: &str) -> ItemSet {
 fn pack_for(set: &ItemSet, model: &str, total: usize) -> Plan {
     let registry = ModelRegistry::builtin();
     let spec = registry.get(model).unwrap();
-    let tokenizer = spec.tokenizer();
+    let tokenizer = spec.tokenizer().unwrap();
     let mut set = set.clone();
     set.budget.total = Some(total);
     let cache = CountCache::new();
@@ -47,7 +47,9 @@ fn pack_for(set: &ItemSet, model: &str, total: usize) -> Plan {
 fn billed(plan: &Plan, model: &str) -> usize {
     let request = ChatRequest::from_json(&plan.rendered).expect("the rendered request parses");
     let registry = ModelRegistry::builtin();
-    chat_prompt_tokens(&request, registry.get(model).unwrap()).total
+    chat_prompt_tokens(&request, registry.get(model).unwrap())
+        .unwrap()
+        .total
 }
 
 fn status(plan: &Plan, id: &str) -> ItemStatus {

@@ -106,6 +106,25 @@ fn models_and_encodings_side_by_side_text() {
         .filter(|l| l.starts_with("hello.txt"))
         .collect();
     assert!(claude_rows[0].contains('≈'), "{}", r.stdout);
+    // ... with the expected error band of each estimate, and only there.
+    let cells: Vec<&str> = claude_rows[0]
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells.iter().map(|c| c.trim()).collect::<Vec<_>>(),
+        ["hello.txt", "11", "≈14 ±10%", "11", "≈11 ±25%", "11"],
+        "{}",
+        r.stdout
+    );
+    let total = r.stdout.lines().find(|l| l.starts_with("total")).unwrap();
+    assert_eq!(total.matches('±').count(), 2, "{total}");
+    let share = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("share of window"))
+        .unwrap();
+    assert!(share.contains("≈0.01% ±10%"), "{share}");
     insta::assert_snapshot!(r.stdout);
 }
 
@@ -133,11 +152,14 @@ fn models_side_by_side_json() {
     assert_eq!(results[0]["encoding"], "o200k_base");
     assert_eq!(results[0]["exact"], true);
     assert_eq!(results[0]["context_window"], 128_000);
+    assert_eq!(results[0]["error_band"], serde_json::Value::Null);
     assert_eq!(results[1]["model"], "claude-sonnet-4-5");
     assert_eq!(results[1]["exact"], false);
+    assert_eq!(results[1]["error_band"], 0.1);
     assert_eq!(results[2]["model"], serde_json::Value::Null);
     assert_eq!(results[2]["encoding"], "words*1.3");
     assert_eq!(results[2]["exact"], false);
+    assert_eq!(results[2]["error_band"], 0.5);
     // Cost = total * input price / 1M.
     let total = results[0]["total"].as_f64().unwrap();
     let cost = results[0]["cost_usd"].as_f64().unwrap();

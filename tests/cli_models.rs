@@ -42,9 +42,14 @@ fn models_table() {
         .lines()
         .find(|l| l.starts_with("claude-sonnet-4-5 "))
         .unwrap();
-    assert!(claude.contains("≈ o200k_base"), "{claude}");
+    assert!(claude.contains("≈ o200k_base*1.2 ±10%"), "{claude}");
+    let gemini = stdout
+        .lines()
+        .find(|l| l.starts_with("gemini-2.5-pro "))
+        .unwrap();
+    assert!(gemini.contains("≈ o200k_base*1.05 ±15%"), "{gemini}");
     let gpt = stdout.lines().find(|l| l.starts_with("gpt-4o ")).unwrap();
-    assert!(!gpt.contains('≈'), "{gpt}");
+    assert!(!gpt.contains('≈') && !gpt.contains('±'), "{gpt}");
     insta::assert_snapshot!(stdout);
 }
 
@@ -59,6 +64,19 @@ fn models_json() {
     let gpt4o = models.iter().find(|m| m["name"] == "gpt-4o").unwrap();
     assert_eq!(gpt4o["encoding"], "o200k_base");
     assert_eq!(gpt4o["exact"], true);
+    assert_eq!(gpt4o["error_band"], serde_json::Value::Null);
+    assert_eq!(gpt4o["tokenizer_file"], serde_json::Value::Null);
+    let claude = models
+        .iter()
+        .find(|m| m["name"] == "claude-sonnet-4-5")
+        .unwrap();
+    assert_eq!(claude["exact"], false);
+    assert_eq!(claude["encoding"], "o200k_base*1.2");
+    assert_eq!(claude["error_band"], 0.1);
+    // Every estimate has a band, no exact model has one.
+    for m in models {
+        assert_eq!(m["error_band"].is_null(), m["exact"] == true, "{m}");
+    }
     assert_eq!(gpt4o["context_window"], 128_000);
     assert_eq!(gpt4o["chat"]["tokens_per_message"], 3);
     assert!(

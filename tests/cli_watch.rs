@@ -73,3 +73,31 @@ fn watch_prints_a_line_per_change_and_survives_an_invalid_file() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn watch_marks_an_estimate_with_its_error_band() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    std::fs::write(&prompt, "## System\n\nYou are helpful.\n").unwrap();
+    let first_line = |model: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+            .args(["watch", "--budget", "200", "--model", model])
+            .arg(&prompt)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        line
+    };
+    let estimate = first_line("gemini-2.5-pro");
+    assert!(estimate.contains(" ±15%/200 tokens"), "{estimate}");
+    assert!(estimate.split_whitespace().nth(1).unwrap().starts_with('≈'));
+    let exact = first_line("gpt-4o");
+    assert!(!exact.contains('≈') && !exact.contains('±'), "{exact}");
+}

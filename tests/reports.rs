@@ -10,6 +10,7 @@ use tokenscope::report::{
     ColorMode, Format, ReportOptions, Rules, Violation, check, format_from_name, render_report,
     should_color, write_report, write_report_file,
 };
+use tokenscope::tokens::ErrorBand;
 
 #[allow(clippy::too_many_arguments)]
 fn item(
@@ -192,6 +193,7 @@ fn docs_plan() -> Plan {
         model: Some("gpt-4o".into()),
         encoding: "o200k_base".into(),
         exact: true,
+        error_band: None,
         budget: PlanBudget {
             total: 5000,
             reserve_output: 1000,
@@ -233,6 +235,7 @@ fn docs_plan() -> Plan {
 
 fn estimated(mut plan: Plan) -> Plan {
     plan.exact = false;
+    plan.error_band = ErrorBand::new(0.10);
     plan.model = Some("claude-sonnet-4".into());
     plan.encoding = "o200k_base*1.1".into();
     plan
@@ -259,6 +262,7 @@ fn json_is_the_report_schema() {
         "model",
         "encoding",
         "exact",
+        "error_band",
         "budget",
         "totals",
         "sections",
@@ -318,8 +322,24 @@ fn json_is_the_report_schema() {
     assert_eq!(v["items"][9]["status"], "degraded");
     assert_eq!(v["items"][9]["degrade_level"], 2);
     assert_eq!(v["reallocations"][0]["from"], "examples");
+    assert_eq!(v["exact"], true);
+    assert!(v["error_band"].is_null(), "exact counts have no band");
     // Stable: the same plan gives the same bytes.
     assert_eq!(out, render_report(&plan, Format::Json, &opts()));
+}
+
+#[test]
+fn json_gives_the_error_band_of_estimates() {
+    let out = render_report(&estimated(docs_plan()), Format::Json, &opts());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["exact"], false);
+    assert_eq!(v["error_band"], 0.1);
+    // Right after `exact`, and counts stay plain numbers.
+    assert!(
+        out.contains("\"exact\": false,\n  \"error_band\": 0.1,\n"),
+        "{out}"
+    );
+    assert_eq!(v["totals"]["rendered"], 4978);
 }
 
 #[test]
@@ -337,8 +357,16 @@ fn markdown_tables() {
 fn markdown_marks_estimates() {
     let out = render_report(&estimated(docs_plan()), Format::Markdown, &opts());
     insta::assert_snapshot!("report_md_estimate", out);
-    assert!(out.contains("> Counts are estimates (o200k_base*1.1), marked ≈."));
-    assert!(out.contains("| ≈4,978 tokens (99.6% of the budget) |"));
+    assert!(out.contains(
+        "> Counts are estimates (o200k_base*1.1), marked ≈; the real count is expected within ±10% of the estimate."
+    ));
+    assert!(out.contains("| ≈4,978 ±10% tokens (99.6% of the budget) |"));
+    assert!(out.contains("| Counting | claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10% |"));
+    // Every count has the band: sections, items, what a change cost.
+    assert!(out.contains("truncated from ≈616 ±10% to ≈388 ±10% tokens"));
+    assert!(out.contains("| ≈+254 ±10% |"));
+    let exact = render_report(&docs_plan(), Format::Markdown, &opts());
+    assert!(!exact.contains('±'), "no band on exact counts");
     // Budgets are not counts: they stay unmarked.
     assert!(out.contains("| Budget | 5,000 tokens"));
 }
@@ -390,11 +418,12 @@ fn csv_rows_and_quoting() {
             "pinned",
             "degrade_level",
             "given",
-            "exact"
+            "exact",
+            "error_band"
         ]
     );
     assert_eq!(rows.len(), plan.items.len() + 1);
-    assert!(rows.iter().all(|r| r.len() == 11), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
     assert_eq!(rows[1][0], "line\nbreak");
     assert_eq!(
         rows[11],
@@ -409,14 +438,20 @@ fn csv_rows_and_quoting() {
             "false",
             "",
             "true",
-            "true"
+            "true",
+            ""
         ]
     );
     assert_eq!(rows[7][3], "over_section_budget");
     assert_eq!(rows[10][8], "2");
     let est = render_report(&estimated(docs_plan()), Format::Csv, &opts());
     assert!(parse_csv(&est)[1..].iter().all(|r| r[10] == "false"));
+    assert!(
+        parse_csv(&est)[1..].iter().all(|r| r[11] == "0.1"),
+        "the band as a fraction on every row"
+    );
     assert!(!est.contains('≈'), "CSV numbers stay numbers");
+    assert!(!est.contains('±'), "CSV numbers stay numbers");
 }
 
 #[test]
@@ -443,7 +478,14 @@ fn text_summary_with_estimates_and_colour() {
     let plan = estimated(docs_plan());
     let out = render_report(&plan, Format::Text, &opts());
     insta::assert_snapshot!("report_text_estimate", out);
-    assert!(out.contains("rendered ≈4,978 / 5,000 tokens"));
+    assert!(out.contains("rendered ≈4,978 ±10% / 5,000 tokens"));
+    assert!(out.contains("claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10%"));
+    for line in out.lines() {
+        let w = unicode_width::UnicodeWidthStr::width(line);
+        assert!(w <= 80, "{w} columns: {line}");
+    }
+    let exact = render_report(&docs_plan(), Format::Text, &opts());
+    assert!(!exact.contains('±'), "no band on exact counts");
     let coloured = render_report(
         &plan,
         Format::Text,

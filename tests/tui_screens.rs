@@ -137,3 +137,53 @@ fn every_size_down_to_one_by_one() {
         }
     }
 }
+
+/// The app after picking the estimated model, showing the plan the engine
+/// gives for it (the hand-built plan, counted as an estimate).
+fn estimated_app() -> tokenscope::tui::App {
+    let mut app = app();
+    app.update(Action::PickModel);
+    for c in "sonnet".chars() {
+        app.on_key(key(c));
+    }
+    app.on_key(code(KeyCode::Enter));
+    let mut plan = plan();
+    plan.exact = false;
+    plan.error_band = tokenscope::tokens::ErrorBand::new(0.10);
+    plan.model = Some("claude-sonnet-4".into());
+    plan.encoding = "o200k_base*1.1".into();
+    answer_jobs(&mut app, &plan);
+    app
+}
+
+#[test]
+fn header_shows_the_error_band_of_an_estimated_model() {
+    let app = estimated_app();
+    assert!(!app.tokenizer().is_exact());
+    let s = screen(&app, 100, 30);
+    let header: Vec<&str> = s.lines().take(3).collect();
+    assert!(
+        header[0].contains("model claude-sonnet-4 · ≈ o200k_base*1.1 ±10% │ input ≈$"),
+        "{s}"
+    );
+    let context = app.plan().unwrap().totals.context;
+    assert!(
+        header[2].contains(&format!(
+            "≈{} ±10% / 16,000",
+            tokenscope::report::thousands(context)
+        )),
+        "{s}"
+    );
+    // The sections pane says the counts are estimates, with the band.
+    assert!(s.contains("≈ estimated counts ±10%"), "{s}");
+    both("main_estimate", &app);
+
+    // An exact model: no band anywhere.
+    let exact = screen(&app_exact(), 100, 30);
+    assert!(!exact.contains('±'), "{exact}");
+    assert!(exact.lines().next().unwrap().contains("o200k_base exact"));
+}
+
+fn app_exact() -> tokenscope::tui::App {
+    app()
+}

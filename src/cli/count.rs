@@ -23,8 +23,8 @@ use serde::Serialize;
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
 use crate::tokens::{
-    ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ModelRegistry,
-    ModelSpec, Tokenizer, chat_framing, resolve_encoding,
+    Accuracy, ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ErrorBand,
+    ModelRegistry, ModelSpec, Tokenizer, chat_framing, resolve_encoding,
 };
 
 /// The schema tag of `count --json`.
@@ -90,7 +90,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
                                 .count(request);
                             Cell {
                                 tokens: count.total,
-                                exact: count.exact,
+                                accuracy: Accuracy::new(count.exact, c.tokenizer.error_band()),
                                 chat: Some(count),
                             }
                         })
@@ -123,7 +123,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
                         };
                         Some(Cell {
                             tokens,
-                            exact: c.tokenizer.is_exact(),
+                            accuracy: c.tokenizer.accuracy(),
                             chat: None,
                         })
                     })
@@ -194,12 +194,13 @@ struct Column {
 }
 
 impl Column {
-    fn model(spec: &ModelSpec) -> Column {
-        Column {
+    /// The column of a model; loads its tokenizer file on first use.
+    fn model(spec: &ModelSpec) -> Result<Column, String> {
+        Ok(Column {
             model: Some(spec.clone()),
-            tokenizer: spec.tokenizer(),
+            tokenizer: spec.tokenizer().map_err(|e| e.to_string())?,
             framing: spec.chat,
-        }
+        })
     }
 
     fn encoding(tokenizer: Tokenizer) -> Column {
@@ -226,7 +227,7 @@ fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column
         let spec = registry
             .get(name)
             .map_err(|e| CliError::Input(e.to_string()))?;
-        columns.push(Column::model(spec));
+        columns.push(Column::model(spec).map_err(CliError::Input)?);
     }
     for name in &args.encodings {
         let tokenizer = resolve_encoding(name).map_err(|e| CliError::Input(e.to_string()))?;
@@ -246,7 +247,7 @@ fn request_column(
     columns: &mut Vec<Column>,
 ) -> Result<usize, String> {
     let wanted = match &request.model {
-        Some(name) => Column::model(registry.get(name).map_err(|e| e.to_string())?),
+        Some(name) => Column::model(registry.get(name).map_err(|e| e.to_string())?)?,
         None => Column::encoding(Tokenizer::Exact(Encoding::O200kBase)),
     };
     let label = wanted.label();
@@ -365,20 +366,26 @@ struct Row {
 
 struct Cell {
     tokens: usize,
-    exact: bool,
+    accuracy: Accuracy,
     chat: Option<ChatCount>,
 }
 
 struct Totals {
     tokens: usize,
-    exact: bool,
+    /// Exact when every cell is; otherwise the first estimate's accuracy
+    /// (the cells of one column share the column's band).
+    accuracy: Accuracy,
 }
 
 fn totals(rows: &[Row], col: usize) -> Totals {
     let cells: Vec<&Cell> = rows.iter().filter_map(|r| r.cells[col].as_ref()).collect();
     Totals {
         tokens: cells.iter().map(|c| c.tokens).sum(),
-        exact: cells.iter().all(|c| c.exact),
+        accuracy: cells
+            .iter()
+            .map(|c| c.accuracy)
+            .find(|a| !a.is_exact())
+            .unwrap_or(Accuracy::Exact),
     }
 }
 
@@ -406,6 +413,9 @@ struct ResultJson<'a> {
     model: Option<&'a str>,
     encoding: String,
     exact: bool,
+    /// The expected relative error of an estimate (`0.1` for ±10 %); null
+    /// when exact.
+    error_band: Option<ErrorBand>,
     context_window: Option<usize>,
     files: Vec<FileJson<'a>>,
     total: usize,
@@ -446,6 +456,7 @@ fn write_json(
                 model: c.model.as_ref().map(|m| m.name.as_str()),
                 encoding: c.tokenizer.name(),
                 exact: c.tokenizer.is_exact(),
+                error_band: c.tokenizer.error_band(),
                 context_window: window,
                 files: rows
                     .iter()
@@ -477,13 +488,10 @@ fn write_json(
     Ok(())
 }
 
-/// A count, marked `≈` when it is an estimate.
-fn count_cell(tokens: usize, exact: bool) -> String {
-    if exact {
-        thousands(tokens)
-    } else {
-        format!("≈{}", thousands(tokens))
-    }
+/// A count as a person reads it: `1,234`, or `≈1,234 ±10%` for an
+/// estimate; zero is always `0`.
+fn count_cell(tokens: usize, accuracy: Accuracy) -> String {
+    accuracy.of_count(tokens).label(&thousands(tokens))
 }
 
 fn percent(share: f64) -> String {
@@ -527,7 +535,7 @@ fn write_text(
     for row in rows {
         let mut cells = vec![row.display.clone()];
         cells.extend(row.cells.iter().map(|c| match c {
-            Some(c) => count_cell(c.tokens, c.exact),
+            Some(c) => count_cell(c.tokens, c.accuracy),
             None => "-".to_string(),
         }));
         table.row(cells);
@@ -538,7 +546,7 @@ fn write_text(
     if rows.len() == 1 {
         total_row[0] = "total".to_string();
     }
-    total_row.extend(totals.iter().map(|t| count_cell(t.tokens, t.exact)));
+    total_row.extend(totals.iter().map(|t| count_cell(t.tokens, t.accuracy)));
     table.row(total_row);
     if any_model {
         let per_column = |f: &dyn Fn(&Column, &Totals) -> Option<String>| -> Vec<String> {
@@ -556,21 +564,13 @@ fn write_text(
         let mut used = vec!["share of window".to_string()];
         used.extend(per_column(&|c, t| {
             let s = share(t.tokens, c.model.as_ref()?.context_window)?;
-            Some(if t.exact {
-                percent(s)
-            } else {
-                format!("≈{}", percent(s))
-            })
+            Some(t.accuracy.label(&percent(s)))
         }));
         table.row(used);
         let mut price = vec!["input cost".to_string()];
         price.extend(per_column(&|c, t| {
             let x = cost(t.tokens, c)?;
-            Some(if t.exact {
-                usd(x)
-            } else {
-                format!("≈{}", usd(x))
-            })
+            Some(t.accuracy.label(&usd(x)))
         }));
         table.row(price);
     }
@@ -605,7 +605,8 @@ fn write_breakdown(
         ("framing", Align::Right),
         ("total", Align::Right),
     ]);
-    let mark = |n: usize| count_cell(n, count.exact);
+    let accuracy = Accuracy::new(count.exact, column.tokenizer.error_band());
+    let mark = |n: usize| count_cell(n, accuracy);
     for (i, m) in count.messages.iter().enumerate() {
         table.row(vec![
             (i + 1).to_string(),

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::args::ColorChoice;
 use super::{CliError, ModelsArgs};
-use crate::tokens::{ChatFraming, ModelRegistry, ModelSpec};
+use crate::tokens::{ChatFraming, ErrorBand, ModelCounting, ModelRegistry, ModelSpec};
 
 /// The schema tag of `models --json`.
 pub const MODELS_SCHEMA: &str = "tokenscope.models/1";
@@ -38,7 +38,7 @@ pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
             table.row(vec![
                 m.name.clone(),
                 m.provider.clone(),
-                m.tokenizer().to_string(),
+                counting(m),
                 opt(m.context_window.map(thousands)),
                 opt(m.max_output.map(thousands)),
                 opt(m.input_price.map(price)),
@@ -48,7 +48,7 @@ pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
         table.write(&mut out, use_color(args.shared.color))?;
         writeln!(
             out,
-            "\n≈ estimate: the model publishes no tokenizer. Prices: 2025 list prices in USD per\nmillion tokens; override them in a models.toml (--models-file, or tokenscope/models.toml\nin the config dir)."
+            "\n≈ estimate ±N%: counted without the model's own tokenizer (closed models publish none;\nfor an open model, name its tokenizer file); the real count is expected within N% of the\nestimate on typical English prose and code. Prices: 2025 list prices in USD per million\ntokens. Override any of it in a models.toml (--models-file, or tokenscope/models.toml in\nthe config dir)."
         )?;
     }
     out.flush()?;
@@ -74,8 +74,13 @@ struct ModelJson {
     aliases: Vec<String>,
     provider: String,
     exact: bool,
-    /// The encoding name, or the estimate's formula.
+    /// The encoding name, the estimate's formula, or the tokenizer file.
     encoding: String,
+    /// The expected relative error of an estimate (`0.1` for ±10 %); null
+    /// when exact.
+    error_band: Option<ErrorBand>,
+    /// The tokenizer file the model counts with (resolved); null for none.
+    tokenizer_file: Option<String>,
     context_window: Option<usize>,
     max_output: Option<usize>,
     input_price_per_million: Option<f64>,
@@ -92,7 +97,12 @@ impl From<&ModelSpec> for ModelJson {
             aliases: m.aliases.clone(),
             provider: m.provider.clone(),
             exact: m.is_exact(),
-            encoding: m.tokenizer().name(),
+            encoding: match &m.counting {
+                ModelCounting::Tokenizer(t) => t.name(),
+                ModelCounting::File(f) => f.path.display().to_string(),
+            },
+            error_band: m.error_band(),
+            tokenizer_file: m.tokenizer_file().map(|p| p.display().to_string()),
             context_window: m.context_window,
             max_output: m.max_output,
             input_price_per_million: m.input_price,
@@ -100,6 +110,17 @@ impl From<&ModelSpec> for ModelJson {
             chat: m.chat,
             source: m.source.as_ref().map(|p| p.display().to_string()),
         }
+    }
+}
+
+/// The counting column: the encoding, `≈ formula ±band`, or the tokenizer
+/// file (marked when it is not there; it is read only when the model is
+/// used).
+fn counting(m: &ModelSpec) -> String {
+    let text = m.counting.describe();
+    match m.tokenizer_file() {
+        Some(path) if !path.is_file() => format!("{text} (not found)"),
+        _ => text,
     }
 }
 

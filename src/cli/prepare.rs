@@ -281,7 +281,10 @@ pub fn resolve_tokenizer(
             .get(name)
             .map_err(|e| CliError::Input(e.to_string()))?
             .clone();
-        return Ok((spec.tokenizer(), Some(spec)));
+        let tokenizer = spec
+            .tokenizer()
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        return Ok((tokenizer, Some(spec)));
     }
     Ok((Tokenizer::Exact(Encoding::O200kBase), None))
 }

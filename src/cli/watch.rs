@@ -32,7 +32,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         out,
         "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
         clock(),
-        crate::report::thousands(plan.totals.rendered),
+        rendered(&plan),
         crate::report::thousands(plan.budget.total),
         prepared.title(),
         plan.totals.included,
@@ -82,7 +82,7 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     let mut line = format!(
         "{}  {}/{} tokens ({})",
         clock(),
-        crate::report::thousands(new.totals.rendered),
+        rendered(new),
         crate::report::thousands(new.budget.total),
         signed(new.totals.rendered as i64 - old.totals.rendered as i64)
     );
@@ -140,6 +140,14 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
         line.push_str("  no change in the plan");
     }
     line
+}
+
+/// The rendered count, `≈1,234 ±10%` when it is an estimate.
+fn rendered(plan: &Plan) -> String {
+    let n = plan.totals.rendered;
+    plan.accuracy()
+        .of_count(n)
+        .label(&crate::report::thousands(n))
 }
 
 fn status_word(s: ItemStatus) -> &'static str {

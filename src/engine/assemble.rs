@@ -207,7 +207,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         } else {
             kept_priority * 1000.0 / used as f64
         },
-        estimate_chars4: Tokenizer::Estimate(Estimate::Chars4).count(&rendered.text),
+        estimate_chars4: Tokenizer::estimate(Estimate::Chars4).count(&rendered.text),
         cost_usd: price_per_million.map(|p| p * rendered.context as f64 / 1e6),
     };
 
@@ -238,6 +238,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         model,
         encoding: tokenizer.name(),
         exact: tokenizer.is_exact(),
+        error_band: tokenizer.error_band(),
         budget: PlanBudget {
             total,
             reserve_output: b.reserve_output,

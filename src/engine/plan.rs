@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{Overflow, Strategy};
+use crate::tokens::{Accuracy, ErrorBand};
 
 /// What happened to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -191,6 +192,9 @@ pub struct Plan {
     pub encoding: String,
     /// Whether counts are exact.
     pub exact: bool,
+    /// The expected relative error of the counts when they are estimates
+    /// (`0.1` for ±10 %); `null` when they are exact.
+    pub error_band: Option<ErrorBand>,
     /// The budget as run.
     pub budget: PlanBudget,
     /// Totals.
@@ -211,6 +215,14 @@ pub struct Plan {
     /// trimmed request as JSON.
     #[serde(skip)]
     pub chat_request: bool,
+}
+
+impl Plan {
+    /// How exact the plan's counts are, for labelling them
+    /// ([`Accuracy::label`]).
+    pub fn accuracy(&self) -> Accuracy {
+        Accuracy::new(self.exact, self.error_band)
+    }
 }
 
 /// The report schema name.

@@ -3,6 +3,7 @@
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::engine::{ItemPlan, ItemStatus, Plan};
+use crate::tokens::Accuracy;
 
 /// `12345` -> `12,345`.
 pub fn thousands(n: usize) -> String {
@@ -17,22 +18,15 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// A token count as shown to a person: `≈` in front when counts are estimates.
-pub fn tokens(n: usize, exact: bool) -> String {
-    if exact {
-        thousands(n)
-    } else {
-        format!("≈{}", thousands(n))
-    }
+/// A token count as shown to a person: `1,234`, or `≈1,234 ±10%` when
+/// counts are estimates ([`Accuracy::label`]); zero is always `0`.
+pub fn tokens(n: usize, accuracy: Accuracy) -> String {
+    accuracy.of_count(n).label(&thousands(n))
 }
 
-/// Extra tokens needed, e.g. `+254` (`≈+254` for estimates).
-pub fn extra_tokens(n: usize, exact: bool) -> String {
-    if exact {
-        format!("+{}", thousands(n))
-    } else {
-        format!("≈+{}", thousands(n))
-    }
+/// Extra tokens needed, e.g. `+254` (`≈+254 ±10%` for estimates).
+pub fn extra_tokens(n: usize, accuracy: Accuracy) -> String {
+    accuracy.label(&format!("+{}", thousands(n)))
 }
 
 /// A fraction as a percentage with one decimal, e.g. `98.4%`.
@@ -120,12 +114,12 @@ pub fn degrade_name(level: u8) -> &'static str {
 
 /// What happened to an item, in words: the reason when excluded, the change
 /// when truncated or degraded, empty when included in full.
-pub fn outcome(item: &ItemPlan, exact: bool) -> String {
+pub fn outcome(item: &ItemPlan, accuracy: Accuracy) -> String {
     match item.status {
         ItemStatus::Truncated => format!(
             "truncated from {} to {} tokens",
-            tokens(item.tokens, exact),
-            tokens(item.final_tokens, exact)
+            tokens(item.tokens, accuracy),
+            tokens(item.final_tokens, accuracy)
         ),
         ItemStatus::Degraded => match item.degrade_level {
             Some(l) => format!("degraded to {} (level {l})", degrade_name(l)),
@@ -159,9 +153,9 @@ pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-/// `gpt-4o · o200k_base · exact` (or `≈ estimate`).
+/// `gpt-4o · o200k_base · exact` (or `≈ estimate ±10%`).
 pub fn counting(plan: &Plan) -> String {
-    let kind = if plan.exact { "exact" } else { "≈ estimate" };
+    let kind = plan.accuracy().kind();
     match &plan.model {
         Some(m) => format!("{} · {} · {kind}", escape(m), escape(&plan.encoding)),
         None => format!("{} · {kind}", escape(&plan.encoding)),
@@ -188,7 +182,23 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(tokens(16000, false), "≈16,000");
+        assert_eq!(tokens(16000, Accuracy::Estimate(None)), "≈16,000");
+        assert_eq!(
+            tokens(
+                16000,
+                Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))
+            ),
+            "≈16,000 ±10%"
+        );
+        assert_eq!(tokens(16000, Accuracy::Exact), "16,000");
+        assert_eq!(
+            tokens(0, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
+            "0"
+        );
+        assert_eq!(
+            extra_tokens(254, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
+            "≈+254 ±10%"
+        );
         assert_eq!(priority(0.1 + 0.2), "0.3");
         assert_eq!(escape("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
         assert_eq!(fit("abcdef", 4), "abc…");

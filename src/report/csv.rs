@@ -1,11 +1,13 @@
 //! The `csv` report: one row per item, in input order.
 //!
 //! Columns: `id, section, status, reason, tokens, final_tokens, priority,
-//! pinned, degrade_level, given, exact`. `reason` is the JSON name
-//! (`over_section_budget`, ...), empty when there is none; `degrade_level`
-//! is empty unless the item was degraded; `pinned`, `given` and `exact` are
-//! `true`/`false`. Counts stay plain numbers: when they are estimates the
-//! `exact` column says `false` (the other formats print `≈`). Fields are
+//! pinned, degrade_level, given, exact, error_band`. `reason` is the JSON
+//! name (`over_section_budget`, ...), empty when there is none;
+//! `degrade_level` is empty unless the item was degraded; `pinned`, `given`
+//! and `exact` are `true`/`false`. Counts stay plain numbers: when they are
+//! estimates the `exact` column says `false` and `error_band` holds the
+//! expected relative error as a fraction (`0.1` for ±10 %; empty when exact),
+//! where the other formats print `≈1,234 ±10%`. Fields are
 //! quoted as RFC 4180 says (when they hold a comma, a quote or a line break;
 //! quotes doubled); lines end with `\n`.
 
@@ -16,8 +18,7 @@ use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
 
 /// The header row.
-pub const CSV_HEADER: &str =
-    "id,section,status,reason,tokens,final_tokens,priority,pinned,degrade_level,given,exact";
+pub const CSV_HEADER: &str = "id,section,status,reason,tokens,final_tokens,priority,pinned,degrade_level,given,exact,error_band";
 
 /// Writes one CSV row per item, after a header row.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,6 +27,10 @@ pub struct CsvExporter;
 impl Exporter for CsvExporter {
     fn write(&self, plan: &Plan, out: &mut dyn Write, _opts: &ReportOptions) -> io::Result<()> {
         writeln!(out, "{CSV_HEADER}")?;
+        let band = plan
+            .error_band
+            .map(|b| b.fraction().to_string())
+            .unwrap_or_default();
         for item in &plan.items {
             let fields = [
                 field(&item.id),
@@ -41,6 +46,7 @@ impl Exporter for CsvExporter {
                     .unwrap_or_default(),
                 item.given.to_string(),
                 plan.exact.to_string(),
+                band.clone(),
             ];
             writeln!(out, "{}", fields.join(","))?;
         }

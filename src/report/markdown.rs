@@ -36,15 +36,19 @@ fn code(s: &str) -> String {
 impl Exporter for MarkdownExporter {
     fn write(&self, plan: &Plan, out: &mut dyn Write, opts: &ReportOptions) -> io::Result<()> {
         let exact = plan.exact;
-        let t = |n: usize| tokens(n, exact);
+        let accuracy = plan.accuracy();
+        let t = |n: usize| tokens(n, accuracy);
         match &opts.title {
             Some(title) => writeln!(out, "# tokenscope report: {}\n", cell(title))?,
             None => writeln!(out, "# tokenscope report\n")?,
         }
         if !exact {
+            let within = accuracy.band().map_or_else(String::new, |band| {
+                format!("; the real count is expected within {band} of the estimate")
+            });
             writeln!(
                 out,
-                "> Counts are estimates ({}), marked ≈.\n",
+                "> Counts are estimates ({}), marked ≈{within}.\n",
                 cell(&plan.encoding)
             )?;
         }
@@ -98,7 +102,7 @@ impl Exporter for MarkdownExporter {
             )?,
         }
         if let Some(c) = tt.cost_usd {
-            writeln!(out, "| Input cost | {} |", cost(c))?;
+            writeln!(out, "| Input cost | {} |", accuracy.label(&cost(c)))?;
         }
 
         writeln!(out, "\n## Sections\n")?;
@@ -126,7 +130,7 @@ impl Exporter for MarkdownExporter {
                 s.included,
                 s.excluded,
                 s.needed_for_next
-                    .map_or_else(|| "–".to_string(), |n| extra_tokens(n, exact))
+                    .map_or_else(|| "–".to_string(), |n| extra_tokens(n, accuracy))
             )?;
         }
 
@@ -137,7 +141,7 @@ impl Exporter for MarkdownExporter {
         )?;
         writeln!(out, "|---|---|---|--:|--:|--:|---|")?;
         for i in &plan.items {
-            let mut note = outcome(i, exact);
+            let mut note = outcome(i, accuracy);
             if i.given {
                 if !note.is_empty() {
                     note.push_str("; ");

@@ -9,12 +9,15 @@
 
 use std::io::{self, Write};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::common::{
     cost, counting, escape, extra_tokens, fit, outcome, pad_left, pad_right, percent, thousands,
     tokens,
 };
 use super::{Exporter, ReportOptions};
 use crate::engine::{ItemStatus, Plan, SectionPlan};
+use crate::tokens::Accuracy;
 
 /// How many items of each list (changed, excluded) the summary shows.
 pub const LISTED_ITEMS: usize = 20;
@@ -67,6 +70,9 @@ fn bar(fraction: f64, width: usize) -> (String, String) {
 struct Columns {
     name: usize,
     bar: usize,
+    /// The `used` and `next` columns: wide enough for estimates' bands.
+    used: usize,
+    next: usize,
 }
 
 impl Columns {
@@ -82,18 +88,37 @@ impl Columns {
         let longest = plan
             .sections
             .iter()
-            .map(|s| unicode_width::UnicodeWidthStr::width(escape(&s.name).as_str()))
+            .map(|s| escape(&s.name).width())
             .max()
             .unwrap_or(0);
-        let others = 3 * Self::NUM + Self::UTIL + Self::ITEMS + Self::GAPS;
+        let accuracy = plan.accuracy();
+        let widest = |f: &dyn Fn(&SectionPlan) -> String| {
+            plan.sections
+                .iter()
+                .map(|s| f(s).width())
+                .max()
+                .unwrap_or(0)
+                .max(Self::NUM)
+        };
+        let used = widest(&|s| tokens(s.used, accuracy));
+        let next = widest(&|s| {
+            s.needed_for_next
+                .map_or_else(String::new, |n| extra_tokens(n, accuracy))
+        });
+        let others = Self::NUM + used + next + Self::UTIL + Self::ITEMS + Self::GAPS;
         let room = width.saturating_sub(others + Self::MIN_BAR).clamp(7, 24);
         let name = longest.clamp(7, room);
         let bar = width.saturating_sub(name + others).clamp(Self::MIN_BAR, 40);
-        Columns { name, bar }
+        Columns {
+            name,
+            bar,
+            used,
+            next,
+        }
     }
 }
 
-fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String {
+fn section_row(s: &SectionPlan, accuracy: Accuracy, c: &Columns, p: &Painter) -> String {
     let overrun = s.pinned_overrun || s.used > s.final_budget;
     let fraction = if s.final_budget == 0 {
         if s.used > 0 { 1.0 } else { 0.0 }
@@ -104,12 +129,12 @@ fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String
     let fill_style = if overrun { RED } else { GREEN };
     let next = s
         .needed_for_next
-        .map_or_else(|| "–".to_string(), |n| extra_tokens(n, exact));
+        .map_or_else(|| "–".to_string(), |n| extra_tokens(n, accuracy));
     let mut row = format!(
         "{} {} {} {}{} {} {} {}",
         pad_right(&fit(&escape(&s.name), c.name), c.name),
         pad_left(&thousands(s.final_budget), Columns::NUM),
-        pad_left(&tokens(s.used, exact), Columns::NUM),
+        pad_left(&tokens(s.used, accuracy), c.used),
         p.paint(fill_style, &filled),
         p.paint(DIM, &empty),
         pad_left(&percent(s.utilization), Columns::UTIL),
@@ -117,7 +142,7 @@ fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String
             &format!("{}/{}", s.included, s.included + s.excluded),
             Columns::ITEMS
         ),
-        pad_left(&next, Columns::NUM),
+        pad_left(&next, c.next),
     );
     if s.pinned_overrun {
         row.push_str(&format!("  {}", p.paint(RED, "! pinned overrun")));
@@ -130,7 +155,7 @@ fn section_row(s: &SectionPlan, exact: bool, c: &Columns, p: &Painter) -> String
 impl Exporter for TextExporter {
     fn write(&self, plan: &Plan, out: &mut dyn Write, opts: &ReportOptions) -> io::Result<()> {
         let p = Painter { on: opts.color };
-        let exact = plan.exact;
+        let accuracy = plan.accuracy();
         let b = &plan.budget;
         let tt = &plan.totals;
 
@@ -161,23 +186,39 @@ impl Exporter for TextExporter {
         let over = tt.rendered > b.total;
         let rendered = format!(
             "rendered {} / {} tokens ({})",
-            tokens(tt.rendered, exact),
+            tokens(tt.rendered, accuracy),
             thousands(b.total),
             percent(tt.utilization)
         );
+        // (text, what it is when it starts a line)
+        let mut parts = vec![(
+            format!("{} included · {} excluded", tt.included, tt.excluded),
+            "",
+        )];
+        if let Some(c) = tt.cost_usd {
+            parts.push((accuracy.label(&cost(c)), "input cost "));
+        }
+        // One line when it fits the width (estimates' bands make it longer),
+        // else the rest goes on the next.
+        let mut width = rendered.width();
         write!(
             out,
-            "{} · {} included · {} excluded",
+            "{}",
             if over {
                 p.paint(RED, &rendered)
             } else {
                 rendered
-            },
-            tt.included,
-            tt.excluded
+            }
         )?;
-        if let Some(c) = tt.cost_usd {
-            write!(out, " · {}", cost(c))?;
+        for (part, alone) in parts {
+            if width + 3 + part.width() > opts.width {
+                writeln!(out)?;
+                write!(out, "{alone}{part}")?;
+                width = alone.width() + part.width();
+            } else {
+                write!(out, " · {part}")?;
+                width += 3 + part.width();
+            }
         }
         writeln!(out)?;
 
@@ -193,17 +234,17 @@ impl Exporter for TextExporter {
                         "{} {} {} {} {} {} {}",
                         pad_right("section", c.name),
                         pad_left("budget", Columns::NUM),
-                        pad_left("used", Columns::NUM),
+                        pad_left("used", c.used),
                         pad_right("", c.bar),
                         pad_left("use", Columns::UTIL),
                         pad_left("items", Columns::ITEMS),
-                        pad_left("next", Columns::NUM),
+                        pad_left("next", c.next),
                     )
                     .trim_end()
                 )
             )?;
             for s in &plan.sections {
-                writeln!(out, "{}", section_row(s, exact, &c, &p))?;
+                writeln!(out, "{}", section_row(s, accuracy, &c, &p))?;
             }
         }
 
@@ -238,14 +279,17 @@ impl Exporter for TextExporter {
             let id_width = list
                 .iter()
                 .take(LISTED_ITEMS)
-                .map(|i| {
-                    unicode_width::UnicodeWidthStr::width(
-                        escape(&format!("{}/{}", i.section, i.id)).as_str(),
-                    )
-                })
+                .map(|i| escape(&format!("{}/{}", i.section, i.id)).width())
                 .max()
                 .unwrap_or(0)
                 .min(40);
+            let tok_width = list
+                .iter()
+                .take(LISTED_ITEMS)
+                .map(|i| tokens(i.tokens, accuracy).width())
+                .max()
+                .unwrap_or(0)
+                .max(Columns::NUM);
             for i in list.iter().take(LISTED_ITEMS) {
                 let name = fit(&escape(&format!("{}/{}", i.section, i.id)), id_width);
                 let pin = if i.pinned {
@@ -257,8 +301,8 @@ impl Exporter for TextExporter {
                     out,
                     "  {} {}  {}{pin}",
                     pad_right(&name, id_width),
-                    pad_left(&tokens(i.tokens, exact), Columns::NUM),
-                    outcome(i, exact)
+                    pad_left(&tokens(i.tokens, accuracy), tok_width),
+                    outcome(i, accuracy)
                 )?;
             }
             if list.len() > LISTED_ITEMS {

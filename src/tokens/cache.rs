@@ -119,7 +119,7 @@ mod tests {
         let cache = CountCache::new();
         let text = "hello <|endoftext|>";
         let o200k = Tokenizer::Exact(Encoding::O200kBase);
-        let chars = Tokenizer::Estimate(Estimate::Chars4);
+        let chars = Tokenizer::estimate(Estimate::Chars4);
         let ordinary = cache.count(&o200k, text);
         let special = cache.count_with_special(&o200k, text);
         assert!(special < ordinary, "the literal is one special token");

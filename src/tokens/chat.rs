@@ -605,20 +605,24 @@ impl<'a> ChatCounter<'a> {
 }
 
 /// Counts the prompt tokens `request` is billed by `spec`'s model, through
-/// [`CountCache::global`]: its tokenizer and chat framing.
+/// [`CountCache::global`]: its tokenizer and chat framing. Fails only when
+/// the model's `tokenizer_file` cannot be loaded.
 ///
 /// ```
 /// use tokenscope::tokens::{chat_prompt_tokens, ChatRequest, ModelRegistry};
 /// let registry = ModelRegistry::builtin();
 /// let request = ChatRequest::from_json(r#"{"messages": [{"role": "user", "content": "Hello!"}]}"#).unwrap();
-/// let count = chat_prompt_tokens(&request, registry.get("gpt-4o").unwrap());
+/// let count = chat_prompt_tokens(&request, registry.get("gpt-4o").unwrap()).unwrap();
 /// // 3 framing + 1 role + 2 content + 3 reply priming
 /// assert_eq!(count.total, 9);
 /// assert_eq!(count.messages[0].overhead, 4);
 /// ```
-pub fn chat_prompt_tokens(request: &ChatRequest, spec: &super::ModelSpec) -> ChatCount {
-    let tokenizer = spec.tokenizer();
-    ChatCounter::new(&tokenizer, spec.chat).count(request)
+pub fn chat_prompt_tokens(
+    request: &ChatRequest,
+    spec: &super::ModelSpec,
+) -> Result<ChatCount, super::ModelTokenizerError> {
+    let tokenizer = spec.tokenizer()?;
+    Ok(ChatCounter::new(&tokenizer, spec.chat).count(request))
 }
 
 /// The chat framing a request is counted with for `model` (its registry
@@ -632,7 +636,7 @@ pub fn chat_framing(
     match (model, tokenizer) {
         (Some(spec), _) => spec.chat,
         (None, Tokenizer::Exact(e)) => ChatFraming::for_encoding(*e),
-        (None, Tokenizer::File(_) | Tokenizer::Estimate(_)) => None,
+        (None, Tokenizer::File(_) | Tokenizer::Estimate(..)) => None,
     }
 }
 

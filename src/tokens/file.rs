@@ -442,7 +442,7 @@ fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {
     })
 }
 
-fn display_name(path: &Path) -> String {
+pub(super) fn display_name(path: &Path) -> String {
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
     let parent = path
         .parent()

@@ -11,9 +11,17 @@
 //! `~/.config/tokenscope/models.toml`, if present), then a `--models-file`.
 //! A later entry whose `name` matches an earlier model's name or alias (any
 //! case) overrides that model **field by field**: only the fields it gives
-//! change, `aliases` are added to the existing ones, and `encoding` or
-//! `estimate` replaces the counting method. An entry with a new name adds a
-//! model and must say how to count (`encoding` or `estimate`).
+//! change, `aliases` are added to the existing ones, and `encoding`,
+//! `estimate` or `tokenizer_file` replaces the counting method. An entry with
+//! a new name adds a model and must say how to count (one of those three).
+//!
+//! `tokenizer_file` names a HuggingFace `tokenizer.json` or a tiktoken rank
+//! file that counts exactly for the model; it is resolved against the folder
+//! of the models.toml that names it and loaded only when the model is used
+//! ([`ModelTokenizerFile`]). `error` gives an estimate's expected relative
+//! error band (`0.10` for ±10 %); a new `estimate` without `error` gets the
+//! default band of its kind ([`Estimate::default_band`]), and `error` alone
+//! changes the band of a model that already counts by estimate.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,7 +33,9 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ChatFraming, Encoding, Estimate, Tokenizer};
+use super::{
+    ChatFraming, Encoding, ErrorBand, Estimate, ModelTokenizerError, ModelTokenizerFile, Tokenizer,
+};
 
 /// The embedded built-in registry.
 const BUILTIN_TOML: &str = include_str!("models.toml");
@@ -42,8 +52,9 @@ pub struct ModelSpec {
     pub aliases: Vec<String>,
     /// Who serves it, e.g. `openai`.
     pub provider: String,
-    /// How to count: an exact encoding or a labelled estimate.
-    pub counting: Tokenizer,
+    /// How to count: an exact encoding, a labelled estimate or a tokenizer
+    /// file.
+    pub counting: ModelCounting,
     /// Input plus output tokens the model accepts.
     pub context_window: Option<usize>,
     /// The most tokens one reply can have.
@@ -59,15 +70,77 @@ pub struct ModelSpec {
     pub source: Option<PathBuf>,
 }
 
+/// How a model counts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelCounting {
+    /// An exact encoding or an estimate, ready to count.
+    Tokenizer(Tokenizer),
+    /// A tokenizer file, exact, loaded the first time the model counts.
+    File(ModelTokenizerFile),
+}
+
+impl ModelCounting {
+    /// Whether counts are exact (an encoding or a tokenizer file).
+    pub fn is_exact(&self) -> bool {
+        match self {
+            ModelCounting::Tokenizer(t) => t.is_exact(),
+            ModelCounting::File(_) => true,
+        }
+    }
+
+    /// The expected error band of an estimate; `None` when exact.
+    pub fn error_band(&self) -> Option<ErrorBand> {
+        match self {
+            ModelCounting::Tokenizer(t) => t.error_band(),
+            ModelCounting::File(_) => None,
+        }
+    }
+
+    /// What counts, in words, without loading anything: the encoding name,
+    /// `≈ o200k_base*1.2 ±10%` for an estimate, or the tokenizer file's path.
+    pub fn describe(&self) -> String {
+        match self {
+            ModelCounting::Tokenizer(t) => t.to_string(),
+            ModelCounting::File(f) => f.path.display().to_string(),
+        }
+    }
+
+    /// The tokenizer; a tokenizer file is loaded on the first call in the
+    /// process.
+    pub fn tokenizer(&self) -> Result<Tokenizer, ModelTokenizerError> {
+        match self {
+            ModelCounting::Tokenizer(t) => Ok(t.clone()),
+            ModelCounting::File(f) => f.load(),
+        }
+    }
+}
+
 impl ModelSpec {
-    /// The tokenizer that counts for this model.
-    pub fn tokenizer(&self) -> Tokenizer {
-        self.counting.clone()
+    /// The tokenizer that counts for this model. A model with a
+    /// `tokenizer_file` loads it on the first call (once per process); a
+    /// missing or broken file is an error naming the models.toml, the model
+    /// and the file.
+    pub fn tokenizer(&self) -> Result<Tokenizer, ModelTokenizerError> {
+        self.counting.tokenizer()
     }
 
     /// Whether counts for this model are exact (otherwise estimates).
     pub fn is_exact(&self) -> bool {
         self.counting.is_exact()
+    }
+
+    /// The expected relative error band of this model's estimates; `None`
+    /// when it counts exactly.
+    pub fn error_band(&self) -> Option<ErrorBand> {
+        self.counting.error_band()
+    }
+
+    /// The tokenizer file this model counts with, if any.
+    pub fn tokenizer_file(&self) -> Option<&Path> {
+        match &self.counting {
+            ModelCounting::File(f) => Some(&f.path),
+            ModelCounting::Tokenizer(_) => None,
+        }
     }
 
     /// The input cost in USD of `tokens` tokens at the list price.
@@ -131,18 +204,19 @@ pub struct UnknownEncodingName(pub String);
 /// Resolves an `--encoding` value to a tokenizer: one of the exact encodings
 /// (`o200k_base`, `cl100k_base`, `p50k_base`, `r50k_base`, also without the
 /// `_base` suffix, and `gpt2`) or an estimate: `chars/4` (alias `chars4`) or
-/// `words*1.3` (alias `words`). Case-insensitive.
+/// `words*1.3` (alias `words`), with their default error bands.
+/// Case-insensitive.
 ///
 /// ```
 /// use tokenscope::tokens::{resolve_encoding, Encoding, Estimate, Tokenizer};
 /// assert_eq!(resolve_encoding("cl100k_base").unwrap(), Tokenizer::Exact(Encoding::Cl100kBase));
-/// assert_eq!(resolve_encoding("words").unwrap(), Tokenizer::Estimate(Estimate::Words13));
+/// assert_eq!(resolve_encoding("words").unwrap(), Tokenizer::estimate(Estimate::Words13));
 /// assert!(resolve_encoding("cl200k").unwrap_err().to_string().contains("chars/4"));
 /// ```
 pub fn resolve_encoding(name: &str) -> Result<Tokenizer, UnknownEncodingName> {
     match name.trim().to_ascii_lowercase().as_str() {
-        "chars/4" | "chars4" => Ok(Tokenizer::Estimate(Estimate::Chars4)),
-        "words*1.3" | "words" => Ok(Tokenizer::Estimate(Estimate::Words13)),
+        "chars/4" | "chars4" => Ok(Tokenizer::estimate(Estimate::Chars4)),
+        "words*1.3" | "words" => Ok(Tokenizer::estimate(Estimate::Words13)),
         other => other
             .parse::<Encoding>()
             .map(Tokenizer::Exact)
@@ -168,7 +242,7 @@ impl ModelRegistry {
     /// let registry = ModelRegistry::builtin();
     /// let spec = registry.get("GPT-4o-2024-08-06").unwrap();
     /// assert_eq!(spec.name, "gpt-4o");
-    /// assert!(spec.tokenizer().is_exact());
+    /// assert!(spec.is_exact());
     /// ```
     pub fn builtin() -> ModelRegistry {
         static BUILTIN: OnceLock<ModelRegistry> = OnceLock::new();
@@ -292,8 +366,9 @@ impl ModelRegistry {
         for (name, framing) in raw.chat {
             self.framings.insert(name, framing);
         }
+        let line_of = |offset: usize| line_column(text, offset);
         for entry in raw.models {
-            self.apply(entry, source, &at)?;
+            self.apply(entry, origin, source, &at, &line_of)?;
         }
         Ok(())
     }
@@ -301,8 +376,10 @@ impl ModelRegistry {
     fn apply(
         &mut self,
         entry: RawModel,
+        origin: &str,
         source: Option<&Path>,
         at: &dyn Fn(Range<usize>, String) -> RegistryError,
+        line_of: &dyn Fn(usize) -> (usize, usize),
     ) -> Result<(), RegistryError> {
         let name_span = entry.name.span();
         let name = entry.name.into_inner().trim().to_string();
@@ -310,16 +387,85 @@ impl ModelRegistry {
             return Err(at(name_span, "a model `name` must not be empty".into()));
         }
 
-        let counting = match (entry.encoding, entry.estimate) {
-            (Some(_), Some(est)) => {
-                return Err(at(
-                    est.span(),
-                    "give either `encoding` or `estimate`, not both".into(),
-                ));
+        let tokenizer_file = match entry.tokenizer_file {
+            None => None,
+            Some(f) => {
+                let span = f.span();
+                let declared = f.into_inner();
+                if declared.trim().is_empty() {
+                    return Err(at(span, "`tokenizer_file` must not be empty".into()));
+                }
+                Some((declared, span))
             }
-            (Some(enc), None) => Some(parse_encoding(&enc).map_err(|m| at(enc.span(), m))?),
-            (None, Some(est)) => Some(parse_estimate(&est).map_err(|m| at(est.span(), m))?),
-            (None, None) => None,
+        };
+        let given: Vec<&str> = [
+            entry.encoding.as_ref().map(|_| "`encoding`"),
+            entry.estimate.as_ref().map(|_| "`estimate`"),
+            tokenizer_file.as_ref().map(|_| "`tokenizer_file`"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if given.len() > 1 {
+            let span = entry
+                .estimate
+                .as_ref()
+                .map(Spanned::span)
+                .or_else(|| tokenizer_file.as_ref().map(|(_, s)| s.clone()))
+                .unwrap_or(name_span.clone());
+            return Err(at(
+                span,
+                format!(
+                    "give one of `encoding`, `estimate` or `tokenizer_file`, not {}",
+                    given.join(" and ")
+                ),
+            ));
+        }
+        let error = match entry.error {
+            None => None,
+            Some(e) => {
+                let span = e.span();
+                let value = e.into_inner().0;
+                let band = ErrorBand::new(value).ok_or_else(|| {
+                    at(
+                        span.clone(),
+                        format!(
+                            "`error` must be above 0 and at most 1 (0.10 means ±10%), found {value}"
+                        ),
+                    )
+                })?;
+                if entry.encoding.is_some() || tokenizer_file.is_some() {
+                    return Err(at(
+                        span,
+                        "`error` is the expected error of an estimate; a model that counts exactly (`encoding` or `tokenizer_file`) has none".into(),
+                    ));
+                }
+                Some((band, span))
+            }
+        };
+        let counting = match (entry.encoding, entry.estimate, tokenizer_file) {
+            (Some(enc), _, _) => Some(ModelCounting::Tokenizer(
+                parse_encoding(&enc).map_err(|m| at(enc.span(), m))?,
+            )),
+            (None, Some(est), _) => {
+                let estimate = parse_estimate(&est).map_err(|m| at(est.span(), m))?;
+                let band = error.as_ref().map_or(estimate.default_band(), |(b, _)| *b);
+                Some(ModelCounting::Tokenizer(Tokenizer::Estimate(
+                    estimate, band,
+                )))
+            }
+            (None, None, Some((declared, span))) => {
+                let (line, column) = line_of(span.start);
+                Some(ModelCounting::File(ModelTokenizerFile {
+                    model: name.clone(),
+                    path: ModelTokenizerFile::resolve(&declared, source),
+                    declared,
+                    registry: origin.to_string(),
+                    line,
+                    column,
+                }))
+            }
+            (None, None, None) => None,
         };
         let chat = match entry.chat {
             None => None,
@@ -352,7 +498,7 @@ impl ModelRegistry {
                     return Err(at(
                         name_span,
                         format!(
-                            "model `{name}` is not in the registry, so it needs `encoding` (e.g. \"o200k_base\") or `estimate` (e.g. {{ base = \"o200k_base\", ratio = 1.2 }})"
+                            "model `{name}` is not in the registry, so it needs `encoding` (e.g. \"o200k_base\"), `estimate` (e.g. {{ base = \"o200k_base\", ratio = 1.2 }}) or `tokenizer_file` (e.g. \"llama3/tokenizer.json\")"
                         ),
                     ));
                 };
@@ -402,8 +548,29 @@ impl ModelRegistry {
         if let Some(p) = entry.provider {
             m.provider = p;
         }
-        if let Some(c) = counting {
-            m.counting = c;
+        match (counting, error) {
+            (Some(mut c), _) => {
+                // Errors name the model as listed, even when the entry
+                // named it by an alias.
+                if let ModelCounting::File(f) = &mut c {
+                    f.model = m.name.clone();
+                }
+                m.counting = c;
+            }
+            (None, Some((band, span))) => match &mut m.counting {
+                ModelCounting::Tokenizer(Tokenizer::Estimate(_, b)) => *b = band,
+                other => {
+                    return Err(at(
+                        span,
+                        format!(
+                            "model `{}` counts exactly ({}); `error` applies to estimates",
+                            m.name,
+                            other.describe()
+                        ),
+                    ));
+                }
+            },
+            (None, None) => {}
         }
         if context_window.is_some() {
             m.context_window = context_window;
@@ -434,13 +601,13 @@ fn parse_encoding(enc: &Spanned<String>) -> Result<Tokenizer, String> {
         .map_err(|e| e.to_string())
 }
 
-fn parse_estimate(est: &Spanned<RawEstimate>) -> Result<Tokenizer, String> {
+fn parse_estimate(est: &Spanned<RawEstimate>) -> Result<Estimate, String> {
     const EXPECTED: &str =
         "expected \"chars/4\", \"words*1.3\" or { base = \"o200k_base\", ratio = 1.2 }";
     match est.get_ref() {
         RawEstimate::Formula(f) => match f.trim().to_ascii_lowercase().as_str() {
-            "chars/4" | "chars4" => Ok(Tokenizer::Estimate(Estimate::Chars4)),
-            "words*1.3" | "words" => Ok(Tokenizer::Estimate(Estimate::Words13)),
+            "chars/4" | "chars4" => Ok(Estimate::Chars4),
+            "words*1.3" | "words" => Ok(Estimate::Words13),
             _ => Err(format!("unknown estimate `{f}`; {EXPECTED}")),
         },
         RawEstimate::Scaled { base, ratio } => {
@@ -450,10 +617,10 @@ fn parse_estimate(est: &Spanned<RawEstimate>) -> Result<Tokenizer, String> {
                     "estimate ratio {ratio} is out of range; expected a number above 0 and at most 100"
                 ));
             }
-            Ok(Tokenizer::Estimate(Estimate::Scaled {
+            Ok(Estimate::Scaled {
                 base,
                 ratio: *ratio,
-            }))
+            })
         }
     }
 }
@@ -543,6 +710,32 @@ impl<'de> Deserialize<'de> for Price {
     }
 }
 
+/// An estimate's error band as a fraction (an integer is accepted too;
+/// range-checked later).
+struct Fraction(f64);
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Fraction;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a fraction of the count, e.g. 0.10 for ±10%")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Fraction, E> {
+                Ok(Fraction(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Fraction, E> {
+                Ok(Fraction(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Fraction, E> {
+                Ok(Fraction(v as f64))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
@@ -579,6 +772,8 @@ struct RawModel {
     input_price: Option<Spanned<Price>>,
     output_price: Option<Spanned<Price>>,
     chat: Option<Spanned<RawChat>>,
+    tokenizer_file: Option<Spanned<String>>,
+    error: Option<Spanned<Fraction>>,
 }
 
 #[derive(Deserialize)]
@@ -636,7 +831,11 @@ mod tests {
             assert_ne!(m.provider, "custom", "{} has no provider", m.name);
             assert!(m.source.is_none());
             // Every tokenizer counts: exact encodings load, estimates scale.
-            assert!(m.tokenizer().count("Hello, world!") > 0, "{}", m.name);
+            let tokenizer = m.tokenizer().unwrap();
+            assert!(tokenizer.count("Hello, world!") > 0, "{}", m.name);
+            // Estimates carry a band, exact models none.
+            assert_eq!(m.error_band().is_some(), !m.is_exact(), "{}", m.name);
+            assert_eq!(tokenizer.error_band(), m.error_band(), "{}", m.name);
             if !m.name.starts_with("text-embedding") {
                 assert!(m.max_output.is_some(), "{} has no max output", m.name);
                 assert!(m.output_price.is_some(), "{} has no output price", m.name);
@@ -703,19 +902,22 @@ mod tests {
             assert_eq!(m.is_exact(), m.provider == "openai", "{}", m.name);
         }
         assert_eq!(
-            r.get("gpt-4o").unwrap().tokenizer(),
+            r.get("gpt-4o").unwrap().tokenizer().unwrap(),
             Tokenizer::Exact(Encoding::O200kBase)
         );
         assert_eq!(
-            r.get("gpt-4").unwrap().tokenizer(),
+            r.get("gpt-4").unwrap().tokenizer().unwrap(),
             Tokenizer::Exact(Encoding::Cl100kBase)
         );
         assert!(matches!(
-            r.get("claude-sonnet-4-5").unwrap().tokenizer(),
-            Tokenizer::Estimate(Estimate::Scaled {
-                base: Encoding::O200kBase,
-                ..
-            })
+            r.get("claude-sonnet-4-5").unwrap().tokenizer().unwrap(),
+            Tokenizer::Estimate(
+                Estimate::Scaled {
+                    base: Encoding::O200kBase,
+                    ..
+                },
+                _
+            )
         ));
     }
 
@@ -760,7 +962,7 @@ mod tests {
             ("words*1.3", Estimate::Words13),
             ("words", Estimate::Words13),
         ] {
-            assert_eq!(resolve_encoding(name).unwrap(), Tokenizer::Estimate(est));
+            assert_eq!(resolve_encoding(name).unwrap(), Tokenizer::estimate(est));
         }
         let err = resolve_encoding("o300k").unwrap_err().to_string();
         for valid in [
@@ -807,7 +1009,10 @@ aliases = ["my-4o"]
         assert_eq!(m.input_price, Some(1.0));
         assert_eq!(m.output_price, Some(10.0));
         assert_eq!(m.context_window, Some(128_000));
-        assert_eq!(m.counting, Tokenizer::Exact(Encoding::O200kBase));
+        assert_eq!(
+            m.counting,
+            ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::O200kBase))
+        );
         assert_eq!(r.get("my-4o").unwrap().name, "gpt-4o");
         assert_eq!(r.get("chatgpt-4o-latest").unwrap().name, "gpt-4o");
         assert_eq!(m.source.as_deref(), Some(Path::new("user.toml")));
@@ -828,12 +1033,150 @@ estimate = { base = "cl100k_base", ratio = 1.3 }
         let m = r.get("claude-sonnet-4.5").unwrap();
         assert_eq!(
             m.counting,
-            Tokenizer::Estimate(Estimate::Scaled {
+            ModelCounting::Tokenizer(Tokenizer::estimate(Estimate::Scaled {
                 base: Encoding::Cl100kBase,
                 ratio: 1.3
-            })
+            }))
         );
         assert_eq!(m.name, "claude-sonnet-4-5");
+    }
+
+    #[test]
+    fn error_bands_default_by_kind_and_can_be_set() {
+        let r = registry_with(
+            r#"
+[[models]]
+name = "ratio-model"
+estimate = { base = "o200k_base", ratio = 1.1 }
+
+[[models]]
+name = "words-model"
+estimate = "words*1.3"
+
+[[models]]
+name = "tight-model"
+estimate = "chars/4"
+error = 0.15
+
+[[models]]
+name = "claude-haiku-4-5"
+error = 0.2
+
+[[models]]
+name = "gemini-2.5-pro"
+estimate = "chars/4"
+"#,
+        )
+        .unwrap();
+        let band = |n: &str| r.get(n).unwrap().error_band();
+        assert_eq!(band("ratio-model"), Some(ErrorBand::RATIO));
+        assert_eq!(band("words-model"), Some(ErrorBand::WORDS13));
+        assert_eq!(band("tight-model"), ErrorBand::new(0.15));
+        // `error` alone changes the band and keeps the estimate.
+        assert_eq!(band("claude-haiku-4-5"), ErrorBand::new(0.2));
+        assert!(matches!(
+            r.get("claude-haiku-4-5").unwrap().tokenizer().unwrap(),
+            Tokenizer::Estimate(Estimate::Scaled { .. }, _)
+        ));
+        // A new estimate without `error` takes its kind's default.
+        assert_eq!(band("gemini-2.5-pro"), Some(ErrorBand::CHARS4));
+        assert_eq!(band("gpt-4o"), None);
+        // The tokenizer carries the band to plans and screens.
+        assert_eq!(
+            r.get("tight-model")
+                .unwrap()
+                .tokenizer()
+                .unwrap()
+                .to_string(),
+            "≈ chars/4 ±15%"
+        );
+    }
+
+    #[test]
+    fn builtin_bands_are_documented_figures() {
+        let r = ModelRegistry::builtin();
+        let band = |n: &str| r.get(n).unwrap().error_band().unwrap().to_string();
+        assert_eq!(band("claude-sonnet-4-5"), "±10%");
+        assert_eq!(band("gemini-2.5-pro"), "±15%");
+        assert_eq!(band("llama-3.1-8b"), "±5%");
+    }
+
+    #[test]
+    fn error_is_checked() {
+        let (l, c, m) = invalid("[[models]]\nname = \"claude-opus-4-5\"\nerror = 0\n");
+        assert_eq!((l, c), (3, 9));
+        assert!(m.contains("above 0 and at most 1"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"claude-opus-4-5\"\nerror = 1.5\n");
+        assert_eq!(l, 3);
+        assert!(m.contains("found 1.5"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"claude-opus-4-5\"\nerror = \"10%\"\n");
+        assert_eq!(l, 3);
+        assert!(m.contains("0.10 for ±10%"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"gpt-4o\"\nerror = 0.1\n");
+        assert_eq!(l, 3);
+        assert!(m.contains("counts exactly (o200k_base)"), "{m}");
+        let (l, _, m) =
+            invalid("[[models]]\nname = \"x\"\nencoding = \"o200k_base\"\nerror = 0.1\n");
+        assert_eq!(l, 4);
+        assert!(m.contains("has none"), "{m}");
+    }
+
+    #[test]
+    fn tokenizer_file_is_resolved_and_not_loaded_with_the_registry() {
+        let r = registry_with(
+            r#"
+[[models]]
+name = "house-llama"
+tokenizer_file = "tok/tokenizer.json"
+context_window = 8192
+
+[[models]]
+name = "llama-3.1-8b"
+tokenizer_file = "/models/llama/tokenizer.json"
+"#,
+        )
+        .unwrap();
+        let m = r.get("house-llama").unwrap();
+        assert!(m.is_exact());
+        assert_eq!(m.error_band(), None);
+        assert_eq!(m.tokenizer_file(), Some(Path::new("tok/tokenizer.json")));
+        assert_eq!(m.counting.describe(), "tok/tokenizer.json");
+        // The file does not exist: the registry loads, the model fails when
+        // used, naming the models file with its position, the model and the
+        // file.
+        let e = m.tokenizer().unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "user.toml:4:18: model `house-llama`: tokenizer_file \"tok/tokenizer.json\""
+            ),
+            "{e}"
+        );
+        let llama = r.get("llama3.1").unwrap();
+        assert!(llama.is_exact());
+        let ModelCounting::File(f) = &llama.counting else {
+            panic!("expected a tokenizer file, got {:?}", llama.counting);
+        };
+        assert_eq!(f.model, "llama-3.1-8b", "named by the model, not the entry");
+        assert_eq!(f.path, Path::new("/models/llama/tokenizer.json"));
+    }
+
+    #[test]
+    fn tokenizer_file_conflicts_are_reported() {
+        let (l, _, m) = invalid(
+            "[[models]]\nname = \"x\"\nencoding = \"cl100k_base\"\ntokenizer_file = \"t.json\"\n",
+        );
+        assert_eq!(l, 4);
+        assert!(m.contains("not `encoding` and `tokenizer_file`"), "{m}");
+        let (l, _, m) =
+            invalid("[[models]]\nname = \"x\"\ntokenizer_file = \"t.json\"\nerror = 0.1\n");
+        assert_eq!(l, 4);
+        assert!(m.contains("has none"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"x\"\ntokenizer_file = \" \"\n");
+        assert_eq!(l, 3);
+        assert!(m.contains("must not be empty"), "{m}");
+        let (l, _, m) = invalid("[[models]]\nname = \"new-one\"\ncontext_window = 5\n");
+        assert_eq!(l, 2);
+        assert!(m.contains("`tokenizer_file`"), "{m}");
     }
 
     #[test]
@@ -864,7 +1207,11 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
         assert_eq!(m.chat.unwrap().tokens_per_name, -1);
         assert_eq!(m.chat.unwrap().functions_end, 12);
         let o = r.get("other-model").unwrap();
-        assert_eq!(o.counting, Tokenizer::Estimate(Estimate::Chars4));
+        assert_eq!(
+            o.counting,
+            ModelCounting::Tokenizer(Tokenizer::estimate(Estimate::Chars4))
+        );
+        assert_eq!(o.error_band(), Some(ErrorBand::CHARS4));
         assert_eq!(o.chat, Some(ChatFraming::OPENAI_CL100K));
         assert_eq!(r.len(), ModelRegistry::builtin().len() + 2);
     }
@@ -934,7 +1281,7 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
             "[[models]]\nname = \"gpt-4\"\nencoding = \"cl100k_base\"\nestimate = \"chars/4\"\n",
         );
         assert_eq!(l, 4);
-        assert!(m.contains("not both"), "{m}");
+        assert!(m.contains("not `encoding` and `estimate`"), "{m}");
     }
 
     #[test]
@@ -979,7 +1326,7 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
         #[test]
         fn toml_like_user_files_never_panic(
             name in "[a-z0-9.-]{0,12}",
-            field in "(encoding|estimate|context_window|max_output|input_price|chat|aliases|provider)",
+            field in "(encoding|estimate|context_window|max_output|input_price|chat|aliases|provider|error|tokenizer_file)",
             value in "(\"o200k_base\"|\"chars/4\"|-1|0|12|1.5|\"x\"|\\[\"gpt-4o\"\\]|\\{ base = \"cl100k_base\", ratio = 0 \\})",
         ) {
             let text = format!("[[models]]\nname = \"{name}\"\n{field} = {value}\n");

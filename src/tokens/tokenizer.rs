@@ -4,7 +4,7 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use super::{Encoding, FileTokenizer};
+use super::{Accuracy, Encoding, ErrorBand, FileTokenizer};
 
 /// A labelled estimate, used where no exact tokenizer is available.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +24,20 @@ pub enum Estimate {
     },
 }
 
+impl Estimate {
+    /// The expected error band of this kind of estimate when the registry
+    /// gives none: [`ErrorBand::RATIO`] for a ratio estimate,
+    /// [`ErrorBand::CHARS4`] and [`ErrorBand::WORDS13`] for the formulas (the
+    /// reasons are in the header of `models.toml`).
+    pub fn default_band(self) -> ErrorBand {
+        match self {
+            Estimate::Chars4 => ErrorBand::CHARS4,
+            Estimate::Words13 => ErrorBand::WORDS13,
+            Estimate::Scaled { .. } => ErrorBand::RATIO,
+        }
+    }
+}
+
 /// A stable identity for a tokenizer, used as part of count-cache keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TokenizerId(u64);
@@ -36,8 +50,16 @@ pub enum Tokenizer {
     Exact(Encoding),
     /// Exact counts from a user's tokenizer file (`--tokenizer-file`).
     File(Arc<FileTokenizer>),
-    /// An estimate; every count shown from it must be labelled as such.
-    Estimate(Estimate),
+    /// An estimate and its expected error band; every count shown from it
+    /// is labelled as such ([`Accuracy::label`]).
+    Estimate(Estimate, ErrorBand),
+}
+
+impl From<Estimate> for Tokenizer {
+    /// The estimate with its kind's default band.
+    fn from(estimate: Estimate) -> Tokenizer {
+        Tokenizer::Estimate(estimate, estimate.default_band())
+    }
 }
 
 impl PartialEq for Tokenizer {
@@ -45,7 +67,7 @@ impl PartialEq for Tokenizer {
         match (self, other) {
             (Tokenizer::Exact(a), Tokenizer::Exact(b)) => a == b,
             (Tokenizer::File(a), Tokenizer::File(b)) => a.id() == b.id(),
-            (Tokenizer::Estimate(a), Tokenizer::Estimate(b)) => a == b,
+            (Tokenizer::Estimate(a, x), Tokenizer::Estimate(b, y)) => a == b && x == y,
             _ => false,
         }
     }
@@ -58,14 +80,20 @@ impl Tokenizer {
         Ok(Tokenizer::File(Arc::new(FileTokenizer::load(path)?)))
     }
 
-    /// A stable identity for cache keys.
+    /// An estimate with its kind's default error band.
+    pub fn estimate(estimate: Estimate) -> Tokenizer {
+        Tokenizer::from(estimate)
+    }
+
+    /// A stable identity for cache keys. The error band of an estimate is
+    /// not part of it: it does not change a count.
     pub fn id(&self) -> TokenizerId {
         match self {
             Tokenizer::Exact(e) => TokenizerId(*e as u64),
             Tokenizer::File(f) => TokenizerId(f.id() | 1 << 63),
-            Tokenizer::Estimate(Estimate::Chars4) => TokenizerId(100),
-            Tokenizer::Estimate(Estimate::Words13) => TokenizerId(101),
-            Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => {
+            Tokenizer::Estimate(Estimate::Chars4, _) => TokenizerId(100),
+            Tokenizer::Estimate(Estimate::Words13, _) => TokenizerId(101),
+            Tokenizer::Estimate(Estimate::Scaled { base, ratio }, _) => {
                 TokenizerId(0x1000_0000 ^ ((*base as u64) << 56) ^ ratio.to_bits())
             }
         }
@@ -76,12 +104,27 @@ impl Tokenizer {
         matches!(self, Tokenizer::Exact(_) | Tokenizer::File(_))
     }
 
+    /// The expected error band of an estimate; `None` when exact.
+    pub fn error_band(&self) -> Option<ErrorBand> {
+        match self {
+            Tokenizer::Exact(_) | Tokenizer::File(_) => None,
+            Tokenizer::Estimate(_, band) => Some(*band),
+        }
+    }
+
+    /// How exact this tokenizer's counts are, for labelling them.
+    pub fn accuracy(&self) -> Accuracy {
+        Accuracy::new(self.is_exact(), self.error_band())
+    }
+
     /// The exact encoding that underlies this tokenizer, if any (a scaled
     /// estimate has a base encoding; `chars/4` and `words*1.3` have none).
     pub fn encoding(&self) -> Option<Encoding> {
         match self {
-            Tokenizer::Exact(e) | Tokenizer::Estimate(Estimate::Scaled { base: e, .. }) => Some(*e),
-            Tokenizer::File(_) | Tokenizer::Estimate(_) => None,
+            Tokenizer::Exact(e) | Tokenizer::Estimate(Estimate::Scaled { base: e, .. }, _) => {
+                Some(*e)
+            }
+            Tokenizer::File(_) | Tokenizer::Estimate(..) => None,
         }
     }
 
@@ -90,9 +133,9 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => e.name().to_string(),
             Tokenizer::File(f) => f.name().to_string(),
-            Tokenizer::Estimate(Estimate::Chars4) => "chars/4".to_string(),
-            Tokenizer::Estimate(Estimate::Words13) => "words*1.3".to_string(),
-            Tokenizer::Estimate(Estimate::Scaled { base, ratio }) => format!("{base}*{ratio}"),
+            Tokenizer::Estimate(Estimate::Chars4, _) => "chars/4".to_string(),
+            Tokenizer::Estimate(Estimate::Words13, _) => "words*1.3".to_string(),
+            Tokenizer::Estimate(Estimate::Scaled { base, ratio }, _) => format!("{base}*{ratio}"),
         }
     }
 
@@ -102,7 +145,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => super::bpe::count_ordinary(*e, text),
             Tokenizer::File(f) => f.count(text),
-            Tokenizer::Estimate(est) => estimate(*est, text, false),
+            Tokenizer::Estimate(est, _) => estimate(*est, text, false),
         }
     }
 
@@ -112,7 +155,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => super::bpe::count_with_special(*e, text),
             Tokenizer::File(f) => f.count_with_special(text),
-            Tokenizer::Estimate(est) => estimate(*est, text, true),
+            Tokenizer::Estimate(est, _) => estimate(*est, text, true),
         }
     }
 
@@ -121,7 +164,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_ordinary(*e, text)),
             Tokenizer::File(f) => Some(f.encode(text)),
-            Tokenizer::Estimate(_) => None,
+            Tokenizer::Estimate(..) => None,
         }
     }
 
@@ -131,7 +174,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_with_special(*e, text)),
             Tokenizer::File(f) => Some(f.encode_with_special(text)),
-            Tokenizer::Estimate(_) => None,
+            Tokenizer::Estimate(..) => None,
         }
     }
 
@@ -144,7 +187,7 @@ impl Tokenizer {
                 let known = ids.iter().all(|&id| f.token_bytes(id).is_some());
                 known.then(|| f.decode_bytes(ids))
             }
-            Tokenizer::Estimate(_) => None,
+            Tokenizer::Estimate(..) => None,
         }
     }
 
@@ -178,15 +221,14 @@ impl Tokenizer {
                     }
                 }
             }
-            Tokenizer::Estimate(Estimate::Chars4)
-            | Tokenizer::Estimate(Estimate::Scaled { .. }) => {
+            Tokenizer::Estimate(Estimate::Chars4 | Estimate::Scaled { .. }, _) => {
                 for (n, (i, _)) in text.char_indices().enumerate() {
                     if n > 0 && n % 4 == 0 {
                         out.push(i);
                     }
                 }
             }
-            Tokenizer::Estimate(Estimate::Words13) => {
+            Tokenizer::Estimate(Estimate::Words13, _) => {
                 let mut prev_space = true;
                 for (i, c) in text.char_indices() {
                     let space = c.is_whitespace();
@@ -203,12 +245,9 @@ impl Tokenizer {
 }
 
 impl fmt::Display for Tokenizer {
+    /// The name; for an estimate `≈ name ±band`, e.g. `≈ o200k_base*1.2 ±10%`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_exact() {
-            f.write_str(&self.name())
-        } else {
-            write!(f, "≈ {}", self.name())
-        }
+        f.write_str(&self.accuracy().describe(&self.name()))
     }
 }
 
@@ -240,13 +279,13 @@ mod tests {
 
     #[test]
     fn estimates_follow_their_formulas() {
-        let c4 = Tokenizer::Estimate(Estimate::Chars4);
+        let c4 = Tokenizer::estimate(Estimate::Chars4);
         assert_eq!(c4.count(""), 0);
         assert_eq!(c4.count("a"), 1);
         assert_eq!(c4.count("abcd"), 1);
         assert_eq!(c4.count("abcde"), 2);
         assert_eq!(c4.count("héllo wörld"), 3, "chars, not bytes");
-        let w = Tokenizer::Estimate(Estimate::Words13);
+        let w = Tokenizer::estimate(Estimate::Words13);
         assert_eq!(w.count(""), 0);
         assert_eq!(w.count("one"), 2);
         assert_eq!(w.count("one two three"), 4);
@@ -255,7 +294,14 @@ mod tests {
             13
         );
         assert!(!c4.is_exact());
-        assert_eq!(c4.to_string(), "≈ chars/4");
+        assert_eq!(c4.to_string(), "≈ chars/4 ±25%");
+        assert_eq!(c4.error_band(), Some(ErrorBand::CHARS4));
+        assert_eq!(c4.accuracy().label("3"), "≈3 ±25%");
+        assert_eq!(Tokenizer::Exact(Encoding::O200kBase).error_band(), None);
+        assert_eq!(
+            Tokenizer::Exact(Encoding::O200kBase).accuracy(),
+            Accuracy::Exact
+        );
         assert_eq!(
             Tokenizer::Exact(Encoding::O200kBase).to_string(),
             "o200k_base"
@@ -265,14 +311,21 @@ mod tests {
     #[test]
     fn scaled_estimates_round_up() {
         let base = Tokenizer::Exact(Encoding::O200kBase);
-        let scaled = Tokenizer::Estimate(Estimate::Scaled {
+        let est = Estimate::Scaled {
             base: Encoding::O200kBase,
             ratio: 1.5,
-        });
+        };
+        let scaled = Tokenizer::estimate(est);
         let text = "A sentence with a handful of tokens in it.";
         let n = base.count(text);
         assert_eq!(scaled.count(text), (n as f64 * 1.5).ceil() as usize);
         assert_ne!(scaled.id(), base.id());
+        // The band is not part of the identity (it does not change counts),
+        // but it is part of equality (it changes what is shown).
+        let wider = Tokenizer::Estimate(est, ErrorBand::new(0.3).unwrap());
+        assert_eq!(wider.id(), scaled.id());
+        assert_ne!(wider, scaled);
+        assert_eq!(scaled.error_band(), Some(ErrorBand::RATIO));
     }
 
     #[test]
@@ -281,8 +334,8 @@ mod tests {
         for tok in [
             Tokenizer::Exact(Encoding::O200kBase),
             Tokenizer::Exact(Encoding::R50kBase),
-            Tokenizer::Estimate(Estimate::Chars4),
-            Tokenizer::Estimate(Estimate::Words13),
+            Tokenizer::estimate(Estimate::Chars4),
+            Tokenizer::estimate(Estimate::Words13),
         ] {
             let b = tok.token_boundaries(text);
             assert_eq!(*b.last().unwrap(), text.len());

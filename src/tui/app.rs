@@ -525,7 +525,18 @@ impl App {
                     models::default_tokenizer()
                 }
             },
-            (None, Some(m)) => m.tokenizer.clone(),
+            // A tokenizer file loads here the first time its model is
+            // picked (then it is shared for the rest of the run).
+            (None, Some(m)) => match m.counting.tokenizer() {
+                Ok(t) => t,
+                Err(err) => {
+                    self.model_warning = Some(format!(
+                        "{err}; counting with {}",
+                        models::default_tokenizer()
+                    ));
+                    models::default_tokenizer()
+                }
+            },
             (None, None) => models::default_tokenizer(),
         };
     }

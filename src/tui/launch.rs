@@ -31,7 +31,7 @@ impl From<&ModelSpec> for ModelChoice {
             name: m.name.clone(),
             aliases: m.aliases.clone(),
             provider: m.provider.clone(),
-            tokenizer: m.tokenizer(),
+            counting: m.counting.clone(),
             context_window: m.context_window,
             input_price: m.input_price,
             chat: m.chat,

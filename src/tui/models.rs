@@ -1,6 +1,6 @@
 //! The models the inspector offers, and how the active tokenizer is chosen.
 
-use crate::tokens::{ChatFraming, Encoding, Tokenizer};
+use crate::tokens::{ChatFraming, Encoding, ModelCounting, Tokenizer};
 
 /// A model the user can pick: what the model picker lists and what the
 /// header shows.
@@ -12,8 +12,9 @@ pub struct ModelChoice {
     pub aliases: Vec<String>,
     /// Who serves it.
     pub provider: String,
-    /// How it counts (exact, or a labelled estimate).
-    pub tokenizer: Tokenizer,
+    /// How it counts: an encoding, a labelled estimate, or a tokenizer file
+    /// (loaded when the model is picked).
+    pub counting: ModelCounting,
     /// Its context window in tokens.
     pub context_window: Option<usize>,
     /// Input price in USD per million tokens.
@@ -23,6 +24,15 @@ pub struct ModelChoice {
 }
 
 impl ModelChoice {
+    /// What counts for it, short: `o200k_base`, `≈ o200k_base*1.2 ±10%`, or
+    /// the tokenizer file's folder and name.
+    pub fn counting_name(&self) -> String {
+        match &self.counting {
+            ModelCounting::Tokenizer(t) => t.to_string(),
+            ModelCounting::File(f) => f.name(),
+        }
+    }
+
     /// Whether `name` is this model's name or one of its aliases
     /// (case-insensitive).
     pub fn answers_to(&self, name: &str) -> bool {

@@ -22,6 +22,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 pub use bar::BudgetBar;
 
 use crate::engine::{ItemPlan, ItemStatus, Reason};
+use crate::tokens::Accuracy;
 
 use super::action::View;
 use super::app::{App, Pane, Popup};
@@ -181,13 +182,10 @@ pub(crate) fn degrade_name(level: Option<u8>) -> &'static str {
     }
 }
 
-/// A count with `≈` in front when the plan's counts are estimates.
-pub(crate) fn count(n: usize, exact: bool) -> String {
-    if exact {
-        thousands(n)
-    } else {
-        format!("≈{}", thousands(n))
-    }
+/// A count as the reports show it: `1,234`, or `≈1,234 ±10%` when the
+/// plan's counts are estimates; zero is always `0`.
+pub(crate) fn count(n: usize, accuracy: Accuracy) -> String {
+    accuracy.of_count(n).label(&thousands(n))
 }
 
 /// A span of untrusted text, escaped.

@@ -11,7 +11,7 @@ use tokenscope::engine::{
     Budget, Item, ItemPlan, ItemSet, ItemStatus, Overflow, Plan, PlanBudget, REPORT_SCHEMA, Reason,
     Section, SectionPlan, Strategy, Totals, Transfer,
 };
-use tokenscope::tokens::{ChatFraming, Encoding, Estimate, Tokenizer};
+use tokenscope::tokens::{ChatFraming, Encoding, Estimate, ModelCounting, Tokenizer};
 use tokenscope::tui::jobs::{FrontierPoint, Job, JobOutput};
 use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
 
@@ -24,7 +24,7 @@ pub fn models() -> Vec<ModelChoice> {
             name: "gpt-4o".into(),
             aliases: vec!["gpt-4o-2024-08-06".into()],
             provider: "openai".into(),
-            tokenizer: Tokenizer::Exact(Encoding::O200kBase),
+            counting: ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::O200kBase)),
             context_window: Some(128_000),
             input_price: Some(2.5),
             chat: Some(ChatFraming::OPENAI_O200K),
@@ -33,7 +33,7 @@ pub fn models() -> Vec<ModelChoice> {
             name: "gpt-4".into(),
             aliases: vec![],
             provider: "openai".into(),
-            tokenizer: Tokenizer::Exact(Encoding::Cl100kBase),
+            counting: ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::Cl100kBase)),
             context_window: Some(8_192),
             input_price: Some(30.0),
             chat: Some(ChatFraming::OPENAI_CL100K),
@@ -42,10 +42,10 @@ pub fn models() -> Vec<ModelChoice> {
             name: "claude-sonnet-4".into(),
             aliases: vec!["sonnet".into()],
             provider: "anthropic".into(),
-            tokenizer: Tokenizer::Estimate(Estimate::Scaled {
+            counting: ModelCounting::Tokenizer(Tokenizer::estimate(Estimate::Scaled {
                 base: Encoding::O200kBase,
                 ratio: 1.1,
-            }),
+            })),
             context_window: Some(200_000),
             input_price: Some(3.0),
             chat: None,
@@ -321,6 +321,7 @@ pub fn plan() -> Plan {
         model: Some("gpt-4o".into()),
         encoding: "o200k_base".into(),
         exact: true,
+        error_band: None,
         budget: PlanBudget {
             total: 16_000,
             reserve_output: 4_096,

@@ -269,13 +269,17 @@ impl App {
     /// background.
     pub(crate) fn choose_model(&mut self, name: String) {
         self.change(|t| t.model = Some(name));
-        if let Some(m) = &self.model {
-            let kind = if m.tokenizer.is_exact() {
+        if let Some(w) = &self.model_warning {
+            // E.g. the model's tokenizer file cannot be loaded.
+            let w = w.clone();
+            self.error(w);
+        } else if let Some(m) = &self.model {
+            let kind = if m.counting.is_exact() {
                 "exact"
             } else {
                 "estimate"
             };
-            let msg = format!("model {} ({}, {kind})", m.name, m.tokenizer);
+            let msg = format!("model {} ({}, {kind})", m.name, m.counting_name());
             self.info(msg);
         }
     }

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{count, degrade_name, focused, pane, safe, status_name, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
+use crate::tokens::Accuracy;
 use crate::tui::app::{App, DETAIL_LIMIT, Pane, format_priority};
 use crate::tui::text::{Glyph, escape_char, layout, sanitize, thousands};
 use crate::tui::theme::Theme;
@@ -24,7 +25,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     };
-    let exact = app.plan().is_none_or(|p| p.exact);
+    let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
     let head = vec![
         title(format!(" {} ", sanitize(&item.id)), t),
         Span::styled(
@@ -34,7 +35,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(
             format!(
                 "· {} tok · p {} ",
-                count(item.tokens, exact),
+                count(item.tokens, accuracy),
                 format_priority(item.priority)
             ),
             t.muted,
@@ -46,7 +47,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let mut info = info_lines(app, item, t, exact);
+    let mut info = info_lines(app, item, t, accuracy);
     let index = app.visible.get(app.item_sel).copied().unwrap_or(usize::MAX);
     let text = app.item_text(index);
     let cache = app.detail.as_ref().filter(|d| d.item == index);
@@ -101,7 +102,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t,
             );
             let final_bounds = cache.map_or(&[][..], |c| &c.final_form[..]);
-            let label = format!("as included ({})", count(item.final_tokens, exact));
+            let label = format!("as included ({})", count(item.final_tokens, accuracy));
             column(
                 frame,
                 right,
@@ -157,7 +158,7 @@ fn column(
     frame.render_widget(Paragraph::new(lines), body);
 }
 
-fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Line<'a>> {
+fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, accuracy: Accuracy) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     let line = match item.status {
         ItemStatus::Excluded => {
@@ -180,8 +181,8 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Lin
         ItemStatus::Truncated => Line::from(Span::styled(
             format!(
                 "truncated {} → {} tokens to fill what was left",
-                count(item.tokens, exact),
-                count(item.final_tokens, exact)
+                count(item.tokens, accuracy),
+                count(item.final_tokens, accuracy)
             ),
             t.truncated,
         )),
@@ -190,8 +191,8 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, exact: bool) -> Vec<Lin
                 "degraded to {} (level {}): {} → {} tokens",
                 degrade_name(item.degrade_level),
                 item.degrade_level.unwrap_or(0),
-                count(item.tokens, exact),
-                count(item.final_tokens, exact)
+                count(item.tokens, accuracy),
+                count(item.final_tokens, accuracy)
             ),
             t.degraded,
         )),

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{BudgetBar, count, safe, spinner};
+use crate::tokens::Accuracy;
 use crate::tui::app::App;
 use crate::tui::text::{self, thousands};
 
@@ -28,7 +29,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         safe(&inputs, t.text),
         sep(),
     ];
-    let exact = app.tokenizer().is_exact();
+    let accuracy = app.tokenizer().accuracy();
     match app.model() {
         Some(m) => {
             first.push(Span::styled("model ", t.muted));
@@ -37,15 +38,13 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         None => first.push(Span::styled("no model", t.muted)),
     }
     first.push(Span::styled(" · ", t.muted));
-    if exact {
+    // `o200k_base exact`, or `≈ o200k_base*1.2 ±10%` as `models` and
+    // `count` show an estimate.
+    if accuracy.is_exact() {
         first.push(Span::styled(app.tokenizer().name(), t.text));
         first.push(Span::styled(" exact", t.included));
     } else {
-        first.push(Span::styled(
-            format!("≈ {}", app.tokenizer().name()),
-            t.truncated,
-        ));
-        first.push(Span::styled(" estimate", t.truncated));
+        first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
     }
     let Some(plan) = app.plan() else {
         let msg = if app.loading {
@@ -63,9 +62,18 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     if let Some(cost) = plan.totals.cost_usd {
+        // The band once more only when the line has room for it.
+        let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
+        let full = plan.accuracy().label(&format_cost(cost));
+        let room = (area.width as usize).saturating_sub(used + 3 + "input ".len());
+        let shown = if text::width(&full) <= room || plan.exact {
+            full
+        } else {
+            Accuracy::Estimate(None).label(&format_cost(cost))
+        };
         first.push(sep());
         first.push(Span::styled("input ", t.muted));
-        first.push(Span::styled(format_cost(cost), t.text));
+        first.push(Span::styled(shown, t.text));
     }
     let b = &plan.budget;
     let on_off = |v: bool| if v { "on" } else { "off" };
@@ -94,13 +102,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ratio = plan.totals.context as f64 / total as f64;
     let figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.context, plan.exact),
+        count(plan.totals.context, plan.accuracy()),
         thousands(b.total),
         ratio * 100.0
     );
     let label = " used ";
+    let elapsed = app
+        .plan_elapsed
+        .map(|e| format!("  {:.1} ms", e.as_secs_f64() * 1000.0));
+    let extra = elapsed.as_deref().map_or(0, text::width) + if app.pack_slow { 3 } else { 0 };
     let bar_w = (area.width as usize)
-        .saturating_sub(label.len() + text::width(&figures) + 1)
+        .saturating_sub(label.len() + text::width(&figures) + extra + 1)
         .min(60) as u16;
     let lines = vec![Line::from(first), Line::from(second)];
     frame.render_widget(
@@ -136,11 +148,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             figures,
             if over { t.over_budget } else { t.text },
         )];
-        if let Some(e) = app.plan_elapsed {
-            spans.push(Span::styled(
-                format!("  {:.1} ms", e.as_secs_f64() * 1000.0),
-                t.muted,
-            ));
+        if let Some(e) = elapsed {
+            spans.push(Span::styled(e, t.muted));
         }
         if app.pack_slow {
             spans.push(Span::styled(

@@ -88,12 +88,12 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
         if y >= inner.bottom() {
             break;
         }
-        let counting = if m.tokenizer.is_exact() {
-            format!("{} exact", m.tokenizer.name())
+        let counting = if m.counting.is_exact() {
+            format!("{} exact", m.counting_name())
         } else {
-            format!("≈ {}", m.tokenizer.name())
+            m.counting_name()
         };
-        let style = if m.tokenizer.is_exact() {
+        let style = if m.counting.is_exact() {
             t.text
         } else {
             t.truncated

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{BudgetBar, focused, pane, title};
 use crate::engine::Plan;
+use crate::tokens::Accuracy;
 use crate::tui::app::{App, Pane};
 use crate::tui::text::{pad_left, pad_right, sanitize, short_count};
 
@@ -40,10 +41,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Line::from(vec![
             title(format!(" sections ({}) ", plan.sections.len()), t),
             Span::styled(
-                if plan.exact {
-                    ""
-                } else {
-                    "≈ estimated counts "
+                match plan.accuracy() {
+                    Accuracy::Exact => String::new(),
+                    estimate => format!("{} ", estimate.describe("estimated counts")),
                 },
                 t.truncated,
             ),
