@@ -10,12 +10,12 @@
 mod band;
 mod bpe;
 mod cache;
-mod chat;
+pub mod chat;
 mod encoding;
 pub mod file;
 mod model_file;
 pub(crate) mod pretok;
-mod registry;
+pub mod registry;
 mod tokenizer;
 mod vocab;
 
