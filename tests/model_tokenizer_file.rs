@@ -3,27 +3,15 @@
 //! `models`, path resolution, loading once and only when used, and errors
 //! for missing or broken files.
 
+mod byte_level;
+
+use byte_level::{byte_char, byte_level};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::{Value, json};
 use tokenscope::tokens::{ModelRegistry, Tokenizer};
-
-/// The GPT-2 byte-level character of a byte (printable bytes are
-/// themselves; the others are shifted up from U+0100 in byte order).
-fn byte_char(b: u8) -> char {
-    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
-    if printable(b) {
-        return char::from(b);
-    }
-    let n = (0..b).filter(|&x| !printable(x)).count() as u32;
-    char::from_u32(256 + n).unwrap()
-}
-
-fn byte_level(s: &str) -> String {
-    s.bytes().map(byte_char).collect()
-}
 
 /// A byte-level BPE `tokenizer.json`: the 256 bytes are ids 0..=255, then
 /// one token per merge, in merge order, from 256:

@@ -2,6 +2,9 @@
 //! hand-computed ids, malformed files, and a differential check against the
 //! built-in cl100k_base through a rank file and a tokenizer.json made from it.
 
+mod byte_level;
+
+use byte_level::{byte_char, byte_level};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -14,20 +17,6 @@ fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> std::path::PathB
     let path = dir.path().join(name);
     std::fs::write(&path, content).unwrap();
     path
-}
-
-/// The GPT-2 byte-level character of a byte.
-fn byte_char(b: u8) -> char {
-    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
-    if printable(b) {
-        return char::from(b);
-    }
-    let n = (0..b).filter(|&x| !printable(x)).count() as u32;
-    char::from_u32(256 + n).unwrap()
-}
-
-fn byte_level(s: &str) -> String {
-    s.bytes().map(byte_char).collect()
 }
 
 /// A GPT-2 style byte-level BPE: the 256 byte characters are ids 0..=255,
