@@ -6,16 +6,21 @@
 //! the count cache; each measured iteration then alternates between two
 //! settings, so every run is a change from the run before.
 //!
+//! A chat request is benchmarked too: 5,001 messages (about 1 MB), framed
+//! for the model on every run, its history cut to a 50k budget, after a
+//! budget change (`recompute/chat/budget`).
+//!
 //! Run: `cargo bench --bench engine` (add `-- recompute/greedy` to filter).
 
 use std::hint::black_box;
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokenscope::engine::{
     Item, ItemSet, Overflow, PackContext, Section, SectionBudget, Strategy, pack,
 };
-use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
+use tokenscope::tokens::{ChatFraming, CountCache, Encoding, Tokenizer};
 
 const ITEMS: usize = 10_000;
 const BUDGET: usize = 128_000;
@@ -218,7 +223,40 @@ fn bench(c: &mut Criterion) {
             black_box(pack(black_box(&set), &ctx).expect("valid"))
         })
     });
+
+    // A chat request: 5,001 messages, the history cut to the budget.
+    group.bench_function("chat/budget", |b| {
+        let mut set = chat_set();
+        let ctx = PackContext {
+            framing: Some(ChatFraming::OPENAI_O200K),
+            ..ctx.clone()
+        };
+        for total in [50_000, 47_000] {
+            set.budget.total = Some(total);
+            pack(&set, &ctx).expect("valid");
+        }
+        let mut flip = false;
+        b.iter(|| {
+            flip = !flip;
+            set.budget.total = Some(if flip { 47_000 } else { 50_000 });
+            black_box(pack(black_box(&set), &ctx).expect("valid"))
+        })
+    });
     group.finish();
+}
+
+/// A chat request of 2,500 user/assistant turns and a last question, loaded
+/// as the chat loader loads it.
+fn chat_set() -> ItemSet {
+    let mut rng = Rng(7);
+    let mut messages = vec![serde_json::json!({"role": "system", "content": "You are helpful."})];
+    for i in 0..2_500 {
+        messages.push(serde_json::json!({"role": "user", "content": text(&mut rng, i)}));
+        messages.push(serde_json::json!({"role": "assistant", "content": text(&mut rng, i + 1)}));
+    }
+    messages.push(serde_json::json!({"role": "user", "content": "And now?"}));
+    let request = serde_json::json!({"model": "gpt-4o", "messages": messages});
+    tokenscope::input::chat::parse(Path::new("bench.json"), &request.to_string()).expect("valid")
 }
 
 criterion_group!(benches, bench);

@@ -32,6 +32,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 use crate::tokens::{ChatCounter, ChatFraming, ChatRequest, CountCache, Tokenizer};
@@ -72,77 +74,118 @@ impl ChatLayout {
     }
 
     /// Item index → part, for the items of `set` that stand for one.
-    fn parts_of(&self, set: &ItemSet) -> Vec<Option<ChatPart>> {
+    pub(super) fn parts_of(&self, set: &ItemSet) -> Vec<Option<ChatPart>> {
+        let by_id: FxHashMap<&str, ChatPart> =
+            self.parts.iter().map(|(id, &p)| (id.as_str(), p)).collect();
         set.items
             .iter()
-            .map(|item| self.parts.get(&item.id).copied())
+            .map(|item| by_id.get(item.id.as_str()).copied())
             .collect()
     }
 
-    /// Whether the item with this id is billed with every request (the
-    /// reply priming), so it is never removed.
-    pub(super) fn is_fixed(&self, id: &str) -> bool {
-        self.parts.get(id) == Some(&ChatPart::ReplyPriming)
-    }
-
-    /// Whether any message item of `set` is included (`included` per item).
-    pub(super) fn keeps_a_message(
+    /// The request that keeps only the included parts, as pretty JSON:
+    /// `parts[i]` is what item `i` stands for, `included[i]` whether it is
+    /// in, `texts[i]` its changed text, if any.
+    pub(super) fn trimmed_json(
         &self,
-        set: &ItemSet,
-        included: impl Iterator<Item = bool>,
-    ) -> bool {
-        self.parts_of(set)
-            .into_iter()
-            .zip(included)
-            .any(|(part, inc)| inc && matches!(part, Some(ChatPart::Message(_))))
-    }
-
-    /// The request that keeps only the included parts: `included[i]` says
-    /// whether item `i` of `set` is in, `texts[i]` its changed text, if any.
-    pub(super) fn trimmed(
-        &self,
-        set: &ItemSet,
+        parts: &[Option<ChatPart>],
         included: &[bool],
         texts: &[Option<&str>],
-    ) -> Value {
-        let mut request = self.request.clone();
-        let mut keep_message = vec![false; self.parsed.messages.len()];
-        let mut new_text: Vec<Option<&str>> = vec![None; self.parsed.messages.len()];
-        let mut keep_tools = false;
-        for (i, part) in self.parts_of(set).into_iter().enumerate() {
-            match part {
-                Some(ChatPart::Message(k)) if k < keep_message.len() => {
-                    keep_message[k] = included[i];
-                    new_text[k] = texts[i];
+    ) -> String {
+        let n = self.parsed.messages.len();
+        let mut keep = vec![true; n];
+        let mut changed: Vec<Option<&str>> = vec![None; n];
+        let mut keep_tools = true;
+        for (i, part) in parts.iter().enumerate() {
+            match *part {
+                Some(ChatPart::Message(k)) if k < n => {
+                    keep[k] = included[i];
+                    changed[k] = texts[i];
                 }
                 Some(ChatPart::Tools) => keep_tools = included[i],
                 _ => {}
             }
         }
-        if let Some(Value::Array(messages)) = request.get_mut("messages") {
-            let old = std::mem::take(messages);
-            for (k, mut message) in old.into_iter().enumerate() {
-                if !keep_message.get(k).copied().unwrap_or(true) {
-                    continue;
-                }
-                if let Some(text) = new_text.get(k).copied().flatten() {
+        let trimmed = Trimmed {
+            request: &self.request,
+            keep: &keep,
+            changed: &changed,
+            keep_tools,
+        };
+        let mut text = serde_json::to_string_pretty(&trimmed).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
+/// The top-level keys that go with the tool definitions.
+const TOOL_KEYS: [&str; 5] = [
+    "tools",
+    "functions",
+    "tool_choice",
+    "function_call",
+    "parallel_tool_calls",
+];
+
+/// The request as written, less what is cut, serialized without copying
+/// what stays.
+struct Trimmed<'a> {
+    request: &'a Value,
+    /// Per message: kept.
+    keep: &'a [bool],
+    /// Per message: its new billed text, when cut or degraded.
+    changed: &'a [Option<&'a str>],
+    keep_tools: bool,
+}
+
+impl Serialize for Trimmed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(map) = self.request else {
+            return self.request.serialize(serializer);
+        };
+        let entries = map
+            .iter()
+            .filter(|(k, _)| self.keep_tools || !TOOL_KEYS.contains(&k.as_str()));
+        let mut out = serializer.serialize_map(None)?;
+        for (key, value) in entries {
+            match (key.as_str(), value) {
+                ("messages", Value::Array(messages)) => out.serialize_entry(
+                    key,
+                    &Messages {
+                        messages,
+                        trimmed: self,
+                    },
+                )?,
+                _ => out.serialize_entry(key, value)?,
+            }
+        }
+        out.end()
+    }
+}
+
+/// The kept messages, a changed one with its new content.
+struct Messages<'a> {
+    messages: &'a [Value],
+    trimmed: &'a Trimmed<'a>,
+}
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_seq(None)?;
+        for (k, message) in self.messages.iter().enumerate() {
+            if !self.trimmed.keep.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            match self.trimmed.changed.get(k).copied().flatten() {
+                Some(text) => {
+                    let mut message = message.clone();
                     replace_content(&mut message, text);
+                    out.serialize_element(&message)?;
                 }
-                messages.push(message);
+                None => out.serialize_element(message)?,
             }
         }
-        if !keep_tools && let Value::Object(map) = &mut request {
-            for key in [
-                "tools",
-                "functions",
-                "tool_choice",
-                "function_call",
-                "parallel_tool_calls",
-            ] {
-                map.remove(key);
-            }
-        }
-        request
+        out.end()
     }
 }
 
@@ -185,6 +228,32 @@ pub(super) struct Framed {
     pub set: ItemSet,
     /// Notes from the chat count (tool-call framing not published, ...).
     pub notes: Vec<String>,
+    /// Per item: the part of the request it stands for.
+    pub parts: Vec<Option<ChatPart>>,
+}
+
+impl Framed {
+    /// Whether the item at `i` is billed with every request (the reply
+    /// priming), so it is never removed.
+    pub fn is_fixed(&self, i: usize) -> bool {
+        self.parts.get(i).copied().flatten() == Some(ChatPart::ReplyPriming)
+    }
+
+    /// Whether any message item is included (`included` per item).
+    pub fn keeps_a_message(&self, included: impl Iterator<Item = bool>) -> bool {
+        self.parts
+            .iter()
+            .zip(included)
+            .any(|(part, inc)| inc && matches!(part, Some(ChatPart::Message(_))))
+    }
+
+    /// The trimmed request as pretty JSON (see [`ChatLayout::trimmed_json`]).
+    pub fn request_json(&self, included: &[bool], texts: &[Option<&str>]) -> String {
+        match &self.set.chat {
+            Some(layout) => layout.trimmed_json(&self.parts, included, texts),
+            None => String::new(),
+        }
+    }
 }
 
 /// Frames `set` (loaded with `layout`) for `tokenizer` and `framing`: see
@@ -205,10 +274,21 @@ pub(super) fn frame(
     for (i, item) in framed.items.iter_mut().enumerate() {
         match parts[i] {
             Some(ChatPart::Message(k)) => {
-                let billed = count.messages.get(k).map_or(0, |m| m.total);
-                let text = cache.count(tokenizer, item.text());
-                item.overhead = billed.saturating_sub(text);
-                cost[i] = text.saturating_add(item.overhead);
+                let billed = count.messages.get(k);
+                let total = billed.map_or(0, |m| m.total);
+                // The message's content count is its text's count, unless a
+                // `refusal` field adds to it.
+                let refusal = layout
+                    .parsed
+                    .messages
+                    .get(k)
+                    .is_some_and(|m| m.refusal.is_some());
+                let text = match billed {
+                    Some(m) if !refusal => m.content,
+                    _ => cache.count(tokenizer, item.text()),
+                };
+                item.overhead = total.saturating_sub(text);
+                cost[i] = total.max(text);
             }
             Some(ChatPart::Tools) => {
                 item.content = Content::Text(String::new());
@@ -245,5 +325,6 @@ pub(super) fn frame(
     Framed {
         set: framed,
         notes: count.notes,
+        parts,
     }
 }

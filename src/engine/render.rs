@@ -32,6 +32,7 @@
 use crate::tokens::{CountCache, Encoding, Tokenizer};
 
 use super::assemble::Outcome;
+use super::chat::Framed;
 use super::count::{SECTION_JOINER, title};
 use super::prepare::Prepared;
 use super::select::Rule;
@@ -47,8 +48,10 @@ pub(super) struct Rendered {
     pub context: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fit(
     set: &ItemSet,
+    chat: Option<&Framed>,
     ctx: &PackContext<'_>,
     prep: &Prepared,
     rules: &[Rule],
@@ -61,8 +64,12 @@ pub(super) fn fit(
         by_section[s as usize].push(i);
     }
     loop {
-        let (text, tokens, context) = match &set.chat {
-            Some(layout) => render_chat(set, layout, outcomes),
+        let (text, tokens, context) = match chat {
+            // The request's text is written once the count fits.
+            Some(_) => {
+                let billed = billed(outcomes);
+                (String::new(), billed, billed)
+            }
             None => {
                 let (text, starts) = render(set, prep, &by_section, outcomes);
                 let tokens = count_rendered(ctx.tokenizer, ctx.cache, &text, &starts);
@@ -83,7 +90,7 @@ pub(super) fn fit(
         };
         if context <= total {
             return Rendered {
-                text,
+                text: chat.map_or(text, |c| request_text(c, outcomes)),
                 tokens,
                 context,
             };
@@ -91,11 +98,7 @@ pub(super) fn fit(
         let excess = context - total;
         // A chat request's reply priming is billed with any request: it
         // never goes.
-        let fixed = |i: usize| {
-            set.chat
-                .as_ref()
-                .is_some_and(|c| c.is_fixed(&set.items[i].id))
-        };
+        let fixed = |i: usize| chat.is_some_and(|c| c.is_fixed(i));
         let included: Vec<usize> = (0..outcomes.len())
             .filter(|&i| outcomes[i].included() && !fixed(i))
             .collect();
@@ -109,10 +112,10 @@ pub(super) fn fit(
             candidates = included;
         }
         if candidates.is_empty() {
-            // Nothing is included, so the context is empty: unreachable, but
-            // never loop.
+            // Nothing is included (or only what a chat request always
+            // bills): never loop.
             return Rendered {
-                text,
+                text: chat.map_or(text, |c| request_text(c, outcomes)),
                 tokens,
                 context,
             };
@@ -154,24 +157,21 @@ pub(super) fn fit(
     }
 }
 
-/// A chat request's rendering: the trimmed request as JSON; its count, the
-/// billed prompt tokens, is the sum of the included items' counts (each
-/// message is tokenized on its own, see [`super::chat`]).
-fn render_chat(
-    set: &ItemSet,
-    layout: &super::ChatLayout,
-    outcomes: &[Outcome],
-) -> (String, usize, usize) {
-    let included: Vec<bool> = outcomes.iter().map(Outcome::included).collect();
-    let texts: Vec<Option<&str>> = outcomes.iter().map(|o| o.final_text.as_deref()).collect();
-    let request = layout.trimmed(set, &included, &texts);
-    let mut text = serde_json::to_string_pretty(&request).unwrap_or_default();
-    text.push('\n');
-    let billed = outcomes
+/// A chat request's count: what the API bills, the sum of the included
+/// items' counts (each message is tokenized on its own, see
+/// [`super::chat`]).
+fn billed(outcomes: &[Outcome]) -> usize {
+    outcomes
         .iter()
         .filter(|o| o.included())
-        .fold(0usize, |sum, o| sum.saturating_add(o.final_tokens));
-    (text, billed, billed)
+        .fold(0usize, |sum, o| sum.saturating_add(o.final_tokens))
+}
+
+/// A chat request's rendered context: the trimmed request as JSON.
+fn request_text(chat: &Framed, outcomes: &[Outcome]) -> String {
+    let included: Vec<bool> = outcomes.iter().map(Outcome::included).collect();
+    let texts: Vec<Option<&str>> = outcomes.iter().map(|o| o.final_text.as_deref()).collect();
+    chat.request_json(&included, &texts)
 }
 
 /// The items kept or dropped together with item `i`: its group, or itself.

@@ -173,10 +173,19 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let mut outcomes = assemble::outcomes(set, &prep, &board, &causes, changes, b.priority_cut);
 
     // 6. Render within the total.
-    let rendered = render::fit(set, ctx, &prep, &rules, &mut outcomes, total, &mut warnings);
+    let rendered = render::fit(
+        set,
+        framed.as_ref(),
+        ctx,
+        &prep,
+        &rules,
+        &mut outcomes,
+        total,
+        &mut warnings,
+    );
 
-    if let Some(layout) = &set.chat
-        && !layout.keeps_a_message(set, outcomes.iter().map(|o| o.included()))
+    if let Some(chat) = &framed
+        && !chat.keeps_a_message(outcomes.iter().map(|o| o.included()))
     {
         warnings.push(format!(
             "no message of the chat request fits in the total of {total} tokens: the trimmed request has no messages, and the API refuses it"
