@@ -49,7 +49,8 @@ pub enum Violation {
     PinnedOverrun {
         /// The section.
         section: String,
-        /// Tokens the section uses.
+        /// Tokens the section's pinned items cost in full (they may have
+        /// been removed since, to keep the context within the total).
         used: usize,
         /// The section's final budget.
         budget: usize,
@@ -131,7 +132,7 @@ impl fmt::Display for Violation {
                 budget,
             } => write!(
                 f,
-                "section `{section}`: pinned items use {used} tokens, over its budget of {budget}"
+                "section `{section}`: pinned items need {used} tokens, over its budget of {budget}"
             ),
             Violation::PinnedExcluded {
                 id,
@@ -195,7 +196,13 @@ pub fn check(plan: &Plan, rules: &Rules) -> Vec<Violation> {
     for s in plan.sections.iter().filter(|s| s.pinned_overrun) {
         out.push(Violation::PinnedOverrun {
             section: s.name.clone(),
-            used: s.used,
+            used: plan
+                .items
+                .iter()
+                .filter(|i| i.pinned && i.section == s.name)
+                .map(|i| i.tokens)
+                .sum::<usize>()
+                .max(s.used),
             budget: s.final_budget,
         });
     }
