@@ -22,10 +22,12 @@ use ratatui::layout::Rect;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::{ItemSet, ItemStatus, Overflow, Plan, SectionBudget, Strategy};
-use crate::tokens::{Tokenizer, TokenizerId};
+use crate::tokens::{ModelCounting, ModelTokenizerFile, Tokenizer, TokenizerId};
 
 use super::action::View;
-use super::jobs::{FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest};
+use super::jobs::{
+    FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest, TokenizerRequest,
+};
 use super::models::{self, ModelChoice};
 use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
@@ -146,6 +148,19 @@ pub struct Frontier {
     pub item_total: usize,
 }
 
+/// A model's tokenizer file being loaded in the background. Until it
+/// arrives no engine run starts (it would count with the wrong tokenizer):
+/// the last plan stays on screen and keys keep working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenizerLoad {
+    /// The job's generation; answers of other generations are stale.
+    pub generation: u64,
+    /// The file and the model that names it.
+    pub file: ModelTokenizerFile,
+    /// When the load was asked for.
+    pub started: Instant,
+}
+
 /// What the inspector starts with.
 pub struct AppOptions {
     /// The input paths, for the header.
@@ -181,6 +196,12 @@ pub struct App {
     pub(crate) tokenizer: Tokenizer,
     pub(crate) model_warning: Option<String>,
     warm: FxHashSet<(TokenizerId, u64)>,
+    pub(crate) tokenizer_load: Option<TokenizerLoad>,
+    tokenizer_generation: u64,
+    /// A tokenizer file that failed to load for the chosen model, and why:
+    /// counting falls back without loading it again until the model is
+    /// picked again.
+    tokenizer_failed: Option<(ModelTokenizerFile, String)>,
 
     pub(crate) plan: Option<Plan>,
     pub(crate) plan_error: Option<String>,
@@ -244,6 +265,9 @@ impl App {
             tokenizer: models::default_tokenizer(),
             model_warning: None,
             warm: FxHashSet::default(),
+            tokenizer_load: None,
+            tokenizer_generation: 0,
+            tokenizer_failed: None,
             plan: None,
             plan_error: None,
             plan_elapsed: None,
@@ -371,9 +395,16 @@ impl App {
         self.model.as_ref()
     }
 
-    /// The active tokenizer.
+    /// The active tokenizer (while a model's tokenizer file loads, the one
+    /// the plan on screen was counted with).
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
+    }
+
+    /// The tokenizer file loading in the background for the chosen model,
+    /// if any.
+    pub fn loading_tokenizer(&self) -> Option<&TokenizerLoad> {
+        self.tokenizer_load.as_ref()
     }
 
     /// How many changes can be undone and redone.
@@ -489,6 +520,12 @@ impl App {
     /// inspector counts with its own tokenizer; otherwise the set's
     /// `encoding` wins over its model's (the model still gives the price and
     /// context window); otherwise the model's; otherwise `o200k_base`.
+    ///
+    /// A model's tokenizer file that is not loaded yet is loaded by a
+    /// background job ([`Job::Tokenizer`]); meanwhile the tokenizer stays
+    /// the one of the plan on screen and no engine run starts. A file that
+    /// failed to load for this model is not tried again (counting falls
+    /// back, with the warning) until the model is picked again.
     fn resolve_model(&mut self) {
         let Some(base) = &self.base else { return };
         let name = self
@@ -525,20 +562,86 @@ impl App {
                     models::default_tokenizer()
                 }
             },
-            // A tokenizer file loads here the first time its model is
-            // picked (then it is shared for the rest of the run).
-            (None, Some(m)) => match m.counting.tokenizer() {
-                Ok(t) => t,
-                Err(err) => {
-                    self.model_warning = Some(format!(
-                        "{err}; counting with {}",
-                        models::default_tokenizer()
-                    ));
-                    models::default_tokenizer()
+            (None, Some(m)) => match &m.counting {
+                ModelCounting::File(f) if !f.is_loaded() => {
+                    let f = f.clone();
+                    match &self.tokenizer_failed {
+                        Some((failed, why)) if *failed == f => {
+                            self.model_warning = Some(why.clone());
+                            self.tokenizer_load = None;
+                            models::default_tokenizer()
+                        }
+                        _ => {
+                            self.load_tokenizer(f);
+                            return;
+                        }
+                    }
                 }
+                // Exact encodings, estimates and files loaded before (they
+                // are shared for the rest of the run): no waiting.
+                counting => match counting.tokenizer() {
+                    Ok(t) => t,
+                    Err(err) => {
+                        self.model_warning = Some(format!(
+                            "{err}; counting with {}",
+                            models::default_tokenizer()
+                        ));
+                        models::default_tokenizer()
+                    }
+                },
             },
             (None, None) => models::default_tokenizer(),
         };
+        // A load for another model is no longer wanted: its answer is stale.
+        self.tokenizer_load = None;
+    }
+
+    /// Queues the load of a model's tokenizer file, unless it is already
+    /// loading.
+    fn load_tokenizer(&mut self, file: ModelTokenizerFile) {
+        if self.tokenizer_load.as_ref().is_some_and(|l| l.file == file) {
+            return;
+        }
+        self.tokenizer_generation += 1;
+        self.jobs.push(Job::Tokenizer(TokenizerRequest {
+            generation: self.tokenizer_generation,
+            file: file.clone(),
+        }));
+        self.tokenizer_load = Some(TokenizerLoad {
+            generation: self.tokenizer_generation,
+            file,
+            started: Instant::now(),
+        });
+        self.dirty = true;
+    }
+
+    /// A model's tokenizer file arrived (or failed): count with it (or fall
+    /// back with the error shown) and run the engine. Stale answers, for a
+    /// model no longer chosen, are dropped.
+    fn on_tokenizer(&mut self, generation: u64, result: Result<Tokenizer, String>) {
+        let Some(load) = self.tokenizer_load.take_if(|l| l.generation == generation) else {
+            return;
+        };
+        let model = load.file.model.clone();
+        match result {
+            Ok(t) => {
+                self.tokenizer = t;
+                self.model_warning = None;
+                let secs = load.started.elapsed().as_secs_f64();
+                self.info(format!(
+                    "model {model}: loaded {} in {secs:.1} s (exact)",
+                    load.file.name()
+                ));
+            }
+            Err(e) => {
+                let why = format!("{e}; counting with {}", models::default_tokenizer());
+                self.tokenizer = models::default_tokenizer();
+                self.model_warning = Some(why.clone());
+                self.tokenizer_failed = Some((load.file, why.clone()));
+                self.error(why);
+            }
+        }
+        self.request_pack();
     }
 
     // ----- engine runs ---------------------------------------------------
@@ -564,9 +667,18 @@ impl App {
         })
     }
 
-    /// Queues an engine run for the current settings.
+    /// Queues an engine run for the current settings; while a tokenizer
+    /// file loads, only makes older runs stale (the run starts when the file
+    /// arrives).
     pub fn request_pack(&mut self) {
         self.pack_generation += 1;
+        if self.tokenizer_load.is_some() {
+            self.pack_requested_at = None;
+            self.pack_slow = false;
+            self.progress.remove(&JobKind::Pack);
+            self.dirty = true;
+            return;
+        }
         if let Some(req) = self.pack_request() {
             self.pack_requested_at = Some(Instant::now());
             self.jobs.push(Job::Pack(req));
@@ -632,6 +744,7 @@ impl App {
                     JobKind::Frontier => self.frontier_generation,
                     JobKind::Load => self.load_generation,
                     JobKind::History => self.history_generation(),
+                    JobKind::Tokenizer => self.tokenizer_generation,
                 };
                 if generation == current {
                     self.progress.insert(kind, (done, total));
@@ -699,6 +812,7 @@ impl App {
                 }
             }
             JobOutput::History { generation, result } => self.on_history(generation, result),
+            JobOutput::Tokenizer { generation, result } => self.on_tokenizer(generation, result),
         }
     }
 
@@ -786,7 +900,11 @@ impl App {
 
     /// Whether background work is running that the screen shows.
     pub fn busy(&self) -> bool {
-        self.pack_slow || self.loading || self.history.loading || !self.progress.is_empty()
+        self.pack_slow
+            || self.loading
+            || self.history.loading
+            || self.tokenizer_load.is_some()
+            || !self.progress.is_empty()
     }
 
     /// The terminal was resized.
@@ -1047,7 +1165,9 @@ impl App {
         let model_before = self.model.as_ref().map(|m| m.name.clone());
         self.resolve_model();
         let model_after = self.model.as_ref().map(|m| m.name.clone());
-        if model_before != model_after {
+        // The token marks follow the plan on screen: while a tokenizer file
+        // loads, that plan (and its tokenizer) stays.
+        if model_before != model_after && self.tokenizer_load.is_none() {
             self.detail = None;
         }
         self.request_pack();

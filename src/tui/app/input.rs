@@ -265,11 +265,24 @@ impl App {
         self.dirty = true;
     }
 
-    /// Switches to a model (undoable); counting under it runs in the
-    /// background.
+    /// Switches to a model (undoable); counting under it, and loading its
+    /// tokenizer file, run in the background. Picking a model whose file
+    /// failed to load tries the file again.
     pub(crate) fn choose_model(&mut self, name: String) {
+        let retry = self.tokenizer_failed.take().is_some();
+        let before = self.tuning.model.clone();
         self.change(|t| t.model = Some(name));
-        if let Some(w) = &self.model_warning {
+        if retry && self.tuning.model == before {
+            self.after_change();
+        }
+        if let Some(load) = &self.tokenizer_load {
+            let msg = format!(
+                "model {}: loading its tokenizer file {} …",
+                load.file.model,
+                load.file.name()
+            );
+            self.info(msg);
+        } else if let Some(w) = &self.model_warning {
             // E.g. the model's tokenizer file cannot be loaded.
             let w = w.clone();
             self.error(w);
