@@ -737,3 +737,67 @@ fn a_broken_file_shows_its_error_and_counting_falls_back() {
     tui_support::settle(&mut app);
     assert_eq!(app.plan().unwrap().items[0].tokens, TINY_COUNT as usize);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_inspector_never_waits_for_a_file_that_is_still_being_read() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    use tokenscope::tui::jobs::{InlineRunner, Job};
+    let s = Setup::new("[[models]]\nname = \"house-slow\"\ntokenizer_file = \"tok/slow.json\"\n");
+    // A named pipe: reading it waits until someone writes it, like a large
+    // file on a slow disk.
+    let fifo = s.path("tok/slow.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let mut app = inspector(&s);
+    let job = tokenizer_job(pick_only(&mut app, "house-slow"));
+    let (out_tx, out_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let outs = InlineRunner::new().run(job, tokenscope::tokens::CountCache::global());
+        let _ = out_tx.send(outs);
+    });
+    // The pipe is written when the test says so, or after 20 s: a UI that
+    // waits for the reader then fails the timing below instead of hanging.
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = release_rx.recv_timeout(Duration::from_secs(20));
+            std::fs::write(&fifo, tiny_tokenizer_json())
+        })
+    };
+    // Let the worker start reading (it holds the file's slot meanwhile).
+    std::thread::sleep(Duration::from_millis(300));
+
+    let start = Instant::now();
+    app.on_key(tui_support::key('s'));
+    assert!(app.take_jobs().is_empty());
+    let jobs = pick_only(&mut app, "gpt-4o");
+    assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
+    // Picked again while the first read still runs: a new load is queued
+    // at once (the file is not loaded yet).
+    let again = tokenizer_job(pick_only(&mut app, "house-slow"));
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(5), "the UI waited {waited:?}");
+    assert!(app.loading_tokenizer().is_some());
+
+    release_tx.send(()).unwrap();
+    writer.join().unwrap().unwrap();
+    let outs = out_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    for out in outs {
+        // The first read's answer is stale.
+        app.on_job(out);
+    }
+    assert!(app.loading_tokenizer().is_some());
+    answer(&mut app, again);
+    assert!(matches!(app.tokenizer(), Tokenizer::File(_)));
+    tui_support::settle(&mut app);
+    let plan = app.plan().unwrap();
+    assert_eq!(plan.model.as_deref(), Some("house-slow"));
+    assert_eq!(plan.items[0].tokens, TINY_COUNT as usize);
+    assert_eq!(plan.budget.strategy, tokenscope::engine::Strategy::Strict);
+}

@@ -563,6 +563,13 @@ impl App {
                 }
             },
             (None, Some(m)) => match &m.counting {
+                // The file this model waits for (asked first: a file being
+                // parsed is not loaded yet).
+                ModelCounting::File(f)
+                    if self.tokenizer_load.as_ref().is_some_and(|l| l.file == *f) =>
+                {
+                    return;
+                }
                 ModelCounting::File(f) if !f.is_loaded() => {
                     let f = f.clone();
                     match &self.tokenizer_failed {
@@ -596,12 +603,9 @@ impl App {
         self.tokenizer_load = None;
     }
 
-    /// Queues the load of a model's tokenizer file, unless it is already
-    /// loading.
+    /// Queues the load of a model's tokenizer file; an earlier load's answer
+    /// becomes stale.
     fn load_tokenizer(&mut self, file: ModelTokenizerFile) {
-        if self.tokenizer_load.as_ref().is_some_and(|l| l.file == file) {
-            return;
-        }
         self.tokenizer_generation += 1;
         self.jobs.push(Job::Tokenizer(TokenizerRequest {
             generation: self.tokenizer_generation,
