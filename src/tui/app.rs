@@ -135,6 +135,9 @@ pub struct DetailCache {
     pub original: Vec<usize>,
     /// Boundaries in the included form, when it differs.
     pub final_form: Vec<usize>,
+    /// The tokens of the whole text alone, for a message of a chat request
+    /// (whose count also has the message's framing and tool calls).
+    pub content_tokens: Option<usize>,
 }
 
 /// The computed frontier.
@@ -438,20 +441,25 @@ impl App {
 
     /// The text of a plan item (from the loaded set), `""` when unknown.
     pub(crate) fn item_text(&self, plan_index: usize) -> &str {
-        let (Some(plan), Some(base)) = (&self.plan, &self.base) else {
-            return "";
-        };
-        let Some(ip) = plan.items.get(plan_index) else {
-            return "";
-        };
+        self.loaded_item_of(plan_index).map_or("", |i| i.text())
+    }
+
+    /// The loaded item a plan item stands for.
+    pub(crate) fn loaded_item_of(&self, plan_index: usize) -> Option<&crate::engine::Item> {
+        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let base = self.base.as_ref()?;
         match base.items.get(ip.index) {
-            Some(item) if item.id == ip.id => item.text(),
-            _ => base
-                .items
-                .iter()
-                .find(|i| i.id == ip.id)
-                .map_or("", |i| i.text()),
+            Some(item) if item.id == ip.id => Some(item),
+            _ => base.items.iter().find(|i| i.id == ip.id),
         }
+    }
+
+    /// What part of the chat request a plan item stands for, when the input
+    /// is a chat request.
+    pub(crate) fn chat_part(&self, plan_index: usize) -> Option<crate::engine::ChatPart> {
+        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let chat = self.base.as_ref()?.chat.as_ref()?;
+        chat.parts.get(&ip.id).copied()
     }
 
     // ----- loading -------------------------------------------------------
@@ -663,12 +671,19 @@ impl App {
             model: self.model.as_ref().map(|m| m.name.clone()),
             context_window: self.model.as_ref().and_then(|m| m.context_window),
             price: self.model.as_ref().and_then(|m| m.input_price),
-            framing: match &self.model {
-                Some(m) => m.chat,
-                None => crate::tokens::chat_framing(None, &self.tokenizer),
-            },
+            framing: self.framing(),
             warm,
         })
+    }
+
+    /// How chat requests are framed: the model's framing, or the one of the
+    /// tokenizer's encoding when no model is chosen; `None` when none is
+    /// known.
+    pub(crate) fn framing(&self) -> Option<crate::tokens::ChatFraming> {
+        match &self.model {
+            Some(m) => m.chat,
+            None => crate::tokens::chat_framing(None, &self.tokenizer),
+        }
     }
 
     /// Queues an engine run for the current settings; while a tokenizer

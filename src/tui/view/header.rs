@@ -86,7 +86,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Accuracy::Estimate(None).label(&format_cost(cost))
         };
         first.push(sep());
-        first.push(Span::styled("input ", t.muted));
+        // Without the label rather than with the figure cut (`≈$0.`).
+        if text::width(&shown) <= room {
+            first.push(Span::styled("input ", t.muted));
+        }
         first.push(Span::styled(shown, t.text));
     }
     let b = &plan.budget;
