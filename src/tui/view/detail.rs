@@ -204,21 +204,27 @@ fn wrap_line(line: &Line<'_>, cols: usize) -> Vec<Line<'static>> {
                 used = 0;
             }
             // Longer than a row: cut by width.
-            while width(word) > cols - used {
-                let (mut head, _) = prefix_by_width(word, cols - used);
-                if head.is_empty() && used == 0 {
+            while width(word) > cols.saturating_sub(used) {
+                let (mut head, _) = prefix_by_width(word, cols.saturating_sub(used));
+                if head.is_empty() {
+                    if used > 0 {
+                        rows.push(Vec::new());
+                        used = 0;
+                        continue;
+                    }
                     // A character wider than the row gets a row of its own.
                     let n = word.chars().next().map_or(word.len(), char::len_utf8);
                     head = &word[..n];
                 }
-                if !head.is_empty() {
-                    if let Some(row) = rows.last_mut() {
-                        row.push(Span::styled(head.to_string(), style));
-                    }
-                    word = &word[head.len()..];
+                if let Some(row) = rows.last_mut() {
+                    row.push(Span::styled(head.to_string(), style));
                 }
-                rows.push(Vec::new());
-                used = 0;
+                used += width(head);
+                word = &word[head.len()..];
+                if !word.is_empty() {
+                    rows.push(Vec::new());
+                    used = 0;
+                }
             }
             let room = cols.saturating_sub(used + width(word));
             let piece = format!("{word}{}", &spaces[..spaces.len().min(room)]);
@@ -413,7 +419,7 @@ pub(crate) fn token_lines<'a>(
 
 #[cfg(test)]
 mod tests {
-    use ratatui::style::{Style, Stylize};
+    use ratatui::style::Style;
     use ratatui::text::{Line, Span};
 
     use super::wrap_line;
@@ -445,14 +451,19 @@ mod tests {
             "excluded: does not fit — needs 13 more tokens",
             "a  b   c",
             " x",
+            "→ get_quota({\"account\": \"acme-4411\"})",
         ] {
             for cols in 1..12 {
-                for row in rows(Line::from(line), cols) {
-                    assert!(
-                        super::width(&row) <= cols.max(2),
-                        "{line:?} at {cols}: {row:?}"
-                    );
+                let wrapped = rows(Line::from(line), cols);
+                for row in &wrapped {
+                    assert!(super::width(row) <= cols, "{line:?} at {cols}: {row:?}");
                 }
+                // Only spaces at the ends of rows are dropped.
+                assert_eq!(
+                    wrapped.concat().replace(' ', ""),
+                    line.replace(' ', ""),
+                    "{line:?} at {cols}"
+                );
             }
         }
     }
