@@ -102,6 +102,9 @@ fn a_small_budget_cuts_the_history_and_lists_tool_call_groups_together() {
     let mut app = chat_app(dir.path());
     assert!(app.plan().unwrap().chat_request);
     assert_eq!(app.plan().unwrap().totals.excluded, 0);
+    // The frontier's legend shortens rather than cut the budget at its end.
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("━ prio 100% ━ items 100% │ 127k "), "{s}");
     set_budget(&mut app, 330);
     let plan = app.plan().unwrap();
     assert_eq!(plan.budget.total, 330);
