@@ -466,3 +466,326 @@ fn the_inspector_loads_the_file_when_the_model_is_picked() {
         &Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase)
     );
 }
+
+// ----- the inspector loads tokenizer files in the background --------------
+
+/// The inspector on the setup's item set, offering the models of its
+/// models.toml (and the built-in ones), with the first plan computed under
+/// the default encoding.
+fn inspector(s: &Setup) -> tokenscope::tui::App {
+    use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
+    let registry = ModelRegistry::load(Some(&s.path("models.toml"))).unwrap();
+    let set = tokenscope::input::itemset::load(&s.path("set.toml")).unwrap();
+    let mut app = App::new(AppOptions {
+        inputs: vec![s.path("set.toml")],
+        models: registry.models().iter().map(ModelChoice::from).collect(),
+        theme: Theme::bundled("dark").unwrap(),
+        keymap: Keymap::defaults(),
+        profile_file: s.path("tokenscope.toml"),
+        loader: None,
+    });
+    app.on_resize(100, 30);
+    app.set_loaded(set);
+    tui_support::settle(&mut app);
+    app
+}
+
+/// Picks a model in the model picker and returns the jobs it queued,
+/// without running them.
+fn pick_only(app: &mut tokenscope::tui::App, name: &str) -> Vec<tokenscope::tui::jobs::Job> {
+    app.update(tokenscope::tui::Action::PickModel);
+    for c in name.chars() {
+        app.on_key(tui_support::key(c));
+    }
+    app.on_key(tui_support::code(crossterm::event::KeyCode::Enter));
+    assert!(app.popup().is_none(), "{name} is not in the picker");
+    app.take_jobs()
+}
+
+/// The one tokenizer load among `jobs`.
+fn tokenizer_job(jobs: Vec<tokenscope::tui::jobs::Job>) -> tokenscope::tui::jobs::Job {
+    use tokenscope::tui::jobs::Job;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = jobs.into_iter().next().unwrap();
+    assert!(matches!(job, Job::Tokenizer(_)), "{job:?}");
+    job
+}
+
+/// Runs a job on this thread and hands its answers to the app.
+fn answer(app: &mut tokenscope::tui::App, job: tokenscope::tui::jobs::Job) {
+    let runner = tokenscope::tui::jobs::InlineRunner::new();
+    for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
+        app.on_job(out);
+    }
+}
+
+fn is_default(t: &Tokenizer) -> bool {
+    *t == Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase)
+}
+
+#[test]
+fn picking_a_file_model_loads_it_in_the_background_and_keeps_the_last_plan() {
+    use tokenscope::engine::Strategy;
+    use tokenscope::tui::jobs::Job;
+    let s = Setup::standard();
+    let mut app = inspector(&s);
+    assert_eq!(app.plan().unwrap().items[0].tokens, 3, "o200k_base first");
+
+    // Picking the model returns at once with a load job and no engine run.
+    let job = tokenizer_job(pick_only(&mut app, "house-tiny"));
+    let Job::Tokenizer(req) = &job else {
+        unreachable!()
+    };
+    assert_eq!(req.file.model, "house-tiny");
+    assert!(!req.file.is_loaded(), "nothing was parsed on the UI thread");
+    assert_eq!(
+        app.loading_tokenizer().map(|l| l.generation),
+        Some(req.generation)
+    );
+    assert!(is_default(app.tokenizer()), "{}", app.tokenizer());
+    assert_eq!(app.model().unwrap().name, "house-tiny");
+    // The last plan stays, and the screen says what is loading.
+    assert_eq!(app.plan().unwrap().items[0].tokens, 3);
+    assert_eq!(app.plan().unwrap().model, None, "the set names no model");
+    // Wide enough for the temporary folder's name in the header.
+    let screen = tui_support::screen(&app, 160, 30);
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("model house-tiny · loading tokenizer file tok/tokenizer.json"),
+        "{screen}"
+    );
+    let status = screen.lines().last().unwrap();
+    assert!(
+        status.contains("loading its tokenizer file tok/tokenizer.json")
+            && status.contains("loading tokenizer"),
+        "{status}"
+    );
+    assert!(app.busy());
+
+    // Keys keep working meanwhile; their runs wait for the tokenizer.
+    app.on_key(tui_support::key('s'));
+    assert_eq!(app.tuning().strategy, Some(Strategy::Strict));
+    assert!(
+        app.take_jobs().is_empty(),
+        "no run with the wrong tokenizer"
+    );
+    assert_eq!(app.plan().unwrap().budget.strategy, Strategy::Greedy);
+
+    // The file arrives: the engine runs with it and the latest settings.
+    answer(&mut app, job);
+    assert!(app.loading_tokenizer().is_none());
+    assert!(matches!(app.tokenizer(), Tokenizer::File(_)));
+    let jobs = app.take_jobs();
+    let Some(Job::Pack(pack)) = jobs.first() else {
+        panic!("{jobs:?}")
+    };
+    assert!(matches!(pack.tokenizer, Tokenizer::File(_)));
+    assert!(pack.warm, "a new tokenizer counts every text with progress");
+    for job in jobs {
+        answer(&mut app, job);
+    }
+    tui_support::settle(&mut app);
+    let plan = app.plan().unwrap();
+    assert_eq!(plan.items[0].tokens, TINY_COUNT as usize);
+    assert_eq!(plan.budget.strategy, Strategy::Strict);
+    assert_eq!(plan.model.as_deref(), Some("house-tiny"));
+    let status = app.status().unwrap();
+    assert!(
+        !status.error && status.text.contains("loaded tok/tokenizer.json"),
+        "{}",
+        status.text
+    );
+    let screen = tui_support::screen(&app, 100, 30);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .unwrap()
+            .contains("model house-tiny · tok/tokenizer.json exact"),
+        "{screen}"
+    );
+
+    // A file loaded before needs no job: the engine runs at once.
+    pick_only(&mut app, "gpt-4o");
+    tui_support::settle(&mut app);
+    let jobs = pick_only(&mut app, "house-tiny");
+    assert!(
+        matches!(jobs.as_slice(), [Job::Pack(p)] if matches!(p.tokenizer, Tokenizer::File(_))),
+        "{jobs:?}"
+    );
+    assert!(app.loading_tokenizer().is_none());
+}
+
+#[test]
+fn a_load_for_a_model_no_longer_chosen_is_dropped() {
+    use tokenscope::tui::jobs::Job;
+    let s = Setup::new(
+        "[[models]]\nname = \"house-tiny\"\ntokenizer_file = \"tok/tokenizer.json\"\n\n\
+         [[models]]\nname = \"house-twin\"\ntokenizer_file = \"tok/twin.json\"\n\n\
+         [[models]]\nname = \"house-third\"\ntokenizer_file = \"tok/third.json\"\n",
+    );
+    std::fs::write(s.path("tok/twin.json"), tiny_tokenizer_json()).unwrap();
+    std::fs::write(s.path("tok/third.json"), tiny_tokenizer_json()).unwrap();
+    let mut app = inspector(&s);
+
+    // Picked, then a built-in model picked before the file arrived.
+    let tiny = tokenizer_job(pick_only(&mut app, "house-tiny"));
+    let jobs = pick_only(&mut app, "gpt-4o");
+    assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
+    assert!(app.loading_tokenizer().is_none());
+    for job in jobs {
+        answer(&mut app, job);
+    }
+    tui_support::settle(&mut app);
+    answer(&mut app, tiny);
+    assert!(is_default(app.tokenizer()), "{}", app.tokenizer());
+    assert!(app.take_jobs().is_empty(), "the stale file starts no run");
+    assert_eq!(app.plan().unwrap().model.as_deref(), Some("gpt-4o"));
+    assert_eq!(app.plan().unwrap().items[0].tokens, 3);
+
+    // Two file models in a row: the first answer is stale, the second one
+    // counts.
+    let twin = tokenizer_job(pick_only(&mut app, "house-twin"));
+    let third = tokenizer_job(pick_only(&mut app, "house-third"));
+    assert!(third.generation() > twin.generation());
+    answer(&mut app, twin);
+    assert_eq!(
+        app.loading_tokenizer().map(|l| l.file.model.as_str()),
+        Some("house-third"),
+        "still waiting for the newer load"
+    );
+    assert!(is_default(app.tokenizer()));
+    assert!(app.take_jobs().is_empty());
+    answer(&mut app, third);
+    assert!(app.loading_tokenizer().is_none());
+    let Tokenizer::File(f) = app.tokenizer() else {
+        panic!("{}", app.tokenizer())
+    };
+    assert!(f.name().contains("third.json"), "{}", f.name());
+    tui_support::settle(&mut app);
+    let plan = app.plan().unwrap();
+    assert_eq!(plan.model.as_deref(), Some("house-third"));
+    assert_eq!(plan.items[0].tokens, TINY_COUNT as usize);
+
+    // Undo goes back to house-twin, whose file the stale job did parse:
+    // no job, the engine runs at once.
+    app.update(tokenscope::tui::Action::Undo);
+    let jobs = app.take_jobs();
+    assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
+}
+
+#[test]
+fn a_broken_file_shows_its_error_and_counting_falls_back() {
+    use tokenscope::tui::jobs::Job;
+    let s = Setup::standard();
+    std::fs::write(s.path("tok/tokenizer.json"), "{\n  \"model\": [1,\n").unwrap();
+    let mut app = inspector(&s);
+    let job = tokenizer_job(pick_only(&mut app, "house-tiny"));
+    answer(&mut app, job);
+    let status = app.status().unwrap().clone();
+    assert!(status.error, "{}", status.text);
+    let file = s.path("tok/tokenizer.json").display().to_string();
+    for part in [
+        format!("{}:3:18: model `house-tiny`", s.models_file()),
+        format!("{file}:2:13: invalid tokenizer.json"),
+        "counting with o200k_base".to_string(),
+    ] {
+        assert!(status.text.contains(&part), "{part}: {}", status.text);
+    }
+    assert!(app.loading_tokenizer().is_none());
+    assert!(is_default(app.tokenizer()));
+    tui_support::settle(&mut app);
+    assert_eq!(app.plan().unwrap().items[0].tokens, 3);
+    assert_eq!(app.plan().unwrap().model.as_deref(), Some("house-tiny"));
+
+    // Other changes do not read the broken file again; the warning stays.
+    app.on_key(tui_support::key('s'));
+    let jobs = app.take_jobs();
+    assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
+    for job in jobs {
+        answer(&mut app, job);
+    }
+    tui_support::settle(&mut app);
+    let screen = tui_support::screen(&app, 100, 30);
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap()
+            .contains("model `house-tiny`"),
+        "{screen}"
+    );
+
+    // Fixed on disk and picked again: the file is read again and counts.
+    std::fs::write(s.path("tok/tokenizer.json"), tiny_tokenizer_json()).unwrap();
+    let job = tokenizer_job(pick_only(&mut app, "house-tiny"));
+    answer(&mut app, job);
+    assert!(matches!(app.tokenizer(), Tokenizer::File(_)));
+    assert!(!app.status().unwrap().error);
+    tui_support::settle(&mut app);
+    assert_eq!(app.plan().unwrap().items[0].tokens, TINY_COUNT as usize);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_inspector_never_waits_for_a_file_that_is_still_being_read() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    use tokenscope::tui::jobs::{InlineRunner, Job};
+    let s = Setup::new("[[models]]\nname = \"house-slow\"\ntokenizer_file = \"tok/slow.json\"\n");
+    // A named pipe: reading it waits until someone writes it, like a large
+    // file on a slow disk.
+    let fifo = s.path("tok/slow.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let mut app = inspector(&s);
+    let job = tokenizer_job(pick_only(&mut app, "house-slow"));
+    let (out_tx, out_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let outs = InlineRunner::new().run(job, tokenscope::tokens::CountCache::global());
+        let _ = out_tx.send(outs);
+    });
+    // The pipe is written when the test says so, or after 20 s: a UI that
+    // waits for the reader then fails the timing below instead of hanging.
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = release_rx.recv_timeout(Duration::from_secs(20));
+            std::fs::write(&fifo, tiny_tokenizer_json())
+        })
+    };
+    // Let the worker start reading (it holds the file's slot meanwhile).
+    std::thread::sleep(Duration::from_millis(300));
+
+    let start = Instant::now();
+    app.on_key(tui_support::key('s'));
+    assert!(app.take_jobs().is_empty());
+    let jobs = pick_only(&mut app, "gpt-4o");
+    assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
+    // Picked again while the first read still runs: a new load is queued
+    // at once (the file is not loaded yet).
+    let again = tokenizer_job(pick_only(&mut app, "house-slow"));
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(5), "the UI waited {waited:?}");
+    assert!(app.loading_tokenizer().is_some());
+
+    release_tx.send(()).unwrap();
+    writer.join().unwrap().unwrap();
+    let outs = out_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    for out in outs {
+        // The first read's answer is stale.
+        app.on_job(out);
+    }
+    assert!(app.loading_tokenizer().is_some());
+    answer(&mut app, again);
+    assert!(matches!(app.tokenizer(), Tokenizer::File(_)));
+    tui_support::settle(&mut app);
+    let plan = app.plan().unwrap();
+    assert_eq!(plan.model.as_deref(), Some("house-slow"));
+    assert_eq!(plan.items[0].tokens, TINY_COUNT as usize);
+    assert_eq!(plan.budget.strategy, tokenscope::engine::Strategy::Strict);
+}

@@ -124,14 +124,20 @@ impl ModelTokenizerFile {
         super::file::display_name(&self.path)
     }
 
-    /// Whether the file has been loaded in this process.
+    /// Whether the file has been loaded in this process. Never waits: a
+    /// file another thread is loading right now is not loaded yet.
     pub fn is_loaded(&self) -> bool {
         let key = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
         let slot = {
             let files = loaded().lock().unwrap_or_else(|e| e.into_inner());
             files.get(&key).cloned()
         };
-        slot.is_some_and(|s| s.lock().unwrap_or_else(|e| e.into_inner()).is_some())
+        slot.is_some_and(|s| match s.try_lock() {
+            Ok(file) => file.is_some(),
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().is_some(),
+            // Held by the thread that parses the file.
+            Err(std::sync::TryLockError::WouldBlock) => false,
+        })
     }
 }
 

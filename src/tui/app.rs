@@ -22,10 +22,12 @@ use ratatui::layout::Rect;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::engine::{ItemSet, ItemStatus, Overflow, Plan, SectionBudget, Strategy};
-use crate::tokens::{Tokenizer, TokenizerId};
+use crate::tokens::{ModelCounting, ModelTokenizerFile, Tokenizer, TokenizerId};
 
 use super::action::View;
-use super::jobs::{FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest};
+use super::jobs::{
+    FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest, TokenizerRequest,
+};
 use super::models::{self, ModelChoice};
 use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
@@ -133,6 +135,9 @@ pub struct DetailCache {
     pub original: Vec<usize>,
     /// Boundaries in the included form, when it differs.
     pub final_form: Vec<usize>,
+    /// The tokens of the whole text alone, for a message of a chat request
+    /// (whose count also has the message's framing and tool calls).
+    pub content_tokens: Option<usize>,
 }
 
 /// The computed frontier.
@@ -144,6 +149,19 @@ pub struct Frontier {
     pub priority_total: f64,
     /// The number of items (the chart's 100 %).
     pub item_total: usize,
+}
+
+/// A model's tokenizer file being loaded in the background. Until it
+/// arrives no engine run starts (it would count with the wrong tokenizer):
+/// the last plan stays on screen and keys keep working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenizerLoad {
+    /// The job's generation; answers of other generations are stale.
+    pub generation: u64,
+    /// The file and the model that names it.
+    pub file: ModelTokenizerFile,
+    /// When the load was asked for.
+    pub started: Instant,
 }
 
 /// What the inspector starts with.
@@ -181,6 +199,12 @@ pub struct App {
     pub(crate) tokenizer: Tokenizer,
     pub(crate) model_warning: Option<String>,
     warm: FxHashSet<(TokenizerId, u64)>,
+    pub(crate) tokenizer_load: Option<TokenizerLoad>,
+    tokenizer_generation: u64,
+    /// A tokenizer file that failed to load for the chosen model, and why:
+    /// counting falls back without loading it again until the model is
+    /// picked again.
+    tokenizer_failed: Option<(ModelTokenizerFile, String)>,
 
     pub(crate) plan: Option<Plan>,
     pub(crate) plan_error: Option<String>,
@@ -244,6 +268,9 @@ impl App {
             tokenizer: models::default_tokenizer(),
             model_warning: None,
             warm: FxHashSet::default(),
+            tokenizer_load: None,
+            tokenizer_generation: 0,
+            tokenizer_failed: None,
             plan: None,
             plan_error: None,
             plan_elapsed: None,
@@ -371,9 +398,16 @@ impl App {
         self.model.as_ref()
     }
 
-    /// The active tokenizer.
+    /// The active tokenizer (while a model's tokenizer file loads, the one
+    /// the plan on screen was counted with).
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
+    }
+
+    /// The tokenizer file loading in the background for the chosen model,
+    /// if any.
+    pub fn loading_tokenizer(&self) -> Option<&TokenizerLoad> {
+        self.tokenizer_load.as_ref()
     }
 
     /// How many changes can be undone and redone.
@@ -407,20 +441,25 @@ impl App {
 
     /// The text of a plan item (from the loaded set), `""` when unknown.
     pub(crate) fn item_text(&self, plan_index: usize) -> &str {
-        let (Some(plan), Some(base)) = (&self.plan, &self.base) else {
-            return "";
-        };
-        let Some(ip) = plan.items.get(plan_index) else {
-            return "";
-        };
+        self.loaded_item_of(plan_index).map_or("", |i| i.text())
+    }
+
+    /// The loaded item a plan item stands for.
+    pub(crate) fn loaded_item_of(&self, plan_index: usize) -> Option<&crate::engine::Item> {
+        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let base = self.base.as_ref()?;
         match base.items.get(ip.index) {
-            Some(item) if item.id == ip.id => item.text(),
-            _ => base
-                .items
-                .iter()
-                .find(|i| i.id == ip.id)
-                .map_or("", |i| i.text()),
+            Some(item) if item.id == ip.id => Some(item),
+            _ => base.items.iter().find(|i| i.id == ip.id),
         }
+    }
+
+    /// What part of the chat request a plan item stands for, when the input
+    /// is a chat request.
+    pub(crate) fn chat_part(&self, plan_index: usize) -> Option<crate::engine::ChatPart> {
+        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let chat = self.base.as_ref()?.chat.as_ref()?;
+        chat.parts.get(&ip.id).copied()
     }
 
     // ----- loading -------------------------------------------------------
@@ -489,6 +528,12 @@ impl App {
     /// inspector counts with its own tokenizer; otherwise the set's
     /// `encoding` wins over its model's (the model still gives the price and
     /// context window); otherwise the model's; otherwise `o200k_base`.
+    ///
+    /// A model's tokenizer file that is not loaded yet is loaded by a
+    /// background job ([`Job::Tokenizer`]); meanwhile the tokenizer stays
+    /// the one of the plan on screen and no engine run starts. A file that
+    /// failed to load for this model is not tried again (counting falls
+    /// back, with the warning) until the model is picked again.
     fn resolve_model(&mut self) {
         let Some(base) = &self.base else { return };
         let name = self
@@ -525,20 +570,90 @@ impl App {
                     models::default_tokenizer()
                 }
             },
-            // A tokenizer file loads here the first time its model is
-            // picked (then it is shared for the rest of the run).
-            (None, Some(m)) => match m.counting.tokenizer() {
-                Ok(t) => t,
-                Err(err) => {
-                    self.model_warning = Some(format!(
-                        "{err}; counting with {}",
-                        models::default_tokenizer()
-                    ));
-                    models::default_tokenizer()
+            (None, Some(m)) => match &m.counting {
+                // The file this model waits for (asked first: a file being
+                // parsed is not loaded yet).
+                ModelCounting::File(f)
+                    if self.tokenizer_load.as_ref().is_some_and(|l| l.file == *f) =>
+                {
+                    return;
                 }
+                ModelCounting::File(f) if !f.is_loaded() => {
+                    let f = f.clone();
+                    match &self.tokenizer_failed {
+                        Some((failed, why)) if *failed == f => {
+                            self.model_warning = Some(why.clone());
+                            self.tokenizer_load = None;
+                            models::default_tokenizer()
+                        }
+                        _ => {
+                            self.load_tokenizer(f);
+                            return;
+                        }
+                    }
+                }
+                // Exact encodings, estimates and files loaded before (they
+                // are shared for the rest of the run): no waiting.
+                counting => match counting.tokenizer() {
+                    Ok(t) => t,
+                    Err(err) => {
+                        self.model_warning = Some(format!(
+                            "{err}; counting with {}",
+                            models::default_tokenizer()
+                        ));
+                        models::default_tokenizer()
+                    }
+                },
             },
             (None, None) => models::default_tokenizer(),
         };
+        // A load for another model is no longer wanted: its answer is stale.
+        self.tokenizer_load = None;
+    }
+
+    /// Queues the load of a model's tokenizer file; an earlier load's answer
+    /// becomes stale.
+    fn load_tokenizer(&mut self, file: ModelTokenizerFile) {
+        self.tokenizer_generation += 1;
+        self.jobs.push(Job::Tokenizer(TokenizerRequest {
+            generation: self.tokenizer_generation,
+            file: file.clone(),
+        }));
+        self.tokenizer_load = Some(TokenizerLoad {
+            generation: self.tokenizer_generation,
+            file,
+            started: Instant::now(),
+        });
+        self.dirty = true;
+    }
+
+    /// A model's tokenizer file arrived (or failed): count with it (or fall
+    /// back with the error shown) and run the engine. Stale answers, for a
+    /// model no longer chosen, are dropped.
+    fn on_tokenizer(&mut self, generation: u64, result: Result<Tokenizer, String>) {
+        let Some(load) = self.tokenizer_load.take_if(|l| l.generation == generation) else {
+            return;
+        };
+        let model = load.file.model.clone();
+        match result {
+            Ok(t) => {
+                self.tokenizer = t;
+                self.model_warning = None;
+                let secs = load.started.elapsed().as_secs_f64();
+                self.info(format!(
+                    "model {model}: loaded {} in {secs:.1} s (exact)",
+                    load.file.name()
+                ));
+            }
+            Err(e) => {
+                let why = format!("{e}; counting with {}", models::default_tokenizer());
+                self.tokenizer = models::default_tokenizer();
+                self.model_warning = Some(why.clone());
+                self.tokenizer_failed = Some((load.file, why.clone()));
+                self.error(why);
+            }
+        }
+        self.request_pack();
     }
 
     // ----- engine runs ---------------------------------------------------
@@ -556,17 +671,33 @@ impl App {
             model: self.model.as_ref().map(|m| m.name.clone()),
             context_window: self.model.as_ref().and_then(|m| m.context_window),
             price: self.model.as_ref().and_then(|m| m.input_price),
-            framing: match &self.model {
-                Some(m) => m.chat,
-                None => crate::tokens::chat_framing(None, &self.tokenizer),
-            },
+            framing: self.framing(),
             warm,
         })
     }
 
-    /// Queues an engine run for the current settings.
+    /// How chat requests are framed: the model's framing, or the one of the
+    /// tokenizer's encoding when no model is chosen; `None` when none is
+    /// known.
+    pub(crate) fn framing(&self) -> Option<crate::tokens::ChatFraming> {
+        match &self.model {
+            Some(m) => m.chat,
+            None => crate::tokens::chat_framing(None, &self.tokenizer),
+        }
+    }
+
+    /// Queues an engine run for the current settings; while a tokenizer
+    /// file loads, only makes older runs stale (the run starts when the file
+    /// arrives).
     pub fn request_pack(&mut self) {
         self.pack_generation += 1;
+        if self.tokenizer_load.is_some() {
+            self.pack_requested_at = None;
+            self.pack_slow = false;
+            self.progress.remove(&JobKind::Pack);
+            self.dirty = true;
+            return;
+        }
         if let Some(req) = self.pack_request() {
             self.pack_requested_at = Some(Instant::now());
             self.jobs.push(Job::Pack(req));
@@ -632,6 +763,7 @@ impl App {
                     JobKind::Frontier => self.frontier_generation,
                     JobKind::Load => self.load_generation,
                     JobKind::History => self.history_generation(),
+                    JobKind::Tokenizer => self.tokenizer_generation,
                 };
                 if generation == current {
                     self.progress.insert(kind, (done, total));
@@ -699,6 +831,7 @@ impl App {
                 }
             }
             JobOutput::History { generation, result } => self.on_history(generation, result),
+            JobOutput::Tokenizer { generation, result } => self.on_tokenizer(generation, result),
         }
     }
 
@@ -786,7 +919,11 @@ impl App {
 
     /// Whether background work is running that the screen shows.
     pub fn busy(&self) -> bool {
-        self.pack_slow || self.loading || self.history.loading || !self.progress.is_empty()
+        self.pack_slow
+            || self.loading
+            || self.history.loading
+            || self.tokenizer_load.is_some()
+            || !self.progress.is_empty()
     }
 
     /// The terminal was resized.
@@ -1047,7 +1184,9 @@ impl App {
         let model_before = self.model.as_ref().map(|m| m.name.clone());
         self.resolve_model();
         let model_after = self.model.as_ref().map(|m| m.name.clone());
-        if model_before != model_after {
+        // The token marks follow the plan on screen: while a tokenizer file
+        // loads, that plan (and its tokenizer) stays.
+        if model_before != model_after && self.tokenizer_load.is_none() {
             self.detail = None;
         }
         self.request_pack();

@@ -1,5 +1,6 @@
-//! Background work: engine runs, the budget frontier, loading inputs and
-//! reading the usage history run off the UI thread, each job tagged with a generation number. A newer
+//! Background work: engine runs, the budget frontier, loading inputs,
+//! loading a model's tokenizer file and reading the usage history run off
+//! the UI thread, each job tagged with a generation number. A newer
 //! request makes older ones stale: workers skip stale requests, abandon
 //! stale work between steps, and the app drops stale results.
 //!
@@ -19,7 +20,9 @@ use time::OffsetDateTime;
 
 use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
 use crate::history::{self, Period, Report, ReportOptions};
-use crate::tokens::{ChatFraming, CountCache, ModelRegistry, Tokenizer, TokenizerId};
+use crate::tokens::{
+    ChatFraming, CountCache, ModelRegistry, ModelTokenizerFile, Tokenizer, TokenizerId,
+};
 
 use super::terminal::catch_quietly;
 use super::tuning::Tuning;
@@ -93,6 +96,17 @@ pub struct HistoryRequest {
     pub registry: Option<Arc<ModelRegistry>>,
 }
 
+/// A request to load the tokenizer file a model names (`tokenizer_file` in
+/// a models.toml): parsing a large `tokenizer.json` takes seconds, so it
+/// never runs on the UI thread.
+#[derive(Clone)]
+pub struct TokenizerRequest {
+    /// The generation this request belongs to.
+    pub generation: u64,
+    /// The file and the model that names it.
+    pub file: ModelTokenizerFile,
+}
+
 /// A unit of background work.
 #[derive(Clone)]
 pub enum Job {
@@ -104,6 +118,8 @@ pub enum Job {
     Load(LoadRequest),
     /// Read and analyse the usage history.
     History(HistoryRequest),
+    /// Load a model's tokenizer file.
+    Tokenizer(TokenizerRequest),
 }
 
 impl std::fmt::Debug for Job {
@@ -113,6 +129,12 @@ impl std::fmt::Debug for Job {
             Job::Frontier(r) => write!(f, "Frontier(gen {})", r.pack.generation),
             Job::Load(l) => write!(f, "Load(gen {})", l.generation),
             Job::History(h) => write!(f, "History(gen {})", h.generation),
+            Job::Tokenizer(t) => write!(
+                f,
+                "Tokenizer(gen {}, {})",
+                t.generation,
+                t.file.path.display()
+            ),
         }
     }
 }
@@ -128,6 +150,8 @@ pub enum JobKind {
     Load,
     /// Reading the usage history.
     History,
+    /// Loading a model's tokenizer file.
+    Tokenizer,
 }
 
 impl Job {
@@ -138,6 +162,7 @@ impl Job {
             Job::Frontier(_) => JobKind::Frontier,
             Job::Load(_) => JobKind::Load,
             Job::History(_) => JobKind::History,
+            Job::Tokenizer(_) => JobKind::Tokenizer,
         }
     }
 
@@ -148,6 +173,7 @@ impl Job {
             Job::Frontier(r) => r.pack.generation,
             Job::Load(l) => l.generation,
             Job::History(h) => h.generation,
+            Job::Tokenizer(t) => t.generation,
         }
     }
 }
@@ -211,6 +237,15 @@ pub enum JobOutput {
         /// and line of a malformed record, or why the file cannot be read.
         result: Result<Box<Report>, String>,
     },
+    /// A model's tokenizer file was loaded.
+    Tokenizer {
+        /// Its generation.
+        generation: u64,
+        /// The exact tokenizer of the file, or the error to show: the
+        /// models.toml (line and column), the model, the file and what is
+        /// wrong with it.
+        result: Result<Tokenizer, String>,
+    },
 }
 
 /// Texts counted per progress step when warming a tokenizer.
@@ -252,6 +287,10 @@ impl Executor {
             Job::History(req) => Some(JobOutput::History {
                 generation: req.generation,
                 result: read_history(&req),
+            }),
+            Job::Tokenizer(req) => Some(JobOutput::Tokenizer {
+                generation: req.generation,
+                result: load_tokenizer(&req.file),
             }),
         }
     }
@@ -397,6 +436,17 @@ fn read_history(req: &HistoryRequest) -> Result<Box<Report>, String> {
         .unwrap_or_else(|| Err("analysing the history failed (internal error)".to_string()))
 }
 
+/// Loads (or takes the already loaded) tokenizer file of a model.
+fn load_tokenizer(file: &ModelTokenizerFile) -> Result<Tokenizer, String> {
+    catch_quietly(|| file.load().map_err(|e| e.to_string())).unwrap_or_else(|| {
+        Err(format!(
+            "model `{}`: loading the tokenizer file {} failed (internal error)",
+            file.model,
+            file.path.display()
+        ))
+    })
+}
+
 /// Runs the engine, turning a panic inside it into an error message so that
 /// one bad input cannot take the inspector down.
 fn run_engine(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, String> {
@@ -430,6 +480,7 @@ impl Workers {
             JobKind::Frontier,
             JobKind::Load,
             JobKind::History,
+            JobKind::Tokenizer,
         ] {
             let (tx, rx) = mpsc::channel::<Job>();
             let latest = Arc::new(AtomicU64::new(0));

@@ -73,6 +73,12 @@ pub(crate) fn help_max_scroll(app: &App) -> usize {
         .saturating_sub(area.height.saturating_sub(2) as usize)
 }
 
+/// Rows the detail pane's lines above the selected item's text take, in a
+/// pane `cols` wide inside its borders.
+pub(crate) fn detail_info_rows(app: &App, cols: usize) -> usize {
+    detail::info_rows(app, cols)
+}
+
 fn too_small(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let text = format!(

@@ -405,7 +405,7 @@ fn answer(app: &mut App, plan: &Plan, jobs: Vec<Job>) {
                 points: frontier(),
             }),
             Job::Load(_) => {}
-            job @ Job::History(_) => {
+            job @ (Job::History(_) | Job::Tokenizer(_)) => {
                 let runner = tokenscope::tui::jobs::InlineRunner::new();
                 for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
                     app.on_job(out);

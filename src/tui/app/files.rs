@@ -5,20 +5,21 @@
 use std::path::PathBuf;
 
 use crate::input::profile::{ProfileSettings, save_profile};
-use crate::report::{ReportOptions, format_from_name, write_report_file};
+use crate::report::{Format, ReportOptions, format_from_name, write_report_file};
 
 use super::App;
-use super::input::EXPORT_FORMATS;
 
 impl App {
     /// Writes the current plan as report format `format` (an index into
-    /// [`EXPORT_FORMATS`]) to `path`; the message to show, or the error.
+    /// [`App::export_formats`]) to `path`; the message to show, or the
+    /// error.
     pub(crate) fn export_to(&mut self, format: usize, path: &str) -> Result<String, String> {
         let plan = self.plan.as_ref().ok_or("no plan to export yet")?;
         if path.is_empty() {
             return Err("give a file name to write the report to".to_string());
         }
-        let (name, _) = EXPORT_FORMATS[format % EXPORT_FORMATS.len()];
+        let formats = self.export_formats();
+        let (name, _) = formats[format % formats.len()];
         let format = format_from_name(name).map_err(|e| e.to_string())?;
         let path = PathBuf::from(path);
         let opts = ReportOptions {
@@ -28,11 +29,42 @@ impl App {
         };
         write_report_file(plan, format, &path, &opts)
             .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
+        if format == Format::Request {
+            return Ok(format!(
+                "wrote the trimmed request ({}) to {}",
+                self.kept_messages(plan),
+                path.display()
+            ));
+        }
         Ok(format!(
             "wrote the {} report to {}",
             format.name(),
             path.display()
         ))
+    }
+
+    /// `7 of 11 messages`: how many of the chat request's messages the
+    /// plan keeps.
+    fn kept_messages(&self, plan: &crate::engine::Plan) -> String {
+        let all = self
+            .base
+            .as_ref()
+            .and_then(|b| b.chat.as_ref())
+            .map_or(0, |c| c.parsed.messages.len());
+        let kept = plan
+            .items
+            .iter()
+            .filter(|i| {
+                i.status != crate::engine::ItemStatus::Excluded
+                    && self
+                        .base
+                        .as_ref()
+                        .and_then(|b| b.chat.as_ref())
+                        .and_then(|c| c.parts.get(&i.id))
+                        .is_some_and(|p| matches!(p, crate::engine::ChatPart::Message(_)))
+            })
+            .count();
+        format!("{kept} of {all} message{}", if all == 1 { "" } else { "s" })
     }
 
     /// Saves the tuned settings as profile `name` in the project's

@@ -10,12 +10,15 @@ use super::{App, Pane, Popup, PromptKind};
 
 /// The export formats in the order the dialog cycles them: (name, file
 /// extension). The names are the `--format` names of the report module.
-pub const EXPORT_FORMATS: [(&str, &str); 5] = [
+/// The last one, `request` (the trimmed chat request), is offered only for
+/// chat requests ([`App::export_formats`]).
+pub const EXPORT_FORMATS: [(&str, &str); 6] = [
     ("json", "json"),
     ("md", "md"),
     ("csv", "csv"),
     ("context", "txt"),
     ("text", "txt"),
+    ("request", "json"),
 ];
 
 /// The path the export dialog proposes for a format.
@@ -23,7 +26,20 @@ pub fn default_export_path(format: usize) -> String {
     let (name, ext) = EXPORT_FORMATS[format % EXPORT_FORMATS.len()];
     match name {
         "context" => "tokenscope-context.txt".to_string(),
+        "request" => "tokenscope-request.json".to_string(),
         _ => format!("tokenscope-report.{ext}"),
+    }
+}
+
+impl App {
+    /// The formats the export dialog offers for the plan on screen: every
+    /// report format, and `request` when the input is a chat request.
+    pub fn export_formats(&self) -> &'static [(&'static str, &'static str)] {
+        if self.plan.as_ref().is_some_and(|p| p.chat_request) {
+            &EXPORT_FORMATS
+        } else {
+            &EXPORT_FORMATS[..EXPORT_FORMATS.len() - 1]
+        }
     }
 }
 
@@ -128,6 +144,7 @@ impl App {
             return;
         };
         let help_max = crate::tui::view::help_max_scroll(self);
+        let formats = self.export_formats().len();
         let keep_open = match &mut popup {
             Popup::Help { scroll } => match key.code {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?') | KeyCode::F(1) => false,
@@ -225,14 +242,14 @@ impl App {
                 error,
             } => match key.code {
                 KeyCode::Tab | KeyCode::Right => {
-                    *format = (*format + 1) % EXPORT_FORMATS.len();
+                    *format = (*format + 1) % formats;
                     if !*edited {
                         *path = default_export_path(*format);
                     }
                     true
                 }
                 KeyCode::BackTab | KeyCode::Left => {
-                    *format = (*format + EXPORT_FORMATS.len() - 1) % EXPORT_FORMATS.len();
+                    *format = (*format + formats - 1) % formats;
                     if !*edited {
                         *path = default_export_path(*format);
                     }
@@ -265,11 +282,24 @@ impl App {
         self.dirty = true;
     }
 
-    /// Switches to a model (undoable); counting under it runs in the
-    /// background.
+    /// Switches to a model (undoable); counting under it, and loading its
+    /// tokenizer file, run in the background. Picking a model whose file
+    /// failed to load tries the file again.
     pub(crate) fn choose_model(&mut self, name: String) {
+        let retry = self.tokenizer_failed.take().is_some();
+        let before = self.tuning.model.clone();
         self.change(|t| t.model = Some(name));
-        if let Some(w) = &self.model_warning {
+        if retry && self.tuning.model == before {
+            self.after_change();
+        }
+        if let Some(load) = &self.tokenizer_load {
+            let msg = format!(
+                "model {}: loading its tokenizer file {} …",
+                load.file.model,
+                load.file.name()
+            );
+            self.info(msg);
+        } else if let Some(w) = &self.model_warning {
             // E.g. the model's tokenizer file cannot be loaded.
             let w = w.clone();
             self.error(w);

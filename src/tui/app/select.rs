@@ -1,11 +1,14 @@
 //! Selection, scrolling, sorting and filtering of the sections and items
 //! panes, and the detail pane's token boundaries.
 
-use crate::engine::{ItemPlan, ItemStatus};
+use crate::engine::{ChatPart, ItemPlan, ItemStatus};
 
 use super::{App, DETAIL_LIMIT, DetailCache, Pane};
 
-/// How the items pane is sorted.
+/// How the items pane is sorted. The members of a group (kept or dropped
+/// together, such as a tool call and its results) stay together in input
+/// order, and the group sorts as one unit: by its members' summed priority
+/// (as the engine ranks it) or summed tokens, or where its first member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     /// Highest priority first (pinned first, then input order).
@@ -85,20 +88,7 @@ impl App {
             visible.push(i);
         }
         let items = &plan.items;
-        match self.sort {
-            SortKey::Priority => visible.sort_by(|&a, &b| {
-                let (x, y) = (&items[a], &items[b]);
-                y.pinned
-                    .cmp(&x.pinned)
-                    .then(y.priority.total_cmp(&x.priority))
-                    .then(x.index.cmp(&y.index))
-            }),
-            SortKey::Tokens => visible.sort_by(|&a, &b| {
-                let (x, y) = (&items[a], &items[b]);
-                y.tokens.cmp(&x.tokens).then(x.index.cmp(&y.index))
-            }),
-            SortKey::Order => visible.sort_by_key(|&a| items[a].index),
-        }
+        let visible = self.sorted_units(visible);
         let sel = keep
             .and_then(|id| visible.iter().position(|&i| items[i].id == id))
             .unwrap_or_else(|| self.item_sel.min(visible.len().saturating_sub(1)));
@@ -106,6 +96,55 @@ impl App {
         self.item_sel = sel;
         self.ensure_item_visible();
         self.refresh_detail();
+    }
+
+    /// The group of a plan item, from the loaded set.
+    pub(crate) fn item_group(&self, plan_index: usize) -> Option<&str> {
+        self.loaded_item_of(plan_index)?.group.as_deref()
+    }
+
+    /// `visible` (plan indices) in the sort order, each group's members
+    /// together in input order, the group ranked as one unit.
+    fn sorted_units(&self, visible: Vec<usize>) -> Vec<usize> {
+        let Some(plan) = &self.plan else {
+            return visible;
+        };
+        let items = &plan.items;
+        // Units in order of first appearance: a lone item, or a group.
+        let mut units: Vec<Vec<usize>> = Vec::new();
+        let mut unit_of_group: rustc_hash::FxHashMap<&str, usize> = Default::default();
+        for i in visible {
+            match self.item_group(i) {
+                Some(g) => match unit_of_group.get(g) {
+                    Some(&u) => units[u].push(i),
+                    None => {
+                        unit_of_group.insert(g, units.len());
+                        units.push(vec![i]);
+                    }
+                },
+                None => units.push(vec![i]),
+            }
+        }
+        for unit in &mut units {
+            unit.sort_by_key(|&i| items[i].index);
+        }
+        let first = |u: &[usize]| items[u[0]].index;
+        let pinned = |u: &[usize]| u.iter().any(|&i| items[i].pinned);
+        let priority = |u: &[usize]| u.iter().map(|&i| items[i].priority).sum::<f64>();
+        let tokens = |u: &[usize]| u.iter().map(|&i| items[i].tokens).sum::<usize>();
+        match self.sort {
+            SortKey::Priority => units.sort_by(|a, b| {
+                pinned(b)
+                    .cmp(&pinned(a))
+                    .then(priority(b).total_cmp(&priority(a)))
+                    .then(first(a).cmp(&first(b)))
+            }),
+            SortKey::Tokens => {
+                units.sort_by(|a, b| tokens(b).cmp(&tokens(a)).then(first(a).cmp(&first(b))))
+            }
+            SortKey::Order => units.sort_by_key(|u| first(u)),
+        }
+        units.into_iter().flatten().collect()
     }
 
     /// Moves the selection (or the detail scroll) by `delta` rows.
@@ -211,12 +250,18 @@ impl App {
             .and_then(|i: &ItemPlan| i.final_text.as_deref())
             .map(|t| tokenizer.token_boundaries(prefix(t, DETAIL_LIMIT)))
             .unwrap_or_default();
+        // A chat message's count has its framing and tool calls besides
+        // the text: the text alone (cached by the engine run) tells them
+        // apart.
+        let content_tokens = matches!(self.chat_part(index), Some(ChatPart::Message(_)))
+            .then(|| crate::tokens::CountCache::global().count(&tokenizer, text));
         self.detail = Some(DetailCache {
             item: index,
             tokenizer: id,
             generation: self.plan_generation,
             original,
             final_form,
+            content_tokens,
         });
     }
 
@@ -229,15 +274,16 @@ impl App {
         };
         let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
         let inner = l.detail.width.saturating_sub(2) as usize;
-        // Below the borders: one line of status, and a column header when
-        // the included form is shown beside the original.
+        // Below the borders: the lines about the item, and a column header
+        // when the included form is shown beside the original.
         let two_columns = self
             .plan
             .as_ref()
             .and_then(|p| p.items.get(index))
             .is_some_and(|i| i.final_text.is_some())
             && inner >= 20;
-        let rows = (l.detail.height as usize).saturating_sub(3 + usize::from(two_columns));
+        let info = crate::tui::view::detail_info_rows(self, inner);
+        let rows = (l.detail.height as usize).saturating_sub(2 + info + usize::from(two_columns));
         self.detail_lines(index, inner).saturating_sub(rows.max(1))
     }
 
@@ -256,20 +302,32 @@ impl App {
         count(self.item_text(index)).max(final_text.map_or(0, count))
     }
 
-    /// Tokens the selected section would need to fit an excluded item.
+    /// Tokens the selected section would need to fit an excluded item; for
+    /// a member of a group, to fit the group's members in the section (they
+    /// are kept together).
     pub fn needs_to_fit(&self, item: &ItemPlan) -> Option<usize> {
         if item.status != ItemStatus::Excluded
             || item.reason != Some(crate::engine::Reason::OverSectionBudget)
         {
             return None;
         }
-        let section = self
-            .plan
-            .as_ref()?
-            .sections
+        let plan = self.plan.as_ref()?;
+        let section = plan.sections.iter().find(|s| s.name == item.section)?;
+        let me = plan
+            .items
             .iter()
-            .find(|s| s.name == item.section)?;
-        Some(item.tokens.saturating_sub(section.headroom).max(1))
+            .position(|i| std::ptr::eq(i, item))
+            .or_else(|| plan.items.iter().position(|i| i.id == item.id));
+        let tokens = match me.and_then(|i| self.item_group(i)) {
+            Some(group) => (0..plan.items.len())
+                .filter(|&i| {
+                    plan.items[i].section == item.section && self.item_group(i) == Some(group)
+                })
+                .map(|i| plan.items[i].tokens)
+                .sum(),
+            None => item.tokens,
+        };
+        Some(tokens.saturating_sub(section.headroom).max(1))
     }
 }
 

@@ -1,18 +1,22 @@
 //! The detail pane: the selected item's text with its token boundaries in
 //! alternating colours, its included form (truncated or degraded) beside the
-//! original, and what an excluded item would need to fit.
+//! original, and what an excluded item would need to fit; the group it is
+//! kept or dropped with, its `meta.note`, and for a chat request what part
+//! of the request it is (`chat`).
+
+mod chat;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::{count, degrade_name, focused, pane, safe, status_name, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
 use crate::tokens::Accuracy;
 use crate::tui::app::{App, DETAIL_LIMIT, Pane, format_priority};
-use crate::tui::text::{Glyph, escape_char, layout, sanitize, thousands};
+use crate::tui::text::{Glyph, escape_char, layout, prefix_by_width, sanitize, thousands, width};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -47,21 +51,14 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let mut info = info_lines(app, item, t, accuracy);
     let index = app.visible.get(app.item_sel).copied().unwrap_or(usize::MAX);
-    let text = app.item_text(index);
-    let cache = app.detail.as_ref().filter(|d| d.item == index);
-    if text.len() > DETAIL_LIMIT {
-        info.push(Line::from(Span::styled(
-            format!("token marks for the first {} KiB", DETAIL_LIMIT / 1024),
-            t.muted,
-        )));
-    }
     let cols = inner.width as usize;
-    let wrapped: usize = info.iter().map(|l| l.width().max(1).div_ceil(cols)).sum();
-    let info_h = (wrapped as u16).min(inner.height);
+    let (info, marks) = info_lines(app, item, index, accuracy, cols);
+    let text = app.item_text(index);
+    let cache = app.detail.as_ref().filter(|d| d.item == index && marks);
+    let info_h = (info.len() as u16).min(inner.height);
     frame.render_widget(
-        Paragraph::new(info).wrap(Wrap { trim: false }),
+        Paragraph::new(info),
         Rect {
             height: info_h,
             ..inner
@@ -117,6 +114,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             if item.given {
                 return;
             }
+            // Without marks (`cache` is `None`) the text is drawn plain.
             let lines = token_lines(
                 text,
                 original_bounds,
@@ -158,7 +156,160 @@ fn column(
     frame.render_widget(Paragraph::new(lines), body);
 }
 
-fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, accuracy: Accuracy) -> Vec<Line<'a>> {
+/// Rows the info lines of the selected item take in a pane `cols` wide
+/// (inside its borders).
+pub(crate) fn info_rows(app: &App, cols: usize) -> usize {
+    let Some(item) = app.selected_item() else {
+        return 0;
+    };
+    let index = app.visible.get(app.item_sel).copied().unwrap_or(usize::MAX);
+    let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
+    info_lines(app, item, index, accuracy, cols).0.len()
+}
+
+/// The rows above the item's text (word-wrapped to `cols`), and whether the
+/// text gets token marks (not when it is not what is counted, as for a chat
+/// request's tools).
+fn info_lines(
+    app: &App,
+    item: &ItemPlan,
+    index: usize,
+    accuracy: Accuracy,
+    cols: usize,
+) -> (Vec<Line<'static>>, bool) {
+    let (lines, marks) = about(app, item, index, accuracy, cols);
+    let rows = lines.iter().flat_map(|l| wrap_line(l, cols)).collect();
+    (rows, marks)
+}
+
+/// `line` word-wrapped to `cols` columns: rows break before a word that
+/// does not fit, a word longer than a row is cut by width, spaces at the
+/// end of a row are dropped, and the spans keep their styles.
+fn wrap_line(line: &Line<'_>, cols: usize) -> Vec<Line<'static>> {
+    let cols = cols.max(1);
+    let mut rows: Vec<Vec<Span<'static>>> = vec![Vec::new()];
+    let mut used = 0usize;
+    for span in &line.spans {
+        let style = span.style;
+        let mut rest: &str = &span.content;
+        while !rest.is_empty() {
+            let word_end = rest.find(' ').unwrap_or(rest.len());
+            let piece_end = rest[word_end..]
+                .find(|c: char| c != ' ')
+                .map_or(rest.len(), |i| word_end + i);
+            let (mut word, spaces) = rest[..piece_end].split_at(word_end);
+            rest = &rest[piece_end..];
+            if used > 0 && used + width(word) > cols {
+                rows.push(Vec::new());
+                used = 0;
+            }
+            // Longer than a row: cut by width.
+            while width(word) > cols.saturating_sub(used) {
+                let (mut head, _) = prefix_by_width(word, cols.saturating_sub(used));
+                if head.is_empty() {
+                    if used > 0 {
+                        rows.push(Vec::new());
+                        used = 0;
+                        continue;
+                    }
+                    // A character wider than the row gets a row of its own.
+                    let n = word.chars().next().map_or(word.len(), char::len_utf8);
+                    head = &word[..n];
+                }
+                if let Some(row) = rows.last_mut() {
+                    row.push(Span::styled(head.to_string(), style));
+                }
+                used += width(head);
+                word = &word[head.len()..];
+                if !word.is_empty() {
+                    rows.push(Vec::new());
+                    used = 0;
+                }
+            }
+            let room = cols.saturating_sub(used + width(word));
+            let piece = format!("{word}{}", &spaces[..spaces.len().min(room)]);
+            if !piece.is_empty() {
+                used += width(&piece);
+                if let Some(row) = rows.last_mut() {
+                    row.push(Span::styled(piece, style));
+                }
+            }
+        }
+    }
+    rows.into_iter().map(Line::from).collect()
+}
+
+/// What the pane says about the item above its text, one entry per line
+/// (not wrapped), and whether the text gets token marks.
+fn about(
+    app: &App,
+    item: &ItemPlan,
+    index: usize,
+    accuracy: Accuracy,
+    cols: usize,
+) -> (Vec<Line<'static>>, bool) {
+    let t = app.theme();
+    let mut out = status_lines(app, item, index, t, accuracy);
+    let mut marks = true;
+    if let Some(c) = chat::describe(app, item, index, cols, accuracy) {
+        out.extend(c.lines);
+        marks = c.marks;
+    } else if let Some(note) = app
+        .loaded_item_of(index)
+        .and_then(|i| i.meta.get("note"))
+        .and_then(|v| v.as_str())
+    {
+        out.push(Line::from(Span::styled(
+            format!("note: {}", sanitize(note)),
+            t.muted,
+        )));
+    }
+    if let Some(line) = group_line(app, index, t) {
+        out.push(line);
+    }
+    if marks && app.item_text(index).len() > DETAIL_LIMIT {
+        out.push(Line::from(Span::styled(
+            format!("token marks for the first {} KiB", DETAIL_LIMIT / 1024),
+            t.muted,
+        )));
+    }
+    (out, marks)
+}
+
+/// `group call-m6: kept or dropped with m7-tool, m8-tool (priority 0.83 in
+/// all)` for a member of a group.
+fn group_line(app: &App, index: usize, t: &Theme) -> Option<Line<'static>> {
+    let group = app.item_group(index)?;
+    let plan = app.plan()?;
+    let members: Vec<usize> = (0..plan.items.len())
+        .filter(|&i| app.item_group(i) == Some(group))
+        .collect();
+    let others: Vec<String> = members
+        .iter()
+        .filter(|&&i| i != index)
+        .map(|&i| sanitize(&plan.items[i].id).into_owned())
+        .collect();
+    let priority: f64 = members.iter().map(|&i| plan.items[i].priority).sum();
+    let text = if others.is_empty() {
+        format!("group {} (no other member)", sanitize(group))
+    } else {
+        format!(
+            "group {}: kept or dropped with {} (priority {} in all)",
+            sanitize(group),
+            others.join(", "),
+            format_priority(priority)
+        )
+    };
+    Some(Line::from(Span::styled(text, t.muted)))
+}
+
+fn status_lines(
+    app: &App,
+    item: &ItemPlan,
+    index: usize,
+    t: &Theme,
+    accuracy: Accuracy,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let line = match item.status {
         ItemStatus::Excluded => {
@@ -172,7 +323,16 @@ fn info_lines<'a>(app: &App, item: &ItemPlan, t: &Theme, accuracy: Accuracy) -> 
             }
             if let Some(n) = app.needs_to_fit(item) {
                 spans.push(Span::styled(
-                    format!(" — needs {} more tokens to fit", thousands(n)),
+                    format!(
+                        " — needs {} more token{} to fit{}",
+                        thousands(n),
+                        if n == 1 { "" } else { "s" },
+                        if app.item_group(index).is_some() {
+                            " with its group"
+                        } else {
+                            ""
+                        }
+                    ),
                     t.text,
                 ));
             }
@@ -255,4 +415,78 @@ pub(crate) fn token_lines<'a>(
         out.push(Line::from(spans));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::style::Style;
+    use ratatui::text::{Line, Span};
+
+    use super::wrap_line;
+
+    fn rows(line: Line<'_>, cols: usize) -> Vec<String> {
+        wrap_line(&line, cols)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn lines_wrap_at_words_and_cut_long_words() {
+        assert_eq!(
+            rows(
+                Line::from("group call-m6: kept or dropped with m7-tool"),
+                16
+            ),
+            ["group call-m6: ", "kept or dropped ", "with m7-tool"]
+        );
+        assert_eq!(
+            rows(Line::from("abcdefghij xy"), 4),
+            ["abcd", "efgh", "ij ", "xy"]
+        );
+        assert_eq!(rows(Line::from(""), 10), [""]);
+        // A character wider than the row still shows, one per row.
+        assert_eq!(rows(Line::from("漢字"), 1), ["漢", "字"]);
+        for line in [
+            "excluded: does not fit — needs 13 more tokens",
+            "a  b   c",
+            " x",
+            "→ get_quota({\"account\": \"acme-4411\"})",
+        ] {
+            for cols in 1..12 {
+                let wrapped = rows(Line::from(line), cols);
+                for row in &wrapped {
+                    assert!(super::width(row) <= cols, "{line:?} at {cols}: {row:?}");
+                }
+                // Only spaces at the ends of rows are dropped.
+                assert_eq!(
+                    wrapped.concat().replace(' ', ""),
+                    line.replace(' ', ""),
+                    "{line:?} at {cols}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrapped_spans_keep_their_styles() {
+        let line = Line::from(vec![
+            Span::styled("excluded: over budget", Style::new().red()),
+            Span::styled(" — needs 13 more tokens", Style::new().blue()),
+        ]);
+        let wrapped = wrap_line(&line, 20);
+        assert_eq!(wrapped.len(), 3);
+        assert!(
+            wrapped[0]
+                .spans
+                .iter()
+                .all(|s| s.style == Style::new().red())
+        );
+        assert!(
+            wrapped[2]
+                .spans
+                .iter()
+                .all(|s| s.style == Style::new().blue())
+        );
+    }
 }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 use super::{pane, spinner, title};
 use crate::tui::app::App;
 use crate::tui::jobs::{JobKind, kept};
-use crate::tui::text::short_count;
+use crate::tui::text::{short_count, width};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
@@ -34,15 +34,27 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let pct = |v: f64, all: f64| if all > 0.0 { v * 100.0 / all } else { 0.0 };
     let prio_pct = pct(kept_priority, frontier.priority_total);
     let items_pct = pct(kept_items as f64, frontier.item_total as f64);
+    // The legend says `priority` in full when the title has room for it,
+    // so that the budget at its end is never cut (`│ 127k` read as `│ 12`).
+    let budget = format!("{} ", short_count(plan.budget.total));
+    let fixed: usize = head.iter().map(|s| width(&s.content)).sum::<usize>()
+        + width(&format!(
+            "━ priority {prio_pct:.0}% ━ items {items_pct:.0}% │ {budget}"
+        ));
+    let priority_word = if fixed <= area.width.saturating_sub(2) as usize {
+        "priority"
+    } else {
+        "prio"
+    };
     head.push(Span::styled("━ ", t.chart_priority));
-    head.push(Span::styled(format!("priority {prio_pct:.0}% "), t.muted));
+    head.push(Span::styled(
+        format!("{priority_word} {prio_pct:.0}% "),
+        t.muted,
+    ));
     head.push(Span::styled("━ ", t.chart_items));
     head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
     head.push(Span::styled("│ ", t.chart_marker));
-    head.push(Span::styled(
-        format!("{} ", short_count(plan.budget.total)),
-        t.muted,
-    ));
+    head.push(Span::styled(budget, t.muted));
     let block = pane(Line::from(head), false, t);
     let priority: Vec<(f64, f64)> = frontier
         .points

@@ -39,15 +39,24 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     first.push(Span::styled(" · ", t.muted));
     // `o200k_base exact`, or `≈ o200k_base*1.2 ±10%` as `models` and
-    // `count` show an estimate.
-    if accuracy.is_exact() {
+    // `count` show an estimate; while the chosen model's tokenizer file
+    // loads, that (the plan below is still the previous one).
+    if let Some(load) = app.loading_tokenizer() {
+        first.push(Span::styled(
+            format!("loading tokenizer file {} ", load.file.name()),
+            t.progress,
+        ));
+        first.push(Span::styled(spinner(app.ticks), t.progress));
+    } else if accuracy.is_exact() {
         first.push(Span::styled(app.tokenizer().name(), t.text));
         first.push(Span::styled(" exact", t.included));
     } else {
         first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
     }
     let Some(plan) = app.plan() else {
-        let msg = if app.loading {
+        let msg = if app.loading_tokenizer().is_some() {
+            format!("waiting for the tokenizer file {}", spinner(app.ticks))
+        } else if app.loading {
             format!("loading {}", spinner(app.ticks))
         } else if app.load_error().is_some() {
             "no plan: the inputs could not be loaded".to_string()
@@ -61,7 +70,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(lines), area);
         return;
     };
-    if let Some(cost) = plan.totals.cost_usd {
+    // The cost is the named model's: not shown while its tokenizer loads.
+    let cost = plan
+        .totals
+        .cost_usd
+        .filter(|_| app.loading_tokenizer().is_none());
+    if let Some(cost) = cost {
         // The band once more only when the line has room for it.
         let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
         let full = plan.accuracy().label(&format_cost(cost));
@@ -72,7 +86,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Accuracy::Estimate(None).label(&format_cost(cost))
         };
         first.push(sep());
-        first.push(Span::styled("input ", t.muted));
+        // Without the label rather than with the figure cut (`≈$0.`).
+        if text::width(&shown) <= room {
+            first.push(Span::styled("input ", t.muted));
+        }
         first.push(Span::styled(shown, t.text));
     }
     let b = &plan.budget;

@@ -1,5 +1,7 @@
 //! The items pane: the selected section's items with a status mark, tokens,
-//! priority and reason; sorted and filtered.
+//! priority and reason; sorted and filtered. The members of a group (kept
+//! or dropped together, such as a tool call and its results) are listed
+//! together and joined by a bracket before their ids.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -74,6 +76,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let rows = inner.height.saturating_sub(1) as usize;
     let changed = &app.changed;
+    let groups: Vec<Option<&str>> = app.visible.iter().map(|&i| app.item_group(i)).collect();
+    let bracket_w = if groups.iter().any(Option::is_some) {
+        2
+    } else {
+        0
+    };
     for (row, (i, &idx)) in app
         .visible
         .iter()
@@ -105,11 +113,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             " "
         };
+        let bracket = if bracket_w == 0 {
+            ""
+        } else {
+            group_bracket(&groups, i)
+        };
         let spans = vec![
             Span::styled(status_mark(item.status), sel(mark_style)),
             Span::styled(pin, sel(t.pinned)),
+            Span::styled(bracket, sel(t.muted)),
             Span::styled(
-                pad_right(&sanitize(&item.id), id_w),
+                pad_right(&sanitize(&item.id), id_w.saturating_sub(bracket_w)),
                 sel(if is_changed { t.changed } else { text_style }),
             ),
             Span::styled(" ", sel(text_style)),
@@ -126,5 +140,42 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Paragraph::new(Line::from(spans)),
             Rect::new(inner.x, y, inner.width, 1),
         );
+    }
+}
+
+/// The bracket before row `i`'s id: `┌ `, `├ `, `└ ` for the first, middle
+/// and last listed member of a group, `─ ` for a member listed alone, and
+/// blank outside groups.
+fn group_bracket(groups: &[Option<&str>], i: usize) -> &'static str {
+    let Some(g) = groups.get(i).copied().flatten() else {
+        return "  ";
+    };
+    let same = |j: Option<usize>| j.and_then(|j| groups.get(j).copied().flatten()) == Some(g);
+    match (same(i.checked_sub(1)), same(i.checked_add(1))) {
+        (false, true) => "┌ ",
+        (true, true) => "├ ",
+        (true, false) => "└ ",
+        (false, false) => "─ ",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_bracket;
+
+    #[test]
+    fn brackets_join_the_listed_members_of_a_group() {
+        let rows = [
+            None,
+            Some("a"),
+            Some("a"),
+            Some("a"),
+            Some("b"),
+            None,
+            Some("c"),
+            Some("c"),
+        ];
+        let got: Vec<&str> = (0..rows.len()).map(|i| group_bracket(&rows, i)).collect();
+        assert_eq!(got, ["  ", "┌ ", "├ ", "└ ", "─ ", "  ", "┌ ", "└ "]);
     }
 }

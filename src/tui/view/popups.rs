@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{layout, pane, title};
-use crate::tui::app::input::EXPORT_FORMATS;
 use crate::tui::app::{App, Popup};
 use crate::tui::text::sanitize;
 
@@ -40,7 +39,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
             ..
         } => {
             let mut formats = vec![Span::styled("format ", t.muted)];
-            for (i, (name, _)) in EXPORT_FORMATS.iter().enumerate() {
+            for (i, (name, _)) in app.export_formats().iter().enumerate() {
                 if i == *format {
                     formats.push(Span::styled(format!("[{name}]"), t.selected.patch(t.key)));
                 } else {

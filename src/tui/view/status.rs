@@ -19,6 +19,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if app.loading {
         right.push_str(&format!("{} loading  ", spinner(app.ticks)));
     }
+    if app.loading_tokenizer().is_some() {
+        right.push_str(&format!("{} loading tokenizer  ", spinner(app.ticks)));
+    }
     if let Some((done, total)) = app.progress.get(&JobKind::Pack) {
         right.push_str(&format!(
             "{} counting {}/{}  ",
