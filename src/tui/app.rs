@@ -560,16 +560,10 @@ impl App {
             base.budget.encoding.clone()
         };
         self.tokenizer = match (encoding, &self.model) {
-            (Some(e), _) => match crate::tokens::resolve_encoding(&e) {
-                Ok(t) => t,
-                Err(err) => {
-                    self.model_warning = Some(format!(
-                        "{err}; counting with {}",
-                        models::default_tokenizer()
-                    ));
-                    models::default_tokenizer()
-                }
-            },
+            (Some(e), _) => {
+                let resolved = crate::tokens::resolve_encoding(&e);
+                self.or_default_tokenizer(resolved)
+            }
             (None, Some(m)) => match &m.counting {
                 // The file this model waits for (asked first: a file being
                 // parsed is not loaded yet).
@@ -594,16 +588,10 @@ impl App {
                 }
                 // Exact encodings, estimates and files loaded before (they
                 // are shared for the rest of the run): no waiting.
-                counting => match counting.tokenizer() {
-                    Ok(t) => t,
-                    Err(err) => {
-                        self.model_warning = Some(format!(
-                            "{err}; counting with {}",
-                            models::default_tokenizer()
-                        ));
-                        models::default_tokenizer()
-                    }
-                },
+                counting => {
+                    let resolved = counting.tokenizer();
+                    self.or_default_tokenizer(resolved)
+                }
             },
             (None, None) => models::default_tokenizer(),
         };
@@ -654,6 +642,20 @@ impl App {
             }
         }
         self.request_pack();
+    }
+
+    /// The tokenizer, or `o200k_base` with a warning saying why not.
+    fn or_default_tokenizer<E: std::fmt::Display>(
+        &mut self,
+        resolved: Result<Tokenizer, E>,
+    ) -> Tokenizer {
+        resolved.unwrap_or_else(|err| {
+            self.model_warning = Some(format!(
+                "{err}; counting with {}",
+                models::default_tokenizer()
+            ));
+            models::default_tokenizer()
+        })
     }
 
     // ----- engine runs ---------------------------------------------------
