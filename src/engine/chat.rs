@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::tokens::{ChatCounter, ChatFraming, ChatRequest, CountCache, Tokenizer};
 
-use super::{Content, ItemSet, SectionBudget};
+use super::{Content, Item, ItemSet, SectionBudget};
 
 /// What part of a chat request an item stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,8 +268,20 @@ pub(super) fn frame(
     let count = ChatCounter::new(tokenizer, framing)
         .with_cache(cache)
         .count(&layout.parsed);
-    let mut framed = set.clone();
     let parts = layout.parts_of(set);
+    let mut framed = ItemSet {
+        budget: set.budget.clone(),
+        sections: set.sections.clone(),
+        items: set
+            .items
+            .iter()
+            .zip(&parts)
+            .map(|(item, part)| bare_copy(item, part))
+            .collect(),
+        sources: Vec::new(),
+        warnings: Vec::new(),
+        chat: set.chat.clone(),
+    };
     let mut cost = vec![0usize; framed.items.len()];
     for (i, item) in framed.items.iter_mut().enumerate() {
         match parts[i] {
@@ -291,12 +303,10 @@ pub(super) fn frame(
                 cost[i] = total.max(text);
             }
             Some(ChatPart::Tools) => {
-                item.content = Content::Text(String::new());
                 item.overhead = count.tools;
                 cost[i] = count.tools;
             }
             Some(ChatPart::ReplyPriming) => {
-                item.content = Content::Text(String::new());
                 item.overhead = count.reply_priming;
                 cost[i] = count.reply_priming;
             }
@@ -326,5 +336,31 @@ pub(super) fn frame(
         set: framed,
         notes: count.notes,
         parts,
+    }
+}
+
+/// A copy of `item` with what the engine reads: not its `meta`, `tags` or
+/// `path` (which only the caller's reports use, from the set it packed), and
+/// no text for the parts that render none (the tools and the reply priming
+/// cost their framed count alone).
+fn bare_copy(item: &Item, part: &Option<ChatPart>) -> Item {
+    let content = match part {
+        Some(ChatPart::Tools | ChatPart::ReplyPriming) => Content::Text(String::new()),
+        _ => item.content.clone(),
+    };
+    Item {
+        id: item.id.clone(),
+        section: item.section.clone(),
+        content,
+        path: None,
+        priority: item.priority,
+        category: item.category.clone(),
+        level: item.level,
+        kind: item.kind,
+        pinned: item.pinned,
+        group: item.group.clone(),
+        tags: Vec::new(),
+        meta: BTreeMap::new(),
+        overhead: item.overhead,
     }
 }
