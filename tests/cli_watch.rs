@@ -101,3 +101,55 @@ fn watch_marks_an_estimate_with_its_error_band() {
     let exact = first_line("gpt-4o");
     assert!(!exact.contains('≈') && !exact.contains('±'), "{exact}");
 }
+
+#[test]
+fn watch_follows_a_chat_request_as_the_conversation_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    let mut body: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/chat/agent.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&request, body.to_string()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .args(["watch", "--budget", "400", "--exit-after", "2"])
+        .arg(&request)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = next_line(&rx);
+    assert!(first.contains("/400 tokens"), "{first}");
+
+    // The agent appends its answer and the user's next turn, saved atomically.
+    let messages = body["messages"].as_array_mut().unwrap();
+    messages.push(
+        serde_json::json!({"role": "assistant", "content": "Done: you are on the Team plan."}),
+    );
+    messages.push(serde_json::json!({"role": "user", "content": "Retry the deploys please."}));
+    let tmp = dir.path().join(".request.json.tmp");
+    std::fs::write(&tmp, body.to_string()).unwrap();
+    std::fs::rename(&tmp, &request).unwrap();
+    let changed = next_line(&rx);
+    // The old last turn moves into the history; the new one is pinned.
+    assert!(changed.contains("+m12-user pinned"), "{changed}");
+    assert!(changed.contains("m10-user pinned→"), "{changed}");
+
+    // Broken mid-edit: an error with its position, the last good plan kept.
+    std::fs::write(&request, "{\"messages\": [\n  {\"role\": 1}\n]}").unwrap();
+    let error = next_line(&rx);
+    assert!(error.contains("request.json:2:"), "{error}");
+    assert!(error.contains("keeping the last good plan"), "{error}");
+    assert!(child.wait().unwrap().success());
+}
