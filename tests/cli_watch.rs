@@ -2,7 +2,8 @@
 //! mid-edit (last good plan kept), then the fix.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -11,18 +12,12 @@ fn next_line(rx: &mpsc::Receiver<String>) -> String {
         .expect("a watch line within 20 s")
 }
 
-#[test]
-fn watch_prints_a_line_per_change_and_survives_an_invalid_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let prompt = dir.path().join("prompt.md");
-    std::fs::write(
-        &prompt,
-        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n",
-    )
-    .unwrap();
+/// `tokenscope watch ARGS PATH`, and its output lines as they come.
+fn watch(args: &[&str], path: &Path) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(["watch", "--budget", "200", "--exit-after", "3"])
-        .arg(&prompt)
+        .arg("watch")
+        .args(args)
+        .arg(path)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -34,6 +29,19 @@ fn watch_prints_a_line_per_change_and_survives_an_invalid_file() {
             let _ = tx.send(line);
         }
     });
+    (child, rx)
+}
+
+#[test]
+fn watch_prints_a_line_per_change_and_survives_an_invalid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    std::fs::write(
+        &prompt,
+        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n",
+    )
+    .unwrap();
+    let (mut child, rx) = watch(&["--budget", "200", "--exit-after", "3"], &prompt);
     let first = next_line(&rx);
     assert!(
         first.contains("/200 tokens") && first.contains("watching"),
@@ -115,20 +123,7 @@ fn watch_follows_a_chat_request_as_the_conversation_grows() {
     )
     .unwrap();
     std::fs::write(&request, body.to_string()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tokenscope"))
-        .args(["watch", "--budget", "400", "--exit-after", "2"])
-        .arg(&request)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = watch(&["--budget", "400", "--exit-after", "2"], &request);
     let first = next_line(&rx);
     assert!(first.contains("/400 tokens"), "{first}");
 
