@@ -907,7 +907,7 @@ fn truncate_fills_the_remaining_budget_exactly() {
     assert_eq!(count("Short note."), 3);
     assert_eq!(count("\n\n"), 1);
     for side in TruncateSide::ALL {
-        let mut set = overflow_set(Overflow::Truncate, 25);
+        let mut set = overflow_set(Overflow::Truncate, 45);
         set.budget.truncate = *side;
         let plan = run(&set);
         let long = &plan.items[1];
@@ -915,9 +915,9 @@ fn truncate_fills_the_remaining_budget_exactly() {
         let cut = long.final_text.as_deref().unwrap();
         assert_eq!(count(cut), long.final_tokens);
         assert!(long.final_tokens < long.tokens);
-        // short costs 3 + 1 separator; long's separator 1: 20 tokens left.
+        // short costs 3 + 1 separator; long's separator 1: 40 tokens left.
         assert!(
-            long.final_tokens <= 20 && long.final_tokens >= 19,
+            long.final_tokens <= 40 && long.final_tokens >= 39,
             "{side}: {}",
             long.final_tokens
         );
@@ -931,21 +931,21 @@ fn truncate_fills_the_remaining_budget_exactly() {
                 assert!(cut.starts_with("The quick") && cut.ends_with("purse."))
             }
         }
-        assert!(plan.totals.rendered <= 25);
+        assert!(plan.totals.rendered <= 45);
         assert_eq!(section(&plan, "a").used, 3 + 1 + long.final_tokens + 1);
     }
 }
 
 #[test]
 fn truncate_counts_the_marker() {
-    let mut set = overflow_set(Overflow::Truncate, 25);
+    let mut set = overflow_set(Overflow::Truncate, 45);
     set.budget.marker = " [cut here, see the full document]".into();
     let plan = run(&set);
     let long = &plan.items[1];
     let cut = long.final_text.as_deref().unwrap();
     assert!(cut.ends_with(" [cut here, see the full document]"));
     assert_eq!(count(cut), long.final_tokens);
-    assert!(long.final_tokens <= 20);
+    assert!(long.final_tokens <= 40);
 }
 
 #[test]
@@ -1046,7 +1046,7 @@ fn overflow_mode_per_section() {
     a.overflow = Some(Overflow::Truncate);
     let b = Section::share("b", 50.0);
     let mut set = item_set(
-        50,
+        90,
         vec![a, b],
         vec![
             text("la", "a", LONG, 1.0),
