@@ -1165,7 +1165,8 @@ fn totals_report_usage_efficiency_estimate_and_cost() {
     let used = section(&plan, "a").used;
     assert_eq!(plan.totals.used, used);
     assert!((plan.totals.efficiency - 3.0 * 1000.0 / used as f64).abs() < 1e-9);
-    assert!((plan.totals.utilization - rendered as f64 / 100.0).abs() < 1e-12);
+    // Utilisation is `used` over the total, like a section's.
+    assert!((plan.totals.utilization - used as f64 / 100.0).abs() < 1e-12);
     assert_eq!(
         plan.totals.estimate_chars4,
         "hello world\n\ngoodbye world".chars().count().div_ceil(4)

@@ -197,6 +197,7 @@ fn docs_plan() -> Plan {
         budget: PlanBudget {
             total: 5000,
             reserve_output: 1000,
+            context_window: Some(128_000),
             reserved: 0,
             strategy: Strategy::Greedy,
             overflow: Overflow::Truncate,
@@ -360,7 +361,8 @@ fn markdown_marks_estimates() {
     assert!(out.contains(
         "> Counts are estimates (o200k_base*1.1), marked ≈; the real count is expected within ±10% of the estimate."
     ));
-    assert!(out.contains("| ≈4,978 ±10% tokens (99.6% of the budget) |"));
+    assert!(out.contains("| Used | ≈4,936 ±10% tokens (99.6% of the budget) |"));
+    assert!(out.contains("| Context | ≈4,978 ±10% tokens (the exact count of what is sent) |"));
     assert!(out.contains("| Counting | claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10% |"));
     // Every count has the band: sections, items, what a change cost.
     assert!(out.contains("truncated from ≈616 ±10% to ≈388 ±10% tokens"));
@@ -478,7 +480,7 @@ fn text_summary_with_estimates_and_colour() {
     let plan = estimated(docs_plan());
     let out = render_report(&plan, Format::Text, &opts());
     insta::assert_snapshot!("report_text_estimate", out);
-    assert!(out.contains("rendered ≈4,978 ±10% / 5,000 tokens"));
+    assert!(out.contains("used ≈4,936 ±10% / 5,000 tokens (99.6%) · context ≈4,978 ±10%"));
     assert!(out.contains("claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10%"));
     for line in out.lines() {
         let w = unicode_width::UnicodeWidthStr::width(line);

@@ -7,7 +7,10 @@ use super::assemble::{self, GroupCause, Parts};
 use super::flow::Board;
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, Plan, Reason, SectionBudget, allocate, chat, count, overflow, prepare, render, validate};
+use super::{
+    ItemSet, Plan, Reason, SectionBudget, allocate, chat, count, overflow, prepare, render,
+    validate,
+};
 
 /// What the engine needs besides the item set.
 #[derive(Debug, Clone)]

@@ -60,9 +60,12 @@ impl Exporter for MarkdownExporter {
         writeln!(out, "| Counting | {} |", cell(&counting(plan)))?;
         writeln!(
             out,
-            "| Budget | {} tokens · reserve_output {} · reserved {} |",
+            "| Budget | {} tokens · reserve_output {}{} · reserved {} |",
             thousands(b.total),
             thousands(b.reserve_output),
+            b.context_window
+                .map(|w| format!(" of the {} window", thousands(w)))
+                .unwrap_or_default(),
             thousands(b.reserved)
         )?;
         writeln!(
@@ -74,11 +77,15 @@ impl Exporter for MarkdownExporter {
         )?;
         writeln!(
             out,
-            "| Rendered | {} tokens ({} of the budget) |",
-            t(tt.rendered),
+            "| Used | {} tokens ({} of the budget) |",
+            t(tt.used),
             percent(tt.utilization)
         )?;
-        writeln!(out, "| Used by items | {} tokens |", t(tt.used))?;
+        writeln!(
+            out,
+            "| Context | {} tokens (the exact count of what is sent) |",
+            t(tt.context)
+        )?;
         writeln!(
             out,
             "| Items | {} included · {} excluded |",

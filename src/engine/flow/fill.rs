@@ -217,7 +217,10 @@ impl Board<'_> {
             })
             .collect();
         let mut free = self.free_tokens();
-        while let Some(Head { section: s, pos, .. }) = heap.pop() {
+        while let Some(Head {
+            section: s, pos, ..
+        }) = heap.pop()
+        {
             if free == 0 {
                 break;
             }
