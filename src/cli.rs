@@ -32,9 +32,23 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return Ok(ExitCode::from(code));
+            if !e.use_stderr() {
+                // --help and --version.
+                let _ = e.print();
+                return Ok(ExitCode::SUCCESS);
+            }
+            // clap quotes the bad argument: print it escaped, in clap's
+            // colours only when there is nothing to escape.
+            let plain = e.render().to_string();
+            match crate::escape::multiline(&plain) {
+                std::borrow::Cow::Borrowed(_) => {
+                    let _ = e.print();
+                }
+                std::borrow::Cow::Owned(safe) => {
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), safe.as_bytes());
+                }
+            }
+            return Ok(ExitCode::from(2));
         }
     };
     match cli.command {
