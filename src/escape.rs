@@ -144,7 +144,11 @@ mod tests {
     const TABLE: &[(&str, &str, &str)] = &[
         ("plain é 漢 🙂", "plain é 漢 🙂", "plain é 漢 🙂"),
         ("", "", ""),
-        ("a\x1b]0;title\x07b", "a\\x1b]0;title\\x07b", "a\\x1b]0;title\\x07b"),
+        (
+            "a\x1b]0;title\x07b",
+            "a\\x1b]0;title\\x07b",
+            "a\\x1b]0;title\\x07b",
+        ),
         (
             "\x1b]52;c;aGk=\x07",
             "\\x1b]52;c;aGk=\\x07",
@@ -159,11 +163,31 @@ mod tests {
         ("a\tb", "a\\tb", "a\tb"),
         ("ok\rFAIL", "ok\\rFAIL", "ok\\rFAIL"),
         ("crlf\r\n", "crlf\\r\\n", "crlf\\r\n"),
-        ("evil\u{202e}txt.exe", "evil\\u{202e}txt.exe", "evil\\u{202e}txt.exe"),
-        ("\u{202a}\u{202b}\u{202c}\u{202d}", "\\u{202a}\\u{202b}\\u{202c}\\u{202d}", "\\u{202a}\\u{202b}\\u{202c}\\u{202d}"),
-        ("\u{2066}\u{2067}\u{2068}\u{2069}", "\\u{2066}\\u{2067}\\u{2068}\\u{2069}", "\\u{2066}\\u{2067}\\u{2068}\\u{2069}"),
-        ("\u{200e}\u{200f}\u{61c}", "\\u{200e}\\u{200f}\\u{61c}", "\\u{200e}\\u{200f}\\u{61c}"),
-        ("\u{2028}\u{2029}", "\\u{2028}\\u{2029}", "\\u{2028}\\u{2029}"),
+        (
+            "evil\u{202e}txt.exe",
+            "evil\\u{202e}txt.exe",
+            "evil\\u{202e}txt.exe",
+        ),
+        (
+            "\u{202a}\u{202b}\u{202c}\u{202d}",
+            "\\u{202a}\\u{202b}\\u{202c}\\u{202d}",
+            "\\u{202a}\\u{202b}\\u{202c}\\u{202d}",
+        ),
+        (
+            "\u{2066}\u{2067}\u{2068}\u{2069}",
+            "\\u{2066}\\u{2067}\\u{2068}\\u{2069}",
+            "\\u{2066}\\u{2067}\\u{2068}\\u{2069}",
+        ),
+        (
+            "\u{200e}\u{200f}\u{61c}",
+            "\\u{200e}\\u{200f}\\u{61c}",
+            "\\u{200e}\\u{200f}\\u{61c}",
+        ),
+        (
+            "\u{2028}\u{2029}",
+            "\\u{2028}\\u{2029}",
+            "\\u{2028}\\u{2029}",
+        ),
         // Zero-width joiners are not controls: emoji sequences stay.
         ("👩\u{200d}💻", "👩\u{200d}💻", "👩\u{200d}💻"),
     ];
@@ -212,7 +236,10 @@ mod tests {
     fn csv_cells_are_neutralised_and_quoted() {
         for (input, cell) in [
             ("plain", "plain"),
-            ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""),
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
             ("+1", "'+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1)", "'@SUM(A1)"),

@@ -698,7 +698,10 @@ fn a_check_verdict_goes_into_the_json_and_markdown_reports() {
     assert_eq!(stripped, without);
     assert!(without.get("check").is_none());
     let md = render_report(&plan, Format::Markdown, &with);
-    assert!(md.contains("## Check\n\n- **must_include_missing**: must-include item `no-such-id`"), "{md}");
+    assert!(
+        md.contains("## Check\n\n- **must_include_missing**: must-include item `no-such-id`"),
+        "{md}"
+    );
     let passed = ReportOptions {
         check: Some(CheckReport::new(&[])),
         ..opts()

@@ -53,10 +53,7 @@ fn is_raw_control(c: char) -> bool {
 fn assert_clean(what: &str, bytes: &[u8]) {
     let text = std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{what}: not UTF-8: {e}"));
     if let Some((at, c)) = text.char_indices().find(|(_, c)| is_raw_control(*c)) {
-        panic!(
-            "{what}: raw {c:?} at byte {at}:\n{}",
-            text.escape_debug()
-        );
+        panic!("{what}: raw {c:?} at byte {at}:\n{}", text.escape_debug());
     }
 }
 
@@ -189,7 +186,12 @@ fn human_report_formats_escape_every_control_character() {
     let f = Fixture::new();
     for format in ["text", "md", "csv"] {
         let out = f.on_set(&["pack", "--format", format]);
-        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            text(&out.stderr)
+        );
         assert_clean(&format!("pack --format {format} stdout"), &out.stdout);
         assert_clean(&format!("pack --format {format} stderr"), &out.stderr);
         let shown = text(&out.stdout);
@@ -281,7 +283,10 @@ fn check_lines_are_escaped_and_stay_off_a_machine_report() {
     assert_clean("check stdout", &out.stdout);
     assert_clean("check stderr", &out.stderr);
     let lines = text(&out.stdout);
-    assert!(lines.lines().all(|l| l.starts_with("check failed: ")), "{lines}");
+    assert!(
+        lines.lines().all(|l| l.starts_with("check failed: ")),
+        "{lines}"
+    );
     assert!(lines.contains("missing\\x1b]0;pwned\\x07"), "{lines}");
     assert!(lines.contains("nosuch\\x1b]0;pwned\\x07"), "{lines}");
 
@@ -298,7 +303,10 @@ fn check_lines_are_escaped_and_stay_off_a_machine_report() {
     assert_clean("check --json stderr", &out.stderr);
     let stderr = text(&out.stderr);
     assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("check failed: ")).count(),
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("check failed: "))
+            .count(),
         failures.len(),
         "{stderr}"
     );
@@ -312,9 +320,18 @@ fn check_lines_are_escaped_and_stay_off_a_machine_report() {
         assert!(!stdout.contains("check failed"), "{format}: {stdout}");
         assert!(text(&out.stderr).contains("check failed: "), "{format}");
     }
-    let md = text(&f.on_set(&["check", "--profile", "gate", "--format", "md"]).stdout);
-    assert!(md.contains("## Check") && md.contains("**must_include_missing**"), "{md}");
-    let csv = text(&f.on_set(&["check", "--profile", "gate", "--format", "csv"]).stdout);
+    let md = text(
+        &f.on_set(&["check", "--profile", "gate", "--format", "md"])
+            .stdout,
+    );
+    assert!(
+        md.contains("## Check") && md.contains("**must_include_missing**"),
+        "{md}"
+    );
+    let csv = text(
+        &f.on_set(&["check", "--profile", "gate", "--format", "csv"])
+            .stdout,
+    );
     assert!(csv_rows(&csv).iter().all(|r| r.len() == 12), "{csv}");
 
     // A passing check with --json: `passed` true, stdout still pure.
@@ -345,8 +362,10 @@ fn error_messages_on_stderr_are_escaped() {
     let bad_value = f.path("value.json");
     std::fs::write(
         &bad_value,
-        serde_json::to_string(&json!({"budget": {"strategy": bad}, "items": [{"id": "a", "text": "b"}]}))
-            .unwrap(),
+        serde_json::to_string(
+            &json!({"budget": {"strategy": bad}, "items": [{"id": "a", "text": "b"}]}),
+        )
+        .unwrap(),
     )
     .unwrap();
     let missing = f.path(&format!("missing{TITLE}.md"));
@@ -370,7 +389,12 @@ fn error_messages_on_stderr_are_escaped() {
     ];
     for args in cases {
         let out = f.run(&args);
-        let what = format!("{:?}", args.iter().map(|a| a.escape_debug().to_string()).collect::<Vec<_>>());
+        let what = format!(
+            "{:?}",
+            args.iter()
+                .map(|a| a.escape_debug().to_string())
+                .collect::<Vec<_>>()
+        );
         assert_eq!(out.status.code(), Some(2), "{what}: {}", text(&out.stderr));
         assert!(!out.stderr.is_empty(), "{what}");
         assert_clean(&format!("{what} stderr"), &out.stderr);
@@ -379,7 +403,9 @@ fn error_messages_on_stderr_are_escaped() {
     // Readable: the value is quoted, escaped, not dropped.
     let out = f.run(&["pack", set, "--strategy", &bad]);
     assert!(
-        text(&out.stderr).contains("bad\\x1b]0;pwned\\x07\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b[2J\\x9b2J\\u{202e}\\x7f\\r!"),
+        text(&out.stderr).contains(
+            "bad\\x1b]0;pwned\\x07\\x1b]52;c;cm0gLXJmIH4K\\x07\\x1b[2J\\x9b2J\\u{202e}\\x7f\\r!"
+        ),
         "{}",
         text(&out.stderr)
     );
@@ -408,7 +434,15 @@ fn count_and_models_escape_file_and_model_names() {
     assert!(text(&out.stdout).contains("model\\x1b]0;pwned"));
     assert!(text(&out.stderr).contains("gone\\x1b[2J.txt"));
     // JSON keeps them exact.
-    let out = f.run(&["count", set, "--models-file", "models.toml", "--model", &model, "--json"]);
+    let out = f.run(&[
+        "count",
+        set,
+        "--models-file",
+        "models.toml",
+        "--model",
+        &model,
+        "--json",
+    ]);
     let counted: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(counted["results"][0]["model"], model.as_str());
     assert_eq!(counted["results"][0]["files"][0]["path"], set);
@@ -419,7 +453,13 @@ fn count_and_models_escape_file_and_model_names() {
     assert!(text(&out.stdout).contains("provider\\x1b]0;pwned"));
     let out = f.run(&["models", "--models-file", "models.toml", "--json"]);
     let models: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(models["models"].as_array().unwrap().iter().any(|m| m["name"] == model.as_str()));
+    assert!(
+        models["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == model.as_str())
+    );
 }
 
 #[test]
@@ -430,19 +470,55 @@ fn history_and_predict_escape_task_types() {
     let history = f.path("history.jsonl");
     let h = history.to_str().unwrap();
     let out = f.run(&[
-        "history", "--history", h, "record", "--task", &task, "--type", &kind, "--complexity",
-        "50", "--allocated", "1000", "--used", "900",
+        "history",
+        "--history",
+        h,
+        "record",
+        "--task",
+        &task,
+        "--type",
+        &kind,
+        "--complexity",
+        "50",
+        "--allocated",
+        "1000",
+        "--used",
+        "900",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_clean("history record", &out.stdout);
     // A second record of the type, an outlier: an alert that quotes it.
     f.run(&[
-        "history", "--history", h, "record", "--task", &task, "--type", &kind, "--complexity",
-        "50", "--allocated", "100000", "--used", "50000",
+        "history",
+        "--history",
+        h,
+        "record",
+        "--task",
+        &task,
+        "--type",
+        &kind,
+        "--complexity",
+        "50",
+        "--allocated",
+        "100000",
+        "--used",
+        "50000",
     ]);
     f.run(&[
-        "history", "--history", h, "record", "--task", "t3", "--type", &kind, "--complexity",
-        "50", "--allocated", "1000", "--used", "800",
+        "history",
+        "--history",
+        h,
+        "record",
+        "--task",
+        "t3",
+        "--type",
+        &kind,
+        "--complexity",
+        "50",
+        "--allocated",
+        "1000",
+        "--used",
+        "800",
     ]);
     for format in ["text", "md"] {
         let out = f.run(&["history", "--history", h, "report", "--format", format]);
@@ -452,12 +528,33 @@ fn history_and_predict_escape_task_types() {
     }
     let out = f.run(&["history", "--history", h, "report", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(serde_json::to_string(&report).unwrap().contains("type\\u001b]0;pwned\\u0007"));
+    assert!(
+        serde_json::to_string(&report)
+            .unwrap()
+            .contains("type\\u001b]0;pwned\\u0007")
+    );
 
-    let out = f.run(&["predict", "--history", h, "--type", &kind, "--complexity", "50"]);
+    let out = f.run(&[
+        "predict",
+        "--history",
+        h,
+        "--type",
+        &kind,
+        "--complexity",
+        "50",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_clean("predict", &out.stdout);
-    let out = f.run(&["predict", "--history", h, "--type", &kind, "--complexity", "50", "--json"]);
+    let out = f.run(&[
+        "predict",
+        "--history",
+        h,
+        "--type",
+        &kind,
+        "--complexity",
+        "50",
+        "--json",
+    ]);
     let prediction: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(prediction["type"], kind.as_str());
 
@@ -473,10 +570,20 @@ fn history_and_predict_escape_task_types() {
         ),
     )
     .unwrap();
-    let out = f.run(&["history", "--history", h, "import", import.to_str().unwrap()]);
+    let out = f.run(&[
+        "history",
+        "--history",
+        h,
+        "import",
+        import.to_str().unwrap(),
+    ]);
     assert_clean("history import stdout", &out.stdout);
     assert_clean("history import stderr", &out.stderr);
-    assert!(text(&out.stderr).contains("skipped"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("skipped"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -503,15 +610,30 @@ fn watch_lines_escape_ids_sections_and_file_names() {
             }
         }
     });
-    let next = || rx.recv_timeout(Duration::from_secs(20)).expect("a watch line");
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("a watch line")
+    };
     let first = next();
     assert_clean("watch first line", &first);
-    assert!(text(&first).contains("set\\x1b]0;pwned"), "{}", text(&first));
+    assert!(
+        text(&first).contains("set\\x1b]0;pwned"),
+        "{}",
+        text(&first)
+    );
     let added = json!({"id": hostile("new"), "section": hostile("sec"), "text": "new item"});
-    std::fs::write(&f.set, serde_json::to_string_pretty(&item_set(&[added])).unwrap()).unwrap();
+    std::fs::write(
+        &f.set,
+        serde_json::to_string_pretty(&item_set(&[added])).unwrap(),
+    )
+    .unwrap();
     let changed = next();
     assert_clean("watch change line", &changed);
-    assert!(text(&changed).contains("+new\\x1b]0;pwned"), "{}", text(&changed));
+    assert!(
+        text(&changed).contains("+new\\x1b]0;pwned"),
+        "{}",
+        text(&changed)
+    );
     let status = child.wait().unwrap();
     assert!(status.success());
 }
@@ -521,7 +643,11 @@ fn watch_lines_escape_ids_sections_and_file_names() {
 fn with_closed_stdout(f: &Fixture, args: &[&str]) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    f.cmd(args).stdout(writer).stderr(Stdio::piped()).output().unwrap()
+    f.cmd(args)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -555,8 +681,25 @@ fn a_closed_pipe_exits_zero_for_every_command_and_format() {
         vec!["history", "--history", history, "report"],
         vec!["history", "--history", history, "report", "--format", "md"],
         vec!["history", "--history", history, "report", "--json"],
-        vec!["predict", "--history", history, "--type", "research", "--complexity", "50"],
-        vec!["predict", "--history", history, "--type", "research", "--complexity", "50", "--json"],
+        vec![
+            "predict",
+            "--history",
+            history,
+            "--type",
+            "research",
+            "--complexity",
+            "50",
+        ],
+        vec![
+            "predict",
+            "--history",
+            history,
+            "--type",
+            "research",
+            "--complexity",
+            "50",
+            "--json",
+        ],
         vec!["watch", docs, "--exit-after", "1"],
         vec!["--help"],
     ]);
@@ -584,7 +727,12 @@ fn a_closed_pipe_does_not_turn_a_failed_check_into_a_pass() {
     let set = f.set.to_str().unwrap();
     for format in ["json", "md", "csv", "text"] {
         let out = with_closed_stdout(&f, &["check", set, "--profile", "gate", "--format", format]);
-        assert_eq!(out.status.code(), Some(1), "{format}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            text(&out.stderr)
+        );
         assert!(text(&out.stderr).contains("check failed: "), "{format}");
     }
     let out = with_closed_stdout(&f, &["check", set, "--profile", "gate"]);

@@ -31,9 +31,8 @@ fn is_broken_pipe(e: &io::Error) -> bool {
     if e.kind() == io::ErrorKind::BrokenPipe {
         return true;
     }
-    let mut inner: Option<&(dyn std::error::Error + 'static)> = e
-        .get_ref()
-        .map(|e| e as &(dyn std::error::Error + 'static));
+    let mut inner: Option<&(dyn std::error::Error + 'static)> =
+        e.get_ref().map(|e| e as &(dyn std::error::Error + 'static));
     while let Some(err) = inner {
         if let Some(io) = err.downcast_ref::<io::Error>()
             && io.kind() == io::ErrorKind::BrokenPipe

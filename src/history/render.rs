@@ -6,9 +6,9 @@
 use std::fmt::Write;
 
 use super::predict::Prediction;
-use crate::escape::line as safe;
 use super::report::{Period, Report};
 use super::{signed_thousands, thousands};
+use crate::escape::line as safe;
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)

@@ -19,9 +19,9 @@
 use std::io::{self, Write};
 
 use super::common::serde_name;
-use crate::escape::csv_text;
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
+use crate::escape::csv_text;
 
 /// The header row.
 pub const CSV_HEADER: &str = "id,section,status,reason,tokens,final_tokens,priority,pinned,degrade_level,given,exact,error_band";
