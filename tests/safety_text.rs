@@ -334,6 +334,17 @@ fn check_lines_are_escaped_and_stay_off_a_machine_report() {
     );
     assert!(csv_rows(&csv).iter().all(|r| r.len() == 12), "{csv}");
 
+    // The report to a file: the verdict in it, the lines on stdout.
+    let out = f.on_set(&["check", "--profile", "gate", "-o", "report.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("check failed: "));
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(f.path("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        file["check"]["failures"].as_array().unwrap().len(),
+        failures.len()
+    );
+
     // A passing check with --json: `passed` true, stdout still pure.
     let out = f.on_set(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -369,7 +380,10 @@ fn error_messages_on_stderr_are_escaped() {
     )
     .unwrap();
     let missing = f.path(&format!("missing{TITLE}.md"));
+    let flag = format!("--no-such-flag{TITLE}{BIDI}");
     let cases: Vec<Vec<&str>> = vec![
+        vec!["pack", set, &flag],
+        vec![&flag],
         vec!["pack", unknown_key.to_str().unwrap()],
         vec!["pack", bad_value.to_str().unwrap()],
         vec!["pack", missing.to_str().unwrap()],
