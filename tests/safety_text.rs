@@ -604,7 +604,7 @@ fn history_and_predict_escape_task_types() {
 fn watch_lines_escape_ids_sections_and_file_names() {
     let f = Fixture::new();
     let mut child = f
-        .cmd(&["watch", "--exit-after", "1"])
+        .cmd(&["watch", "--exit-after", "2"])
         .arg(&f.set)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -648,6 +648,13 @@ fn watch_lines_escape_ids_sections_and_file_names() {
         "{}",
         text(&changed)
     );
+    // Invalid mid-edit: the error line quotes the bad key, escaped.
+    let mut broken = item_set(&[]);
+    broken["items"][0][hostile("key")] = json!(1);
+    std::fs::write(&f.set, serde_json::to_string_pretty(&broken).unwrap()).unwrap();
+    let error = next();
+    assert_clean("watch error line", &error);
+    assert!(text(&error).contains("error:"), "{}", text(&error));
     let status = child.wait().unwrap();
     assert!(status.success());
 }
