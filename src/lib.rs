@@ -5,10 +5,12 @@
 //! ([`input`]), writes reports ([`report`]) and predicts budgets from
 //! recorded usage ([`history`]). The command line lives in
 //! [`cli`]; the engine does not depend on it or on any terminal code.
+//! Untrusted text is escaped for display by one module, [`escape`].
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod engine;
+pub mod escape;
 pub mod history;
 pub mod input;
 pub mod report;

@@ -41,7 +41,7 @@ use std::path::Path;
 
 use crate::engine::Plan;
 
-pub use check::{Rules, Violation, check};
+pub use check::{CheckFailure, CheckReport, Rules, Violation, check};
 pub use common::thousands;
 pub use context::{ContextExporter, NOT_A_REQUEST, RequestExporter};
 pub use csv::CsvExporter;
@@ -65,6 +65,9 @@ pub struct ReportOptions {
     /// What was packed (e.g. the input file names), shown in the text and
     /// Markdown headers.
     pub title: Option<String>,
+    /// The verdict of `tokenscope check`, written into the JSON (`check`)
+    /// and Markdown reports; `None` for `pack` and the inspector.
+    pub check: Option<CheckReport>,
 }
 
 impl Default for ReportOptions {
@@ -73,6 +76,7 @@ impl Default for ReportOptions {
             color: false,
             width: 80,
             title: None,
+            check: None,
         }
     }
 }

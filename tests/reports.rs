@@ -426,7 +426,8 @@ fn csv_rows_and_quoting() {
     );
     assert_eq!(rows.len(), plan.items.len() + 1);
     assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
-    assert_eq!(rows[1][0], "line\nbreak");
+    // Single-line text cells: the line break is shown escaped.
+    assert_eq!(rows[1][0], "line\\nbreak");
     assert_eq!(
         rows[11],
         [
@@ -535,10 +536,10 @@ fn control_characters_in_ids_are_escaped() {
         let out = render_report(&plan, format, &opts());
         assert!(!out.contains('\u{1b}'), "{format}: {out}");
         assert!(!out.contains('\u{7}'), "{format}");
-        assert!(out.contains("evil\\u{1b}[2J"), "{format}");
+        assert!(out.contains("evil\\x1b[2J"), "{format}");
     }
     let md = render_report(&plan, Format::Markdown, &opts());
-    assert!(md.contains("`evil\\u{1b}[2J\\|id`"), "{md}");
+    assert!(md.contains("`evil\\x1b[2J\\|id`"), "{md}");
 }
 
 #[test]
@@ -671,4 +672,41 @@ fn every_rule_reports_one_line() {
         serde_json::to_string(&violations[4]).unwrap(),
         r#"{"rule":"min_included","message":"section `examples` includes 1 item, fewer than the required 2"}"#
     );
+}
+
+#[test]
+fn a_check_verdict_goes_into_the_json_and_markdown_reports() {
+    use tokenscope::report::{CheckReport, Rules, check};
+    let plan = docs_plan();
+    let rules = Rules {
+        must_include: vec!["no-such-id".into()],
+        ..Rules::default()
+    };
+    let verdict = CheckReport::new(&check(&plan, &rules));
+    assert!(!verdict.passed);
+    let with = ReportOptions {
+        check: Some(verdict),
+        ..opts()
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&render_report(&plan, Format::Json, &with)).unwrap();
+    assert_eq!(json["check"]["passed"], false);
+    assert_eq!(json["check"]["failures"][0]["rule"], "must_include_missing");
+    // The plan's fields come first, unchanged.
+    let without: serde_json::Value =
+        serde_json::from_str(&render_report(&plan, Format::Json, &opts())).unwrap();
+    let mut stripped = json.clone();
+    stripped.as_object_mut().unwrap().remove("check");
+    assert_eq!(stripped, without);
+    assert!(without.get("check").is_none());
+    let md = render_report(&plan, Format::Markdown, &with);
+    assert!(
+        md.contains("## Check\n\n- **must_include_missing**: must-include item `no-such-id`"),
+        "{md}"
+    );
+    let passed = ReportOptions {
+        check: Some(CheckReport::new(&[])),
+        ..opts()
+    };
+    assert!(render_report(&plan, Format::Markdown, &passed).contains("## Check\n\nPassed"));
 }

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::models::load_registry;
 use super::{CliError, SharedArgs};
+use crate::escape;
 use crate::history::{
     self, Criticality, Mapping, Outcome, Period, Record, ReportOptions, parse_time,
 };
@@ -263,12 +264,12 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
     writeln!(
         out,
         "recorded {} ({}): {} of {} tokens ({:.0} %) in {}",
-        rec.task,
-        rec.task_type,
+        escape::line(&rec.task),
+        escape::line(&rec.task_type),
         rec.used,
         rec.allocated,
         rec.utilization() * 100.0,
-        path.display()
+        escape::line(&path.display().to_string())
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -283,12 +284,18 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
     } else {
         let t = std::fs::read_to_string(&a.file)
             .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", a.file.display())))?;
-        (t, a.file.display().to_string())
+        (t, escape::line(&a.file.display().to_string()).into_owned())
     };
     let mapping = a.map.clone().unwrap_or_default();
     let (records, errors) = history::parse_lines(&text, &mapping);
-    let describe =
-        |e: &history::LineError| format!("{name}:{}:{}: {}", e.line, e.column, e.message);
+    let describe = |e: &history::LineError| {
+        format!(
+            "{name}:{}:{}: {}",
+            e.line,
+            e.column,
+            escape::line(&e.message)
+        )
+    };
     if !errors.is_empty() && (a.strict || records.is_empty()) {
         let mut msg: Vec<String> = errors.iter().take(10).map(describe).collect();
         if errors.len() > 10 {
@@ -314,7 +321,7 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         "imported {} record{} from {name} into {}",
         records.len(),
         if records.len() == 1 { "" } else { "s" },
-        path.display()
+        escape::line(&path.display().to_string())
     )?;
     if errors.is_empty() {
         writeln!(out)?;

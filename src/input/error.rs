@@ -206,7 +206,7 @@ impl LoadError {
         let shown: String = line
             .chars()
             .map(|c| {
-                if c.is_control() && c != '\t' {
+                if c != '\t' && crate::escape::is_unsafe(c) {
                     '\u{FFFD}'
                 } else {
                     c

@@ -188,6 +188,17 @@ impl Exporter for MarkdownExporter {
                 writeln!(out, "- {}", escape(w))?;
             }
         }
+
+        if let Some(check) = &opts.check {
+            writeln!(out, "\n## Check\n")?;
+            if check.passed {
+                writeln!(out, "Passed: every rule holds.")?;
+            } else {
+                for f in &check.failures {
+                    writeln!(out, "- **{}**: {}", f.rule, escape(&f.message))?;
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -26,6 +26,7 @@ impl App {
             color: false,
             width: 100,
             title: Some(self.inputs_title()),
+            check: None,
         };
         write_report_file(plan, format, &path, &opts)
             .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
