@@ -228,7 +228,7 @@ impl Board<'_> {
             let strict = self.rules[s].strategy == Strategy::Strict;
             let mut stop = false;
             if !self.selections[s].taken[u] && open(self.selections[s].reason[u]) {
-                if self.offer(s, u) {
+                if self.offer(s, u, free) {
                     free = self.free_tokens();
                 } else if strict {
                     self.selections[s].reason[u] = Some(Reason::OverSectionBudget);
@@ -246,8 +246,9 @@ impl Board<'_> {
     }
 
     /// Takes unit `u` of section `s` (and the rest of its group when the
-    /// group spans sections) if what it needs fits. Returns whether it did.
-    fn offer(&mut self, s: usize, u: usize) -> bool {
+    /// group spans sections) if what it needs fits in its sections' caps and
+    /// the `free` tokens. Returns whether it did.
+    fn offer(&mut self, s: usize, u: usize, free: usize) -> bool {
         let prep = self.prep;
         let unit = &prep.sections[s].units[u];
         let parts: Vec<(usize, usize)> = match unit.group {
@@ -301,7 +302,7 @@ impl Board<'_> {
             pool_need = pool_need.saturating_add(need);
         }
         let own: usize = extra.iter().map(|&(ps, _)| self.headroom(ps)).sum();
-        if pool_need > self.free_tokens().saturating_sub(own) {
+        if pool_need > free.saturating_sub(own) {
             return false;
         }
         for &(ps, pu) in &parts {
