@@ -37,6 +37,7 @@ where
             return Ok(ExitCode::from(code));
         }
     };
+    crate::fsio::set_max_file_size(cli.max_file_size);
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
         Some(Command::Models(a)) => models::run(&a),

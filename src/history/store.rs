@@ -64,7 +64,7 @@ pub fn default_path() -> Result<PathBuf, HistoryError> {
 /// history; blank lines are skipped; any other bad line is an error naming
 /// the file, line and column (our own appends never write one).
 pub fn load(path: &Path) -> Result<Vec<Record>, HistoryError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::fsio::read_text_file(path, crate::fsio::Limit::Input) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {

@@ -436,7 +436,7 @@ impl TiktokenBackend {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {
-    std::fs::read(path).map_err(|source| FileTokenizerError::Io {
+    crate::fsio::read_file(path, crate::fsio::Limit::Tokenizer).map_err(|source| FileTokenizerError::Io {
         path: path.to_path_buf(),
         source,
     })

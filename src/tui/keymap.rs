@@ -212,7 +212,7 @@ impl Keymap {
 
     /// These bindings overridden by the bindings in `path`.
     pub fn with_file(self, path: &Path) -> Result<Keymap, KeymapError> {
-        let text = std::fs::read_to_string(path).map_err(|e| KeymapError {
+        let text = crate::fsio::read_text_file(path, crate::fsio::Limit::Input).map_err(|e| KeymapError {
             file: path.display().to_string(),
             line: 1,
             column: 1,

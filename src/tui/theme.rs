@@ -195,7 +195,7 @@ impl Theme {
 
     /// This theme with the slots given in `path` overridden.
     pub fn with_file(mut self, path: &Path) -> Result<Theme, ThemeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ThemeError::Invalid {
+        let text = crate::fsio::read_text_file(path, crate::fsio::Limit::Input).map_err(|e| ThemeError::Invalid {
             file: path.display().to_string(),
             line: 1,
             column: 1,
