@@ -37,17 +37,19 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
         None => None,
     };
     // No write may land on an input: check both outputs before any work.
-    let mut inputs = inputs_read(&prepared, args);
-    if let Some(file) = &record_file {
-        inputs
-            .check(file)
-            .map_err(|e| CliError::Input(format!("--record: {e}")))?;
-        inputs.add(file);
-    }
-    if let Some(out) = &args.output {
-        inputs
-            .check(out)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+    if record_file.is_some() || args.output.is_some() {
+        let mut inputs = inputs_read(&prepared, args);
+        if let Some(file) = &record_file {
+            inputs
+                .check(file)
+                .map_err(|e| CliError::Input(format!("--record: {e}")))?;
+            inputs.add(file);
+        }
+        if let Some(out) = &args.output {
+            inputs
+                .check(out)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+        }
     }
     let plan = prepared.pack()?;
     if let (Some(task_type), Some(file)) = (&args.record, &record_file) {
