@@ -222,31 +222,74 @@ fn other_files_read_are_never_written() {
     );
 }
 
+/// Makes a FIFO at `path`, with a hard link `path.keep` to it that stays a
+/// FIFO whatever happens to `path`.
+fn mkfifo(path: &Path) -> std::path::PathBuf {
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let keep = path.with_extension("keep");
+    fs::hard_link(path, &keep).unwrap();
+    keep
+}
+
+/// Opens (and closes) the FIFO `keep` from the other end without waiting,
+/// so that a thread still blocked opening it (when the binary never did)
+/// goes on and the test fails instead of hanging.
+fn unblock(keep: &Path, write_end: bool) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = fs::OpenOptions::new()
+        .read(!write_end)
+        .write(write_end)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(keep);
+}
+
 #[test]
 fn output_to_a_fifo_is_written_in_place() {
     let dir = docs_copy();
     let fifo = dir.path().join("report.fifo");
-    let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let keep = mkfifo(&fifo);
     let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+        let keep = keep.clone();
+        std::thread::spawn(move || fs::read_to_string(keep).unwrap())
     };
     let out = run(dir.path(), &["pack", "docs/docs.toml", "--format", "md", "-o", "report.fifo"]);
+    unblock(&keep, true);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = reader.join().unwrap();
     assert!(text.contains("## Summary"), "{text}");
     assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
+/// A character device like `/dev/null` to write to. As root (who could
+/// replace the real one if the writer regressed) it is a node of the same
+/// device made in `dir`; otherwise the real `/dev/null`, which the process
+/// cannot replace.
+fn null_device(dir: &Path) -> Option<std::path::PathBuf> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("/dev/null".into());
+    }
+    let node = dir.join("null");
+    let c = CString::new(node.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; 1:3 is the null device.
+    let made = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+    (made == 0).then_some(node)
+}
+
 #[test]
 fn output_to_dev_null_and_dev_stdout_writes_the_stream() {
     let dir = docs_copy();
-    let out = run(dir.path(), &["pack", "docs/docs.toml", "-o", "/dev/null"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(fs::metadata("/dev/null").unwrap().file_type().is_char_device());
-    assert!(out.stdout.is_empty());
+    match null_device(dir.path()) {
+        Some(null) => {
+            let out = run(dir.path(), &["pack", "docs/docs.toml", "-o", null.to_str().unwrap()]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+            assert!(out.stdout.is_empty());
+        }
+        None => eprintln!("root without mknod: the device part of this test is skipped"),
+    }
 
     let out = run(dir.path(), &["pack", "docs/docs.toml", "--json", "-o", "/dev/stdout"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -333,21 +376,19 @@ fn endless_inputs_stop_at_the_limit() {
     assert_limited(&out, t, "/dev/urandom");
 
     // A FIFO nobody closes: the read stops at the limit too.
-    let fifo = d.join("endless.fifo");
-    let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let keep = mkfifo(&d.join("endless.fifo"));
     let writer = {
-        let fifo = fifo.clone();
+        let keep = keep.clone();
         std::thread::spawn(move || {
             use std::io::Write;
-            let mut f = fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            let mut f = fs::OpenOptions::new().write(true).open(keep).unwrap();
             let chunk = vec![b'a'; 64 * 1024];
             // Until the reader goes away (a broken pipe).
             while f.write_all(&chunk).is_ok() {}
         })
     };
     let (out, t) = run_bounded(d, &["pack", "endless.fifo", "--budget", "100", "--max-file-size", "1M"], Stdio::null());
+    unblock(&keep, false);
     assert_limited(&out, t, "endless.fifo");
     writer.join().unwrap();
 }

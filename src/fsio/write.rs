@@ -259,13 +259,36 @@ mod tests {
 
     #[test]
     fn special_files_are_written_in_place() {
-        write_file(Path::new("/dev/null"), b"gone").unwrap();
-        assert!(
-            fs::metadata("/dev/null")
-                .unwrap()
-                .file_type()
-                .is_char_device()
-        );
+        // A FIFO with a reader: written in place, still a FIFO.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_file(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        // A character device: as root, a null device made here (so that a
+        // regression cannot replace the real /dev/null); else /dev/null.
+        // SAFETY: geteuid has no preconditions.
+        let null = if unsafe { libc::geteuid() } == 0 {
+            let node = dir.path().join("null");
+            let c = std::ffi::CString::new(node.to_str().unwrap()).unwrap();
+            // SAFETY: a valid NUL-terminated path; 1:3 is the null device.
+            let made =
+                unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
+            (made == 0).then_some(node)
+        } else {
+            Some(PathBuf::from("/dev/null"))
+        };
+        if let Some(null) = null {
+            write_file(&null, b"gone").unwrap();
+            assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+        }
     }
 
     #[test]
