@@ -58,7 +58,13 @@ fn run_bounded(dir: &Path, args: &[&str], stdin: Stdio) -> (Output, Duration) {
     let out = Command::new("timeout")
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .args(["60", "sh", "-c", "ulimit -v 4194304; exec \"$0\" \"$@\"", BIN])
+        .args([
+            "60",
+            "sh",
+            "-c",
+            "ulimit -v 4194304; exec \"$0\" \"$@\"",
+            BIN,
+        ])
         .args(args)
         .stdin(stdin)
         .output()
@@ -87,7 +93,10 @@ fn refused(dir: &Path, args: &[&str], output: &str, input: &str, kept: &[&str]) 
     let out = run(dir, args);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(&format!("refusing to write {output}")), "{err}");
+    assert!(
+        err.contains(&format!("refusing to write {output}")),
+        "{err}"
+    );
     assert!(err.contains(input), "{err}");
     for (k, b) in kept.iter().zip(before) {
         assert_eq!(snapshot(&dir.join(k)), b, "{k} changed");
@@ -157,7 +166,11 @@ fn output_inside_a_folder_input_is_refused() {
 #[test]
 fn output_onto_a_hard_link_or_symlink_of_an_input_is_refused() {
     let dir = docs_copy();
-    fs::hard_link(dir.path().join("docs/docs.toml"), dir.path().join("hard.toml")).unwrap();
+    fs::hard_link(
+        dir.path().join("docs/docs.toml"),
+        dir.path().join("hard.toml"),
+    )
+    .unwrap();
     symlink("docs/docs.toml", dir.path().join("soft.toml")).unwrap();
     symlink("docs/header/style.md", dir.path().join("style-link.md")).unwrap();
     for (output, input) in [
@@ -170,7 +183,13 @@ fn output_onto_a_hard_link_or_symlink_of_an_input_is_refused() {
             &["pack", "docs/docs.toml", "-o", output],
             output,
             &format!("it is the input {input}"),
-            &["docs/docs.toml", "hard.toml", "soft.toml", "style-link.md", input],
+            &[
+                "docs/docs.toml",
+                "hard.toml",
+                "soft.toml",
+                "style-link.md",
+                input,
+            ],
         );
     }
     // An input given through a linked folder: writing the real file is
@@ -191,12 +210,23 @@ fn other_files_read_are_never_written() {
     fs::write(dir.path().join("models.toml"), "# no models of my own\n").unwrap();
     refused(
         dir.path(),
-        &["pack", "docs/docs.toml", "--models-file", "models.toml", "-o", "models.toml"],
+        &[
+            "pack",
+            "docs/docs.toml",
+            "--models-file",
+            "models.toml",
+            "-o",
+            "models.toml",
+        ],
         "models.toml",
         "it is the input models.toml",
         &["models.toml"],
     );
-    fs::copy("samples/tokenscope.toml", dir.path().join("tokenscope.toml")).unwrap();
+    fs::copy(
+        "samples/tokenscope.toml",
+        dir.path().join("tokenscope.toml"),
+    )
+    .unwrap();
     refused(
         dir.path(),
         &["pack", "docs/docs.toml", "-o", "tokenscope.toml"],
@@ -207,7 +237,14 @@ fn other_files_read_are_never_written() {
     // --record appends to the history: never to an input.
     let out = run(
         dir.path(),
-        &["pack", "docs/docs.toml", "--record", "docs", "--record-history", "docs/header/product.md"],
+        &[
+            "pack",
+            "docs/docs.toml",
+            "--record",
+            "docs",
+            "--record-history",
+            "docs/header/product.md",
+        ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--record: refusing to write docs/header/product.md"));
@@ -215,7 +252,16 @@ fn other_files_read_are_never_written() {
     fs::write(dir.path().join("history.jsonl"), "").unwrap();
     refused(
         dir.path(),
-        &["pack", "docs/docs.toml", "--record", "docs", "--record-history", "history.jsonl", "-o", "history.jsonl"],
+        &[
+            "pack",
+            "docs/docs.toml",
+            "--record",
+            "docs",
+            "--record-history",
+            "history.jsonl",
+            "-o",
+            "history.jsonl",
+        ],
         "history.jsonl",
         "history.jsonl",
         &["history.jsonl"],
@@ -254,7 +300,17 @@ fn output_to_a_fifo_is_written_in_place() {
         let keep = keep.clone();
         std::thread::spawn(move || fs::read_to_string(keep).unwrap())
     };
-    let out = run(dir.path(), &["pack", "docs/docs.toml", "--format", "md", "-o", "report.fifo"]);
+    let out = run(
+        dir.path(),
+        &[
+            "pack",
+            "docs/docs.toml",
+            "--format",
+            "md",
+            "-o",
+            "report.fifo",
+        ],
+    );
     unblock(&keep, true);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = reader.join().unwrap();
@@ -283,7 +339,10 @@ fn output_to_dev_null_and_dev_stdout_writes_the_stream() {
     let dir = docs_copy();
     match null_device(dir.path()) {
         Some(null) => {
-            let out = run(dir.path(), &["pack", "docs/docs.toml", "-o", null.to_str().unwrap()]);
+            let out = run(
+                dir.path(),
+                &["pack", "docs/docs.toml", "-o", null.to_str().unwrap()],
+            );
             assert!(out.status.success(), "{}", stderr(&out));
             assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
             assert!(out.stdout.is_empty());
@@ -291,7 +350,10 @@ fn output_to_dev_null_and_dev_stdout_writes_the_stream() {
         None => eprintln!("root without mknod: the device part of this test is skipped"),
     }
 
-    let out = run(dir.path(), &["pack", "docs/docs.toml", "--json", "-o", "/dev/stdout"]);
+    let out = run(
+        dir.path(),
+        &["pack", "docs/docs.toml", "--json", "-o", "/dev/stdout"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["schema"], "tokenscope.report/1");
@@ -303,11 +365,20 @@ fn output_through_a_symlink_writes_the_target_and_keeps_the_link() {
     let root = dir.path();
     fs::create_dir(root.join("out")).unwrap();
     fs::write(root.join("out/report.md"), "old").unwrap();
-    fs::set_permissions(root.join("out/report.md"), fs::Permissions::from_mode(0o640)).unwrap();
+    fs::set_permissions(
+        root.join("out/report.md"),
+        fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     symlink("out/report.md", root.join("link.md")).unwrap();
     let out = run(root, &["pack", "docs/docs.toml", "-o", "link.md"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(fs::symlink_metadata(root.join("link.md")).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(root.join("link.md"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let text = fs::read_to_string(root.join("out/report.md")).unwrap();
     assert!(text.contains("## Summary"), "{text}");
     let mode = fs::metadata(root.join("out/report.md")).unwrap().mode() & 0o777;
@@ -317,8 +388,17 @@ fn output_through_a_symlink_writes_the_target_and_keeps_the_link() {
     symlink("out/new.json", root.join("dangling.json")).unwrap();
     let out = run(root, &["pack", "docs/docs.toml", "-o", "dangling.json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(fs::symlink_metadata(root.join("dangling.json")).unwrap().file_type().is_symlink());
-    assert!(fs::read_to_string(root.join("out/new.json")).unwrap().contains("tokenscope.report/1"));
+    assert!(
+        fs::symlink_metadata(root.join("dangling.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        fs::read_to_string(root.join("out/new.json"))
+            .unwrap()
+            .contains("tokenscope.report/1")
+    );
     let leftovers: Vec<_> = fs::read_dir(root.join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -334,7 +414,11 @@ fn new_files_follow_the_umask() {
         let name = format!("report-{umask}.md");
         let status = Command::new("sh")
             .current_dir(dir.path())
-            .args(["-c", &format!("umask {umask}; exec \"$0\" pack docs/docs.toml -o {name}"), BIN])
+            .args([
+                "-c",
+                &format!("umask {umask}; exec \"$0\" pack docs/docs.toml -o {name}"),
+                BIN,
+            ])
             .stdin(Stdio::null())
             .status()
             .unwrap();
@@ -348,7 +432,8 @@ fn assert_limited(out: &Output, elapsed: Duration, name: &str) {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains(name) && err.contains("larger than the 1 MiB limit; pass --max-file-size to raise it"),
+        err.contains(name)
+            && err.contains("larger than the 1 MiB limit; pass --max-file-size to raise it"),
         "{err}"
     );
     assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
@@ -358,19 +443,52 @@ fn assert_limited(out: &Output, elapsed: Duration, name: &str) {
 fn endless_inputs_stop_at_the_limit() {
     let dir = docs_copy();
     let d = dir.path();
-    let (out, t) = run_bounded(d, &["pack", "/dev/zero", "--budget", "100", "--max-file-size", "1M"], Stdio::null());
+    let (out, t) = run_bounded(
+        d,
+        &[
+            "pack",
+            "/dev/zero",
+            "--budget",
+            "100",
+            "--max-file-size",
+            "1M",
+        ],
+        Stdio::null(),
+    );
     assert_limited(&out, t, "/dev/zero");
 
     let zero = fs::File::open("/dev/zero").unwrap();
-    let (out, t) = run_bounded(d, &["count", "-", "--max-file-size", "1M"], Stdio::from(zero));
+    let (out, t) = run_bounded(
+        d,
+        &["count", "-", "--max-file-size", "1M"],
+        Stdio::from(zero),
+    );
     assert_limited(&out, t, "<stdin>");
 
-    let (out, t) = run_bounded(d, &["history", "report", "--history", "/dev/zero", "--max-file-size", "1M"], Stdio::null());
+    let (out, t) = run_bounded(
+        d,
+        &[
+            "history",
+            "report",
+            "--history",
+            "/dev/zero",
+            "--max-file-size",
+            "1M",
+        ],
+        Stdio::null(),
+    );
     assert_limited(&out, t, "/dev/zero");
 
     let (out, t) = run_bounded(
         d,
-        &["count", "docs/docs.toml", "--tokenizer-file", "/dev/urandom", "--max-file-size", "1M"],
+        &[
+            "count",
+            "docs/docs.toml",
+            "--tokenizer-file",
+            "/dev/urandom",
+            "--max-file-size",
+            "1M",
+        ],
         Stdio::null(),
     );
     assert_limited(&out, t, "/dev/urandom");
@@ -387,7 +505,18 @@ fn endless_inputs_stop_at_the_limit() {
             while f.write_all(&chunk).is_ok() {}
         })
     };
-    let (out, t) = run_bounded(d, &["pack", "endless.fifo", "--budget", "100", "--max-file-size", "1M"], Stdio::null());
+    let (out, t) = run_bounded(
+        d,
+        &[
+            "pack",
+            "endless.fifo",
+            "--budget",
+            "100",
+            "--max-file-size",
+            "1M",
+        ],
+        Stdio::null(),
+    );
     unblock(&keep, false);
     assert_limited(&out, t, "endless.fifo");
     writer.join().unwrap();
@@ -398,30 +527,67 @@ fn the_limit_applies_to_files_and_can_be_raised() {
     let dir = docs_copy();
     let d = dir.path();
     fs::write(d.join("big.md"), "word ".repeat(300_000)).unwrap(); // 1.5 MB
-    let out = run(d, &["pack", "big.md", "--budget", "100", "--max-file-size", "1M"]);
+    let out = run(
+        d,
+        &["pack", "big.md", "--budget", "100", "--max-file-size", "1M"],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("big.md: cannot read: it is larger than the 1 MiB limit"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("big.md: cannot read: it is larger than the 1 MiB limit"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(d, &["count", "big.md", "--max-file-size", "2M"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // Items' files too.
-    fs::write(d.join("set.toml"), "[[items]]\nsection = \"s\"\npath = \"big.md\"\n").unwrap();
-    let out = run(d, &["pack", "set.toml", "--budget", "100", "--max-file-size", "1M"]);
+    fs::write(
+        d.join("set.toml"),
+        "[[items]]\nsection = \"s\"\npath = \"big.md\"\n",
+    )
+    .unwrap();
+    let out = run(
+        d,
+        &[
+            "pack",
+            "set.toml",
+            "--budget",
+            "100",
+            "--max-file-size",
+            "1M",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("larger than the 1 MiB limit"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than the 1 MiB limit"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = run(d, &["pack", "big.md", "--max-file-size", "lots"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("invalid size `lots`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid size `lots`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn binary_files_an_item_points_to_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("blob.md"), b"GIF89a\0\0\x01").unwrap();
-    fs::write(dir.path().join("set.toml"), "[[items]]\nsection = \"s\"\npath = \"blob.md\"\n").unwrap();
+    fs::write(
+        dir.path().join("set.toml"),
+        "[[items]]\nsection = \"s\"\npath = \"blob.md\"\n",
+    )
+    .unwrap();
     let out = run(dir.path(), &["pack", "set.toml", "--budget", "100"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("binary content (a NUL byte at offset 6)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("binary content (a NUL byte at offset 6)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -466,9 +632,17 @@ fn saving_a_profile_through_a_symlink_keeps_the_link() {
         ..ProfileSettings::default()
     };
     save_profile(&link, "ci", &settings).unwrap();
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let text = fs::read_to_string(&real).unwrap();
-    assert!(text.contains("[profiles.ci]") && text.contains("# shared"), "{text}");
+    assert!(
+        text.contains("[profiles.ci]") && text.contains("# shared"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -485,7 +659,10 @@ fn the_inspectors_export_refuses_an_input() {
             app.on_key(key(c));
         }
         app.on_key(code(KeyCode::Enter));
-        assert!(app.popup().is_some(), "the dialog stays open with the error");
+        assert!(
+            app.popup().is_some(),
+            "the dialog stays open with the error"
+        );
         let s = screen(&app, 200, 30);
         assert!(s.contains("refusing to write"), "{s}");
         assert_eq!(snapshot(target), before);

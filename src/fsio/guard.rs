@@ -73,10 +73,7 @@ impl Inputs {
         let meta = fs::metadata(path).ok();
         let folder = meta.as_ref().is_some_and(Metadata::is_dir);
         // Devices and FIFOs hold no content an output could destroy.
-        if meta
-            .as_ref()
-            .is_some_and(|m| !m.is_dir() && !m.is_file())
-        {
+        if meta.as_ref().is_some_and(|m| !m.is_dir() && !m.is_file()) {
             return;
         }
         self.entries.push(Entry {
@@ -149,7 +146,11 @@ fn canonical(path: &Path) -> Option<PathBuf> {
     let mut dir = target.as_path();
     loop {
         if let Ok(c) = fs::canonicalize(dir) {
-            return Some(rest.iter().rev().fold(c, |acc: PathBuf, part| acc.join(part)));
+            return Some(
+                rest.iter()
+                    .rev()
+                    .fold(c, |acc: PathBuf, part| acc.join(part)),
+            );
         }
         rest.push(dir.file_name()?.to_os_string());
         dir = dir.parent()?;

@@ -189,7 +189,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 pub fn format_size(bytes: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
         let size = 1u64 << shift;
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{} {unit}", bytes / size);
         }
     }
@@ -206,7 +206,16 @@ mod tests {
         assert_eq!(parse_size("64KiB"), Ok(64 << 10));
         assert_eq!(parse_size(" 3 mb "), Ok(3 << 20));
         assert_eq!(parse_size("1T"), Ok(1 << 40));
-        for bad in ["", "0", "0M", "M", "1.5G", "12X", "-1", "99999999999999999999T"] {
+        for bad in [
+            "",
+            "0",
+            "0M",
+            "M",
+            "1.5G",
+            "12X",
+            "-1",
+            "99999999999999999999T",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
         assert_eq!(format_size(INPUT_LIMIT), "256 MiB");
@@ -219,7 +228,10 @@ mod tests {
         let endless = io::repeat(b'x');
         let e = read_capped(endless, 1000).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::FileTooLarge);
-        assert!(e.to_string().contains("larger than the 1000 bytes limit"), "{e}");
+        assert!(
+            e.to_string().contains("larger than the 1000 bytes limit"),
+            "{e}"
+        );
         assert!(e.to_string().contains("--max-file-size"), "{e}");
         assert_eq!(read_capped(&b"12345"[..], 5).unwrap(), b"12345");
         assert!(read_capped(&b"123456"[..], 5).is_err());

@@ -78,9 +78,9 @@ pub fn resolve_links(path: &Path) -> io::Result<PathBuf> {
 /// Replaces (or creates) the regular file `target` through a temporary file
 /// in its folder and a rename.
 fn replace_atomically(target: &Path, bytes: &[u8], existing: Option<&Metadata>) -> io::Result<()> {
-    let name = target.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "expected a file name")
-    })?;
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "expected a file name"))?;
     if existing.is_some() {
         // Refuse what a plain write would refuse: renaming over a read-only
         // file only needs the folder to be writable.
@@ -239,14 +239,24 @@ mod tests {
         let link = dir.path().join("link.txt");
         symlink("a.txt", &link).unwrap();
         write_file(&link, b"three").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&file).unwrap(), b"three");
 
         let dangling = dir.path().join("dangling");
         symlink("made.txt", &dangling).unwrap();
         write_file(&dangling, b"four").unwrap();
         assert_eq!(fs::read(dir.path().join("made.txt")).unwrap(), b"four");
-        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&dangling)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
 
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()

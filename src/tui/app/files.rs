@@ -27,9 +27,7 @@ impl App {
         let (name, _) = formats[format % formats.len()];
         let format = format_from_name(name).map_err(|e| e.to_string())?;
         let path = PathBuf::from(path);
-        self.inputs_read()
-            .check(&path)
-            .map_err(|e| e.to_string())?;
+        self.inputs_read().check(&path).map_err(|e| e.to_string())?;
         let opts = ReportOptions {
             color: false,
             width: 100,
@@ -113,7 +111,8 @@ impl App {
         if let Some(file) = &self.history.options.file {
             inputs.add(file);
         }
-        if let Some(crate::tokens::ModelCounting::File(f)) = self.model.as_ref().map(|m| &m.counting)
+        if let Some(crate::tokens::ModelCounting::File(f)) =
+            self.model.as_ref().map(|m| &m.counting)
         {
             inputs.add(&f.path);
         }
