@@ -12,15 +12,14 @@
 //! too when a format or `-o` is given.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::fsio::Inputs;
 use crate::report::{
     Format, ReportOptions, check, format_from_name, should_color, write_report, write_report_file,
 };
 
-use std::path::PathBuf;
-
-use crate::fsio::Inputs;
 use crate::tokens::ModelRegistry;
 
 use super::prepare::{Prepared, color_mode, prepare};

@@ -8,7 +8,6 @@
 use std::path::PathBuf;
 
 use crate::fsio::Inputs;
-
 use crate::input::profile::{ProfileSettings, save_profile};
 use crate::report::{Format, ReportOptions, format_from_name, write_report_file};
 
