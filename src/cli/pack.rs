@@ -19,7 +19,6 @@ use crate::fsio::Inputs;
 use crate::report::{
     Format, ReportOptions, check, format_from_name, should_color, write_report, write_report_file,
 };
-
 use crate::tokens::ModelRegistry;
 
 use super::prepare::{Prepared, color_mode, prepare};
