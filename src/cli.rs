@@ -42,6 +42,7 @@ where
             return Ok(ExitCode::from(2));
         }
     };
+    crate::fsio::set_max_file_size(cli.max_file_size);
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
         Some(Command::Models(a)) => models::run(&a),

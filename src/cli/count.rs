@@ -13,7 +13,7 @@
 //! distinct model; requests without one use `o200k_base` with the gpt-4o
 //! framing).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -286,8 +286,9 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         paths.iter().map(PathBuf::as_path).collect()
     };
     let stdin = if wanted.contains(&stdin_path) {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes)?;
+        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
+        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit)
+            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
         Some(decode(bytes))
     } else {
         None
@@ -317,7 +318,7 @@ fn read_file(path: &Path) -> Result<String, String> {
     if path.is_dir() {
         return Err("is a directory; give the files in it".to_string());
     }
-    match std::fs::read(path) {
+    match crate::fsio::read_file(path, crate::fsio::Limit::Input) {
         Ok(bytes) => decode(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".to_string()),
         Err(e) if e.kind() == io::ErrorKind::IsADirectory => {

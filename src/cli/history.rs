@@ -6,7 +6,7 @@
 //! the import with exit 2 and nothing is appended. A file with bad lines and
 //! no valid one also fails with exit 2 (usually a wrong `--map`).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -276,13 +276,21 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
 
 fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
     let (text, name) = if a.file.as_os_str() == "-" {
-        let mut t = String::new();
-        io::stdin()
-            .read_to_string(&mut t)
+        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
+        let t = crate::fsio::read_capped(io::stdin().lock(), limit)
+            .and_then(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+            })
             .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
         (t, "<stdin>".to_string())
     } else {
-        let t = std::fs::read_to_string(&a.file)
+        let mut inputs = crate::fsio::Inputs::new();
+        inputs.add(&a.file);
+        inputs
+            .check(path)
+            .map_err(|e| CliError::Input(format!("history import: {e}")))?;
+        let t = crate::fsio::read_text_file(&a.file, crate::fsio::Limit::Input)
             .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", a.file.display())))?;
         (t, escape::line(&a.file.display().to_string()).into_owned())
     };

@@ -16,28 +16,49 @@
 //! change the exit status of `check`.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::engine::Plan;
 use crate::escape;
+use crate::fsio::Inputs;
 use crate::report::{
     CheckReport, Format, ReportOptions, Violation, check, format_from_name, should_color,
     write_report, write_report_file,
 };
+use crate::tokens::ModelRegistry;
 
-use super::prepare::{color_mode, prepare};
+use super::prepare::{Prepared, color_mode, prepare};
 use super::{CliError, PackArgs};
 
 /// Runs `tokenscope pack`, or `check` when `check` is true.
 pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     let prepared = prepare(args)?;
-    let plan = prepared.pack()?;
-    if let Some(task_type) = &args.record {
-        let file = match &args.record_history {
+    let record_file = match &args.record {
+        Some(_) => Some(match &args.record_history {
             Some(f) => f.clone(),
             None => crate::history::default_path().map_err(|e| CliError::Input(e.to_string()))?,
-        };
-        crate::history::record_plan(&file, &plan, task_type)
+        }),
+        None => None,
+    };
+    // No write may land on an input: check both outputs before any work.
+    if record_file.is_some() || args.output.is_some() {
+        let mut inputs = inputs_read(&prepared, args);
+        if let Some(file) = &record_file {
+            inputs
+                .check(file)
+                .map_err(|e| CliError::Input(format!("--record: {e}")))?;
+            inputs.add(file);
+        }
+        if let Some(out) = &args.output {
+            inputs
+                .check(out)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+        }
+    }
+    let plan = prepared.pack()?;
+    if let (Some(task_type), Some(file)) = (&args.record, &record_file) {
+        crate::history::record_plan(file, &plan, task_type)
             .map_err(|e| CliError::Input(format!("--record: {e}")))?;
     }
     let stdout = io::stdout();
@@ -116,12 +137,33 @@ fn write_check(
     if violations.is_empty() {
         writeln!(
             verdict,
-            "check passed: {} of {} tokens rendered, {} items included, {} excluded",
-            plan.totals.rendered, plan.budget.total, plan.totals.included, plan.totals.excluded
+            "check passed: {} of {} tokens used (context {}), {} items included, {} excluded",
+            plan.totals.used,
+            plan.budget.total,
+            plan.totals.context,
+            plan.totals.included,
+            plan.totals.excluded
         )?;
     }
     verdict.flush()?;
     Ok(())
+}
+
+/// Every file the run read: the inputs and the files their items point to,
+/// `tokenscope.toml`, the models files and the tokenizer file.
+fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
+    let mut inputs = crate::input::read_files(&prepared.set);
+    inputs.extend(prepared.paths.iter().map(PathBuf::as_path));
+    let user_registry = ModelRegistry::config_file().filter(|p| p.is_file());
+    let others = [
+        prepared.config_file.as_deref(),
+        args.shared.models_file.as_deref(),
+        user_registry.as_deref(),
+        args.tokenizer_file.as_deref(),
+        prepared.model.as_ref().and_then(|m| m.tokenizer_file()),
+    ];
+    inputs.extend(others.into_iter().flatten());
+    inputs
 }
 
 /// Writes the report to `-o FILE` (atomically) or to `out`.
