@@ -69,22 +69,23 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
     out.push(Line::from(""));
     out.push(Line::from(Span::styled(" The figures", t.title)));
     for (k, d) in [
+        ("used", "what the plan charges against the budget:"),
         (
-            "used",
-            "what the plan charges against the budget: included items, titles, separators (the sections' sum)",
+            "",
+            "included items, titles and separators (the sections' sum)",
         ),
         (
             "context",
-            "the exact count of what is sent, shown when it differs from used (pieces can merge where they join)",
+            "the exact count of what is sent, when it differs",
         ),
-        (
-            "reserve",
-            "output tokens kept out of the model's window: the budget is at most the window minus the reserve",
-        ),
+        ("", "from used (pieces can merge where they join)"),
+        ("reserve", "output tokens kept out of the model's window:"),
+        ("", "the budget is at most the window minus the reserve"),
         (
             "moved",
-            "tokens reallocation gave (−) or received (+): unused tokens go to items that fit, best first",
+            "tokens a section gave (−) or received (+): what is",
         ),
+        ("", "unused goes to excluded items that fit, best first"),
     ] {
         out.push(Line::from(vec![
             Span::styled(format!(" {} ", pad_right(k, key_w)), t.key),
