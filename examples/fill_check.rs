@@ -71,7 +71,7 @@ fn main() {
                 })
                 .collect();
             let smallest = out.iter().map(|i| i.tokens).min();
-            let fit = out.iter().filter(|i| i.tokens + 1 <= left).count();
+            let fit = out.iter().filter(|i| i.tokens < left).count();
             println!(
                 "{:>9} {:>9} {:>9} {:>6.2}% {:>9} {:>7} {:>6} {:>8} {:>6} {:>8.1}",
                 budget,
