@@ -1,6 +1,7 @@
 //! `tokenscope watch`: headless watching, one summary line per change.
 //!
-//! Each line: the time (UTC), rendered/total tokens and the change since the
+//! Each line: the time (UTC), used/total tokens (`used` as in every report)
+//! and the change since the
 //! last plan, the change per section, and the items whose status changed.
 //! A file that is invalid mid-edit prints its error and keeps the last good
 //! plan; fixing it recovers. Ids, section names and messages are escaped
@@ -34,7 +35,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         out,
         "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
         clock(),
-        rendered(&plan),
+        used(&plan),
         crate::report::thousands(plan.budget.total),
         escape::line(&prepared.title()),
         plan.totals.included,
@@ -92,9 +93,9 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     let mut line = format!(
         "{}  {}/{} tokens ({})",
         clock(),
-        rendered(new),
+        used(new),
         crate::report::thousands(new.budget.total),
-        signed(new.totals.rendered as i64 - old.totals.rendered as i64)
+        signed(new.totals.used as i64 - old.totals.used as i64)
     );
     let mut sections = Vec::new();
     for s in &new.sections {
@@ -150,15 +151,15 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
         line.push_str("  | ");
         line.push_str(&items.join(", "));
     }
-    if sections.is_empty() && items.is_empty() && old.totals.rendered == new.totals.rendered {
+    if sections.is_empty() && items.is_empty() && old.totals.used == new.totals.used {
         line.push_str("  no change in the plan");
     }
     line
 }
 
-/// The rendered count, `≈1,234 ±10%` when it is an estimate.
-fn rendered(plan: &Plan) -> String {
-    let n = plan.totals.rendered;
+/// The used count, `≈1,234 ±10%` when it is an estimate.
+fn used(plan: &Plan) -> String {
+    let n = plan.totals.used;
     plan.accuracy()
         .of_count(n)
         .label(&crate::report::thousands(n))
