@@ -5,6 +5,7 @@
 //! overflow, render, report.
 
 mod allocate;
+mod anytime;
 mod assemble;
 pub mod chat;
 mod count;
@@ -23,6 +24,9 @@ pub mod summarize;
 mod truncate;
 mod validate;
 
+pub use anytime::{
+    Cancel, DEFAULT_OPTIMAL_DEADLINE, INSPECTOR_OPTIMAL_DEADLINE, OptimalLimits, parse_deadline,
+};
 pub use chat::{ChatLayout, ChatPart};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{

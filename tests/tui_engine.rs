@@ -184,6 +184,7 @@ fn frontier_points_match_engine_runs() {
         price: None,
         framing: None,
         warm: false,
+        optimal_deadline: None,
     };
     let runner = InlineRunner::new();
     let cache = tokenscope::tokens::CountCache::global();

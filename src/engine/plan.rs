@@ -125,6 +125,12 @@ pub struct SectionPlan {
     pub from_reserve: usize,
     /// Whether pinned items alone exceed the section's budget.
     pub pinned_overrun: bool,
+    /// For `optimal`, when its search hit the deadline or the memory cap
+    /// before proving its choice best: `(bound − kept) / bound` over the
+    /// section's selectable priority, where no choice that fits is worth
+    /// more than `bound`. `None` when proven optimal, or for other
+    /// strategies.
+    pub optimality_gap: Option<f64>,
 }
 
 /// A reallocation transfer. `from` is a section name or `"reserved"`.
@@ -179,6 +185,10 @@ pub struct Totals {
     pub estimate_chars4: usize,
     /// Input cost of the context (`context` tokens) at the model's price.
     pub cost_usd: Option<f64>,
+    /// The [`SectionPlan::optimality_gap`] of all `optimal` sections
+    /// together (their bounds and kept priorities summed); `None` when every
+    /// one was proven optimal, or no section is `optimal`.
+    pub optimality_gap: Option<f64>,
 }
 
 /// The result of one engine run (DESIGN.md §1 "Plan").
