@@ -31,6 +31,7 @@ pub use chat::{ChatLayout, ChatPart};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use plan::{
     ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,
+    gap_percent,
 };
 pub use run::{EngineError, PackContext, pack};
 pub use set::{Budget, Content, Item, ItemSet, Section, SectionBudget};

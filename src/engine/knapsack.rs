@@ -320,7 +320,8 @@ fn solve_tuned(
     let bound = match found.bound {
         None => value,
         Some(bound) => {
-            let bound = forced.saturating_add(bound.saturating_mul(u128::from(ranked.value_divisor)));
+            let bound =
+                forced.saturating_add(bound.saturating_mul(u128::from(ranked.value_divisor)));
             debug_assert!(bound >= value, "bound {bound} under the value {value}");
             bound.max(value)
         }
@@ -329,7 +330,9 @@ fn solve_tuned(
         chosen,
         value,
         bound,
-        stopped: found.bound.and(Some(control.stopped().unwrap_or(Stop::Deadline))),
+        stopped: found
+            .bound
+            .and(Some(control.stopped().unwrap_or(Stop::Deadline))),
     }
 }
 

@@ -233,6 +233,37 @@ impl Plan {
     pub fn accuracy(&self) -> Accuracy {
         Accuracy::new(self.exact, self.error_band)
     }
+
+    /// When an `optimal` search stopped before proving its choice best: the
+    /// plan's gap and the sections' (`gap 0.0012% (docs 0.0012%)`); `None`
+    /// when every `optimal` section is proven optimal.
+    pub fn optimality_label(&self) -> Option<String> {
+        let gap = self.totals.optimality_gap?;
+        let sections: Vec<String> = self
+            .sections
+            .iter()
+            .filter_map(|s| Some(format!("{} {}", s.name, gap_percent(s.optimality_gap?))))
+            .collect();
+        Some(format!(
+            "gap {} ({})",
+            gap_percent(gap),
+            sections.join(", ")
+        ))
+    }
+}
+
+/// An optimality gap as a percentage with two significant digits
+/// (`0.035%`, `0.00078%`, `12%`); `<0.0001%` below that, `0%` for none.
+pub fn gap_percent(gap: f64) -> String {
+    let pct = gap * 100.0;
+    if !pct.is_finite() || pct <= 0.0 {
+        return "0%".to_string();
+    }
+    if pct < 1e-4 {
+        return "<0.0001%".to_string();
+    }
+    let decimals = (1 - pct.log10().floor() as i32).max(0) as usize;
+    format!("{pct:.decimals$}%")
 }
 
 /// The report schema name.

@@ -183,6 +183,19 @@ impl Exporter for TextExporter {
                 String::new()
             },
         )?;
+        if let Some(gap) = plan.optimality_label() {
+            writeln!(
+                out,
+                "{}",
+                p.paint(
+                    YELLOW,
+                    &format!(
+                        "optimal not proven, {}: the search stopped at its deadline or memory cap",
+                        escape(&gap)
+                    )
+                )
+            )?;
+        }
         let over = tt.rendered > b.total;
         let rendered = format!(
             "rendered {} / {} tokens ({})",

@@ -86,7 +86,9 @@ impl Outlook {
                 return Some(value);
             };
             let room = u128::from(cap - weight);
-            let more = room.checked_mul(r.value).map_or(u128::MAX, |x| x / r.weight);
+            let more = room
+                .checked_mul(r.value)
+                .map_or(u128::MAX, |x| x / r.weight);
             Some(value.saturating_add(more))
         } else {
             let excess = weight - cap;
@@ -154,7 +156,11 @@ mod tests {
         for w in 80..120 {
             let up = o.upper(w, 60, 100);
             for t in 0..200 {
-                assert_eq!(o.can_reach(w, 60, 100, t), up.is_some_and(|u| u >= t), "{w} {t}");
+                assert_eq!(
+                    o.can_reach(w, 60, 100, t),
+                    up.is_some_and(|u| u >= t),
+                    "{w} {t}"
+                );
             }
         }
     }

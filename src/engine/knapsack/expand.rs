@@ -317,7 +317,12 @@ impl<'a, V: Value> Search<'a, V> {
     /// `false` when a limit stopped it halfway: the state list and the core
     /// are then as before the step (the best set may be newer).
     fn step(&mut self) -> bool {
-        let before = (self.next_right, self.next_left, self.left_weight, self.free_rho);
+        let before = (
+            self.next_right,
+            self.next_left,
+            self.left_weight,
+            self.free_rho,
+        );
         let step = self.steps;
         self.steps += 1;
         let pos = self.order[step];
@@ -350,7 +355,12 @@ impl<'a, V: Value> Search<'a, V> {
         };
         self.best = best;
         if !done {
-            (self.next_right, self.next_left, self.left_weight, self.free_rho) = before;
+            (
+                self.next_right,
+                self.next_left,
+                self.left_weight,
+                self.free_rho,
+            ) = before;
             self.spare = out;
             return false;
         }
