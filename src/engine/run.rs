@@ -61,9 +61,11 @@ pub enum EngineError {
 /// Runs the engine once: count, allocate, select, reallocate, overflow,
 /// render (DESIGN.md §2). `set.budget.total` must be resolved.
 ///
-/// The same item set and tokenizer always give the same plan. The rendered
-/// context's exact count (plus what included items cost without being
-/// rendered, such as given counts) never exceeds the total.
+/// The same item set and tokenizer always give the same plan (unless an
+/// `optimal` search is stopped by [`PackContext::optimal`]'s deadline, memory
+/// cap or cancellation: the plan then reports its `optimality_gap`). The
+/// rendered context's exact count (plus what included items cost without
+/// being rendered, such as given counts) never exceeds the total.
 ///
 /// Errors: [`EngineError::NoTotal`] without a total; [`EngineError::Invalid`]
 /// for an item in an undeclared section, duplicate section names or item

@@ -115,12 +115,11 @@ pub(super) fn solve<V: Value>(
     if ended == Ended::GaveUp
         && let Some((_, subset_sum)) = options.hand_over
         && subset_sum.bytes() <= control.memory().saturating_sub(search.memory_after_step())
+        && let Some(taken) = subset_sum.solve(control)
     {
-        if let Some(taken) = subset_sum.solve(control) {
-            return Found { taken, bound: None };
-        }
-        // The bitsets could not finish in time: go on searching.
+        return Found { taken, bound: None };
     }
+    // No bitsets, or they could not finish in time: go on searching.
     if ended == Ended::GaveUp {
         search.give_up_after = usize::MAX;
         ended = search.run();

@@ -15,10 +15,13 @@ pub(super) const BLOCK: usize = 64;
 #[derive(Debug, Default)]
 pub(super) struct Trace {
     /// Per block: the states' weights and words.
-    blocks: Vec<(Box<[u64]>, Box<[u64]>)>,
+    blocks: Vec<Block>,
     /// Bytes the saved lists take.
     bytes: usize,
 }
+
+/// One block's saved states: weights (increasing) and words.
+type Block = (Box<[u64]>, Box<[u64]>);
 
 /// Bytes one saved state takes.
 pub(super) const SAVED_STATE_BYTES: usize = 16;
@@ -51,7 +54,7 @@ impl Trace {
 
     /// Bytes the saved lists take (with their index).
     pub(super) fn bytes(&self) -> usize {
-        self.bytes + self.blocks.capacity() * std::mem::size_of::<(Box<[u64]>, Box<[u64]>)>()
+        self.bytes + self.blocks.capacity() * std::mem::size_of::<Block>()
     }
 }
 
