@@ -302,7 +302,9 @@ impl<'a, V: Value> Search<'a, V> {
         let part = self.fill_weight < self.capacity;
         let breaks_limit = (part && self.brk >= k_max) || self.brk < k_min;
         if self.fast && breaks_limit {
-            self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max);
+            let control = self.control;
+            let stop = move || control.is_some_and(|c| c.look().is_some());
+            self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max, &stop);
         }
         if let Some(l) = &self.lagrange {
             let right: i128 = l.rho[self.next_right..].iter().map(|&r| r.max(0)).sum();
