@@ -769,6 +769,7 @@ mod in_the_plan {
         assert_eq!(gap_percent(0.00035), "0.035%");
         assert_eq!(gap_percent(7.8e-6), "0.00078%");
         assert_eq!(gap_percent(0.123), "12%");
-        assert_eq!(gap_percent(1e-9), "<0.0001%");
+        assert_eq!(gap_percent(9.99998e-7), "0.00010%");
+        assert_eq!(gap_percent(1e-9), "<0.000001%");
     }
 }

@@ -253,16 +253,23 @@ impl Plan {
 }
 
 /// An optimality gap as a percentage with two significant digits
-/// (`0.035%`, `0.00078%`, `12%`); `<0.0001%` below that, `0%` for none.
+/// (`0.035%`, `0.00078%`, `12%`); `<0.000001%` below that, `0%` for none.
 pub fn gap_percent(gap: f64) -> String {
     let pct = gap * 100.0;
     if !pct.is_finite() || pct <= 0.0 {
         return "0%".to_string();
     }
-    if pct < 1e-4 {
-        return "<0.0001%".to_string();
+    if pct < 1e-6 {
+        return "<0.000001%".to_string();
     }
-    let decimals = (1 - pct.log10().floor() as i32).max(0) as usize;
+    let magnitude = pct.log10().floor() as i32;
+    let mut decimals = (1 - magnitude).max(0) as usize;
+    // Rounding up to the next power of ten (9.99…e-5 to 0.000100) needs one
+    // digit less.
+    let rounded: f64 = format!("{pct:.decimals$}").parse().unwrap_or(pct);
+    if decimals > 0 && rounded >= 10f64.powi(magnitude + 1) {
+        decimals -= 1;
+    }
     format!("{pct:.decimals$}%")
 }
 
