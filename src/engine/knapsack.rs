@@ -433,4 +433,45 @@ mod tests {
             }
         }
     }
+
+    /// Stopped at any poll, also in the middle of a long step (the state
+    /// lists here grow past the poll interval), the answer fits, is worth
+    /// what it says, and the bound is at least the optimum.
+    #[test]
+    fn stopping_mid_step_keeps_answer_and_bound_consistent() {
+        let mut rng = Lcg(11);
+        let mut w: Vec<u32> = (0..3_000)
+            .map(|_| 3 * (1 + rng.below(1_000) as u32))
+            .collect();
+        w[0] = 1;
+        let v: Vec<u64> = w.iter().map(|&x| u64::from(x)).collect();
+        // 2 above a multiple of 3: the best total is one less.
+        let cap = 200_000;
+        let optimum = u128::from(cap - 1);
+        let search_only = Tuning {
+            subset_sum_after: usize::MAX,
+            ..Tuning::for_items(w.len())
+        };
+        for k in [1, 2, 3, 5, 8, 13] {
+            let polls = std::cell::Cell::new(0);
+            let cancel = || {
+                polls.set(polls.get() + 1);
+                polls.get() >= k
+            };
+            let limits = Limits {
+                cancel: Some(&cancel),
+                ..Limits::default()
+            };
+            let s = solve_tuned(&w, &v, cap, search_only, &limits);
+            let (value, weight) = totals(&w, &v, &s.chosen);
+            assert!(weight <= cap);
+            assert_eq!(value, s.value);
+            assert_eq!(s.stopped, Some(Stop::Cancelled), "poll {k}");
+            assert!(s.value <= optimum && optimum <= s.bound, "poll {k}: {s:?}");
+            assert!(s.gap().is_some_and(|g| g < 1e-4), "poll {k}");
+        }
+        // Unstopped, the bitsets prove the optimum.
+        let s = solve_within(&w, &v, cap, &Limits::default());
+        assert_eq!((s.value, s.stopped), (optimum, None));
+    }
 }
