@@ -13,7 +13,7 @@ mod watch;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 pub use args::{Cli, Command, CountArgs, InputArgs, ModelsArgs, PackArgs, SharedArgs, WatchArgs};
 pub use error::CliError;
@@ -29,14 +29,20 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return Ok(ExitCode::from(code));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => {
+            print_usage_error(e, &args);
+            return Ok(ExitCode::from(2));
         }
     };
+    crate::fsio::set_max_file_size(cli.max_file_size);
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
         Some(Command::Models(a)) => models::run(&a),
@@ -59,4 +65,28 @@ where
             pack::run_default(&args)
         }
     }
+}
+
+/// Prints clap's error for a bad command line. clap quotes the argument it
+/// rejects; when an argument holds a character that could drive the
+/// terminal, the message is rendered without clap's colours and escaped
+/// ([`crate::escape::multiline`]), else printed as clap prints it.
+fn print_usage_error(e: clap::Error, args: &[OsString]) {
+    let risky = args
+        .iter()
+        .any(|a| a.to_string_lossy().chars().any(crate::escape::is_unsafe));
+    if !risky {
+        let _ = e.print();
+        return;
+    }
+    let plain = Cli::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches_from(args)
+        .err()
+        .unwrap_or(e);
+    let text = plain.render().ansi().to_string();
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        crate::escape::multiline(&text).as_bytes(),
+    );
 }

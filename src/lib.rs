@@ -3,12 +3,16 @@
 //! The library counts text exactly for a model's tokenizer ([`tokens`]), packs
 //! prompt items into a token budget ([`engine`]), loads item sets from files
 //! ([`input`]), writes reports ([`report`]) and predicts budgets from
-//! recorded usage ([`history`]). The command line lives in
+//! recorded usage ([`history`]). Every file is read and written through
+//! [`fsio`] (size limits, atomic writes, inputs never overwritten). The command line lives in
 //! [`cli`]; the engine does not depend on it or on any terminal code.
+//! Untrusted text is escaped for display by one module, [`escape`].
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod engine;
+pub mod escape;
+pub mod fsio;
 pub mod history;
 pub mod input;
 pub mod report;

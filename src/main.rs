@@ -8,7 +8,14 @@ fn main() -> ExitCode {
             if err.is_broken_pipe() {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(io::stderr(), "tokenscope: {err}");
+            // Messages quote paths, keys and values from untrusted files:
+            // escaped so that they cannot drive the terminal.
+            let message = err.to_string();
+            let _ = writeln!(
+                io::stderr(),
+                "tokenscope: {}",
+                tokenscope::escape::multiline(&message)
+            );
             ExitCode::from(err.exit_code())
         }
     }

@@ -19,7 +19,8 @@
 //! [`Accuracy::label`](crate::tokens::Accuracy::label); CSV keeps its numbers
 //! plain and says so in its `exact` and `error_band` columns; JSON has the
 //! top-level `exact` and `error_band` (`0.1` for ±10 %, `null` when exact).
-//! [`write_report_file`] writes atomically (temporary file + rename).
+//! [`write_report_file`] writes atomically (temporary file + rename) through
+//! [`crate::fsio::write_file`].
 //!
 //! ```
 //! use tokenscope::report::{format_from_name, Format};
@@ -41,7 +42,7 @@ use std::path::Path;
 
 use crate::engine::Plan;
 
-pub use check::{Rules, Violation, check};
+pub use check::{CheckFailure, CheckReport, Rules, Violation, check};
 pub use common::thousands;
 pub use context::{ContextExporter, NOT_A_REQUEST, RequestExporter};
 pub use csv::CsvExporter;
@@ -65,6 +66,9 @@ pub struct ReportOptions {
     /// What was packed (e.g. the input file names), shown in the text and
     /// Markdown headers.
     pub title: Option<String>,
+    /// The verdict of `tokenscope check`, written into the JSON (`check`)
+    /// and Markdown reports; `None` for `pack` and the inspector.
+    pub check: Option<CheckReport>,
 }
 
 impl Default for ReportOptions {
@@ -73,6 +77,7 @@ impl Default for ReportOptions {
             color: false,
             width: 80,
             title: None,
+            check: None,
         }
     }
 }
@@ -228,8 +233,10 @@ pub fn render_report(plan: &Plan, format: Format, opts: &ReportOptions) -> Strin
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// Writes `plan` as `format` to the file `path`, atomically: the report goes
-/// to a temporary file in the same folder, which then replaces `path`.
+/// Writes `plan` as `format` to the file `path` with
+/// [`crate::fsio::write_file`]: a regular file is replaced atomically
+/// (temporary file + rename, through symbolic links), a special file such as
+/// `/dev/null` or a FIFO is written in place.
 pub fn write_report_file(
     plan: &Plan,
     format: Format,
@@ -238,24 +245,11 @@ pub fn write_report_file(
 ) -> io::Result<()> {
     let mut buf = Vec::new();
     write_report(plan, format, &mut buf, opts)?;
-    write_atomically(path, &buf)
+    crate::fsio::write_file(path, &buf)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a
-/// rename, so readers see the old file or the new one, never a partial one.
-/// An existing file's permissions are kept.
+/// Writes `bytes` to `path`; the same as [`crate::fsio::write_file`], which
+/// every writer uses.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.flush()?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        std::fs::set_permissions(tmp.path(), meta.permissions())?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::fsio::write_file(path, bytes)
 }

@@ -909,7 +909,7 @@ fn truncate_fills_the_remaining_budget_exactly() {
     assert_eq!(count("Short note."), 3);
     assert_eq!(count("\n\n"), 1);
     for side in TruncateSide::ALL {
-        let mut set = overflow_set(Overflow::Truncate, 25);
+        let mut set = overflow_set(Overflow::Truncate, 45);
         set.budget.truncate = *side;
         let plan = run(&set);
         let long = &plan.items[1];
@@ -917,9 +917,9 @@ fn truncate_fills_the_remaining_budget_exactly() {
         let cut = long.final_text.as_deref().unwrap();
         assert_eq!(count(cut), long.final_tokens);
         assert!(long.final_tokens < long.tokens);
-        // short costs 3 + 1 separator; long's separator 1: 20 tokens left.
+        // short costs 3 + 1 separator; long's separator 1: 40 tokens left.
         assert!(
-            long.final_tokens <= 20 && long.final_tokens >= 19,
+            long.final_tokens <= 40 && long.final_tokens >= 39,
             "{side}: {}",
             long.final_tokens
         );
@@ -933,21 +933,21 @@ fn truncate_fills_the_remaining_budget_exactly() {
                 assert!(cut.starts_with("The quick") && cut.ends_with("purse."))
             }
         }
-        assert!(plan.totals.rendered <= 25);
+        assert!(plan.totals.rendered <= 45);
         assert_eq!(section(&plan, "a").used, 3 + 1 + long.final_tokens + 1);
     }
 }
 
 #[test]
 fn truncate_counts_the_marker() {
-    let mut set = overflow_set(Overflow::Truncate, 25);
+    let mut set = overflow_set(Overflow::Truncate, 45);
     set.budget.marker = " [cut here, see the full document]".into();
     let plan = run(&set);
     let long = &plan.items[1];
     let cut = long.final_text.as_deref().unwrap();
     assert!(cut.ends_with(" [cut here, see the full document]"));
     assert_eq!(count(cut), long.final_tokens);
-    assert!(long.final_tokens <= 20);
+    assert!(long.final_tokens <= 40);
 }
 
 #[test]
@@ -1048,7 +1048,7 @@ fn overflow_mode_per_section() {
     a.overflow = Some(Overflow::Truncate);
     let b = Section::share("b", 50.0);
     let mut set = item_set(
-        50,
+        90,
         vec![a, b],
         vec![
             text("la", "a", LONG, 1.0),
@@ -1167,7 +1167,8 @@ fn totals_report_usage_efficiency_estimate_and_cost() {
     let used = section(&plan, "a").used;
     assert_eq!(plan.totals.used, used);
     assert!((plan.totals.efficiency - 3.0 * 1000.0 / used as f64).abs() < 1e-9);
-    assert!((plan.totals.utilization - rendered as f64 / 100.0).abs() < 1e-12);
+    // Utilisation is `used` over the total, like a section's.
+    assert!((plan.totals.utilization - used as f64 / 100.0).abs() < 1e-12);
     assert_eq!(
         plan.totals.estimate_chars4,
         "hello world\n\ngoodbye world".chars().count().div_ceil(4)

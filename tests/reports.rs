@@ -198,6 +198,7 @@ fn docs_plan() -> Plan {
         budget: PlanBudget {
             total: 5000,
             reserve_output: 1000,
+            context_window: Some(128_000),
             reserved: 0,
             strategy: Strategy::Greedy,
             overflow: Overflow::Truncate,
@@ -362,7 +363,8 @@ fn markdown_marks_estimates() {
     assert!(out.contains(
         "> Counts are estimates (o200k_base*1.1), marked ≈; the real count is expected within ±10% of the estimate."
     ));
-    assert!(out.contains("| ≈4,978 ±10% tokens (99.6% of the budget) |"));
+    assert!(out.contains("| Used | ≈4,936 ±10% tokens (99.6% of the budget) |"));
+    assert!(out.contains("| Context | ≈4,978 ±10% tokens (the exact count of what is sent) |"));
     assert!(out.contains("| Counting | claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10% |"));
     // Every count has the band: sections, items, what a change cost.
     assert!(out.contains("truncated from ≈616 ±10% to ≈388 ±10% tokens"));
@@ -426,7 +428,8 @@ fn csv_rows_and_quoting() {
     );
     assert_eq!(rows.len(), plan.items.len() + 1);
     assert!(rows.iter().all(|r| r.len() == 12), "{rows:?}");
-    assert_eq!(rows[1][0], "line\nbreak");
+    // Single-line text cells: the line break is shown escaped.
+    assert_eq!(rows[1][0], "line\\nbreak");
     assert_eq!(
         rows[11],
         [
@@ -480,7 +483,7 @@ fn text_summary_with_estimates_and_colour() {
     let plan = estimated(docs_plan());
     let out = render_report(&plan, Format::Text, &opts());
     insta::assert_snapshot!("report_text_estimate", out);
-    assert!(out.contains("rendered ≈4,978 ±10% / 5,000 tokens"));
+    assert!(out.contains("used ≈4,936 ±10% / 5,000 tokens (99.6%) · context ≈4,978 ±10%"));
     assert!(out.contains("claude-sonnet-4 · o200k_base*1.1 · ≈ estimate ±10%"));
     for line in out.lines() {
         let w = unicode_width::UnicodeWidthStr::width(line);
@@ -535,10 +538,10 @@ fn control_characters_in_ids_are_escaped() {
         let out = render_report(&plan, format, &opts());
         assert!(!out.contains('\u{1b}'), "{format}: {out}");
         assert!(!out.contains('\u{7}'), "{format}");
-        assert!(out.contains("evil\\u{1b}[2J"), "{format}");
+        assert!(out.contains("evil\\x1b[2J"), "{format}");
     }
     let md = render_report(&plan, Format::Markdown, &opts());
-    assert!(md.contains("`evil\\u{1b}[2J\\|id`"), "{md}");
+    assert!(md.contains("`evil\\x1b[2J\\|id`"), "{md}");
 }
 
 #[test]
@@ -671,4 +674,41 @@ fn every_rule_reports_one_line() {
         serde_json::to_string(&violations[4]).unwrap(),
         r#"{"rule":"min_included","message":"section `examples` includes 1 item, fewer than the required 2"}"#
     );
+}
+
+#[test]
+fn a_check_verdict_goes_into_the_json_and_markdown_reports() {
+    use tokenscope::report::{CheckReport, Rules, check};
+    let plan = docs_plan();
+    let rules = Rules {
+        must_include: vec!["no-such-id".into()],
+        ..Rules::default()
+    };
+    let verdict = CheckReport::new(&check(&plan, &rules));
+    assert!(!verdict.passed);
+    let with = ReportOptions {
+        check: Some(verdict),
+        ..opts()
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&render_report(&plan, Format::Json, &with)).unwrap();
+    assert_eq!(json["check"]["passed"], false);
+    assert_eq!(json["check"]["failures"][0]["rule"], "must_include_missing");
+    // The plan's fields come first, unchanged.
+    let without: serde_json::Value =
+        serde_json::from_str(&render_report(&plan, Format::Json, &opts())).unwrap();
+    let mut stripped = json.clone();
+    stripped.as_object_mut().unwrap().remove("check");
+    assert_eq!(stripped, without);
+    assert!(without.get("check").is_none());
+    let md = render_report(&plan, Format::Markdown, &with);
+    assert!(
+        md.contains("## Check\n\n- **must_include_missing**: must-include item `no-such-id`"),
+        "{md}"
+    );
+    let passed = ReportOptions {
+        check: Some(CheckReport::new(&[])),
+        ..opts()
+    };
+    assert!(render_report(&plan, Format::Markdown, &passed).contains("## Check\n\nPassed"));
 }

@@ -166,11 +166,11 @@ fn header_shows_the_error_band_of_an_estimated_model() {
         header[0].contains("model claude-sonnet-4 · ≈ o200k_base*1.1 ±10% │ input ≈$"),
         "{s}"
     );
-    let context = app.plan().unwrap().totals.context;
+    let used = app.plan().unwrap().totals.used;
     assert!(
         header[2].contains(&format!(
             "≈{} ±10% / 16,000",
-            tokenscope::report::thousands(context)
+            tokenscope::report::thousands(used)
         )),
         "{s}"
     );

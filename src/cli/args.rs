@@ -29,6 +29,11 @@ pub struct Cli {
     /// `tokenscope history`.
     #[arg(long = "history", value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// The most any one file (or stdin) may hold, e.g. `512M` or `2G`;
+    /// replaces the defaults of 256 MiB for inputs and 1 GiB for tokenizer
+    /// files.
+    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::fsio::parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 /// The subcommands.

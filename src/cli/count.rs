@@ -13,7 +13,7 @@
 //! distinct model; requests without one use `o200k_base` with the gpt-4o
 //! framing).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
+use crate::escape;
 use crate::tokens::{
     Accuracy, ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ErrorBand,
     ModelRegistry, ModelSpec, Tokenizer, chat_framing, resolve_encoding,
@@ -145,7 +146,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
 
     let mut err = io::stderr().lock();
     for (path, message) in &errors {
-        writeln!(err, "tokenscope: {path}: {message}")?;
+        writeln!(err, "tokenscope: {path}: {}", escape::multiline(message))?;
     }
     if args.chat && !args.json {
         for row in &rows {
@@ -159,7 +160,12 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
             {
                 if !seen.contains(&note.as_str()) {
                     seen.push(note);
-                    writeln!(err, "tokenscope: note: {}: {note}", row.display)?;
+                    writeln!(
+                        err,
+                        "tokenscope: note: {}: {}",
+                        row.display,
+                        escape::multiline(note)
+                    )?;
                 }
             }
         }
@@ -280,8 +286,9 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
         paths.iter().map(PathBuf::as_path).collect()
     };
     let stdin = if wanted.contains(&stdin_path) {
-        let mut bytes = Vec::new();
-        io::stdin().lock().read_to_end(&mut bytes)?;
+        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
+        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit)
+            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
         Some(decode(bytes))
     } else {
         None
@@ -298,7 +305,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
             } else {
                 let name = path.to_string_lossy();
                 Input {
-                    display: escape_control(&name),
+                    display: escape::line(&name).into_owned(),
                     json_path: name.into_owned(),
                     text: read_file(path),
                 }
@@ -311,7 +318,7 @@ fn read_file(path: &Path) -> Result<String, String> {
     if path.is_dir() {
         return Err("is a directory; give the files in it".to_string());
     }
-    match std::fs::read(path) {
+    match crate::fsio::read_file(path, crate::fsio::Limit::Input) {
         Ok(bytes) => decode(bytes),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".to_string()),
         Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
@@ -341,20 +348,6 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
             + 1;
         format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
     })
-}
-
-/// Control characters in a path shown as escapes, so a name cannot drive
-/// the terminal.
-fn escape_control(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// One counted file: a cell per column (`None`: not counted in it).
@@ -595,7 +588,7 @@ fn write_breakdown(
     count: &ChatCount,
     color: bool,
 ) -> Result<(), CliError> {
-    writeln!(out, "{path} for {}:", column.label())?;
+    writeln!(out, "{path} for {}:", escape::line(&column.label()))?;
     let mut table = Table::new(&[
         ("#", Align::Right),
         ("role", Align::Left),
@@ -610,8 +603,8 @@ fn write_breakdown(
     for (i, m) in count.messages.iter().enumerate() {
         table.row(vec![
             (i + 1).to_string(),
-            escape_control(&m.role),
-            m.name.as_deref().map(escape_control).unwrap_or_default(),
+            m.role.clone(),
+            m.name.clone().unwrap_or_default(),
             mark(m.content),
             mark(m.tool_calls),
             mark(m.overhead),
@@ -664,10 +657,5 @@ mod tests {
         assert_eq!(percent(0.0), "0.00%");
         assert_eq!(percent(0.000_01), "<0.01%");
         assert_eq!(percent(0.5), "50.00%");
-    }
-
-    #[test]
-    fn control_characters_in_paths_are_escaped() {
-        assert_eq!(escape_control("a\x1b[31mb"), "a\\u{1b}[31mb");
     }
 }

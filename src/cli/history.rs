@@ -6,7 +6,7 @@
 //! the import with exit 2 and nothing is appended. A file with bad lines and
 //! no valid one also fails with exit 2 (usually a wrong `--map`).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::models::load_registry;
 use super::{CliError, SharedArgs};
+use crate::escape;
 use crate::history::{
     self, Criticality, Mapping, Outcome, Period, Record, ReportOptions, parse_time,
 };
@@ -263,32 +264,46 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
     writeln!(
         out,
         "recorded {} ({}): {} of {} tokens ({:.0} %) in {}",
-        rec.task,
-        rec.task_type,
+        escape::line(&rec.task),
+        escape::line(&rec.task_type),
         rec.used,
         rec.allocated,
         rec.utilization() * 100.0,
-        path.display()
+        escape::line(&path.display().to_string())
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
     let (text, name) = if a.file.as_os_str() == "-" {
-        let mut t = String::new();
-        io::stdin()
-            .read_to_string(&mut t)
+        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
+        let t = crate::fsio::read_capped(io::stdin().lock(), limit)
+            .and_then(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+            })
             .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
         (t, "<stdin>".to_string())
     } else {
-        let t = std::fs::read_to_string(&a.file)
+        let mut inputs = crate::fsio::Inputs::new();
+        inputs.add(&a.file);
+        inputs
+            .check(path)
+            .map_err(|e| CliError::Input(format!("history import: {e}")))?;
+        let t = crate::fsio::read_text_file(&a.file, crate::fsio::Limit::Input)
             .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", a.file.display())))?;
-        (t, a.file.display().to_string())
+        (t, escape::line(&a.file.display().to_string()).into_owned())
     };
     let mapping = a.map.clone().unwrap_or_default();
     let (records, errors) = history::parse_lines(&text, &mapping);
-    let describe =
-        |e: &history::LineError| format!("{name}:{}:{}: {}", e.line, e.column, e.message);
+    let describe = |e: &history::LineError| {
+        format!(
+            "{name}:{}:{}: {}",
+            e.line,
+            e.column,
+            escape::line(&e.message)
+        )
+    };
     if !errors.is_empty() && (a.strict || records.is_empty()) {
         let mut msg: Vec<String> = errors.iter().take(10).map(describe).collect();
         if errors.len() > 10 {
@@ -314,7 +329,7 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         "imported {} record{} from {name} into {}",
         records.len(),
         if records.len() == 1 { "" } else { "s" },
-        path.display()
+        escape::line(&path.display().to_string())
     )?;
     if errors.is_empty() {
         writeln!(out)?;

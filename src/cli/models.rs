@@ -152,6 +152,10 @@ pub(super) fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+fn safe(cell: &str) -> String {
+    crate::escape::line(cell).into_owned()
+}
+
 /// Column alignment.
 #[derive(Clone, Copy)]
 pub(super) enum Align {
@@ -160,7 +164,8 @@ pub(super) enum Align {
 }
 
 /// A plain-text table: columns separated by two spaces, measured by display
-/// width, no trailing spaces.
+/// width, no trailing spaces. Every cell is escaped for one line
+/// ([`crate::escape::line`]): names and paths come from user files.
 pub(super) struct Table {
     headers: Vec<Vec<String>>,
     aligns: Vec<Align>,
@@ -172,7 +177,7 @@ pub(super) struct Table {
 impl Table {
     pub(super) fn new(columns: &[(&str, Align)]) -> Table {
         Table {
-            headers: vec![columns.iter().map(|(h, _)| h.to_string()).collect()],
+            headers: vec![columns.iter().map(|(h, _)| safe(h)).collect()],
             aligns: columns.iter().map(|(_, a)| *a).collect(),
             rows: Vec::new(),
             breaks: Vec::new(),
@@ -181,11 +186,11 @@ impl Table {
 
     /// Adds a second (or further) header line.
     pub(super) fn header(&mut self, cells: Vec<String>) {
-        self.headers.push(cells);
+        self.headers.push(cells.iter().map(|c| safe(c)).collect());
     }
 
     pub(super) fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(cells.iter().map(|c| safe(c)).collect());
     }
 
     /// Draws a blank line before the next row.
@@ -269,5 +274,18 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "a       n\n日本    1\nx     100\n"
         );
+    }
+
+    #[test]
+    fn table_cells_are_escaped() {
+        let mut t = Table::new(&[("name", Align::Left), ("n", Align::Right)]);
+        t.header(vec!["\u{202e}x".into(), String::new()]);
+        t.row(vec!["evil\x1b]0;t\x07".into(), "1".into()]);
+        let mut out = Vec::new();
+        t.write(&mut out, false).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("evil\\x1b]0;t\\x07"), "{out}");
+        assert!(out.contains("\\u{202e}x"), "{out}");
+        assert!(!out.contains(['\x1b', '\x07', '\u{202e}']), "{out}");
     }
 }

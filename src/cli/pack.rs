@@ -8,29 +8,57 @@
 //! `check` runs the same and exits 1 when a rule is broken: a pinned item is
 //! out, the rendered context exceeds the total, pinned items overrun a
 //! section, or a profile rule (`max_utilization`, `min_included`,
-//! `must_include`) fails. It prints one line per broken rule, and the report
-//! too when a format or `-o` is given.
+//! `must_include`) fails. It prints one line per broken rule (or one
+//! `check passed` line), and the report too when a format or `-o` is given;
+//! the JSON report then carries the verdict in `check` and the Markdown
+//! report in a "Check" section. When the report goes to stdout, the lines go
+//! to stderr, so that stdout holds only the report. A closed stdout does not
+//! change the exit status of `check`.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::engine::Plan;
+use crate::escape;
+use crate::fsio::Inputs;
 use crate::report::{
-    Format, ReportOptions, check, format_from_name, should_color, write_report, write_report_file,
+    CheckReport, Format, ReportOptions, Violation, check, format_from_name, should_color,
+    write_report, write_report_file,
 };
+use crate::tokens::ModelRegistry;
 
-use super::prepare::{color_mode, prepare};
+use super::prepare::{Prepared, color_mode, prepare};
 use super::{CliError, PackArgs};
 
 /// Runs `tokenscope pack`, or `check` when `check` is true.
 pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     let prepared = prepare(args)?;
-    let plan = prepared.pack()?;
-    if let Some(task_type) = &args.record {
-        let file = match &args.record_history {
+    let record_file = match &args.record {
+        Some(_) => Some(match &args.record_history {
             Some(f) => f.clone(),
             None => crate::history::default_path().map_err(|e| CliError::Input(e.to_string()))?,
-        };
-        crate::history::record_plan(&file, &plan, task_type)
+        }),
+        None => None,
+    };
+    // No write may land on an input: check both outputs before any work.
+    if record_file.is_some() || args.output.is_some() {
+        let mut inputs = inputs_read(&prepared, args);
+        if let Some(file) = &record_file {
+            inputs
+                .check(file)
+                .map_err(|e| CliError::Input(format!("--record: {e}")))?;
+            inputs.add(file);
+        }
+        if let Some(out) = &args.output {
+            inputs
+                .check(out)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+        }
+    }
+    let plan = prepared.pack()?;
+    if let (Some(task_type), Some(file)) = (&args.record, &record_file) {
+        crate::history::record_plan(file, &plan, task_type)
             .map_err(|e| CliError::Input(format!("--record: {e}")))?;
     }
     let stdout = io::stdout();
@@ -39,30 +67,29 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     if explicit == Some(Format::Request) && !plan.chat_request {
         return Err(CliError::Input(crate::report::NOT_A_REQUEST.to_string()));
     }
-    let opts = ReportOptions {
+    let mut opts = ReportOptions {
         color: should_color(color_mode(args.shared.color), terminal) && args.output.is_none(),
         width: if terminal { terminal_width() } else { 80 },
         title: Some(prepared.title()),
+        check: None,
     };
     let mut out = stdout.lock();
 
     if is_check {
-        if explicit.is_some() || args.output.is_some() {
-            emit(&plan, explicit, args, &opts, &mut out)?;
-        }
         let violations = check(&plan, &prepared.rules);
-        for v in &violations {
-            writeln!(out, "check failed: {v}")?;
+        opts.check = Some(CheckReport::new(&violations));
+        let written = write_check(&plan, &violations, explicit, args, &opts, &mut out);
+        // A closed pipe does not turn a broken rule into a pass: the
+        // verdict decides the exit status.
+        match written {
+            Err(e) if !e.is_broken_pipe() => return Err(e),
+            _ => {}
         }
-        if violations.is_empty() {
-            writeln!(
-                out,
-                "check passed: {} of {} tokens rendered, {} items included, {} excluded",
-                plan.totals.rendered, plan.budget.total, plan.totals.included, plan.totals.excluded
-            )?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        return Ok(ExitCode::from(1));
+        return Ok(if violations.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let format = match (&args.output, explicit) {
         (_, Some(f)) => Some(f),
@@ -77,9 +104,71 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `check`'s output: the report when a format or `-o` is given, and one
+/// line per broken rule or one `check passed` line. The lines go to stdout
+/// only when it carries nothing else (no report, or the report to a file),
+/// so that a report on stdout stays one pure document; else to stderr.
+fn write_check(
+    plan: &Plan,
+    violations: &[Violation],
+    explicit: Option<Format>,
+    args: &PackArgs,
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if explicit.is_some() || args.output.is_some() {
+        let emitted = emit(plan, explicit, args, opts, out).and_then(|()| Ok(out.flush()?));
+        match emitted {
+            // The reader went away; the verdict (on stderr) still counts.
+            Err(e) if e.is_broken_pipe() => {}
+            other => other?,
+        }
+    }
+    let mut err;
+    let verdict: &mut dyn Write = if explicit.is_some() && args.output.is_none() {
+        err = io::stderr().lock();
+        &mut err
+    } else {
+        out
+    };
+    for v in violations {
+        writeln!(verdict, "check failed: {}", escape::line(&v.to_string()))?;
+    }
+    if violations.is_empty() {
+        writeln!(
+            verdict,
+            "check passed: {} of {} tokens used (context {}), {} items included, {} excluded",
+            plan.totals.used,
+            plan.budget.total,
+            plan.totals.context,
+            plan.totals.included,
+            plan.totals.excluded
+        )?;
+    }
+    verdict.flush()?;
+    Ok(())
+}
+
+/// Every file the run read: the inputs and the files their items point to,
+/// `tokenscope.toml`, the models files and the tokenizer file.
+fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
+    let mut inputs = crate::input::read_files(&prepared.set);
+    inputs.extend(prepared.paths.iter().map(PathBuf::as_path));
+    let user_registry = ModelRegistry::config_file().filter(|p| p.is_file());
+    let others = [
+        prepared.config_file.as_deref(),
+        args.shared.models_file.as_deref(),
+        user_registry.as_deref(),
+        args.tokenizer_file.as_deref(),
+        prepared.model.as_ref().and_then(|m| m.tokenizer_file()),
+    ];
+    inputs.extend(others.into_iter().flatten());
+    inputs
+}
+
 /// Writes the report to `-o FILE` (atomically) or to `out`.
 fn emit(
-    plan: &crate::engine::Plan,
+    plan: &Plan,
     format: Option<Format>,
     args: &PackArgs,
     opts: &ReportOptions,

@@ -302,23 +302,18 @@ pub fn resolve_tokenizer(
     Ok((Tokenizer::Exact(Encoding::O200kBase), None))
 }
 
-/// Fills `total` from the model's context window minus `reserve_output` when
-/// no layer gave it.
+/// Settles `total` from the model's context window and `reserve_output`
+/// (see [`crate::engine::Budget::settle_total`]); its warnings join the
+/// item set's.
 pub fn resolve_total(set: &mut ItemSet, model: Option<&ModelSpec>) -> Result<(), CliError> {
-    if set.budget.total.is_some() {
-        return Ok(());
-    }
-    let reserve = set.budget.reserve_output;
-    match model.and_then(|m| m.context_window) {
-        Some(window) if window > reserve => {
-            set.budget.total = Some(window - reserve);
-            Ok(())
-        }
-        Some(window) => Err(CliError::Input(format!(
-            "reserve_output {reserve} leaves nothing of the model's {window}-token context window"
-        ))),
-        None => Err(CliError::Input(
+    let warnings = set
+        .budget
+        .settle_total(model.and_then(|m| m.context_window));
+    set.warnings.extend(warnings);
+    if set.budget.total.is_none() {
+        return Err(CliError::Input(
             "no total budget: give `total` in [budget], --budget N, or a model with a known context window".into(),
-        )),
+        ));
     }
+    Ok(())
 }

@@ -1,15 +1,18 @@
 //! `tokenscope watch`: headless watching, one summary line per change.
 //!
-//! Each line: the time (UTC), rendered/total tokens and the change since the
+//! Each line: the time (UTC), used/total tokens (`used` as in every report)
+//! and the change since the
 //! last plan, the change per section, and the items whose status changed.
 //! A file that is invalid mid-edit prints its error and keeps the last good
-//! plan; fixing it recovers.
+//! plan; fixing it recovers. Ids, section names and messages are escaped
+//! ([`crate::escape`]).
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::engine::{ItemStatus, Plan};
+use crate::escape;
 use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
 
 use super::prepare::prepare;
@@ -32,9 +35,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         out,
         "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
         clock(),
-        rendered(&plan),
+        used(&plan),
         crate::report::thousands(plan.budget.total),
-        prepared.title(),
+        escape::line(&prepared.title()),
         plan.totals.included,
         plan.totals.excluded
     )?;
@@ -43,13 +46,17 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
     let mut lines = 0usize;
     for event in events {
         let line = match event {
-            WatchEvent::Error(e) => format!("{}  watch error: {e}", clock()),
+            WatchEvent::Error(e) => format!(
+                "{}  watch error: {}",
+                clock(),
+                escape::multiline(&e.to_string())
+            ),
             WatchEvent::Changed(changed) => match reloader.reload(&changed) {
                 ReloadOutcome::Unaffected => continue,
                 ReloadOutcome::Failed => format!(
                     "{}  error: {} (keeping the last good plan)",
                     clock(),
-                    reloader.error().map(|e| e.to_string()).unwrap_or_default()
+                    escape::multiline(&reloader.error().map(|e| e.to_string()).unwrap_or_default())
                 ),
                 ReloadOutcome::Reloaded => {
                     let _ = watcher.track_files(reloader.referenced_files());
@@ -62,7 +69,11 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
                             plan = new_plan;
                             line
                         }
-                        Err(e) => format!("{}  error: {e} (keeping the last good plan)", clock()),
+                        Err(e) => format!(
+                            "{}  error: {} (keeping the last good plan)",
+                            clock(),
+                            escape::multiline(&e.to_string())
+                        ),
                     }
                 }
             },
@@ -82,9 +93,9 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     let mut line = format!(
         "{}  {}/{} tokens ({})",
         clock(),
-        rendered(new),
+        used(new),
         crate::report::thousands(new.budget.total),
-        signed(new.totals.rendered as i64 - old.totals.rendered as i64)
+        signed(new.totals.used as i64 - old.totals.used as i64)
     );
     let mut sections = Vec::new();
     for s in &new.sections {
@@ -95,12 +106,12 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
             .map_or(0, |o| o.used);
         let delta = s.used as i64 - before as i64;
         if delta != 0 {
-            sections.push(format!("{} {}", s.name, signed(delta)));
+            sections.push(format!("{} {}", escape::line(&s.name), signed(delta)));
         }
     }
     for s in &old.sections {
         if !new.sections.iter().any(|n| n.name == s.name) {
-            sections.push(format!("{} removed", s.name));
+            sections.push(format!("{} removed", escape::line(&s.name)));
         }
     }
     if !sections.is_empty() {
@@ -111,7 +122,11 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     for it in &new.items {
         let before = old.items.iter().find(|o| o.id == it.id);
         match before {
-            None => items.push(format!("+{} {}", it.id, status_word(it.status))),
+            None => items.push(format!(
+                "+{} {}",
+                escape::line(&it.id),
+                status_word(it.status)
+            )),
             Some(b) if b.status != it.status => {
                 let why = it
                     .reason
@@ -119,7 +134,7 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
                     .unwrap_or_default();
                 items.push(format!(
                     "{} {}→{}{why}",
-                    it.id,
+                    escape::line(&it.id),
                     status_word(b.status),
                     status_word(it.status)
                 ));
@@ -129,22 +144,22 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     }
     for it in &old.items {
         if !new.items.iter().any(|n| n.id == it.id) {
-            items.push(format!("-{} removed", it.id));
+            items.push(format!("-{} removed", escape::line(&it.id)));
         }
     }
     if !items.is_empty() {
         line.push_str("  | ");
         line.push_str(&items.join(", "));
     }
-    if sections.is_empty() && items.is_empty() && old.totals.rendered == new.totals.rendered {
+    if sections.is_empty() && items.is_empty() && old.totals.used == new.totals.used {
         line.push_str("  no change in the plan");
     }
     line
 }
 
-/// The rendered count, `≈1,234 ±10%` when it is an estimate.
-fn rendered(plan: &Plan) -> String {
-    let n = plan.totals.rendered;
+/// The used count, `≈1,234 ±10%` when it is an estimate.
+fn used(plan: &Plan) -> String {
+    let n = plan.totals.used;
     plan.accuracy()
         .of_count(n)
         .label(&crate::report::thousands(n))

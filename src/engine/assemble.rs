@@ -205,7 +205,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         context: rendered.context,
         included,
         excluded: outcomes.len() - included,
-        utilization: ratio(rendered.context, total),
+        utilization: ratio(used, total),
         efficiency: if used == 0 {
             0.0
         } else {
@@ -247,6 +247,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         budget: PlanBudget {
             total,
             reserve_output: b.reserve_output,
+            context_window: b.context_window,
             reserved,
             strategy: b.strategy,
             overflow: b.overflow,

@@ -10,9 +10,13 @@
 //!   within headroom plus `P` (for `strict`, up to the first that does not),
 //!   plus any pinned overrun. A section with demand is a *receiver*.
 //! - a *giver* is a section with headroom that it could not use even if it
-//!   received every free token there is. A section whose overflow mode cuts
-//!   or degrades (`truncate`, `degrade`, `summarize`) and has an item to cut
-//!   keeps its headroom for it and is never a giver.
+//!   received every free token there is. Overflow modes play no part here:
+//!   a section that truncates or degrades selects, gives and receives like
+//!   one that drops, and its overflow item gets only what is left at the
+//!   end (so `truncate` never keeps less than `drop` would).
+//! - a section's *cap* is its `max`, or its absolute budget (`tokens`): it
+//!   never grows past it by reallocation, though it may give what it does
+//!   not use.
 //!
 //! Spill (always): the reserved pool goes to `can_use_reserve` receivers in
 //! proportion to demand. Reallocation (when on): the givers' headroom and
@@ -26,11 +30,17 @@
 //! every round that moves tokens uses them, so the free pool shrinks, and a
 //! section that could not use its headroom with every free token never can
 //! later, so tokens do not flow back and forth.
+//!
+//! The rounds only move tokens from sections that cannot use them; when
+//! every section is short (the usual case with many sections) nothing moves
+//! there. The [`fill`] step then pools every token still free and offers it
+//! to excluded units across sections in the strategy's order, which makes
+//! the plan maximal: no eligible excluded item fits in what is left.
 
 use super::allocate::apportion;
 use super::prepare::Prepared;
 use super::select::{Rule, Selection, select};
-use super::{Overflow, ReallocateMode, Reason, Strategy, Transfer};
+use super::{ReallocateMode, Reason, Strategy, Transfer};
 
 /// The bound on reallocation rounds per phase.
 const MAX_ROUNDS: usize = 64;
@@ -38,12 +48,21 @@ const MAX_ROUNDS: usize = 64;
 /// The name transfers from the reserved pool carry as `from`.
 pub(super) const RESERVED: &str = "reserved";
 
+mod fill;
+
 /// Budgets and selections of all sections while tokens move.
 pub(super) struct Board<'a> {
     prep: &'a Prepared,
     rules: &'a [Rule],
     names: Vec<&'a str>,
     forbidden: Vec<bool>,
+    /// Per section: the most its budget may grow to by reallocation (its
+    /// `max`, or its absolute budget; `usize::MAX` for none).
+    caps: Vec<usize>,
+    /// Where the fill step's transfers start in `transfers`.
+    fill_from: usize,
+    /// The order in which sections pay for what others take from the pool.
+    giver_order: Vec<usize>,
     /// Per section: current budget.
     pub budgets: Vec<usize>,
     /// Per section: current selection.
@@ -70,6 +89,7 @@ impl<'a> Board<'a> {
         rules: &'a [Rule],
         names: Vec<&'a str>,
         budgets: Vec<usize>,
+        caps: Vec<usize>,
         reserved: usize,
         forbidden: Vec<bool>,
     ) -> Self {
@@ -80,12 +100,16 @@ impl<'a> Board<'a> {
             .zip(&budgets)
             .map(|((su, rule), &b)| select(su, rule, b, &forbidden))
             .collect();
-        let from_reserve = vec![0; budgets.len()];
+        let n = budgets.len();
+        let from_reserve = vec![0; n];
         Board {
             prep,
             rules,
             names,
             forbidden,
+            caps,
+            fill_from: usize::MAX,
+            giver_order: (0..n).collect(),
             budgets,
             selections,
             reserve_left: reserved,
@@ -110,8 +134,10 @@ impl<'a> Board<'a> {
         let rule = &self.rules[s];
         let head = self.headroom(s);
         let overrun = sel.used.saturating_sub(self.budgets[s]);
-        // A pinned overrun must be covered before any unit can come in.
-        let reach = head.saturating_add(pool.saturating_sub(overrun));
+        // A pinned overrun must be covered before any unit can come in, and
+        // the section never grows past its cap.
+        let room = self.caps[s].saturating_sub(self.budgets[s]);
+        let reach = head.saturating_add(pool.min(room).saturating_sub(overrun));
         let needs_frame = su.renders && !sel.framed;
         let order: &[u32] = match rule.strategy {
             Strategy::Greedy | Strategy::Strict => &su.ranked,
@@ -147,18 +173,6 @@ impl<'a> Board<'a> {
         overrun.saturating_add(want.saturating_sub(head))
     }
 
-    /// Whether section `s` has an item its overflow mode would cut or
-    /// degrade into its headroom.
-    fn keeps_for_overflow(&self, s: usize) -> bool {
-        if !matches!(
-            self.rules[s].overflow,
-            Overflow::Truncate | Overflow::Degrade | Overflow::Summarize
-        ) {
-            return false;
-        }
-        overflow_candidate(self.prep, s, &self.selections[s], self.rules[s].strategy).is_some()
-    }
-
     fn free_tokens(&self) -> usize {
         (0..self.budgets.len())
             .map(|s| self.headroom(s))
@@ -167,7 +181,7 @@ impl<'a> Board<'a> {
 
     fn is_giver(&self, s: usize, free: usize) -> bool {
         let head = self.headroom(s);
-        head > 0 && !self.keeps_for_overflow(s) && self.demand(s, free.saturating_sub(head)) == 0
+        head > 0 && self.demand(s, free.saturating_sub(head)) == 0
     }
 
     /// The reserved pool spills into `can_use_reserve` sections.

@@ -5,8 +5,17 @@
 //! that was out for `over_section_budget` or `below_cutoff` and is a single
 //! item with text in no group (groups are never cut: they are kept or
 //! dropped whole). For `strict` it is the unit at the cutoff or none, so
-//! that no item after the cutoff comes in. It gets the section's headroom, less its separator, its
-//! overhead and the section's frame when nothing else renders there.
+//! that no item after the cutoff comes in. Overflow runs after reallocation
+//! has filled what it can, on what is left: sections' candidates are served
+//! best first (priority, or priority per token under `density` and
+//! `optimal`), each getting every token still free (its section's headroom,
+//! and with reallocation on the other sections' headroom and the reserve,
+//! within its cap), less its separator, its overhead and the section's frame
+//! when nothing else renders there. So cutting or degrading only ever adds
+//! to what `drop` keeps.
+//!
+//! `truncate` keeps at least [`truncate_floor`] tokens of the text; with
+//! less space the item stays out.
 //!
 //! One function per mode, behind one match:
 //! - `drop`: nothing (it stays excluded);
@@ -22,7 +31,7 @@ use super::degrade;
 use super::flow::{Board, overflow_candidate};
 use super::select::Rule;
 use super::truncate::truncate;
-use super::{Item, ItemSet, ItemStatus, Overflow};
+use super::{Item, ItemSet, ItemStatus, Overflow, Strategy};
 
 /// An item included in a changed form.
 #[derive(Debug, Clone)]
@@ -50,19 +59,34 @@ pub(super) fn apply(
     board: &mut Board<'_>,
     warnings: &mut Vec<String>,
 ) -> Vec<Change> {
+    let pooled = set.budget.reallocate;
+    let by_density = matches!(set.budget.strategy, Strategy::Density | Strategy::Optimal);
+    // Each section's candidate, best first across sections (the fill's
+    // order), so the tokens left go to the best item first.
+    let mut candidates: Vec<(usize, usize, f64)> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| !matches!(rule.overflow, Overflow::Drop | Overflow::PriorityCut))
+        .filter_map(|(s, rule)| {
+            let u = overflow_candidate(board.prepared(), s, &board.selections[s], rule.strategy)?;
+            let unit = &board.prepared().sections[s].units[u];
+            let key = if by_density && unit.cost > 0 {
+                unit.priority / unit.cost as f64
+            } else {
+                unit.priority
+            };
+            Some((s, u, key))
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
     let mut changes = Vec::new();
-    for (s, rule) in rules.iter().enumerate() {
-        if matches!(rule.overflow, Overflow::Drop | Overflow::PriorityCut) {
-            continue;
-        }
+    for (s, u, _) in candidates {
+        let rule = &rules[s];
         let sel = &board.selections[s];
-        let Some(u) = overflow_candidate(board.prepared(), s, sel, rule.strategy) else {
-            continue;
-        };
         let index = board.prepared().sections[s].members(u)[0] as usize;
         let item = &set.items[index];
         let frame = if sel.framed { 0 } else { rule.frame };
-        let head = board.budgets[s].saturating_sub(sel.used);
+        let head = board.spare_for(s, pooled);
         let space = head.saturating_sub(
             item.overhead
                 .saturating_add(rule.separator)
@@ -87,8 +111,8 @@ pub(super) fn apply(
         let sel = &mut board.selections[s];
         sel.taken[u] = true;
         sel.reason[u] = None;
-        sel.used = sel.used.saturating_add(cost);
         sel.framed = true;
+        board.charge(s, cost);
         changes.push(Change {
             item: index,
             status: if level.is_some() {
@@ -104,6 +128,22 @@ pub(super) fn apply(
     changes
 }
 
+/// The smallest share of an item a truncated form keeps (see
+/// [`truncate_floor`]).
+pub const TRUNCATE_MIN_SHARE: f64 = 0.10;
+
+/// The fewest tokens a truncated form keeps (see [`truncate_floor`]).
+pub const TRUNCATE_MIN_TOKENS: usize = 32;
+
+/// The fewest tokens of its text a truncated item keeps: a tenth of the
+/// item ([`TRUNCATE_MIN_SHARE`]) and never under [`TRUNCATE_MIN_TOKENS`], so
+/// a 445-token page is never cut to a 9-token stub. When less space is
+/// left the item stays excluded and the space goes to the next item.
+pub fn truncate_floor(tokens: usize) -> usize {
+    let share = (tokens as f64 * TRUNCATE_MIN_SHARE).ceil() as usize;
+    share.max(TRUNCATE_MIN_TOKENS)
+}
+
 /// `truncate`: the longest cut (per `budget.truncate`, marker included) that
 /// fits `space` tokens.
 fn truncate_item(
@@ -114,6 +154,10 @@ fn truncate_item(
     space: usize,
 ) -> Option<Form> {
     let b = &set.budget;
+    let full = cache.count(tokenizer, item.text());
+    if space < truncate_floor(full) {
+        return None;
+    }
     truncate(tokenizer, cache, item.text(), b.truncate, &b.marker, space).map(|(t, n)| (t, n, None))
 }
 

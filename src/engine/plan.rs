@@ -149,8 +149,11 @@ pub struct Transfer {
 pub struct PlanBudget {
     /// Tokens for the context.
     pub total: usize,
-    /// Tokens kept for the output.
+    /// Tokens kept for the output, out of the context window.
     pub reserve_output: usize,
+    /// The model's context window, when known: the total is at most this
+    /// minus `reserve_output`.
+    pub context_window: Option<usize>,
     /// The reserved pool.
     pub reserved: usize,
     /// The default strategy.
@@ -164,8 +167,11 @@ pub struct PlanBudget {
 /// Totals over the plan.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Totals {
-    /// Sum of the sections' `used` (included items' final tokens, titles and
-    /// separators).
+    /// What the plan charges against the budget: the sum of the sections'
+    /// `used` (included items' final tokens, titles and separators). The one
+    /// figure called "used" everywhere (inspector, every report format).
+    /// It can differ from `context` by a few tokens, because pieces counted
+    /// on their own can merge where they join in the rendered text.
     pub used: usize,
     /// Exact count of the rendered context.
     pub rendered: usize,
@@ -177,7 +183,8 @@ pub struct Totals {
     pub included: usize,
     /// Excluded item count.
     pub excluded: usize,
-    /// `context / total` (0 when the total is 0).
+    /// `used / total` (0 when the total is 0), as each section's
+    /// utilisation is its `used` over its final budget.
     pub utilization: f64,
     /// Kept priority per 1,000 used tokens.
     pub efficiency: f64,

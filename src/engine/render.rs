@@ -13,7 +13,8 @@
 //! The invariant: the context's exact count — the rendered text's count plus
 //! what included items cost without being rendered text (given counts,
 //! per-item overhead) — is at most the total, and so the rendered count is
-//! too. When it is over, the lowest-priority non-pinned included items (ties:
+//! too. When it is over, truncated or degraded items are removed first, then
+//! the lowest-priority non-pinned included items (ties:
 //! the later item first; a group goes whole) are removed (`render_trim`)
 //! until the removed tokens cover the excess, and the text is rendered and
 //! counted again. Only when nothing but pinned items is left are pinned
@@ -120,10 +121,13 @@ pub(super) fn fit(
                 context,
             };
         }
+        // Cut or degraded forms go first: they fill what was left, so
+        // removing them gives back the plan `drop` would make.
         candidates.sort_by(|&a, &b| {
-            set.items[a]
-                .priority
-                .total_cmp(&set.items[b].priority)
+            let changed = |i: usize| outcomes[i].final_text.is_none();
+            changed(a)
+                .cmp(&changed(b))
+                .then(set.items[a].priority.total_cmp(&set.items[b].priority))
                 .then(b.cmp(&a))
         });
         let mut freed = 0usize;

@@ -8,7 +8,10 @@ use super::assemble::{self, GroupCause, Parts};
 use super::flow::Board;
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, Plan, Reason, allocate, chat, count, overflow, prepare, render, validate};
+use super::{
+    ItemSet, Plan, Reason, SectionBudget, allocate, chat, count, overflow, prepare, render,
+    validate,
+};
 
 /// What the engine needs besides the item set.
 #[derive(Debug, Clone)]
@@ -161,18 +164,32 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let names: Vec<&str> = set.sections.iter().map(|s| s.name.as_str()).collect();
     let mut forbidden: Vec<bool> = prep.groups.iter().map(|g| g.broken).collect();
     let mut causes: Vec<GroupCause> = vec![None; prep.groups.len()];
+    let caps: Vec<usize> = set
+        .sections
+        .iter()
+        .zip(&allocation.budgets)
+        .map(|(section, &allocated)| {
+            let max = section.max.unwrap_or(usize::MAX);
+            match section.budget {
+                SectionBudget::Tokens(_) => allocated.min(max),
+                SectionBudget::Share(_) => max,
+            }
+        })
+        .collect();
     let mut board = loop {
         let mut board = Board::new(
             &prep,
             &rules,
             names.clone(),
             allocation.budgets.clone(),
+            caps.clone(),
             allocation.reserved,
             forbidden.clone(),
         );
         board.spill();
         if b.reallocate {
             board.reallocate(b.reallocate_mode, &b.reallocate_order);
+            board.fill(b.strategy);
         }
         let split = split_groups(&prep, &board, &forbidden);
         if split.is_empty() {

@@ -147,10 +147,14 @@ impl Section {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
     /// Tokens for the context; `None` means the model's context window minus
-    /// `reserve_output` (resolved by the caller before running the engine).
+    /// `reserve_output` (resolved by the caller before running the engine,
+    /// with [`Budget::settle_total`]).
     pub total: Option<usize>,
-    /// Tokens kept free for the model's output.
+    /// Tokens kept free for the model's output, out of its context window.
     pub reserve_output: usize,
+    /// The model's context window, when known (set by
+    /// [`Budget::settle_total`]; reported, not used by the engine).
+    pub context_window: Option<usize>,
     /// A model name from the registry.
     pub model: Option<String>,
     /// An encoding name, when no model is given.
@@ -179,11 +183,77 @@ pub struct Budget {
     pub summarizer: Option<String>,
 }
 
+impl Budget {
+    /// Settles the context budget from `total`, the model's context window
+    /// and `reserve_output`, with one meaning whether a total is given or
+    /// not: the context budget is `total`, but never more than
+    /// `window - reserve_output`, so the output always has its reserve.
+    ///
+    /// - With a window: `total = min(total, window - reserve_output)`
+    ///   (without a total, `window - reserve_output`); a total cut down
+    ///   this way gets a warning. A reserve that leaves nothing of the
+    ///   window is impossible: it is ignored, with a warning.
+    /// - Without a window (an encoding or a model whose window is unknown),
+    ///   the reserve cannot be applied: `total` stays as given (or `None`,
+    ///   which the engine refuses) and a non-zero reserve gets a warning.
+    ///
+    /// Returns the warnings; `context_window` is recorded for the report.
+    ///
+    /// ```
+    /// use tokenscope::engine::Budget;
+    /// let mut b = Budget { total: Some(330), reserve_output: 1024, ..Budget::default() };
+    /// assert!(b.settle_total(Some(128_000)).is_empty());
+    /// assert_eq!(b.total, Some(330));
+    /// let mut b = Budget { total: Some(200_000), reserve_output: 4096, ..Budget::default() };
+    /// assert_eq!(b.settle_total(Some(128_000)).len(), 1);
+    /// assert_eq!(b.total, Some(123_904));
+    /// ```
+    pub fn settle_total(&mut self, window: Option<usize>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        self.context_window = window;
+        let reserve = self.reserve_output;
+        let Some(window) = window else {
+            if reserve > 0 {
+                warnings.push(format!(
+                    "reserve_output {reserve} has no effect: no context window is known for this model or encoding, so only the total limits the context"
+                ));
+            }
+            return warnings;
+        };
+        let limit = if reserve >= window {
+            warnings.push(format!(
+                "reserve_output {reserve} is not less than the model's context window of {window} tokens; the reserve is ignored"
+            ));
+            window
+        } else {
+            window - reserve
+        };
+        match self.total {
+            Some(t) if t > limit => {
+                warnings.push(if limit == window {
+                    format!(
+                        "total {t} is more than the model's context window of {window}; the context budget is {limit}"
+                    )
+                } else {
+                    format!(
+                        "total {t} is more than the context window of {window} minus reserve_output {reserve}; the context budget is {limit}"
+                    )
+                });
+                self.total = Some(limit);
+            }
+            Some(_) => {}
+            None => self.total = Some(limit),
+        }
+        warnings
+    }
+}
+
 impl Default for Budget {
     fn default() -> Self {
         Budget {
             total: None,
             reserve_output: 0,
+            context_window: None,
             model: None,
             encoding: None,
             strategy: Strategy::Greedy,

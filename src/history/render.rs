@@ -1,11 +1,14 @@
 //! Text and Markdown renderings of predictions and history reports (JSON is
-//! their serde form).
+//! their serde form). Task types, task ids and messages that quote them come
+//! from the history file and the command line: escaped for one line
+//! ([`crate::escape::line`]).
 
 use std::fmt::Write;
 
 use super::predict::Prediction;
 use super::report::{Period, Report};
 use super::{signed_thousands, thousands};
+use crate::escape::line as safe;
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -27,7 +30,7 @@ pub fn prediction_text(p: &Prediction) -> String {
     let _ = writeln!(
         s,
         "Recommended budget for {} (complexity {}, {} criticality): {} tokens",
-        p.task_type,
+        safe(&p.task_type),
         p.complexity,
         p.criticality,
         thousands(p.budget)
@@ -49,7 +52,7 @@ pub fn prediction_text(p: &Prediction) -> String {
         p.confidence_label,
         thousands(p.expected_used)
     );
-    let _ = writeln!(s, "Reasoning: {}", p.reasoning);
+    let _ = writeln!(s, "Reasoning: {}", safe(&p.reasoning));
     let _ = writeln!(
         s,
         "\nPhases ({} fractions)",
@@ -131,7 +134,7 @@ fn type_rows(r: &Report) -> Vec<Vec<String>> {
         .iter()
         .map(|t| {
             vec![
-                t.task_type.clone(),
+                safe(&t.task_type).into_owned(),
                 t.records.to_string(),
                 pct(t.avg_utilization),
                 pct(t.over_allocation_rate),
@@ -222,7 +225,7 @@ pub fn report_text(r: &Report) -> String {
         let _ = writeln!(s, "  none");
     }
     for a in &r.alerts {
-        let _ = writeln!(s, "  {}  {:<15}  {}", a.time, a.kind, a.message);
+        let _ = writeln!(s, "  {}  {:<15}  {}", a.time, a.kind, safe(&a.message));
     }
     let _ = writeln!(s, "\nUtilisation by {}", period_name(r.period));
     let w = r.trend.iter().map(|t| t.period.len()).max().unwrap_or(0);
@@ -287,7 +290,7 @@ pub fn report_markdown(r: &Report) -> String {
             "- `{}` **{}**: {}",
             a.time,
             a.kind,
-            md_escape(&a.message)
+            md_escape(&safe(&a.message))
         );
     }
     let _ = writeln!(s, "\n## Utilisation by {}\n", period_name(r.period));

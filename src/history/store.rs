@@ -64,7 +64,11 @@ pub fn default_path() -> Result<PathBuf, HistoryError> {
 /// history; blank lines are skipped; any other bad line is an error naming
 /// the file, line and column (our own appends never write one).
 pub fn load(path: &Path) -> Result<Vec<Record>, HistoryError> {
-    let text = match std::fs::read_to_string(path) {
+    // Bad lines (a NUL byte too) are reported by line and column below.
+    let text = match crate::fsio::read_file(path, crate::fsio::Limit::Input).and_then(|bytes| {
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+    }) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => {

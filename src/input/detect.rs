@@ -24,7 +24,8 @@
 //! chat-completions request ([`crate::input::chat`]).
 //!
 //! Text must be UTF-8 (a leading byte-order mark is dropped); a file with a
-//! NUL byte in its first 8 KiB is binary and refused.
+//! NUL byte in its first 8 KiB is binary and refused. A file is read up to
+//! the input size limit ([`crate::fsio::INPUT_LIMIT`], `--max-file-size`).
 //!
 //! # Several paths
 //!
@@ -275,10 +276,12 @@ fn sniff(text: &str, json_ext: bool) -> InputFormat {
     InputFormat::Markdown
 }
 
-/// Reads a file as UTF-8 text (a leading byte-order mark dropped).
+/// Reads a file as UTF-8 text (a leading byte-order mark dropped), up to the
+/// input size limit ([`crate::fsio::read_file`]).
 pub fn read_text(path: &Path) -> Result<String, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::io(path, e))?;
-    if let Some(pos) = bytes[..bytes.len().min(8192)].iter().position(|&b| b == 0) {
+    let bytes = crate::fsio::read_file(path, crate::fsio::Limit::Input)
+        .map_err(|e| InputError::io(path, e))?;
+    if let Some(pos) = crate::fsio::first_nul(&bytes) {
         return Err(InputError::format(
             path,
             format!("expected a text file, found binary content (a NUL byte at offset {pos})"),

@@ -9,7 +9,8 @@
 //!   also matches `/`, so `*.rs` matches Rust files at any depth (use
 //!   `src/*.rs` to anchor). Binary files (a NUL byte in the first 8 KiB),
 //!   files that are not UTF-8 and files over [`LoadOptions::max_file_bytes`]
-//!   are skipped with a warning.
+//!   (or the input size limit, [`crate::fsio::limit`], when lower) are
+//!   skipped with a warning.
 //! - **Items.** Id = the relative path; text = the file's content (a leading
 //!   byte-order mark removed); `path` = the file; section = the first folder
 //!   of the relative path, or [`ROOT_SECTION`] (`.`) for files at the top;
@@ -264,9 +265,14 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<ItemSet, InputError> {
     Ok(set)
 }
 
-/// Reads a file as text, or says why it is skipped.
+/// Reads a file as text, or says why it is skipped: over `max` bytes (or
+/// the input size limit, whichever is lower; never more than that is read),
+/// binary, or not UTF-8.
 fn read_text(path: &Path, max: u64) -> Result<String, String> {
-    let len = std::fs::metadata(path)
+    let max = max.min(crate::fsio::limit(crate::fsio::Limit::Input));
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let len = file
+        .metadata()
         .map_err(|e| format!("cannot read: {e}"))?
         .len();
     if len > max {
@@ -274,8 +280,12 @@ fn read_text(path: &Path, max: u64) -> Result<String, String> {
             "{len} bytes is over the {max}-byte limit for a file"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes[..bytes.len().min(8192)].contains(&0) {
+    // The file may grow while it is read: read no more than the limit.
+    let bytes = crate::fsio::read_capped(file, max).map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => format!("over the {max}-byte limit for a file"),
+        _ => format!("cannot read: {e}"),
+    })?;
+    if crate::fsio::first_nul(&bytes).is_some() {
         return Err("binary file".to_string());
     }
     let mut text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;

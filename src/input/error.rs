@@ -206,7 +206,7 @@ impl LoadError {
         let shown: String = line
             .chars()
             .map(|c| {
-                if c.is_control() && c != '\t' {
+                if c != '\t' && crate::escape::is_unsafe(c) {
                     '\u{FFFD}'
                 } else {
                     c
@@ -248,9 +248,24 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// Reads `file` as UTF-8 text (a leading byte-order mark is removed).
+/// Reads `file` as UTF-8 text (a leading byte-order mark is removed), up to
+/// the input size limit ([`crate::fsio::read_file`]); binary content (a NUL
+/// byte in the first 8 KiB) is an encoding error.
 pub fn read_text(file: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(file).map_err(|e| LoadError::io(file, e))?;
+    let bytes = crate::fsio::read_file(file, crate::fsio::Limit::Input)
+        .map_err(|e| LoadError::io(file, e))?;
+    if let Some(at) = crate::fsio::first_nul(&bytes) {
+        return Err(LoadError {
+            file: file.to_path_buf(),
+            position: None,
+            kind: LoadErrorKind::Encoding,
+            message: format!(
+                "binary content (a NUL byte at offset {at}); expected a UTF-8 text file"
+            ),
+            line_text: None,
+            source: None,
+        });
+    }
     let mut text = String::from_utf8(bytes).map_err(|e| LoadError::not_utf8(file, e.as_bytes()))?;
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());

@@ -145,7 +145,7 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Quotes a value for an error message, shortened and with control
-/// characters escaped so that it prints on one line.
+/// characters escaped ([`crate::escape`]) so that it prints on one line.
 pub(crate) fn quote(value: &str) -> Quoted<'_> {
     Quoted(value)
 }
@@ -162,8 +162,8 @@ impl fmt::Display for Quoted<'_> {
                 f.write_str("…")?;
                 break;
             }
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
+            if crate::escape::is_unsafe(c) {
+                f.write_str(&crate::escape::escape_char(c))?;
             } else {
                 write!(f, "{c}")?;
             }

@@ -40,7 +40,6 @@ use super::error::{LoadError, LoadErrorKind, closest, read_text};
 use super::tree::{self, Node, Source, TableView};
 use crate::engine::{ItemSet, Overflow, ReallocateMode, SectionBudget, Strategy, UnknownChoice};
 use crate::report::check::Rules;
-use crate::report::write_atomically;
 
 /// The project settings file name, looked for upward from the working folder.
 pub const CONFIG_FILE: &str = "tokenscope.toml";
@@ -686,13 +685,23 @@ pub enum SaveProfileError {
 ///
 /// The profile's setting keys become exactly `settings`: a value that is
 /// `None` is removed. Its check rules (`max_utilization`, `must_include`,
-/// `min_included`) and any other profile are left as they are. The file is
-/// replaced atomically (a temporary file in the same folder, then a rename).
+/// `min_included`) and any other profile are left as they are.
+///
+/// The whole update holds an exclusive lock ([`crate::fsio::lock_for_update`]):
+/// the file is read under the lock, the profile is written into what is
+/// there now, and the file is replaced atomically (through a symbolic link,
+/// the link's target) before the lock is released, so two savers at once
+/// keep both profiles.
 pub fn save_profile(
     file: &Path,
     name: &str,
     settings: &ProfileSettings,
 ) -> Result<(), SaveProfileError> {
+    let write_error = |source| SaveProfileError::Write {
+        file: file.to_path_buf(),
+        source,
+    };
+    let _lock = crate::fsio::lock_for_update(file).map_err(write_error)?;
     let text = if file.exists() {
         read_text(file)?
     } else {
@@ -730,10 +739,7 @@ pub fn save_profile(
     write_settings(profile, settings).map_err(|k| not_a_table(&format!("profiles.{name}.{k}")))?;
 
     let out = doc.to_string();
-    write_atomically(file, out.as_bytes()).map_err(|source| SaveProfileError::Write {
-        file: file.to_path_buf(),
-        source,
-    })
+    crate::fsio::write_file(file, out.as_bytes()).map_err(write_error)
 }
 
 /// Sets `key` to `value` keeping the old value's surrounding comments, or

@@ -182,6 +182,42 @@ impl Serialize for Violation {
     }
 }
 
+/// The verdict of `tokenscope check` as the reports carry it: the `check`
+/// field of the JSON report, `{"passed": bool, "failures": [{"rule",
+/// "message"}]}`, and the Markdown report's "Check" section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Whether every rule holds.
+    pub passed: bool,
+    /// One entry per broken rule, in the order [`check`] finds them.
+    pub failures: Vec<CheckFailure>,
+}
+
+/// A broken rule in a [`CheckReport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckFailure {
+    /// The rule's short name ([`Violation::rule`]).
+    pub rule: &'static str,
+    /// The one-line message ([`Violation`]'s `Display` form).
+    pub message: String,
+}
+
+impl CheckReport {
+    /// The verdict for these violations (passed when there are none).
+    pub fn new(violations: &[Violation]) -> CheckReport {
+        CheckReport {
+            passed: violations.is_empty(),
+            failures: violations
+                .iter()
+                .map(|v| CheckFailure {
+                    rule: v.rule(),
+                    message: v.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Every rule `plan` breaks, built-in rules first, then the profile's in the
 /// order given. Empty when the plan passes.
 pub fn check(plan: &Plan, rules: &Rules) -> Vec<Violation> {

@@ -53,21 +53,9 @@ pub fn cost(usd: f64) -> String {
     }
 }
 
-/// Text from the input with control characters escaped (`\u{1b}`), so that
-/// an item id can not drive the terminal or break a table row.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text from the input escaped for one line ([`crate::escape::line`]), so
+/// that an item id can not drive the terminal or break a table row.
+pub use crate::escape::line as escape;
 
 /// `s` cut to at most `width` display columns, with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
@@ -200,7 +188,7 @@ mod tests {
             "≈+254 ±10%"
         );
         assert_eq!(priority(0.1 + 0.2), "0.3");
-        assert_eq!(escape("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\n");
+        assert_eq!(escape("a\u{1b}[31mb\n"), "a\\x1b[31mb\\n");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("日本語", 4), "日…");
         assert_eq!(pad_left("日", 3), " 日");

@@ -7,15 +7,21 @@
 //! and `exact` are `true`/`false`. Counts stay plain numbers: when they are
 //! estimates the `exact` column says `false` and `error_band` holds the
 //! expected relative error as a fraction (`0.1` for ±10 %; empty when exact),
-//! where the other formats print `≈1,234 ±10%`. Fields are
-//! quoted as RFC 4180 says (when they hold a comma, a quote or a line break;
-//! quotes doubled); lines end with `\n`.
+//! where the other formats print `≈1,234 ±10%`. The text cells (`id`,
+//! `section`) go through [`csv_text`]: control characters escaped as in
+//! every human-facing output (`\x1b`, `\n`), a `'` put before a cell that
+//! starts with `=`, `+`, `-`, `@`, tab or carriage return (so a spreadsheet
+//! does not run it as a formula), and quoted as RFC 4180 says when they hold
+//! a comma, a semicolon or a quote or start or end with a space (quotes
+//! doubled). The other columns are numbers and names the program writes.
+//! Lines end with `\n`. For the exact ids, use the JSON report.
 
 use std::io::{self, Write};
 
 use super::common::serde_name;
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
+use crate::escape::csv_text;
 
 /// The header row.
 pub const CSV_HEADER: &str = "id,section,status,reason,tokens,final_tokens,priority,pinned,degrade_level,given,exact,error_band";
@@ -33,8 +39,8 @@ impl Exporter for CsvExporter {
             .unwrap_or_default();
         for item in &plan.items {
             let fields = [
-                field(&item.id),
-                field(&item.section),
+                csv_text(&item.id),
+                csv_text(&item.section),
                 serde_name(&item.status),
                 item.reason.as_ref().map(serde_name).unwrap_or_default(),
                 item.tokens.to_string(),
@@ -54,25 +60,17 @@ impl Exporter for CsvExporter {
     }
 }
 
-/// A field quoted when it needs to be.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn quoting() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(field(" pad"), "\" pad\"");
+    fn text_cells_are_quoted_and_neutralised() {
+        assert_eq!(csv_text("plain"), "plain");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_text(" pad"), "\" pad\"");
+        assert_eq!(csv_text("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(csv_text("two\nlines"), "two\\nlines");
     }
 }

@@ -60,9 +60,12 @@ impl Exporter for MarkdownExporter {
         writeln!(out, "| Counting | {} |", cell(&counting(plan)))?;
         writeln!(
             out,
-            "| Budget | {} tokens · reserve_output {} · reserved {} |",
+            "| Budget | {} tokens · reserve_output {}{} · reserved {} |",
             thousands(b.total),
             thousands(b.reserve_output),
+            b.context_window
+                .map(|w| format!(" of the {} window", thousands(w)))
+                .unwrap_or_default(),
             thousands(b.reserved)
         )?;
         writeln!(
@@ -81,11 +84,15 @@ impl Exporter for MarkdownExporter {
         }
         writeln!(
             out,
-            "| Rendered | {} tokens ({} of the budget) |",
-            t(tt.rendered),
+            "| Used | {} tokens ({} of the budget) |",
+            t(tt.used),
             percent(tt.utilization)
         )?;
-        writeln!(out, "| Used by items | {} tokens |", t(tt.used))?;
+        writeln!(
+            out,
+            "| Context | {} tokens (the exact count of what is sent) |",
+            t(tt.context)
+        )?;
         writeln!(
             out,
             "| Items | {} included · {} excluded |",
@@ -186,6 +193,17 @@ impl Exporter for MarkdownExporter {
             writeln!(out, "\n## Warnings\n")?;
             for w in &plan.warnings {
                 writeln!(out, "- {}", escape(w))?;
+            }
+        }
+
+        if let Some(check) = &opts.check {
+            writeln!(out, "\n## Check\n")?;
+            if check.passed {
+                writeln!(out, "Passed: every rule holds.")?;
+            } else {
+                for f in &check.failures {
+                    writeln!(out, "- **{}**: {}", f.rule, escape(&f.message))?;
+                }
             }
         }
         Ok(())

@@ -164,7 +164,11 @@ impl Exporter for TextExporter {
             None => "tokenscope".to_string(),
         };
         writeln!(out, "{}", p.paint(BOLD, &title))?;
-        writeln!(out, "{}", counting(plan))?;
+        match b.context_window {
+            // The budget is at most the window minus reserve_output.
+            Some(w) => writeln!(out, "{} · window {}", counting(plan), thousands(w))?,
+            None => writeln!(out, "{}", counting(plan))?,
+        }
         writeln!(
             out,
             "budget {} · {} · {} · reallocate {}{}{}",
@@ -196,13 +200,16 @@ impl Exporter for TextExporter {
                 )
             )?;
         }
-        let over = tt.rendered > b.total;
-        let rendered = format!(
-            "rendered {} / {} tokens ({})",
-            tokens(tt.rendered, accuracy),
+        let over = tt.context > b.total || tt.used > b.total;
+        let mut rendered = format!(
+            "used {} / {} tokens ({})",
+            tokens(tt.used, accuracy),
             thousands(b.total),
             percent(tt.utilization)
         );
+        if tt.context != tt.used {
+            rendered.push_str(&format!(" · context {}", tokens(tt.context, accuracy)));
+        }
         // (text, what it is when it starts a line)
         let mut parts = vec![(
             format!("{} included · {} excluded", tt.included, tt.excluded),

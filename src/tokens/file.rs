@@ -436,9 +436,11 @@ impl TiktokenBackend {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {
-    std::fs::read(path).map_err(|source| FileTokenizerError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::fsio::read_file(path, crate::fsio::Limit::Tokenizer).map_err(|source| {
+        FileTokenizerError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 

@@ -281,10 +281,13 @@ impl ModelRegistry {
 
     /// Layers a models file on this registry.
     pub fn extend_from_file(&mut self, path: &Path) -> Result<(), RegistryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::fsio::read_text_file(path, crate::fsio::Limit::Input).map_err(|source| {
+                RegistryError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         self.layer(&text, &path.display().to_string(), Some(path))
     }
 

@@ -212,11 +212,13 @@ impl Keymap {
 
     /// These bindings overridden by the bindings in `path`.
     pub fn with_file(self, path: &Path) -> Result<Keymap, KeymapError> {
-        let text = std::fs::read_to_string(path).map_err(|e| KeymapError {
-            file: path.display().to_string(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read the keys file: {e}"),
+        let text = crate::fsio::read_text_file(path, crate::fsio::Limit::Input).map_err(|e| {
+            KeymapError {
+                file: path.display().to_string(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the keys file: {e}"),
+            }
         })?;
         self.with_overrides(&text, &path.display().to_string())
     }

@@ -5,8 +5,9 @@
 //! files the user did not necessarily write. A prompt file must not be able to
 //! move the cursor, change colours or set the terminal title, so every control
 //! character (C0, DEL, C1) and every bidirectional override is shown as an
-//! escape such as `\x1b` or `\u{202e}`; a tab is shown as spaces up to the next
-//! multiple of [`TAB_WIDTH`] columns.
+//! escape such as `\x1b` or `\u{202e}` (the rules of [`crate::escape`], shared
+//! with the command line); a tab is shown as spaces up to the next multiple of
+//! [`TAB_WIDTH`] columns.
 
 use std::borrow::Cow;
 
@@ -26,42 +27,15 @@ pub enum Glyph {
     Escape(char),
 }
 
-/// Whether `c` must be escaped before it reaches the terminal.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// The visible escape for an unsafe character: `\n`, `\r`, `\t`, `\x1b`,
-/// `\u{202e}` and so on.
-pub fn escape_char(c: char) -> String {
-    match c {
-        '\n' => "\\n".to_string(),
-        '\r' => "\\r".to_string(),
-        '\t' => "\\t".to_string(),
-        c if (c as u32) < 0x100 => format!("\\x{:02x}", c as u32),
-        c => format!("\\u{{{:x}}}", c as u32),
-    }
-}
+/// The escaping rules shared with every other output ([`crate::escape`]):
+/// whether a character must be escaped, and its visible escape (`\x1b`,
+/// `\u{202e}`, `\n`, ...).
+pub use crate::escape::{escape_char, is_unsafe};
 
 /// Untrusted single-line text (ids, names, paths, messages) with every unsafe
-/// character escaped, newlines and tabs included.
+/// character escaped, newlines and tabs included ([`crate::escape::line`]).
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.push_str(&escape_char(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    crate::escape::line(text)
 }
 
 /// The display width of a character as drawn (0 for combining marks).

@@ -195,11 +195,13 @@ impl Theme {
 
     /// This theme with the slots given in `path` overridden.
     pub fn with_file(mut self, path: &Path) -> Result<Theme, ThemeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ThemeError::Invalid {
-            file: path.display().to_string(),
-            line: 1,
-            column: 1,
-            message: format!("cannot read the theme file: {e}"),
+        let text = crate::fsio::read_text_file(path, crate::fsio::Limit::Input).map_err(|e| {
+            ThemeError::Invalid {
+                file: path.display().to_string(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the theme file: {e}"),
+            }
         })?;
         self.apply_toml(&text, &path.display().to_string(), false)?;
         Ok(self)

@@ -41,8 +41,9 @@ impl Tuning {
     /// tunable values and applies these settings. Only settings are copied:
     /// item texts are left alone, so this is cheap for large sets.
     ///
-    /// The total is resolved here: the tuned total, else the set's, else the
-    /// model's `context_window` minus the output reserve.
+    /// The total is settled here: the tuned total, else the set's, limited to
+    /// the model's `context_window` minus the output reserve
+    /// ([`Budget::settle_total`], whose warnings join the set's).
     pub fn apply_in_place(
         &self,
         base: &ItemSet,
@@ -70,11 +71,11 @@ impl Tuning {
         if let Some(r) = self.reallocate {
             budget.reallocate = r;
         }
-        budget.total = self
-            .total
-            .or(base.budget.total)
-            .or_else(|| context_window.map(|w| w.saturating_sub(budget.reserve_output)));
+        budget.total = self.total.or(base.budget.total);
+        let warnings = budget.settle_total(context_window);
         target.budget = budget;
+        target.warnings.clone_from(&base.warnings);
+        target.warnings.extend(warnings);
         for (t, b) in target.sections.iter_mut().zip(&base.sections) {
             t.budget = self.sections.get(&b.name).copied().unwrap_or(b.budget);
         }

@@ -326,6 +326,7 @@ pub fn plan() -> Plan {
         budget: PlanBudget {
             total: 16_000,
             reserve_output: 4_096,
+            context_window: Some(128_000),
             reserved: 0,
             strategy: Strategy::Greedy,
             overflow: Overflow::Drop,

@@ -1,9 +1,13 @@
 //! Writing files: the report export (through the report module, atomically)
 //! and saving the tuned settings as a profile (through the profile module,
-//! which keeps the file's comments and layout).
+//! which keeps the file's comments and layout). An export may not land on a
+//! file the inspector read ([`crate::fsio::Inputs`]): the error shows in the
+//! dialog. `tokenscope.toml` is the one file written on purpose, even when
+//! it lies in an input folder.
 
 use std::path::PathBuf;
 
+use crate::fsio::Inputs;
 use crate::input::profile::{ProfileSettings, save_profile};
 use crate::report::{Format, ReportOptions, format_from_name, write_report_file};
 
@@ -22,10 +26,12 @@ impl App {
         let (name, _) = formats[format % formats.len()];
         let format = format_from_name(name).map_err(|e| e.to_string())?;
         let path = PathBuf::from(path);
+        self.inputs_read().check(&path).map_err(|e| e.to_string())?;
         let opts = ReportOptions {
             color: false,
             width: 100,
             title: Some(self.inputs_title()),
+            check: None,
         };
         write_report_file(plan, format, &path, &opts)
             .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
@@ -90,6 +96,27 @@ impl App {
             ));
         }
         Ok(msg)
+    }
+
+    /// Every file the inspector read, which an export must not replace: the
+    /// inputs and the files their items point to, `tokenscope.toml`, the
+    /// history file and the chosen model's tokenizer file.
+    fn inputs_read(&self) -> Inputs {
+        let mut inputs = match &self.base {
+            Some(base) => crate::input::read_files(base),
+            None => Inputs::new(),
+        };
+        inputs.extend(self.inputs.iter().map(PathBuf::as_path));
+        inputs.add(&self.profile_file);
+        if let Some(file) = &self.history.options.file {
+            inputs.add(file);
+        }
+        if let Some(crate::tokens::ModelCounting::File(f)) =
+            self.model.as_ref().map(|m| &m.counting)
+        {
+            inputs.add(&f.path);
+        }
+        inputs
     }
 
     /// The input paths, for report titles.

@@ -267,6 +267,9 @@ fn about(
     if let Some(line) = group_line(app, index, t) {
         out.push(line);
     }
+    if let Some(line) = transfer_line(app, item, t) {
+        out.push(line);
+    }
     if marks && app.item_text(index).len() > DETAIL_LIMIT {
         out.push(Line::from(Span::styled(
             format!("token marks for the first {} KiB", DETAIL_LIMIT / 1024),
@@ -274,6 +277,63 @@ fn about(
         )));
     }
     (out, marks)
+}
+
+/// Every reallocation transfer into or out of the item's section, e.g.
+/// `section a0 received 120: 107 from a9, 13 from z`.
+fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>> {
+    let plan = app.plan()?;
+    let section = item.section.as_str();
+    let part = |tokens: usize, dir: &str, other: &str| {
+        format!("{} {dir} {}", thousands(tokens), sanitize(other))
+    };
+    let received: Vec<String> = plan
+        .reallocations
+        .iter()
+        .filter(|r| r.to == section)
+        .map(|r| part(r.tokens, "from", &r.from))
+        .collect();
+    let gave: Vec<String> = plan
+        .reallocations
+        .iter()
+        .filter(|r| r.from == section)
+        .map(|r| part(r.tokens, "to", &r.to))
+        .collect();
+    if received.is_empty() && gave.is_empty() {
+        return None;
+    }
+    let sum = |dir: bool| -> usize {
+        plan.reallocations
+            .iter()
+            .filter(|r| {
+                if dir {
+                    r.to == section
+                } else {
+                    r.from == section
+                }
+            })
+            .map(|r| r.tokens)
+            .sum()
+    };
+    let mut text = format!("section {}", sanitize(section));
+    if !received.is_empty() {
+        text.push_str(&format!(
+            " received {}: {}",
+            thousands(sum(true)),
+            received.join(", ")
+        ));
+    }
+    if !gave.is_empty() {
+        if !received.is_empty() {
+            text.push(';');
+        }
+        text.push_str(&format!(
+            " gave {}: {}",
+            thousands(sum(false)),
+            gave.join(", ")
+        ));
+    }
+    Some(Line::from(Span::styled(text, t.muted)))
 }
 
 /// `group call-m6: kept or dropped with m7-tool, m8-tool (priority 0.83 in

@@ -103,6 +103,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let mut second = vec![Span::raw(" ")];
     second.extend(kv("budget ", thousands(b.total)));
+    // The output reserve comes out of the model's window: the budget is at
+    // most the window minus the reserve (`?` explains).
     second.extend(kv("reserve ", thousands(b.reserve_output)));
     if b.reserved > 0 {
         second.extend(kv("pool ", thousands(b.reserved)));
@@ -125,13 +127,22 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     ));
     // Gauge line: label, bar, figures.
     let total = b.total.max(1);
-    let ratio = plan.totals.context as f64 / total as f64;
-    let figures = format!(
+    // `used` is what the plan charges against the budget (the sections'
+    // sum); `context` is the exact count of what is sent, shown when it
+    // differs (pieces can merge where they join).
+    let ratio = plan.totals.used as f64 / total as f64;
+    let mut figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.context, plan.accuracy()),
+        count(plan.totals.used, plan.accuracy()),
         thousands(b.total),
         ratio * 100.0
     );
+    if plan.totals.context != plan.totals.used {
+        figures.push_str(&format!(
+            " · context {}",
+            count(plan.totals.context, plan.accuracy())
+        ));
+    }
     let label = " used ";
     let elapsed = app
         .plan_elapsed
@@ -150,7 +161,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
     if area.height >= 3 {
         let y = area.y + 2;
-        let over = plan.totals.context > b.total;
+        let over = plan.totals.context > b.total || plan.totals.used > b.total;
         frame.render_widget(
             Paragraph::new(Span::styled(label, t.muted)),
             Rect::new(area.x, y, label.len() as u16, 1),

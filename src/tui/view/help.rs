@@ -67,6 +67,32 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
         ]));
     }
     out.push(Line::from(""));
+    out.push(Line::from(Span::styled(" The figures", t.title)));
+    for (k, d) in [
+        ("used", "what the plan charges against the budget:"),
+        (
+            "",
+            "included items, titles and separators (the sections' sum)",
+        ),
+        (
+            "context",
+            "the exact count of what is sent, when it differs",
+        ),
+        ("", "from used (pieces can merge where they join)"),
+        ("reserve", "output tokens kept out of the model's window:"),
+        ("", "the budget is at most the window minus the reserve"),
+        (
+            "moved",
+            "tokens a section gave (−) or received (+): what is",
+        ),
+        ("", "unused goes to excluded items that fit, best first"),
+    ] {
+        out.push(Line::from(vec![
+            Span::styled(format!(" {} ", pad_right(k, key_w)), t.key),
+            Span::styled(d, t.text),
+        ]));
+    }
+    out.push(Line::from(""));
     out.push(Line::from(Span::styled(
         " Mouse: click a row to select it, wheel to scroll. Keys can be changed in keys.toml (see the README).",
         t.muted,
