@@ -127,6 +127,7 @@ fn bench(c: &mut Criterion) {
         model: Some("gpt-4o".into()),
         price_per_million: Some(2.5),
         framing: None,
+        optimal: Default::default(),
     };
     c.bench_function("engine_only_10k_items_greedy", |b| {
         b.iter(|| pack(&set, &ctx).unwrap())

@@ -157,6 +157,7 @@ fn bench(c: &mut Criterion) {
         model: Some("gpt-4o".into()),
         price_per_million: Some(2.5),
         framing: None,
+        optimal: Default::default(),
     };
     let base = item_set();
 

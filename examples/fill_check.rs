@@ -29,13 +29,7 @@ fn main() {
     let loaded = load_path(&path, &LoadOptions::default()).expect("the folder loads");
     let tokenizer = Tokenizer::Exact(Encoding::O200kBase);
     let cache = CountCache::new();
-    let ctx = PackContext {
-        tokenizer: &tokenizer,
-        cache: &cache,
-        model: None,
-        price_per_million: None,
-        framing: None,
-    };
+    let ctx = PackContext::new(&tokenizer, &cache);
     println!(
         "{}: {} items in {} sections",
         path.display(),

@@ -5,6 +5,7 @@
 //! overflow, render, report.
 
 mod allocate;
+mod anytime;
 mod assemble;
 pub mod chat;
 mod count;
@@ -23,11 +24,15 @@ pub mod summarize;
 mod truncate;
 mod validate;
 
+pub use anytime::{
+    Cancel, DEFAULT_OPTIMAL_DEADLINE, INSPECTOR_OPTIMAL_DEADLINE, OptimalLimits, parse_deadline,
+};
 pub use chat::{ChatLayout, ChatPart};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use overflow::{TRUNCATE_MIN_SHARE, TRUNCATE_MIN_TOKENS, truncate_floor};
 pub use plan::{
     ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,
+    gap_percent,
 };
 pub use run::{EngineError, PackContext, pack};
 pub use set::{Budget, Content, Item, ItemSet, Section, SectionBudget};

@@ -64,6 +64,8 @@ pub struct InspectOptions {
     pub watch: Option<WatchStarter>,
     /// Where the History view reads usage records from.
     pub history: HistoryOptions,
+    /// The `optimal` strategy's deadline per engine run (`None`: none).
+    pub optimal_deadline: Option<std::time::Duration>,
 }
 
 /// Starts a file watcher that reports changed paths (or an error) to a sink.
@@ -127,6 +129,7 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
         loader: Some(options.loader),
     });
     app.set_history(options.history);
+    app.set_optimal_deadline(options.optimal_deadline);
     let _watcher = match options.watch {
         Some(start) => {
             let tx = events.sender();

@@ -39,6 +39,7 @@ fn pack_for(set: &ItemSet, model: &str, total: usize) -> Plan {
         model: Some(spec.name.clone()),
         price_per_million: spec.input_price,
         framing: chat_framing(Some(spec), &tokenizer),
+        optimal: Default::default(),
     };
     pack(&set, &ctx).unwrap()
 }

@@ -377,3 +377,58 @@ fn a_tokenizer_file_counts_exactly() {
         .code(2)
         .stderr(predicate::str::contains("nosuch.json"));
 }
+
+/// `--optimal-deadline` bounds the `optimal` search: an adversarial subset
+/// sum stops at it and reports its gap; `none` and the default prove small
+/// instances; a malformed duration exits 2 and says what is expected.
+#[test]
+fn optimal_deadline_bounds_the_search_and_reports_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hard.toml");
+    let mut toml = String::from(
+        "[budget]\ntotal = 1000001\nstrategy = \"optimal\"\nencoding = \"o200k_base\"\n\n[[sections]]\nname = \"docs\"\n",
+    );
+    let mut seed = 7u64;
+    for i in 0..10_000u64 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let tokens = if i == 0 {
+            1
+        } else {
+            3 * (1 + (seed >> 33) % 1_333)
+        };
+        let priority = (tokens + u64::from(i == 1)) as f64 / 1e6;
+        toml.push_str(&format!(
+            "\n[[items]]\nsection = \"docs\"\nid = \"i{i}\"\ntokens = {tokens}\npriority = {priority:?}\n"
+        ));
+    }
+    std::fs::write(&file, toml).unwrap();
+    let path = file.to_str().unwrap();
+    let start = std::time::Instant::now();
+    let r = pack_json(&[path, "--optimal-deadline", "50ms"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+    let gap = r["totals"]["optimality_gap"].as_f64().expect("a gap");
+    assert!(gap > 0.0 && gap < 1e-3, "{gap}");
+    assert_eq!(r["sections"][0]["optimality_gap"].as_f64(), Some(gap));
+    tokenscope()
+        .args(["pack", path, "--optimal-deadline", "50", "--format", "text"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("optimal not proven, gap"));
+    // A proven plan: null.
+    let r = pack_json(&[
+        "samples/rag/rag.toml",
+        "--strategy",
+        "optimal",
+        "--optimal-deadline",
+        "none",
+    ]);
+    assert!(r["totals"]["optimality_gap"].is_null());
+    assert!(r["sections"][0]["optimality_gap"].is_null());
+    tokenscope()
+        .args(["pack", "samples/rag/rag.toml", "--optimal-deadline", "soon"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--optimal-deadline").and(predicate::str::contains("250ms")),
+        );
+}

@@ -39,6 +39,7 @@ fn run_with(set: &ItemSet, cache: &CountCache) -> Plan {
         model: Some("gpt-4".into()),
         price_per_million: Some(30.0),
         framing: None,
+        optimal: Default::default(),
     };
     pack(set, &ctx).expect("valid item set")
 }
@@ -55,6 +56,7 @@ fn try_run(set: &ItemSet) -> Result<Plan, EngineError> {
         model: None,
         price_per_million: None,
         framing: None,
+        optimal: Default::default(),
     };
     pack(set, &ctx)
 }

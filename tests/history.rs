@@ -408,6 +408,7 @@ fn a_plan_becomes_a_record() {
             model: Some("gpt-4o".into()),
             price_per_million: None,
             framing: None,
+            optimal: Default::default(),
         },
     )
     .unwrap();

@@ -6,11 +6,74 @@
 #[path = "../benches/knapsack/families.rs"]
 mod families;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::cmp::Ordering;
+use std::time::{Duration, Instant};
 
 use families::{Family, Rng};
 use proptest::prelude::*;
-use tokenscope::engine::knapsack::solve;
+use tokenscope::engine::knapsack::{Limits, Solution, Stop, solve, solve_within};
+
+/// Counts each thread's live heap bytes and their high-water mark, so that a
+/// test can measure its own solve while others run on other threads.
+struct PerThread;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn grow(bytes: usize) {
+    let _ = LIVE.try_with(|l| {
+        let live = l.get() + bytes;
+        l.set(live);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(live)));
+    });
+}
+
+fn shrink(bytes: usize) {
+    let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(bytes)));
+}
+
+unsafe impl GlobalAlloc for PerThread {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwards the caller's layout to the system allocator.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grow(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) };
+        shrink(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as `GlobalAlloc::realloc`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            shrink(layout.size());
+            grow(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: PerThread = PerThread;
+
+/// Runs `f` and returns its result with the peak heap growth of this thread
+/// during it.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    let out = f();
+    (out, PEAK.with(Cell::get) - base)
+}
 
 /// The documented rule, restated: forced items, candidates ranked by
 /// density, the greedy fill and the expansion order.
@@ -345,6 +408,215 @@ fn subset_sum_with_an_unreachable_capacity() {
     check_medium(&w, &doubled, 19_997);
 }
 
+/// Checks what every anytime answer promises: ascending indices that fit,
+/// `value` their total, `bound` at least `value`, and the gap from them.
+fn check_anytime(w: &[u32], v: &[u64], cap: u64, s: &Solution) {
+    assert!(s.chosen.windows(2).all(|p| p[0] < p[1]));
+    let (tw, tv) = totals(w, v, &s.chosen);
+    assert!(tw <= u128::from(cap), "over capacity: {tw} > {cap}");
+    assert_eq!(tv, s.value);
+    assert!(
+        s.value <= s.bound,
+        "value {} over bound {}",
+        s.value,
+        s.bound
+    );
+    match s.stopped {
+        None => {
+            assert_eq!(s.bound, s.value);
+            assert_eq!(s.gap(), None);
+        }
+        Some(_) => {
+            let gap = s.gap().expect("a stopped solve has a gap");
+            let want = if s.bound == 0 {
+                0.0
+            } else {
+                (s.bound - s.value) as f64 / s.bound as f64
+            };
+            assert_eq!(gap, want);
+            assert!((0.0..=1.0).contains(&gap));
+        }
+    }
+}
+
+/// The largest total value of any set that fits (through the exact solve).
+fn optimum(w: &[u32], v: &[u64], cap: u64) -> u128 {
+    totals(w, v, &solve(w, v, cap)).1
+}
+
+#[test]
+fn a_deadline_stops_an_adversarial_solve_close_to_its_bound() {
+    // Exact, these take seconds to minutes; stopped after 50 ms each is
+    // within a millionth-or-so of its bound.
+    for (family, n, cap) in [
+        (Family::NudgedSubsetSum, 10_000, 128_000),
+        (Family::NudgedSubsetSum, 20_000, 1_000_001),
+        (Family::MultipleStronglyCorrelated, 10_000, 500_000),
+    ] {
+        let (w, v) = family.generate(n, 4_000, 1);
+        let start = Instant::now();
+        let limits = Limits {
+            deadline: Some(start + Duration::from_millis(50)),
+            ..Limits::default()
+        };
+        let s = solve_within(&w, &v, cap, &limits);
+        let took = start.elapsed();
+        check_anytime(&w, &v, cap, &s);
+        assert_eq!(s.stopped, Some(Stop::Deadline), "{}", family.name());
+        let gap = s.gap().expect("stopped");
+        assert!(gap < 1e-3, "{}: gap {gap}", family.name());
+        // Generous: a behaviour test, not a benchmark (debug builds on a
+        // loaded machine).
+        assert!(
+            took < Duration::from_secs(20),
+            "{}: {took:?}",
+            family.name()
+        );
+    }
+}
+
+#[test]
+fn a_passed_deadline_still_gives_at_least_the_greedy_fill() {
+    let (w, v) = Family::NudgedSubsetSum.generate(10_000, 4_000, 2);
+    let cap = 128_000;
+    let limits = Limits {
+        deadline: Some(Instant::now()),
+        ..Limits::default()
+    };
+    let s = solve_within(&w, &v, cap, &limits);
+    check_anytime(&w, &v, cap, &s);
+    assert!(s.stopped.is_some());
+    // The greedy fill by density, restated.
+    let rule = Rule::new(&w, &v, cap);
+    let greedy: u128 = rule.ranked[..rule.brk]
+        .iter()
+        .map(|&i| u128::from(v[i]))
+        .sum();
+    assert!(s.value >= greedy);
+    // Dantzig's bound: no set is worth more than the capacity plus the
+    // nudge.
+    assert!(s.bound <= u128::from(cap) + 1);
+}
+
+#[test]
+fn cancelling_stops_a_solve() {
+    // Without limits this instance takes well over a minute.
+    let (w, v) = Family::NudgedSubsetSum.generate(10_000, 4_000, 3);
+    let cap = 1_000_001;
+    let start = Instant::now();
+    let polls = Cell::new(0);
+    let cancel = || {
+        polls.set(polls.get() + 1);
+        start.elapsed() > Duration::from_millis(30)
+    };
+    let limits = Limits {
+        cancel: Some(&cancel),
+        ..Limits::default()
+    };
+    let s = solve_within(&w, &v, cap, &limits);
+    check_anytime(&w, &v, cap, &s);
+    assert_eq!(s.stopped, Some(Stop::Cancelled));
+    assert!(polls.get() > 0);
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // Cancelled before it starts: still an answer that fits.
+    let at_once = || true;
+    let limits = Limits {
+        cancel: Some(&at_once),
+        ..Limits::default()
+    };
+    let s = solve_within(&w, &v, cap, &limits);
+    check_anytime(&w, &v, cap, &s);
+    assert_eq!(s.stopped, Some(Stop::Cancelled));
+}
+
+#[test]
+fn the_memory_cap_is_honoured() {
+    let (w, v) = Family::NudgedSubsetSum.generate(10_000, 4_000, 4);
+    let cap = 128_000;
+    // The items' own arrays (ranking, expansion order, result): about
+    // 40 bytes an item, besides the capped state lists and history.
+    let fixed = 40 * w.len() + (64 << 10);
+    for memory in [256 << 10, 2 << 20, 8 << 20] {
+        let limits = Limits {
+            memory: Some(memory),
+            ..Limits::default()
+        };
+        let (s, peak) = peak_of(|| solve_within(&w, &v, cap, &limits));
+        check_anytime(&w, &v, cap, &s);
+        assert_eq!(s.stopped, Some(Stop::Memory), "cap {memory}");
+        assert!(
+            peak <= memory + fixed,
+            "cap {memory}: peak {peak} over {}",
+            memory + fixed
+        );
+        assert!(s.gap().expect("stopped") < 1e-3);
+    }
+    // The subset-sum bitsets stay within the cap too: under it they are
+    // left out and the search stops at the cap instead.
+    let (w, v) = Family::UnreachableSubsetSum.generate(10_000, 4_000, 4);
+    let limits = Limits {
+        memory: Some(2 << 20),
+        ..Limits::default()
+    };
+    let (s, peak) = peak_of(|| solve_within(&w, &v, cap, &limits));
+    check_anytime(&w, &v, cap, &s);
+    assert!(peak <= (2 << 20) + fixed, "peak {peak}");
+    // With room for them they prove the optimum.
+    let s = solve_within(&w, &v, cap, &Limits::default());
+    assert_eq!((s.stopped, s.value), (None, u128::from(cap) - 1));
+}
+
+#[test]
+fn unlimited_limits_give_the_exact_answer() {
+    for &family in Family::ALL {
+        let (w, v) = family.generate(300, 400, 11);
+        let s = solve_within(&w, &v, 9_000, &Limits::default());
+        check_anytime(&w, &v, 9_000, &s);
+        assert_eq!(s.stopped, None);
+        assert_eq!(s.chosen, solve(&w, &v, 9_000));
+        // Generous limits change nothing either.
+        let limits = Limits {
+            deadline: Some(Instant::now() + Duration::from_secs(3_600)),
+            memory: Some(1 << 30),
+            cancel: Some(&|| false),
+        };
+        assert_eq!(solve_within(&w, &v, 9_000, &limits), s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Stopped anywhere (a memory cap is looked at every step), the answer
+    /// fits, is worth at most its bound, and the bound is at least the
+    /// optimum; with no limit it is the exact answer.
+    #[test]
+    fn anytime_answers_fit_and_bound_the_optimum(
+        family in prop::sample::select(
+            [Family::ALL, Family::ADVERSARIAL].concat()
+        ),
+        seed in any::<u64>(),
+        n in 0usize..120,
+        cap in 0u64..4_000,
+        memory in 0usize..20_000,
+    ) {
+        let (w, v) = family.generate(n, 300, seed);
+        let limits = Limits { memory: Some(memory), ..Limits::default() };
+        let s = solve_within(&w, &v, cap, &limits);
+        check_anytime(&w, &v, cap, &s);
+        let best = optimum(&w, &v, cap);
+        prop_assert!(s.bound >= best, "bound {} under the optimum {}", s.bound, best);
+        prop_assert!(s.value <= best);
+        if s.stopped.is_none() {
+            prop_assert_eq!(s.value, best);
+            prop_assert_eq!(&s.chosen, &solve(&w, &v, cap));
+        }
+        let exact = solve_within(&w, &v, cap, &Limits::default());
+        prop_assert_eq!(exact.stopped, None);
+        prop_assert_eq!(exact.chosen, solve(&w, &v, cap));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
@@ -394,5 +666,110 @@ proptest! {
     ) {
         let (w, v) = family.generate(200, r, seed);
         check_medium(&w, &v, cap);
+    }
+}
+
+/// The engine and the reports: an `optimal` section whose search a limit
+/// stops reports its gap; proven ones and other strategies report none.
+mod in_the_plan {
+    use std::time::Duration;
+
+    use tokenscope::engine::{
+        Content, Item, ItemSet, OptimalLimits, PackContext, Plan, Section, Strategy, gap_percent,
+        pack,
+    };
+    use tokenscope::report::{Format, ReportOptions, render_report};
+    use tokenscope::tokens::{CountCache, Encoding, Tokenizer};
+
+    use super::Family;
+
+    const CL100K: Tokenizer = Tokenizer::Exact(Encoding::Cl100kBase);
+
+    /// An item set of given counts: the nudged subset sum as tokens and
+    /// priorities (`tokens / 1e6`), one `optimal` section.
+    fn adversarial(n: usize, total: usize, strategy: Strategy) -> ItemSet {
+        let (w, v) = Family::NudgedSubsetSum.generate(n, 4_000, 7);
+        let mut set = ItemSet::default();
+        set.budget.total = Some(total);
+        set.budget.strategy = strategy;
+        set.sections.push(Section::share("docs", 100.0));
+        for (i, (&w, &v)) in w.iter().zip(&v).enumerate() {
+            let mut item = Item::new(format!("i{i}"), "docs", "");
+            item.content = Content::Given(w as usize);
+            item.priority = v as f64 / 1e6;
+            set.items.push(item);
+        }
+        set
+    }
+
+    fn run(set: &ItemSet, optimal: OptimalLimits) -> Plan {
+        let cache = CountCache::new();
+        let ctx = PackContext {
+            optimal,
+            ..PackContext::new(&CL100K, &cache)
+        };
+        pack(set, &ctx).expect("valid item set")
+    }
+
+    fn deadline(ms: u64) -> OptimalLimits {
+        OptimalLimits {
+            deadline: Some(Duration::from_millis(ms)),
+            ..OptimalLimits::default()
+        }
+    }
+
+    #[test]
+    fn a_stopped_search_reports_its_gap() {
+        let set = adversarial(10_000, 128_000, Strategy::Optimal);
+        let plan = run(&set, deadline(50));
+        let gap = plan.totals.optimality_gap.expect("stopped at the deadline");
+        assert!(gap > 0.0 && gap < 1e-3, "gap {gap}");
+        assert_eq!(plan.sections[0].optimality_gap, Some(gap));
+        assert!(plan.totals.used <= 128_000);
+        let json: serde_json::Value = serde_json::to_value(&plan).expect("serialises");
+        assert_eq!(json["totals"]["optimality_gap"].as_f64(), Some(gap));
+        assert_eq!(json["sections"][0]["optimality_gap"].as_f64(), Some(gap));
+        let label = format!("gap {} (docs {})", gap_percent(gap), gap_percent(gap));
+        assert_eq!(plan.optimality_label().as_deref(), Some(label.as_str()));
+        let opts = ReportOptions::default();
+        let text = render_report(&plan, Format::Text, &opts);
+        assert!(
+            text.contains(&format!("optimal not proven, {label}")),
+            "{text}"
+        );
+        let md = render_report(&plan, Format::Markdown, &opts);
+        assert!(
+            md.contains(&format!("| Optimality | not proven, {label}")),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn proven_plans_and_other_strategies_report_no_gap() {
+        // Small enough to prove at once.
+        let set = adversarial(40, 20_000, Strategy::Optimal);
+        let plan = run(&set, deadline(2_000));
+        assert_eq!(plan.totals.optimality_gap, None);
+        assert_eq!(plan.sections[0].optimality_gap, None);
+        let greedy = run(&adversarial(10_000, 128_000, Strategy::Greedy), deadline(0));
+        assert_eq!(greedy.totals.optimality_gap, None);
+        for plan in [&plan, &greedy] {
+            let json: serde_json::Value = serde_json::to_value(plan).expect("serialises");
+            assert!(json["totals"]["optimality_gap"].is_null());
+            assert!(json["sections"][0]["optimality_gap"].is_null());
+            let opts = ReportOptions::default();
+            assert!(!render_report(plan, Format::Text, &opts).contains("not proven"));
+            assert!(!render_report(plan, Format::Markdown, &opts).contains("Optimality"));
+        }
+    }
+
+    #[test]
+    fn gaps_read_as_percentages() {
+        assert_eq!(gap_percent(0.0), "0%");
+        assert_eq!(gap_percent(0.00035), "0.035%");
+        assert_eq!(gap_percent(7.8e-6), "0.00078%");
+        assert_eq!(gap_percent(0.123), "12%");
+        assert_eq!(gap_percent(9.99998e-7), "0.00010%");
+        assert_eq!(gap_percent(1e-9), "<0.000001%");
     }
 }

@@ -22,13 +22,7 @@ fn cache() -> &'static CountCache {
 }
 
 fn run(set: &ItemSet) -> Plan {
-    let ctx = PackContext {
-        tokenizer: &O200K,
-        cache: cache(),
-        model: None,
-        price_per_million: None,
-        framing: None,
-    };
+    let ctx = PackContext::new(&O200K, cache());
     pack(set, &ctx).expect("the engine runs")
 }
 

@@ -67,6 +67,7 @@ fn section(
         frame: 0,
         from_reserve: 0,
         pinned_overrun: false,
+        optimality_gap: None,
     }
 }
 
@@ -213,6 +214,7 @@ fn docs_plan() -> Plan {
             efficiency: 1.6896,
             estimate_chars4: 5190,
             cost_usd: Some(0.012445),
+            optimality_gap: None,
         },
         sections,
         items,

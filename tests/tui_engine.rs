@@ -184,6 +184,7 @@ fn frontier_points_match_engine_runs() {
         price: None,
         framing: None,
         warm: false,
+        optimal_deadline: None,
     };
     let runner = InlineRunner::new();
     let cache = tokenscope::tokens::CountCache::global();
@@ -226,4 +227,94 @@ fn frontier_points_match_engine_runs() {
             .iter()
             .any(|o| matches!(o, JobOutput::Progress { done: 20, .. }))
     );
+}
+
+/// An `optimal` plan whose search stopped early: the header says how far
+/// from proven it may be, next to the strategy.
+#[test]
+fn the_header_shows_the_optimality_gap() {
+    let mut app = empty_app();
+    app.on_resize(100, 30);
+    app.set_loaded(item_set());
+    let mut plan = plan();
+    plan.budget.strategy = Strategy::Optimal;
+    plan.totals.optimality_gap = Some(0.000_35);
+    answer_jobs(&mut app, &plan);
+    let shown = screen(&app, 100, 30);
+    assert!(shown.contains("strategy optimal gap 0.035%"), "{shown}");
+    plan.totals.optimality_gap = None;
+    app.update(Action::ToggleReallocate);
+    answer_jobs(&mut app, &plan);
+    let shown = screen(&app, 100, 30);
+    assert!(
+        shown.contains("strategy optimal") && !shown.contains("gap"),
+        "{shown}"
+    );
+}
+
+/// A newer request cancels a running `optimal` search at once: the stale
+/// run returns nothing instead of finishing (with no deadline this search
+/// would take minutes).
+#[test]
+fn a_stale_optimal_run_is_cancelled_at_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+    use tokenscope::engine::{Cancel, Content, Item, ItemSet, Section};
+    use tokenscope::tui::jobs::{Executor, Job, PackRequest};
+    use tokenscope::tui::tuning::Tuning;
+
+    // A subset sum that defeats every bound: multiples of 3, one 1 and one
+    // priority nudged, a total 2 above a multiple of 3.
+    let mut set = ItemSet::default();
+    set.budget.total = Some(1_000_001);
+    set.budget.strategy = Strategy::Optimal;
+    set.sections.push(Section::share("docs", 100.0));
+    let mut seed = 1u64;
+    for i in 0..10_000 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let tokens = if i == 0 {
+            1
+        } else {
+            3 * (1 + (seed >> 33) % 1_333)
+        };
+        let mut item = Item::new(format!("i{i}"), "docs", "");
+        item.content = Content::Given(tokens as usize);
+        item.priority = (tokens + u64::from(i == 1)) as f64 / 1e6;
+        set.items.push(item);
+    }
+    let request = PackRequest {
+        generation: 1,
+        base: Arc::new(set),
+        tuning: Tuning::default(),
+        tokenizer: tokenscope::tokens::Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase),
+        model: None,
+        context_window: None,
+        price: None,
+        framing: None,
+        warm: false,
+        optimal_deadline: None,
+    };
+    // The app asks for generation 2 while generation 1 runs.
+    let latest = Arc::new(AtomicU64::new(1));
+    let stale = {
+        let latest = latest.clone();
+        Cancel::new(move || latest.load(Ordering::SeqCst) > 1)
+    };
+    let asker = {
+        let latest = latest.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            latest.store(2, Ordering::SeqCst);
+            Instant::now()
+        })
+    };
+    let mut executor = Executor::new();
+    let cache = tokenscope::tokens::CountCache::new();
+    let out = executor.run(Job::Pack(request), &cache, &stale, &mut |_| {});
+    let ended = Instant::now();
+    let asked = asker.join().unwrap();
+    assert!(out.is_none(), "a stale run's plan must be dropped");
+    // Generous: the poll is looked at every few thousand states.
+    assert!(ended.duration_since(asked) < Duration::from_secs(5));
 }

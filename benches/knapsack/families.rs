@@ -81,6 +81,14 @@ pub enum Family {
     Spanner,
     /// Uncorrelated with values near `u64::MAX`: sums need 128 bits.
     HugeValues,
+    /// Adversarial: subset sum with every weight a multiple of 3 but one
+    /// (weight 1); with a capacity 2 above a multiple of 3 the linear bound
+    /// stays above every reachable total. Not in [`Family::ALL`].
+    UnreachableSubsetSum,
+    /// Adversarial: [`Family::UnreachableSubsetSum`] with one value nudged
+    /// up by 1, so the instance is no longer a pure subset sum and the
+    /// bitsets cannot take it. Not in [`Family::ALL`].
+    NudgedSubsetSum,
 }
 
 impl Family {
@@ -106,6 +114,14 @@ impl Family {
         Family::Spanner,
     ];
 
+    /// The families built to defeat every bound: exact solves take seconds
+    /// to minutes at benchmark sizes (use a deadline).
+    pub const ADVERSARIAL: &'static [Family] = &[
+        Family::UnreachableSubsetSum,
+        Family::NudgedSubsetSum,
+        Family::MultipleStronglyCorrelated,
+    ];
+
     /// A short name.
     pub fn name(self) -> &'static str {
         match self {
@@ -127,6 +143,8 @@ impl Family {
             Family::MultiplesOfThree => "multiples-of-three",
             Family::MultipleStronglyCorrelated => "multiple-strongly-correlated",
             Family::Spanner => "spanner",
+            Family::UnreachableSubsetSum => "unreachable-subset-sum",
+            Family::NudgedSubsetSum => "nudged-subset-sum",
         }
     }
 
@@ -217,6 +235,15 @@ impl Family {
                     let (kw, kv) = kernel[rng.range(0, 19) as usize];
                     let m = rng.range(1, 10);
                     (kw * m, kv * m)
+                }
+                Family::UnreachableSubsetSum | Family::NudgedSubsetSum => {
+                    let w = if weights.is_empty() {
+                        1
+                    } else {
+                        3 * rng.range(1, r / 3)
+                    };
+                    let nudge = u64::from(self == Family::NudgedSubsetSum && weights.len() == 1);
+                    (w, w + nudge)
                 }
             };
             weights.push(u32::try_from(w).unwrap_or(u32::MAX));

@@ -1,6 +1,7 @@
 //! clap definitions for every subcommand.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -175,12 +176,26 @@ pub struct PackArgs {
     /// The usage history file for `--record` (default: the user data folder).
     #[arg(long = "record-history", value_name = "FILE")]
     pub record_history: Option<PathBuf>,
+    /// Time for the `optimal` strategy's search per run: milliseconds
+    /// (`500`) or with a unit (`250ms`, `2s`), or `none`. When it runs out
+    /// the plan keeps the best choice found and reports its optimality gap.
+    /// Default: 2s; in the inspector 10ms.
+    #[arg(long, value_name = "DURATION", value_parser = parse_optimal_deadline)]
+    pub optimal_deadline: Option<OptimalDeadline>,
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+/// A parsed `--optimal-deadline`: `None` for no deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptimalDeadline(pub Option<Duration>);
+
+fn parse_optimal_deadline(text: &str) -> Result<OptimalDeadline, String> {
+    crate::engine::parse_deadline(text).map(OptimalDeadline)
 }
 
 /// How inputs are read (DESIGN.md §4).

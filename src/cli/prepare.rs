@@ -4,8 +4,9 @@
 //! `pack`, `check`, `watch` and the inspector.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::engine::{ItemSet, PackContext, Plan};
+use crate::engine::{DEFAULT_OPTIMAL_DEADLINE, ItemSet, OptimalLimits, PackContext, Plan};
 use crate::input::profile::{Overrides, Profile, ProjectConfig, apply, parse_split};
 use crate::input::{GitRecency, InputFormat, LoadOptions};
 use crate::report::{ColorMode, Rules};
@@ -37,6 +38,9 @@ pub struct Prepared {
     pub paths: Vec<PathBuf>,
     /// How the inputs were loaded (for reloading them).
     pub load_options: LoadOptions,
+    /// The `optimal` strategy's deadline per run (`--optimal-deadline`,
+    /// default [`DEFAULT_OPTIMAL_DEADLINE`]; `None`: no deadline).
+    pub optimal_deadline: Option<Duration>,
 }
 
 impl Prepared {
@@ -48,6 +52,10 @@ impl Prepared {
             model: self.model.as_ref().map(|m| m.name.clone()),
             price_per_million: self.model.as_ref().and_then(|m| m.input_price),
             framing: crate::tokens::chat_framing(self.model.as_ref(), &self.tokenizer),
+            optimal: OptimalLimits {
+                deadline: self.optimal_deadline,
+                ..OptimalLimits::default()
+            },
         };
         crate::engine::pack(&self.set, &ctx).map_err(|e| CliError::Input(e.to_string()))
     }
@@ -73,6 +81,7 @@ impl Prepared {
             self.paths.clone(),
         )?;
         p.load_options = self.load_options.clone();
+        p.optimal_deadline = self.optimal_deadline;
         if let Tokenizer::File(_) = &self.tokenizer {
             p.tokenizer = self.tokenizer.clone();
         }
@@ -191,6 +200,9 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
         args.paths.clone(),
     )?;
     prepared.load_options = options;
+    if let Some(d) = args.optimal_deadline {
+        prepared.optimal_deadline = d.0;
+    }
     if let Some(path) = &args.tokenizer_file {
         prepared.tokenizer =
             Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
@@ -254,6 +266,7 @@ fn finish(
         overrides,
         paths,
         load_options: LoadOptions::default(),
+        optimal_deadline: Some(DEFAULT_OPTIMAL_DEADLINE),
     })
 }
 

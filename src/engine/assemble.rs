@@ -7,7 +7,7 @@ use super::flow::Board;
 use super::overflow::Change;
 use super::prepare::Prepared;
 use super::render::Rendered;
-use super::select::Rule;
+use super::select::{Optimality, Rule};
 use super::{
     ItemPlan, ItemSet, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals,
 };
@@ -182,6 +182,10 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
             needed_for_next,
             from_reserve: board.from_reserve[s],
             pinned_overrun,
+            optimality_gap: sel
+                .optimality
+                .filter(|o| o.stopped)
+                .map(|o| gap(o.value, o.bound)),
         });
     }
 
@@ -209,6 +213,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         },
         estimate_chars4: Tokenizer::estimate(Estimate::Chars4).count(&rendered.text),
         cost_usd: price_per_million.map(|p| p * rendered.context as f64 / 1e6),
+        optimality_gap: plan_gap(board.selections.iter().filter_map(|s| s.optimality)),
     };
 
     let items = outcomes
@@ -288,4 +293,25 @@ fn next_needed(
 
 fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// `(bound − value) / bound`, 0 for a bound of 0.
+fn gap(value: u128, bound: u128) -> f64 {
+    if bound == 0 {
+        0.0
+    } else {
+        bound.saturating_sub(value) as f64 / bound as f64
+    }
+}
+
+/// The gap of the `optimal` sections together; `None` when none was
+/// stopped early.
+fn plan_gap(sections: impl Iterator<Item = Optimality>) -> Option<f64> {
+    let (mut value, mut bound, mut stopped) = (0u128, 0u128, false);
+    for o in sections {
+        value = value.saturating_add(o.value);
+        bound = bound.saturating_add(o.bound);
+        stopped |= o.stopped;
+    }
+    stopped.then(|| gap(value, bound))
 }

@@ -125,6 +125,12 @@ pub struct SectionPlan {
     pub from_reserve: usize,
     /// Whether pinned items alone exceed the section's budget.
     pub pinned_overrun: bool,
+    /// For `optimal`, when its search hit the deadline or the memory cap
+    /// before proving its choice best: `(bound − kept) / bound` over the
+    /// section's selectable priority, where no choice that fits is worth
+    /// more than `bound`. `None` when proven optimal, or for other
+    /// strategies.
+    pub optimality_gap: Option<f64>,
 }
 
 /// A reallocation transfer. `from` is a section name or `"reserved"`.
@@ -186,6 +192,10 @@ pub struct Totals {
     pub estimate_chars4: usize,
     /// Input cost of the context (`context` tokens) at the model's price.
     pub cost_usd: Option<f64>,
+    /// The [`SectionPlan::optimality_gap`] of all `optimal` sections
+    /// together (their bounds and kept priorities summed); `None` when every
+    /// one was proven optimal, or no section is `optimal`.
+    pub optimality_gap: Option<f64>,
 }
 
 /// The result of one engine run (DESIGN.md §1 "Plan").
@@ -230,6 +240,44 @@ impl Plan {
     pub fn accuracy(&self) -> Accuracy {
         Accuracy::new(self.exact, self.error_band)
     }
+
+    /// When an `optimal` search stopped before proving its choice best: the
+    /// plan's gap and the sections' (`gap 0.0012% (docs 0.0012%)`); `None`
+    /// when every `optimal` section is proven optimal.
+    pub fn optimality_label(&self) -> Option<String> {
+        let gap = self.totals.optimality_gap?;
+        let sections: Vec<String> = self
+            .sections
+            .iter()
+            .filter_map(|s| Some(format!("{} {}", s.name, gap_percent(s.optimality_gap?))))
+            .collect();
+        Some(format!(
+            "gap {} ({})",
+            gap_percent(gap),
+            sections.join(", ")
+        ))
+    }
+}
+
+/// An optimality gap as a percentage with two significant digits
+/// (`0.035%`, `0.00078%`, `12%`); `<0.000001%` below that, `0%` for none.
+pub fn gap_percent(gap: f64) -> String {
+    let pct = gap * 100.0;
+    if !pct.is_finite() || pct <= 0.0 {
+        return "0%".to_string();
+    }
+    if pct < 1e-6 {
+        return "<0.000001%".to_string();
+    }
+    let magnitude = pct.log10().floor() as i32;
+    let mut decimals = (1 - magnitude).max(0) as usize;
+    // Rounding up to the next power of ten (9.99…e-5 to 0.000100) needs one
+    // digit less.
+    let rounded: f64 = format!("{pct:.decimals$}").parse().unwrap_or(pct);
+    if decimals > 0 && rounded >= 10f64.powi(magnitude + 1) {
+        decimals -= 1;
+    }
+    format!("{pct:.decimals$}%")
 }
 
 /// The report schema name.

@@ -3,6 +3,7 @@
 
 use crate::tokens::{ChatFraming, CountCache, Tokenizer};
 
+use super::anytime::{OptimalLimits, RunLimits};
 use super::assemble::{self, GroupCause, Parts};
 use super::flow::Board;
 use super::prepare::Prepared;
@@ -27,6 +28,24 @@ pub struct PackContext<'a> {
     /// (`None`: only the text is counted; see [`super::chat`]). Ignored for
     /// other item sets.
     pub framing: Option<ChatFraming>,
+    /// The deadline, memory cap and cancellation of the `optimal`
+    /// strategy's search (see [`OptimalLimits`]).
+    pub optimal: OptimalLimits,
+}
+
+impl<'a> PackContext<'a> {
+    /// A context with no model, price or chat framing, and the default
+    /// [`OptimalLimits`]; set the other fields as needed.
+    pub fn new(tokenizer: &'a Tokenizer, cache: &'a CountCache) -> Self {
+        PackContext {
+            tokenizer,
+            cache,
+            model: None,
+            price_per_million: None,
+            framing: None,
+            optimal: OptimalLimits::default(),
+        }
+    }
 }
 
 /// An item set the engine cannot run.
@@ -45,9 +64,11 @@ pub enum EngineError {
 /// Runs the engine once: count, allocate, select, reallocate, overflow,
 /// render (DESIGN.md §2). `set.budget.total` must be resolved.
 ///
-/// The same item set and tokenizer always give the same plan. The rendered
-/// context's exact count (plus what included items cost without being
-/// rendered, such as given counts) never exceeds the total.
+/// The same item set and tokenizer always give the same plan (unless an
+/// `optimal` search is stopped by [`PackContext::optimal`]'s deadline, memory
+/// cap or cancellation: the plan then reports its `optimality_gap`). The
+/// rendered context's exact count (plus what included items cost without
+/// being rendered, such as given counts) never exceeds the total.
 ///
 /// Errors: [`EngineError::NoTotal`] without a total; [`EngineError::Invalid`]
 /// for an item in an undeclared section, duplicate section names or item
@@ -90,13 +111,14 @@ pub enum EngineError {
 ///     because it goes on and on about nothing in particular for quite a while."));
 /// let tokenizer = Tokenizer::Exact(Encoding::Cl100kBase);
 /// let cache = CountCache::new();
-/// let ctx = PackContext { tokenizer: &tokenizer, cache: &cache, model: None, price_per_million: None, framing: None };
+/// let ctx = PackContext::new(&tokenizer, &cache);
 /// let plan = pack(&set, &ctx).unwrap();
 /// assert_eq!(plan.rendered, "Short and useful.");
 /// assert!(plan.totals.rendered <= 20);
 /// ```
 pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let checked = validate::validate(set)?;
+    let solver = RunLimits::start(&ctx.optimal);
     let total = checked.total;
     let mut warnings = set.warnings.clone();
 
@@ -127,6 +149,7 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
             frame: counts.frame[s],
             separator: counts.separator[s],
             can_use_reserve: section.can_use_reserve,
+            solver: solver.clone(),
         })
         .collect();
     let prep = prepare::prepare(set, checked.section_of, counts);

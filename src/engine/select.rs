@@ -22,6 +22,7 @@
 //! (`priority_cut`) and the strategy runs again on the rest.
 
 use super::allocate::apportion;
+use super::anytime::RunLimits;
 use super::knapsack;
 use super::prepare::SectionUnits;
 use super::{Overflow, Reason, Strategy};
@@ -41,6 +42,19 @@ pub(super) struct Rule {
     pub separator: usize,
     /// May spill into the reserved pool.
     pub can_use_reserve: bool,
+    /// The run's limits on the `optimal` search.
+    pub solver: RunLimits,
+}
+
+/// How the `optimal` strategy's knapsack ended, in fixed-point priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Optimality {
+    /// The total value of the units it chose.
+    pub value: u128,
+    /// No choice that fits is worth more.
+    pub bound: u128,
+    /// A limit stopped the search before it proved its choice optimal.
+    pub stopped: bool,
 }
 
 /// What selection decided for a section.
@@ -56,6 +70,8 @@ pub(super) struct Selection {
     pub framed: bool,
     /// What the pinned units alone need (frame included).
     pub pinned_need: usize,
+    /// For `optimal`: how its last knapsack solve ended.
+    pub optimality: Option<Optimality>,
 }
 
 pub(super) fn select(
@@ -71,6 +87,7 @@ pub(super) fn select(
         used: 0,
         framed: false,
         pinned_need: 0,
+        optimality: None,
     };
     let mut candidate = vec![false; n];
     let mut pinned_cost = 0usize;
@@ -89,7 +106,7 @@ pub(super) fn select(
     sel.pinned_need = pinned_cost.saturating_add(if pinned_renders { rule.frame } else { 0 });
     let frame = if su.renders { rule.frame } else { 0 };
     let capacity = budget.saturating_sub(frame).saturating_sub(pinned_cost);
-    let mut taken_cost = run(rule.strategy, su, &candidate, capacity, &mut sel);
+    let mut taken_cost = run(rule, su, &candidate, capacity, &mut sel);
     if rule.overflow == Overflow::PriorityCut && (0..n).any(|i| candidate[i] && !sel.taken[i]) {
         for (i, c) in candidate.iter_mut().enumerate() {
             if *c {
@@ -101,7 +118,7 @@ pub(super) fn select(
                 }
             }
         }
-        taken_cost = run(rule.strategy, su, &candidate, capacity, &mut sel);
+        taken_cost = run(rule, su, &candidate, capacity, &mut sel);
     }
     sel.framed = (0..n).any(|i| sel.taken[i] && su.units[i].renders);
     sel.used = pinned_cost
@@ -112,12 +129,13 @@ pub(super) fn select(
 
 /// Runs a strategy over the candidate units; returns the tokens taken.
 fn run(
-    strategy: Strategy,
+    rule: &Rule,
     su: &SectionUnits,
     candidate: &[bool],
     capacity: usize,
     sel: &mut Selection,
 ) -> usize {
+    let strategy = rule.strategy;
     let all: usize = su
         .units
         .iter()
@@ -136,7 +154,7 @@ fn run(
         Strategy::Greedy => in_order(su, &su.ranked, candidate, capacity, false, sel),
         Strategy::Strict => in_order(su, &su.ranked, candidate, capacity, true, sel),
         Strategy::Density => in_order(su, &su.by_density, candidate, capacity, false, sel),
-        Strategy::Optimal => optimal(su, candidate, capacity, sel),
+        Strategy::Optimal => optimal(su, candidate, capacity, &rule.solver, sel),
         Strategy::Balanced => balanced(su, candidate, capacity, sel),
     }
 }
@@ -172,7 +190,13 @@ fn in_order(
     capacity - left
 }
 
-fn optimal(su: &SectionUnits, candidate: &[bool], capacity: usize, sel: &mut Selection) -> usize {
+fn optimal(
+    su: &SectionUnits,
+    candidate: &[bool],
+    capacity: usize,
+    solver: &RunLimits,
+    sel: &mut Selection,
+) -> usize {
     let mut index = Vec::new();
     let mut weights = Vec::new();
     let mut values = Vec::new();
@@ -195,9 +219,21 @@ fn optimal(su: &SectionUnits, candidate: &[bool], capacity: usize, sel: &mut Sel
         }
     }
     let chosen: Vec<usize> = if all <= capacity {
+        let value = values.iter().map(|&v| u128::from(v)).sum();
+        sel.optimality = Some(Optimality {
+            value,
+            bound: value,
+            stopped: false,
+        });
         (0..index.len()).collect()
     } else {
-        knapsack::solve(&weights, &values, capacity as u64)
+        let s = knapsack::solve_within(&weights, &values, capacity as u64, &solver.limits());
+        sel.optimality = Some(Optimality {
+            value: s.value,
+            bound: s.bound,
+            stopped: s.stopped.is_some(),
+        });
+        s.chosen
     };
     let mut used = 0usize;
     let mut next = chosen.iter().peekable();

@@ -75,6 +75,13 @@ impl Exporter for MarkdownExporter {
             b.overflow,
             if b.reallocate { "on" } else { "off" }
         )?;
+        if let Some(gap) = plan.optimality_label() {
+            writeln!(
+                out,
+                "| Optimality | not proven, {}: the search stopped at its deadline or memory cap |",
+                cell(&gap)
+            )?;
+        }
         writeln!(
             out,
             "| Used | {} tokens ({} of the budget) |",

@@ -187,6 +187,19 @@ impl Exporter for TextExporter {
                 String::new()
             },
         )?;
+        if let Some(gap) = plan.optimality_label() {
+            writeln!(
+                out,
+                "{}",
+                p.paint(
+                    YELLOW,
+                    &format!(
+                        "optimal not proven, {}: the search stopped at its deadline or memory cap",
+                        escape(&gap)
+                    )
+                )
+            )?;
+        }
         let over = tt.context > b.total || tt.used > b.total;
         let mut rendered = format!(
             "used {} / {} tokens ({})",

@@ -218,6 +218,8 @@ pub struct App {
     pack_generation: u64,
     pack_requested_at: Option<Instant>,
     pub(crate) pack_slow: bool,
+    /// The `optimal` strategy's deadline per engine run.
+    optimal_deadline: Option<Duration>,
     frontier_generation: u64,
     frontier_key: Option<(u64, Tuning, TokenizerId)>,
     pub(crate) frontier: Option<Frontier>,
@@ -283,6 +285,7 @@ impl App {
             pack_generation: 0,
             pack_requested_at: None,
             pack_slow: false,
+            optimal_deadline: Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE),
             frontier_generation: 0,
             frontier_key: None,
             frontier: None,
@@ -675,7 +678,14 @@ impl App {
             price: self.model.as_ref().and_then(|m| m.input_price),
             framing: self.framing(),
             warm,
+            optimal_deadline: self.optimal_deadline,
         })
+    }
+
+    /// Sets the `optimal` strategy's deadline per engine run (`None`: none;
+    /// default [`INSPECTOR_OPTIMAL_DEADLINE`](crate::engine::INSPECTOR_OPTIMAL_DEADLINE)).
+    pub fn set_optimal_deadline(&mut self, deadline: Option<Duration>) {
+        self.optimal_deadline = deadline;
     }
 
     /// How chat requests are framed: the model's framing, or the one of the

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-use crate::engine::{self, Content, ItemSet, ItemStatus, PackContext, Plan};
+use crate::engine::{self, Cancel, Content, ItemSet, ItemStatus, OptimalLimits, PackContext, Plan};
 use crate::history::{self, Period, Report, ReportOptions};
 use crate::tokens::{
     ChatFraming, CountCache, ModelRegistry, ModelTokenizerFile, Tokenizer, TokenizerId,
@@ -55,6 +55,8 @@ pub struct PackRequest {
     pub framing: Option<ChatFraming>,
     /// Count every text first, reporting progress (a tokenizer not used yet).
     pub warm: bool,
+    /// The `optimal` strategy's deadline for the run (`None`: none).
+    pub optimal_deadline: Option<Duration>,
 }
 
 /// A request for the budget frontier: the engine at `steps + 1` budgets from
@@ -264,12 +266,13 @@ impl Executor {
     }
 
     /// Runs `job`. `stale` says whether a newer request has arrived (the job
-    /// then stops early and returns `None`); `progress` receives progress.
+    /// then stops early and returns `None`; an engine run's `optimal` search
+    /// polls it too); `progress` receives progress.
     pub fn run(
         &mut self,
         job: Job,
         cache: &CountCache,
-        stale: &dyn Fn() -> bool,
+        stale: &Cancel,
         progress: &mut dyn FnMut(JobOutput),
     ) -> Option<JobOutput> {
         match job {
@@ -310,7 +313,7 @@ impl Executor {
         &mut self,
         req: PackRequest,
         cache: &CountCache,
-        stale: &dyn Fn() -> bool,
+        stale: &Cancel,
         progress: &mut dyn FnMut(JobOutput),
     ) -> Option<JobOutput> {
         let start = Instant::now();
@@ -327,7 +330,7 @@ impl Executor {
                 .collect();
             let total = texts.len();
             for (n, chunk) in texts.chunks(WARM_CHUNK).enumerate() {
-                if stale() {
+                if stale.is_cancelled() {
                     return None;
                 }
                 cache.count_many(&req.tokenizer, chunk);
@@ -340,7 +343,7 @@ impl Executor {
             }
             warmed = Some(req.tokenizer.id());
         }
-        if stale() {
+        if stale.is_cancelled() {
             return None;
         }
         let tokenizer = req.tokenizer.clone();
@@ -354,8 +357,13 @@ impl Executor {
             model,
             price_per_million: price,
             framing: req.framing,
+            optimal: optimal_limits(req.optimal_deadline, stale),
         };
         let result = run_engine(set, &ctx);
+        if stale.is_cancelled() {
+            // A cancelled `optimal` search may have stopped early: drop it.
+            return None;
+        }
         Some(JobOutput::Packed {
             generation,
             result,
@@ -368,7 +376,7 @@ impl Executor {
         &mut self,
         req: FrontierRequest,
         cache: &CountCache,
-        stale: &dyn Fn() -> bool,
+        stale: &Cancel,
         progress: &mut dyn FnMut(JobOutput),
     ) -> Option<JobOutput> {
         let steps = req.steps.max(1);
@@ -380,6 +388,7 @@ impl Executor {
             model: req.pack.model.clone(),
             price_per_million: req.pack.price,
             framing: req.pack.framing,
+            optimal: optimal_limits(req.pack.optimal_deadline, stale),
         };
         let mut budgets: Vec<usize> = (0..=steps)
             .map(|i| (req.max_budget as u128 * i as u128 / steps as u128) as usize)
@@ -396,7 +405,7 @@ impl Executor {
         budgets.dedup();
         let mut points = Vec::with_capacity(budgets.len());
         for (n, budget) in budgets.iter().copied().enumerate() {
-            if stale() {
+            if stale.is_cancelled() {
                 return None;
             }
             pack.tuning.total = Some(budget);
@@ -445,6 +454,16 @@ fn load_tokenizer(file: &ModelTokenizerFile) -> Result<Tokenizer, String> {
             file.path.display()
         ))
     })
+}
+
+/// The limits of an engine run's `optimal` search: the request's deadline,
+/// the default memory cap, and `stale` as the cancellation.
+fn optimal_limits(deadline: Option<Duration>, stale: &Cancel) -> OptimalLimits {
+    OptimalLimits {
+        deadline,
+        cancel: Some(stale.clone()),
+        ..OptimalLimits::default()
+    }
 }
 
 /// Runs the engine, turning a panic inside it into an error message so that
@@ -514,8 +533,11 @@ fn worker(rx: Receiver<Job>, latest: Arc<AtomicU64>, sink: Arc<dyn Fn(JobOutput)
             job = newer;
         }
         let generation = job.generation();
-        let stale = || latest.load(Ordering::SeqCst) > generation;
-        if stale() {
+        let stale = {
+            let latest = latest.clone();
+            Cancel::new(move || latest.load(Ordering::SeqCst) > generation)
+        };
+        if stale.is_cancelled() {
             continue;
         }
         let out = executor.run(job, cache, &stale, &mut |p| sink(p));
@@ -552,7 +574,7 @@ impl InlineRunner {
         };
         let out = executors[idx]
             .1
-            .run(job, cache, &|| false, &mut |p| outputs.push(p));
+            .run(job, cache, &Cancel::new(|| false), &mut |p| outputs.push(p));
         outputs.extend(out);
         outputs
     }

@@ -150,6 +150,9 @@ pub fn launch(
         profile_file,
         watch: Some(watch),
         history,
+        optimal_deadline: args
+            .optimal_deadline
+            .map_or(Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE), |d| d.0),
     };
     match run(options) {
         Ok(Outcome::Quit) => Ok(ExitCode::SUCCESS),

@@ -302,6 +302,7 @@ pub fn plan() -> Plan {
             needed_for_next: None,
             from_reserve: 0,
             pinned_overrun: false,
+            optimality_gap: None,
         }
     };
     let sections = vec![
@@ -341,6 +342,7 @@ pub fn plan() -> Plan {
             efficiency: 0.8,
             estimate_chars4: used,
             cost_usd: Some((used + 12) as f64 * 2.5 / 1e6),
+            optimality_gap: None,
         },
         sections,
         items,

@@ -75,6 +75,34 @@ impl Outlook {
     }
 }
 
+impl Outlook {
+    /// The largest total value a completion of the state (`weight`,
+    /// `value`) can reach within `cap`, by the same relaxation: `None` when
+    /// no completion fits. Saturates at `u128::MAX` when out of range
+    /// (never wrong, only loose).
+    pub(super) fn upper(&self, weight: u64, value: u128, cap: u64) -> Option<u128> {
+        if weight <= cap {
+            let Some(r) = self.add else {
+                return Some(value);
+            };
+            let room = u128::from(cap - weight);
+            let more = room
+                .checked_mul(r.value)
+                .map_or(u128::MAX, |x| x / r.weight);
+            Some(value.saturating_add(more))
+        } else {
+            let excess = weight - cap;
+            if excess > self.removable {
+                return None;
+            }
+            let r = self.remove?;
+            // Losing at least `excess · value / weight`, rounded up.
+            let loss = u128::from(excess).checked_mul(r.value)?.div_ceil(r.weight);
+            value.checked_sub(loss)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +138,31 @@ mod tests {
         assert!(!o.can_reach(104, 50, 100, 0));
         let o = outlook(Some((1, 1)), None, 100);
         assert!(!o.can_reach(104, 50, 100, 0));
+    }
+
+    #[test]
+    fn upper_bounds_round_down() {
+        // 10 free units at rate 3/2: 15 more.
+        let o = outlook(Some((2, 3)), Some((2, 5)), 100);
+        assert_eq!(o.upper(90, 100, 100), Some(115));
+        // 9 free units: 13.5, so 13.
+        assert_eq!(o.upper(91, 100, 100), Some(113));
+        // 3 over at rate 5/2: lose 7.5, so at least 8.
+        assert_eq!(o.upper(103, 50, 100), Some(42));
+        assert_eq!(o.upper(103, 7, 100), None);
+        assert_eq!(outlook(None, None, 0).upper(5, 9, 10), Some(9));
+        assert_eq!(outlook(None, None, 0).upper(11, 9, 10), None);
+        // The upper bound agrees with `can_reach`.
+        for w in 80..120 {
+            let up = o.upper(w, 60, 100);
+            for t in 0..200 {
+                assert_eq!(
+                    o.can_reach(w, 60, 100, t),
+                    up.is_some_and(|u| u >= t),
+                    "{w} {t}"
+                );
+            }
+        }
     }
 
     #[test]

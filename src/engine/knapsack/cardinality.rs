@@ -74,18 +74,21 @@ const LIMIT: i128 = 1 << 120;
 impl Lagrange {
     /// Multipliers close to the optimum of the linear relaxation with the
     /// capacity and both count limits (`k_min ..= k_max` items). `None` when
-    /// the numbers are too large for exact 128-bit evaluation.
+    /// the numbers are too large for exact 128-bit evaluation. The search
+    /// for the best multiplier ends early once `stop` answers `true` (any
+    /// multiplier gives a valid bound).
     pub(super) fn new(
         ranked: &Ranked,
         capacity: u64,
         k_min: usize,
         k_max: usize,
+        stop: &dyn Fn() -> bool,
     ) -> Option<Lagrange> {
         let n = ranked.len();
         if n == 0 || k_min == 0 || k_min > k_max || k_max > n {
             return None;
         }
-        let lambda = best_lambda(ranked, capacity, k_min, k_max);
+        let lambda = best_lambda(ranked, capacity, k_min, k_max, stop);
         let a = (lambda * f64::from(1u32 << SHIFT)).round() as i128;
         let a = a.max(0);
         let mut rho: Vec<i128> = Vec::with_capacity(n);
@@ -124,9 +127,15 @@ impl Lagrange {
 }
 
 /// The capacity multiplier minimising the Lagrangian dual (κ chosen best
-/// for each λ), by bisection on its subgradient. Floating point is fine here:
-/// any λ gives a valid bound, this one a tight one.
-fn best_lambda(ranked: &Ranked, capacity: u64, k_min: usize, k_max: usize) -> f64 {
+/// for each λ), by bisection on its subgradient, until `stop`. Floating
+/// point is fine here: any λ gives a valid bound, this one a tight one.
+fn best_lambda(
+    ranked: &Ranked,
+    capacity: u64,
+    k_min: usize,
+    k_max: usize,
+    stop: &dyn Fn() -> bool,
+) -> f64 {
     // At the optimum two candidates lie on the line v = λ·w − κ, so λ is at
     // most the largest value difference.
     let mut hi = ranked.value.iter().copied().max().unwrap_or(0) as f64;
@@ -139,6 +148,9 @@ fn best_lambda(ranked: &Ranked, capacity: u64, k_min: usize, k_max: usize) -> f6
     let cap = capacity as f64;
     for _ in 0..100 {
         let lambda = 0.5 * (lo + hi);
+        if stop() {
+            return lambda;
+        }
         if hi - lo <= f64::max(1.0 / f64::from(1u32 << (SHIFT + 4)), lambda * 1e-15) {
             return lambda;
         }
@@ -220,10 +232,10 @@ mod tests {
         let r = ranked(&[10; 10], &[7; 10]);
         assert_eq!((r.weight[0], r.value[0]), (1, 1));
         // No multipliers when the count limits contradict each other.
-        assert!(Lagrange::new(&r, 3, 4, 3).is_none());
+        assert!(Lagrange::new(&r, 3, 4, 3, &|| false).is_none());
         // Otherwise any λ in [0, 1] with κ = λ − 1 is optimal: every item on
         // the line, and the bound λ·3 − κ·3 is the linear optimum 3.
-        let l = Lagrange::new(&r, 3, 1, 3).expect("multipliers");
+        let l = Lagrange::new(&r, 3, 1, 3, &|| false).expect("multipliers");
         assert!(l.rho.iter().all(|&r| r == 0));
         assert_eq!(l.a * 3 - l.k * 3, 3 << SHIFT);
     }
@@ -235,7 +247,7 @@ mod tests {
         let r = ranked(&[2, 3, 4, 5], &[12, 13, 14, 15]);
         let counts = Counts::new(&r);
         assert_eq!(counts.most(7), 2);
-        let l = Lagrange::new(&r, 7, 1, 2).expect("multipliers");
+        let l = Lagrange::new(&r, 7, 1, 2, &|| false).expect("multipliers");
         assert_eq!(l.a, 1 << SHIFT);
         assert_eq!(l.k, -10 << SHIFT);
         assert!(l.rho.iter().all(|&r| r == 0));

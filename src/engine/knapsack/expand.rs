@@ -5,10 +5,11 @@ use std::ops::{Add, Sub};
 
 use super::bound::{Outlook, Rate};
 use super::cardinality::{Counts, Lagrange};
+use super::control::{CHECK_EVERY, Control};
 use super::filter::{Bounds, Exact, Fast, Filter};
 use super::rank::{Ranked, expansion};
 use super::subset::SubsetSum;
-use super::trace::{BLOCK, Trace};
+use super::trace::{BLOCK, SAVED_STATE_BYTES, Trace};
 
 /// The integer type state values are summed in: `u64` when the candidates'
 /// total value fits, `u128` otherwise.
@@ -74,29 +75,69 @@ pub(super) struct Options<'a> {
     pub(super) hand_over: Option<(usize, &'a SubsetSum<'a>)>,
 }
 
-/// Solves the ranked instance exactly; `capacity` is less than the total
-/// candidate weight. Returns the ranked positions chosen.
-pub(super) fn solve<V: Value>(ranked: &Ranked, capacity: u64, options: Options<'_>) -> Vec<usize> {
+/// What the search found: the ranked positions chosen and, when a limit
+/// stopped it before it proved them best, an upper bound on the value of
+/// every set that fits (in ranked values).
+pub(super) struct Found {
+    pub(super) taken: Vec<usize>,
+    pub(super) bound: Option<u128>,
+}
+
+/// How a run of the search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// No state can beat the best set: it is the answer.
+    Proved,
+    /// It did the work it was given before handing over.
+    GaveUp,
+    /// A limit of the [`Control`] stopped it.
+    Stopped,
+}
+
+/// Solves the ranked instance; `capacity` is less than the total candidate
+/// weight. Exact unless `control` stops it first; then the best set found
+/// so far, with a bound.
+pub(super) fn solve<V: Value>(
+    ranked: &Ranked,
+    capacity: u64,
+    options: Options<'_>,
+    control: &Control<'_>,
+) -> Found {
     let mut search = Search::<V>::new(ranked, capacity, options.fast);
     search.count_bounds_after = options.count_bounds_after;
-    match options.hand_over {
-        None => {
-            search.run();
-            search.rebuild()
-        }
-        Some((work, subset_sum)) => {
-            search.give_up_after = work;
-            if search.run() {
-                search.rebuild()
-            } else {
-                subset_sum.solve()
-            }
-        }
+    if !control.unlimited() {
+        search.control = Some(control);
+    }
+    if let Some((work, _)) = options.hand_over {
+        search.give_up_after = work;
+    }
+    let mut ended = search.run();
+    if ended == Ended::GaveUp
+        && let Some((_, subset_sum)) = options.hand_over
+        && subset_sum.bytes() <= control.memory().saturating_sub(search.memory_after_step())
+        && let Some(taken) = subset_sum.solve(control)
+    {
+        return Found { taken, bound: None };
+    }
+    // No bitsets, or they could not finish in time: go on searching.
+    if ended == Ended::GaveUp {
+        search.give_up_after = usize::MAX;
+        ended = search.run();
+    }
+    let taken = search.rebuild();
+    match ended {
+        Ended::Stopped => Found {
+            taken,
+            bound: Some(search.upper()),
+        },
+        _ => Found { taken, bound: None },
     }
 }
 
 struct Search<'a, V> {
     ranked: &'a Ranked,
+    /// The limits, when there are any.
+    control: Option<&'a Control<'a>>,
     capacity: u64,
     /// Bound arithmetic fits in `i128` without checks.
     fast: bool,
@@ -141,6 +182,7 @@ impl<'a, V: Value> Search<'a, V> {
         }
         let mut search = Search {
             ranked,
+            control: None,
             capacity,
             fast,
             brk,
@@ -201,20 +243,51 @@ impl<'a, V: Value> Search<'a, V> {
         }
     }
 
-    /// Widens the core until no state can beat the best set; `false` when
-    /// it gave up first.
-    fn run(&mut self) -> bool {
+    /// Widens the core until no state can beat the best set, the work given
+    /// is done, or a limit stops it.
+    fn run(&mut self) -> Ended {
         while !self.states.is_empty() && self.steps < self.order.len() {
-            self.work += self.states.len();
-            if self.work > self.give_up_after {
-                return false;
+            if self.work + self.states.len() > self.give_up_after {
+                return Ended::GaveUp;
             }
+            if let Some(control) = self.control
+                && (control.tick(self.states.len() + 1).is_some()
+                    || control.over_memory(self.memory_after_step()))
+            {
+                return Ended::Stopped;
+            }
+            self.work += self.states.len();
             if self.counts.is_none() && self.work >= self.count_bounds_after {
                 self.bring_in_count_bounds();
             }
-            self.step();
+            if !self.step() {
+                return Ended::Stopped;
+            }
         }
-        true
+        Ended::Proved
+    }
+
+    /// About the most bytes the state lists and the saved history take
+    /// during the next step.
+    fn memory_after_step(&self) -> usize {
+        let state = std::mem::size_of::<State<V>>();
+        let saving = if self.steps > 0 && self.steps.is_multiple_of(BLOCK) {
+            self.states.len() * SAVED_STATE_BYTES
+        } else {
+            0
+        };
+        let out = self.spare.capacity().max(2 * self.states.len());
+        self.trace.bytes() + saving + (self.states.capacity() + out) * state
+    }
+
+    /// An upper bound on the value of every set that fits, from the states
+    /// left (the ones pruned or dominated cannot beat the best set).
+    fn upper(&self) -> u128 {
+        let outlook = self.bounds().outlook;
+        self.states
+            .iter()
+            .filter_map(|s| outlook.upper(s.weight, s.value.wide(), self.capacity))
+            .fold(self.best.value, u128::max)
     }
 
     /// Adds the count certificates and the Lagrangian bound.
@@ -229,7 +302,9 @@ impl<'a, V: Value> Search<'a, V> {
         let part = self.fill_weight < self.capacity;
         let breaks_limit = (part && self.brk >= k_max) || self.brk < k_min;
         if self.fast && breaks_limit {
-            self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max);
+            let control = self.control;
+            let stop = move || control.is_some_and(|c| c.look().is_some());
+            self.lagrange = Lagrange::new(self.ranked, self.capacity, k_min, k_max, &stop);
         }
         if let Some(l) = &self.lagrange {
             let right: i128 = l.rho[self.next_right..].iter().map(|&r| r.max(0)).sum();
@@ -240,7 +315,15 @@ impl<'a, V: Value> Search<'a, V> {
     }
 
     /// One step: the next candidate in expansion order joins the core.
-    fn step(&mut self) {
+    /// `false` when a limit stopped it halfway: the state list and the core
+    /// are then as before the step (the best set may be newer).
+    fn step(&mut self) -> bool {
+        let before = (
+            self.next_right,
+            self.next_left,
+            self.left_weight,
+            self.free_rho,
+        );
         let step = self.steps;
         self.steps += 1;
         let pos = self.order[step];
@@ -266,13 +349,24 @@ impl<'a, V: Value> Search<'a, V> {
         let dv = V::from_u64(self.ranked.value[pos]);
         let bit = 1u64 << (step % BLOCK);
         let spare = std::mem::take(&mut self.spare);
-        let (best, out) = if self.fast {
+        let (best, out, done) = if self.fast {
             self.merge::<Fast>(right, dw, dv, bit, step / BLOCK, spare)
         } else {
             self.merge::<Exact>(right, dw, dv, bit, step / BLOCK, spare)
         };
         self.best = best;
+        if !done {
+            (
+                self.next_right,
+                self.next_left,
+                self.left_weight,
+                self.free_rho,
+            ) = before;
+            self.spare = out;
+            return false;
+        }
         self.spare = std::mem::replace(&mut self.states, out);
+        true
     }
 
     /// Merges the states with the states changed on the step's candidate
@@ -285,7 +379,7 @@ impl<'a, V: Value> Search<'a, V> {
         bit: u64,
         block: usize,
         out: Vec<State<V>>,
-    ) -> (Best, Vec<State<V>>) {
+    ) -> (Best, Vec<State<V>>, bool) {
         let bounds = self.bounds();
         let mut merge = Merge {
             filter: F::new(&bounds, self.best.weight, self.best.value),
@@ -293,6 +387,8 @@ impl<'a, V: Value> Search<'a, V> {
             best: self.best,
             block,
             out,
+            control: self.control,
+            done: true,
         };
         if right {
             // Add the candidate. Every state is a set of candidates and
@@ -312,7 +408,7 @@ impl<'a, V: Value> Search<'a, V> {
                 count: s.count - 1,
             });
         }
-        (merge.best, merge.out)
+        (merge.best, merge.out, merge.done)
     }
 
     /// The ranked positions of the best set.
@@ -362,6 +458,10 @@ struct Merge<'a, V, F> {
     best: Best,
     block: usize,
     out: Vec<State<V>>,
+    /// Looked at every [`CHECK_EVERY`] states of a long merge.
+    control: Option<&'a Control<'a>>,
+    /// `false` when a limit stopped the merge halfway.
+    done: bool,
 }
 
 impl<V: Value, F: Filter> Merge<'_, V, F> {
@@ -374,7 +474,16 @@ impl<V: Value, F: Filter> Merge<'_, V, F> {
         let n = states.len();
         let (mut i, mut k) = (0, 0);
         let mut last: Option<V> = None;
+        let mut countdown = CHECK_EVERY;
         while i < n || k < n {
+            countdown -= 1;
+            if countdown == 0 {
+                countdown = CHECK_EVERY;
+                if self.control.is_some_and(|c| c.look().is_some()) {
+                    self.done = false;
+                    return;
+                }
+            }
             let next = if k == n {
                 i += 1;
                 states[i - 1]

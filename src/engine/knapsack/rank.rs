@@ -11,6 +11,8 @@ pub(super) struct Ranked {
     pub(super) value: Vec<u64>,
     /// The input index of each ranked candidate.
     pub(super) index: Vec<usize>,
+    /// What the input values were divided by.
+    pub(super) value_divisor: u64,
 }
 
 impl Ranked {
@@ -56,6 +58,7 @@ impl Ranked {
             weight: order.iter().map(|o| u64::from(weights[o.1]) / wg).collect(),
             value: order.iter().map(|o| values[o.1] / vg).collect(),
             index: order.iter().map(|o| o.1).collect(),
+            value_divisor: vg,
         };
         (ranked, capacity / wg)
     }
@@ -150,6 +153,7 @@ mod tests {
         assert_eq!(r.index, vec![0, 1, 2]);
         assert_eq!(r.weight, vec![2, 3, 5]);
         assert_eq!(r.value, vec![2, 3, 1]);
+        assert_eq!(r.value_divisor, 15);
         assert_eq!(cap, 6);
         assert_eq!(gcd(0, 5), 5);
         assert_eq!(gcd(12, 18), 6);

@@ -10,27 +10,36 @@
 //! whenever the total stays reachable, which is the tie rule (every set with
 //! a given total has the same value). The bitsets are saved every
 //! [`SEGMENT`] candidates and recomputed one segment at a time on the way
-//! back, so memory stays within [`MEMORY`].
+//! back, so memory stays within [`MEMORY`] (and the solve's memory cap).
+//!
+//! Under a deadline the forward pass must end within half the time left
+//! when it starts (the backward pass costs about as much); when it does not,
+//! or a limit stops the bitsets, they answer `None` and the search goes on
+//! from where it handed over.
 
+use std::time::Instant;
+
+use super::control::Control;
 use super::rank::{Ranked, expansion};
 
 /// Candidates per saved bitset.
 const SEGMENT: usize = 64;
 
 /// Most bytes the bitsets may take.
-const MEMORY: usize = 24 << 20;
+const MEMORY: usize = 256 << 20;
 
 /// A subset-sum instance small enough for the bitsets.
 pub(super) struct SubsetSum<'a> {
     ranked: &'a Ranked,
     capacity: usize,
     words: usize,
+    bytes: usize,
 }
 
 impl<'a> SubsetSum<'a> {
     /// `Some` when every candidate has the same density and the bitsets fit
-    /// in [`MEMORY`].
-    pub(super) fn new(ranked: &'a Ranked, capacity: u64) -> Option<SubsetSum<'a>> {
+    /// in [`MEMORY`] and in `memory` bytes.
+    pub(super) fn new(ranked: &'a Ranked, capacity: u64, memory: usize) -> Option<SubsetSum<'a>> {
         let (&w0, &v0) = ranked.weight.first().zip(ranked.value.first())?;
         let proportional = ranked
             .weight
@@ -40,16 +49,27 @@ impl<'a> SubsetSum<'a> {
         let capacity = usize::try_from(capacity).ok()?;
         let words = capacity / 64 + 1;
         let bitsets = ranked.len() / SEGMENT + 2 + SEGMENT;
-        let fits = bitsets.checked_mul(words)?.checked_mul(8)? <= MEMORY;
+        let bytes = bitsets.checked_mul(words)?.checked_mul(8)?;
+        let fits = bytes <= MEMORY.min(memory);
         (proportional && fits).then_some(SubsetSum {
             ranked,
             capacity,
             words,
+            bytes,
         })
     }
 
-    /// The ranked positions of the heaviest set that fits, by the tie rule.
-    pub(super) fn solve(&self) -> Vec<usize> {
+    /// About the most bytes the bitsets take.
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The ranked positions of the heaviest set that fits, by the tie rule;
+    /// `None` when `control` stops it or its forward pass runs past half the
+    /// time left.
+    pub(super) fn solve(&self, control: &Control<'_>) -> Option<Vec<usize>> {
+        let halfway = control.halfway();
+        let late = || halfway.is_some_and(|h| Instant::now() >= h);
         let r = self.ranked;
         let n = r.len();
         let words = self.words;
@@ -66,7 +86,13 @@ impl<'a> SubsetSum<'a> {
         reach[0] = 1;
         for (k, &pos) in order.iter().enumerate() {
             if k.is_multiple_of(SEGMENT) {
+                if late() {
+                    return None;
+                }
                 saved.extend_from_slice(&reach);
+            }
+            if control.tick(words).is_some() {
+                return None;
             }
             self.add(&mut reach, r.weight[pos]);
         }
@@ -82,6 +108,9 @@ impl<'a> SubsetSum<'a> {
             let end = (start + SEGMENT).min(n);
             let mut bits = saved[segment * words..(segment + 1) * words].to_vec();
             for k in start..end {
+                if control.tick(2 * words).is_some() {
+                    return None;
+                }
                 before[(k - start) * words..(k - start + 1) * words].copy_from_slice(&bits);
                 self.add(&mut bits, r.weight[order[k]]);
             }
@@ -104,7 +133,7 @@ impl<'a> SubsetSum<'a> {
             }
         }
         debug_assert_eq!(total, 0);
-        (0..n).filter(|&pos| take[pos]).collect()
+        Some((0..n).filter(|&pos| take[pos]).collect())
     }
 
     /// `reach |= reach << weight`, cut at the capacity.
@@ -133,6 +162,7 @@ impl<'a> SubsetSum<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::knapsack::Limits;
 
     fn ranked(weights: &[u32], values: &[u64]) -> (Ranked, u64) {
         let all: Vec<usize> = (0..weights.len()).collect();
@@ -142,12 +172,14 @@ mod tests {
     #[test]
     fn only_for_equal_densities() {
         let (r, _) = ranked(&[3, 5, 7], &[6, 10, 14]);
-        assert!(SubsetSum::new(&r, 10).is_some());
+        assert!(SubsetSum::new(&r, 10, usize::MAX).is_some());
         let (r, _) = ranked(&[3, 5, 7], &[6, 10, 15]);
-        assert!(SubsetSum::new(&r, 10).is_none());
-        // Bitsets too large for the memory budget.
+        assert!(SubsetSum::new(&r, 10, usize::MAX).is_none());
+        // Bitsets too large for the memory budget, or the solve's cap.
         let (r, _) = ranked(&[3, 5, 7], &[3, 5, 7]);
-        assert!(SubsetSum::new(&r, 1 << 40).is_none());
+        assert!(SubsetSum::new(&r, 1 << 40, usize::MAX).is_none());
+        assert!(SubsetSum::new(&r, 1 << 20, 1 << 20).is_none());
+        assert!(SubsetSum::new(&r, 1 << 20, 64 << 20).is_some());
     }
 
     #[test]
@@ -155,9 +187,19 @@ mod tests {
         // Multiples of 3 and one 1: 200 is not reachable, 199 is.
         let weights = [3, 6, 9, 1, 30, 60, 90, 99];
         let (r, _) = ranked(&weights, &weights.map(u64::from));
-        let s = SubsetSum::new(&r, 200).expect("subset sum");
-        let total: u64 = s.solve().iter().map(|&p| r.weight[p]).sum();
+        let s = SubsetSum::new(&r, 200, usize::MAX).expect("subset sum");
+        let control = Control::new(&Limits::default());
+        let taken = s.solve(&control).expect("no limits");
+        let total: u64 = taken.iter().map(|&p| r.weight[p]).sum();
         assert_eq!(total, 199);
+        // Cancelled at once: no answer.
+        let cancel = || true;
+        let control = Control::new(&Limits {
+            cancel: Some(&cancel),
+            ..Limits::default()
+        });
+        control.look();
+        assert!(s.solve(&control).is_none());
     }
 
     #[test]
@@ -166,6 +208,7 @@ mod tests {
             ranked: &ranked(&[1], &[1]).0,
             capacity: 200,
             words: 4,
+            bytes: 0,
         };
         let mut reach = vec![1u64 | 1 << 63, 0, 0, 0];
         s.add(&mut reach, 70);

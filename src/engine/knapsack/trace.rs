@@ -10,37 +10,51 @@
 /// Steps per block: the bits of one word.
 pub(super) const BLOCK: usize = 64;
 
-/// The saved state lists, one per finished block.
+/// The saved state lists, one per finished block, each allocated at its
+/// exact size so that the memory they take is known.
 #[derive(Debug, Default)]
 pub(super) struct Trace {
-    weights: Vec<u64>,
-    words: Vec<u64>,
-    /// Where each block's states start in `weights`/`words`.
-    starts: Vec<usize>,
+    /// Per block: the states' weights and words.
+    blocks: Vec<Block>,
+    /// Bytes the saved lists take.
+    bytes: usize,
 }
+
+/// One block's saved states: weights (increasing) and words.
+type Block = (Box<[u64]>, Box<[u64]>);
+
+/// Bytes one saved state takes.
+pub(super) const SAVED_STATE_BYTES: usize = 16;
 
 impl Trace {
     /// Saves the state list at the end of a block: `(weight, word)` pairs
     /// in increasing weight.
-    pub(super) fn close_block(&mut self, states: impl Iterator<Item = (u64, u64)>) {
-        self.starts.push(self.weights.len());
+    pub(super) fn close_block(&mut self, states: impl ExactSizeIterator<Item = (u64, u64)>) {
+        let mut weights = Vec::with_capacity(states.len());
+        let mut words = Vec::with_capacity(states.len());
         for (weight, word) in states {
-            self.weights.push(weight);
-            self.words.push(word);
+            weights.push(weight);
+            words.push(word);
         }
+        self.bytes += weights.len() * SAVED_STATE_BYTES;
+        if self.blocks.len() == self.blocks.capacity() {
+            self.blocks.reserve_exact(self.blocks.len().max(16));
+        }
+        self.blocks
+            .push((weights.into_boxed_slice(), words.into_boxed_slice()));
     }
 
     /// The word of the state of weight `weight` at the end of block `block`,
     /// if that block saved one.
     pub(super) fn word(&self, block: usize, weight: u64) -> Option<u64> {
-        let start = *self.starts.get(block)?;
-        let end = self
-            .starts
-            .get(block + 1)
-            .copied()
-            .unwrap_or(self.weights.len());
-        let at = self.weights[start..end].binary_search(&weight).ok()?;
-        Some(self.words[start + at])
+        let (weights, words) = self.blocks.get(block)?;
+        let at = weights.binary_search(&weight).ok()?;
+        Some(words[at])
+    }
+
+    /// Bytes the saved lists take (with their index).
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes + self.blocks.capacity() * std::mem::size_of::<Block>()
     }
 }
 
@@ -57,5 +71,6 @@ mod tests {
         assert_eq!(t.word(0, 4), None);
         assert_eq!(t.word(1, 4), Some(8));
         assert_eq!(t.word(2, 4), None);
+        assert!(t.bytes() >= 4 * SAVED_STATE_BYTES);
     }
 }

@@ -110,6 +110,15 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         second.extend(kv("pool ", thousands(b.reserved)));
     }
     second.extend(kv("strategy ", b.strategy.name().to_string()));
+    if let Some(gap) = plan.totals.optimality_gap {
+        // The `optimal` search stopped before proving its choice best.
+        second.pop();
+        second.push(Span::styled(
+            format!(" gap {}", crate::engine::gap_percent(gap)),
+            t.truncated,
+        ));
+        second.push(Span::styled("  ", t.muted));
+    }
     second.extend(kv("overflow ", b.overflow.name().to_string()));
     second.extend(kv("reallocate ", on_off(b.reallocate).to_string()));
     second.extend(kv(
