@@ -16,13 +16,13 @@
 //! | other C0 controls, DEL, C1 controls          | `\x1b` `\x7f` `\x9b` |
 //! | bidi controls U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069; line and paragraph separators U+2028–U+2029 | `\u{202e}` |
 //!
-//! [`line`] escapes all of them (ids, names, paths: one line each);
+//! [`line()`] escapes all of them (ids, names, paths: one line each);
 //! [`multiline`] keeps newlines and tabs, which are layout in an error
 //! message with a source snippet. Backslashes are not doubled, so escaping
-//! twice changes nothing ([`line`] of [`line`] is [`line`]); the escapes
+//! twice changes nothing ([`line()`] of [`line()`] is [`line()`]); the escapes
 //! are for reading, not for decoding back.
 //!
-//! [`csv_text`] makes a CSV text cell: escaped as [`line`], neutralised
+//! [`csv_text`] makes a CSV text cell: escaped as [`line()`], neutralised
 //! against spreadsheet formulas (OWASP: a `'` before a cell that starts with
 //! `=`, `+`, `-`, `@`, tab or carriage return) and quoted as RFC 4180 says.
 //!
@@ -111,7 +111,7 @@ fn escape_where(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> 
 /// cell starts with one (OWASP's CSV injection list).
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// A CSV cell for untrusted text: escaped as [`line`]; a `'` put before it
+/// A CSV cell for untrusted text: escaped as [`line()`]; a `'` put before it
 /// when it starts (after any spaces) with `=`, `+`, `-`, `@`, tab or carriage
 /// return, so that a spreadsheet shows it as text instead of running it;
 /// quoted (quotes doubled) when it holds a comma, a semicolon (the separator

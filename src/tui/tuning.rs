@@ -43,7 +43,7 @@ impl Tuning {
     ///
     /// The total is settled here: the tuned total, else the set's, limited to
     /// the model's `context_window` minus the output reserve
-    /// ([`Budget::settle_total`], whose warnings join the set's).
+    /// ([`crate::engine::Budget::settle_total`], whose warnings join the set's).
     pub fn apply_in_place(
         &self,
         base: &ItemSet,
