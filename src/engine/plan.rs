@@ -51,7 +51,9 @@ impl Reason {
         match self {
             Reason::BelowMinPriority => "priority under min_priority",
             Reason::OverSectionBudget => "does not fit the section budget",
-            Reason::BelowCutoff => "after a higher-priority item that did not fit (strict stops at the first miss)",
+            Reason::BelowCutoff => {
+                "after a higher-priority item that did not fit (strict stops at the first miss)"
+            }
             Reason::PriorityCut => "under the priority-cut threshold",
             Reason::Duplicate => "same content as an included item",
             Reason::GroupExcluded => "another item of its group is out",

@@ -279,62 +279,54 @@ fn about(
     (out, marks)
 }
 
-/// Every reallocation transfer into or out of the item's section, e.g.
+/// The reallocation transfers into or out of the item's section, largest
+/// first (at most [`TRANSFERS_SHOWN`] each way, then how many more), e.g.
 /// `section a0 received 120: 107 from a9, 13 from z`.
 fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>> {
     let plan = app.plan()?;
     let section = item.section.as_str();
-    let part = |tokens: usize, dir: &str, other: &str| {
-        format!("{} {dir} {}", thousands(tokens), sanitize(other))
+    let side = |received: bool| -> Option<String> {
+        let mut moves: Vec<(usize, &str)> = plan
+            .reallocations
+            .iter()
+            .filter_map(|r| match received {
+                true if r.to == section => Some((r.tokens, r.from.as_str())),
+                false if r.from == section => Some((r.tokens, r.to.as_str())),
+                _ => None,
+            })
+            .collect();
+        if moves.is_empty() {
+            return None;
+        }
+        let sum: usize = moves.iter().map(|m| m.0).sum();
+        moves.sort_by(|a, b| b.0.cmp(&a.0));
+        let (verb, dir) = if received {
+            ("received", "from")
+        } else {
+            ("gave", "to")
+        };
+        let mut parts: Vec<String> = moves
+            .iter()
+            .take(TRANSFERS_SHOWN)
+            .map(|(n, other)| format!("{} {dir} {}", thousands(*n), sanitize(other)))
+            .collect();
+        if moves.len() > TRANSFERS_SHOWN {
+            parts.push(format!("{} more", moves.len() - TRANSFERS_SHOWN));
+        }
+        Some(format!("{verb} {}: {}", thousands(sum), parts.join(", ")))
     };
-    let received: Vec<String> = plan
-        .reallocations
-        .iter()
-        .filter(|r| r.to == section)
-        .map(|r| part(r.tokens, "from", &r.from))
-        .collect();
-    let gave: Vec<String> = plan
-        .reallocations
-        .iter()
-        .filter(|r| r.from == section)
-        .map(|r| part(r.tokens, "to", &r.to))
-        .collect();
-    if received.is_empty() && gave.is_empty() {
+    let sides: Vec<String> = [side(true), side(false)].into_iter().flatten().collect();
+    if sides.is_empty() {
         return None;
     }
-    let sum = |dir: bool| -> usize {
-        plan.reallocations
-            .iter()
-            .filter(|r| {
-                if dir {
-                    r.to == section
-                } else {
-                    r.from == section
-                }
-            })
-            .map(|r| r.tokens)
-            .sum()
-    };
-    let mut text = format!("section {}", sanitize(section));
-    if !received.is_empty() {
-        text.push_str(&format!(
-            " received {}: {}",
-            thousands(sum(true)),
-            received.join(", ")
-        ));
-    }
-    if !gave.is_empty() {
-        if !received.is_empty() {
-            text.push(';');
-        }
-        text.push_str(&format!(
-            " gave {}: {}",
-            thousands(sum(false)),
-            gave.join(", ")
-        ));
-    }
-    Some(Line::from(Span::styled(text, t.muted)))
+    Some(Line::from(Span::styled(
+        format!("section {} {}", sanitize(section), sides.join("; ")),
+        t.muted,
+    )))
 }
+
+/// How many transfers each way the detail pane lists.
+const TRANSFERS_SHOWN: usize = 3;
 
 /// `group call-m6: kept or dropped with m7-tool, m8-tool (priority 0.83 in
 /// all)` for a member of a group.

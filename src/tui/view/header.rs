@@ -137,17 +137,19 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         thousands(b.total),
         ratio * 100.0
     );
-    if plan.totals.context != plan.totals.used {
-        figures.push_str(&format!(
-            " · context {}",
-            count(plan.totals.context, plan.accuracy())
-        ));
-    }
     let label = " used ";
     let elapsed = app
         .plan_elapsed
         .map(|e| format!("  {:.1} ms", e.as_secs_f64() * 1000.0));
     let extra = elapsed.as_deref().map_or(0, text::width) + if app.pack_slow { 3 } else { 0 };
+    if plan.totals.context != plan.totals.used {
+        let context = format!(" · context {}", count(plan.totals.context, plan.accuracy()));
+        // Only while the bar keeps a readable length.
+        let width = label.len() + text::width(&figures) + text::width(&context) + extra + 1;
+        if (area.width as usize).saturating_sub(width) >= MIN_BAR {
+            figures.push_str(&context);
+        }
+    }
     let bar_w = (area.width as usize)
         .saturating_sub(label.len() + text::width(&figures) + extra + 1)
         .min(60) as u16;
@@ -197,6 +199,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(Line::from(spans)), rest);
     }
 }
+
+/// The shortest budget bar worth keeping the `context` figure beside.
+const MIN_BAR: usize = 12;
 
 /// A cost in USD with enough digits for small amounts.
 pub(crate) fn format_cost(cost: f64) -> String {
