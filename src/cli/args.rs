@@ -157,7 +157,10 @@ pub struct PackArgs {
     pub output: Option<PathBuf>,
     /// A command that summarizes an item that does not fit (overflow
     /// `summarize`): the item on stdin, the target in
-    /// `TOKENSCOPE_TARGET_TOKENS`, the summary on stdout.
+    /// `TOKENSCOPE_TARGET_TOKENS`, the summary on stdout. Split into words
+    /// like a shell does but run without one (`sh -c '...'` for pipes); its
+    /// output is capped and it is stopped after 30 s. The only way to name
+    /// one: a `summarizer` in an item set or profile is ignored.
     #[arg(long, value_name = "CMD")]
     pub summarizer: Option<String>,
     /// A HuggingFace tokenizer.json or a tiktoken rank file to count with
