@@ -201,18 +201,49 @@ impl Shared {
 
     /// The watch on `path` and on every folder under it ended with it (the
     /// operating system's watcher drops them when a folder is deleted or
-    /// moved out of a watched folder): forget them, so that they are set up
-    /// again if a folder is there.
+    /// moved out of a watched folder): forget them, and disarm the anchors
+    /// there, so that whatever folder is at their paths now is watched again
+    /// and their inputs reported (a folder re-created at once may even reuse
+    /// the old one's inode number, so identities alone would not tell).
     fn forget_under(state: &mut State, path: &Path) {
-        if state.watched.contains_key(path) {
-            state.watched.retain(|folder, _| !folder.starts_with(path));
+        if !state.watched.contains_key(path) {
+            return;
         }
+        state.watched.retain(|folder, _| !folder.starts_with(path));
+        for anchor in &mut state.anchors {
+            if anchor.path.starts_with(path) {
+                anchor.armed = None;
+            }
+        }
+    }
+
+    /// Whether an anchor's folder or guard is not what [`Shared::refresh`]
+    /// last saw (it changed while the watches were being set up).
+    fn unsettled(state: &State) -> bool {
+        state.anchors.iter().any(|a| {
+            folder_id(&a.path).is_some() != a.armed.is_some()
+                || a.path.ancestors().skip(1).find(|p| p.is_dir()) != a.guard.as_deref()
+        })
     }
 
     /// Re-arms every anchor whose folder appeared, vanished or was replaced
     /// since the last call, moves guards to the nearest existing ancestors,
-    /// and syncs the watches. Returns the paths to report as changed.
+    /// and syncs the watches; again while folders changed meanwhile (a few
+    /// rounds at most). Returns the paths to report as changed.
     fn refresh(&self, state: &mut State) -> (Vec<PathBuf>, Vec<String>) {
+        let (mut report, mut errors) = self.refresh_once(state);
+        for _ in 0..4 {
+            if !Shared::unsettled(state) {
+                break;
+            }
+            let (more, errs) = self.refresh_once(state);
+            report.extend(more);
+            errors.extend(errs);
+        }
+        (report, errors)
+    }
+
+    fn refresh_once(&self, state: &mut State) -> (Vec<PathBuf>, Vec<String>) {
         let mut report = Vec::new();
         let mut errors = Vec::new();
         let mut changed = false;
