@@ -110,6 +110,9 @@ struct Anchor {
     tracked: bool,
     /// The folder watched at `path` now, `None` when there is none.
     armed: Option<FolderId>,
+    /// Set when its watch ended with a removal or a move: re-armed (and its
+    /// inputs reported) at the next refresh whatever is at `path`.
+    stale: bool,
     /// The folder watched to see `path` appear, vanish or be replaced: its
     /// nearest existing ancestor.
     guard: Option<PathBuf>,
@@ -128,6 +131,7 @@ impl Anchor {
             holds,
             tracked,
             armed: None,
+            stale: false,
             guard: None,
             folders: BTreeSet::new(),
             report: BTreeSet::new(),
@@ -212,7 +216,7 @@ impl Shared {
         state.watched.retain(|folder, _| !folder.starts_with(path));
         for anchor in &mut state.anchors {
             if anchor.path.starts_with(path) {
-                anchor.armed = None;
+                anchor.stale = true;
             }
         }
     }
@@ -221,7 +225,8 @@ impl Shared {
     /// last saw (it changed while the watches were being set up).
     fn unsettled(state: &State) -> bool {
         state.anchors.iter().any(|a| {
-            folder_id(&a.path).is_some() != a.armed.is_some()
+            a.stale
+                || folder_id(&a.path).is_some() != a.armed.is_some()
                 || a.path.ancestors().skip(1).find(|p| p.is_dir()) != a.guard.as_deref()
         })
     }
@@ -249,8 +254,9 @@ impl Shared {
         let mut changed = false;
         for anchor in &mut state.anchors {
             let now = folder_id(&anchor.path);
-            if now != anchor.armed {
+            if now != anchor.armed || anchor.stale {
                 anchor.armed = now;
+                anchor.stale = false;
                 anchor.folders.clear();
                 if now.is_some() {
                     match anchor.holds {
