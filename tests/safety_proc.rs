@@ -112,7 +112,10 @@ fn an_item_set_never_runs_its_summarizer() {
             )),
             "{stderr}"
         );
-        assert!(!marker.exists(), "the item set's command ran (json: {json})");
+        assert!(
+            !marker.exists(),
+            "the item set's command ran (json: {json})"
+        );
     }
 }
 

@@ -155,7 +155,10 @@ fn a_command_that_cannot_be_split_or_started_is_an_error() {
     let cache = SummaryCache::new();
     let err = summarize("llm 'unclosed", "x", 5, 10 * SECOND, &cache).unwrap_err();
     assert!(matches!(err, SummarizeError::Parse { .. }), "{err:?}");
-    assert!(err.to_string().contains("cannot split it into words"), "{err}");
+    assert!(
+        err.to_string().contains("cannot split it into words"),
+        "{err}"
+    );
     let err = summarize("   ", "x", 5, 10 * SECOND, &cache).unwrap_err();
     assert!(matches!(err, SummarizeError::Parse { .. }), "{err:?}");
     let err = summarize("/nonexistent/summarizer", "x", 5, 10 * SECOND, &cache).unwrap_err();
@@ -174,7 +177,10 @@ fn endless_output_is_stopped_at_the_limit() {
             limit: output_limit("a short item".len()),
         }
     );
-    assert!(err.to_string().contains("printed more than 65536 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("printed more than 65536 bytes"),
+        "{err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",

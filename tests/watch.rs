@@ -425,24 +425,50 @@ fn a_watched_folder_deleted_and_recreated_is_watched_again() {
     // Deleted, then re-created a moment later.
     std::fs::remove_dir_all(&d).unwrap();
     assert!(
-        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r.error().is_some()),
+        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+            .error()
+            .is_some()),
         "the deleted folder was not reported"
     );
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "beta\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("beta")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
     // The new folder is watched: later edits are seen.
     std::fs::write(d.join("p.md"), "gamma\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("gamma")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
 
     // Deleted and re-created at once (the new folder may get the old one's
     // inode number).
     std::fs::remove_dir_all(&d).unwrap();
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "delta\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("delta")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("delta")
+    ));
     std::fs::write(d.join("p.md"), "epsilon\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("epsilon")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("epsilon")
+    ));
     assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
 }
 
@@ -459,22 +485,42 @@ fn a_watched_folder_renamed_away_and_back() {
 
     std::fs::rename(&d, &away).unwrap();
     assert!(
-        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r.error().is_some()),
+        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+            .error()
+            .is_some()),
         "the folder renamed away was not reported"
     );
     assert!(reloader.error().unwrap().to_string().contains("d4"));
     // Edits under the new name are not the input: nothing is reported.
     let before = reported.len();
     std::fs::write(away.join("p.md"), "edited away\n").unwrap();
-    pump(&mut reloader, &events, &mut reported, Duration::from_millis(500), |_| false);
+    pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        Duration::from_millis(500),
+        |_| false,
+    );
     assert_eq!(reported.len(), before, "{reported:?}");
     assert_eq!(texts(reloader.current().unwrap()), ["alpha\n"]);
 
     // Renamed back: watched again, with what it holds now.
     std::fs::rename(&away, &d).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("edited away")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("edited away")
+    ));
     std::fs::write(d.join("p.md"), "back home\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("back home")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("back home")
+    ));
     // Only the path given is ever reported, never the folder's other name.
     assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
 }
@@ -492,33 +538,73 @@ fn a_watched_files_folder_deleted_recreated_or_renamed() {
 
     // The folder deleted, then re-created.
     std::fs::remove_dir_all(&d).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r.error().is_some()));
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "beta\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("beta")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
     // An editor's atomic save in the new folder.
     let tmp = d.join(".p.md.swp");
     std::fs::write(&tmp, "gamma\n").unwrap();
     std::fs::rename(&tmp, &file).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("gamma")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
 
     // Deleted and re-created at once.
     std::fs::remove_dir_all(&d).unwrap();
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "delta\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("delta")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("delta")
+    ));
 
     // Renamed away (an error, edits there ignored) and back.
     let away = root.join("dr");
     std::fs::rename(&d, &away).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r.error().is_some()));
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
     std::fs::write(away.join("p.md"), "edited away\n").unwrap();
-    pump(&mut reloader, &events, &mut reported, Duration::from_millis(500), |_| false);
+    pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        Duration::from_millis(500),
+        |_| false,
+    );
     assert_eq!(texts(reloader.current().unwrap()), ["delta"]);
     std::fs::rename(&away, &d).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("edited away")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("edited away")
+    ));
     std::fs::write(&file, "epsilon\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("epsilon")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("epsilon")
+    ));
     assert!(reported.iter().all(|p| p == &file), "{reported:?}");
 }
 
@@ -533,7 +619,9 @@ fn a_grandparent_deleted_and_recreated_is_followed_down() {
     let (mut reloader, _watcher, events) = follow(&file);
     let mut reported = Vec::new();
     std::fs::remove_dir_all(&top).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r.error().is_some()));
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
     // Re-created one level at a time, with pauses the watcher sees.
     std::fs::create_dir(&top).unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -541,7 +629,19 @@ fn a_grandparent_deleted_and_recreated_is_followed_down() {
     std::thread::sleep(Duration::from_millis(100));
     std::fs::create_dir(top.join("b/c")).unwrap();
     std::fs::write(&file, "beta\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("beta")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
     std::fs::write(&file, "gamma\n").unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, holds("gamma")));
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
 }

@@ -601,7 +601,10 @@ fn apply_profile(set: &mut ItemSet, profile: &Profile) {
     let p = &profile.settings;
     if let Some(at) = &p.summarizer_at {
         set.warnings
-            .push(super::itemset::ignored_summarizer(&format!("{at} (profile `{}`)", profile.name)));
+            .push(super::itemset::ignored_summarizer(&format!(
+                "{at} (profile `{}`)",
+                profile.name
+            )));
     }
     let b = &mut set.budget;
     layer_model(&mut b.model, &mut b.encoding, &p.model, &p.encoding);

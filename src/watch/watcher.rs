@@ -480,7 +480,10 @@ impl Watcher {
             let mut state = handler_shared.lock_state();
             if let Ok(events) = &result {
                 for event in events {
-                    if matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))) {
+                    if matches!(
+                        event.kind,
+                        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+                    ) {
                         for path in &event.paths {
                             Shared::forget_under(&mut state, path);
                         }
