@@ -12,9 +12,15 @@ use serde_json::Value;
 
 fn tokenscope(cwd: &Path) -> Command {
     let mut c = Command::cargo_bin("tokenscope").unwrap();
-    c.env("NO_COLOR", "1").current_dir(cwd);
+    // No user config.toml (which may name a summarizer) from the machine.
+    c.env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", NO_CONFIG)
+        .current_dir(cwd);
     c
 }
+
+/// A config folder that does not exist.
+const NO_CONFIG: &str = "/nonexistent/tokenscope-test-config";
 
 const LONG: &str = "This long paragraph will not fit into the tiny budget it was given, \
     because it goes on and on about nothing in particular for many words and then some more \
@@ -160,6 +166,7 @@ fn watch_never_runs_an_item_sets_summarizer() {
     let marker = dir.path().join("pwned");
     let set = item_set(dir.path(), true, &marker_command(&marker));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .env("XDG_CONFIG_HOME", NO_CONFIG)
         .args(["watch", "--exit-after", "1"])
         .arg(&set)
         .current_dir(dir.path())
@@ -223,6 +230,7 @@ fn a_summarizer_printing_without_end_is_stopped_quickly_with_bounded_memory() {
     let set = item_set(dir.path(), false, "ignored-anyway");
     let started = Instant::now();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .env("XDG_CONFIG_HOME", NO_CONFIG)
         .args(["pack", "--json", "--summarizer", "yes"])
         .arg(&set)
         .output()
@@ -243,4 +251,49 @@ fn a_summarizer_printing_without_end_is_stopped_quickly_with_bounded_memory() {
     // bound until the 30 s timeout.
     let rss = children_max_rss();
     assert!(rss < 400 * 1024 * 1024, "a child reached {rss} bytes");
+}
+
+#[test]
+fn the_users_own_config_may_name_the_summarizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let folder = config.path().join("tokenscope");
+    std::fs::create_dir(&folder).unwrap();
+    let file = folder.join("config.toml");
+    std::fs::write(&file, "summarizer = \"printf 'From the user config.'\"\n").unwrap();
+    let set = item_set(dir.path(), false, "ignored-anyway");
+    let set = set.to_str().unwrap();
+    // The packed context (stdout is a pipe) holds the summary.
+    let run = |args: &[&str]| -> String {
+        let out = tokenscope(dir.path())
+            .env("XDG_CONFIG_HOME", config.path())
+            .arg("pack")
+            .args(args)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    assert_eq!(run(&[set]).trim(), "From the user config.");
+    // The command line wins.
+    assert_eq!(
+        run(&[set, "--summarizer", "printf 'From the flag.'"]).trim(),
+        "From the flag."
+    );
+    // A bad file is an error with its position (exit 2).
+    std::fs::write(&file, "summariser = \"x\"\n").unwrap();
+    let out = tokenscope(dir.path())
+        .env("XDG_CONFIG_HOME", config.path())
+        .args(["pack", set])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("config.toml:1:1"), "{stderr}");
+    std::fs::write(&file, "summarizer = \"llm 'open\"\n").unwrap();
+    let out = tokenscope(dir.path())
+        .env("XDG_CONFIG_HOME", config.path())
+        .args(["pack", set])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(stderr.contains("cannot split it into words"), "{stderr}");
 }

@@ -195,13 +195,16 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     Ok(prepared)
 }
 
-/// The summarizer command: `--summarizer` only, checked to split into a
-/// program and its arguments (see [`crate::engine::summarize`]). Item sets
-/// and profiles never name one (their `summarizer` is ignored with a
-/// warning).
+/// The summarizer command: `--summarizer`, else `summarizer` in the user's
+/// own `<config dir>/tokenscope/config.toml`
+/// ([`crate::input::user_config`]); checked to split into a program and its
+/// arguments (see [`crate::engine::summarize`]). Item sets and profiles
+/// never name one (their `summarizer` is ignored with a warning).
 pub fn summarizer(args: &PackArgs) -> Result<Option<String>, CliError> {
     match &args.summarizer {
-        None => Ok(None),
+        None => crate::input::user_config::UserConfig::load_default()
+            .map(|c| c.summarizer)
+            .map_err(|e| CliError::Input(e.to_string())),
         Some(cmd) => match crate::engine::summarize::split_command(cmd) {
             Ok(_) => Ok(Some(cmd.clone())),
             Err(problem) => Err(CliError::Input(format!("--summarizer `{cmd}`: {problem}"))),
