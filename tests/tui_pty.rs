@@ -350,3 +350,38 @@ fn sigtstp_suspends_cleanly_and_sigcont_redraws() {
     assert!(!s.parser.screen().alternate_screen());
     assert!(!s.raw_mode());
 }
+
+#[test]
+fn a_watched_folder_deleted_recreated_and_renamed_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d4");
+    let away = dir.path().join("d4r");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a.md"), "Alpha.\n").unwrap();
+    let path = d.display().to_string();
+    let mut s = Session::start(&[&path, "--budget", "1000"]);
+    s.wait_for("items 1 in / 0 out");
+    // Deleted and re-created: followed.
+    std::fs::remove_dir_all(&d).unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a.md"), "Alpha.\n").unwrap();
+    std::fs::write(d.join("b.md"), "Beta.\n").unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 2 in / 0 out");
+    // Renamed away: an error; a file added there is not the input.
+    std::fs::rename(&d, &away).unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    std::fs::write(away.join("c.md"), "Gamma.\n").unwrap();
+    s.pump(Duration::from_millis(500));
+    assert!(s.screen().contains("items 2 in / 0 out"));
+    // Renamed back: followed, with what it holds now.
+    std::fs::rename(&away, &d).unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 3 in / 0 out");
+    std::fs::remove_file(d.join("c.md")).unwrap();
+    s.wait_for("items 2 in / 0 out");
+    s.press("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
