@@ -149,6 +149,16 @@ fn watch_follows_a_chat_request_as_the_conversation_grows() {
     assert!(child.wait().unwrap().success());
 }
 
+/// A `tokenscope watch` that is stopped when the test ends, passed or not.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn watch_follows_a_folder_deleted_recreated_and_renamed_away_and_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,7 +166,8 @@ fn watch_follows_a_folder_deleted_recreated_and_renamed_away_and_back() {
     let away = dir.path().join("d4r");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "## A\n\none\n").unwrap();
-    let (mut child, rx) = watch(&["--budget", "500"], &d);
+    let (child, rx) = watch(&["--budget", "500"], &d);
+    let _child = Running(child);
     let first = next_line(&rx);
     assert!(first.contains("watching"), "{first}");
 
@@ -186,8 +197,6 @@ fn watch_follows_a_folder_deleted_recreated_and_renamed_away_and_back() {
     std::fs::write(d.join("p.md"), "## A\n\none\n").unwrap();
     let last = next_line(&rx);
     assert!(last.contains("/500 tokens (-"), "{last}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
@@ -197,7 +206,8 @@ fn watch_follows_a_files_folder_deleted_and_recreated() {
     let file = d.join("p.md");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "## A\n\none\n").unwrap();
-    let (mut child, rx) = watch(&["--budget", "500"], &file);
+    let (child, rx) = watch(&["--budget", "500"], &file);
+    let _child = Running(child);
     assert!(next_line(&rx).contains("watching"));
     // Deleted and re-created at once, then an atomic save.
     std::fs::remove_dir_all(&d).unwrap();
@@ -210,6 +220,4 @@ fn watch_follows_a_files_folder_deleted_and_recreated() {
     std::fs::rename(&tmp, &file).unwrap();
     let saved = next_line(&rx);
     assert!(saved.contains("/500 tokens (-"), "{saved}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
