@@ -297,3 +297,20 @@ fn the_users_own_config_may_name_the_summarizer() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(stderr.contains("cannot split it into words"), "{stderr}");
 }
+
+#[test]
+fn a_saved_profile_never_stores_a_command() {
+    use tokenscope::input::profile::{ProfileSettings, save_profile};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokenscope.toml");
+    let mut set = tokenscope::input::itemset::load(&item_set(dir.path(), false, "x")).unwrap();
+    // As the inspector runs it with `--summarizer`.
+    set.budget.summarizer = Some("llm --summarize".into());
+    let settings = ProfileSettings::from_item_set(&set);
+    assert_eq!(settings.summarizer_at, None);
+    save_profile(&file, "tuned", &settings).unwrap();
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains("[profiles.tuned]"), "{written}");
+    assert!(!written.contains("summarizer"), "{written}");
+    assert!(!written.contains("llm"), "{written}");
+}
