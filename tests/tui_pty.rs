@@ -385,3 +385,27 @@ fn a_watched_folder_deleted_recreated_and_renamed_is_followed() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+#[test]
+fn the_inspector_never_runs_an_item_sets_summarizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("pwned");
+    let text = "This long paragraph will not fit into the tiny budget it was given, because it \
+                goes on and on about nothing in particular for many words.";
+    std::fs::write(
+        dir.path().join("set.toml"),
+        format!(
+            "[budget]\ntotal = 24\noverflow = \"summarize\"\nsummarizer = \"touch {}\"\n\
+             [[sections]]\nname = \"main\"\nshare = 100\n\
+             [[items]]\nid = \"long\"\nsection = \"main\"\ntext = \"{text}\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let mut s = Session::start_in(&["set.toml"], dir.path().to_str().unwrap());
+    s.wait_for("items 1 in / 0 out");
+    s.wait_for("set.toml:4:1 was ignored");
+    assert!(!marker.exists(), "the inspector ran the item set's command");
+    s.press("q");
+    assert!(s.wait_exit().success());
+}
