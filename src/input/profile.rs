@@ -111,7 +111,8 @@ pub struct ProfileSettings {
     /// Where the profile names a `summarizer` (`FILE:LINE:COLUMN`). The
     /// command itself is not kept: a project's settings file may come from
     /// someone else, so [`apply`] warns that it was ignored instead of
-    /// running it. Commands come only from `--summarizer`.
+    /// running it. Commands come only from `--summarizer` or the user's own
+    /// `config.toml` ([`super::user_config`]).
     pub summarizer_at: Option<String>,
     /// Section shares in percent, in the order given (`split`).
     pub split: Vec<(String, f64)>,
