@@ -2,7 +2,6 @@
 //! export would be refused: the next run would read it as an item). One
 //! test in its own binary, because it changes the working folder.
 
-#[allow(dead_code)]
 mod tui_support;
 
 use std::path::PathBuf;
