@@ -63,6 +63,11 @@ pub(super) struct Board<'a> {
     fill_from: usize,
     /// The order in which sections pay for what others take from the pool.
     giver_order: Vec<usize>,
+    /// Where in `giver_order` sections with headroom start.
+    giver_cursor: usize,
+    /// The fill step's transfers by (giver or `usize::MAX` for the reserve,
+    /// receiver): their place in `transfers`.
+    fill_pairs: rustc_hash::FxHashMap<(usize, usize), usize>,
     /// Per section: current budget.
     pub budgets: Vec<usize>,
     /// Per section: current selection.
@@ -110,6 +115,8 @@ impl<'a> Board<'a> {
             caps,
             fill_from: usize::MAX,
             giver_order: (0..n).collect(),
+            giver_cursor: 0,
+            fill_pairs: Default::default(),
             budgets,
             selections,
             reserve_left: reserved,
@@ -173,7 +180,9 @@ impl<'a> Board<'a> {
         overrun.saturating_add(want.saturating_sub(head))
     }
 
-    fn free_tokens(&self) -> usize {
+    /// Tokens no section uses: every headroom and what is left of the
+    /// reserve.
+    pub fn free_tokens(&self) -> usize {
         (0..self.budgets.len())
             .map(|s| self.headroom(s))
             .fold(self.reserve_left, usize::saturating_add)

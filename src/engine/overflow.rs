@@ -80,13 +80,14 @@ pub(super) fn apply(
         .collect();
     candidates.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
     let mut changes = Vec::new();
+    let mut free = board.free_tokens();
     for (s, u, _) in candidates {
         let rule = &rules[s];
         let sel = &board.selections[s];
         let index = board.prepared().sections[s].members(u)[0] as usize;
         let item = &set.items[index];
         let frame = if sel.framed { 0 } else { rule.frame };
-        let head = board.spare_for(s, pooled);
+        let head = board.spare_for(s, pooled, free);
         let space = head.saturating_sub(
             item.overhead
                 .saturating_add(rule.separator)
@@ -112,7 +113,7 @@ pub(super) fn apply(
         sel.taken[u] = true;
         sel.reason[u] = None;
         sel.framed = true;
-        board.charge(s, cost);
+        free = free.saturating_sub(board.charge(s, cost));
         changes.push(Change {
             item: index,
             status: if level.is_some() {

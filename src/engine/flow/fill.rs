@@ -43,7 +43,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::{Board, Source};
-use crate::engine::{Reason, Strategy, Transfer};
+use crate::engine::{Reason, Strategy};
 
 /// A section's next unit in the merge.
 struct Head {
@@ -88,36 +88,53 @@ fn open(reason: Option<Reason>) -> bool {
 impl Board<'_> {
     /// Tokens section `s` may still take: its headroom, plus (when tokens
     /// are pooled) the other sections' headroom and the reserve, within its
-    /// cap. A pinned overrun is subtracted.
-    pub fn spare_for(&self, s: usize, pooled: bool) -> usize {
-        let own = self.budgets[s].saturating_sub(self.selections[s].used);
+    /// cap, given `free` (the board's [`Board::free_tokens`]). A pinned
+    /// overrun is subtracted.
+    pub fn spare_for(&self, s: usize, pooled: bool, free: usize) -> usize {
+        let own = self.headroom(s);
         if !pooled {
             return own;
         }
         let overrun = self.selections[s].used.saturating_sub(self.budgets[s]);
-        let others = self.free_tokens().saturating_sub(own);
+        let others = free.saturating_sub(own);
         let room = self.caps[s].saturating_sub(self.budgets[s]);
         own.saturating_add(others.min(room)).saturating_sub(overrun)
     }
 
     /// Charges `cost` more tokens to section `s`, covering what its budget
-    /// lacks from the pool (see [`Board::cover`]).
-    pub fn charge(&mut self, s: usize, cost: usize) {
+    /// lacks from the pool (see [`Board::cover`]). Returns how much the
+    /// free tokens shrank.
+    ///
+    /// Free tokens are `Σ max(0, budget - used) + reserve`, and budgets plus
+    /// the reserve only move between themselves, so they shrink by the
+    /// growth of `min(budget, used)` summed over sections. A giver gives at
+    /// most its headroom, which leaves its `min` alone, so only `s` counts.
+    pub fn charge(&mut self, s: usize, cost: usize) -> usize {
+        let settled = |b: &Self| b.budgets[s].min(b.selections[s].used);
+        let before = settled(self);
         let used = self.selections[s].used.saturating_add(cost);
         self.selections[s].used = used;
         let need = used.saturating_sub(self.budgets[s]);
         self.cover(s, need);
+        settled(self) - before
     }
 
     /// Moves up to `amount` tokens to section `s`: from other sections'
-    /// headroom in declared order, then from the reserve.
+    /// headroom in `giver_order`, then from the reserve. Headroom only
+    /// shrinks while tokens are pooled, so sections at the front of the
+    /// order that have none left are passed over for good.
     fn cover(&mut self, s: usize, amount: usize) {
         let mut left = amount;
-        for k in 0..self.giver_order.len() {
-            let g = self.giver_order[k];
+        while self.giver_cursor < self.giver_order.len()
+            && self.headroom(self.giver_order[self.giver_cursor]) == 0
+        {
+            self.giver_cursor += 1;
+        }
+        for k in self.giver_cursor..self.giver_order.len() {
             if left == 0 {
                 return;
             }
+            let g = self.giver_order[k];
             if g == s {
                 continue;
             }
@@ -142,21 +159,30 @@ impl Board<'_> {
         if before < self.fill_from {
             return;
         }
-        let last = self.transfers.pop().expect("a transfer was just recorded");
-        let same = |t: &&mut Transfer| t.from == last.from && t.to == last.to;
-        match self.transfers[self.fill_from..].iter_mut().find(same) {
-            Some(t) => t.tokens += last.tokens,
-            None => self.transfers.push(last),
+        let from = match source {
+            Source::Section(g) => g,
+            Source::Reserve => usize::MAX,
+        };
+        match self.fill_pairs.get(&(from, to)) {
+            Some(&i) => {
+                let last = self.transfers.pop().expect("a transfer was just recorded");
+                self.transfers[i].tokens += last.tokens;
+            }
+            None => {
+                self.fill_pairs.insert((from, to), before);
+            }
         }
     }
 
     /// Pinned overruns are covered from the pool as far as it goes.
     fn cover_overruns(&mut self) {
+        let mut free = self.free_tokens();
         for s in 0..self.budgets.len() {
             let over = self.selections[s].used.saturating_sub(self.budgets[s]);
             if over > 0 {
-                let free = self.free_tokens().saturating_sub(self.headroom(s));
-                self.cover(s, over.min(free));
+                let moved = over.min(free.saturating_sub(self.headroom(s)));
+                self.cover(s, moved);
+                free -= moved;
             }
         }
     }
@@ -205,6 +231,7 @@ impl Board<'_> {
         let mut givers: Vec<usize> = (0..self.budgets.len()).collect();
         givers.sort_by(|&a, &b| best[a].total_cmp(&best[b]).then(b.cmp(&a)));
         self.giver_order = givers;
+        self.giver_cursor = 0;
         self.cover_overruns();
         let mut heap: BinaryHeap<Head> = queues
             .iter()
@@ -228,8 +255,8 @@ impl Board<'_> {
             let strict = self.rules[s].strategy == Strategy::Strict;
             let mut stop = false;
             if !self.selections[s].taken[u] && open(self.selections[s].reason[u]) {
-                if self.offer(s, u, free) {
-                    free = self.free_tokens();
+                if let Some(consumed) = self.offer(s, u, free) {
+                    free = free.saturating_sub(consumed);
                 } else if strict {
                     self.selections[s].reason[u] = Some(Reason::OverSectionBudget);
                     stop = true;
@@ -247,8 +274,9 @@ impl Board<'_> {
 
     /// Takes unit `u` of section `s` (and the rest of its group when the
     /// group spans sections) if what it needs fits in its sections' caps and
-    /// the `free` tokens. Returns whether it did.
-    fn offer(&mut self, s: usize, u: usize, free: usize) -> bool {
+    /// the `free` tokens. Returns how much the free tokens shrank when it
+    /// did.
+    fn offer(&mut self, s: usize, u: usize, free: usize) -> Option<usize> {
         let prep = self.prep;
         let unit = &prep.sections[s].units[u];
         let parts: Vec<(usize, usize)> = match unit.group {
@@ -265,10 +293,10 @@ impl Board<'_> {
         for &(ps, pu) in &parts {
             let sel = &self.selections[ps];
             if sel.taken[pu] || !open(sel.reason[pu]) {
-                return false;
+                return None;
             }
             if ps != s && self.rules[ps].strategy == Strategy::Strict && !self.at_cutoff(ps, pu) {
-                return false;
+                return None;
             }
             let punit = &prep.sections[ps].units[pu];
             let cost = match extra.iter_mut().find(|e| e.0 == ps) {
@@ -297,13 +325,13 @@ impl Board<'_> {
                 .saturating_add(cost)
                 .saturating_sub(self.budgets[ps]);
             if need > self.caps[ps].saturating_sub(self.budgets[ps]) {
-                return false;
+                return None;
             }
             pool_need = pool_need.saturating_add(need);
         }
         let own: usize = extra.iter().map(|&(ps, _)| self.headroom(ps)).sum();
         if pool_need > free.saturating_sub(own) {
-            return false;
+            return None;
         }
         for &(ps, pu) in &parts {
             let sel = &mut self.selections[ps];
@@ -311,10 +339,12 @@ impl Board<'_> {
             sel.reason[pu] = None;
             sel.framed |= prep.sections[ps].units[pu].renders;
         }
-        for (ps, cost) in extra {
-            self.charge(ps, cost);
-        }
-        true
+        Some(
+            extra
+                .into_iter()
+                .map(|(ps, cost)| self.charge(ps, cost))
+                .sum(),
+        )
     }
 
     /// Whether unit `u` is the first open unit of strict section `s`.
