@@ -139,7 +139,7 @@ pub fn read_regular_file(path: &Path, kind: Limit) -> io::Result<Vec<u8>> {
     if !meta.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "it is not a regular file (a FIFO, device or socket); expected a text file",
+            "it is not a regular file (a FIFO, device or socket)",
         ));
     }
     let limit = limit(kind);

@@ -174,11 +174,31 @@ impl FileTokenizer {
     /// split pattern.
     pub fn load(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
         let path = path.as_ref();
-        let bytes = read(path)?;
+        Self::from_file_bytes(&read(path)?, path)
+    }
+
+    /// [`FileTokenizer::load`] for a file that a models file names: only a
+    /// regular file is read ([`crate::fsio::read_regular_file`]), so a FIFO
+    /// cannot block the run and a device (`/dev/zero`) is refused before
+    /// anything is read.
+    pub fn load_regular(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
+        let path = path.as_ref();
+        let bytes = crate::fsio::read_regular_file(path, crate::fsio::Limit::Tokenizer).map_err(
+            |source| FileTokenizerError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        )?;
+        Self::from_file_bytes(&bytes, path)
+    }
+
+    /// A `tokenizer.json` (first non-blank character `{`) or else a tiktoken
+    /// rank file with the default split pattern.
+    fn from_file_bytes(bytes: &[u8], path: &Path) -> Result<FileTokenizer, FileTokenizerError> {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            Self::from_tokenizer_json(&bytes, path)
+            Self::from_tokenizer_json(bytes, path)
         } else {
-            Self::from_tiktoken(&bytes, path, &TiktokenOptions::default())
+            Self::from_tiktoken(bytes, path, &TiktokenOptions::default())
         }
     }
 

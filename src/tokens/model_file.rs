@@ -105,7 +105,7 @@ impl ModelTokenizerFile {
         if let Some(file) = slot.as_ref() {
             return Ok(Tokenizer::File(file.clone()));
         }
-        let file = FileTokenizer::load(&self.path).map_err(|source| ModelTokenizerError {
+        let file = FileTokenizer::load_regular(&self.path).map_err(|source| ModelTokenizerError {
             registry: self.registry.clone(),
             line: self.line,
             column: self.column,
