@@ -24,6 +24,7 @@ pub mod load_error;
 pub mod markdown;
 pub mod profile;
 pub mod tree;
+pub mod user_config;
 
 pub use detect::{InputFormat, LoadOptions, UnknownInputFormat, load_path, load_paths};
 pub use directory::GitRecency;

@@ -174,6 +174,14 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
                 outcome = Outcome::Terminated;
                 break;
             }
+            if let Event::Suspend = ev {
+                suspend(&mut guard)?;
+                let size = guard.terminal().size()?;
+                // Marks the state for a full redraw (on the new terminal).
+                app.on_resize(size.width, size.height);
+                next = events.try_next();
+                continue;
+            }
             handle(&mut app, ev);
             if app.should_quit() {
                 break;
@@ -197,8 +205,20 @@ fn handle(app: &mut App, ev: Event) {
         Event::WatchError(e) => app.error(format!("watching: {e}")),
         Event::Tick => app.on_tick(Instant::now()),
         Event::Job(out) => app.on_job(*out),
-        Event::Terminate => {}
+        Event::Terminate | Event::Suspend => {}
     }
+}
+
+/// SIGTSTP: suspend cleanly (see [`TerminalGuard::suspend`]).
+#[cfg(unix)]
+fn suspend(guard: &mut TerminalGuard) -> io::Result<()> {
+    guard.suspend()
+}
+
+/// Not sent on this platform.
+#[cfg(not(unix))]
+fn suspend(_guard: &mut TerminalGuard) -> io::Result<()> {
+    Ok(())
 }
 
 fn draw_frame(guard: &mut TerminalGuard, app: &App) -> io::Result<()> {

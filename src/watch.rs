@@ -26,6 +26,7 @@
 //! # Ok::<(), tokenscope::watch::WatchError>(())
 //! ```
 
+mod anchor;
 mod filter;
 mod reloader;
 mod watcher;

@@ -148,3 +148,76 @@ fn watch_follows_a_chat_request_as_the_conversation_grows() {
     assert!(error.contains("keeping the last good plan"), "{error}");
     assert!(child.wait().unwrap().success());
 }
+
+/// A `tokenscope watch` that is stopped when the test ends, passed or not.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_follows_a_folder_deleted_recreated_and_renamed_away_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d4");
+    let away = dir.path().join("d4r");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "## A\n\none\n").unwrap();
+    let (child, rx) = watch(&["--budget", "500"], &d);
+    let _child = Running(child);
+    let first = next_line(&rx);
+    assert!(first.contains("watching"), "{first}");
+
+    std::fs::remove_dir_all(&d).unwrap();
+    let gone = next_line(&rx);
+    assert!(gone.contains("error:") && gone.contains("d4"), "{gone}");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "## A\n\none two three\n").unwrap();
+    let back = next_line(&rx);
+    assert!(back.contains("/500 tokens (+"), "{back}");
+    // The re-created folder is watched.
+    std::fs::write(d.join("p.md"), "## A\n\none\n").unwrap();
+    let edit = next_line(&rx);
+    assert!(edit.contains("/500 tokens (-"), "{edit}");
+
+    std::fs::rename(&d, &away).unwrap();
+    let moved = next_line(&rx);
+    assert!(moved.contains("error:") && moved.contains("d4"), "{moved}");
+    // Edits under the new name are not the input.
+    std::fs::write(away.join("p.md"), "## A\n\none two three four five\n").unwrap();
+    if let Ok(line) = rx.recv_timeout(Duration::from_millis(700)) {
+        panic!("an edit in the renamed folder was reported: {line}");
+    }
+    std::fs::rename(&away, &d).unwrap();
+    let home = next_line(&rx);
+    assert!(home.contains("/500 tokens (+"), "{home}");
+    std::fs::write(d.join("p.md"), "## A\n\none\n").unwrap();
+    let last = next_line(&rx);
+    assert!(last.contains("/500 tokens (-"), "{last}");
+}
+
+#[test]
+fn watch_follows_a_files_folder_deleted_and_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let file = d.join("p.md");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(&file, "## A\n\none\n").unwrap();
+    let (child, rx) = watch(&["--budget", "500"], &file);
+    let _child = Running(child);
+    assert!(next_line(&rx).contains("watching"));
+    // Deleted and re-created at once, then an atomic save.
+    std::fs::remove_dir_all(&d).unwrap();
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(&file, "## A\n\none two three\n").unwrap();
+    let back = next_line(&rx);
+    assert!(back.contains("/500 tokens (+"), "{back}");
+    let tmp = d.join(".p.md.swp");
+    std::fs::write(&tmp, "## A\n\none\n").unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    let saved = next_line(&rx);
+    assert!(saved.contains("/500 tokens (-"), "{saved}");
+}

@@ -32,31 +32,9 @@ fn run(set: &ItemSet) -> Result<Plan, EngineError> {
     pack(set, &ctx)
 }
 
-const WORDS: &[&str] = &[
-    "the",
-    "budget",
-    "token",
-    "context",
-    "window",
-    "fn",
-    "main()",
-    "{",
-    "}",
-    "\n",
-    "\n\n",
-    "über",
-    "漢字",
-    "…",
-    "x",
-    "42",
-    "/path",
-    "  ",
-    "end.",
-    "# Title",
-    "- item",
-    "'s",
-    "https://a.b/c",
-];
+#[path = "support/words.rs"]
+mod words;
+use words::WORDS;
 
 fn text_strategy() -> impl Strategy<Value = String> {
     prop_oneof![

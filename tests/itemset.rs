@@ -41,7 +41,9 @@ fn every_key_of_the_toml_format_loads() {
     assert_eq!(b.truncate, TruncateSide::Middle);
     assert_eq!(b.marker, " [cut]");
     assert_eq!(b.priority_cut, 0.4);
-    assert_eq!(b.summarizer.as_deref(), Some("llm-summarize --short"));
+    // An input file never sets a command: the key is checked, then ignored
+    // with a warning (below).
+    assert_eq!(b.summarizer, None);
 
     let head = &set.sections[0];
     assert_eq!(head.name, "head");
@@ -93,7 +95,14 @@ fn every_key_of_the_toml_format_loads() {
     assert_eq!(set.items[3].priority, 1.0);
 
     assert_eq!(set.sources, [valid("full.toml"), valid("files/intro.md")]);
-    assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    assert_eq!(
+        set.warnings,
+        [format!(
+            "the summarizer named in {}:17:1 was ignored: commands from input files are never run; \
+             to run it, pass it with --summarizer",
+            valid("full.toml").display()
+        )]
+    );
 }
 
 #[test]
@@ -102,6 +111,17 @@ fn json_has_the_same_keys_as_toml() {
     let mut json = load(&valid("full.json"));
     assert_eq!(json.sources[0], valid("full.json"));
     json.sources = toml.sources.clone();
+    assert_eq!(json.budget.summarizer, None);
+    assert_eq!(json.warnings.len(), 1);
+    assert!(
+        json.warnings[0].starts_with(&format!(
+            "the summarizer named in {}:17:5 was ignored",
+            valid("full.json").display()
+        )),
+        "{:?}",
+        json.warnings
+    );
+    json.warnings = toml.warnings.clone();
     assert_eq!(json, toml);
 }
 

@@ -223,27 +223,9 @@ proptest! {
 
 // ------------------------------------------------------ truncate vs drop
 
-const WORDS: &[&str] = &[
-    "the",
-    "budget",
-    "token",
-    "context",
-    "window",
-    "fn",
-    "main()",
-    "{",
-    "}",
-    "\n",
-    "über",
-    "漢字",
-    "x",
-    "42",
-    "/path",
-    "end.",
-    "# Title",
-    "- item",
-    "https://a.b/c",
-];
+#[path = "support/words.rs"]
+mod words;
+use words::WORDS;
 
 fn text() -> impl Strategy<Value = String> {
     (1usize..400).prop_flat_map(|n| {

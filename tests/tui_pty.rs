@@ -26,6 +26,11 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Session {
+        Session::start_in(args, env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Starts the binary with `args` in the folder `cwd`.
+    fn start_in(args: &[&str], cwd: &str) -> Session {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -38,7 +43,7 @@ impl Session {
         let config = tempfile::tempdir().unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tokenscope"));
         cmd.args(args);
-        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
         // No user keys.toml or theme.toml from the machine running the test.
         cmd.env("XDG_CONFIG_HOME", config.path());
@@ -233,4 +238,174 @@ fn saved_files_are_picked_up_and_invalid_ones_keep_the_last_plan() {
     s.press("q");
     assert!(s.wait_exit().success());
     s.assert_restored();
+}
+
+/// The sample item set, by absolute path (for sessions run elsewhere).
+fn docs_sample() -> String {
+    format!("{}/samples/docs/docs.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Session {
+    fn pid(&self) -> nix::unistd::Pid {
+        nix::unistd::Pid::from_raw(self.child.process_id().expect("pid") as i32)
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(self.pid(), signal).unwrap();
+    }
+
+    /// The process state letter from /proc (`T` when stopped).
+    #[cfg(target_os = "linux")]
+    fn state(&self) -> char {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        stat.rsplit_once(')')
+            .unwrap()
+            .1
+            .trim_start()
+            .chars()
+            .next()
+            .unwrap()
+    }
+
+    fn raw_mode(&self) -> bool {
+        let termios = self.master.get_termios().expect("pty modes");
+        !termios.local_flags.contains(LocalFlags::ICANON)
+    }
+
+    fn wait_until(&mut self, what: &str, mut done: impl FnMut(&Session) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "{what}; the screen shows:\n{}",
+                self.screen()
+            );
+            self.pump(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn every_signal_that_ends_the_inspector_restores_the_terminal() {
+    use nix::sys::signal::Signal::*;
+    // Run elsewhere than the repository: SIGQUIT may dump core.
+    let dir = tempfile::tempdir().unwrap();
+    let sample = docs_sample();
+    for signal in [
+        SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGIO, SIGPWR,
+    ] {
+        let mut s = Session::start_in(&[&sample], dir.path().to_str().unwrap());
+        s.wait_for("strategy greedy");
+        assert!(s.raw_mode());
+        s.signal(signal);
+        let status = s.wait_exit();
+        assert!(!status.success(), "{signal}: {status:?}");
+        s.assert_restored();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigtstp_suspends_cleanly_and_sigcont_redraws() {
+    use nix::sys::signal::Signal::{SIGCONT, SIGTSTP};
+    let mut s = Session::start(&["samples/docs/docs.toml"]);
+    s.wait_for("strategy greedy");
+    s.signal(SIGTSTP);
+    // The terminal is given back, then the process stops.
+    s.wait_until("the inspector did not stop", |s| s.state() == 'T');
+    s.pump(Duration::from_millis(100));
+    assert!(!s.raw_mode(), "raw mode is off while stopped");
+    assert!(
+        !s.parser.screen().alternate_screen(),
+        "the alternate screen is left while stopped"
+    );
+    let raw = String::from_utf8_lossy(&s.raw).to_string();
+    assert!(
+        raw.contains("\x1b[?1000l"),
+        "mouse capture off while stopped"
+    );
+    let before = s.raw.len();
+
+    s.signal(SIGCONT);
+    s.wait_until("raw mode did not come back", |s| s.raw_mode());
+    s.wait_until("the alternate screen did not come back", |s| {
+        s.parser.screen().alternate_screen()
+    });
+    // Everything is drawn again, from a cleared screen.
+    s.wait_for("strategy greedy");
+    s.wait_for("sections (5)");
+    let after = String::from_utf8_lossy(&s.raw[before..]).to_string();
+    assert!(after.contains("\x1b[2J"), "the screen is cleared on resume");
+    // Keys work.
+    s.press("s");
+    s.wait_for("strategy strict");
+    s.press("q");
+    assert!(s.wait_exit().success());
+    let raw = String::from_utf8_lossy(&s.raw).to_string();
+    assert_eq!(
+        raw.matches("\x1b[?1049l").count(),
+        2,
+        "left on suspend and on quit"
+    );
+    assert!(!s.parser.screen().alternate_screen());
+    assert!(!s.raw_mode());
+}
+
+#[test]
+fn a_watched_folder_deleted_recreated_and_renamed_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d4");
+    let away = dir.path().join("d4r");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a.md"), "Alpha.\n").unwrap();
+    let path = d.display().to_string();
+    let mut s = Session::start(&[&path, "--budget", "1000"]);
+    s.wait_for("items 1 in / 0 out");
+    // Deleted and re-created: followed.
+    std::fs::remove_dir_all(&d).unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("a.md"), "Alpha.\n").unwrap();
+    std::fs::write(d.join("b.md"), "Beta.\n").unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 2 in / 0 out");
+    // Renamed away: an error; a file added there is not the input.
+    std::fs::rename(&d, &away).unwrap();
+    s.wait_for("input error (showing the last good plan)");
+    std::fs::write(away.join("c.md"), "Gamma.\n").unwrap();
+    s.pump(Duration::from_millis(500));
+    assert!(s.screen().contains("items 2 in / 0 out"));
+    // Renamed back: followed, with what it holds now.
+    std::fs::rename(&away, &d).unwrap();
+    s.wait_until_gone("input error");
+    s.wait_for("items 3 in / 0 out");
+    std::fs::remove_file(d.join("c.md")).unwrap();
+    s.wait_for("items 2 in / 0 out");
+    s.press("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}
+
+#[test]
+fn the_inspector_never_runs_an_item_sets_summarizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("pwned");
+    let text = "This long paragraph will not fit into the tiny budget it was given, because it \
+                goes on and on about nothing in particular for many words.";
+    std::fs::write(
+        dir.path().join("set.toml"),
+        format!(
+            "[budget]\ntotal = 24\noverflow = \"summarize\"\nsummarizer = \"touch {}\"\n\
+             [[sections]]\nname = \"main\"\nshare = 100\n\
+             [[items]]\nid = \"long\"\nsection = \"main\"\ntext = \"{text}\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let mut s = Session::start_in(&["set.toml"], dir.path().to_str().unwrap());
+    s.wait_for("items 1 in / 0 out");
+    s.wait_for("set.toml:4:1 was ignored");
+    assert!(!marker.exists(), "the inspector ran the item set's command");
+    s.press("q");
+    assert!(s.wait_exit().success());
 }

@@ -362,3 +362,286 @@ fn reloads_only_touched_inputs() {
     assert_eq!(e.path(), Some(Path::new(&b)));
     assert_eq!(texts(reloader.current().unwrap()), ["alpha two", "beta"]);
 }
+
+/// Feeds watch events to `reloader` until `done` holds or the timeout passes;
+/// returns whether it held. Every reported path is added to `reported`.
+fn pump(
+    reloader: &mut Reloader,
+    events: &Receiver<WatchEvent>,
+    reported: &mut Vec<PathBuf>,
+    timeout: Duration,
+    mut done: impl FnMut(&Reloader) -> bool,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done(reloader) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        match events.recv_timeout(left.min(Duration::from_millis(100))) {
+            Ok(WatchEvent::Changed(paths)) => {
+                reloader.reload(&paths);
+                reported.extend(paths);
+            }
+            Ok(WatchEvent::Error(e)) => panic!("watcher error: {e}"),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
+
+/// Whether the current set is one item with exactly `text`.
+fn holds(text: &str) -> impl Fn(&Reloader) -> bool + '_ {
+    move |r: &Reloader| {
+        r.error().is_none()
+            && r.current()
+                .is_some_and(|s| s.items.len() == 1 && s.items[0].text().trim() == text)
+    }
+}
+
+/// A watcher and reloader over `input` (a folder or a file).
+fn follow(input: &Path) -> (Reloader, Watcher, Receiver<WatchEvent>) {
+    let paths = vec![input.to_path_buf()];
+    let options = LoadOptions::default();
+    let mut reloader = Reloader::new(paths.clone(), options.clone());
+    assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
+    let (watcher, events) = Watcher::with_channel(&paths, &options, DEBOUNCE).unwrap();
+    (reloader, watcher, events)
+}
+
+#[test]
+fn a_watched_folder_deleted_and_recreated_is_watched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let d = root.join("d4");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "alpha\n").unwrap();
+    let (mut reloader, _watcher, events) = follow(&d);
+    let mut reported = Vec::new();
+
+    // Deleted, then re-created a moment later.
+    std::fs::remove_dir_all(&d).unwrap();
+    assert!(
+        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+            .error()
+            .is_some()),
+        "the deleted folder was not reported"
+    );
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "beta\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
+    // The new folder is watched: later edits are seen.
+    std::fs::write(d.join("p.md"), "gamma\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
+
+    // Deleted and re-created at once (the new folder may get the old one's
+    // inode number).
+    std::fs::remove_dir_all(&d).unwrap();
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "delta\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("delta")
+    ));
+    std::fs::write(d.join("p.md"), "epsilon\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("epsilon")
+    ));
+    assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
+}
+
+#[test]
+fn a_watched_folder_renamed_away_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let d = root.join("d4");
+    let away = root.join("d4r");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(d.join("p.md"), "alpha\n").unwrap();
+    let (mut reloader, _watcher, events) = follow(&d);
+    let mut reported = Vec::new();
+
+    std::fs::rename(&d, &away).unwrap();
+    assert!(
+        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+            .error()
+            .is_some()),
+        "the folder renamed away was not reported"
+    );
+    assert!(reloader.error().unwrap().to_string().contains("d4"));
+    // Edits under the new name are not the input: nothing is reported.
+    let before = reported.len();
+    std::fs::write(away.join("p.md"), "edited away\n").unwrap();
+    pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        Duration::from_millis(500),
+        |_| false,
+    );
+    assert_eq!(reported.len(), before, "{reported:?}");
+    assert_eq!(texts(reloader.current().unwrap()), ["alpha\n"]);
+
+    // Renamed back: watched again, with what it holds now.
+    std::fs::rename(&away, &d).unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("edited away")
+    ));
+    std::fs::write(d.join("p.md"), "back home\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("back home")
+    ));
+    // Only the path given is ever reported, never the folder's other name.
+    assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
+}
+
+#[test]
+fn a_watched_files_folder_deleted_recreated_or_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let d = root.join("d");
+    let file = d.join("p.md");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(&file, "alpha\n").unwrap();
+    let (mut reloader, _watcher, events) = follow(&file);
+    let mut reported = Vec::new();
+
+    // The folder deleted, then re-created.
+    std::fs::remove_dir_all(&d).unwrap();
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(&file, "beta\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
+    // An editor's atomic save in the new folder.
+    let tmp = d.join(".p.md.swp");
+    std::fs::write(&tmp, "gamma\n").unwrap();
+    std::fs::rename(&tmp, &file).unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
+
+    // Deleted and re-created at once.
+    std::fs::remove_dir_all(&d).unwrap();
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(&file, "delta\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("delta")
+    ));
+
+    // Renamed away (an error, edits there ignored) and back.
+    let away = root.join("dr");
+    std::fs::rename(&d, &away).unwrap();
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
+    std::fs::write(away.join("p.md"), "edited away\n").unwrap();
+    pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        Duration::from_millis(500),
+        |_| false,
+    );
+    assert_eq!(texts(reloader.current().unwrap()), ["delta"]);
+    std::fs::rename(&away, &d).unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("edited away")
+    ));
+    std::fs::write(&file, "epsilon\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("epsilon")
+    ));
+    assert!(reported.iter().all(|p| p == &file), "{reported:?}");
+}
+
+#[test]
+fn a_grandparent_deleted_and_recreated_is_followed_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap();
+    let top = root.join("a");
+    let file = top.join("b/c/p.md");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "alpha\n").unwrap();
+    let (mut reloader, _watcher, events) = follow(&file);
+    let mut reported = Vec::new();
+    std::fs::remove_dir_all(&top).unwrap();
+    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
+        .error()
+        .is_some()));
+    // Re-created one level at a time, with pauses the watcher sees.
+    std::fs::create_dir(&top).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    std::fs::create_dir(top.join("b")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    std::fs::create_dir(top.join("b/c")).unwrap();
+    std::fs::write(&file, "beta\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("beta")
+    ));
+    std::fs::write(&file, "gamma\n").unwrap();
+    assert!(pump(
+        &mut reloader,
+        &events,
+        &mut reported,
+        TIMEOUT,
+        holds("gamma")
+    ));
+}

@@ -163,7 +163,11 @@ pub struct PackArgs {
     pub output: Option<PathBuf>,
     /// A command that summarizes an item that does not fit (overflow
     /// `summarize`): the item on stdin, the target in
-    /// `TOKENSCOPE_TARGET_TOKENS`, the summary on stdout.
+    /// `TOKENSCOPE_TARGET_TOKENS`, the summary on stdout. Split into words
+    /// like a shell does but run without one (`sh -c '...'` for pipes); its
+    /// output is capped and it is stopped after 30 s. Besides this flag only
+    /// `summarizer` in `<config dir>/tokenscope/config.toml` names one: a
+    /// `summarizer` in an item set or a project profile is ignored.
     #[arg(long, value_name = "CMD")]
     pub summarizer: Option<String>,
     /// A HuggingFace tokenizer.json or a tiktoken rank file to count with

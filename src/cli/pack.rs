@@ -76,6 +76,15 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
     let mut out = stdout.lock();
 
     if is_check {
+        // A check passes or fails on the plan as computed (a summarizer an
+        // input named is not run: overflow degrades instead), but says so.
+        for w in plan
+            .warnings
+            .iter()
+            .filter(|w| crate::input::itemset::is_ignored_summarizer(w))
+        {
+            eprintln!("warning: {}", escape::multiline(w));
+        }
         let violations = check(&plan, &prepared.rules);
         opts.check = Some(CheckReport::new(&violations));
         let written = write_check(&plan, &violations, explicit, args, &opts, &mut out);

@@ -85,9 +85,8 @@ impl Prepared {
         if let Tokenizer::File(_) = &self.tokenizer {
             p.tokenizer = self.tokenizer.clone();
         }
-        if p.set.budget.summarizer.is_none() {
-            p.set.budget.summarizer = self.set.budget.summarizer.clone();
-        }
+        // Only `--summarizer` sets a command (never an input file).
+        p.set.budget.summarizer = self.set.budget.summarizer.clone();
         Ok(p)
     }
 }
@@ -188,9 +187,7 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     let overrides = overrides(args)?;
     let options = load_options(&args.input, config.as_ref())?;
     let mut set = load_inputs(&args.paths, &options)?;
-    if let Some(cmd) = &args.summarizer {
-        set.budget.summarizer = Some(cmd.clone());
-    }
+    set.budget.summarizer = summarizer(args)?;
     let mut prepared = finish(
         set,
         registry,
@@ -208,6 +205,23 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
             Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
     }
     Ok(prepared)
+}
+
+/// The summarizer command: `--summarizer`, else `summarizer` in the user's
+/// own `<config dir>/tokenscope/config.toml`
+/// ([`crate::input::user_config`]); checked to split into a program and its
+/// arguments (see [`crate::engine::summarize`]). Item sets and profiles
+/// never name one (their `summarizer` is ignored with a warning).
+pub fn summarizer(args: &PackArgs) -> Result<Option<String>, CliError> {
+    match &args.summarizer {
+        None => crate::input::user_config::UserConfig::load_default()
+            .map(|c| c.summarizer)
+            .map_err(|e| CliError::Input(e.to_string())),
+        Some(cmd) => match crate::engine::summarize::split_command(cmd) {
+            Ok(_) => Ok(Some(cmd.clone())),
+            Err(problem) => Err(CliError::Input(format!("--summarizer `{cmd}`: {problem}"))),
+        },
+    }
 }
 
 /// The command-line settings that layer over an item set and its profile.

@@ -44,6 +44,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
     out.flush()?;
 
     let mut lines = 0usize;
+    // The last load error printed, until a plan line: the same error again
+    // (a folder's removal can arrive as several events) is not repeated.
+    let mut last_error: Option<String> = None;
     for event in events {
         let line = match event {
             WatchEvent::Error(e) => format!(
@@ -53,11 +56,19 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
             ),
             WatchEvent::Changed(changed) => match reloader.reload(&changed) {
                 ReloadOutcome::Unaffected => continue,
-                ReloadOutcome::Failed => format!(
-                    "{}  error: {} (keeping the last good plan)",
-                    clock(),
-                    escape::multiline(&reloader.error().map(|e| e.to_string()).unwrap_or_default())
-                ),
+                ReloadOutcome::Failed => {
+                    let error = reloader.error().map(|e| e.to_string()).unwrap_or_default();
+                    if last_error.as_ref() == Some(&error) {
+                        continue;
+                    }
+                    let line = format!(
+                        "{}  error: {} (keeping the last good plan)",
+                        clock(),
+                        escape::multiline(&error)
+                    );
+                    last_error = Some(error);
+                    line
+                }
                 ReloadOutcome::Reloaded => {
                     let _ = watcher.track_files(reloader.referenced_files());
                     let Some(set) = reloader.current() else {
@@ -67,6 +78,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
                         Ok(new_plan) => {
                             let line = change_line(&plan, &new_plan);
                             plan = new_plan;
+                            last_error = None;
                             line
                         }
                         Err(e) => format!(

@@ -200,7 +200,7 @@ fn summarize_item(
 ) -> Option<Form> {
     let Some(cmd) = &set.budget.summarizer else {
         warnings.push(format!(
-            "item `{}` (section `{}`): overflow is summarize but no summarizer command is set; degraded instead",
+            "item `{}` (section `{}`): overflow is summarize but no summarizer command is set (pass one with --summarizer); degraded instead",
             item.id, item.section
         ));
         return degrade_item(tokenizer, cache, item, space);

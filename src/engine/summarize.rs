@@ -1,12 +1,21 @@
 //! The summarizer runner for overflow `summarize` (DESIGN.md §2.5): an item is
 //! piped to a user command, which is expected to print a shorter version.
 //!
-//! The command runs through `sh -c` with the item on stdin and the target
-//! size in the environment variable `TOKENSCOPE_TARGET_TOKENS`. Its stdout,
+//! The command is split into a program and its arguments with POSIX shell
+//! word rules ([`split_command`], the `shell-words` crate) and run directly,
+//! **not through a shell**: quotes group words, but `$VAR`, `*`, `|`, `;`
+//! and `>` are plain text (a user who wants a pipeline writes
+//! `sh -c '...'` in the command). The item goes to its stdin and the target
+//! size to the environment variable `TOKENSCOPE_TARGET_TOKENS`. Its stdout,
 //! with surrounding whitespace trimmed, is the summary. A nonzero exit, a
-//! timeout, empty or non-UTF-8 output are errors ([`SummarizeError`]) that
-//! the engine reports as warnings. On a timeout the command's whole process
-//! group is killed (on Unix), so a pipeline's children go too.
+//! timeout, output over [`output_limit`], empty or non-UTF-8 output are
+//! errors ([`SummarizeError`]) that the engine reports as warnings. The
+//! command runs in its own process group (on Unix); when it ends, times out
+//! or prints too much, the whole group is killed and the command reaped, so
+//! a pipeline's children go too and no zombie is left.
+//!
+//! Which command runs is the caller's choice: the loaders never set one
+//! from an input file (see [`crate::engine::Budget::summarizer`]).
 //!
 //! Outcomes, errors included, are cached by (content hash, target, command)
 //! in a [`SummaryCache`], so an inspector that recomputes on every key press
@@ -28,10 +37,27 @@ pub const TARGET_ENV: &str = "TOKENSCOPE_TARGET_TOKENS";
 /// At most this much of a failing command's stderr is quoted in an error.
 const STDERR_QUOTE: usize = 400;
 
+/// How much of the command's stderr is kept (the rest is read and dropped).
+const STDERR_KEEP: usize = 64 * 1024;
+
+/// The least output allowed for any item (see [`output_limit`]).
+pub const MIN_OUTPUT: usize = 64 * 1024;
+
+/// The most output allowed for any item: 16 MiB (see [`output_limit`]).
+pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
 /// Why a summary could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SummarizeError {
-    /// The shell could not be started.
+    /// The command cannot be split into a program and arguments.
+    #[error("summarizer `{command}`: {message}")]
+    Parse {
+        /// The command.
+        command: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The program could not be started.
     #[error("summarizer `{command}` could not start: {message}")]
     Spawn {
         /// The command.
@@ -56,6 +82,17 @@ pub enum SummarizeError {
         command: String,
         /// The time limit.
         after: Duration,
+    },
+    /// The command printed more than the limit and was stopped.
+    #[error(
+        "summarizer `{command}` printed more than {} bytes and was stopped; a summary must be shorter than its item",
+        .limit
+    )]
+    TooLong {
+        /// The command.
+        command: String,
+        /// The limit in bytes ([`output_limit`]).
+        limit: usize,
     },
     /// The command's output is not UTF-8.
     #[error(
@@ -144,9 +181,10 @@ impl SummaryCache {
     }
 }
 
-/// Summarizes `text` with the shell command `cmd`, asking for at most
-/// `target_tokens` tokens; stops the command after `timeout`. The outcome is
-/// cached in `cache`.
+/// Summarizes `text` with the command `cmd` (a program and its arguments,
+/// split by [`split_command`]; no shell), asking for at most `target_tokens`
+/// tokens; stops the command after `timeout` or once it printed more than
+/// [`output_limit`] bytes. The outcome is cached in `cache`.
 ///
 /// Whether the summary fits is for the caller to check.
 pub fn summarize(
@@ -177,10 +215,13 @@ fn run(cmd: &str, text: &str, target: usize, timeout: Duration) -> Result<String
         command: command.clone(),
         message: format!("{what}: {e}"),
     };
-    let mut builder = Command::new("sh");
+    let argv = split_command(cmd).map_err(|message| SummarizeError::Parse {
+        command: command.clone(),
+        message,
+    })?;
+    let mut builder = Command::new(&argv[0]);
     builder
-        .arg("-c")
-        .arg(cmd)
+        .args(&argv[1..])
         .env(TARGET_ENV, target.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -195,54 +236,81 @@ fn run(cmd: &str, text: &str, target: usize, timeout: Duration) -> Result<String
         message: e.to_string(),
     })?;
     let deadline = Instant::now() + timeout;
+    let limit = output_limit(text.len());
 
     // Stdin is written on its own thread so that a command that prints
-    // before it has read everything cannot deadlock with us.
+    // before it has read everything cannot deadlock with us. The thread is
+    // not joined: it ends when the pipe closes, which stopping the process
+    // group (below) guarantees for every process of the group.
     let mut stdin = child.stdin.take();
     let input = text.as_bytes().to_vec();
-    let writer = thread::spawn(move || {
-        if let Some(stdin) = stdin.as_mut() {
-            // A command that exits without reading all its input closes the
-            // pipe; that is its choice, not an error.
-            let _ = stdin.write_all(&input);
-        }
-    });
-    let stdout = pipe_reader(child.stdout.take(), usize::MAX);
-    let stderr = pipe_reader(child.stderr.take(), 64 * 1024);
+    let _ = thread::Builder::new()
+        .name("tokenscope-summarizer-stdin".into())
+        .spawn(move || {
+            if let Some(stdin) = stdin.as_mut() {
+                // A command that exits without reading all its input closes
+                // the pipe; that is its choice, not an error.
+                let _ = stdin.write_all(&input);
+            }
+        });
+    let stdout = pipe_reader(child.stdout.take(), limit, true);
+    let stderr = pipe_reader(child.stderr.take(), STDERR_KEEP, false);
 
-    let status = match wait_until(&mut child, deadline) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            kill(&mut child);
+    let mut exited = false;
+    let mut out: Option<Drained> = None;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if out.is_none() {
+            match stdout.try_recv() {
+                Ok(r) => out = Some(r),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    out = Some(Drained::Failed(std::io::Error::other("the reader stopped")))
+                }
+            }
+        }
+        if matches!(out, Some(Drained::TooLong)) {
+            let _ = stop(&mut child);
+            return Err(SummarizeError::TooLong { command, limit });
+        }
+        if !exited {
+            match has_exited(&mut child) {
+                Ok(e) => exited = e,
+                Err(e) => {
+                    let _ = stop(&mut child);
+                    return Err(io_error("waiting for the command", e));
+                }
+            }
+        }
+        if exited && out.is_some() {
+            break;
+        }
+        // A background child may hold the pipes open after the command
+        // exits; the deadline still applies.
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = stop(&mut child);
             return Err(SummarizeError::Timeout {
                 command,
                 after: timeout,
             });
         }
-        Err(e) => {
-            kill(&mut child);
-            return Err(io_error("waiting for the command", e));
-        }
+        thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(25));
+    }
+    // The command has exited (and is not reaped yet, so its process group id
+    // cannot have been reused): stop whatever it left running, then reap it.
+    let status = stop(&mut child).map_err(|e| io_error("waiting for the command", e))?;
+    let out = match out {
+        Some(Drained::Done(bytes)) => bytes,
+        Some(Drained::Failed(e)) => return Err(io_error("reading its output", e)),
+        // The loop leaves only with the output read in full.
+        Some(Drained::TooLong) | None => return Err(SummarizeError::TooLong { command, limit }),
     };
-    let _ = writer.join();
-    // A background child may hold the pipes open after the shell exits; the
-    // deadline still applies.
-    let remaining = deadline.saturating_duration_since(Instant::now());
-    let out = match stdout.recv_timeout(remaining) {
-        Ok(r) => r.map_err(|e| io_error("reading its output", e))?,
-        Err(_) => {
-            kill(&mut child);
-            return Err(SummarizeError::Timeout {
-                command,
-                after: timeout,
-            });
-        }
+    let err = match stderr.recv_timeout(Duration::from_millis(200)) {
+        Ok(Drained::Done(bytes)) => bytes,
+        _ => Vec::new(),
     };
-    let err = stderr
-        .recv_timeout(Duration::from_millis(200))
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
     if !status.success() {
         return Err(SummarizeError::Failed {
             command,
@@ -260,55 +328,135 @@ fn run(cmd: &str, text: &str, target: usize, timeout: Duration) -> Result<String
     }
     Ok(summary.to_string())
 }
+/// What a pipe reader thread delivers.
+enum Drained {
+    /// Everything up to the end of the pipe (or the first bytes kept).
+    Done(Vec<u8>),
+    /// More than the limit arrived (only when asked to stop there).
+    TooLong,
+    /// Reading failed.
+    Failed(std::io::Error),
+}
 
 /// Reads a pipe to its end on a thread; the result arrives on the channel.
+/// With `stop_over`, more than `limit` bytes end the reading with
+/// [`Drained::TooLong`]; without it, the first `limit` bytes are kept and
+/// the rest is read and dropped, so the writer never blocks on a full pipe.
 fn pipe_reader<R: Read + Send + 'static>(
     pipe: Option<R>,
     limit: usize,
-) -> mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    stop_over: bool,
+) -> mpsc::Receiver<Drained> {
     let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let result = match pipe {
-            Some(p) => p.take(limit as u64).read_to_end(&mut buf).map(|_| buf),
-            None => Ok(buf),
-        };
-        let _ = tx.send(result);
-    });
+    let _ = thread::Builder::new()
+        .name("tokenscope-summarizer-pipe".into())
+        .spawn(move || {
+            let _ = tx.send(drain(pipe, limit, stop_over));
+        });
     rx
 }
 
-/// Polls the child until it exits or the deadline passes (`Ok(None)`).
-fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
-    let mut pause = Duration::from_millis(1);
+fn drain<R: Read>(pipe: Option<R>, limit: usize, stop_over: bool) -> Drained {
+    let mut kept = Vec::new();
+    let Some(mut pipe) = pipe else {
+        return Drained::Done(kept);
+    };
+    let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+        match pipe.read(&mut chunk) {
+            Ok(0) => return Drained::Done(kept),
+            Ok(n) => {
+                let room = limit.saturating_sub(kept.len());
+                if n > room && stop_over {
+                    return Drained::TooLong;
+                }
+                kept.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Drained::Failed(e),
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Ok(None);
-        }
-        thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(25));
     }
 }
 
-/// Kills the command's process group (Unix) or the command, and reaps it.
-fn kill(child: &mut Child) {
+/// The most a summarizer may print for an item of `item_bytes`: four times
+/// the item, at least [`MIN_OUTPUT`], at most [`MAX_OUTPUT`]. A summary is
+/// meant to be shorter than its item; past this the command is stopped.
+pub fn output_limit(item_bytes: usize) -> usize {
+    item_bytes.saturating_mul(4).clamp(MIN_OUTPUT, MAX_OUTPUT)
+}
+
+/// Whether the command has exited, without reaping it (Unix), so that its
+/// process id, which names its process group, stays reserved until
+/// [`stop`] has signalled the group.
+fn has_exited(child: &mut Child) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        let pid: libc::id_t = child.id();
+        loop {
+            // SAFETY: a zeroed siginfo_t is a valid out-parameter for
+            // waitid(2), which only writes to it.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid(2) on our own child's pid with a valid pointer;
+            // WNOWAIT leaves the child waitable for `Child::wait`.
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid,
+                    &mut info,
+                    libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+                )
+            };
+            if r == 0 {
+                // SAFETY: waitid filled `info`, or left it zeroed (pid 0)
+                // when the child has not exited yet.
+                return Ok(unsafe { info.si_pid() } != 0);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(child.try_wait()?.is_some())
+    }
+}
+
+/// Kills the command's process group (Unix) and the command, then reaps the
+/// command: nothing of the group outlives the call and no zombie is left.
+fn stop(child: &mut Child) -> std::io::Result<ExitStatus> {
     #[cfg(unix)]
     {
         if let Ok(pid) = libc::pid_t::try_from(child.id()) {
             // SAFETY: kill(2) with a negative pid signals the process group
-            // the child leads (it was spawned with process_group(0)); it has
-            // no memory-safety preconditions.
+            // the child leads (it was spawned with process_group(0) and is
+            // not reaped yet, so the id is still its own); it has no
+            // memory-safety preconditions.
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
             }
         }
     }
+    // When it has exited already, kill fails harmlessly and wait reaps it.
     let _ = child.kill();
-    let _ = child.wait();
+    child.wait()
+}
+
+/// Splits a summarizer command into a program and its arguments with POSIX
+/// shell word rules (quotes and backslashes), as [`summarize`] runs it:
+/// nothing goes through a shell, so there are no variables, globs, pipes or
+/// redirections (run `sh -c '...'` explicitly for those).
+pub fn split_command(cmd: &str) -> Result<Vec<String>, String> {
+    let words = shell_words::split(cmd).map_err(|e| {
+        format!(
+            "cannot split it into words ({e}); quote it as a shell would, e.g. `llm -m fast \"summarize briefly\"`"
+        )
+    })?;
+    if words.is_empty() {
+        return Err("it names no program".to_string());
+    }
+    Ok(words)
 }
 
 fn describe(status: ExitStatus) -> String {

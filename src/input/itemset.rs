@@ -204,6 +204,13 @@ impl<'a> Loader<'a> {
             Some(view) => budget(view)?,
             None => Budget::default(),
         };
+        if let Some(e) = budget_view.as_ref().and_then(|v| v.entry("summarizer")) {
+            let p = Position::at_offset(self.src.text, e.key_span.start);
+            self.warnings.push(ignored_summarizer(&format!(
+                "{}:{p}",
+                self.src.file.display()
+            )));
+        }
 
         let mut raw_sections = Vec::new();
         for (i, node) in array_of_tables(self.src, &top, "sections")? {
@@ -426,7 +433,8 @@ fn budget(view: &TableView<'_>) -> Result<Budget, LoadError> {
     )? {
         b.priority_cut = p;
     }
-    b.summarizer = view.name("summarizer")?.map(str::to_string);
+    // Checked like any key, never kept: see `warn_ignored_summarizer`.
+    view.name("summarizer")?;
     if let (Some(total), Some(e)) = (b.total, view.entry("reserved"))
         && b.reserved > total
     {
@@ -835,6 +843,25 @@ fn read_item_file(
             )
         }
     })
+}
+
+/// The warning for a `summarizer` named in an input file (at `location`,
+/// `FILE:LINE:COLUMN`): the command is not run. Commands come only from the command line
+/// or the user's own configuration, never from a file that may come from
+/// someone else (such as an item set in a pull request that `check` gates).
+pub(crate) fn ignored_summarizer(location: &str) -> String {
+    format!(
+        "{IGNORED_SUMMARIZER}{location} was ignored: commands from input files are never run; \
+         to run it, pass it with --summarizer"
+    )
+}
+
+const IGNORED_SUMMARIZER: &str = "the summarizer named in ";
+
+/// Whether a warning is the one about an input file's ignored `summarizer`
+/// (which `check` prints on stderr even though it prints no report).
+pub fn is_ignored_summarizer(warning: &str) -> bool {
+    warning.starts_with(IGNORED_SUMMARIZER)
 }
 
 /// Where the section named `name` is declared in `root`, for warnings.

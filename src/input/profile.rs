@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, InlineTable, Item as TomlItem, Table, TableLike, Value as TomlValue};
 
-use super::error::{LoadError, LoadErrorKind, closest, read_named_text, read_text};
+use super::error::{LoadError, LoadErrorKind, Position, closest, read_named_text, read_text};
 use super::tree::{self, Node, Source, TableView};
 use crate::engine::{ItemSet, Overflow, ReallocateMode, SectionBudget, Strategy, UnknownChoice};
 use crate::report::check::Rules;
@@ -107,8 +107,12 @@ pub struct ProfileSettings {
     pub min_priority: Option<f64>,
     /// The reserved pool.
     pub reserved: Option<usize>,
-    /// The summarizer command.
-    pub summarizer: Option<String>,
+    /// Where the profile names a `summarizer` (`FILE:LINE:COLUMN`). The
+    /// command itself is not kept: a project's settings file may come from
+    /// someone else, so [`apply`] warns that it was ignored instead of
+    /// running it. Commands come only from `--summarizer` or the user's own
+    /// `config.toml` ([`super::user_config`]).
+    pub summarizer_at: Option<String>,
     /// Section shares in percent, in the order given (`split`).
     pub split: Vec<(String, f64)>,
     /// Per-section overrides, in the order given.
@@ -183,7 +187,9 @@ impl ProfileSettings {
             reallocate_mode: Some(b.reallocate_mode),
             min_priority: b.min_priority,
             reserved: (b.reserved > 0).then_some(b.reserved),
-            summarizer: b.summarizer.clone(),
+            // A command from the command line is not written into the
+            // project's file: it would not be run from there.
+            summarizer_at: None,
             split,
             sections,
         }
@@ -435,7 +441,14 @@ fn profile(src: Source<'_>, name: &str, node: &Node) -> Result<Profile, LoadErro
             "a priority (a number, 0 or more)",
         )?,
         reserved: view.count("reserved", "tokens")?,
-        summarizer: view.name("summarizer")?.map(str::to_string),
+        summarizer_at: match (view.name("summarizer")?, view.entry("summarizer")) {
+            (Some(_), Some(e)) => Some(format!(
+                "{}:{}",
+                src.file.display(),
+                Position::at_offset(src.text, e.key_span.start)
+            )),
+            _ => None,
+        },
         split: Vec::new(),
         sections: Vec::new(),
     };
@@ -586,6 +599,13 @@ fn layer_model(
 
 fn apply_profile(set: &mut ItemSet, profile: &Profile) {
     let p = &profile.settings;
+    if let Some(at) = &p.summarizer_at {
+        set.warnings
+            .push(super::itemset::ignored_summarizer(&format!(
+                "{at} (profile `{}`)",
+                profile.name
+            )));
+    }
     let b = &mut set.budget;
     layer_model(&mut b.model, &mut b.encoding, &p.model, &p.encoding);
     if let Some(n) = p.total {
@@ -611,9 +631,6 @@ fn apply_profile(set: &mut ItemSet, profile: &Profile) {
     }
     if let Some(r) = p.reserved {
         b.reserved = r;
-    }
-    if let Some(s) = &p.summarizer {
-        b.summarizer = Some(s.clone());
     }
     let mut unknown = Vec::new();
     for (name, pct) in &p.split {
@@ -803,7 +820,6 @@ fn write_settings(profile: &mut dyn TableLike, s: &ProfileSettings) -> Result<()
     );
     set_value(profile, "min_priority", s.min_priority.map(num));
     set_value(profile, "reserved", s.reserved.map(int));
-    set_value(profile, "summarizer", s.summarizer.as_deref().map(text));
     let split = (!s.split.is_empty()).then(|| {
         let mut t = InlineTable::new();
         for (name, pct) in &s.split {

@@ -30,7 +30,30 @@ pub enum Event {
     Job(Box<JobOutput>),
     /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
     Terminate,
+    /// SIGTSTP: give the terminal back, stop until continued, then redraw.
+    Suspend,
 }
+
+/// The catchable signals, besides SIGTERM, SIGHUP and SIGINT, whose default
+/// action ends the process: the inspector restores the terminal first.
+#[cfg(unix)]
+pub const FATAL_SIGNALS: &[i32] = &[
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGABRT,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    libc::SIGIO,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    libc::SIGPWR,
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    libc::SIGSTKFLT,
+];
 
 /// The sending and receiving ends of the event channel.
 pub struct Events {
@@ -98,18 +121,43 @@ impl Events {
             });
     }
 
-    /// Turns SIGTERM, SIGHUP and SIGINT into [`Event::Terminate`], so the
-    /// loop ends and the terminal guard restores the terminal.
+    /// Handles the signals that would leave the terminal unusable:
+    ///
+    /// - SIGTERM, SIGHUP and SIGINT become [`Event::Terminate`], so the loop
+    ///   ends and the terminal guard restores the terminal (a second one
+    ///   restores it and exits at once);
+    /// - SIGTSTP becomes [`Event::Suspend`] (the loop suspends cleanly);
+    /// - the other catchable signals whose default action ends the process
+    ///   ([`FATAL_SIGNALS`]) restore the terminal, then take their default
+    ///   action, so the process still ends by that signal (exit status
+    ///   128 + its number, a core dump for SIGQUIT where enabled).
+    ///
+    /// SIGPIPE stays ignored (as in every Rust program: a closed pipe is an
+    /// error on write, not a kill); SIGKILL and SIGSTOP cannot be caught;
+    /// faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE) are not handled here: a
+    /// panic, the only way safe code gets one, restores the terminal
+    /// through the panic hook.
     #[cfg(unix)]
     pub fn spawn_signals(&self) -> std::io::Result<()> {
-        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
+        let mut wanted = vec![SIGTERM, SIGHUP, SIGINT, SIGTSTP];
+        wanted.extend_from_slice(FATAL_SIGNALS);
+        let mut signals = signal_hook::iterator::Signals::new(wanted)?;
         let tx = self.sender();
         thread::Builder::new()
             .name("tokenscope-signals".into())
             .spawn(move || {
                 let mut seen = false;
                 for signal in signals.forever() {
+                    if signal == SIGTSTP {
+                        let _ = tx.send(Event::Suspend);
+                        continue;
+                    }
+                    if FATAL_SIGNALS.contains(&signal) {
+                        let _stdout = super::terminal::restore_for_exit();
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        std::process::exit(128 + signal);
+                    }
                     if seen {
                         // A second signal: the loop did not end in time;
                         // restore the terminal and leave now.

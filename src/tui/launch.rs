@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use crate::cli::prepare::{color_mode, load_inputs, load_options, overrides, resolve_tokenizer};
+use crate::cli::prepare::{
+    color_mode, load_inputs, load_options, overrides, resolve_tokenizer, summarizer,
+};
 use crate::cli::{CliError, PackArgs};
 use crate::input::profile::{ProjectConfig, SettingsError, apply};
 use crate::report::should_color;
@@ -69,6 +71,7 @@ pub fn launch(
         }
     };
     let overrides = overrides(args)?;
+    let summarizer = summarizer(args)?;
     let options = load_options(&args.input, config.as_ref())?;
     if args.paths.is_empty() {
         // The same message as `pack`.
@@ -113,6 +116,7 @@ pub fn launch(
                     }
                     let mut set = r.current().cloned().ok_or("nothing was loaded")?;
                     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
+                    set.budget.summarizer = summarizer.clone();
                     resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
                     Ok(Some(set))
                 }

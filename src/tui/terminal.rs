@@ -1,7 +1,11 @@
 //! The terminal guard: raw mode, the alternate screen and mouse capture on
 //! entry; restored exactly once on every way out — a normal quit, an error
-//! returned with `?`, a panic (a chained panic hook), SIGTERM/SIGHUP (the
-//! event loop ends normally, see [`super::event`]).
+//! returned with `?`, a panic (a chained panic hook), SIGTERM/SIGHUP/SIGINT
+//! (the event loop ends normally), and every other signal that would end
+//! the process (restored, then the signal's default action: see
+//! [`super::event`]). SIGTSTP suspends: [`TerminalGuard::suspend`] gives the
+//! terminal back, stops the process, and takes the terminal again when it
+//! is continued.
 
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
@@ -35,29 +39,21 @@ impl TerminalGuard {
     /// entered is restored.
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
-        ACTIVE.store(true, Ordering::SeqCst);
-        let setup = || -> io::Result<Term> {
-            enable_raw_mode()?;
-            let mut out = io::stdout();
-            // A clear screen without `Terminal::clear`, which asks the
-            // terminal for the cursor position (not every terminal answers).
-            execute!(
-                out,
-                EnterAlternateScreen,
-                EnableMouseCapture,
-                Clear(ClearType::All)
-            )?;
-            let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-            terminal.hide_cursor()?;
-            Ok(terminal)
-        };
-        match setup() {
-            Ok(terminal) => Ok(TerminalGuard { terminal }),
-            Err(e) => {
-                restore();
-                Err(e)
-            }
-        }
+        take_terminal().map(|terminal| TerminalGuard { terminal })
+    }
+
+    /// Suspends the inspector (for SIGTSTP): restores the terminal, stops the
+    /// process as SIGTSTP's default action would, and once it is continued
+    /// (SIGCONT, e.g. the shell's `fg`) enters raw mode and the alternate
+    /// screen again with a fresh terminal, so the next draw repaints every
+    /// cell. The caller redraws.
+    #[cfg(unix)]
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        // Stops the whole process until SIGCONT; returns after it.
+        signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGTSTP)?;
+        self.terminal = take_terminal()?;
+        Ok(())
     }
 
     /// The terminal to draw on.
@@ -70,6 +66,40 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
     }
+}
+
+/// Enters raw mode, the alternate screen and mouse capture, clears the
+/// screen and hides the cursor; on failure whatever was entered is restored.
+fn take_terminal() -> io::Result<Term> {
+    ACTIVE.store(true, Ordering::SeqCst);
+    let setup = || -> io::Result<Term> {
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        // A clear screen without `Terminal::clear`, which asks the
+        // terminal for the cursor position (not every terminal answers).
+        execute!(
+            out,
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            Clear(ClearType::All)
+        )?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        terminal.hide_cursor()?;
+        Ok(terminal)
+    };
+    setup().inspect_err(|_| {
+        restore();
+    })
+}
+
+/// Restores the terminal for a signal that ends the process, and keeps
+/// standard output locked by the calling thread, so that no frame the event
+/// loop is drawing lands on the restored screen before the process ends.
+/// Returns the lock, to hold until then.
+pub fn restore_for_exit() -> io::StdoutLock<'static> {
+    let mut out = io::stdout().lock();
+    restore_to(&mut out);
+    out
 }
 
 /// Restores the terminal if the inspector still holds it; `true` when this

@@ -1,6 +1,6 @@
 //! The debounced watcher over input paths.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -11,9 +11,10 @@ use notify::event::{AccessKind, AccessMode, MetadataKind, ModifyKind};
 use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
+use super::anchor::{Anchor, Holds, State, add_file, folder_id, tree_folders};
 use super::filter::{IgnoreCache, Targets, normalize_file};
 use crate::input::LoadOptions;
-use crate::input::directory::{DirRules, walker};
+use crate::input::directory::DirRules;
 use crate::input::load_error::InputError;
 
 /// The debounce used by the inspector and `tokenscope watch`: long enough to
@@ -58,6 +59,9 @@ pub enum WatchError {
     /// The loading options (include/exclude globs) are invalid.
     #[error(transparent)]
     Options(#[from] InputError),
+    /// Setting up a watch failed (the message names the folder).
+    #[error("{0}")]
+    Setup(String),
 }
 
 type Inner = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
@@ -69,21 +73,48 @@ struct Shared {
     debouncer: Mutex<Option<Inner>>,
     /// What is relevant.
     targets: RwLock<Targets>,
-    /// Folders watched for the inputs: input files' parents and the folders
-    /// of directory inputs.
-    input_folders: Mutex<BTreeSet<PathBuf>>,
+    /// Anchors and watches. Locked before `debouncer` when both are.
+    state: Mutex<State>,
 }
 
 impl Shared {
-    fn watch(&self, folder: &Path) -> notify::Result<()> {
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes sure the folder now at `folder` is watched (again, when the
+    /// folder there was replaced). Nothing happens for a path that is not a
+    /// folder; `Err` only for failures other than the folder vanishing.
+    fn ensure(&self, state: &mut State, folder: &Path) -> Result<(), WatchError> {
+        let Some(id) = folder_id(folder) else {
+            state.watched.remove(folder);
+            return Ok(());
+        };
+        if state.watched.get(folder) == Some(&id) {
+            return Ok(());
+        }
         let mut guard = self.debouncer.lock().unwrap_or_else(|e| e.into_inner());
-        match guard.as_mut() {
-            Some(d) => d.watch(folder, RecursiveMode::NonRecursive),
-            None => Ok(()),
+        let Some(d) = guard.as_mut() else {
+            return Ok(());
+        };
+        match d.watch(folder, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                state.watched.insert(folder.to_path_buf(), id);
+                Ok(())
+            }
+            Err(e) if vanished(&e) => {
+                state.watched.remove(folder);
+                Ok(())
+            }
+            Err(source) => Err(WatchError::Notify {
+                path: Some(folder.to_path_buf()),
+                source,
+            }),
         }
     }
 
-    fn unwatch(&self, folder: &Path) {
+    fn unwatch(&self, state: &mut State, folder: &Path) {
+        state.watched.remove(folder);
         let mut guard = self.debouncer.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = guard.as_mut() {
             // The folder may be gone already, which ends its watch anyway.
@@ -91,33 +122,128 @@ impl Shared {
         }
     }
 
-    fn add_input_folder(&self, folder: PathBuf) {
-        self.input_folders
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(folder);
+    /// The watch on `path` and on every folder under it ended with it (the
+    /// operating system's watcher drops them when a folder is deleted or
+    /// moved out of a watched folder): forget them, and disarm the anchors
+    /// there, so that whatever folder is at their paths now is watched again
+    /// and their inputs reported (a folder re-created at once may even reuse
+    /// the old one's inode number, so identities alone would not tell).
+    fn forget_under(state: &mut State, path: &Path) {
+        if !state.watched.contains_key(path) {
+            return;
+        }
+        state.watched.retain(|folder, _| !folder.starts_with(path));
+        for anchor in &mut state.anchors {
+            if anchor.path.starts_with(path) {
+                anchor.stale = true;
+            }
+        }
     }
 
-    /// Watches `top` and every folder under it that the directory loader
-    /// would enter (ignored and hidden folders are not watched, so a large
-    /// `node_modules` or `target` costs nothing). Folders that vanish while
-    /// this runs are skipped.
-    fn watch_tree(&self, top: &Path, hidden: bool) -> Result<(), WatchError> {
-        for entry in walker(top, hidden).build().flatten() {
-            if !entry.file_type().is_some_and(|t| t.is_dir()) {
-                continue;
+    /// Whether an anchor's folder or guard is not what [`Shared::refresh`]
+    /// last saw (it changed while the watches were being set up).
+    fn unsettled(state: &State) -> bool {
+        state.anchors.iter().any(|a| {
+            a.stale
+                || folder_id(&a.path).is_some() != a.armed.is_some()
+                || a.path.ancestors().skip(1).find(|p| p.is_dir()) != a.guard.as_deref()
+        })
+    }
+
+    /// Re-arms every anchor whose folder appeared, vanished or was replaced
+    /// since the last call, moves guards to the nearest existing ancestors,
+    /// and syncs the watches; again while folders changed meanwhile (a few
+    /// rounds at most). Returns the paths to report as changed.
+    fn refresh(&self, state: &mut State) -> (Vec<PathBuf>, Vec<String>) {
+        let (mut report, mut errors) = self.refresh_once(state);
+        for _ in 0..4 {
+            if !Shared::unsettled(state) {
+                break;
             }
-            let folder = entry.into_path();
-            match self.watch(&folder) {
-                Ok(()) => self.add_input_folder(folder),
-                Err(e) if vanished(&e) => {}
-                Err(source) => {
-                    return Err(WatchError::Notify {
-                        path: Some(folder),
-                        source,
-                    });
+            let (more, errs) = self.refresh_once(state);
+            report.extend(more);
+            errors.extend(errs);
+        }
+        (report, errors)
+    }
+
+    fn refresh_once(&self, state: &mut State) -> (Vec<PathBuf>, Vec<String>) {
+        let mut report = Vec::new();
+        let mut errors = Vec::new();
+        let mut changed = false;
+        for anchor in &mut state.anchors {
+            let now = folder_id(&anchor.path);
+            if now != anchor.armed || anchor.stale {
+                anchor.armed = now;
+                anchor.stale = false;
+                anchor.folders.clear();
+                if now.is_some() {
+                    match anchor.holds {
+                        Holds::Files => {
+                            anchor.folders.insert(anchor.path.clone());
+                        }
+                        Holds::Tree { hidden } => {
+                            anchor.folders.extend(tree_folders(&anchor.path, hidden));
+                        }
+                    }
                 }
+                report.extend(anchor.report.iter().cloned());
+                changed = true;
             }
+            let guard = anchor.path.ancestors().skip(1).find(|a| a.is_dir());
+            if guard != anchor.guard.as_deref() {
+                anchor.guard = guard.map(Path::to_path_buf);
+                changed = true;
+            }
+        }
+        let mut wanted: BTreeSet<PathBuf> = state
+            .anchors
+            .iter()
+            .filter_map(|a| a.guard.clone())
+            .collect();
+        if changed {
+            wanted.extend(state.anchors.iter().flat_map(|a| a.folders.iter().cloned()));
+            let stale: Vec<PathBuf> = state
+                .watched
+                .keys()
+                .filter(|f| !wanted.contains(*f))
+                .cloned()
+                .collect();
+            for folder in stale {
+                self.unwatch(state, &folder);
+            }
+        } else {
+            // Folders recorded as unwatched (see `forget_under`) come back.
+            wanted.extend(
+                state
+                    .anchors
+                    .iter()
+                    .flat_map(|a| a.folders.iter())
+                    .filter(|f| !state.watched.contains_key(*f))
+                    .cloned(),
+            );
+        }
+        for folder in wanted {
+            if let Err(e) = self.ensure(state, &folder) {
+                errors.push(e.to_string());
+            }
+        }
+        (report, errors)
+    }
+
+    /// Watches `top`, a new or un-ignored folder under a directory input,
+    /// and the folders under it that the loader would enter.
+    fn add_tree(&self, state: &mut State, top: &Path, hidden: bool) -> Result<(), WatchError> {
+        let folders = tree_folders(top, hidden);
+        if let Some(anchor) = state.anchors.iter_mut().find(|a| {
+            matches!(a.holds, Holds::Tree { .. }) && a.armed.is_some() && top.starts_with(&a.path)
+        }) {
+            anchor.folders.extend(folders.iter().cloned());
+        } else {
+            return Ok(());
+        }
+        for folder in folders {
+            self.ensure(state, &folder)?;
         }
         Ok(())
     }
@@ -146,18 +272,22 @@ fn vanished(e: &notify::Error) -> bool {
 /// folders and ignore files, whose changes change which files are read.
 /// Reads (open/close without writing) are not changes.
 ///
+/// Folders are watched **by path**: the parent of each such folder (or its
+/// nearest existing ancestor) is watched too, so that a folder deleted and
+/// re-created, or renamed away and back, is watched again and its inputs
+/// reported as changed (the paths given, never the folder's new name: a
+/// folder renamed away is no longer watched).
+///
 /// Events are debounced with `notify-debouncer-full`: a path is reported once
 /// no new event arrived for it for the debounce time. The sink is called on
 /// the watcher's thread; it should hand the event over (e.g. into the
 /// inspector's event channel) and return.
 ///
-/// Known limits: a watched file's folder that is deleted and re-created, or
-/// a symbolic link's target that changes elsewhere, is not followed; a folder
-/// that an edit to an ignore file un-ignores is watched from that edit on.
+/// Known limits: a symbolic link's target that changes elsewhere is not
+/// followed; a folder that an edit to an ignore file un-ignores is watched
+/// from that edit on.
 pub struct Watcher {
     shared: Arc<Shared>,
-    /// Folders watched for extra files only.
-    extra_folders: BTreeSet<PathBuf>,
 }
 
 impl std::fmt::Debug for Watcher {
@@ -180,6 +310,12 @@ impl Drop for Watcher {
     }
 }
 
+/// `path` made absolute against the working folder, without resolving
+/// links (for paths that do not exist).
+fn absolute(path: &Path) -> io::Result<PathBuf> {
+    std::path::absolute(path)
+}
+
 impl Watcher {
     /// Starts watching `inputs` (files and directories, as given to
     /// [`crate::input::load_paths`]); `options` gives the directory rules.
@@ -194,7 +330,7 @@ impl Watcher {
         F: Fn(WatchEvent) + Send + 'static,
     {
         let mut targets = Targets::default();
-        let mut file_folders = BTreeSet::new();
+        let mut anchors: Vec<Anchor> = Vec::new();
         for input in inputs {
             let is_dir = std::fs::metadata(input).is_ok_and(|m| m.is_dir());
             if is_dir {
@@ -202,40 +338,77 @@ impl Watcher {
                     path: input.clone(),
                     source,
                 })?;
-                targets.dirs.push((root, DirRules::new(options)?));
+                let rules = DirRules::new(options)?;
+                let mut anchor = Anchor::new(
+                    root.clone(),
+                    Holds::Tree {
+                        hidden: rules.hidden,
+                    },
+                    false,
+                );
+                anchor.report.insert(root.clone());
+                anchors.push(anchor);
+                targets.dirs.push((root, rules));
             } else {
-                let file = normalize_file(input).map_err(|source| WatchError::Path {
-                    path: input.clone(),
-                    source,
-                })?;
-                file_folders.insert(file.parent().unwrap_or(Path::new("/")).to_path_buf());
+                let file = match normalize_file(input) {
+                    Ok(file) => file,
+                    // Its folder is missing: watched for when it appears.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        absolute(input).map_err(|source| WatchError::Path {
+                            path: input.clone(),
+                            source,
+                        })?
+                    }
+                    Err(source) => {
+                        return Err(WatchError::Path {
+                            path: input.clone(),
+                            source,
+                        });
+                    }
+                };
+                let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+                add_file(&mut anchors, folder, file.clone(), false);
                 targets.inputs.insert(file);
             }
         }
-        let roots: Vec<(PathBuf, bool)> = targets
-            .dirs
-            .iter()
-            .map(|(root, rules)| (root.clone(), rules.hidden))
-            .collect();
         let shared = Arc::new(Shared {
             debouncer: Mutex::new(None),
             targets: RwLock::new(targets),
-            input_folders: Mutex::new(BTreeSet::new()),
+            state: Mutex::new(State {
+                anchors,
+                watched: BTreeMap::new(),
+            }),
         });
 
         let handler_shared = Arc::clone(&shared);
         let debounce = debounce.max(Duration::from_millis(1));
         let debouncer = new_debouncer(debounce, None, move |result: DebounceEventResult| {
+            let mut state = handler_shared.lock_state();
+            if let Ok(events) = &result {
+                for event in events {
+                    if matches!(
+                        event.kind,
+                        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+                    ) {
+                        for path in &event.paths {
+                            Shared::forget_under(&mut state, path);
+                        }
+                    }
+                }
+            }
             let (event, folders) = batch(&handler_shared.targets, result);
-            // New folders are watched before the batch goes out, so that
-            // what is created in them from now on is seen.
-            let mut errors = Vec::new();
+            // Folders that appeared, vanished or were replaced are watched
+            // (again) before the batch goes out, and so are new folders
+            // under a directory input, so that what is created in them from
+            // now on is seen.
+            let (rearmed, mut errors) = handler_shared.refresh(&mut state);
             for (folder, hidden) in folders {
-                if let Err(e) = handler_shared.watch_tree(&folder, hidden) {
+                if let Err(e) = handler_shared.add_tree(&mut state, &folder, hidden) {
                     errors.push(e.to_string());
                 }
             }
-            if let Some(event) = event {
+            drop(state);
+            for event in merge(event, rearmed) {
                 sink(event);
             }
             if !errors.is_empty() {
@@ -245,22 +418,13 @@ impl Watcher {
         .map_err(|source| WatchError::Notify { path: None, source })?;
         *shared.debouncer.lock().unwrap_or_else(|e| e.into_inner()) = Some(debouncer);
 
-        let watcher = Watcher {
-            shared,
-            extra_folders: BTreeSet::new(),
-        };
-        for folder in file_folders {
-            watcher
-                .shared
-                .watch(&folder)
-                .map_err(|source| WatchError::Notify {
-                    path: Some(folder.clone()),
-                    source,
-                })?;
-            watcher.shared.add_input_folder(folder);
-        }
-        for (root, hidden) in roots {
-            watcher.shared.watch_tree(&root, hidden)?;
+        let watcher = Watcher { shared };
+        {
+            let mut state = watcher.shared.lock_state();
+            let (_, errors) = watcher.shared.refresh(&mut state);
+            if let Some(e) = errors.into_iter().next() {
+                return Err(WatchError::Setup(e));
+            }
         }
         Ok(watcher)
     }
@@ -286,61 +450,60 @@ impl Watcher {
         I: IntoIterator<Item = PathBuf>,
     {
         let mut extra = HashSet::new();
-        let mut wanted = BTreeSet::new();
-        {
-            let input_folders = self
-                .shared
-                .input_folders
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            for file in files {
-                let Ok(file) = normalize_file(&file) else {
-                    continue;
-                };
-                let parent = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-                if !input_folders.contains(&parent) {
-                    wanted.insert(parent);
-                }
-                extra.insert(file);
-            }
-        }
-        let old: Vec<PathBuf> = self.extra_folders.difference(&wanted).cloned().collect();
-        for folder in old {
-            self.shared.unwatch(&folder);
-            self.extra_folders.remove(&folder);
-        }
-        for folder in wanted {
-            if self.extra_folders.contains(&folder) {
+        let mut state = self.shared.lock_state();
+        state.anchors.retain(|a| !a.tracked);
+        for file in files {
+            let Ok(file) = normalize_file(&file) else {
                 continue;
-            }
-            self.shared
-                .watch(&folder)
-                .map_err(|source| WatchError::Notify {
-                    path: Some(folder.clone()),
-                    source,
-                })?;
-            self.extra_folders.insert(folder);
+            };
+            let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+            add_file(&mut state.anchors, folder, file.clone(), true);
+            extra.insert(file);
         }
         self.shared
             .targets
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .extra = extra;
-        Ok(())
+        let (_, errors) = self.shared.refresh(&mut state);
+        match errors.into_iter().next() {
+            Some(e) => Err(WatchError::Setup(e)),
+            None => Ok(()),
+        }
     }
 
-    /// Every folder being watched, sorted.
+    /// Every folder being watched for the inputs' contents, sorted (the
+    /// ancestors watched to see those folders come and go are not listed).
     pub fn watched_folders(&self) -> Vec<PathBuf> {
-        let input = self
-            .shared
-            .input_folders
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut all: Vec<PathBuf> = input.iter().chain(&self.extra_folders).cloned().collect();
+        let state = self.shared.lock_state();
+        let mut all: Vec<PathBuf> = state
+            .anchors
+            .iter()
+            .flat_map(|a| a.folders.iter())
+            .filter(|f| state.watched.contains_key(*f))
+            .cloned()
+            .collect();
         all.sort();
         all.dedup();
         all
     }
+}
+
+/// The events to deliver: the batch with the paths of re-armed folders
+/// added.
+fn merge(event: Option<WatchEvent>, rearmed: Vec<PathBuf>) -> Vec<WatchEvent> {
+    let (mut paths, mut out) = match event {
+        Some(WatchEvent::Changed(paths)) => (paths, Vec::new()),
+        Some(error) => (Vec::new(), vec![error]),
+        None => (Vec::new(), Vec::new()),
+    };
+    paths.extend(rearmed);
+    paths.sort();
+    paths.dedup();
+    if !paths.is_empty() {
+        out.insert(0, WatchEvent::Changed(paths));
+    }
+    out
 }
 
 /// Turns one debounced delivery into a batch for the sink, if it matters,

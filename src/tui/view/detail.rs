@@ -299,7 +299,7 @@ fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>>
             return None;
         }
         let sum: usize = moves.iter().map(|m| m.0).sum();
-        moves.sort_by(|a, b| b.0.cmp(&a.0));
+        moves.sort_by_key(|m| std::cmp::Reverse(m.0));
         let (verb, dir) = if received {
             ("received", "from")
         } else {
