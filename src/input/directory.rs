@@ -427,7 +427,12 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "core.fsmonitor=false", "-c", "log.showSignature=false"])
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "log.showSignature=false",
+        ])
         .args(args)
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;
