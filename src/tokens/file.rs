@@ -177,19 +177,26 @@ impl FileTokenizer {
         Self::from_file_bytes(&read(path)?, path)
     }
 
-    /// [`FileTokenizer::load`] for a file that a models file names: only a
-    /// regular file is read ([`crate::fsio::read_regular_file`]), so a FIFO
-    /// cannot block the run and a device (`/dev/zero`) is refused before
-    /// anything is read.
+    /// [`FileTokenizer::load`] for a file that a models file names: a
+    /// device or socket (`/dev/zero`, `/dev/urandom`, also behind a link) is
+    /// refused before anything is read, instead of reading it up to the
+    /// 1 GiB limit. A FIFO is read (it may be a slow source).
     pub fn load_regular(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
         let path = path.as_ref();
-        let bytes = crate::fsio::read_regular_file(path, crate::fsio::Limit::Tokenizer).map_err(
-            |source| FileTokenizerError::Io {
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+            && !meta.is_dir()
+            && !is_fifo(&meta)
+        {
+            return Err(FileTokenizerError::Io {
                 path: path.to_path_buf(),
-                source,
-            },
-        )?;
-        Self::from_file_bytes(&bytes, path)
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "it is a device or socket, not a file",
+                ),
+            });
+        }
+        Self::load(path)
     }
 
     /// A `tokenizer.json` (first non-blank character `{`) or else a tiktoken
@@ -453,6 +460,17 @@ impl TiktokenBackend {
             self.ranks.merges.apply(&initial, out);
         }
     }
+}
+
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_meta: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {

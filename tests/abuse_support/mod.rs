@@ -357,3 +357,38 @@ pub fn mkfifo(path: &Path) {
     // SAFETY: a valid NUL-terminated path.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
+
+/// `bytes` without SGR sequences (`ESC [ digits;… m`): the only escapes
+/// tokenscope itself writes with `--color always`.
+pub fn strip_sgr(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < bytes.len() && (bytes[j].is_ascii_digit() || bytes[j] == b';') {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'm') {
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// [`assert_sane`] for a coloured run: its own SGR sequences removed first,
+/// nothing else may be an escape.
+pub fn assert_sane_colored(r: &Run) {
+    let plain = Run {
+        what: r.what.clone(),
+        code: r.code,
+        stdout: strip_sgr(&r.stdout),
+        stderr: strip_sgr(&r.stderr),
+        elapsed: r.elapsed,
+    };
+    assert_sane(&plain, true);
+}
