@@ -1269,3 +1269,25 @@ fn many_sections_stay_fast() {
         r.elapsed
     );
 }
+
+/// The checks can fail: the packed context (byte-exact by design) holds the
+/// raw escapes, and the human-output check catches them; a coloured run
+/// passes only once its own SGR sequences are removed.
+#[test]
+fn the_checks_catch_what_they_look_for() {
+    let s = Scratch::new();
+    fs::write(
+        s.path().join("raw.toml"),
+        "[[items]]\nid = \"a\"\ntext = \"x\\u001B]0;pwned\\u0007y\"\n",
+    )
+    .unwrap();
+    let r = s.run(&["pack", "raw.toml", "--budget", "100", "--format", "context"]);
+    assert_sane(&r, false);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("\u{1b}]0;pwned\u{7}"));
+    assert!(std::panic::catch_unwind(|| assert_sane(&r, true)).is_err());
+    let r = s.run(&[
+        "pack", "raw.toml", "--budget", "100", "--format", "text", "--color", "always",
+    ]);
+    assert!(r.stdout.contains(&0x1b), "no colour was written");
+    abuse_support::assert_sane_colored(&r);
+}
