@@ -221,3 +221,25 @@ fn watch_follows_a_files_folder_deleted_and_recreated() {
     let saved = next_line(&rx);
     assert!(saved.contains("/500 tokens (-"), "{saved}");
 }
+
+#[test]
+fn exit_after_zero_prints_the_first_line_and_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    std::fs::write(&prompt, "# Rules\n\nBe brief.\n").unwrap();
+    let (mut child, rx) = watch(&["--budget", "200", "--exit-after", "0"], &prompt);
+    let first = next_line(&rx);
+    assert!(first.contains("watching"), "{first}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watch --exit-after 0 kept running"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -232,7 +232,8 @@ pub struct InputArgs {
 /// `tokenscope watch`.
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
-    /// Exit after printing this many change lines (for scripts and tests).
+    /// Exit after printing this many change lines (for scripts and tests;
+    /// 0: after the first line, the plan as it is).
     #[arg(long, value_name = "N")]
     pub exit_after: Option<usize>,
     /// The inputs and engine options, as for `pack`.

@@ -42,6 +42,10 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         plan.totals.excluded
     )?;
     out.flush()?;
+    if args.exit_after == Some(0) {
+        // Only the first line was asked for.
+        return Ok(ExitCode::SUCCESS);
+    }
 
     let mut lines = 0usize;
     // The last load error printed, until a plan line: the same error again

@@ -1156,7 +1156,7 @@ impl App {
                 } else {
                     self.popup = Some(Popup::Export {
                         format: 0,
-                        path: input::default_export_path(0),
+                        path: self.export_path(0),
                         edited: false,
                         error: None,
                     });

@@ -98,6 +98,30 @@ impl App {
         Ok(msg)
     }
 
+    /// The path the export dialog proposes for format `format`: the
+    /// default name in the working folder, or, when the working folder is
+    /// inside a folder input (where an export is refused: the next run
+    /// would read it as an item), the same name in the nearest folder above
+    /// that is not, as an absolute path the user sees before confirming.
+    pub(crate) fn export_path(&self, format: usize) -> String {
+        let name = super::input::default_export_path(format);
+        let Ok(cwd) = std::env::current_dir() else {
+            return name;
+        };
+        let inputs = self.inputs_read();
+        for dir in cwd.ancestors() {
+            let candidate = dir.join(&name);
+            if inputs.check(&candidate).is_ok() {
+                return if dir == cwd {
+                    name
+                } else {
+                    candidate.display().to_string()
+                };
+            }
+        }
+        name
+    }
+
     /// Every file the inspector read, which an export must not replace: the
     /// inputs and the files their items point to, `tokenscope.toml`, the
     /// history file and the chosen model's tokenizer file.

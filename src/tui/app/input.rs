@@ -244,14 +244,14 @@ impl App {
                 KeyCode::Tab | KeyCode::Right => {
                     *format = (*format + 1) % formats;
                     if !*edited {
-                        *path = default_export_path(*format);
+                        *path = self.export_path(*format);
                     }
                     true
                 }
                 KeyCode::BackTab | KeyCode::Left => {
                     *format = (*format + formats - 1) % formats;
                     if !*edited {
-                        *path = default_export_path(*format);
+                        *path = self.export_path(*format);
                     }
                     true
                 }
