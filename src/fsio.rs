@@ -30,6 +30,6 @@ mod write;
 pub use guard::{Inputs, OverwriteError};
 pub use read::{
     INPUT_LIMIT, Limit, TOKENIZER_LIMIT, TooLarge, first_nul, format_size, limit, parse_size,
-    read_capped, read_file, read_text_file, set_max_file_size,
+    read_capped, read_file, read_regular_file, read_text_file, set_max_file_size,
 };
 pub use write::{UpdateLock, lock_for_update, resolve_links, write_file};

@@ -61,6 +61,13 @@ pub fn record_from_plan(plan: &Plan, task_type: &str, time: OffsetDateTime) -> R
 /// [`record_from_plan`] at the current time to `history` and returns it.
 pub fn record_plan(history: &Path, plan: &Plan, task_type: &str) -> Result<Record, HistoryError> {
     let record = record_from_plan(plan, task_type, OffsetDateTime::now_utc());
+    // A record the next read would refuse (a budget past the token limit)
+    // is not written: it would make the whole history unreadable.
+    record.validate().map_err(|message| HistoryError::Io {
+        path: history.to_path_buf(),
+        action: "cannot record",
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+    })?;
     append(history, std::slice::from_ref(&record))?;
     Ok(record)
 }

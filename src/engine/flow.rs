@@ -243,15 +243,16 @@ impl<'a> Board<'a> {
         if pool == 0 {
             return false;
         }
-        let givers: Vec<usize> = sources
-            .iter()
-            .filter_map(|s| match s.0 {
-                Source::Section(s) => Some(s),
-                Source::Reserve => None,
-            })
-            .collect();
+        // A mask, not a list: with thousands of sections a lookup per
+        // section in the list of givers made each round quadratic.
+        let mut gives = vec![false; self.budgets.len()];
+        for s in sources {
+            if let Source::Section(s) = s.0 {
+                gives[s] = true;
+            }
+        }
         let receivers: Vec<(usize, usize)> = (0..self.budgets.len())
-            .filter(|&s| allowed[s] && !givers.contains(&s))
+            .filter(|&s| allowed[s] && !gives[s])
             .map(|s| (s, self.demand(s, pool)))
             .filter(|&(_, d)| d > 0)
             .collect();

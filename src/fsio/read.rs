@@ -112,6 +112,44 @@ pub(crate) fn read_file_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> 
     read_capped_into(file, limit, Vec::with_capacity(capacity))
 }
 
+/// Reads the regular file at `path`, up to the limit for `kind`: for a path
+/// that an untrusted file names (an item's `path`), where a FIFO would block
+/// the run forever and a device is never meant. The file is opened without
+/// blocking and checked on the open handle (no race with a rename): a FIFO,
+/// device or socket is an error of kind [`io::ErrorKind::InvalidInput`], a
+/// directory one of kind [`io::ErrorKind::IsADirectory`].
+pub fn read_regular_file(path: &Path, kind: Limit) -> io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer comes; a regular
+        // file ignores the flag.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory; expected a file",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file (a FIFO, device or socket)",
+        ));
+    }
+    let limit = limit(kind);
+    if meta.len() > limit {
+        return Err(too_large(limit));
+    }
+    let capacity = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    read_capped_into(file, limit, Vec::with_capacity(capacity))
+}
+
 /// Reads the file at `path` as UTF-8 text, up to the limit for `kind`: a
 /// NUL byte in the first 8 KiB (binary content) and bytes that are not
 /// UTF-8 are errors of kind [`io::ErrorKind::InvalidData`] naming the byte
@@ -254,6 +292,31 @@ mod tests {
             read_file_limited(dir.path(), 10).unwrap_err().kind(),
             io::ErrorKind::IsADirectory
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn regular_reads_refuse_fifos_and_devices_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // No writer: a blocking open would never return.
+        let e = read_regular_file(&fifo, Limit::Input).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let e = read_regular_file(Path::new("/dev/zero"), Limit::Input).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+        assert_eq!(
+            read_regular_file(dir.path(), Limit::Input)
+                .unwrap_err()
+                .kind(),
+            io::ErrorKind::IsADirectory
+        );
+        let text = dir.path().join("t.txt");
+        std::fs::write(&text, "abc").unwrap();
+        assert_eq!(read_regular_file(&text, Limit::Input).unwrap(), b"abc");
     }
 
     #[test]

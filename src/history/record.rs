@@ -112,6 +112,11 @@ impl FromStr for Outcome {
     }
 }
 
+/// The most tokens a record may give for `allocated`, `used` or `thinking`
+/// (the limit item sets have for counts): far beyond any task, and sums of
+/// many records stay far from overflowing.
+pub const MAX_TOKENS: u64 = 9_000_000_000_000_000;
+
 /// One line of the history file (JSON Lines, one object per line).
 ///
 /// Field names as written:
@@ -207,6 +212,19 @@ impl Record {
         if self.allocated == 0 {
             return Err("field `allocated`: expected at least 1 token".into());
         }
+        for (field, n) in [
+            ("allocated", Some(self.allocated)),
+            ("used", Some(self.used)),
+            ("thinking", self.thinking),
+        ] {
+            if let Some(n) = n
+                && n > MAX_TOKENS
+            {
+                return Err(format!(
+                    "field `{field}`: {n} is too large; expected at most {MAX_TOKENS} tokens"
+                ));
+            }
+        }
         if let Some(t) = self.thinking
             && t > self.used
         {
@@ -288,6 +306,9 @@ mod tests {
         r.complexity = 5;
         r.thinking = Some(3);
         assert!(r.validate().unwrap_err().contains("`thinking`"));
+        r.thinking = None;
+        r.allocated = u64::MAX;
+        assert!(r.validate().unwrap_err().contains("too large"));
     }
 
     #[test]

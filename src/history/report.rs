@@ -289,8 +289,8 @@ pub fn report(records: &[Record], options: &ReportOptions<'_>) -> Report {
         });
         total.evaluated += eval.evaluated;
         total.accuracy_sum += eval.accuracy_sum;
-        total.allocated += eval.allocated;
-        total.suggested += eval.suggested;
+        total.allocated = total.allocated.saturating_add(eval.allocated);
+        total.suggested = total.suggested.saturating_add(eval.suggested);
         total.short += eval.short;
         total.cost_saved += eval.cost_saved;
         total.priced += eval.priced;
@@ -344,8 +344,8 @@ fn evaluate(of_type: &[&Record], registry: Option<&ModelRegistry>) -> Evaluation
         eval.evaluated += 1;
         eval.accuracy_sum += (1.0 - err / used.max(1.0)).max(0.0);
         eval.abs_errors.push(err.round() as u64);
-        eval.allocated += r.allocated;
-        eval.suggested += p.budget;
+        eval.allocated = eval.allocated.saturating_add(r.allocated);
+        eval.suggested = eval.suggested.saturating_add(p.budget);
         if p.budget < r.used {
             eval.short += 1;
         }
@@ -421,8 +421,8 @@ fn trend(records: &[Record], period: Period) -> Vec<PeriodTrend> {
     for r in records {
         let e = by.entry(period_key(r.time, period)).or_default();
         e.0 += 1;
-        e.1 += r.allocated;
-        e.2 += r.used;
+        e.1 = e.1.saturating_add(r.allocated);
+        e.2 = e.2.saturating_add(r.used);
     }
     by.into_iter()
         .map(|(period, (records, allocated, used))| PeriodTrend {

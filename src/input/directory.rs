@@ -422,9 +422,17 @@ fn git_ranks(root: &Path, commits: usize) -> Result<HashMap<String, usize>, Stri
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+    // A repository's own config may name commands that `status` or `log`
+    // would run (an fsmonitor hook, a signature checker): not here.
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "log.showSignature=false",
+        ])
         .args(args)
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;

@@ -254,6 +254,19 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 pub fn read_text(file: &Path) -> Result<String, LoadError> {
     let bytes = crate::fsio::read_file(file, crate::fsio::Limit::Input)
         .map_err(|e| LoadError::io(file, e))?;
+    text_from_bytes(file, bytes)
+}
+
+/// [`read_text`] for a file that an input names (an item's `path`): only a
+/// regular file is read ([`crate::fsio::read_regular_file`]), so a FIFO
+/// cannot block the run and a device is refused at once.
+pub fn read_named_text(file: &Path) -> Result<String, LoadError> {
+    let bytes = crate::fsio::read_regular_file(file, crate::fsio::Limit::Input)
+        .map_err(|e| LoadError::io(file, e))?;
+    text_from_bytes(file, bytes)
+}
+
+fn text_from_bytes(file: &Path, bytes: Vec<u8>) -> Result<String, LoadError> {
     if let Some(at) = crate::fsio::first_nul(&bytes) {
         return Err(LoadError {
             file: file.to_path_buf(),

@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
-use super::error::{LoadError, LoadErrorKind, Position, closest, read_text};
+use super::error::{LoadError, LoadErrorKind, Position, closest, read_named_text, read_text};
 use super::tree::{self, Node, Source, TableView, Value};
 use crate::engine::{
     Budget, Content, Item, ItemSet, Kind, Overflow, ReallocateMode, Section, SectionBudget,
@@ -829,7 +829,7 @@ fn read_item_file(
     resolved: &Path,
     span: &Range<usize>,
 ) -> Result<String, LoadError> {
-    read_text(resolved).map_err(|inner| {
+    read_named_text(resolved).map_err(|inner| {
         let what = match inner.kind {
             LoadErrorKind::Encoding => format!("is {}", inner.message),
             _ => format!("cannot be read: {}", inner.message),

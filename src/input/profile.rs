@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, InlineTable, Item as TomlItem, Table, TableLike, Value as TomlValue};
 
-use super::error::{LoadError, LoadErrorKind, Position, closest, read_text};
+use super::error::{LoadError, LoadErrorKind, Position, closest, read_named_text, read_text};
 use super::tree::{self, Node, Source, TableView};
 use crate::engine::{ItemSet, Overflow, ReallocateMode, SectionBudget, Strategy, UnknownChoice};
 use crate::report::check::Rules;
@@ -348,7 +348,7 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 impl ProjectConfig {
     /// Reads and validates `file`.
     pub fn load(file: &Path) -> Result<ProjectConfig, LoadError> {
-        let text = read_text(file)?;
+        let text = read_named_text(file)?;
         ProjectConfig::parse(&text, file)
     }
 

@@ -174,11 +174,38 @@ impl FileTokenizer {
     /// split pattern.
     pub fn load(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
         let path = path.as_ref();
-        let bytes = read(path)?;
+        Self::from_file_bytes(&read(path)?, path)
+    }
+
+    /// [`FileTokenizer::load`] for a file that a models file names: a
+    /// device or socket (`/dev/zero`, `/dev/urandom`, also behind a link) is
+    /// refused before anything is read, instead of reading it up to the
+    /// 1 GiB limit. A FIFO is read (it may be a slow source).
+    pub fn load_regular(path: impl AsRef<Path>) -> Result<FileTokenizer, FileTokenizerError> {
+        let path = path.as_ref();
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+            && !meta.is_dir()
+            && !is_fifo(&meta)
+        {
+            return Err(FileTokenizerError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "it is a device or socket, not a file",
+                ),
+            });
+        }
+        Self::load(path)
+    }
+
+    /// A `tokenizer.json` (first non-blank character `{`) or else a tiktoken
+    /// rank file with the default split pattern.
+    fn from_file_bytes(bytes: &[u8], path: &Path) -> Result<FileTokenizer, FileTokenizerError> {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            Self::from_tokenizer_json(&bytes, path)
+            Self::from_tokenizer_json(bytes, path)
         } else {
-            Self::from_tiktoken(&bytes, path, &TiktokenOptions::default())
+            Self::from_tiktoken(bytes, path, &TiktokenOptions::default())
         }
     }
 
@@ -433,6 +460,17 @@ impl TiktokenBackend {
             self.ranks.merges.apply(&initial, out);
         }
     }
+}
+
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_meta: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileTokenizerError> {

@@ -105,14 +105,15 @@ impl ModelTokenizerFile {
         if let Some(file) = slot.as_ref() {
             return Ok(Tokenizer::File(file.clone()));
         }
-        let file = FileTokenizer::load(&self.path).map_err(|source| ModelTokenizerError {
-            registry: self.registry.clone(),
-            line: self.line,
-            column: self.column,
-            model: self.model.clone(),
-            declared: self.declared.clone(),
-            source: Box::new(source),
-        })?;
+        let file =
+            FileTokenizer::load_regular(&self.path).map_err(|source| ModelTokenizerError {
+                registry: self.registry.clone(),
+                line: self.line,
+                column: self.column,
+                model: self.model.clone(),
+                declared: self.declared.clone(),
+                source: Box::new(source),
+            })?;
         let file = Arc::new(file);
         *slot = Some(file.clone());
         Ok(Tokenizer::File(file))

@@ -8,6 +8,10 @@ use super::{Entry, Node, Source, Value};
 use crate::engine::UnknownChoice;
 use crate::input::error::{LoadError, LoadErrorKind, closest};
 
+/// Counts of tokens or items at or above this are refused: far beyond any
+/// context window, and sums of them stay exact in an `f64` and fit a `usize`.
+pub(crate) const COUNT_LIMIT: f64 = 9.0e15;
+
 /// A string and where it is in the source.
 pub type Spanned = (String, Range<usize>);
 
@@ -161,28 +165,40 @@ impl<'a> TableView<'a> {
         }
     }
 
-    /// A count of tokens (or items): a whole number, not negative.
+    /// A count of tokens (or items): a whole number, not negative, below
+    /// [`COUNT_LIMIT`].
     pub fn count(&self, key: &str, unit: &str) -> Result<Option<usize>, LoadError> {
         let Some(e) = self.entry(key) else {
             return Ok(None);
         };
         let expected = format!("a whole number of {unit}");
-        let n = match e.node.value {
-            Value::Integer(n) => n as f64,
-            Value::Float(f) => f,
+        let (n, shown) = match e.node.value {
+            Value::Integer(n) => (n as f64, n.to_string()),
+            Value::Float(f) if f.abs() >= 1e16 => (f, format!("{f:e}")),
+            Value::Float(f) => (f, f.to_string()),
             _ => return Err(self.wrong_type(e, &expected)),
         };
+        if n.is_finite() && n.fract() == 0.0 && n >= COUNT_LIMIT {
+            return Err(self.error_at(
+                e,
+                LoadErrorKind::InvalidValue,
+                format!(
+                    "`{key}` in {} is too large (found {shown}); expected {expected} below 9,000,000,000,000,000",
+                    self.what
+                ),
+            ));
+        }
         if n < 0.0 {
             return Err(self.error_at(
                 e,
                 LoadErrorKind::InvalidValue,
                 format!(
-                    "`{key}` in {} must not be negative (found {n}); expected {expected}",
+                    "`{key}` in {} must not be negative (found {shown}); expected {expected}",
                     self.what
                 ),
             ));
         }
-        if n.fract() != 0.0 || !n.is_finite() || n >= 9.0e15 {
+        if n.fract() != 0.0 || !n.is_finite() {
             return Err(self.error_at(
                 e,
                 LoadErrorKind::InvalidValue,
