@@ -614,8 +614,9 @@ fn item_paths_to_special_files_fail_fast() {
     let targets = [
         ("fifo", "not a regular file"),
         ("to-fifo", "not a regular file"),
-        ("/dev/zero", "not a regular file"),
-        ("/dev/urandom", "not a regular file"),
+        // Devices are outside the item set's folder: refused before opening.
+        ("/dev/zero", "outside the item set's folder"),
+        ("/dev/urandom", "outside the item set's folder"),
         ("loop1", ""),
         ("folder", "directory"),
         ("missing", "not found"),

@@ -679,3 +679,56 @@ fn the_inspectors_export_refuses_an_input() {
     assert!(app.popup().is_none(), "{:?}", app.popup());
     assert!(fine.is_file());
 }
+
+#[test]
+fn items_point_only_to_files_under_the_item_set_or_the_working_folder() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("repo");
+    let set_dir = work.join("prompts");
+    fs::create_dir_all(&set_dir).unwrap();
+    let secret = root.path().join("secret.txt");
+    fs::write(&secret, "the runner's secret token").unwrap();
+    fs::write(
+        work.join("shared.md"),
+        "Shared text under the working folder.",
+    )
+    .unwrap();
+    let item_set = |path: &str| {
+        format!(
+            "[budget]\ntotal = 1000\n[[sections]]\nname = \"a\"\nshare = 100\n\
+             [[items]]\nid = \"x\"\nsection = \"a\"\npath = \"{path}\"\n"
+        )
+    };
+    // Outside both folders, directly, through `..` and through a link.
+    symlink(&secret, set_dir.join("link.txt")).unwrap();
+    for path in ["../../secret.txt", secret.to_str().unwrap(), "link.txt"] {
+        fs::write(set_dir.join("set.toml"), item_set(path)).unwrap();
+        let out = run(&work, &["pack", "prompts/set.toml", "--format", "context"]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("outside the item set's folder"), "{err}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("secret token"));
+    }
+    // Under the working folder (a sibling of the item set's folder): fine.
+    fs::write(set_dir.join("set.toml"), item_set("../shared.md")).unwrap();
+    let out = run(&work, &["pack", "prompts/set.toml", "--format", "context"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Shared text"));
+    // Run from a folder that contains the file: the user chose it.
+    fs::write(set_dir.join("set.toml"), item_set("../../secret.txt")).unwrap();
+    let out = run(
+        root.path(),
+        &["pack", "repo/prompts/set.toml", "--format", "context"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

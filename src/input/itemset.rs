@@ -34,7 +34,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::{LoadError, LoadErrorKind, Position, closest, read_named_text, read_text};
 use super::tree::{self, Node, Source, TableView, Value};
@@ -829,6 +829,19 @@ fn read_item_file(
     resolved: &Path,
     span: &Range<usize>,
 ) -> Result<String, LoadError> {
+    if let Some(outside) = outside_allowed_folders(src.file, resolved) {
+        return Err(src.error(
+            span,
+            LoadErrorKind::InvalidValue,
+            format!(
+                "item `{id}`: file `{rel}` ({}) is outside the item set's folder and the working folder; \
+                 an item set may only point to files under them, so that one from someone else \
+                 (say in a pull request) cannot pull other files of the machine into the context \
+                 (move the file, or run from a folder that contains it)",
+                outside.display()
+            ),
+        ));
+    }
     read_named_text(resolved).map_err(|inner| {
         let what = match inner.kind {
             LoadErrorKind::Encoding => format!("is {}", inner.message),
@@ -843,6 +856,26 @@ fn read_item_file(
             )
         }
     })
+}
+
+/// Where `resolved` (a file an item points to) really is, when that is
+/// neither under the item set's folder nor under the working folder (links
+/// resolved); `None` when it is under one of them, or does not exist (the
+/// read then says so).
+fn outside_allowed_folders(item_set: &Path, resolved: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(resolved).ok()?;
+    let folder = item_set
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let allowed = [
+        std::fs::canonicalize(folder).ok(),
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok()),
+    ];
+    let inside = allowed.iter().flatten().any(|dir| real.starts_with(dir));
+    (!inside).then_some(real)
 }
 
 /// The warning for a `summarizer` named in an input file (at `location`,
