@@ -166,7 +166,7 @@ impl<'a> TableView<'a> {
     }
 
     /// A count of tokens (or items): a whole number, not negative, below
-    /// [`COUNT_LIMIT`].
+    /// 9,000,000,000,000,000 (`COUNT_LIMIT`).
     pub fn count(&self, key: &str, unit: &str) -> Result<Option<usize>, LoadError> {
         let Some(e) = self.entry(key) else {
             return Ok(None);
