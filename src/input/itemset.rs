@@ -230,8 +230,9 @@ impl<'a> Loader<'a> {
             sections = implicit_sections(&raw_items);
         }
         let names: Vec<&str> = sections.iter().map(|s| s.name.as_str()).collect();
+        let known: rustc_hash::FxHashSet<&str> = names.iter().copied().collect();
         for raw in &mut raw_items {
-            raw.item.section = item_section(raw, &names, declared)?;
+            raw.item.section = item_section(raw, &names, &known, declared)?;
         }
         assign_ids(self.src, &mut raw_items)?;
 
@@ -747,10 +748,17 @@ fn implicit_sections(items: &[RawItem<'_>]) -> Vec<Section> {
         .collect()
 }
 
-fn item_section(raw: &RawItem<'_>, names: &[&str], declared: bool) -> Result<String, LoadError> {
+/// The section of an item: the one it names (looked up in `known`, the
+/// set of `names`), else the only or the implicit one.
+fn item_section(
+    raw: &RawItem<'_>,
+    names: &[&str],
+    known: &rustc_hash::FxHashSet<&str>,
+    declared: bool,
+) -> Result<String, LoadError> {
     match &raw.section {
         Some((name, span)) => {
-            if names.contains(&name.as_str()) {
+            if known.contains(name.as_str()) {
                 Ok(name.clone())
             } else {
                 Err(raw.view.src.error(
