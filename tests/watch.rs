@@ -402,14 +402,45 @@ fn holds(text: &str) -> impl Fn(&Reloader) -> bool + '_ {
     }
 }
 
+/// A watcher and reloader over one input, and the paths reported so far.
+struct Follow {
+    reloader: Reloader,
+    _watcher: Watcher,
+    events: Receiver<WatchEvent>,
+    reported: Vec<PathBuf>,
+}
+
+impl Follow {
+    /// Pumps events until `done` holds or `timeout` passes.
+    fn until(&mut self, timeout: Duration, done: impl FnMut(&Reloader) -> bool) -> bool {
+        pump(
+            &mut self.reloader,
+            &self.events,
+            &mut self.reported,
+            timeout,
+            done,
+        )
+    }
+
+    /// Pumps events until the input's one item holds `text`.
+    fn sees(&mut self, text: &str) -> bool {
+        self.until(TIMEOUT, holds(text))
+    }
+}
+
 /// A watcher and reloader over `input` (a folder or a file).
-fn follow(input: &Path) -> (Reloader, Watcher, Receiver<WatchEvent>) {
+fn follow(input: &Path) -> Follow {
     let paths = vec![input.to_path_buf()];
     let options = LoadOptions::default();
     let mut reloader = Reloader::new(paths.clone(), options.clone());
     assert_eq!(reloader.load(), ReloadOutcome::Reloaded);
     let (watcher, events) = Watcher::with_channel(&paths, &options, DEBOUNCE).unwrap();
-    (reloader, watcher, events)
+    Follow {
+        reloader,
+        _watcher: watcher,
+        events,
+        reported: Vec::new(),
+    }
 }
 
 #[test]
@@ -419,57 +450,34 @@ fn a_watched_folder_deleted_and_recreated_is_watched_again() {
     let d = root.join("d4");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "alpha\n").unwrap();
-    let (mut reloader, _watcher, events) = follow(&d);
-    let mut reported = Vec::new();
+    let mut f = follow(&d);
 
     // Deleted, then re-created a moment later.
     std::fs::remove_dir_all(&d).unwrap();
     assert!(
-        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
-            .error()
-            .is_some()),
-        "the deleted folder was not reported"
+        f.until(TIMEOUT, |r| r.error().is_some()),
+        "the deleted folder was not f.reported"
     );
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "beta\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("beta")
-    ));
+    assert!(f.sees("beta"));
     // The new folder is watched: later edits are seen.
     std::fs::write(d.join("p.md"), "gamma\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("gamma")
-    ));
+    assert!(f.sees("gamma"));
 
     // Deleted and re-created at once (the new folder may get the old one's
     // inode number).
     std::fs::remove_dir_all(&d).unwrap();
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "delta\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("delta")
-    ));
+    assert!(f.sees("delta"));
     std::fs::write(d.join("p.md"), "epsilon\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("epsilon")
-    ));
-    assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
+    assert!(f.sees("epsilon"));
+    assert!(
+        f.reported.iter().all(|p| p.starts_with(&d)),
+        "{:?}",
+        f.reported
+    );
 }
 
 #[test]
@@ -480,49 +488,32 @@ fn a_watched_folder_renamed_away_and_back() {
     let away = root.join("d4r");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(d.join("p.md"), "alpha\n").unwrap();
-    let (mut reloader, _watcher, events) = follow(&d);
-    let mut reported = Vec::new();
+    let mut f = follow(&d);
 
     std::fs::rename(&d, &away).unwrap();
     assert!(
-        pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
-            .error()
-            .is_some()),
-        "the folder renamed away was not reported"
+        f.until(TIMEOUT, |r| r.error().is_some()),
+        "the folder renamed away was not f.reported"
     );
-    assert!(reloader.error().unwrap().to_string().contains("d4"));
-    // Edits under the new name are not the input: nothing is reported.
-    let before = reported.len();
+    assert!(f.reloader.error().unwrap().to_string().contains("d4"));
+    // Edits under the new name are not the input: nothing is f.reported.
+    let before = f.reported.len();
     std::fs::write(away.join("p.md"), "edited away\n").unwrap();
-    pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        Duration::from_millis(500),
-        |_| false,
-    );
-    assert_eq!(reported.len(), before, "{reported:?}");
-    assert_eq!(texts(reloader.current().unwrap()), ["alpha\n"]);
+    f.until(Duration::from_millis(500), |_| false);
+    assert_eq!(f.reported.len(), before, "{:?}", f.reported);
+    assert_eq!(texts(f.reloader.current().unwrap()), ["alpha\n"]);
 
     // Renamed back: watched again, with what it holds now.
     std::fs::rename(&away, &d).unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("edited away")
-    ));
+    assert!(f.sees("edited away"));
     std::fs::write(d.join("p.md"), "back home\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("back home")
-    ));
-    // Only the path given is ever reported, never the folder's other name.
-    assert!(reported.iter().all(|p| p.starts_with(&d)), "{reported:?}");
+    assert!(f.sees("back home"));
+    // Only the path given is ever f.reported, never the folder's other name.
+    assert!(
+        f.reported.iter().all(|p| p.starts_with(&d)),
+        "{:?}",
+        f.reported
+    );
 }
 
 #[test]
@@ -533,79 +524,38 @@ fn a_watched_files_folder_deleted_recreated_or_renamed() {
     let file = d.join("p.md");
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "alpha\n").unwrap();
-    let (mut reloader, _watcher, events) = follow(&file);
-    let mut reported = Vec::new();
+    let mut f = follow(&file);
 
     // The folder deleted, then re-created.
     std::fs::remove_dir_all(&d).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
-        .error()
-        .is_some()));
+    assert!(f.until(TIMEOUT, |r| r.error().is_some()));
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "beta\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("beta")
-    ));
+    assert!(f.sees("beta"));
     // An editor's atomic save in the new folder.
     let tmp = d.join(".p.md.swp");
     std::fs::write(&tmp, "gamma\n").unwrap();
     std::fs::rename(&tmp, &file).unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("gamma")
-    ));
+    assert!(f.sees("gamma"));
 
     // Deleted and re-created at once.
     std::fs::remove_dir_all(&d).unwrap();
     std::fs::create_dir(&d).unwrap();
     std::fs::write(&file, "delta\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("delta")
-    ));
+    assert!(f.sees("delta"));
 
     // Renamed away (an error, edits there ignored) and back.
     let away = root.join("dr");
     std::fs::rename(&d, &away).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
-        .error()
-        .is_some()));
+    assert!(f.until(TIMEOUT, |r| r.error().is_some()));
     std::fs::write(away.join("p.md"), "edited away\n").unwrap();
-    pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        Duration::from_millis(500),
-        |_| false,
-    );
-    assert_eq!(texts(reloader.current().unwrap()), ["delta"]);
+    f.until(Duration::from_millis(500), |_| false);
+    assert_eq!(texts(f.reloader.current().unwrap()), ["delta"]);
     std::fs::rename(&away, &d).unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("edited away")
-    ));
+    assert!(f.sees("edited away"));
     std::fs::write(&file, "epsilon\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("epsilon")
-    ));
-    assert!(reported.iter().all(|p| p == &file), "{reported:?}");
+    assert!(f.sees("epsilon"));
+    assert!(f.reported.iter().all(|p| p == &file), "{:?}", f.reported);
 }
 
 #[test]
@@ -616,12 +566,9 @@ fn a_grandparent_deleted_and_recreated_is_followed_down() {
     let file = top.join("b/c/p.md");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     std::fs::write(&file, "alpha\n").unwrap();
-    let (mut reloader, _watcher, events) = follow(&file);
-    let mut reported = Vec::new();
+    let mut f = follow(&file);
     std::fs::remove_dir_all(&top).unwrap();
-    assert!(pump(&mut reloader, &events, &mut reported, TIMEOUT, |r| r
-        .error()
-        .is_some()));
+    assert!(f.until(TIMEOUT, |r| r.error().is_some()));
     // Re-created one level at a time, with pauses the watcher sees.
     std::fs::create_dir(&top).unwrap();
     std::thread::sleep(Duration::from_millis(100));
@@ -629,19 +576,7 @@ fn a_grandparent_deleted_and_recreated_is_followed_down() {
     std::thread::sleep(Duration::from_millis(100));
     std::fs::create_dir(top.join("b/c")).unwrap();
     std::fs::write(&file, "beta\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("beta")
-    ));
+    assert!(f.sees("beta"));
     std::fs::write(&file, "gamma\n").unwrap();
-    assert!(pump(
-        &mut reloader,
-        &events,
-        &mut reported,
-        TIMEOUT,
-        holds("gamma")
-    ));
+    assert!(f.sees("gamma"));
 }
