@@ -31,6 +31,17 @@ pub fn default_export_path(format: usize) -> String {
     }
 }
 
+/// `path` (the proposal the dialog opened with) with its file name set to
+/// format `format`'s default: the folder was chosen once when the dialog
+/// opened ([`App::export_path`]), so switching formats reads no file.
+fn with_default_name(path: &str, format: usize) -> String {
+    let name = default_export_path(format);
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name).display().to_string(),
+        _ => name,
+    }
+}
+
 impl App {
     /// The formats the export dialog offers for the plan on screen: every
     /// report format, and `request` when the input is a chat request.
@@ -244,14 +255,14 @@ impl App {
                 KeyCode::Tab | KeyCode::Right => {
                     *format = (*format + 1) % formats;
                     if !*edited {
-                        *path = self.export_path(*format);
+                        *path = with_default_name(path, *format);
                     }
                     true
                 }
                 KeyCode::BackTab | KeyCode::Left => {
                     *format = (*format + formats - 1) % formats;
                     if !*edited {
-                        *path = self.export_path(*format);
+                        *path = with_default_name(path, *format);
                     }
                     true
                 }
