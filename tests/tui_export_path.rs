@@ -43,7 +43,11 @@ fn the_export_dialog_proposes_a_path_outside_a_folder_input() {
     assert!(s.contains(&proposed.display().to_string()), "{s}");
     // Switching the format keeps the folder chosen.
     app.on_key(code(KeyCode::Tab));
-    let md = root.path().canonicalize().unwrap().join("tokenscope-report.md");
+    let md = root
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("tokenscope-report.md");
     let s = screen(&app, 160, 30);
     assert!(s.contains(&md.display().to_string()), "{s}");
     app.on_key(code(KeyCode::BackTab));
