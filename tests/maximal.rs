@@ -335,3 +335,53 @@ fn random_folders_are_packed_maximally() {
         })
         .unwrap();
 }
+
+/// A render trim frees a whole item, usually more than the excess (here an
+/// empty separator makes the joined text count more than its pieces): what
+/// it frees goes to items that fit, so `optimal` still keeps at least what
+/// `density` keeps (a case the engine property tests found).
+#[test]
+fn a_render_trim_leaves_no_room_unused() {
+    let cl100k = Tokenizer::Exact(Encoding::Cl100kBase);
+    let cache = CountCache::new();
+    let mut set = ItemSet::default();
+    set.budget.total = Some(78);
+    set.budget.reallocate = false;
+    let mut s = Section::share("s0", 0.0);
+    s.separator = Some(String::new());
+    set.sections.push(s);
+    let items: [(&str, f64, bool, Option<usize>); 5] = [
+        ("same text", 0.0, true, None),
+        (
+            "https://a.b/c 42 漢字 漢字 the the the the the 42 the the the main()",
+            1.5,
+            false,
+            None,
+        ),
+        ("… the 漢字 the the 42 42 the", 1.5, false, None),
+        ("the", 0.1, false, None),
+        ("", 0.0, true, Some(35)),
+    ];
+    for (k, (text, priority, pinned, given)) in items.iter().enumerate() {
+        let mut item = Item::new(format!("i{k}"), "s0", *text);
+        if let Some(n) = given {
+            item.content = Content::Given(*n);
+        }
+        item.priority = *priority;
+        item.pinned = *pinned;
+        set.items.push(item);
+    }
+    let mut kept = Vec::new();
+    for strategy in [Pick::Optimal, Pick::Density] {
+        set.budget.strategy = strategy;
+        let plan = pack(&set, &PackContext::new(&cl100k, &cache)).unwrap();
+        assert!(plan.totals.context <= 78);
+        kept.push(kept_points(&plan));
+    }
+    assert!(
+        kept[0] + 1e-9 >= kept[1],
+        "optimal {} < density {}",
+        kept[0],
+        kept[1]
+    );
+}

@@ -57,9 +57,12 @@ pub(super) fn fit(
     prep: &Prepared,
     rules: &[Rule],
     outcomes: &mut [Outcome],
+    budgets: &[usize],
     total: usize,
     warnings: &mut Vec<String>,
 ) -> Rendered {
+    let mut trimmed = false;
+    let mut topped_up = false;
     let mut by_section: Vec<Vec<usize>> = vec![Vec::new(); set.sections.len()];
     for (i, &s) in prep.section_of.iter().enumerate() {
         by_section[s as usize].push(i);
@@ -90,12 +93,22 @@ pub(super) fn fit(
             }
         };
         if context <= total {
+            // A trim frees a whole item, usually more than the excess: offer
+            // what it left to items that fit it (once; a trim after that
+            // removes them first, being the lowest in priority or not).
+            if trimmed && !topped_up && chat.is_none() {
+                topped_up = true;
+                if top_up(set, prep, rules, outcomes, budgets, total - context) {
+                    continue;
+                }
+            }
             return Rendered {
                 text: chat.map_or(text, |c| request_text(c, outcomes)),
                 tokens,
                 context,
             };
         }
+        trimmed = true;
         let excess = context - total;
         // A chat request's reply priming is billed with any request: it
         // never goes.
@@ -159,6 +172,68 @@ pub(super) fn fit(
             }
         }
     }
+}
+
+/// After a render trim left `slack` tokens: includes excluded items that
+/// were out for `over_section_budget` (single items that render text, not
+/// pinned, in no group), best priority first, whose cost (tokens and
+/// separator) fits in both the slack and their section's headroom under its
+/// final budget. Returns whether any came in.
+fn top_up(
+    set: &ItemSet,
+    prep: &Prepared,
+    rules: &[Rule],
+    outcomes: &mut [Outcome],
+    budgets: &[usize],
+    mut slack: usize,
+) -> bool {
+    let mut used = vec![0usize; budgets.len()];
+    let mut renders = vec![false; budgets.len()];
+    for (i, o) in outcomes.iter().enumerate().filter(|(_, o)| o.included()) {
+        let s = prep.section_of[i] as usize;
+        let sep = if prep.renders[i] {
+            renders[s] = true;
+            rules[s].separator
+        } else {
+            0
+        };
+        used[s] = used[s].saturating_add(o.final_tokens).saturating_add(sep);
+    }
+    for (s, r) in renders.iter().enumerate() {
+        if *r {
+            used[s] = used[s].saturating_add(rules[s].frame);
+        }
+    }
+    let mut open: Vec<usize> = (0..outcomes.len())
+        .filter(|&i| {
+            outcomes[i].reason == Some(Reason::OverSectionBudget)
+                && prep.renders[i]
+                && !prep.pinned[i]
+                && renders[prep.section_of[i] as usize]
+                && unit_of_item(prep, i) == [i]
+        })
+        .collect();
+    open.sort_by(|&a, &b| {
+        set.items[b]
+            .priority
+            .total_cmp(&set.items[a].priority)
+            .then(a.cmp(&b))
+    });
+    let mut added = false;
+    for i in open {
+        let s = prep.section_of[i] as usize;
+        let cost = prep.tokens[i].saturating_add(rules[s].separator);
+        if cost <= slack && used[s].saturating_add(cost) <= budgets[s] {
+            slack -= cost;
+            used[s] += cost;
+            let o = &mut outcomes[i];
+            o.status = ItemStatus::Included;
+            o.reason = None;
+            o.final_tokens = prep.tokens[i];
+            added = true;
+        }
+    }
+    added
 }
 
 /// A chat request's count: what the API bills, the sum of the included

@@ -220,6 +220,7 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
         &prep,
         &rules,
         &mut outcomes,
+        &board.budgets,
         total,
         &mut warnings,
     );
