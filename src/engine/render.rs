@@ -37,7 +37,7 @@ use super::chat::Framed;
 use super::count::{SECTION_JOINER, title};
 use super::prepare::Prepared;
 use super::select::Rule;
-use super::{ItemSet, ItemStatus, PackContext, Reason};
+use super::{ItemSet, ItemStatus, PackContext, Reason, Strategy};
 
 /// The rendered context.
 pub(super) struct Rendered {
@@ -176,7 +176,7 @@ pub(super) fn fit(
 
 /// After a render trim left `slack` tokens: includes excluded items that
 /// were out for `over_section_budget` (single items that render text, not
-/// pinned, in no group), best priority first, whose cost (tokens and
+/// pinned, in no group, not in a `strict` section), best priority first, whose cost (tokens and
 /// separator) fits in both the slack and their section's headroom under its
 /// final budget. Returns whether any came in.
 fn top_up(
@@ -210,6 +210,8 @@ fn top_up(
                 && prep.renders[i]
                 && !prep.pinned[i]
                 && renders[prep.section_of[i] as usize]
+                // `strict` stops at its first miss: nothing after it comes in.
+                && rules[prep.section_of[i] as usize].strategy != Strategy::Strict
                 && unit_of_item(prep, i) == [i]
         })
         .collect();
