@@ -6,7 +6,8 @@ use tokenscope::tokens::{Encoding, Tokenizer};
 
 fn reference(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
     use std::sync::OnceLock;
-    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 4] = [
+    static CELLS: [OnceLock<tiktoken_rs::CoreBPE>; 5] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -15,12 +16,51 @@ fn reference(e: Encoding) -> &'static tiktoken_rs::CoreBPE {
     CELLS[e as usize].get_or_init(|| {
         match e {
             Encoding::O200kBase => tiktoken_rs::o200k_base(),
+            Encoding::O200kHarmony => harmony(),
             Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
             Encoding::P50kBase => tiktoken_rs::p50k_base(),
             Encoding::R50kBase => tiktoken_rs::r50k_base(),
         }
         .unwrap()
     })
+}
+
+/// OpenAI's `o200k_harmony` as tiktoken defines it: `o200k_base`'s ranks
+/// and pattern, its special tokens (`<|endofprompt|>` among them, which
+/// tiktoken-rs's own `o200k_harmony` leaves out) and the harmony ones.
+fn harmony() -> anyhow::Result<tiktoken_rs::CoreBPE> {
+    let base = tiktoken_rs::o200k_base()?;
+    let mut encoder = rustc_hash::FxHashMap::default();
+    let mut rank = 0u32;
+    while let Ok(bytes) = base.decode_bytes(&[rank]) {
+        if rank >= 199_998 {
+            break;
+        }
+        encoder.insert(bytes, rank);
+        rank += 1;
+    }
+    let mut specials = rustc_hash::FxHashMap::default();
+    for (name, id) in [
+        ("<|startoftext|>", 199_998),
+        ("<|endoftext|>", 199_999),
+        ("<|return|>", 200_002),
+        ("<|constrain|>", 200_003),
+        ("<|channel|>", 200_005),
+        ("<|start|>", 200_006),
+        ("<|end|>", 200_007),
+        ("<|message|>", 200_008),
+        ("<|call|>", 200_012),
+        ("<|endofprompt|>", 200_018),
+    ] {
+        specials.insert(name.to_string(), id);
+    }
+    for id in [200_000, 200_001, 200_004, 200_009, 200_010, 200_011]
+        .into_iter()
+        .chain(200_013..=201_087)
+    {
+        specials.insert(format!("<|reserved_{id}|>"), id);
+    }
+    tiktoken_rs::CoreBPE::new(encoder, specials, tiktoken_rs::O200K_BASE_PAT_STR)
 }
 
 fn check(text: &str) {
@@ -84,6 +124,7 @@ fn hand_picked_cases() {
         "Ǆungla ǅungla ǆungla ᾈ titlecase ʰmodifier ˢ ǂclick".into(),
         "HTTPServerError XMLHttpRequest camelCase snake_case SCREAMING_CASE kebab-case".into(),
         "<|endoftext|> and <|endofprompt|> and <|fim_prefix|><|fim_middle|><|fim_suffix|> <|unknown|> <| |>".into(),
+        "<|start|>user<|message|>hi<|end|><|start|>assistant<|channel|>final<|message|>x<|return|><|call|><|reserved_200100|><|reserved_201087|><|reserved_201088|><|startoftext|>".into(),
         "text<|endoftext|>more<|endoftext|>".into(),
         "paths /usr/bin/env a//b ///x /\n/\r\n//".into(),
         "punct!!! ... ??? ;;; --- === +++ *** @@@ ### $$$ %%% ^^^ &&& ((( ))) [[[ ]]] {{{ }}}".into(),
@@ -183,6 +224,9 @@ fn alphabet() -> impl Strategy<Value = String> {
         "\u{200d}",
         "\u{fe0f}",
         "<|endoftext|>",
+        "<|start|>",
+        "<|reserved_200500|>",
+        "<|endofprompt|>",
         "<|",
         "|>",
         "the",

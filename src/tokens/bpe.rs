@@ -80,6 +80,7 @@ pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
 
 /// Counts one chunk on this thread.
 pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
+    let enc = enc.table();
     let vocab = Vocab::of(enc);
     PIECES.with(|cell| {
         let mut caches = cell.borrow_mut();

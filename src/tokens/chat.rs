@@ -124,7 +124,9 @@ impl ChatFraming {
         match encoding {
             Encoding::O200kBase => Some(ChatFraming::OPENAI_O200K),
             Encoding::Cl100kBase => Some(ChatFraming::OPENAI_CL100K),
-            Encoding::P50kBase | Encoding::R50kBase => None,
+            // gpt-oss frames chats in the harmony format, which is not
+            // OpenAI's chat-completions framing.
+            Encoding::O200kHarmony | Encoding::P50kBase | Encoding::R50kBase => None,
         }
     }
 }

@@ -36,6 +36,13 @@
 //! matched, as `tokenizers` does. [`FileTokenizer::count_with_special`]
 //! matches special tokens too.
 //!
+//! A SentencePiece model file (`tokenizer.model`, a protobuf) of type BPE
+//! is read directly and encoded with SentencePiece's own rules (the
+//! `spm` module): Gemma, Gemini, Llama 2 and Mistral ship one. The Gemma 3
+//! model that every Gemini model counts with is embedded in the binary
+//! ([`FileTokenizer::gemma3`]). Only the identity normalizer is supported
+//! (Unigram models and models with normalization rules are refused).
+//!
 //! A tiktoken rank file has one `base64token rank` pair per line; the split
 //! pattern is given with [`FileTokenizer::load_tiktoken`] (a regex, or one of
 //! the names `cl100k`, `o200k`, `gpt2`, `llama3`, `qwen2`) and defaults to
@@ -54,6 +61,7 @@
 mod bpe;
 mod hf;
 mod split;
+mod spm;
 mod tiktoken;
 
 use std::fmt;
@@ -66,6 +74,12 @@ pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
     named_pattern,
 };
+
+/// The Gemma 3 SentencePiece model (Apache-2.0, see `assets/NOTICE`).
+static GEMMA3_MODEL: &[u8] = include_bytes!("../../assets/gemma3.spiece.model");
+
+/// The name the embedded Gemma 3 tokenizer goes by.
+pub const GEMMA3_NAME: &str = "gemma3";
 
 /// Texts at least twice this long are counted in parallel chunks.
 const PARALLEL_CHUNK: usize = 256 * 1024;
@@ -142,6 +156,7 @@ pub struct FileTokenizer {
 
 enum Backend {
     Hf(Box<hf::HfTokenizer>),
+    Spm(Box<spm::SpmTokenizer>),
     Tiktoken(Box<TiktokenBackend>),
 }
 
@@ -161,6 +176,7 @@ impl fmt::Debug for FileTokenizer {
                 "format",
                 &match self.backend {
                     Backend::Hf(_) => "tokenizer.json",
+                    Backend::Spm(_) => "sentencepiece",
                     Backend::Tiktoken(_) => "tiktoken",
                 },
             )
@@ -199,11 +215,14 @@ impl FileTokenizer {
         Self::load(path)
     }
 
-    /// A `tokenizer.json` (first non-blank character `{`) or else a tiktoken
+    /// A `tokenizer.json` (first non-blank character `{`), a SentencePiece
+    /// model (a protobuf whose first field is a piece) or else a tiktoken
     /// rank file with the default split pattern.
     fn from_file_bytes(bytes: &[u8], path: &Path) -> Result<FileTokenizer, FileTokenizerError> {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
             Self::from_tokenizer_json(bytes, path)
+        } else if spm::looks_like_model(bytes) {
+            Self::from_sentencepiece(bytes, path)
         } else {
             Self::from_tiktoken(bytes, path, &TiktokenOptions::default())
         }
@@ -246,6 +265,46 @@ impl FileTokenizer {
             id: xxhash_rust::xxh3::xxh3_64(bytes),
             backend: Backend::Hf(Box::new(tokenizer)),
         })
+    }
+
+    /// Builds from the bytes of a SentencePiece model (`tokenizer.model`);
+    /// `path` names it in errors and in [`FileTokenizer::name`].
+    pub fn from_sentencepiece(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<FileTokenizer, FileTokenizerError> {
+        let tokenizer =
+            spm::SpmTokenizer::parse(bytes).map_err(|message| FileTokenizerError::Unsupported {
+                path: path.to_path_buf(),
+                message,
+            })?;
+        Ok(FileTokenizer {
+            name: display_name(path),
+            id: xxhash_rust::xxh3::xxh3_64(bytes),
+            backend: Backend::Spm(Box::new(tokenizer)),
+        })
+    }
+
+    /// The Gemma 3 SentencePiece model (262,144 pieces), embedded in the
+    /// binary: the tokenizer of every Gemini model and of Gemma 3, the one
+    /// Google's SDKs count with locally. Loaded once per process.
+    pub fn gemma3() -> std::sync::Arc<FileTokenizer> {
+        static GEMMA3: std::sync::OnceLock<std::sync::Arc<FileTokenizer>> =
+            std::sync::OnceLock::new();
+        GEMMA3
+            .get_or_init(|| {
+                let tokenizer = spm::SpmTokenizer::parse(GEMMA3_MODEL).unwrap_or_else(|e| {
+                    // The embedded model is checked by the unit tests; this
+                    // is unreachable in a tested build.
+                    panic!("the embedded Gemma 3 model is invalid: {e}")
+                });
+                std::sync::Arc::new(FileTokenizer {
+                    name: GEMMA3_NAME.to_string(),
+                    id: xxhash_rust::xxh3::xxh3_64(GEMMA3_MODEL),
+                    backend: Backend::Spm(Box::new(tokenizer)),
+                })
+            })
+            .clone()
     }
 
     /// Builds from the bytes of a tiktoken rank file.
@@ -398,6 +457,7 @@ impl FileTokenizer {
     pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
         match &self.backend {
             Backend::Hf(t) => t.decoder.get(id as usize)?.as_deref(),
+            Backend::Spm(t) => t.decoder.get(id as usize)?.as_deref(),
             Backend::Tiktoken(t) => t
                 .ranks
                 .decoder
@@ -417,6 +477,7 @@ impl FileTokenizer {
     pub fn vocab_len(&self) -> usize {
         match &self.backend {
             Backend::Hf(t) => t.vocab_len(),
+            Backend::Spm(t) => t.vocab_len(),
             Backend::Tiktoken(t) => t.ranks.encoder.len(),
         }
     }
@@ -424,6 +485,7 @@ impl FileTokenizer {
     fn encode_into(&self, text: &str, special: bool, out: &mut Vec<u32>) {
         match &self.backend {
             Backend::Hf(t) => t.encode(text, special, out),
+            Backend::Spm(t) => t.encode(text, special, out),
             Backend::Tiktoken(t) => t.encode(text, special, out),
         }
     }

@@ -158,7 +158,7 @@ fn whitespace(s: &[u8], i: usize, clen: usize, enc: Encoding) -> usize {
                 return p; // \s*[\r\n]
             }
         }
-        Encoding::O200kBase => {
+        Encoding::O200kBase | Encoding::O200kHarmony => {
             if let Some(p) = last_newline() {
                 return p; // \s*[\r\n]+
             }
@@ -423,7 +423,7 @@ pub(crate) fn for_each_piece(enc: Encoding, text: &str, mut f: impl FnMut(&[u8])
     let mut i = 0;
     let next = match enc {
         Encoding::Cl100kBase => next_cl100k,
-        Encoding::O200kBase => next_o200k,
+        Encoding::O200kBase | Encoding::O200kHarmony => next_o200k,
         Encoding::P50kBase | Encoding::R50kBase => next_p50k,
     };
     while i < s.len() {

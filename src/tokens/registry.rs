@@ -197,13 +197,14 @@ pub enum RegistryError {
 /// An `--encoding` name that is neither an encoding nor an estimate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown encoding `{0}`; expected one of: o200k_base, cl100k_base, p50k_base, r50k_base, chars/4, words*1.3"
+    "unknown encoding `{0}`; expected one of: o200k_base, o200k_harmony, cl100k_base, p50k_base, r50k_base, gemma3, chars/4, words*1.3"
 )]
 pub struct UnknownEncodingName(pub String);
 
 /// Resolves an `--encoding` value to a tokenizer: one of the exact encodings
 /// (`o200k_base`, `cl100k_base`, `p50k_base`, `r50k_base`, also without the
-/// `_base` suffix, and `gpt2`) or an estimate: `chars/4` (alias `chars4`) or
+/// `_base` suffix, and `gpt2`), `o200k_harmony` (gpt-oss), `gemma3` (alias
+/// `gemini`: the embedded Gemma 3 SentencePiece model), or an estimate: `chars/4` (alias `chars4`) or
 /// `words*1.3` (alias `words`), with their default error bands.
 /// Case-insensitive.
 ///
@@ -217,10 +218,12 @@ pub fn resolve_encoding(name: &str) -> Result<Tokenizer, UnknownEncodingName> {
     match name.trim().to_ascii_lowercase().as_str() {
         "chars/4" | "chars4" => Ok(Tokenizer::estimate(Estimate::Chars4)),
         "words*1.3" | "words" => Ok(Tokenizer::estimate(Estimate::Words13)),
-        other => other
-            .parse::<Encoding>()
-            .map(Tokenizer::Exact)
-            .map_err(|_| UnknownEncodingName(name.to_string())),
+        other => builtin_tokenizer(other).map(Ok).unwrap_or_else(|| {
+            other
+                .parse::<Encoding>()
+                .map(Tokenizer::Exact)
+                .map_err(|_| UnknownEncodingName(name.to_string()))
+        }),
     }
 }
 
@@ -598,10 +601,27 @@ impl ModelRegistry {
 }
 
 fn parse_encoding(enc: &Spanned<String>) -> Result<Tokenizer, String> {
+    if let Some(t) = builtin_tokenizer(enc.get_ref()) {
+        return Ok(t);
+    }
     enc.get_ref()
         .parse::<Encoding>()
         .map(Tokenizer::Exact)
-        .map_err(|e| e.to_string())
+        .map_err(|_| {
+            format!(
+                "unknown encoding `{}`; expected one of: o200k_base, o200k_harmony, cl100k_base, p50k_base, r50k_base, gemma3",
+                enc.get_ref()
+            )
+        })
+}
+
+/// The exact tokenizers built in besides the tiktoken encodings: `gemma3`
+/// (alias `gemini`), the embedded Gemma 3 SentencePiece model.
+fn builtin_tokenizer(name: &str) -> Option<Tokenizer> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "gemma3" | "gemini" => Some(Tokenizer::File(super::FileTokenizer::gemma3())),
+        _ => None,
+    }
 }
 
 fn parse_estimate(est: &Spanned<RawEstimate>) -> Result<Estimate, String> {

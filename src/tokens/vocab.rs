@@ -30,7 +30,7 @@ impl Vocab {
     /// The vocabulary of an encoding.
     pub(crate) fn of(e: Encoding) -> Vocab {
         let blob = match e {
-            Encoding::O200kBase => O200K,
+            Encoding::O200kBase | Encoding::O200kHarmony => O200K,
             Encoding::Cl100kBase => CL100K,
             Encoding::P50kBase => P50K,
             Encoding::R50kBase => R50K,

@@ -1,0 +1,903 @@
+//! SentencePiece BPE models (`tokenizer.model`, `*.spiece.model`): the
+//! protobuf `ModelProto` read directly, and SentencePiece's own encoding
+//! rules, which are not those of a merges list:
+//!
+//! - the input is normalized (only the identity normalizer is supported:
+//!   an optional dummy-prefix space, optional removal of extra spaces, and
+//!   spaces written as `▁`);
+//! - user-defined pieces are matched first, longest at each position, and
+//!   never merge with anything;
+//! - the rest starts as one symbol per character; the adjacent pair whose
+//!   concatenation is a piece with the highest score merges first (leftmost
+//!   among equal scores), until no pair is a piece;
+//! - a symbol that is not a piece becomes its UTF-8 bytes (`<0xAB>` pieces)
+//!   when the model has byte fallback, else the unknown piece.
+//!
+//! Gemma 3's model (the one every Gemini model counts with) is embedded in
+//! the binary ([`super::FileTokenizer::gemma3`]).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
+
+/// The piece types of `ModelProto.SentencePiece.Type`.
+const NORMAL: u64 = 1;
+const UNKNOWN: u64 = 2;
+const CONTROL: u64 = 3;
+const USER_DEFINED: u64 = 4;
+const BYTE: u64 = 6;
+const UNUSED: u64 = 5;
+
+/// The word-start mark that stands for a space.
+const SPACE: char = '▁';
+
+/// Segments up to this many symbols merge with a plain scan (no heap).
+const SHORT: usize = 32;
+
+/// A SentencePiece BPE model ready to encode.
+pub(super) struct SpmTokenizer {
+    /// Pieces that merges may form (normal, user-defined, unused): text ->
+    /// (id, score).
+    pieces: FxHashMap<Box<str>, (u32, f32)>,
+    /// Control, unknown and byte pieces: found by id lookup only.
+    reserved: FxHashMap<Box<str>, u32>,
+    /// Ids of unused pieces (split back into the pair that formed them).
+    unused: Vec<bool>,
+    /// User-defined pieces, matched before merging; leftmost-longest.
+    user: Option<(AhoCorasick, Vec<u32>)>,
+    /// Control and unknown pieces (`<bos>`, `<eos>`, `<unk>`), matched only
+    /// when asked.
+    control: Option<(AhoCorasick, Vec<u32>)>,
+    /// Pieces with a word start (`▁`) inside that follows another
+    /// character: (text before that `▁`, text from it). A cut before a `▁`
+    /// is safe unless one of these spans it.
+    bridges: Vec<(Box<str>, Box<str>)>,
+    unk: u32,
+    byte_ids: Option<Box<[u32; 256]>>,
+    add_dummy_prefix: bool,
+    remove_extra_whitespaces: bool,
+    escape_whitespaces: bool,
+    /// The bytes of every id (a `▁` as a space, `<0xAB>` as its byte).
+    pub(super) decoder: Vec<Option<Box<[u8]>>>,
+}
+
+/// One piece of `ModelProto.pieces`.
+struct RawPiece {
+    text: String,
+    score: f32,
+    kind: u64,
+}
+
+/// A protobuf reader over a byte slice: enough of the wire format for
+/// `ModelProto`.
+struct Wire<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+enum Value<'a> {
+    Varint(u64),
+    Fixed32([u8; 4]),
+    Bytes(&'a [u8]),
+    Other,
+}
+
+impl<'a> Wire<'a> {
+    fn new(bytes: &'a [u8]) -> Wire<'a> {
+        Wire { bytes, at: 0 }
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *self
+                .bytes
+                .get(self.at)
+                .ok_or_else(|| format!("byte {}: the protobuf ends inside a number", self.at))?;
+            self.at += 1;
+            value |= u64::from(b & 0x7F) << shift;
+            if b < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(format!("byte {}: a protobuf number is too long", self.at))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| format!("byte {}: the protobuf ends inside a field", self.at))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    /// The next field number and value, or `None` at the end.
+    fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, String> {
+        if self.at >= self.bytes.len() {
+            return Ok(None);
+        }
+        let start = self.at;
+        let key = self.varint()?;
+        let value = match key & 7 {
+            0 => Value::Varint(self.varint()?),
+            1 => {
+                self.take(8)?;
+                Value::Other
+            }
+            2 => {
+                let n = self.varint()?;
+                let n = usize::try_from(n).map_err(|_| format!("byte {start}: field too long"))?;
+                Value::Bytes(self.take(n)?)
+            }
+            5 => {
+                let b = self.take(4)?;
+                Value::Fixed32([b[0], b[1], b[2], b[3]])
+            }
+            t => {
+                return Err(format!(
+                    "byte {start}: protobuf wire type {t} is not valid here"
+                ));
+            }
+        };
+        Ok(Some((key >> 3, value)))
+    }
+}
+
+/// Whether the bytes look like a SentencePiece model: a protobuf whose first
+/// field is a piece (field 1, length-delimited).
+pub(super) fn looks_like_model(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&0x0A)
+}
+
+impl SpmTokenizer {
+    /// Reads a serialized `ModelProto`. Errors say what is wrong (and where,
+    /// for the protobuf).
+    pub(super) fn parse(bytes: &[u8]) -> Result<SpmTokenizer, String> {
+        let mut raw = Vec::new();
+        let mut model_type = 1u64; // UNIGRAM is the protobuf default
+        let mut byte_fallback = false;
+        let mut add_dummy_prefix = true;
+        let mut remove_extra_whitespaces = true;
+        let mut escape_whitespaces = true;
+        let mut normalizer_name = String::new();
+        let mut charsmap_len = 0usize;
+        let mut wire = Wire::new(bytes);
+        while let Some((field, value)) = wire.field()? {
+            match (field, value) {
+                (1, Value::Bytes(b)) => raw.push(piece(b, raw.len())?),
+                (2, Value::Bytes(b)) => {
+                    let mut w = Wire::new(b);
+                    while let Some((f, v)) = w.field()? {
+                        match (f, v) {
+                            (3, Value::Varint(t)) => model_type = t,
+                            (35, Value::Varint(v)) => byte_fallback = v != 0,
+                            _ => {}
+                        }
+                    }
+                }
+                (3, Value::Bytes(b)) => {
+                    let mut w = Wire::new(b);
+                    while let Some((f, v)) = w.field()? {
+                        match (f, v) {
+                            (1, Value::Bytes(n)) => {
+                                normalizer_name = String::from_utf8_lossy(n).into_owned();
+                            }
+                            (2, Value::Bytes(m)) => charsmap_len = m.len(),
+                            (3, Value::Varint(v)) => add_dummy_prefix = v != 0,
+                            (4, Value::Varint(v)) => remove_extra_whitespaces = v != 0,
+                            (5, Value::Varint(v)) => escape_whitespaces = v != 0,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if raw.is_empty() {
+            return Err("the model has no pieces".into());
+        }
+        if model_type != 2 {
+            let kind = match model_type {
+                1 => "Unigram",
+                3 => "word",
+                4 => "character",
+                _ => "unknown",
+            };
+            return Err(format!(
+                "trainer_spec.model_type: this is a {kind} model; only BPE SentencePiece models are supported"
+            ));
+        }
+        if charsmap_len > 0 {
+            return Err(format!(
+                "normalizer_spec: the `{normalizer_name}` normalization rules are not supported (only the identity normalizer)"
+            ));
+        }
+        Self::build(
+            raw,
+            byte_fallback,
+            add_dummy_prefix,
+            remove_extra_whitespaces,
+            escape_whitespaces,
+        )
+    }
+
+    fn build(
+        raw: Vec<RawPiece>,
+        byte_fallback: bool,
+        add_dummy_prefix: bool,
+        remove_extra_whitespaces: bool,
+        escape_whitespaces: bool,
+    ) -> Result<SpmTokenizer, String> {
+        let mut pieces: FxHashMap<Box<str>, (u32, f32)> = FxHashMap::default();
+        pieces.reserve(raw.len());
+        let mut reserved: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut unused = vec![false; raw.len()];
+        let mut user = Vec::new();
+        let mut control = Vec::new();
+        let mut unk = None;
+        let mut byte_ids = Box::new([u32::MAX; 256]);
+        let mut decoder = Vec::with_capacity(raw.len());
+        for (id, p) in raw.into_iter().enumerate() {
+            let id = id as u32;
+            let bytes: Box<[u8]> = match p.kind {
+                BYTE => match byte_of(&p.text) {
+                    Some(b) => {
+                        byte_ids[b as usize] = id;
+                        Box::new([b])
+                    }
+                    None => {
+                        return Err(format!(
+                            "pieces[{id}]: byte piece `{}` is not of the form <0xAB>",
+                            p.text
+                        ));
+                    }
+                },
+                _ => p.text.replace(SPACE, " ").into_bytes().into(),
+            };
+            decoder.push(Some(bytes));
+            let normal = matches!(p.kind, NORMAL | USER_DEFINED | UNUSED);
+            if p.kind == UNKNOWN {
+                unk = Some(id);
+            }
+            if p.kind == UNUSED {
+                unused[id as usize] = true;
+            }
+            if p.kind == USER_DEFINED && !p.text.is_empty() {
+                user.push((p.text.clone(), id));
+            }
+            if matches!(p.kind, CONTROL | UNKNOWN) && !p.text.is_empty() {
+                control.push((p.text.clone(), id));
+            }
+            let text: Box<str> = p.text.into();
+            let clash = if normal {
+                pieces.insert(text.clone(), (id, p.score)).is_some()
+            } else {
+                reserved.insert(text.clone(), id).is_some()
+            };
+            if clash {
+                return Err(format!("pieces[{id}]: `{text}` is defined twice"));
+            }
+        }
+        let unk = unk.ok_or("the model has no unknown piece (type UNKNOWN)")?;
+        let byte_ids = if byte_fallback {
+            if let Some(b) = byte_ids.iter().position(|&id| id == u32::MAX) {
+                return Err(format!(
+                    "the model uses byte fallback but has no piece <0x{b:02X}>"
+                ));
+            }
+            Some(byte_ids)
+        } else {
+            None
+        };
+        let mut bridges = Vec::new();
+        for text in pieces.keys() {
+            let mut prev: Option<char> = None;
+            for (i, c) in text.char_indices() {
+                if c == SPACE && prev.is_some_and(|p| p != SPACE) {
+                    bridges.push((text[..i].into(), text[i..].into()));
+                }
+                prev = Some(c);
+            }
+        }
+        Ok(SpmTokenizer {
+            pieces,
+            reserved,
+            unused,
+            user: matcher(user)?,
+            control: matcher(control)?,
+            bridges,
+            unk,
+            byte_ids,
+            add_dummy_prefix,
+            remove_extra_whitespaces,
+            escape_whitespaces,
+            decoder,
+        })
+    }
+
+    /// The number of pieces.
+    pub(super) fn vocab_len(&self) -> usize {
+        self.decoder.len()
+    }
+
+    /// Appends the ids of `text`. Control pieces (`<bos>`, `<eos>`) written
+    /// in the text are matched only when `special`; user-defined pieces
+    /// always are, as SentencePiece does.
+    pub(super) fn encode(&self, text: &str, special: bool, out: &mut Vec<u32>) {
+        match (&self.control, special) {
+            (Some((ac, ids)), true) => {
+                let mut done = 0;
+                for m in ac.find_iter(text) {
+                    self.encode_text(&text[done..m.start()], out);
+                    out.push(ids[m.pattern().as_usize()]);
+                    done = m.end();
+                }
+                self.encode_text(&text[done..], out);
+            }
+            _ => self.encode_text(text, out),
+        }
+    }
+
+    /// The normalized text: extra spaces removed, a dummy prefix added and
+    /// spaces escaped, as the model's normalizer spec says.
+    fn normalize(&self, text: &str) -> String {
+        let mut s = String::with_capacity(text.len() + 3);
+        let space = if self.escape_whitespaces { SPACE } else { ' ' };
+        if self.remove_extra_whitespaces {
+            let mut words = text.split(' ').filter(|w| !w.is_empty()).peekable();
+            if words.peek().is_some() && self.add_dummy_prefix {
+                s.push(space);
+            }
+            while let Some(w) = words.next() {
+                s.push_str(w);
+                if words.peek().is_some() {
+                    s.push(space);
+                }
+            }
+            return s;
+        }
+        if self.add_dummy_prefix && !text.is_empty() {
+            s.push(space);
+        }
+        if self.escape_whitespaces {
+            for c in text.chars() {
+                s.push(if c == ' ' { SPACE } else { c });
+            }
+        } else {
+            s.push_str(text);
+        }
+        s
+    }
+
+    fn encode_text(&self, text: &str, out: &mut Vec<u32>) {
+        if text.is_empty() {
+            return;
+        }
+        let normalized = self.normalize(text);
+        let s = normalized.as_str();
+        let mut scratch = Scratch::default();
+        match &self.user {
+            Some((ac, ids)) => {
+                let mut done = 0;
+                for m in ac.find_iter(s) {
+                    self.encode_stretch(&s[done..m.start()], out, &mut scratch);
+                    out.push(ids[m.pattern().as_usize()]);
+                    done = m.end();
+                }
+                self.encode_stretch(&s[done..], out, &mut scratch);
+            }
+            None => self.encode_stretch(s, out, &mut scratch),
+        }
+    }
+
+    /// Encodes normalized text with no user-defined piece in it, cut into
+    /// words where no piece can span the cut.
+    fn encode_stretch(&self, s: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        for (i, c) in s.char_indices() {
+            if c == SPACE && prev.is_some_and(|p| p != SPACE) && i > start && self.can_cut(s, i) {
+                self.encode_word(&s[start..i], out, scratch);
+                start = i;
+            }
+            prev = Some(c);
+        }
+        self.encode_word(&s[start..], out, scratch);
+    }
+
+    fn can_cut(&self, s: &str, i: usize) -> bool {
+        !self
+            .bridges
+            .iter()
+            .any(|(before, after)| s[..i].ends_with(&**before) && s[i..].starts_with(&**after))
+    }
+
+    /// BPE over one word.
+    fn encode_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+        if word.is_empty() {
+            return;
+        }
+        scratch.symbols.clear();
+        for (i, c) in word.char_indices() {
+            let k = scratch.symbols.len() as u32;
+            scratch.symbols.push(Sym {
+                start: i as u32,
+                end: (i + c.len_utf8()) as u32,
+                prev: if k == 0 { NONE } else { k - 1 },
+                next: k + 1,
+            });
+        }
+        let n = scratch.symbols.len();
+        scratch.symbols[n - 1].next = NONE;
+        scratch.rev_merge.clear();
+        if n <= SHORT {
+            self.merge_scan(word, scratch);
+        } else {
+            self.merge_heap(word, scratch);
+        }
+        let mut k = 0u32;
+        while k != NONE {
+            let sym = scratch.symbols[k as usize];
+            self.emit(&word[sym.start as usize..sym.end as usize], out, scratch);
+            k = sym.next;
+        }
+    }
+
+    /// The piece formed by merging symbols `a` and `b`, if it is one.
+    #[inline]
+    fn pair(&self, word: &str, a: Sym, b: Sym) -> Option<(u32, f32)> {
+        self.pieces
+            .get(&word[a.start as usize..b.end as usize])
+            .copied()
+    }
+
+    /// Notes how an unused piece was formed, to split it back later.
+    fn note(&self, word: &str, a: Sym, b: Sym, id: u32, scratch: &mut Scratch) {
+        if self.unused[id as usize] {
+            scratch.rev_merge.insert(
+                word[a.start as usize..b.end as usize].to_string(),
+                (
+                    word[a.start as usize..a.end as usize].to_string(),
+                    word[b.start as usize..b.end as usize].to_string(),
+                ),
+            );
+        }
+    }
+
+    fn merge_scan(&self, word: &str, scratch: &mut Scratch) {
+        loop {
+            let mut best: Option<(f32, u32)> = None;
+            let mut k = 0u32;
+            while k != NONE {
+                let a = scratch.symbols[k as usize];
+                if a.next == NONE {
+                    break;
+                }
+                let b = scratch.symbols[a.next as usize];
+                if let Some((id, score)) = self.pair(word, a, b) {
+                    self.note(word, a, b, id, scratch);
+                    if best.is_none_or(|(s, _)| score > s) {
+                        best = Some((score, k));
+                    }
+                }
+                k = a.next;
+            }
+            let Some((_, k)) = best else { break };
+            merge(&mut scratch.symbols, k);
+        }
+    }
+
+    fn merge_heap(&self, word: &str, scratch: &mut Scratch) {
+        let mut heap = BinaryHeap::new();
+        let push = |heap: &mut BinaryHeap<Cand>, scratch: &mut Scratch, left: u32| {
+            if left == NONE {
+                return;
+            }
+            let a = scratch.symbols[left as usize];
+            if a.next == NONE {
+                return;
+            }
+            let b = scratch.symbols[a.next as usize];
+            if let Some((id, score)) = self.pair(word, a, b) {
+                self.note(word, a, b, id, scratch);
+                heap.push(Cand {
+                    score,
+                    left,
+                    len: b.end - a.start,
+                });
+            }
+        };
+        let mut k = 0u32;
+        while k != NONE {
+            push(&mut heap, scratch, k);
+            k = scratch.symbols[k as usize].next;
+        }
+        while let Some(c) = heap.pop() {
+            let a = scratch.symbols[c.left as usize];
+            // Stale: the left symbol merged or was merged since.
+            if a.end == a.start || a.next == NONE {
+                continue;
+            }
+            let b = scratch.symbols[a.next as usize];
+            if b.end - a.start != c.len {
+                continue;
+            }
+            merge(&mut scratch.symbols, c.left);
+            let prev = scratch.symbols[c.left as usize].prev;
+            push(&mut heap, scratch, prev);
+            push(&mut heap, scratch, c.left);
+        }
+    }
+
+    /// Appends the id of a final symbol: an unused piece split back into
+    /// the pair that formed it, an unknown one as bytes or `unk`.
+    fn emit(&self, piece: &str, out: &mut Vec<u32>, scratch: &Scratch) {
+        if let Some(&id) = self.reserved.get(piece) {
+            out.push(id);
+            return;
+        }
+        match self.pieces.get(piece) {
+            Some(&(id, _)) => {
+                if self.unused[id as usize]
+                    && let Some((a, b)) = scratch.rev_merge.get(piece)
+                {
+                    self.emit(a, out, scratch);
+                    self.emit(b, out, scratch);
+                } else {
+                    out.push(id);
+                }
+            }
+            None => match &self.byte_ids {
+                Some(bytes) => out.extend(piece.bytes().map(|b| bytes[b as usize])),
+                None => out.push(self.unk),
+            },
+        }
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A symbol: a byte range of the word and its live neighbours. A merged-away
+/// symbol has `start == end`.
+#[derive(Clone, Copy)]
+struct Sym {
+    start: u32,
+    end: u32,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Default)]
+struct Scratch {
+    symbols: Vec<Sym>,
+    rev_merge: FxHashMap<String, (String, String)>,
+}
+
+/// Merges symbol `k` with the one after it.
+fn merge(symbols: &mut [Sym], k: u32) {
+    let a = symbols[k as usize];
+    let r = a.next as usize;
+    let b = symbols[r];
+    symbols[k as usize].end = b.end;
+    symbols[k as usize].next = b.next;
+    symbols[r].start = symbols[r].end;
+    if b.next != NONE {
+        symbols[b.next as usize].prev = k;
+    }
+}
+
+/// A merge candidate: higher score first, then the leftmost.
+struct Cand {
+    score: f32,
+    left: u32,
+    len: u32,
+}
+
+impl PartialEq for Cand {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Cand {}
+
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Cand {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then(other.left.cmp(&self.left))
+    }
+}
+
+fn piece(bytes: &[u8], index: usize) -> Result<RawPiece, String> {
+    let mut w = Wire::new(bytes);
+    let mut p = RawPiece {
+        text: String::new(),
+        score: 0.0,
+        kind: NORMAL,
+    };
+    while let Some((f, v)) = w.field().map_err(|e| format!("pieces[{index}]: {e}"))? {
+        match (f, v) {
+            (1, Value::Bytes(b)) => {
+                p.text = String::from_utf8(b.to_vec())
+                    .map_err(|_| format!("pieces[{index}]: the piece is not UTF-8"))?;
+            }
+            (2, Value::Fixed32(b)) => p.score = f32::from_le_bytes(b),
+            (3, Value::Varint(t)) => p.kind = t,
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+fn byte_of(piece: &str) -> Option<u8> {
+    let hex = piece.strip_prefix("<0x")?.strip_suffix('>')?;
+    if hex.len() != 2 {
+        return None;
+    }
+    u8::from_str_radix(hex, 16).ok()
+}
+
+fn matcher(list: Vec<(String, u32)>) -> Result<Option<(AhoCorasick, Vec<u32>)>, String> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let ac = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(list.iter().map(|(s, _)| s))
+        .map_err(|e| format!("user-defined pieces: {e}"))?;
+    Ok(Some((ac, list.into_iter().map(|(_, id)| id).collect())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A protobuf writer for hand-built models.
+    fn key(out: &mut Vec<u8>, field: u64, wire: u64) {
+        varint(out, field << 3 | wire);
+    }
+
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+        key(out, field, 2);
+        varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+
+    /// A BPE model: `<unk>`, then the given pieces (text, score, type), the
+    /// 256 byte pieces when `byte_fallback`; normalizer flags as given.
+    fn model(
+        pieces: &[(&str, f32, u64)],
+        byte_fallback: bool,
+        dummy: bool,
+        extra: bool,
+    ) -> Vec<u8> {
+        let mut all: Vec<(String, f32, u64)> = vec![("<unk>".into(), 0.0, UNKNOWN)];
+        all.extend(pieces.iter().map(|&(t, s, k)| (t.to_string(), s, k)));
+        if byte_fallback {
+            all.extend((0..=255u8).map(|b| (format!("<0x{b:02X}>"), 0.0, BYTE)));
+        }
+        let mut out = Vec::new();
+        for (text, score, kind) in all {
+            let mut p = Vec::new();
+            bytes(&mut p, 1, text.as_bytes());
+            key(&mut p, 2, 5);
+            p.extend_from_slice(&score.to_le_bytes());
+            key(&mut p, 3, 0);
+            varint(&mut p, kind);
+            bytes(&mut out, 1, &p);
+        }
+        let mut trainer = Vec::new();
+        key(&mut trainer, 3, 0);
+        varint(&mut trainer, 2);
+        key(&mut trainer, 35, 0);
+        varint(&mut trainer, byte_fallback as u64);
+        bytes(&mut out, 2, &trainer);
+        let mut norm = Vec::new();
+        bytes(&mut norm, 1, b"identity");
+        key(&mut norm, 3, 0);
+        varint(&mut norm, dummy as u64);
+        key(&mut norm, 4, 0);
+        varint(&mut norm, extra as u64);
+        bytes(&mut out, 3, &norm);
+        out
+    }
+
+    fn encode(m: &SpmTokenizer, text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        m.encode(text, false, &mut out);
+        out
+    }
+
+    #[test]
+    fn highest_score_merges_first_then_leftmost() {
+        // ids: <unk>=0 a=1 b=2 c=3 ab=4 bc=5 cab=6
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -1.0, NORMAL),
+                ("b", -1.0, NORMAL),
+                ("c", -1.0, NORMAL),
+                ("ab", -3.0, NORMAL),
+                ("bc", -2.0, NORMAL),
+                ("cab", -9.0, NORMAL),
+            ],
+            false,
+            false,
+            false,
+        ))
+        .unwrap();
+        // bc (score -2) beats ab (-3); then a+bc is not a piece.
+        assert_eq!(encode(&m, "abc"), [1, 5]);
+        // ab ab: equal scores, both merge.
+        assert_eq!(encode(&m, "abab"), [4, 4]);
+        // b c b c: leftmost first among equals.
+        assert_eq!(encode(&m, "bcbc"), [5, 5]);
+        // c+ab forms a piece only after ab merged.
+        assert_eq!(encode(&m, "cab"), [6]);
+        // A long word (heap path) agrees with short ones.
+        let long = "abc".repeat(40);
+        assert_eq!(encode(&m, &long), [1, 5].repeat(40));
+        // c a b c a b ...: every bc (-2) merges before any ab (-3).
+        let long = "cab".repeat(40);
+        let mut want = vec![3];
+        want.extend([1, 5].repeat(39));
+        want.push(4);
+        assert_eq!(encode(&m, &long), want);
+    }
+
+    #[test]
+    fn user_defined_pieces_match_first_and_never_merge() {
+        // ids: <unk>=0 a=1 ▁=2 <x>=3 ▁▁=4 a▁=5
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -1.0, NORMAL),
+                ("▁", -1.0, NORMAL),
+                ("<x>", 0.0, USER_DEFINED),
+                ("▁▁", 0.0, USER_DEFINED),
+                ("a▁", -2.0, NORMAL),
+            ],
+            false,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert_eq!(encode(&m, "a<x>a"), [1, 3, 1]);
+        // Three spaces: the longest user-defined piece, then one ▁; the
+        // user-defined ▁▁ does not merge with the a before it.
+        assert_eq!(encode(&m, "a   "), [1, 4, 2]);
+        // `a▁` spans the word start: the cut before ▁ is not taken.
+        assert_eq!(encode(&m, "a a"), [5, 1]);
+    }
+
+    #[test]
+    fn unknown_text_falls_back_to_bytes_or_unk() {
+        let with_bytes =
+            SpmTokenizer::parse(&model(&[("a", -1.0, NORMAL)], true, false, false)).unwrap();
+        // <0xC3> is id 2 + 0xC3, <0xA9> 2 + 0xA9.
+        assert_eq!(encode(&with_bytes, "aé"), [1, 2 + 0xC3, 2 + 0xA9]);
+        let without =
+            SpmTokenizer::parse(&model(&[("a", -1.0, NORMAL)], false, false, false)).unwrap();
+        assert_eq!(encode(&without, "aéa"), [1, 0, 1]);
+        assert_eq!(without.decoder[1].as_deref(), Some(&b"a"[..]));
+    }
+
+    #[test]
+    fn unused_pieces_split_back_into_their_pair() {
+        // ids: <unk>=0 a=1 b=2 ab=3 (unused)
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -1.0, NORMAL),
+                ("b", -1.0, NORMAL),
+                ("ab", -2.0, UNUSED),
+            ],
+            false,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert_eq!(encode(&m, "ab"), [1, 2]);
+    }
+
+    #[test]
+    fn normalizer_flags_are_honoured() {
+        let pieces = [
+            ("▁a", -1.0, NORMAL),
+            ("a", -2.0, NORMAL),
+            ("▁", -3.0, NORMAL),
+        ];
+        // ids: <unk>=0 ▁a=1 a=2 ▁=3
+        let plain = SpmTokenizer::parse(&model(&pieces, false, false, false)).unwrap();
+        assert_eq!(encode(&plain, "a  a"), [2, 3, 1]);
+        let dummy = SpmTokenizer::parse(&model(&pieces, false, true, false)).unwrap();
+        assert_eq!(encode(&dummy, "a a"), [1, 1]);
+        let squeeze = SpmTokenizer::parse(&model(&pieces, false, true, true)).unwrap();
+        assert_eq!(encode(&squeeze, "  a   a  "), [1, 1]);
+        assert_eq!(encode(&squeeze, "   "), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn control_pieces_match_only_when_asked() {
+        let mut bytes = model(&[("<", -1.0, NORMAL)], true, false, false);
+        let mut p = Vec::new();
+        super::tests::bytes(&mut p, 1, b"<s>");
+        key(&mut p, 3, 0);
+        varint(&mut p, CONTROL);
+        super::tests::bytes(&mut bytes, 1, &p);
+        let m = SpmTokenizer::parse(&bytes).unwrap();
+        let control = 2 + 256;
+        let mut out = Vec::new();
+        m.encode("<s>", true, &mut out);
+        assert_eq!(out, [control]);
+        assert_eq!(encode(&m, "<s>"), [1, 2 + b's' as u32, 2 + b'>' as u32]);
+        out.clear();
+        m.encode("<unk>", true, &mut out);
+        assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn bad_models_are_refused_with_a_reason() {
+        let mut unigram = model(&[("a", -1.0, NORMAL)], false, false, false);
+        // Rewrite the model type (the trainer spec's first varint) to 1.
+        let at = unigram.windows(2).rposition(|w| w == [3 << 3, 2]).unwrap();
+        unigram[at + 1] = 1;
+        let e = SpmTokenizer::parse(&unigram).err().unwrap();
+        assert!(e.contains("Unigram"), "{e}");
+        let whole = model(&[("a", -1.0, NORMAL)], false, false, false);
+        let e = SpmTokenizer::parse(&whole[..whole.len() - 3])
+            .err()
+            .unwrap();
+        assert!(e.contains("ends inside"), "{e}");
+        let e = SpmTokenizer::parse(&[0x0A, 0x00]).err().unwrap();
+        assert!(e.contains("only BPE"), "{e}");
+        let mut charsmap = model(&[("a", -1.0, NORMAL)], false, false, false);
+        let mut norm = Vec::new();
+        bytes(&mut norm, 1, b"nmt_nfkc");
+        bytes(&mut norm, 2, b"\x01\x02");
+        bytes(&mut charsmap, 3, &norm);
+        let e = SpmTokenizer::parse(&charsmap).err().unwrap();
+        assert!(e.contains("nmt_nfkc"), "{e}");
+        let dup = model(
+            &[("a", -1.0, NORMAL), ("a", -2.0, NORMAL)],
+            false,
+            false,
+            false,
+        );
+        let e = SpmTokenizer::parse(&dup).err().unwrap();
+        assert!(e.contains("defined twice"), "{e}");
+    }
+
+    #[test]
+    fn embedded_gemma3_counts_like_google() {
+        let t = super::super::FileTokenizer::gemma3();
+        assert_eq!(t.vocab_len(), 262_144);
+        // The count Google's SDK documents for this sentence.
+        assert_eq!(t.count("What is your name?"), 5);
+        assert_eq!(t.count(""), 0);
+        let ids = t.encode("Hello world\n\n  x");
+        assert_eq!(t.decode_bytes(&ids), b"Hello world\n\n  x");
+        // Control literals are text unless special tokens are asked for.
+        assert_eq!(t.encode_with_special("<bos>"), [2]);
+        assert!(t.count("<bos>") > 1);
+        // <start_of_turn> is a user-defined piece: one token either way.
+        assert_eq!(t.count("<start_of_turn>"), 1);
+    }
+}
