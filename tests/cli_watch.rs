@@ -103,7 +103,7 @@ fn watch_marks_an_estimate_with_its_error_band() {
         child.wait().unwrap();
         line
     };
-    let estimate = first_line("gemini-2.5-pro");
+    let estimate = first_line("deepseek-v3");
     assert!(estimate.contains(" ±15%/200 tokens"), "{estimate}");
     assert!(estimate.split_whitespace().nth(1).unwrap().starts_with('≈'));
     let exact = first_line("gpt-4o");

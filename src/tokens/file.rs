@@ -390,9 +390,9 @@ impl FileTokenizer {
     }
 
     /// The number of tokens of `text` as ordinary text. Large texts split
-    /// by a built-in or known pattern are counted in parallel, in chunks cut
-    /// where no piece can span (before a line break that follows an ASCII
-    /// letter).
+    /// by a built-in or known pattern, or encoded by a SentencePiece model,
+    /// are counted in parallel, in chunks cut where no piece can span
+    /// (before a line break that follows an ASCII letter).
     pub fn count(&self, text: &str) -> usize {
         if let Backend::Tiktoken(t) = &self.backend
             && t.regex.cuts_are_safe()
@@ -414,6 +414,9 @@ impl FileTokenizer {
                     })
                     .sum();
             }
+        }
+        if let Backend::Spm(t) = &self.backend {
+            return t.count(text, PARALLEL_CHUNK);
         }
         self.encode(text).len()
     }

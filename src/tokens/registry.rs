@@ -860,8 +860,11 @@ mod tests {
             assert_eq!(m.error_band().is_some(), !m.is_exact(), "{}", m.name);
             assert_eq!(tokenizer.error_band(), m.error_band(), "{}", m.name);
             if !m.name.starts_with("text-embedding") {
-                assert!(m.max_output.is_some(), "{} has no max output", m.name);
                 assert!(m.output_price.is_some(), "{} has no output price", m.name);
+            }
+            // gpt-oss (open weights) bounds a reply by its window only.
+            if !m.name.starts_with("text-embedding") && !m.name.starts_with("gpt-oss") {
+                assert!(m.max_output.is_some(), "{} has no max output", m.name);
             }
         }
     }
@@ -919,10 +922,11 @@ mod tests {
     }
 
     #[test]
-    fn openai_models_are_exact_and_others_are_estimates() {
+    fn openai_and_google_models_are_exact_and_others_are_estimates() {
         let r = ModelRegistry::builtin();
         for m in r.models() {
-            assert_eq!(m.is_exact(), m.provider == "openai", "{}", m.name);
+            let published = m.provider == "openai" || m.provider == "google";
+            assert_eq!(m.is_exact(), published, "{}", m.name);
         }
         assert_eq!(
             r.get("gpt-4o").unwrap().tokenizer().unwrap(),
@@ -1120,8 +1124,52 @@ estimate = "chars/4"
         let r = ModelRegistry::builtin();
         let band = |n: &str| r.get(n).unwrap().error_band().unwrap().to_string();
         assert_eq!(band("claude-sonnet-4-5"), "±10%");
-        assert_eq!(band("gemini-2.5-pro"), "±15%");
         assert_eq!(band("llama-3.1-8b"), "±5%");
+    }
+
+    #[test]
+    fn gemini_and_gpt_oss_count_exactly_with_built_in_tables() {
+        let r = ModelRegistry::builtin();
+        for name in [
+            "gemini-2.5-pro",
+            "gemini-2.5-flash",
+            "gemini-2.5-flash-lite",
+            "gemini-2.0-flash",
+        ] {
+            let spec = r.get(name).unwrap();
+            assert!(spec.is_exact(), "{name}");
+            assert_eq!(spec.counting.describe(), "gemma3", "{name}");
+            let t = spec.tokenizer().unwrap();
+            assert_eq!(t.count("What is your name?"), 5, "{name}");
+        }
+        for name in ["gpt-oss-120b", "openai/gpt-oss-20b"] {
+            let spec = r.get(name).unwrap();
+            assert!(spec.is_exact(), "{name}");
+            assert_eq!(
+                spec.tokenizer().unwrap(),
+                Tokenizer::Exact(Encoding::O200kHarmony)
+            );
+            assert_eq!(spec.chat, None, "harmony is not chat-completions framing");
+        }
+        assert_eq!(
+            resolve_encoding("Gemma3").unwrap().to_string(),
+            "gemma3",
+            "a built-in tokenizer by name"
+        );
+        assert_eq!(
+            resolve_encoding("o200k_harmony").unwrap(),
+            Tokenizer::Exact(Encoding::O200kHarmony)
+        );
+        let mut user = ModelRegistry::builtin();
+        user.extend_from_str(
+            "[[models]]\nname = \"my-gemma\"\nencoding = \"gemma3\"\n",
+            "user.toml",
+        )
+        .unwrap();
+        assert!(user.get("my-gemma").unwrap().is_exact());
+        let (l, c, m) = invalid("[[models]]\nname = \"x\"\nencoding = \"gemma4\"\n");
+        assert_eq!((l, c), (3, 12));
+        assert!(m.contains("gemma3") && m.contains("o200k_harmony"), "{m}");
     }
 
     #[test]

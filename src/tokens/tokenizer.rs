@@ -15,7 +15,7 @@ pub enum Estimate {
     /// `words*1.3`: whitespace-separated words times 1.3, rounded up.
     Words13,
     /// An exact encoding's count scaled by a calibrated ratio, rounded up
-    /// (models with no public tokenizer, such as Claude and Gemini).
+    /// (models with no public tokenizer, such as Claude).
     Scaled {
         /// The encoding counted exactly before scaling.
         base: Encoding,

@@ -16,6 +16,7 @@
 //! Gemma 3's model (the one every Gemini model counts with) is embedded in
 //! the binary ([`super::FileTokenizer::gemma3`]).
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
@@ -35,6 +36,24 @@ const SPACE: char = '▁';
 
 /// Segments up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 32;
+
+/// Words up to this many bytes have their ids cached per thread.
+const CACHED_WORD: usize = 64;
+
+/// A thread's word cache is cleared when it grows past this many entries.
+const WORD_CACHE_LIMIT: usize = 1 << 18;
+
+/// A thread's cache of the ids of words it has encoded, for one model at a
+/// time (the serial number of the model it belongs to; 0 is none).
+#[derive(Default)]
+struct WordCache {
+    owner: u64,
+    words: FxHashMap<Box<str>, Box<[u32]>>,
+}
+
+thread_local! {
+    static WORDS: RefCell<WordCache> = RefCell::new(WordCache::default());
+}
 
 /// A SentencePiece BPE model ready to encode.
 pub(super) struct SpmTokenizer {
@@ -59,6 +78,11 @@ pub(super) struct SpmTokenizer {
     add_dummy_prefix: bool,
     remove_extra_whitespaces: bool,
     escape_whitespaces: bool,
+    /// Whether text may be cut before a line break that follows an ASCII
+    /// letter (no piece holds a letter followed by a line break).
+    newline_cuts: bool,
+    /// A number no other model of this process has, for the word cache.
+    serial: u64,
     /// The bytes of every id (a `▁` as a space, `<0xAB>` as its byte).
     pub(super) decoder: Vec<Option<Box<[u8]>>>,
 }
@@ -294,6 +318,13 @@ impl SpmTokenizer {
         } else {
             None
         };
+        let newline_cuts = !pieces.keys().any(|t| {
+            t.as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_alphabetic() && w[1] == b'\n')
+        });
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bridges = Vec::new();
         for text in pieces.keys() {
             let mut prev: Option<char> = None;
@@ -316,6 +347,8 @@ impl SpmTokenizer {
             add_dummy_prefix,
             remove_extra_whitespaces,
             escape_whitespaces,
+            newline_cuts,
+            serial,
             decoder,
         })
     }
@@ -341,6 +374,36 @@ impl SpmTokenizer {
             }
             _ => self.encode_text(text, out),
         }
+    }
+
+    /// The number of tokens of `text` as ordinary text; a large text is cut
+    /// where no piece can span (before a line break that follows an ASCII
+    /// letter) and counted on all cores, when the normalizer maps the text
+    /// character for character.
+    pub(super) fn count(&self, text: &str, chunk: usize) -> usize {
+        let local = !self.add_dummy_prefix && !self.remove_extra_whitespaces;
+        if local && self.newline_cuts && text.len() >= 2 * chunk && rayon::current_num_threads() > 1
+        {
+            let cuts = crate::tokens::pretok::safe_cuts(text, chunk);
+            if !cuts.is_empty() {
+                use rayon::prelude::*;
+                let mut bounds = Vec::with_capacity(cuts.len() + 2);
+                bounds.push(0);
+                bounds.extend(cuts);
+                bounds.push(text.len());
+                return bounds
+                    .par_windows(2)
+                    .map(|w| {
+                        let mut ids = Vec::new();
+                        self.encode_text(&text[w[0]..w[1]], &mut ids);
+                        ids.len()
+                    })
+                    .sum();
+            }
+        }
+        let mut ids = Vec::new();
+        self.encode_text(text, &mut ids);
+        ids.len()
     }
 
     /// The normalized text: extra spaces removed, a dummy prefix added and
@@ -417,11 +480,34 @@ impl SpmTokenizer {
             .any(|(before, after)| s[..i].ends_with(&**before) && s[i..].starts_with(&**after))
     }
 
-    /// BPE over one word.
+    /// The ids of one word: from this thread's cache, or by BPE.
     fn encode_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         if word.is_empty() {
             return;
         }
+        if word.len() > CACHED_WORD {
+            self.merge_word(word, out, scratch);
+            return;
+        }
+        let owner = self.serial;
+        WORDS.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            if cache.owner != owner || cache.words.len() > WORD_CACHE_LIMIT {
+                cache.words.clear();
+                cache.owner = owner;
+            }
+            if let Some(ids) = cache.words.get(word) {
+                out.extend_from_slice(ids);
+                return;
+            }
+            let start = out.len();
+            self.merge_word(word, out, scratch);
+            cache.words.insert(word.into(), out[start..].into());
+        });
+    }
+
+    /// BPE over one word.
+    fn merge_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         scratch.symbols.clear();
         for (i, c) in word.char_indices() {
             let k = scratch.symbols.len() as u32;
@@ -883,6 +969,19 @@ mod tests {
         );
         let e = SpmTokenizer::parse(&dup).err().unwrap();
         assert!(e.contains("defined twice"), "{e}");
+    }
+
+    #[test]
+    fn parallel_count_matches_serial() {
+        let t = super::super::FileTokenizer::gemma3();
+        let para = "The quick brown fox jumps over the lazy dog.\nIt's 2024: prices rose 12.5%!\n  indented  line\r\n\n日本語のテキスト\n";
+        let text = para.repeat(8_000);
+        assert!(text.len() > 2 * super::super::PARALLEL_CHUNK);
+        let serial = t.encode(&text).len();
+        assert_eq!(t.count(&text), serial);
+        // A second pass is served by the word cache and agrees.
+        assert_eq!(t.encode(&text).len(), serial);
+        assert_eq!(t.count(para) * 8_000, serial);
     }
 
     #[test]
