@@ -15,6 +15,7 @@ mod support;
 fn reference(e: Encoding) -> tiktoken_rs::CoreBPE {
     match e {
         Encoding::O200kBase => tiktoken_rs::o200k_base(),
+        Encoding::O200kHarmony => tiktoken_rs::o200k_harmony(),
         Encoding::Cl100kBase => tiktoken_rs::cl100k_base(),
         Encoding::P50kBase => tiktoken_rs::p50k_base(),
         Encoding::R50kBase => tiktoken_rs::r50k_base(),
