@@ -943,6 +943,7 @@ impl App {
         self.size = Rect::new(0, 0, width, height);
         self.clamp_sections();
         self.ensure_item_visible();
+        self.detail_scroll = self.detail_scroll.min(self.detail_max_scroll());
         self.clamp_history_scroll();
         self.dirty = true;
     }

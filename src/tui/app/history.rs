@@ -213,9 +213,20 @@ impl App {
             Action::Last => self.history_scroll_by(isize::MAX / 2),
             _ => {
                 let back = self.keymap.keys_in(View::History, Action::ToggleHistory);
+                let keys = self.keymap.keys_for(action);
+                // The help's words for it, up to the list of values.
+                let what = self
+                    .keymap
+                    .description_in(View::Plan, action)
+                    .map(|d| d.split([':', '(']).next().unwrap_or(d).trim().to_string())
+                    .unwrap_or_else(|| "that key".to_string());
+                let keys = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!("{keys}: ")
+                };
                 self.info(format!(
-                    "`{}` works on the plan; {back} returns to it",
-                    action.name()
+                    "{keys}{what} works on the plan, not in the History view; {back} returns to it"
                 ));
             }
         }

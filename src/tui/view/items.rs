@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{focused, pane, short_reason, status_mark, status_style, title};
 use crate::engine::ItemStatus;
@@ -41,7 +41,21 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width < 10 || inner.height == 0 {
         return;
     }
-    let Some(plan) = app.plan() else { return };
+    let Some(plan) = app.plan() else {
+        // A first load that failed: the whole error, where the items would be.
+        if let Some(e) = app.load_error() {
+            let mut lines = vec![Line::from(Span::styled(
+                "The inputs could not be loaded:",
+                t.status_error,
+            ))];
+            lines.extend(
+                e.lines()
+                    .map(|l| Line::from(Span::styled(sanitize(l).into_owned(), t.text))),
+            );
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        return;
+    };
     let exact = plan.exact;
     let w = inner.width as usize;
     let tok_w = 7;

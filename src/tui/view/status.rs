@@ -35,10 +35,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let left_w = (area.width as usize).saturating_sub(right_w + 1);
 
     let (text, style) = if let Some(e) = app.load_error() {
-        (
-            format!(" input error (showing the last good plan): {e}"),
-            t.status_error,
-        )
+        let what = if app.plan().is_some() {
+            "input error (showing the last good plan)"
+        } else {
+            "loading the inputs failed (nothing to show)"
+        };
+        (format!(" {what}: {e}"), t.status_error)
     } else if let Some(s) = app.status() {
         (
             format!(" {}", s.text),
