@@ -128,3 +128,178 @@ fn no_key_in_any_view_shows_an_action_name() {
         }
     }
 }
+
+/// Text rows joined by single spaces (wrapped text reads as one line).
+fn joined(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn the_log_keeps_every_message_in_full_with_time_and_source() {
+    let mut app = empty_app();
+    app.on_resize(80, 24);
+    let long = "section `concepts` has share 0 but items; it gets nothing until you give it a share or a size, and every one of its items is excluded as over budget";
+    let mut set = item_set();
+    set.warnings = vec![
+        long.to_string(),
+        "item `evil` has a title with \x1b]0;owned\x07 in it".to_string(),
+    ];
+    app.set_loaded(set);
+    answer_jobs(&mut app, &plan());
+    // The status line has room for the first warning's start only.
+    let status = app.status().unwrap().text.clone();
+    assert!(status.starts_with("2 warnings while loading"), "{status}");
+    assert!(status.ends_with("(L shows all)"), "{status}");
+    assert!(screen(&app, 80, 24).contains("L log"));
+    app.update(Action::Undo); // "nothing to undo"
+    app.on_key(key('L'));
+    assert!(matches!(
+        app.popup(),
+        Some(tokenscope::tui::Popup::Log { .. })
+    ));
+    let s = screen(&app, 80, 24);
+    let text = joined(&column(&s, 3, 77));
+    assert!(text.contains(&format!("load {long}")), "{s}");
+    // Escaped: the terminal title sequence is shown, not sent.
+    assert!(text.contains("\\x1b]0;owned\\x07"), "{s}");
+    assert!(!s.contains('\x1b'), "{s}");
+    assert!(text.contains("inspector nothing to undo"), "{s}");
+    // Each with its time.
+    let times = s
+        .lines()
+        .filter(|l| {
+            l.chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take(8)
+                .collect::<String>()
+                .chars()
+                .enumerate()
+                .all(|(i, c)| {
+                    if i == 2 || i == 5 {
+                        c == ':'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                })
+        })
+        .count();
+    assert!(times >= 3, "{s}");
+    // Wrapped inside the popup: nothing drawn past its border.
+    for l in s.lines() {
+        assert!(
+            tokenscope::tui::text::width(l.trim_matches('"')) <= 80,
+            "{l}"
+        );
+    }
+    // L (or esc) closes it.
+    app.on_key(key('L'));
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn the_log_scrolls_and_is_bounded() {
+    let mut app = app();
+    app.on_resize(80, 24);
+    for i in 0..tokenscope::tui::app::LOG_LIMIT + 5 {
+        app.update(if i % 2 == 0 {
+            Action::Undo
+        } else {
+            Action::Redo
+        });
+    }
+    assert_eq!(app.log().len(), tokenscope::tui::app::LOG_LIMIT);
+    app.on_key(key('L'));
+    // Opens on the newest messages.
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("nothing to redo"), "{s}");
+    app.on_key(code(KeyCode::Home));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("older messages dropped"), "{s}");
+    app.on_key(code(KeyCode::End));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn at_80x24_the_in_out_counts_are_shown() {
+    let mut app = app();
+    app.on_resize(80, 24);
+    let s = screen(&app, 80, 24);
+    insta::assert_snapshot!("main_80x24", s);
+    let lines: Vec<&str> = s.lines().collect();
+    // The header: the plan's totals.
+    assert!(lines[1].contains("10 in / 4 out"), "{s}");
+    assert!(lines[1].contains("greedy · drop · realloc on"), "{s}");
+    // The sections pane: each section's in/out.
+    assert!(lines[4].contains("in/out"), "{s}");
+    for (row, io) in [(5, "1/0"), (6, "3/2"), (7, "2/1")] {
+        let left = column(&s, 0, 44);
+        let line = left.lines().nth(row).unwrap();
+        assert!(
+            line.trim_end_matches('┃').trim_end().ends_with(io),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn counts_switch_between_compact_and_in_full() {
+    let mut app = app();
+    app.update(Action::Down); // concepts
+    app.update(Action::FocusNext);
+    let compact = screen(&app, 100, 30);
+    insta::assert_snapshot!("counts_compact_100x30", compact);
+    assert!(compact.contains("5.6k"), "{compact}");
+    app.on_key(key('#'));
+    assert!(app.exact_counts());
+    let exact = screen(&app, 100, 30);
+    insta::assert_snapshot!("counts_exact_100x30", exact);
+    // Sections, items and the frontier's budget in full.
+    assert!(!exact.contains("5.6k"), "{exact}");
+    assert!(exact.contains("5,600"), "{exact}");
+    assert!(exact.contains("│ 16,000"), "{exact}");
+    assert!(column(&exact, 0, 55).contains("1,200"), "{exact}");
+    // At 80x24 the in/out counts stay.
+    let narrow = screen(&app, 80, 24);
+    assert!(column(&narrow, 0, 44).contains("3/2"), "{narrow}");
+    app.on_key(key('#'));
+    let without_status = |s: &str| s.lines().take(29).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        without_status(&screen(&app, 100, 30)),
+        without_status(&compact)
+    );
+}
+
+#[test]
+fn sections_show_their_own_strategy_and_overflow() {
+    let mut app = empty_app();
+    app.on_resize(100, 30);
+    let mut set = item_set();
+    set.sections[1].strategy = Some(tokenscope::engine::Strategy::Density);
+    set.sections[1].overflow = Some(tokenscope::engine::Overflow::Truncate);
+    set.sections[3].strategy = Some(tokenscope::engine::Strategy::Optimal);
+    app.set_loaded(set);
+    answer_jobs(&mut app, &plan());
+    app.update(Action::Down); // concepts
+    let s = screen(&app, 100, 30);
+    insta::assert_snapshot!("section_rules_100x30", s);
+    let left = column(&s, 0, 55);
+    assert!(left.contains("own rules"), "{s}");
+    let row = |name: &str| {
+        left.lines()
+            .find(|l| l.contains(&format!("┃{name} ")))
+            .unwrap()
+            .to_string()
+    };
+    // Shortened to fit beside the figures; in full above the items.
+    assert!(row("concepts").contains("density,trunc"), "{s}");
+    assert!(row("examples").contains("optimal"), "{s}");
+    assert!(!row("pages").contains("optimal"), "{s}");
+    // The global strategy stays greedy in the header.
+    assert!(s.lines().nth(1).unwrap().contains("strategy greedy"), "{s}");
+    // The selected section's rules in full above its items.
+    assert!(left.contains("own rules density, truncate"), "{s}");
+    // At 80 columns, shortened but there.
+    let s = screen(&app, 80, 24);
+    assert!(column(&s, 0, 44).contains("density"), "{s}");
+}

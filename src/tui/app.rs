@@ -10,6 +10,7 @@
 mod files;
 mod history;
 pub(crate) mod input;
+mod log;
 mod mouse;
 mod select;
 
@@ -33,6 +34,7 @@ use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
 
 pub use history::HistoryOptions;
+pub use log::{LOG_LIMIT, Log, LogEntry, LogSource};
 pub use select::SortKey;
 
 /// How long rows stay highlighted after their tokens or status changed.
@@ -96,6 +98,11 @@ pub enum Popup {
         value: String,
         /// Why the last value was refused.
         error: Option<String>,
+    },
+    /// The message log: every message and warning in full.
+    Log {
+        /// First line shown.
+        scroll: usize,
     },
     /// The export dialog: a format and a path.
     Export {
@@ -240,6 +247,9 @@ pub struct App {
     pub(crate) detail: Option<DetailCache>,
     pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<Status>,
+    log: log::Log,
+    /// Counts in full (`1,234`) rather than compact (`1.2k`).
+    pub(crate) exact_counts: bool,
     pub(crate) changed: FxHashMap<String, Instant>,
     pub(crate) ticks: u64,
     pub(crate) size: Rect,
@@ -305,6 +315,8 @@ impl App {
             detail: None,
             popup: None,
             status: None,
+            log: log::Log::default(),
+            exact_counts: false,
             changed: FxHashMap::default(),
             ticks: 0,
             size: Rect::new(0, 0, 100, 30),
@@ -374,6 +386,22 @@ impl App {
     /// The open popup.
     pub fn popup(&self) -> Option<&Popup> {
         self.popup.as_ref()
+    }
+
+    /// Whether counts are shown in full (`1,234`) rather than compact
+    /// (`1.2k`).
+    pub fn exact_counts(&self) -> bool {
+        self.exact_counts
+    }
+
+    /// A token count as the panes show it: compact (`1.2k`) or, after the
+    /// counts toggle, in full (`1,234`).
+    pub(crate) fn count_text(&self, n: usize) -> String {
+        if self.exact_counts {
+            super::text::thousands(n)
+        } else {
+            super::text::short_count(n)
+        }
     }
 
     /// The status line's message.
@@ -505,11 +533,24 @@ impl App {
         self.loaded_generation += 1;
         if !set.warnings.is_empty() {
             let n = set.warnings.len();
-            self.info(format!(
-                "{n} warning{} while loading: {}",
-                if n == 1 { "" } else { "s" },
-                set.warnings[0]
-            ));
+            for w in &set.warnings {
+                self.log_only(LogSource::Load, w.to_string(), true);
+            }
+            let all = self.keymap.keys_for(Action::ShowLog);
+            let all = all.split('/').next().unwrap_or_default();
+            let hint = if n > 1 && !all.is_empty() {
+                format!(" ({all} shows all)")
+            } else {
+                String::new()
+            };
+            self.set_status(
+                format!(
+                    "{n} warning{} while loading: {}{hint}",
+                    if n == 1 { "" } else { "s" },
+                    set.warnings[0]
+                ),
+                false,
+            );
         }
         self.base = Some(Arc::new(set));
         self.load_error = None;
@@ -521,6 +562,7 @@ impl App {
 
     /// Loading failed: keep the last good set and show why.
     pub fn set_load_error(&mut self, message: String) {
+        self.log_only(LogSource::Load, message.clone(), true);
         self.loading = false;
         self.load_error = Some(message);
         self.reload_pending = false;
@@ -538,6 +580,17 @@ impl App {
     /// failed to load for this model is not tried again (counting falls
     /// back, with the warning) until the model is picked again.
     fn resolve_model(&mut self) {
+        let before = self.model_warning.clone();
+        self.pick_model_and_tokenizer();
+        if let Some(w) = &self.model_warning
+            && before.as_ref() != Some(w)
+        {
+            self.log_only(LogSource::Model, w.clone(), true);
+        }
+    }
+
+    /// [`App::resolve_model`] without the log.
+    fn pick_model_and_tokenizer(&mut self) {
         let Some(base) = &self.base else { return };
         let name = self
             .tuning
@@ -631,17 +684,20 @@ impl App {
                 self.tokenizer = t;
                 self.model_warning = None;
                 let secs = load.started.elapsed().as_secs_f64();
-                self.info(format!(
-                    "model {model}: loaded {} in {secs:.1} s (exact)",
-                    load.file.name()
-                ));
+                self.info_from(
+                    LogSource::Model,
+                    format!(
+                        "model {model}: loaded {} in {secs:.1} s (exact)",
+                        load.file.name()
+                    ),
+                );
             }
             Err(e) => {
                 let why = format!("{e}; counting with {}", models::default_tokenizer());
                 self.tokenizer = models::default_tokenizer();
                 self.model_warning = Some(why.clone());
                 self.tokenizer_failed = Some((load.file, why.clone()));
-                self.error(why);
+                self.error_from(LogSource::Model, why);
             }
         }
         self.request_pack();
@@ -804,6 +860,7 @@ impl App {
                         self.request_frontier();
                     }
                     Err(e) => {
+                        self.log_only(LogSource::Engine, e.clone(), true);
                         self.plan_error = Some(e);
                     }
                 }
@@ -874,12 +931,31 @@ impl App {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            self.info(format!(
-                "reloaded {what}: {changed_count} item{} changed",
-                if changed_count == 1 { "" } else { "s" }
-            ));
+            self.info_from(
+                LogSource::Load,
+                format!(
+                    "reloaded {what}: {changed_count} item{} changed",
+                    if changed_count == 1 { "" } else { "s" }
+                ),
+            );
         }
         self.reload_pending = false;
+        // The plan's warnings the last plan did not have (those from
+        // loading were logged when the set came).
+        let new_warnings: Vec<String> = plan
+            .warnings
+            .iter()
+            .filter(|w| {
+                self.plan
+                    .as_ref()
+                    .is_none_or(|old| !old.warnings.contains(w))
+            })
+            .filter(|w| self.base.as_ref().is_none_or(|b| !b.warnings.contains(w)))
+            .map(|w| w.to_string())
+            .collect();
+        for w in new_warnings {
+            self.log_only(LogSource::Engine, w, true);
+        }
         let keep_section = self.selected_section().map(|s| s.name.clone());
         let keep_item = self.selected_item().map(|i| i.id.clone());
         self.plan_tokenizer = Some(self.tokenizer.clone());
@@ -948,19 +1024,20 @@ impl App {
         self.dirty = true;
     }
 
+    /// Shows information in the status line (and logs it).
     pub(crate) fn info(&mut self, text: String) {
-        self.status = Some(Status {
-            text,
-            error: false,
-            at: Instant::now(),
-        });
-        self.dirty = true;
+        self.info_from(LogSource::Inspector, text);
     }
 
+    /// Shows an error in the status line (and logs it).
     pub(crate) fn error(&mut self, text: String) {
+        self.error_from(LogSource::Inspector, text);
+    }
+
+    fn set_status(&mut self, text: String, error: bool) {
         self.status = Some(Status {
             text,
-            error: true,
+            error,
             at: Instant::now(),
         });
         self.dirty = true;
@@ -1175,6 +1252,22 @@ impl App {
                 }
             }
             Action::ToggleHistory => self.open_history(),
+            Action::ToggleCounts => {
+                self.exact_counts = !self.exact_counts;
+                self.info(if self.exact_counts {
+                    "counts in full (1,234)".to_string()
+                } else {
+                    "counts compact (1.2k)".to_string()
+                });
+            }
+            Action::ShowLog => {
+                self.popup = match self.popup {
+                    Some(Popup::Log { .. }) => None,
+                    _ => Some(Popup::Log {
+                        scroll: crate::tui::view::log_max_scroll(self),
+                    }),
+                }
+            }
             Action::ReloadHistory => self.request_history(),
             Action::ToggleTrendPeriod => self.toggle_trend_period(),
             Action::None => {}

@@ -198,7 +198,12 @@ impl App {
     /// actions that work the same everywhere (quit, help, theme).
     pub(super) fn history_update(&mut self, action: Action) -> bool {
         match action {
-            Action::Quit | Action::Help | Action::CycleTheme | Action::None => return false,
+            Action::Quit
+            | Action::Help
+            | Action::CycleTheme
+            | Action::ShowLog
+            | Action::ToggleCounts
+            | Action::None => return false,
             Action::ToggleHistory => self.view = View::Plan,
             Action::ReloadHistory => {
                 self.request_history();
@@ -287,16 +292,17 @@ impl App {
                         .map(|f| f.display().to_string())
                         .unwrap_or_default();
                     let n = report.records;
-                    self.info(format!(
-                        "read {file}: {n} record{}",
-                        if n == 1 { "" } else { "s" }
-                    ));
+                    self.info_from(
+                        super::LogSource::History,
+                        format!("read {file}: {n} record{}", if n == 1 { "" } else { "s" }),
+                    );
                 }
                 self.history.report = Some(report);
                 self.history.error = None;
             }
             Err(e) => {
                 self.history.announce = false;
+                self.log_only(super::LogSource::History, e.clone(), true);
                 self.history.error = Some(e);
             }
         }

@@ -6,7 +6,7 @@ use crate::engine::SectionBudget;
 
 use super::super::models::ModelChoice;
 use super::super::tuning;
-use super::{App, Pane, Popup, PromptKind};
+use super::{App, LogSource, Pane, Popup, PromptKind};
 
 /// The export formats in the order the dialog cycles them: (name, file
 /// extension). The names are the `--format` names of the report module.
@@ -181,6 +181,48 @@ impl App {
                 }
                 _ => true,
             },
+            Popup::Log { scroll } => {
+                let max = crate::tui::view::log_max_scroll(self);
+                let page = crate::tui::view::log_page(self);
+                match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => false,
+                    KeyCode::Char(c)
+                        if self
+                            .keymap
+                            .action_for(&key)
+                            .is_some_and(|a| a == crate::tui::Action::ShowLog)
+                            && c != 'j'
+                            && c != 'k' =>
+                    {
+                        false
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        *scroll = (*scroll + 1).min(max);
+                        true
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        *scroll = scroll.saturating_sub(1);
+                        true
+                    }
+                    KeyCode::PageDown | KeyCode::Char(' ') => {
+                        *scroll = (*scroll + page).min(max);
+                        true
+                    }
+                    KeyCode::PageUp => {
+                        *scroll = scroll.saturating_sub(page);
+                        true
+                    }
+                    KeyCode::Home | KeyCode::Char('g') => {
+                        *scroll = 0;
+                        true
+                    }
+                    KeyCode::End | KeyCode::Char('G') => {
+                        *scroll = max;
+                        true
+                    }
+                    _ => true,
+                }
+            }
             Popup::Models { query, selected } => {
                 let n = self.model_matches(query).len();
                 match key.code {
@@ -274,10 +316,11 @@ impl App {
                     }
                     Edit::Submit => match self.export_to(*format, path.trim()) {
                         Ok(msg) => {
-                            self.info(msg);
+                            self.info_from(LogSource::Export, msg);
                             false
                         }
                         Err(e) => {
+                            self.log_only(LogSource::Export, e.clone(), true);
                             *error = Some(e);
                             true
                         }
@@ -309,11 +352,12 @@ impl App {
                 load.file.model,
                 load.file.name()
             );
-            self.info(msg);
+            self.info_from(LogSource::Model, msg);
         } else if let Some(w) = &self.model_warning {
             // E.g. the model's tokenizer file cannot be loaded.
+            // Logged when it was found (resolve_model).
             let w = w.clone();
-            self.error(w);
+            self.set_status(w, true);
         } else if let Some(m) = &self.model {
             let kind = if m.counting.is_exact() {
                 "exact"
@@ -321,7 +365,7 @@ impl App {
                 "estimate"
             };
             let msg = format!("model {} ({}, {kind})", m.name, m.counting_name());
-            self.info(msg);
+            self.info_from(LogSource::Model, msg);
         }
     }
 
@@ -379,7 +423,7 @@ impl App {
                     ));
                 }
                 let msg = self.save_profile_as(name)?;
-                self.info(msg);
+                self.info_from(LogSource::Profile, msg);
                 Ok(())
             }
         }

@@ -36,7 +36,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let items_pct = pct(kept_items as f64, frontier.item_total as f64);
     // The legend says `priority` in full when the title has room for it,
     // so that the budget at its end is never cut (`│ 127k` read as `│ 12`).
-    let budget = format!("{} ", short_count(plan.budget.total));
+    let budget = format!("{} ", app.count_text(plan.budget.total));
     let fixed: usize = head.iter().map(|s| width(&s.content)).sum::<usize>()
         + width(&format!(
             "━ priority {prio_pct:.0}% ━ items {items_pct:.0}% │ {budget}"

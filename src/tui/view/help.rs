@@ -32,7 +32,7 @@ pub(crate) fn lines<'a>(app: &App) -> Vec<Line<'a>> {
         if view == View::History {
             out.push(Line::from(""));
             out.push(Line::from(Span::styled(
-                " In the History view (other keys as above: quit, help, scroll, theme)",
+                " In the History view (other keys as above: quit, help, log, scroll, theme)",
                 t.title,
             )));
         }
