@@ -303,3 +303,98 @@ fn sections_show_their_own_strategy_and_overflow() {
     let s = screen(&app, 80, 24);
     assert!(column(&s, 0, 44).contains("density"), "{s}");
 }
+
+/// The frontier job the app queues next, after answering the engine run
+/// with `plan`.
+fn next_frontier(app: &mut tokenscope::tui::App, plan: &tokenscope::engine::Plan) -> usize {
+    let mut max = None;
+    for job in app.take_jobs() {
+        match job {
+            tokenscope::tui::jobs::Job::Pack(p) => {
+                app.on_job(tokenscope::tui::jobs::JobOutput::Packed {
+                    generation: p.generation,
+                    result: Ok(plan.clone()),
+                    elapsed: std::time::Duration::from_millis(1),
+                    warmed: None,
+                });
+                for j in app.take_jobs() {
+                    if let tokenscope::tui::jobs::Job::Frontier(f) = j {
+                        max = Some(f.max_budget);
+                    }
+                }
+            }
+            tokenscope::tui::jobs::Job::Frontier(f) => max = Some(f.max_budget),
+            _ => {}
+        }
+    }
+    max.expect("a frontier job")
+}
+
+#[test]
+fn the_frontier_fits_the_budget_not_only_the_window() {
+    let mut app = empty_app();
+    app.on_resize(100, 30);
+    app.set_loaded(item_set());
+    // Budget 16,000 with gpt-4o (a 128k window): the chart runs to a round
+    // number past twice the budget, not to the window.
+    let max = next_frontier(&mut app, &plan());
+    assert_eq!(max, 40_000);
+    // A small budget: a small chart.
+    let mut small = plan();
+    small.budget.total = 1_280;
+    small.totals.used = 1_200;
+    small.totals.context = 1_210;
+    app.update(Action::ToggleReallocate);
+    let max = next_frontier(&mut app, &small);
+    assert_eq!(max, 3_000);
+    // A budget near the window: capped at the window less the reserve, but
+    // never below the budget.
+    let mut big = plan();
+    big.budget.total = 120_000;
+    big.totals.used = 100_000;
+    app.update(Action::StrategyNext);
+    let max = next_frontier(&mut app, &big);
+    assert_eq!(max, 128_000 - 4_096);
+}
+
+#[test]
+fn help_fits_80_columns_and_explains_the_frontier() {
+    let mut app = app();
+    app.on_resize(80, 24);
+    app.update(Action::Help);
+    // Every page of the help, inside the popup's borders.
+    let mut seen = String::new();
+    for _ in 0..200 {
+        let s = screen(&app, 80, 24);
+        for l in s.lines() {
+            let l = l.trim_matches('"');
+            assert!(tokenscope::tui::text::width(l) <= 80);
+            // No row ends cut (`…`) at the popup's right border.
+            assert!(!l.contains("…┃"), "{s}");
+        }
+        seen.push_str(&column(&s, 2, 78));
+        seen.push('\n');
+        app.on_key(code(KeyCode::PageDown));
+    }
+    // Each description reads whole once the wrapped rows are joined.
+    let text = joined(
+        &seen
+            .lines()
+            .map(|l| l.trim_start_matches(['┃', ' ']).to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    for b in tokenscope::tui::Keymap::defaults().bindings() {
+        assert!(
+            text.contains(&joined(&b.description)),
+            "{}: {text}",
+            b.description
+        );
+    }
+    assert!(text.contains("The frontier chart"), "{text}");
+    assert!(
+        text.contains("the share of all items' priority the plan would keep at each budget"),
+        "{text}"
+    );
+    assert!(text.contains("# shows them in full (1,234)"), "{text}");
+}

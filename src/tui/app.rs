@@ -228,7 +228,7 @@ pub struct App {
     /// The `optimal` strategy's deadline per engine run.
     optimal_deadline: Option<Duration>,
     frontier_generation: u64,
-    frontier_key: Option<(u64, Tuning, TokenizerId)>,
+    frontier_key: Option<(u64, Tuning, TokenizerId, usize)>,
     pub(crate) frontier: Option<Frontier>,
     pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
     reload_pending: bool,
@@ -781,7 +781,13 @@ impl App {
             total: None,
             ..self.tuning.clone()
         };
-        let key = (self.loaded_generation, key_tuning, self.tokenizer.id());
+        let max_budget = self.frontier_max();
+        let key = (
+            self.loaded_generation,
+            key_tuning,
+            self.tokenizer.id(),
+            max_budget,
+        );
         if self.frontier_key.as_ref() == Some(&key) {
             return;
         }
@@ -789,7 +795,6 @@ impl App {
         self.frontier_generation += 1;
         pack.generation = self.frontier_generation;
         pack.warm = false;
-        let max_budget = self.frontier_max();
         self.jobs.push(Job::Frontier(FrontierRequest {
             pack,
             max_budget,
@@ -797,24 +802,25 @@ impl App {
         }));
     }
 
-    /// The largest budget on the frontier chart: the model's context window
-    /// less the output reserve, or (with no model) twice the budget or all
-    /// items' tokens, whichever is more.
+    /// The largest budget on the frontier chart: about twice the budget (or
+    /// what the plan uses, when more), rounded up to a round number (1, 2,
+    /// 2.5 or 5 times a power of ten) so that small budget changes keep the
+    /// chart; at most the model's context window less the output reserve,
+    /// but never below the budget itself.
     pub(crate) fn frontier_max(&self) -> usize {
+        let budget = self.plan.as_ref().map_or(0, |p| {
+            p.budget.total.max(p.totals.used).max(p.totals.context)
+        });
+        let mut top = round_up(budget.saturating_mul(2)).max(1);
         let reserve = self
             .tuning
             .reserve_output
             .or(self.base.as_ref().map(|b| b.budget.reserve_output))
             .unwrap_or(0);
         if let Some(w) = self.model.as_ref().and_then(|m| m.context_window) {
-            return w.saturating_sub(reserve).max(1);
+            top = top.min(w.saturating_sub(reserve)).max(budget).max(1);
         }
-        let plan_total = self.plan.as_ref().map_or(0, |p| p.budget.total);
-        let all: usize = self
-            .plan
-            .as_ref()
-            .map_or(0, |p| p.items.iter().map(|i| i.tokens).sum());
-        (plan_total * 2).max(all).max(1)
+        top
     }
 
     /// Takes the output of a background job; stale results are dropped.
@@ -1445,6 +1451,27 @@ fn cycle<T: Copy + PartialEq>(all: &[T], cur: T, step: isize) -> T {
     let n = all.len() as isize;
     let i = all.iter().position(|x| *x == cur).unwrap_or(0) as isize;
     all[((i + step).rem_euclid(n)) as usize]
+}
+
+/// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+/// power of ten) that is at least `n` (`n` itself for 0).
+pub(crate) fn round_up(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let mut p: usize = 1;
+    loop {
+        for m in [10, 12, 15, 20, 25, 30, 40, 50, 60, 80] {
+            let v = p.saturating_mul(m) / 10;
+            if v >= n {
+                return v;
+            }
+        }
+        if p > usize::MAX / 100 {
+            return n;
+        }
+        p *= 10;
+    }
 }
 
 /// A priority or share without needless decimals: `1`, `0.5`, `0.35`.

@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// How far the help overlay scrolls at the app's screen size.
 pub(crate) fn help_max_scroll(app: &App) -> usize {
     let area = layout::popup_area(app.size, Some(&Popup::Help { scroll: 0 }));
-    help::lines(app)
+    help::lines(app, area.width.saturating_sub(2) as usize)
         .len()
         .saturating_sub(area.height.saturating_sub(2) as usize)
 }

@@ -179,6 +179,10 @@ impl App {
                     *scroll = 0;
                     true
                 }
+                KeyCode::End | KeyCode::Char('G') => {
+                    *scroll = help_max;
+                    true
+                }
                 _ => true,
             },
             Popup::Log { scroll } => {
