@@ -398,3 +398,97 @@ fn help_fits_80_columns_and_explains_the_frontier() {
     );
     assert!(text.contains("# shows them in full (1,234)"), "{text}");
 }
+
+fn type_path(app: &mut tokenscope::tui::App, path: &std::path::Path) {
+    app.on_key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    for c in path.display().to_string().chars() {
+        app.on_key(key(c));
+    }
+}
+
+fn asking(app: &tokenscope::tui::App) -> bool {
+    matches!(
+        app.popup(),
+        Some(tokenscope::tui::Popup::Export {
+            overwrite: true,
+            ..
+        })
+    )
+}
+
+#[test]
+fn exporting_over_a_file_asks_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let existing = dir.path().join("report.json");
+    std::fs::write(&existing, "keep me").unwrap();
+    let mut app = app();
+    app.on_resize(120, 30);
+
+    // A new file: written at once.
+    app.update(Action::Export);
+    let fresh = dir.path().join("fresh.json");
+    type_path(&mut app, &fresh);
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup().is_none(), "{:?}", app.popup());
+    assert!(fresh.is_file());
+
+    // An existing file: the dialog asks; `n` goes back to the path.
+    app.update(Action::Export);
+    type_path(&mut app, &existing);
+    app.on_key(code(KeyCode::Enter));
+    assert!(asking(&app), "{:?}", app.popup());
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains("This file exists. Replace it? y/enter replaces, n/esc goes back"),
+        "{s}"
+    );
+    app.on_key(key('n'));
+    assert!(!asking(&app));
+    assert!(app.popup().is_some());
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert!(!screen(&app, 120, 30).contains("Replace it?"));
+    // Esc while asked also goes back (a second esc closes the dialog).
+    app.on_key(code(KeyCode::Enter));
+    assert!(asking(&app));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup().is_some() && !asking(&app));
+    // Editing the path while asked edits it and asks again on enter.
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(code(KeyCode::Backspace));
+    assert!(!asking(&app));
+    app.on_key(key('n'));
+    app.on_key(code(KeyCode::Enter));
+    assert!(asking(&app));
+    app.on_key(code(KeyCode::Esc));
+    app.on_key(code(KeyCode::Esc));
+    assert!(app.popup().is_none());
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+
+    // `y` replaces it.
+    app.update(Action::Export);
+    type_path(&mut app, &existing);
+    app.on_key(code(KeyCode::Enter));
+    app.on_key(key('y'));
+    assert!(app.popup().is_none());
+    let written = std::fs::read_to_string(&existing).unwrap();
+    assert!(written.contains("\"schema\""), "{written}");
+
+    // Enter twice replaces it too.
+    std::fs::write(&existing, "keep me").unwrap();
+    app.update(Action::Export);
+    type_path(&mut app, &existing);
+    app.on_key(code(KeyCode::Enter));
+    assert!(asking(&app));
+    app.on_key(code(KeyCode::Enter));
+    assert!(app.popup().is_none());
+    assert_ne!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert!(
+        app.status()
+            .unwrap()
+            .text
+            .starts_with("wrote the json report")
+    );
+}

@@ -114,6 +114,9 @@ pub enum Popup {
         edited: bool,
         /// Why the last attempt failed.
         error: Option<String>,
+        /// The path names an existing file: waiting for the answer to
+        /// "replace it?" (enter or `y` writes, `n` or esc goes back).
+        overwrite: bool,
     },
 }
 
@@ -1243,6 +1246,7 @@ impl App {
                         path: self.export_path(0),
                         edited: false,
                         error: None,
+                        overwrite: false,
                     });
                 }
             }

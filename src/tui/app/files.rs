@@ -101,22 +101,33 @@ impl App {
     /// The path the export dialog proposes for format `format`: the
     /// default name in the working folder, or, when the working folder is
     /// inside a folder input (where an export is refused: the next run
-    /// would read it as an item), the same name in the nearest folder above
-    /// that is not, as an absolute path the user sees before confirming.
+    /// would read it as an item) or that name is an input, the same name in
+    /// the nearest folder above that is not, else in the home folder, else
+    /// in the temporary folder, as an absolute path the user sees before
+    /// confirming.
     pub(crate) fn export_path(&self, format: usize) -> String {
         let name = super::input::default_export_path(format);
-        let Ok(cwd) = std::env::current_dir() else {
-            return name;
-        };
         let inputs = self.inputs_read();
-        for dir in cwd.ancestors() {
+        let cwd = std::env::current_dir().ok();
+        if let Some(cwd) = &cwd {
+            for dir in cwd.ancestors() {
+                let candidate = dir.join(&name);
+                if inputs.check(&candidate).is_ok() {
+                    return if dir == cwd {
+                        name
+                    } else {
+                        candidate.display().to_string()
+                    };
+                }
+            }
+        }
+        for dir in [dirs::home_dir(), Some(std::env::temp_dir())]
+            .into_iter()
+            .flatten()
+        {
             let candidate = dir.join(&name);
             if inputs.check(&candidate).is_ok() {
-                return if dir == cwd {
-                    name
-                } else {
-                    candidate.display().to_string()
-                };
+                return candidate.display().to_string();
             }
         }
         name

@@ -54,6 +54,13 @@ impl App {
     }
 }
 
+/// Whether writing `path` would replace an existing regular file (which
+/// the export dialog asks about first). Writing to a special file such as
+/// `/dev/null` replaces nothing.
+fn replaces_a_file(path: &str) -> bool {
+    !path.is_empty() && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// What a key does to a one-line text field.
 enum Edit {
     Changed,
@@ -297,45 +304,85 @@ impl App {
                 path,
                 edited,
                 error,
-            } => match key.code {
-                KeyCode::Tab | KeyCode::Right => {
-                    *format = (*format + 1) % formats;
-                    if !*edited {
-                        *path = with_default_name(path, *format);
+                overwrite,
+            } => {
+                // Asked whether to replace an existing file: enter or `y`
+                // writes, `n` or esc goes back to the path; anything else
+                // goes back too and edits as usual.
+                if *overwrite {
+                    *overwrite = false;
+                    match key.code {
+                        KeyCode::Enter | KeyCode::Char('y' | 'Y') => {
+                            return self.finish_export(popup);
+                        }
+                        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                            self.popup = Some(popup);
+                            self.dirty = true;
+                            return;
+                        }
+                        _ => {}
                     }
-                    true
                 }
-                KeyCode::BackTab | KeyCode::Left => {
-                    *format = (*format + formats - 1) % formats;
-                    if !*edited {
-                        *path = with_default_name(path, *format);
-                    }
-                    true
-                }
-                _ => match edit_line(path, &key) {
-                    Edit::Changed => {
-                        *edited = true;
-                        *error = None;
+                match key.code {
+                    KeyCode::Tab | KeyCode::Right => {
+                        *format = (*format + 1) % formats;
+                        if !*edited {
+                            *path = with_default_name(path, *format);
+                        }
                         true
                     }
-                    Edit::Submit => match self.export_to(*format, path.trim()) {
-                        Ok(msg) => {
-                            self.info_from(LogSource::Export, msg);
-                            false
+                    KeyCode::BackTab | KeyCode::Left => {
+                        *format = (*format + formats - 1) % formats;
+                        if !*edited {
+                            *path = with_default_name(path, *format);
                         }
-                        Err(e) => {
-                            self.log_only(LogSource::Export, e.clone(), true);
-                            *error = Some(e);
+                        true
+                    }
+                    _ => match edit_line(path, &key) {
+                        Edit::Changed => {
+                            *edited = true;
+                            *error = None;
                             true
                         }
+                        Edit::Submit if replaces_a_file(path.trim()) => {
+                            *overwrite = true;
+                            *error = None;
+                            true
+                        }
+                        Edit::Submit => return self.finish_export(popup),
+                        Edit::Cancel => false,
+                        Edit::Other => true,
                     },
-                    Edit::Cancel => false,
-                    Edit::Other => true,
-                },
-            },
+                }
+            }
         };
         if keep_open {
             self.popup = Some(popup);
+        }
+        self.dirty = true;
+    }
+
+    /// Writes the export the dialog `popup` describes; closes it, or keeps
+    /// it open with the error.
+    fn finish_export(&mut self, mut popup: Popup) {
+        if let Popup::Export {
+            format,
+            path,
+            error,
+            ..
+        } = &mut popup
+        {
+            match self.export_to(*format, path.trim()) {
+                Ok(msg) => {
+                    self.info_from(LogSource::Export, msg);
+                    self.popup = None;
+                }
+                Err(e) => {
+                    self.log_only(LogSource::Export, e.clone(), true);
+                    *error = Some(e);
+                    self.popup = Some(popup);
+                }
+            }
         }
         self.dirty = true;
     }
