@@ -492,3 +492,40 @@ fn exporting_over_a_file_asks_first() {
             .starts_with("wrote the json report")
     );
 }
+
+#[test]
+fn the_new_popups_and_columns_draw_at_every_size() {
+    let mut states = Vec::new();
+    let mut a = app();
+    for i in 0..30 {
+        a.update(if i % 2 == 0 {
+            Action::Undo
+        } else {
+            Action::Redo
+        });
+    }
+    a.update(Action::ShowLog);
+    states.push(a);
+    let mut a = app();
+    a.update(Action::ToggleCounts);
+    states.push(a);
+    let mut a = empty_app();
+    let mut set = item_set();
+    set.sections[1].strategy = Some(tokenscope::engine::Strategy::Balanced);
+    set.sections[1].overflow = Some(tokenscope::engine::Overflow::PriorityCut);
+    a.set_loaded(set);
+    answer_jobs(&mut a, &plan());
+    states.push(a);
+    let mut a = empty_app();
+    a.set_load_error("x\n\x1b[2Jy".into());
+    states.push(a);
+    for app in &mut states {
+        for w in (1..=130).step_by(7).chain([1, 2, 59, 60, 61, 80]) {
+            for h in (1..=45).step_by(4).chain([1, 2, 15, 16, 17, 24]) {
+                app.on_resize(w, h);
+                let s = screen(app, w, h);
+                assert!(!s.contains('\x1b'));
+            }
+        }
+    }
+}
