@@ -529,3 +529,23 @@ fn the_new_popups_and_columns_draw_at_every_size() {
         }
     }
 }
+
+#[test]
+fn popups_scrolled_to_their_end_scroll_back_at_once_after_a_resize() {
+    let mut app = app();
+    app.on_resize(80, 24);
+    app.update(Action::Help);
+    app.on_key(code(KeyCode::End));
+    let Some(tokenscope::tui::Popup::Help { scroll: end_small }) = app.popup().cloned() else {
+        panic!()
+    };
+    app.on_resize(140, 60);
+    let Some(tokenscope::tui::Popup::Help { scroll: end_big }) = app.popup().cloned() else {
+        panic!()
+    };
+    assert!(end_big < end_small, "{end_big} {end_small}");
+    // One key up moves the text at once.
+    let before = screen(&app, 140, 60);
+    app.on_key(code(KeyCode::Up));
+    assert_ne!(screen(&app, 140, 60), before);
+}

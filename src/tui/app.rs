@@ -1030,6 +1030,14 @@ impl App {
         self.ensure_item_visible();
         self.detail_scroll = self.detail_scroll.min(self.detail_max_scroll());
         self.clamp_history_scroll();
+        // A popup scrolled further than its last page now allows.
+        let help_max = super::view::help_max_scroll(self);
+        let log_max = super::view::log_max_scroll(self);
+        match &mut self.popup {
+            Some(Popup::Help { scroll }) => *scroll = (*scroll).min(help_max),
+            Some(Popup::Log { scroll }) => *scroll = (*scroll).min(log_max),
+            _ => {}
+        }
         self.dirty = true;
     }
 
