@@ -549,3 +549,46 @@ fn popups_scrolled_to_their_end_scroll_back_at_once_after_a_resize() {
     app.on_key(code(KeyCode::Up));
     assert_ne!(screen(&app, 140, 60), before);
 }
+
+#[test]
+fn the_wheel_scrolls_the_log_and_the_help() {
+    use crossterm::event::{KeyModifiers, MouseEvent, MouseEventKind};
+    let wheel = |kind| MouseEvent {
+        kind,
+        column: 40,
+        row: 10,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut app = app();
+    app.on_resize(80, 24);
+    for i in 0..60 {
+        app.update(if i % 2 == 0 {
+            Action::Undo
+        } else {
+            Action::Redo
+        });
+    }
+    app.update(Action::ShowLog);
+    let Some(tokenscope::tui::Popup::Log { scroll: end }) = app.popup().cloned() else {
+        panic!()
+    };
+    assert!(end > 3);
+    app.on_mouse(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(
+        app.popup(),
+        Some(&tokenscope::tui::Popup::Log { scroll: end - 3 })
+    );
+    app.on_mouse(wheel(MouseEventKind::ScrollDown));
+    app.on_mouse(wheel(MouseEventKind::ScrollDown));
+    assert_eq!(
+        app.popup(),
+        Some(&tokenscope::tui::Popup::Log { scroll: end })
+    );
+    app.on_key(key('L'));
+    app.update(Action::Help);
+    app.on_mouse(wheel(MouseEventKind::ScrollDown));
+    assert_eq!(
+        app.popup(),
+        Some(&tokenscope::tui::Popup::Help { scroll: 3 })
+    );
+}
