@@ -143,12 +143,14 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
     set.warnings = vec![
         long.to_string(),
         "item `evil` has a title with \x1b]0;owned\x07 in it".to_string(),
+        // A first row filled exactly: the wrap breaks at the space.
+        format!("{} tail", "x".repeat(56)),
     ];
     app.set_loaded(set);
     answer_jobs(&mut app, &plan());
     // The status line has room for the first warning's start only.
     let status = app.status().unwrap().text.clone();
-    assert!(status.starts_with("2 warnings while loading"), "{status}");
+    assert!(status.starts_with("3 warnings while loading"), "{status}");
     assert!(status.ends_with("(L shows all)"), "{status}");
     assert!(screen(&app, 80, 24).contains("L log"));
     app.update(Action::Undo); // "nothing to undo"
@@ -184,6 +186,12 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
         })
         .count();
     assert!(times >= 3, "{s}");
+    // Wrapped rows line up under the text (not after the space the wrap
+    // broke at).
+    for l in column(&s, 3, 77).lines() {
+        let spaces = l.chars().take_while(|c| *c == ' ').count();
+        assert!(spaces != 19 || l.trim().is_empty(), "{s}");
+    }
     // Wrapped inside the popup: nothing drawn past its border.
     for l in s.lines() {
         assert!(

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::App;
 
 /// How many messages the log keeps (the oldest go first).
-pub const LOG_LIMIT: usize = 500;
+pub const LOG_LIMIT: usize = 1_000;
 
 /// Where a logged message came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

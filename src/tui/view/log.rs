@@ -46,14 +46,26 @@ pub(crate) fn lines<'a>(app: &App, cols: usize) -> Vec<Line<'a>> {
         }
         let wrapped = wrap(&text, text_cols, 10_000);
         let mut rows = wrapped.iter().map(|l| {
-            l.glyphs
+            let row = l
+                .glyphs
                 .iter()
                 .map(|(_, g)| match g {
                     Glyph::Char(c) => c.to_string(),
                     Glyph::Tab(n) => " ".repeat(*n),
                     Glyph::Escape(c) => escape_char(*c),
                 })
-                .collect::<String>()
+                .collect::<String>();
+            // A row the wrap started (not a line of the message) does not
+            // begin with the space it broke at.
+            let starts_a_line = l
+                .glyphs
+                .first()
+                .is_none_or(|(at, _)| *at == 0 || text[..*at].ends_with('\n'));
+            if starts_a_line {
+                row
+            } else {
+                row.trim_start().to_string()
+            }
         });
         if indent == PREFIX {
             let first = rows.next().unwrap_or_default();
