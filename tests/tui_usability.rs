@@ -251,6 +251,23 @@ fn at_80x24_the_in_out_counts_are_shown() {
 }
 
 #[test]
+fn at_the_smallest_size_the_in_out_counts_are_still_shown() {
+    let mut app = app();
+    app.on_resize(60, 16);
+    let s = screen(&app, 60, 16);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[1].contains("10 in / 4 out"), "{s}");
+    let left = column(&s, 0, 33);
+    assert!(left.contains("in/out┃"), "{s}");
+    assert!(left.contains("1/0┃"), "{s}");
+    // The frontier's title keeps the budget when narrow.
+    let mut app = app;
+    app.on_resize(80, 24);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("prio 84% │ 16k "), "{s}");
+}
+
+#[test]
 fn counts_switch_between_compact_and_in_full() {
     let mut app = app();
     app.update(Action::Down); // concepts

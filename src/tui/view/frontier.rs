@@ -41,18 +41,21 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         + width(&format!(
             "━ priority {prio_pct:.0}% ━ items {items_pct:.0}% │ {budget}"
         ));
-    let priority_word = if fixed <= area.width.saturating_sub(2) as usize {
-        "priority"
-    } else {
-        "prio"
-    };
+    let room = area.width.saturating_sub(2) as usize;
+    let priority_word = if fixed <= room { "priority" } else { "prio" };
+    // Narrower still: the items share goes (the chart still draws it), so
+    // that the budget stays.
+    let items_text = format!("items {items_pct:.0}% ");
+    let show_items = fixed - ("priority".len() - priority_word.len()) <= room;
     head.push(Span::styled("━ ", t.chart_priority));
     head.push(Span::styled(
         format!("{priority_word} {prio_pct:.0}% "),
         t.muted,
     ));
-    head.push(Span::styled("━ ", t.chart_items));
-    head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
+    if show_items {
+        head.push(Span::styled("━ ", t.chart_items));
+        head.push(Span::styled(items_text, t.muted));
+    }
     head.push(Span::styled("│ ", t.chart_marker));
     head.push(Span::styled(budget, t.muted));
     let block = pane(Line::from(head), false, t);

@@ -101,11 +101,19 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled("  ", t.muted),
         ]
     };
-    // The settings line; when it does not fit, a shorter form that keeps
-    // the in/out counts: `greedy · drop · realloc on  10 in / 4 out`.
+    // The settings line; when it does not fit, a shorter form with the
+    // in/out counts second: `budget 16,000  10 in / 4 out  reserve 4,096
+    // greedy · drop · realloc on`.
     let settings = |compact: bool| {
         let mut line = vec![Span::raw(" ")];
         line.extend(kv("budget ", thousands(b.total)));
+        if compact {
+            line.push(Span::styled(
+                format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
+                t.text,
+            ));
+            line.push(Span::styled("  ", t.muted));
+        }
         // The output reserve comes out of the model's window: the budget is
         // at most the window minus the reserve (`?` explains).
         line.extend(kv("reserve ", thousands(b.reserve_output)));
@@ -128,11 +136,6 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             line.push(Span::styled(b.overflow.name().to_string(), t.text));
             line.push(Span::styled(" · realloc ", t.muted));
             line.push(Span::styled(on_off(b.reallocate).to_string(), t.text));
-            line.push(Span::styled("  ", t.muted));
-            line.push(Span::styled(
-                format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
-                t.text,
-            ));
             return line;
         }
         line.extend(kv("strategy ", b.strategy.name().to_string()));

@@ -103,10 +103,17 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // Everything but the name, the bar and the rules, with the spaces
     // before each column.
     let mut show_alloc = true;
+    let mut show_moved = true;
     let mut fixed = (num + 1) * 3 + (moved_w + 1) + (inout_w + 1);
-    if name_min + fixed + rules_min + usize::from(any_rules) > w {
+    let rules_need = rules_min + usize::from(any_rules);
+    if name_min + fixed + rules_need > w {
         show_alloc = false;
         fixed -= num + 1;
+    }
+    if name_min + fixed + rules_need > w {
+        // The detail pane lists what a section gave or received.
+        show_moved = false;
+        fixed -= moved_w + 1;
     }
     let flexible = w.saturating_sub(fixed);
     let longest = plan
@@ -161,11 +168,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if bar_w > 0 {
         head.push_str(&format!(" {}", pad_right("utilisation", bar_w)));
     }
-    head.push_str(&format!(
-        " {} {}",
-        pad_left("moved", moved_w),
-        pad_left("in/out", inout_w)
-    ));
+    if show_moved {
+        head.push_str(&format!(" {}", pad_left("moved", moved_w)));
+    }
+    head.push_str(&format!(" {}", pad_left("in/out", inout_w)));
     if any_rules {
         let label = if rules_w >= 9 { "own rules" } else { "own" };
         head.push_str(&format!(" {}", pad_right(label, rules_w)));
@@ -235,22 +241,23 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             _ => t.truncated,
         };
         let right_x = bar_area.x + bar_area.width;
-        let mut right = vec![
-            Span::styled(" ", style),
-            Span::styled(
+        let mut right = Vec::new();
+        if show_moved {
+            right.push(Span::styled(" ", style));
+            right.push(Span::styled(
                 pad_left(&moved_text(m), moved_w),
                 if is_sel {
                     moved_style.patch(t.selected)
                 } else {
                     moved_style
                 },
-            ),
-            Span::styled(" ", style),
-            Span::styled(
-                pad_left(&format!("{}/{}", s.included, s.excluded), inout_w),
-                style,
-            ),
-        ];
+            ));
+        }
+        right.push(Span::styled(" ", style));
+        right.push(Span::styled(
+            pad_left(&format!("{}/{}", s.included, s.excluded), inout_w),
+            style,
+        ));
         if any_rules {
             right.push(Span::styled(" ", style));
             right.push(Span::styled(
