@@ -617,3 +617,37 @@ fn the_wheel_scrolls_the_log_and_the_help() {
         Some(&tokenscope::tui::Popup::Help { scroll: 3 })
     );
 }
+
+#[test]
+fn a_user_bound_log_key_opens_and_closes_the_log() {
+    let keymap = tokenscope::tui::Keymap::defaults()
+        .with_overrides(
+            "[[binding]]\naction = \"show_log\"\nkeys = [\"f2\"]\n",
+            "keys.toml",
+        )
+        .unwrap();
+    let mut app = tokenscope::tui::App::new(tokenscope::tui::AppOptions {
+        inputs: vec![],
+        models: models(),
+        theme: tokenscope::tui::Theme::bundled("dark").unwrap(),
+        keymap,
+        profile_file: std::env::temp_dir().join("tokenscope-usability.toml"),
+        loader: None,
+    });
+    app.on_resize(80, 24);
+    app.on_key(code(KeyCode::F(2)));
+    assert!(matches!(
+        app.popup(),
+        Some(tokenscope::tui::Popup::Log { .. })
+    ));
+    // The footer names the user's key.
+    assert!(
+        screen(&app, 80, 24)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("f2 log")
+    );
+    app.on_key(code(KeyCode::F(2)));
+    assert!(app.popup().is_none());
+}

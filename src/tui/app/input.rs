@@ -197,13 +197,19 @@ impl App {
                 let page = crate::tui::view::log_page(self);
                 match key.code {
                     KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => false,
-                    KeyCode::Char(c)
-                        if self
-                            .keymap
-                            .action_for(&key)
-                            .is_some_and(|a| a == crate::tui::Action::ShowLog)
-                            && c != 'j'
-                            && c != 'k' =>
+                    // The log key closes it too, unless it is one of the
+                    // scrolling keys below.
+                    code if self.keymap.action_for(&key) == Some(crate::tui::Action::ShowLog)
+                        && !matches!(
+                            code,
+                            KeyCode::Up
+                                | KeyCode::Down
+                                | KeyCode::PageUp
+                                | KeyCode::PageDown
+                                | KeyCode::Home
+                                | KeyCode::End
+                                | KeyCode::Char('j' | 'k' | 'g' | 'G' | ' ')
+                        ) =>
                     {
                         false
                     }
