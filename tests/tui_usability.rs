@@ -60,6 +60,7 @@ fn a_failed_first_load_says_what_failed() {
     app.set_load_error("bad.toml:2:9: expected a number, found a string".into());
     let s = screen(&app, 100, 30);
     assert!(!s.contains("last good plan"), "{s}");
+    assert!(!s.contains("computing"), "{s}");
     assert!(s.contains("loading the inputs failed"), "{s}");
     // The whole error where the items would be.
     assert!(s.contains("The inputs could not be loaded:"), "{s}");

@@ -27,7 +27,16 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let block = pane(Line::from(head), false, t);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new(Span::styled("computing…", t.muted)), inner);
+        // Nothing is computing after a first load that failed.
+        let text = if app.plan().is_none() && app.load_error().is_some() {
+            "no plan: the inputs could not be loaded"
+        } else {
+            "computing…"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, t.muted)).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     };
     let (kept_priority, kept_items) = kept(plan);
