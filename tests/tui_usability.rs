@@ -652,3 +652,22 @@ fn a_user_bound_log_key_opens_and_closes_the_log() {
     app.on_key(code(KeyCode::F(2)));
     assert!(app.popup().is_none());
 }
+
+#[test]
+fn the_log_and_the_counts_keys_work_in_the_history_view() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let mut app = history_app(file.path());
+    app.on_key(key('#'));
+    assert!(app.exact_counts());
+    assert!(!app.status().unwrap().text.contains("works on the plan"));
+    app.on_key(key('L'));
+    assert!(matches!(
+        app.popup(),
+        Some(tokenscope::tui::Popup::Log { .. })
+    ));
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("counts in full (1,234)"), "{s}");
+    app.on_key(key('L'));
+    assert!(app.popup().is_none());
+    assert_eq!(app.view(), tokenscope::tui::View::History);
+}
