@@ -156,18 +156,36 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, scroll: usize) {
     let t = app.theme();
     let area = layout::popup_area(screen, Some(&Popup::Help { scroll }));
     frame.render_widget(Clear, area);
+    let all = lines(app, area.width.saturating_sub(2) as usize);
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let max_scroll = all.len().saturating_sub(inner_h);
     let block = pane(
         Line::from(vec![
             title(" keys ".into(), t),
-            Span::styled("(esc closes, ↑↓ scroll) ", t.muted),
+            Span::styled(
+                format!(
+                    "(esc closes, ↑↓ scroll{}) ",
+                    position(scroll.min(max_scroll), inner_h, all.len())
+                ),
+                t.muted,
+            ),
         ]),
         true,
         t,
     )
     .style(t.popup);
-    let all = lines(app, area.width.saturating_sub(2) as usize);
-    let inner_h = area.height.saturating_sub(2) as usize;
-    let max_scroll = all.len().saturating_sub(inner_h);
     let shown: Vec<Line> = all.into_iter().skip(scroll.min(max_scroll)).collect();
     frame.render_widget(Paragraph::new(shown).block(block), area);
+}
+
+/// `; rows 1–21 of 95` when the text is longer than the popup, else empty.
+pub(super) fn position(first: usize, rows: usize, total: usize) -> String {
+    if total <= rows || rows == 0 {
+        return String::new();
+    }
+    format!(
+        "; rows {}–{} of {total}",
+        first + 1,
+        (first + rows).min(total)
+    )
 }

@@ -96,18 +96,24 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, scroll: usize) {
     let t = app.theme();
     let area = layout::popup_area(screen, Some(&Popup::Log { scroll }));
     frame.render_widget(Clear, area);
+    let all = lines(app, area.width.saturating_sub(2) as usize);
+    let inner_h = area.height.saturating_sub(2) as usize;
+    let max_scroll = all.len().saturating_sub(inner_h);
     let block = pane(
         Line::from(vec![
             title(format!(" messages ({}) ", app.log().len()), t),
-            Span::styled("times UTC · esc closes, ↑↓ scroll ", t.muted),
+            Span::styled(
+                format!(
+                    "times UTC · esc closes, ↑↓ scroll{} ",
+                    super::help::position(scroll.min(max_scroll), inner_h, all.len())
+                ),
+                t.muted,
+            ),
         ]),
         true,
         t,
     )
     .style(t.popup);
-    let all = lines(app, area.width.saturating_sub(2) as usize);
-    let inner_h = area.height.saturating_sub(2) as usize;
-    let max_scroll = all.len().saturating_sub(inner_h);
     let shown: Vec<Line> = all.into_iter().skip(scroll.min(max_scroll)).collect();
     frame.render_widget(Paragraph::new(shown).block(block), area);
 }
