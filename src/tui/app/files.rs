@@ -49,6 +49,12 @@ impl App {
         ))
     }
 
+    /// Whether an export may be written to `path` (it is no file or folder
+    /// the inspector read).
+    pub(crate) fn export_allowed(&self, path: &str) -> bool {
+        self.inputs_read().check(std::path::Path::new(path)).is_ok()
+    }
+
     /// `7 of 11 messages`: how many of the chat request's messages the
     /// plan keeps.
     fn kept_messages(&self, plan: &crate::engine::Plan) -> String {

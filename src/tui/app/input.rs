@@ -350,7 +350,11 @@ impl App {
                             *error = None;
                             true
                         }
-                        Edit::Submit if replaces_a_file(path.trim()) => {
+                        // A path that is refused (an input) gets the
+                        // refusal at once, not the question.
+                        Edit::Submit
+                            if replaces_a_file(path.trim()) && self.export_allowed(path.trim()) =>
+                        {
                             *overwrite = true;
                             *error = None;
                             true
