@@ -142,7 +142,10 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
             match start(sink) {
                 Ok(handle) => Some(handle),
                 Err(e) => {
-                    app.error(format!("not watching the inputs: {e}"));
+                    app.error_from(
+                        app::LogSource::Watch,
+                        format!("not watching the inputs: {e}"),
+                    );
                     None
                 }
             }
@@ -202,7 +205,7 @@ fn handle(app: &mut App, ev: Event) {
         Event::Mouse(m) => app.on_mouse(m),
         Event::Resize(w, h) => app.on_resize(w, h),
         Event::FilesChanged(paths) => app.on_files_changed(&paths),
-        Event::WatchError(e) => app.error(format!("watching: {e}")),
+        Event::WatchError(e) => app.error_from(app::LogSource::Watch, format!("watching: {e}")),
         Event::Tick => app.on_tick(Instant::now()),
         Event::Job(out) => app.on_job(*out),
         Event::Terminate | Event::Suspend => {}

@@ -171,7 +171,7 @@ fn keys_mean_the_view_s_actions_in_the_view() {
     assert!(app.take_jobs().is_empty());
     let hint = &app.status().unwrap().text;
     assert!(
-        hint.contains("strategy_next") && hint.contains("H/esc"),
+        hint.contains("Next strategy") && hint.contains("H/esc") && !hint.contains("strategy_next"),
         "{hint}"
     );
     // Back on the plan, `r` toggles reallocation again.

@@ -135,7 +135,12 @@ fn help_overlay_is_generated_from_the_keymap() {
         a
     };
     app.update(Action::Help);
-    let s = tui_support::screen(&app, 120, 60);
+    // Every page of the help.
+    let mut s = String::new();
+    for _ in 0..10 {
+        s.push_str(&tui_support::screen(&app, 120, 60));
+        app.on_key(tui_support::code(crossterm::event::KeyCode::PageDown));
+    }
     assert!(s.contains("ctrl-e, f5"), "{s}");
     assert!(s.contains("Write the report somewhere"), "{s}");
     assert!(s.contains("Pin or unpin the item"), "{s}");

@@ -409,3 +409,29 @@ fn the_inspector_never_runs_an_item_sets_summarizer() {
     s.press("q");
     assert!(s.wait_exit().success());
 }
+
+#[test]
+fn a_failed_first_load_says_so_and_the_log_has_it_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.toml");
+    std::fs::write(&file, "[[items]\nid = ").unwrap();
+    let path = file.display().to_string();
+    let mut s = Session::start(&[&path]);
+    s.wait_for("loading the inputs failed (nothing to show)");
+    s.wait_for("The inputs could not be loaded:");
+    assert!(!s.screen().contains("last good plan"));
+    // The log has the whole error, with its source.
+    s.press("L");
+    s.wait_for("messages (");
+    s.wait_for(" load ");
+    s.press("L");
+    s.wait_until_gone("messages (");
+    // Fixed: the plan comes; `#` shows the counts in full.
+    std::fs::write(&file, item_set("Alpha is short.")).unwrap();
+    s.wait_for("items 2 in / 0 out");
+    s.press("#");
+    s.wait_for("counts in full (1,234)");
+    s.press("q");
+    assert!(s.wait_exit().success());
+    s.assert_restored();
+}

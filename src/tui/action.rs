@@ -85,6 +85,10 @@ pub enum Action {
     ReloadHistory,
     /// Show the History view's trend by day or by week.
     ToggleTrendPeriod,
+    /// Show or hide the message log: every message and warning in full.
+    ShowLog,
+    /// Show counts compact (`1.2k`) or exact (`1,234`).
+    ToggleCounts,
     /// Does nothing; binding a key to it in `keys.toml` unbinds the key.
     None,
 }

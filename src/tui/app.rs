@@ -10,6 +10,7 @@
 mod files;
 mod history;
 pub(crate) mod input;
+mod log;
 mod mouse;
 mod select;
 
@@ -33,6 +34,7 @@ use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
 
 pub use history::HistoryOptions;
+pub use log::{LOG_LIMIT, Log, LogEntry, LogSource};
 pub use select::SortKey;
 
 /// How long rows stay highlighted after their tokens or status changed.
@@ -97,6 +99,11 @@ pub enum Popup {
         /// Why the last value was refused.
         error: Option<String>,
     },
+    /// The message log: every message and warning in full.
+    Log {
+        /// First line shown.
+        scroll: usize,
+    },
     /// The export dialog: a format and a path.
     Export {
         /// Index into [`crate::report::Format::ALL`].
@@ -107,6 +114,9 @@ pub enum Popup {
         edited: bool,
         /// Why the last attempt failed.
         error: Option<String>,
+        /// The path names an existing file: waiting for the answer to
+        /// "replace it?" (enter or `y` writes, `n` or esc goes back).
+        overwrite: bool,
     },
 }
 
@@ -221,7 +231,7 @@ pub struct App {
     /// The `optimal` strategy's deadline per engine run.
     optimal_deadline: Option<Duration>,
     frontier_generation: u64,
-    frontier_key: Option<(u64, Tuning, TokenizerId)>,
+    frontier_key: Option<(u64, Tuning, TokenizerId, usize)>,
     pub(crate) frontier: Option<Frontier>,
     pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
     reload_pending: bool,
@@ -240,6 +250,9 @@ pub struct App {
     pub(crate) detail: Option<DetailCache>,
     pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<Status>,
+    log: log::Log,
+    /// Counts in full (`1,234`) rather than compact (`1.2k`).
+    pub(crate) exact_counts: bool,
     pub(crate) changed: FxHashMap<String, Instant>,
     pub(crate) ticks: u64,
     pub(crate) size: Rect,
@@ -305,6 +318,8 @@ impl App {
             detail: None,
             popup: None,
             status: None,
+            log: log::Log::default(),
+            exact_counts: false,
             changed: FxHashMap::default(),
             ticks: 0,
             size: Rect::new(0, 0, 100, 30),
@@ -374,6 +389,22 @@ impl App {
     /// The open popup.
     pub fn popup(&self) -> Option<&Popup> {
         self.popup.as_ref()
+    }
+
+    /// Whether counts are shown in full (`1,234`) rather than compact
+    /// (`1.2k`).
+    pub fn exact_counts(&self) -> bool {
+        self.exact_counts
+    }
+
+    /// A token count as the panes show it: compact (`1.2k`) or, after the
+    /// counts toggle, in full (`1,234`).
+    pub(crate) fn count_text(&self, n: usize) -> String {
+        if self.exact_counts {
+            super::text::thousands(n)
+        } else {
+            super::text::short_count(n)
+        }
     }
 
     /// The status line's message.
@@ -505,11 +536,24 @@ impl App {
         self.loaded_generation += 1;
         if !set.warnings.is_empty() {
             let n = set.warnings.len();
-            self.info(format!(
-                "{n} warning{} while loading: {}",
-                if n == 1 { "" } else { "s" },
-                set.warnings[0]
-            ));
+            for w in &set.warnings {
+                self.log_only(LogSource::Load, w.to_string(), true);
+            }
+            let all = self.keymap.keys_for(Action::ShowLog);
+            let all = all.split('/').next().unwrap_or_default();
+            let hint = if n > 1 && !all.is_empty() {
+                format!(" ({all} shows all)")
+            } else {
+                String::new()
+            };
+            self.set_status(
+                format!(
+                    "{n} warning{} while loading: {}{hint}",
+                    if n == 1 { "" } else { "s" },
+                    set.warnings[0]
+                ),
+                false,
+            );
         }
         self.base = Some(Arc::new(set));
         self.load_error = None;
@@ -521,6 +565,7 @@ impl App {
 
     /// Loading failed: keep the last good set and show why.
     pub fn set_load_error(&mut self, message: String) {
+        self.log_only(LogSource::Load, message.clone(), true);
         self.loading = false;
         self.load_error = Some(message);
         self.reload_pending = false;
@@ -538,6 +583,17 @@ impl App {
     /// failed to load for this model is not tried again (counting falls
     /// back, with the warning) until the model is picked again.
     fn resolve_model(&mut self) {
+        let before = self.model_warning.clone();
+        self.pick_model_and_tokenizer();
+        if let Some(w) = &self.model_warning
+            && before.as_ref() != Some(w)
+        {
+            self.log_only(LogSource::Model, w.clone(), true);
+        }
+    }
+
+    /// [`App::resolve_model`] without the log.
+    fn pick_model_and_tokenizer(&mut self) {
         let Some(base) = &self.base else { return };
         let name = self
             .tuning
@@ -631,17 +687,20 @@ impl App {
                 self.tokenizer = t;
                 self.model_warning = None;
                 let secs = load.started.elapsed().as_secs_f64();
-                self.info(format!(
-                    "model {model}: loaded {} in {secs:.1} s (exact)",
-                    load.file.name()
-                ));
+                self.info_from(
+                    LogSource::Model,
+                    format!(
+                        "model {model}: loaded {} in {secs:.1} s (exact)",
+                        load.file.name()
+                    ),
+                );
             }
             Err(e) => {
                 let why = format!("{e}; counting with {}", models::default_tokenizer());
                 self.tokenizer = models::default_tokenizer();
                 self.model_warning = Some(why.clone());
                 self.tokenizer_failed = Some((load.file, why.clone()));
-                self.error(why);
+                self.error_from(LogSource::Model, why);
             }
         }
         self.request_pack();
@@ -725,7 +784,13 @@ impl App {
             total: None,
             ..self.tuning.clone()
         };
-        let key = (self.loaded_generation, key_tuning, self.tokenizer.id());
+        let max_budget = self.frontier_max();
+        let key = (
+            self.loaded_generation,
+            key_tuning,
+            self.tokenizer.id(),
+            max_budget,
+        );
         if self.frontier_key.as_ref() == Some(&key) {
             return;
         }
@@ -733,7 +798,6 @@ impl App {
         self.frontier_generation += 1;
         pack.generation = self.frontier_generation;
         pack.warm = false;
-        let max_budget = self.frontier_max();
         self.jobs.push(Job::Frontier(FrontierRequest {
             pack,
             max_budget,
@@ -741,24 +805,25 @@ impl App {
         }));
     }
 
-    /// The largest budget on the frontier chart: the model's context window
-    /// less the output reserve, or (with no model) twice the budget or all
-    /// items' tokens, whichever is more.
+    /// The largest budget on the frontier chart: about twice the budget (or
+    /// what the plan uses, when more), rounded up to a round number (1, 2,
+    /// 2.5 or 5 times a power of ten) so that small budget changes keep the
+    /// chart; at most the model's context window less the output reserve,
+    /// but never below the budget itself.
     pub(crate) fn frontier_max(&self) -> usize {
+        let budget = self.plan.as_ref().map_or(0, |p| {
+            p.budget.total.max(p.totals.used).max(p.totals.context)
+        });
+        let mut top = round_up(budget.saturating_mul(2)).max(1);
         let reserve = self
             .tuning
             .reserve_output
             .or(self.base.as_ref().map(|b| b.budget.reserve_output))
             .unwrap_or(0);
         if let Some(w) = self.model.as_ref().and_then(|m| m.context_window) {
-            return w.saturating_sub(reserve).max(1);
+            top = top.min(w.saturating_sub(reserve)).max(budget).max(1);
         }
-        let plan_total = self.plan.as_ref().map_or(0, |p| p.budget.total);
-        let all: usize = self
-            .plan
-            .as_ref()
-            .map_or(0, |p| p.items.iter().map(|i| i.tokens).sum());
-        (plan_total * 2).max(all).max(1)
+        top
     }
 
     /// Takes the output of a background job; stale results are dropped.
@@ -804,6 +869,7 @@ impl App {
                         self.request_frontier();
                     }
                     Err(e) => {
+                        self.log_only(LogSource::Engine, e.clone(), true);
                         self.plan_error = Some(e);
                     }
                 }
@@ -874,12 +940,31 @@ impl App {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            self.info(format!(
-                "reloaded {what}: {changed_count} item{} changed",
-                if changed_count == 1 { "" } else { "s" }
-            ));
+            self.info_from(
+                LogSource::Load,
+                format!(
+                    "reloaded {what}: {changed_count} item{} changed",
+                    if changed_count == 1 { "" } else { "s" }
+                ),
+            );
         }
         self.reload_pending = false;
+        // The plan's warnings the last plan did not have (those from
+        // loading were logged when the set came).
+        let new_warnings: Vec<String> = plan
+            .warnings
+            .iter()
+            .filter(|w| {
+                self.plan
+                    .as_ref()
+                    .is_none_or(|old| !old.warnings.contains(w))
+            })
+            .filter(|w| self.base.as_ref().is_none_or(|b| !b.warnings.contains(w)))
+            .map(|w| w.to_string())
+            .collect();
+        for w in new_warnings {
+            self.log_only(LogSource::Engine, w, true);
+        }
         let keep_section = self.selected_section().map(|s| s.name.clone());
         let keep_item = self.selected_item().map(|i| i.id.clone());
         self.plan_tokenizer = Some(self.tokenizer.clone());
@@ -943,23 +1028,33 @@ impl App {
         self.size = Rect::new(0, 0, width, height);
         self.clamp_sections();
         self.ensure_item_visible();
+        self.detail_scroll = self.detail_scroll.min(self.detail_max_scroll());
         self.clamp_history_scroll();
+        // A popup scrolled further than its last page now allows.
+        let help_max = super::view::help_max_scroll(self);
+        let log_max = super::view::log_max_scroll(self);
+        match &mut self.popup {
+            Some(Popup::Help { scroll }) => *scroll = (*scroll).min(help_max),
+            Some(Popup::Log { scroll }) => *scroll = (*scroll).min(log_max),
+            _ => {}
+        }
         self.dirty = true;
     }
 
+    /// Shows information in the status line (and logs it).
     pub(crate) fn info(&mut self, text: String) {
-        self.status = Some(Status {
-            text,
-            error: false,
-            at: Instant::now(),
-        });
-        self.dirty = true;
+        self.info_from(LogSource::Inspector, text);
     }
 
+    /// Shows an error in the status line (and logs it).
     pub(crate) fn error(&mut self, text: String) {
+        self.error_from(LogSource::Inspector, text);
+    }
+
+    fn set_status(&mut self, text: String, error: bool) {
         self.status = Some(Status {
             text,
-            error: true,
+            error,
             at: Instant::now(),
         });
         self.dirty = true;
@@ -1159,6 +1254,7 @@ impl App {
                         path: self.export_path(0),
                         edited: false,
                         error: None,
+                        overwrite: false,
                     });
                 }
             }
@@ -1174,6 +1270,22 @@ impl App {
                 }
             }
             Action::ToggleHistory => self.open_history(),
+            Action::ToggleCounts => {
+                self.exact_counts = !self.exact_counts;
+                self.info(if self.exact_counts {
+                    "counts in full (1,234)".to_string()
+                } else {
+                    "counts compact (1.2k)".to_string()
+                });
+            }
+            Action::ShowLog => {
+                self.popup = match self.popup {
+                    Some(Popup::Log { .. }) => None,
+                    _ => Some(Popup::Log {
+                        scroll: crate::tui::view::log_max_scroll(self),
+                    }),
+                }
+            }
             Action::ReloadHistory => self.request_history(),
             Action::ToggleTrendPeriod => self.toggle_trend_period(),
             Action::None => {}
@@ -1351,6 +1463,27 @@ fn cycle<T: Copy + PartialEq>(all: &[T], cur: T, step: isize) -> T {
     let n = all.len() as isize;
     let i = all.iter().position(|x| *x == cur).unwrap_or(0) as isize;
     all[((i + step).rem_euclid(n)) as usize]
+}
+
+/// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+/// power of ten) that is at least `n` (`n` itself for 0).
+pub(crate) fn round_up(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let mut p: usize = 1;
+    loop {
+        for m in [10, 12, 15, 20, 25, 30, 40, 50, 60, 80] {
+            let v = p.saturating_mul(m) / 10;
+            if v >= n {
+                return v;
+            }
+        }
+        if p > usize::MAX / 100 {
+            return n;
+        }
+        p *= 10;
+    }
 }
 
 /// A priority or share without needless decimals: `1`, `0.5`, `0.35`.

@@ -292,6 +292,22 @@ impl Keymap {
         self.keys_in(View::Plan, action)
     }
 
+    /// What an action does in `view`, in the words of the help overlay
+    /// (the view's own binding, else the plan's): for messages, which never
+    /// show the internal action names of `keys.toml`.
+    pub fn description_in(&self, view: View, action: Action) -> Option<&str> {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action && b.view == view)
+            .or_else(|| {
+                self.bindings
+                    .iter()
+                    .find(|b| b.action == action && b.view == View::Plan)
+            })
+            .map(|b| b.description.as_str())
+            .filter(|d| !d.is_empty())
+    }
+
     /// The keys that trigger an action in `view` as shown in hints: the
     /// view's own binding, else the plan's.
     pub fn keys_in(&self, view: View, action: Action) -> String {

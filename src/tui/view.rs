@@ -8,6 +8,7 @@ mod help;
 mod history;
 mod items;
 pub mod layout;
+mod log;
 mod models;
 mod popups;
 mod sections;
@@ -57,6 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     match app.popup() {
         Some(Popup::Help { scroll }) => help::draw(frame, area, app, *scroll),
+        Some(Popup::Log { scroll }) => log::draw(frame, area, app, *scroll),
         Some(Popup::Models { query, selected }) => models::draw(frame, area, app, query, *selected),
         Some(p @ Popup::Prompt { .. }) | Some(p @ Popup::Export { .. }) => {
             popups::draw(frame, area, app, p)
@@ -68,9 +70,23 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// How far the help overlay scrolls at the app's screen size.
 pub(crate) fn help_max_scroll(app: &App) -> usize {
     let area = layout::popup_area(app.size, Some(&Popup::Help { scroll: 0 }));
-    help::lines(app)
+    help::lines(app, area.width.saturating_sub(2) as usize)
         .len()
         .saturating_sub(area.height.saturating_sub(2) as usize)
+}
+
+/// How far the log popup scrolls at the app's screen size (its last page).
+pub(crate) fn log_max_scroll(app: &App) -> usize {
+    let area = layout::popup_area(app.size, Some(&Popup::Log { scroll: 0 }));
+    log::lines(app, area.width.saturating_sub(2) as usize)
+        .len()
+        .saturating_sub(area.height.saturating_sub(2) as usize)
+}
+
+/// Lines a page of the log popup scrolls.
+pub(crate) fn log_page(app: &App) -> usize {
+    let area = layout::popup_area(app.size, Some(&Popup::Log { scroll: 0 }));
+    (area.height.saturating_sub(3) as usize).max(1)
 }
 
 /// Rows the detail pane's lines above the selected item's text take, in a

@@ -49,6 +49,12 @@ impl App {
         ))
     }
 
+    /// Whether an export may be written to `path` (it is no file or folder
+    /// the inspector read).
+    pub(crate) fn export_allowed(&self, path: &str) -> bool {
+        self.inputs_read().check(std::path::Path::new(path)).is_ok()
+    }
+
     /// `7 of 11 messages`: how many of the chat request's messages the
     /// plan keeps.
     fn kept_messages(&self, plan: &crate::engine::Plan) -> String {
@@ -101,22 +107,33 @@ impl App {
     /// The path the export dialog proposes for format `format`: the
     /// default name in the working folder, or, when the working folder is
     /// inside a folder input (where an export is refused: the next run
-    /// would read it as an item), the same name in the nearest folder above
-    /// that is not, as an absolute path the user sees before confirming.
+    /// would read it as an item) or that name is an input, the same name in
+    /// the nearest folder above that is not, else in the home folder, else
+    /// in the temporary folder, as an absolute path the user sees before
+    /// confirming.
     pub(crate) fn export_path(&self, format: usize) -> String {
         let name = super::input::default_export_path(format);
-        let Ok(cwd) = std::env::current_dir() else {
-            return name;
-        };
         let inputs = self.inputs_read();
-        for dir in cwd.ancestors() {
+        let cwd = std::env::current_dir().ok();
+        if let Some(cwd) = &cwd {
+            for dir in cwd.ancestors() {
+                let candidate = dir.join(&name);
+                if inputs.check(&candidate).is_ok() {
+                    return if dir == cwd {
+                        name
+                    } else {
+                        candidate.display().to_string()
+                    };
+                }
+            }
+        }
+        for dir in [dirs::home_dir(), Some(std::env::temp_dir())]
+            .into_iter()
+            .flatten()
+        {
             let candidate = dir.join(&name);
             if inputs.check(&candidate).is_ok() {
-                return if dir == cwd {
-                    name
-                } else {
-                    candidate.display().to_string()
-                };
+                return candidate.display().to_string();
             }
         }
         name

@@ -198,7 +198,12 @@ impl App {
     /// actions that work the same everywhere (quit, help, theme).
     pub(super) fn history_update(&mut self, action: Action) -> bool {
         match action {
-            Action::Quit | Action::Help | Action::CycleTheme | Action::None => return false,
+            Action::Quit
+            | Action::Help
+            | Action::CycleTheme
+            | Action::ShowLog
+            | Action::ToggleCounts
+            | Action::None => return false,
             Action::ToggleHistory => self.view = View::Plan,
             Action::ReloadHistory => {
                 self.request_history();
@@ -213,9 +218,20 @@ impl App {
             Action::Last => self.history_scroll_by(isize::MAX / 2),
             _ => {
                 let back = self.keymap.keys_in(View::History, Action::ToggleHistory);
+                let keys = self.keymap.keys_for(action);
+                // The help's words for it, up to the list of values.
+                let what = self
+                    .keymap
+                    .description_in(View::Plan, action)
+                    .map(|d| d.split([':', '(']).next().unwrap_or(d).trim().to_string())
+                    .unwrap_or_else(|| "that key".to_string());
+                let keys = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!("{keys}: ")
+                };
                 self.info(format!(
-                    "`{}` works on the plan; {back} returns to it",
-                    action.name()
+                    "{keys}{what} works on the plan, not in the History view; {back} returns to it"
                 ));
             }
         }
@@ -276,16 +292,17 @@ impl App {
                         .map(|f| f.display().to_string())
                         .unwrap_or_default();
                     let n = report.records;
-                    self.info(format!(
-                        "read {file}: {n} record{}",
-                        if n == 1 { "" } else { "s" }
-                    ));
+                    self.info_from(
+                        super::LogSource::History,
+                        format!("read {file}: {n} record{}", if n == 1 { "" } else { "s" }),
+                    );
                 }
                 self.history.report = Some(report);
                 self.history.error = None;
             }
             Err(e) => {
                 self.history.announce = false;
+                self.log_only(super::LogSource::History, e.clone(), true);
                 self.history.error = Some(e);
             }
         }

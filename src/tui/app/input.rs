@@ -6,7 +6,7 @@ use crate::engine::SectionBudget;
 
 use super::super::models::ModelChoice;
 use super::super::tuning;
-use super::{App, Pane, Popup, PromptKind};
+use super::{App, LogSource, Pane, Popup, PromptKind};
 
 /// The export formats in the order the dialog cycles them: (name, file
 /// extension). The names are the `--format` names of the report module.
@@ -52,6 +52,13 @@ impl App {
             &EXPORT_FORMATS[..EXPORT_FORMATS.len() - 1]
         }
     }
+}
+
+/// Whether writing `path` would replace an existing regular file (which
+/// the export dialog asks about first). Writing to a special file such as
+/// `/dev/null` replaces nothing.
+fn replaces_a_file(path: &str) -> bool {
+    !path.is_empty() && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// What a key does to a one-line text field.
@@ -179,8 +186,60 @@ impl App {
                     *scroll = 0;
                     true
                 }
+                KeyCode::End | KeyCode::Char('G') => {
+                    *scroll = help_max;
+                    true
+                }
                 _ => true,
             },
+            Popup::Log { scroll } => {
+                let max = crate::tui::view::log_max_scroll(self);
+                let page = crate::tui::view::log_page(self);
+                match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => false,
+                    // The log key closes it too, unless it is one of the
+                    // scrolling keys below.
+                    code if self.keymap.action_for(&key) == Some(crate::tui::Action::ShowLog)
+                        && !matches!(
+                            code,
+                            KeyCode::Up
+                                | KeyCode::Down
+                                | KeyCode::PageUp
+                                | KeyCode::PageDown
+                                | KeyCode::Home
+                                | KeyCode::End
+                                | KeyCode::Char('j' | 'k' | 'g' | 'G' | ' ')
+                        ) =>
+                    {
+                        false
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        *scroll = (*scroll + 1).min(max);
+                        true
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        *scroll = scroll.saturating_sub(1);
+                        true
+                    }
+                    KeyCode::PageDown | KeyCode::Char(' ') => {
+                        *scroll = (*scroll + page).min(max);
+                        true
+                    }
+                    KeyCode::PageUp => {
+                        *scroll = scroll.saturating_sub(page);
+                        true
+                    }
+                    KeyCode::Home | KeyCode::Char('g') => {
+                        *scroll = 0;
+                        true
+                    }
+                    KeyCode::End | KeyCode::Char('G') => {
+                        *scroll = max;
+                        true
+                    }
+                    _ => true,
+                }
+            }
             Popup::Models { query, selected } => {
                 let n = self.model_matches(query).len();
                 match key.code {
@@ -251,44 +310,89 @@ impl App {
                 path,
                 edited,
                 error,
-            } => match key.code {
-                KeyCode::Tab | KeyCode::Right => {
-                    *format = (*format + 1) % formats;
-                    if !*edited {
-                        *path = with_default_name(path, *format);
+                overwrite,
+            } => {
+                // Asked whether to replace an existing file: enter or `y`
+                // writes, `n` or esc goes back to the path; anything else
+                // goes back too and edits as usual.
+                if *overwrite {
+                    *overwrite = false;
+                    match key.code {
+                        KeyCode::Enter | KeyCode::Char('y' | 'Y') => {
+                            return self.finish_export(popup);
+                        }
+                        KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                            self.popup = Some(popup);
+                            self.dirty = true;
+                            return;
+                        }
+                        _ => {}
                     }
-                    true
                 }
-                KeyCode::BackTab | KeyCode::Left => {
-                    *format = (*format + formats - 1) % formats;
-                    if !*edited {
-                        *path = with_default_name(path, *format);
-                    }
-                    true
-                }
-                _ => match edit_line(path, &key) {
-                    Edit::Changed => {
-                        *edited = true;
-                        *error = None;
+                match key.code {
+                    KeyCode::Tab | KeyCode::Right => {
+                        *format = (*format + 1) % formats;
+                        if !*edited {
+                            *path = with_default_name(path, *format);
+                        }
                         true
                     }
-                    Edit::Submit => match self.export_to(*format, path.trim()) {
-                        Ok(msg) => {
-                            self.info(msg);
-                            false
+                    KeyCode::BackTab | KeyCode::Left => {
+                        *format = (*format + formats - 1) % formats;
+                        if !*edited {
+                            *path = with_default_name(path, *format);
                         }
-                        Err(e) => {
-                            *error = Some(e);
+                        true
+                    }
+                    _ => match edit_line(path, &key) {
+                        Edit::Changed => {
+                            *edited = true;
+                            *error = None;
                             true
                         }
+                        // A path that is refused (an input) gets the
+                        // refusal at once, not the question.
+                        Edit::Submit
+                            if replaces_a_file(path.trim()) && self.export_allowed(path.trim()) =>
+                        {
+                            *overwrite = true;
+                            *error = None;
+                            true
+                        }
+                        Edit::Submit => return self.finish_export(popup),
+                        Edit::Cancel => false,
+                        Edit::Other => true,
                     },
-                    Edit::Cancel => false,
-                    Edit::Other => true,
-                },
-            },
+                }
+            }
         };
         if keep_open {
             self.popup = Some(popup);
+        }
+        self.dirty = true;
+    }
+
+    /// Writes the export the dialog `popup` describes; closes it, or keeps
+    /// it open with the error.
+    fn finish_export(&mut self, mut popup: Popup) {
+        if let Popup::Export {
+            format,
+            path,
+            error,
+            ..
+        } = &mut popup
+        {
+            match self.export_to(*format, path.trim()) {
+                Ok(msg) => {
+                    self.info_from(LogSource::Export, msg);
+                    self.popup = None;
+                }
+                Err(e) => {
+                    self.log_only(LogSource::Export, e.clone(), true);
+                    *error = Some(e);
+                    self.popup = Some(popup);
+                }
+            }
         }
         self.dirty = true;
     }
@@ -309,11 +413,12 @@ impl App {
                 load.file.model,
                 load.file.name()
             );
-            self.info(msg);
+            self.info_from(LogSource::Model, msg);
         } else if let Some(w) = &self.model_warning {
             // E.g. the model's tokenizer file cannot be loaded.
+            // Logged when it was found (resolve_model).
             let w = w.clone();
-            self.error(w);
+            self.set_status(w, true);
         } else if let Some(m) = &self.model {
             let kind = if m.counting.is_exact() {
                 "exact"
@@ -321,7 +426,7 @@ impl App {
                 "estimate"
             };
             let msg = format!("model {} ({}, {kind})", m.name, m.counting_name());
-            self.info(msg);
+            self.info_from(LogSource::Model, msg);
         }
     }
 
@@ -379,7 +484,7 @@ impl App {
                     ));
                 }
                 let msg = self.save_profile_as(name)?;
-                self.info(msg);
+                self.info_from(LogSource::Profile, msg);
                 Ok(())
             }
         }

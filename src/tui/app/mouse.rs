@@ -5,7 +5,7 @@
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
-use super::{App, Pane};
+use super::{App, Pane, Popup};
 use crate::tui::action::View;
 use crate::tui::view::layout;
 
@@ -18,13 +18,31 @@ impl App {
     pub fn on_mouse(&mut self, event: MouseEvent) {
         let (col, row) = (event.column, event.row);
         if self.popup.is_some() {
-            if let MouseEventKind::Down(MouseButton::Left) = event.kind {
-                let area = layout::popup_area(self.size, self.popup.as_ref());
-                if !inside(area, col, row) {
-                    self.popup = None;
-                    self.dirty = true;
+            let help_max = crate::tui::view::help_max_scroll(self);
+            let log_max = crate::tui::view::log_max_scroll(self);
+            match (event.kind, &mut self.popup) {
+                (MouseEventKind::Down(MouseButton::Left), _) => {
+                    let area = layout::popup_area(self.size, self.popup.as_ref());
+                    if !inside(area, col, row) {
+                        self.popup = None;
+                    }
                 }
+                // The wheel scrolls the help and the message log.
+                (MouseEventKind::ScrollDown, Some(Popup::Help { scroll })) => {
+                    *scroll = (*scroll + 3).min(help_max)
+                }
+                (MouseEventKind::ScrollUp, Some(Popup::Help { scroll })) => {
+                    *scroll = scroll.saturating_sub(3)
+                }
+                (MouseEventKind::ScrollDown, Some(Popup::Log { scroll })) => {
+                    *scroll = (*scroll + 3).min(log_max)
+                }
+                (MouseEventKind::ScrollUp, Some(Popup::Log { scroll })) => {
+                    *scroll = scroll.saturating_sub(3)
+                }
+                _ => return,
             }
+            self.dirty = true;
             return;
         }
         if self.view == View::History {

@@ -203,13 +203,13 @@ impl App {
         let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
         self.section_sel = self.section_sel.min(n.saturating_sub(1));
         let rows = self.section_rows();
-        self.section_offset = scroll_to(self.section_offset, self.section_sel, rows);
+        self.section_offset = scroll_to(self.section_offset, self.section_sel, rows, n);
     }
 
     /// Keeps the selected item inside the items pane.
     pub(crate) fn ensure_item_visible(&mut self) {
         let rows = self.item_rows();
-        self.item_offset = scroll_to(self.item_offset, self.item_sel, rows);
+        self.item_offset = scroll_to(self.item_offset, self.item_sel, rows, self.visible.len());
     }
 
     /// Data rows the sections pane shows.
@@ -356,10 +356,13 @@ fn add_clamped(cur: usize, delta: isize, max: usize) -> usize {
     }
 }
 
-/// The scroll offset that keeps `sel` within `rows` rows, moving as little
-/// as possible from `offset`.
-pub(crate) fn scroll_to(offset: usize, sel: usize, rows: usize) -> usize {
+/// The scroll offset that keeps `sel` within `rows` rows of a list of `len`
+/// rows, moving as little as possible from `offset`, and never leaving
+/// blank rows at the end while rows above are hidden (after the pane grew,
+/// the rows scrolled away come back).
+pub(crate) fn scroll_to(offset: usize, sel: usize, rows: usize, len: usize) -> usize {
     let rows = rows.max(1);
+    let offset = offset.min(len.saturating_sub(rows));
     if sel < offset {
         sel
     } else if sel >= offset + rows {

@@ -27,7 +27,16 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let block = pane(Line::from(head), false, t);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new(Span::styled("computing…", t.muted)), inner);
+        // Nothing is computing after a first load that failed.
+        let text = if app.plan().is_none() && app.load_error().is_some() {
+            "no plan: the inputs could not be loaded"
+        } else {
+            "computing…"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, t.muted)).wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     };
     let (kept_priority, kept_items) = kept(plan);
@@ -36,23 +45,26 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let items_pct = pct(kept_items as f64, frontier.item_total as f64);
     // The legend says `priority` in full when the title has room for it,
     // so that the budget at its end is never cut (`│ 127k` read as `│ 12`).
-    let budget = format!("{} ", short_count(plan.budget.total));
+    let budget = format!("{} ", app.count_text(plan.budget.total));
     let fixed: usize = head.iter().map(|s| width(&s.content)).sum::<usize>()
         + width(&format!(
             "━ priority {prio_pct:.0}% ━ items {items_pct:.0}% │ {budget}"
         ));
-    let priority_word = if fixed <= area.width.saturating_sub(2) as usize {
-        "priority"
-    } else {
-        "prio"
-    };
+    let room = area.width.saturating_sub(2) as usize;
+    let priority_word = if fixed <= room { "priority" } else { "prio" };
+    // Narrower still: the items share goes (the chart still draws it), so
+    // that the budget stays.
+    let items_text = format!("items {items_pct:.0}% ");
+    let show_items = fixed - ("priority".len() - priority_word.len()) <= room;
     head.push(Span::styled("━ ", t.chart_priority));
     head.push(Span::styled(
         format!("{priority_word} {prio_pct:.0}% "),
         t.muted,
     ));
-    head.push(Span::styled("━ ", t.chart_items));
-    head.push(Span::styled(format!("items {items_pct:.0}% "), t.muted));
+    if show_items {
+        head.push(Span::styled("━ ", t.chart_items));
+        head.push(Span::styled(items_text, t.muted));
+    }
     head.push(Span::styled("│ ", t.chart_marker));
     head.push(Span::styled(budget, t.muted));
     let block = pane(Line::from(head), false, t);

@@ -101,30 +101,63 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled("  ", t.muted),
         ]
     };
-    let mut second = vec![Span::raw(" ")];
-    second.extend(kv("budget ", thousands(b.total)));
-    // The output reserve comes out of the model's window: the budget is at
-    // most the window minus the reserve (`?` explains).
-    second.extend(kv("reserve ", thousands(b.reserve_output)));
-    if b.reserved > 0 {
-        second.extend(kv("pool ", thousands(b.reserved)));
-    }
-    second.extend(kv("strategy ", b.strategy.name().to_string()));
-    if let Some(gap) = plan.totals.optimality_gap {
-        // The `optimal` search stopped before proving its choice best.
-        second.pop();
-        second.push(Span::styled(
-            format!(" gap {}", crate::engine::gap_percent(gap)),
-            t.truncated,
+    // The settings line; when it does not fit, a shorter form with the
+    // in/out counts second: `budget 16,000  10 in / 4 out  reserve 4,096
+    // greedy · drop · realloc on`.
+    let settings = |compact: bool| {
+        let mut line = vec![Span::raw(" ")];
+        line.extend(kv("budget ", thousands(b.total)));
+        if compact {
+            line.push(Span::styled(
+                format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
+                t.text,
+            ));
+            line.push(Span::styled("  ", t.muted));
+        }
+        // The output reserve comes out of the model's window: the budget is
+        // at most the window minus the reserve (`?` explains).
+        line.extend(kv("reserve ", thousands(b.reserve_output)));
+        if b.reserved > 0 {
+            line.extend(kv("pool ", thousands(b.reserved)));
+        }
+        let gap = plan.totals.optimality_gap.map(|gap| {
+            // The `optimal` search stopped before proving its choice best.
+            Span::styled(
+                format!(" gap {}", crate::engine::gap_percent(gap)),
+                t.truncated,
+            )
+        });
+        if compact {
+            line.push(Span::styled(b.strategy.name().to_string(), t.text));
+            if let Some(g) = gap {
+                line.push(g);
+            }
+            line.push(Span::styled(" · ", t.muted));
+            line.push(Span::styled(b.overflow.name().to_string(), t.text));
+            line.push(Span::styled(" · realloc ", t.muted));
+            line.push(Span::styled(on_off(b.reallocate).to_string(), t.text));
+            return line;
+        }
+        line.extend(kv("strategy ", b.strategy.name().to_string()));
+        if let Some(g) = gap {
+            line.pop();
+            line.push(g);
+            line.push(Span::styled("  ", t.muted));
+        }
+        line.extend(kv("overflow ", b.overflow.name().to_string()));
+        line.extend(kv("reallocate ", on_off(b.reallocate).to_string()));
+        line.extend(kv(
+            "items ",
+            format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
         ));
-        second.push(Span::styled("  ", t.muted));
+        line
+    };
+    let mut second = settings(false);
+    let full_w: usize = second.iter().map(|s| text::width(&s.content)).sum();
+    // The trailing spaces may be cut.
+    if full_w.saturating_sub(2) > area.width as usize {
+        second = settings(true);
     }
-    second.extend(kv("overflow ", b.overflow.name().to_string()));
-    second.extend(kv("reallocate ", on_off(b.reallocate).to_string()));
-    second.extend(kv(
-        "items ",
-        format!("{} in / {} out", plan.totals.included, plan.totals.excluded),
-    ));
     // Gauge line: label, bar, figures.
     let total = b.total.max(1);
     // `used` is what the plan charges against the budget (the sections'

@@ -6,12 +6,12 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{focused, pane, short_reason, status_mark, status_style, title};
 use crate::engine::ItemStatus;
 use crate::tui::app::{App, Pane, format_priority};
-use crate::tui::text::{pad_left, pad_right, sanitize, short_count};
+use crate::tui::text::{pad_left, pad_right, sanitize};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
@@ -24,6 +24,23 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         },
         t,
     )];
+    // The section's own strategy and overflow (which `s` and `o` leave).
+    if let Some(rules) = section
+        .map(|s| super::sections::section_rules(app, &s.name))
+        .filter(|r| !r.is_empty())
+    {
+        let used: usize = head
+            .iter()
+            .map(|s| crate::tui::text::width(&s.content))
+            .sum();
+        let full = format!("own rules {rules} ");
+        let text = if used + crate::tui::text::width(&full) + 2 <= area.width as usize {
+            full
+        } else {
+            format!("own {} ", super::sections::short_rules(&rules))
+        };
+        head.push(Span::styled(text, t.key));
+    }
     head.push(Span::styled(format!("sort {} ", app.sort.name()), t.muted));
     if app.filter_editing || !app.filter.is_empty() {
         head.push(Span::styled(
@@ -41,10 +58,36 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width < 10 || inner.height == 0 {
         return;
     }
-    let Some(plan) = app.plan() else { return };
+    let Some(plan) = app.plan() else {
+        // A first load that failed: the whole error, where the items would be.
+        if let Some(e) = app.load_error() {
+            let mut lines = vec![Line::from(Span::styled(
+                "The inputs could not be loaded:",
+                t.status_error,
+            ))];
+            lines.extend(
+                e.lines()
+                    .map(|l| Line::from(Span::styled(sanitize(l).into_owned(), t.text))),
+            );
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        return;
+    };
     let exact = plan.exact;
     let w = inner.width as usize;
-    let tok_w = 7;
+    let tokens_of = |item: &crate::engine::ItemPlan| match item.status {
+        ItemStatus::Truncated | ItemStatus::Degraded => app.count_text(item.final_tokens),
+        _ => app.count_text(item.tokens),
+    };
+    // Wide enough for the longest count shown (in full after `#`).
+    let tok_w = app
+        .visible
+        .iter()
+        .filter_map(|&i| plan.items.get(i))
+        .map(|i| tokens_of(i).len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let prio_w = 5;
     let flexible = w.saturating_sub(2 + tok_w + prio_w + 3);
     let id_w = (flexible * 55 / 100).max(4);
@@ -99,10 +142,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let st = status_style(t, item.status);
         let is_changed = changed.contains_key(&item.id);
         let mark_style = if is_changed { t.changed } else { st };
-        let tokens = match item.status {
-            ItemStatus::Truncated | ItemStatus::Degraded => short_count(item.final_tokens),
-            _ => short_count(item.tokens),
-        };
+        let tokens = tokens_of(item);
         let text_style = if item.status == ItemStatus::Excluded {
             t.muted
         } else {

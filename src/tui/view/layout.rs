@@ -112,6 +112,7 @@ pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
     };
     match popup {
         Some(Popup::Help { .. }) => margin(84, 40),
+        Some(Popup::Log { .. }) => margin(110, 40),
         Some(Popup::Models { .. }) => margin(78, 22),
         Some(Popup::Prompt { .. }) => margin(66, 7),
         Some(Popup::Export { .. }) => margin(70, 8),

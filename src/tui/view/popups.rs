@@ -36,6 +36,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
             format,
             path,
             error,
+            overwrite,
             ..
         } => {
             let mut formats = vec![Span::styled("format ", t.muted)];
@@ -53,11 +54,22 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
                     Span::styled("path   ", t.muted),
                     Span::styled(format!("{}▏", sanitize(path)), t.text),
                 ]),
-                Line::from(Span::styled(
+            ];
+            if *overwrite {
+                // The question stands out, in place of the usual hint.
+                lines.push(Line::from(vec![
+                    Span::styled("This file exists. Replace it? ", t.status_error),
+                    Span::styled("y/enter", t.key),
+                    Span::styled(" replaces, ", t.text),
+                    Span::styled("n/esc", t.key),
+                    Span::styled(" goes back", t.text),
+                ]));
+            } else {
+                lines.push(Line::from(Span::styled(
                     "tab changes the format; written atomically; enter writes, esc cancels",
                     t.muted,
-                )),
-            ];
+                )));
+            }
             if let Some(e) = error {
                 lines.push(Line::from(Span::styled(
                     sanitize(e).into_owned(),

@@ -30,15 +30,26 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             thousands(*total)
         ));
     }
-    let help = format!("{} help ", app.keymap().keys_for(Action::Help));
+    let log_key = app.keymap().keys_for(Action::ShowLog);
+    let log_key = log_key.split('/').next().unwrap_or_default();
+    let help = if log_key.is_empty() {
+        format!("{} help ", app.keymap().keys_for(Action::Help))
+    } else {
+        format!(
+            "{log_key} log · {} help ",
+            app.keymap().keys_for(Action::Help)
+        )
+    };
     let right_w = width(&right) + width(&help);
     let left_w = (area.width as usize).saturating_sub(right_w + 1);
 
     let (text, style) = if let Some(e) = app.load_error() {
-        (
-            format!(" input error (showing the last good plan): {e}"),
-            t.status_error,
-        )
+        let what = if app.plan().is_some() {
+            "input error (showing the last good plan)"
+        } else {
+            "loading the inputs failed (nothing to show)"
+        };
+        (format!(" {what}: {e}"), t.status_error)
     } else if let Some(s) = app.status() {
         (
             format!(" {}", s.text),
