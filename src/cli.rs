@@ -8,6 +8,7 @@ mod models;
 mod pack;
 mod predict;
 pub mod prepare;
+mod pull;
 mod watch;
 
 use std::ffi::OsString;
@@ -45,7 +46,10 @@ where
     crate::fsio::set_max_file_size(cli.max_file_size);
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
-        Some(Command::Models(a)) => models::run(&a),
+        Some(Command::Models(a)) => match &a.action {
+            Some(args::ModelsCommand::Pull(p)) => pull::run(&a, p),
+            None => models::run(&a),
+        },
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
         Some(Command::Watch(a)) => watch::run(&a),

@@ -14,6 +14,8 @@ pub mod engine;
 pub mod escape;
 pub mod fsio;
 pub mod history;
+pub(crate) mod http;
+pub mod hub;
 pub mod input;
 pub mod report;
 pub mod tokens;

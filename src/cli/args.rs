@@ -115,12 +115,54 @@ pub struct CountArgs {
 /// `tokenscope models`.
 #[derive(Debug, Clone, Args)]
 pub struct ModelsArgs {
+    /// What to do; without one, the registry is listed.
+    #[command(subcommand)]
+    pub action: Option<ModelsCommand>,
     /// JSON output (`tokenscope.models/1`).
     #[arg(long)]
     pub json: bool,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+/// `tokenscope models SUBCOMMAND`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ModelsCommand {
+    /// Download a model's tokenizer from the Hugging Face hub, so that the
+    /// model counts exactly.
+    ///
+    /// NAME is a model from the registry that names a hub repository (see
+    /// `tokenscope models`) or a repository `org/name`. The file goes into
+    /// tokenscope's cache (`~/.cache/tokenscope/hub` on Linux) in the hub's
+    /// layout; nothing is downloaded when the file is already there or in
+    /// the Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub,
+    /// ~/.cache/huggingface/hub). A cut download resumes on the next run;
+    /// every file is checked against the hub's checksum before it is used.
+    /// Environment: HF_TOKEN (gated or private repositories), HF_ENDPOINT
+    /// (another hub or a mirror), HTTPS_PROXY / ALL_PROXY / NO_PROXY.
+    Pull(PullArgs),
+}
+
+/// `tokenscope models pull`.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// A model name or alias from the registry, or a hub repository
+    /// `org/name`.
+    pub name: String,
+    /// The file to fetch (repeatable: the first the repository has is
+    /// fetched); default `tokenizer.json`.
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The branch, tag or commit to fetch from.
+    #[arg(long, value_name = "REV", default_value = "main")]
+    pub revision: String,
+    /// Download even when the file is already in a cache.
+    #[arg(long)]
+    pub force: bool,
+    /// JSON output (`tokenscope.pull/1`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tokenscope pack` and `tokenscope check`.

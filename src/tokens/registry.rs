@@ -22,6 +22,13 @@
 //! error band (`0.10` for ±10 %); a new `estimate` without `error` gets the
 //! default band of its kind ([`Estimate::default_band`]), and `error` alone
 //! changes the band of a model that already counts by estimate.
+//!
+//! `repo` names the model's repository on the Hugging Face hub
+//! (`org/name`). [`ModelRegistry::load`] looks for its `tokenizer.json` in
+//! the hub caches on disk ([`crate::hub::HubCaches`]); when it is there the
+//! model counts exactly with it, otherwise with its estimate (`tokenscope
+//! models pull NAME` downloads it). `api_model` is the id the provider's API
+//! takes when it differs from `name` (for `--count-api`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -68,6 +75,16 @@ pub struct ModelSpec {
     /// The user file that defined or last changed this model; `None` for a
     /// built-in model left as it is.
     pub source: Option<PathBuf>,
+    /// The model's repository on the Hugging Face hub (`org/name`), whose
+    /// `tokenizer.json` counts exactly for it once it is in a hub cache
+    /// (`tokenscope models pull NAME`).
+    pub repo: Option<String>,
+    /// The model's tokenizer file found in a hub cache
+    /// ([`ModelRegistry::find_hub_files`]); the model then counts with it.
+    pub hub: Option<crate::hub::Found>,
+    /// The model id the provider's API takes, when it differs from `name`
+    /// (used by `--count-api`).
+    pub api_model: Option<String>,
 }
 
 /// How a model counts.
@@ -141,6 +158,12 @@ impl ModelSpec {
             ModelCounting::File(f) => Some(&f.path),
             ModelCounting::Tokenizer(_) => None,
         }
+    }
+
+    /// The model id to send to the provider's API: `api_model`, else the
+    /// name.
+    pub fn api_id(&self) -> &str {
+        self.api_model.as_deref().unwrap_or(&self.name)
     }
 
     /// The input cost in USD of `tokens` tokens at the list price.
@@ -270,7 +293,40 @@ impl ModelRegistry {
         if let Some(file) = user_file {
             r.extend_from_file(file)?;
         }
+        r.find_hub_files(&crate::hub::HubCaches::from_env());
         Ok(r)
+    }
+
+    /// Looks for the tokenizer file of every model with a `repo` in the hub
+    /// `caches` (no network): a model whose `tokenizer.json` is found counts
+    /// exactly with it from then on, and [`ModelSpec::hub`] says where it
+    /// is. A model given a `tokenizer_file` by a models.toml keeps it. The
+    /// file is read only when the model counts; a broken one is then an
+    /// error naming it (no silent fallback to the estimate).
+    pub fn find_hub_files(&mut self, caches: &crate::hub::HubCaches) {
+        for m in &mut self.models {
+            let Some(repo) = m.repo.as_deref() else {
+                continue;
+            };
+            if matches!(m.counting, ModelCounting::File(_)) && m.hub.is_none() {
+                continue;
+            }
+            let Ok(repo) = repo.parse::<crate::hub::RepoId>() else {
+                continue;
+            };
+            let Some(found) = caches.find(&repo, None, &[crate::hub::DEFAULT_FILE]) else {
+                continue;
+            };
+            m.counting = ModelCounting::File(ModelTokenizerFile {
+                model: m.name.clone(),
+                declared: found.path.display().to_string(),
+                path: found.path.clone(),
+                registry: format!("{} ({repo})", found.cache),
+                line: 1,
+                column: 1,
+            });
+            m.hub = Some(found);
+        }
     }
 
     /// Where the user's registry file lives:
@@ -489,6 +545,18 @@ impl ModelRegistry {
                 })
             }
         };
+        let repo = match entry.repo {
+            None => None,
+            Some(r) => {
+                let span = r.span();
+                let value = r.into_inner();
+                value
+                    .trim()
+                    .parse::<crate::hub::RepoId>()
+                    .map_err(|e| at(span, format!("`repo`: {e}")))?;
+                Some(value.trim().to_string())
+            }
+        };
         let context_window = positive(entry.context_window, "context_window", at)?;
         let max_output = positive(entry.max_output, "max_output", at)?;
         let input_price = price(entry.input_price, "input_price", at)?;
@@ -516,6 +584,9 @@ impl ModelRegistry {
                     output_price: None,
                     chat: None,
                     source: None,
+                    repo: None,
+                    hub: None,
+                    api_model: None,
                 });
                 let i = self.models.len() - 1;
                 self.index.insert(name.to_lowercase(), i);
@@ -589,6 +660,12 @@ impl ModelRegistry {
         }
         if chat.is_some() {
             m.chat = chat;
+        }
+        if let Some(r) = repo {
+            m.repo = Some(r);
+        }
+        if let Some(a) = entry.api_model {
+            m.api_model = Some(a);
         }
         if let Some(s) = source {
             m.source = Some(s.to_path_buf());
@@ -777,6 +854,8 @@ struct RawModel {
     chat: Option<Spanned<RawChat>>,
     tokenizer_file: Option<Spanned<String>>,
     error: Option<Spanned<Fraction>>,
+    repo: Option<Spanned<String>>,
+    api_model: Option<String>,
 }
 
 #[derive(Deserialize)]
