@@ -2,6 +2,7 @@
 
 mod args;
 mod count;
+mod count_api;
 mod error;
 mod history;
 mod models;

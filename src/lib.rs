@@ -9,6 +9,7 @@
 //! Untrusted text is escaped for display by one module, [`escape`].
 #![deny(missing_docs)]
 
+pub mod anthropic;
 pub mod cli;
 pub mod engine;
 pub mod escape;

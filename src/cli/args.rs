@@ -107,6 +107,10 @@ pub struct CountArgs {
     /// JSON output (`tokenscope.count/1`).
     #[arg(long)]
     pub json: bool,
+    /// Count Claude models exactly with Anthropic's count_tokens API (sends
+    /// the text to Anthropic; see --help).
+    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
+    pub count_api: Option<super::count_api::CountApiChoice>,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
@@ -170,6 +174,10 @@ pub struct PullArgs {
 pub struct PackArgs {
     /// Item sets and prompt files.
     pub paths: Vec<PathBuf>,
+    /// Count Claude models exactly with Anthropic's count_tokens API (sends
+    /// the text of every item to Anthropic; see --help).
+    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
+    pub count_api: Option<super::count_api::CountApiChoice>,
     /// A model from the registry.
     #[arg(long, short = 'm')]
     pub model: Option<String>,
