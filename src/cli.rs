@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one file per subcommand.
 
 mod args;
+mod calibrate;
 mod count;
 mod count_api;
 mod error;
@@ -56,6 +57,7 @@ where
         Some(Command::Watch(a)) => watch::run(&a),
         Some(Command::History(a)) => history::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
+        Some(Command::Calibrate(a)) => calibrate::run(&a),
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.

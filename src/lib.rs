@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod anthropic;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod escape;

@@ -343,3 +343,71 @@ fn pack_counts_items_exactly_and_measures_the_pieces_it_cuts() {
     let used = v["totals"]["used"].as_u64().unwrap();
     assert!(used <= 60, "{used}");
 }
+
+#[test]
+fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
+    let server = Server::start(count_reply);
+    let mut user = User::new(&server.url);
+    std::fs::create_dir_all(user.path("docs/sub")).unwrap();
+    user.write("docs/a.md", A);
+    user.write("docs/sub/b.txt", B);
+    user.write("docs/empty.txt", "");
+    std::fs::write(user.path("docs/bin.dat"), [0u8, 1, 2]).unwrap();
+    let config = user.path("config/tokenscope/models.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "# my own models\n[[models]]\nname = \"house\"\nencoding = \"o200k_base\"\n",
+    )
+    .unwrap();
+
+    // --dry-run: measured and printed, nothing written.
+    let (code, out, err) = user.run(&["calibrate", "claude-sonnet-4-5", "docs", "--dry-run", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "tokenscope.calibrate/1");
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    assert_eq!(v["skipped"], 2);
+    assert_eq!(v["total_exact"], fake_tokens(A) + fake_tokens(B));
+    assert_eq!(v["base"], "o200k_base");
+    let ratio = v["ratio"].as_f64().unwrap();
+    let expected = v["total_exact"].as_f64().unwrap() / v["total_base"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-4, "{ratio} {expected}");
+    let error = v["error"].as_f64().unwrap();
+    let worst = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["error"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!((error - (worst * 1000.0).ceil() / 1000.0).abs() < 1e-9 || error == 0.005, "{v}");
+    assert_eq!(v["written"], Value::Null);
+    assert!(std::fs::read_to_string(&config).unwrap().ends_with("encoding = \"o200k_base\"\n"));
+
+    // For real: the second run needs no request (the counts are cached).
+    let before = server.requests().len();
+    user.key = None;
+    let (code, out, err) = user.run(&["calibrate", "claude-sonnet-4-5", "docs"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(server.requests().len(), before);
+    assert!(out.contains("Written to"), "{out}");
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.starts_with("# my own models\n"), "{written}");
+    assert!(written.contains("name = \"house\""), "{written}");
+    assert!(written.contains("name = \"claude-sonnet-4-5\""), "{written}");
+    assert!(written.contains("# calibrated by `tokenscope calibrate` on 2 files"), "{written}");
+
+    // The registry now carries the measured ratio and band.
+    let (code, out, err) = user.run(&["models", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let m = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "claude-sonnet-4-5")
+        .unwrap();
+    assert_eq!(m["error_band"].as_f64().unwrap(), error);
+    assert_eq!(m["encoding"], format!("o200k_base*{ratio}"));
+    assert!(m["source"].as_str().unwrap().ends_with("models.toml"));
+}

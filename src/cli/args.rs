@@ -53,6 +53,18 @@ pub enum Command {
     History(super::history::HistoryArgs),
     /// Recommend a budget for a new task from similar recorded ones.
     Predict(super::predict::PredictArgs),
+    /// Measure a Claude model's ratio to a base encoding and its error band
+    /// on your own files, and write them into your models.toml.
+    ///
+    /// Sends the text of every file to Anthropic's count_tokens API
+    /// ($ANTHROPIC_BASE_URL, default https://api.anthropic.com, key in
+    /// $ANTHROPIC_API_KEY); counts are cached on disk by content hash. The
+    /// ratio is the total API count over the total base count (the model's
+    /// estimate base, o200k_base for Claude); the error band is the 95th
+    /// percentile of the per-file relative error of the calibrated estimate.
+    /// Both go into the model's entry in the config-dir models.toml (or
+    /// --models-file), comments kept; --dry-run only prints.
+    Calibrate(super::calibrate::CalibrateArgs),
 }
 
 /// Output colour.
