@@ -224,10 +224,7 @@ impl CountApi {
             if (200..300).contains(&status) {
                 return parse_count(&text).ok_or_else(|| CountApiError::Reply {
                     url: url.clone(),
-                    message: format!(
-                        "expected {{\"input_tokens\": N}}, got {}",
-                        short(&text)
-                    ),
+                    message: format!("expected {{\"input_tokens\": N}}, got {}", short(&text)),
                 });
             }
             let (kind, message) = error_of(&text);
@@ -457,9 +454,7 @@ fn error_of(text: &str) -> (String, String) {
     let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let err = &v["error"];
     let kind = err["type"].as_str().unwrap_or("error").to_string();
-    let message = err["message"]
-        .as_str()
-        .map_or_else(|| short(text), |m| short(m));
+    let message = err["message"].as_str().map_or_else(|| short(text), short);
     (short(&kind), message)
 }
 

@@ -156,7 +156,9 @@ pub fn update_models_toml(
             .is_some_and(|n| names.contains(&n.trim().to_lowercase()))
     });
     let entry: &mut Table = match position {
-        Some(i) => models.get_mut(i).ok_or_else(|| invalid("no entry".into()))?,
+        Some(i) => models
+            .get_mut(i)
+            .ok_or_else(|| invalid("no entry".into()))?,
         None => {
             let mut t = Table::new();
             t.insert("name", value(name));
@@ -223,19 +225,28 @@ mod tests {
         .unwrap();
         assert!(out.starts_with("# my models\n"), "{out}");
         assert!(out.contains("# the one I use"), "{out}");
-        assert!(out.contains("estimate = { base = \"o200k_base\", ratio = 1.18 }"), "{out}");
+        assert!(
+            out.contains("estimate = { base = \"o200k_base\", ratio = 1.18 }"),
+            "{out}"
+        );
         assert!(out.contains("error = 0.005"), "{out}");
         assert!(!out.contains("cl100k_base"), "{out}");
-        assert!(out.contains("name = \"other\"\nencoding = \"o200k_base\""), "{out}");
+        assert!(
+            out.contains("name = \"other\"\nencoding = \"o200k_base\""),
+            "{out}"
+        );
         let mut r = crate::tokens::ModelRegistry::builtin();
         r.extend_from_str(&out, "m.toml").unwrap();
         let m = r.get("claude-sonnet-4-5").unwrap();
         assert_eq!(m.error_band().unwrap().fraction(), 0.005);
 
         // A new entry in an empty file.
-        let out = update_models_toml("", Path::new("m.toml"), "claude-haiku-4-5", &[], &c, "n")
-            .unwrap();
-        assert!(out.contains("[[models]]\nname = \"claude-haiku-4-5\"\n# n\nestimate"), "{out}");
+        let out =
+            update_models_toml("", Path::new("m.toml"), "claude-haiku-4-5", &[], &c, "n").unwrap();
+        assert!(
+            out.contains("[[models]]\nname = \"claude-haiku-4-5\"\n# n\nestimate"),
+            "{out}"
+        );
         assert!(update_models_toml("models = 3", Path::new("m.toml"), "x", &[], &c, "n").is_err());
     }
 }

@@ -3,7 +3,7 @@
 mod args;
 mod calibrate;
 mod count;
-mod count_api;
+pub(crate) mod count_api;
 mod error;
 mod history;
 mod models;

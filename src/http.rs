@@ -36,7 +36,9 @@ pub(crate) fn agent(options: AgentOptions) -> ureq::Agent {
 pub(crate) fn describe(e: &ureq::Error) -> String {
     match e {
         ureq::Error::HostNotFound => "host not found (check the address and the network)".into(),
-        ureq::Error::ConnectionFailed => "cannot connect (is the server up? is a proxy needed: HTTPS_PROXY?)".into(),
+        ureq::Error::ConnectionFailed => {
+            "cannot connect (is the server up? is a proxy needed: HTTPS_PROXY?)".into()
+        }
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::Io(io) => format!("connection error: {io}"),
         other => other.to_string(),

@@ -36,7 +36,10 @@ fn fake_tokens(text: &str) -> usize {
 /// An Anthropic-like reply to a count_tokens request.
 fn count_reply(req: &Request) -> Reply {
     if req.method != "POST" || req.path != "/v1/messages/count_tokens" {
-        return Reply::new(404, r#"{"type":"error","error":{"type":"not_found_error","message":"Not found"}}"#);
+        return Reply::new(
+            404,
+            r#"{"type":"error","error":{"type":"not_found_error","message":"Not found"}}"#,
+        );
     }
     if req.header("x-api-key") != Some(KEY) {
         return Reply::new(
@@ -158,15 +161,23 @@ fn count_is_exact_through_the_api_and_cached_on_disk() {
     assert_eq!(reqs.len(), 3);
     let sent: Vec<String> = reqs
         .iter()
-        .map(|r| r.json()["messages"][0]["content"].as_str().unwrap().to_string())
+        .map(|r| {
+            r.json()["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert!(sent.contains(&"x".to_string()));
     assert!(sent.contains(&A.to_string()));
-    assert!(reqs.iter().all(|r| r.json()["model"] == "claude-sonnet-4-5"));
+    assert!(
+        reqs.iter()
+            .all(|r| r.json()["model"] == "claude-sonnet-4-5")
+    );
 
     // The cache file holds hashes, not content.
-    let cache = std::fs::read_to_string(user.path("cache/tokenscope/anthropic/counts.json"))
-        .unwrap();
+    let cache =
+        std::fs::read_to_string(user.path("cache/tokenscope/anthropic/counts.json")).unwrap();
     assert!(!cache.contains("quick brown"), "{cache}");
 
     // A second run sends nothing, even without a key.
@@ -201,7 +212,12 @@ fn nothing_is_sent_without_the_flag() {
     )
     .unwrap();
     let (code, _, err) = user.run(&[
-        "pack", "--format", "json", "--model", "claude-sonnet-4-5", "set.toml",
+        "pack",
+        "--format",
+        "json",
+        "--model",
+        "claude-sonnet-4-5",
+        "set.toml",
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(server.requests().is_empty());
@@ -226,7 +242,10 @@ fn rate_limits_are_waited_out_and_retried() {
     let start = Instant::now();
     let (code, out, err) = user.run(&count_args(&["a.txt"]));
     assert_eq!(code, 0, "{err}");
-    assert!(start.elapsed() >= Duration::from_secs(1), "retry-after was not waited");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "retry-after was not waited"
+    );
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["results"][0]["total"], fake_tokens(A));
     assert_eq!(server.requests().len(), 3, "one retry");
@@ -257,7 +276,10 @@ fn overload_is_retried_and_a_refused_key_or_bad_model_is_not() {
     user.key = Some("sk-wrong");
     let (code, _, err) = user.run(&count_args(&["a.txt"]));
     assert_eq!(code, 2);
-    assert!(err.contains("refused the key in ANTHROPIC_API_KEY"), "{err}");
+    assert!(
+        err.contains("refused the key in ANTHROPIC_API_KEY"),
+        "{err}"
+    );
     assert!(err.contains("authentication_error"), "{err}");
     assert!(server.requests().len() <= 4, "not retried");
 
@@ -283,7 +305,12 @@ fn only_claude_models_count_through_the_api() {
     let user = User::new(&server.url);
     user.write("a.txt", A);
     let (code, _, err) = user.run(&[
-        "count", "--count-api", "anthropic", "--model", "gpt-4o", "a.txt",
+        "count",
+        "--count-api",
+        "anthropic",
+        "--model",
+        "gpt-4o",
+        "a.txt",
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("counts Claude models"), "{err}");
@@ -362,7 +389,13 @@ fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
     .unwrap();
 
     // --dry-run: measured and printed, nothing written.
-    let (code, out, err) = user.run(&["calibrate", "claude-sonnet-4-5", "docs", "--dry-run", "--json"]);
+    let (code, out, err) = user.run(&[
+        "calibrate",
+        "claude-sonnet-4-5",
+        "docs",
+        "--dry-run",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "tokenscope.calibrate/1");
@@ -380,9 +413,16 @@ fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
         .iter()
         .map(|f| f["error"].as_f64().unwrap())
         .fold(0.0, f64::max);
-    assert!((error - (worst * 1000.0).ceil() / 1000.0).abs() < 1e-9 || error == 0.005, "{v}");
+    assert!(
+        (error - (worst * 1000.0).ceil() / 1000.0).abs() < 1e-9 || error == 0.005,
+        "{v}"
+    );
     assert_eq!(v["written"], Value::Null);
-    assert!(std::fs::read_to_string(&config).unwrap().ends_with("encoding = \"o200k_base\"\n"));
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .ends_with("encoding = \"o200k_base\"\n")
+    );
 
     // For real: the second run needs no request (the counts are cached).
     let before = server.requests().len();
@@ -394,8 +434,14 @@ fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(written.starts_with("# my own models\n"), "{written}");
     assert!(written.contains("name = \"house\""), "{written}");
-    assert!(written.contains("name = \"claude-sonnet-4-5\""), "{written}");
-    assert!(written.contains("# calibrated by `tokenscope calibrate` on 2 files"), "{written}");
+    assert!(
+        written.contains("name = \"claude-sonnet-4-5\""),
+        "{written}"
+    );
+    assert!(
+        written.contains("# calibrated by `tokenscope calibrate` on 2 files"),
+        "{written}"
+    );
 
     // The registry now carries the measured ratio and band.
     let (code, out, err) = user.run(&["models", "--json"]);

@@ -246,7 +246,10 @@ fn pull_by_model_name_writes_the_hub_layout_and_the_model_counts_exactly() {
     let before = user.count_json("llama-3.1-8b");
     assert_eq!(before["results"][0]["exact"], false);
     let (_, listing, _) = user.run(&["models"]);
-    assert!(listing.contains("exact after `tokenscope models pull NAME`"), "{listing}");
+    assert!(
+        listing.contains("exact after `tokenscope models pull NAME`"),
+        "{listing}"
+    );
 
     let (code, out, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
     assert_eq!(code, 0, "{err}");
@@ -256,11 +259,17 @@ fn pull_by_model_name_writes_the_hub_layout_and_the_model_counts_exactly() {
 
     let repo = user.own_repo();
     let etag = git_sha1(&content);
-    assert_eq!(std::fs::read(repo.join("blobs").join(&etag)).unwrap(), content);
+    assert_eq!(
+        std::fs::read(repo.join("blobs").join(&etag)).unwrap(),
+        content
+    );
     let snapshot = repo.join("snapshots").join(COMMIT).join("tokenizer.json");
     assert_eq!(std::fs::read(&snapshot).unwrap(), content);
     assert!(std::fs::symlink_metadata(&snapshot).unwrap().is_symlink());
-    assert_eq!(std::fs::read_to_string(repo.join("refs/main")).unwrap(), COMMIT);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("refs/main")).unwrap(),
+        COMMIT
+    );
     assert!(out.contains(&snapshot.display().to_string()), "{out}");
 
     // The request: HEAD then GET of the resolve URL, no token.
@@ -310,9 +319,17 @@ fn lfs_files_follow_the_redirect_and_are_checked_by_sha256_and_the_token_is_sent
     // The repository is an alias of the registry model.
     assert_eq!(v["model"], "llama-3.1-8b");
     assert_eq!(v["downloaded"], content.len());
-    assert!(user.own_repo().join("blobs").join(sha256(&content)).is_file());
+    assert!(
+        user.own_repo()
+            .join("blobs")
+            .join(sha256(&content))
+            .is_file()
+    );
     let reqs = server.requests();
-    assert_eq!(reqs[0].header("authorization"), Some("Bearer hf_test_token"));
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Bearer hf_test_token")
+    );
     assert_eq!(reqs[1].path, "/cdn/blob-1234");
 }
 
@@ -333,7 +350,10 @@ fn a_checksum_mismatch_is_an_error_and_leaves_no_file() {
             .filter(|f| !f.ends_with(".lock"))
             .collect();
         assert!(left.is_empty(), "left behind: {left:?}");
-        assert_eq!(user.count_json("llama-3.1-8b")["results"][0]["exact"], false);
+        assert_eq!(
+            user.count_json("llama-3.1-8b")["results"][0]["exact"],
+            false
+        );
     }
 }
 
@@ -346,7 +366,10 @@ fn a_cut_download_resumes_with_a_range_request() {
     let user = User::new(&server.url);
     let (code, _, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
     assert_eq!(code, 2);
-    assert!(err.contains("run the same command again to resume"), "{err}");
+    assert!(
+        err.contains("run the same command again to resume"),
+        "{err}"
+    );
     let partial = user
         .own_repo()
         .join("blobs")
@@ -366,7 +389,11 @@ fn a_cut_download_resumes_with_a_range_request() {
     assert_eq!(gets[0].header("range"), None);
     assert_eq!(gets[1].header("range"), Some("bytes=700-"));
     assert!(!partial.exists());
-    let snapshot = user.own_repo().join("snapshots").join(COMMIT).join("tokenizer.json");
+    let snapshot = user
+        .own_repo()
+        .join("snapshots")
+        .join(COMMIT)
+        .join("tokenizer.json");
     assert_eq!(std::fs::read(snapshot).unwrap(), content);
 }
 
@@ -398,10 +425,19 @@ fn missing_files_name_every_file_tried() {
     });
     let user = User::new(&server.url);
     let (code, _, err) = user.run(&[
-        "models", "pull", "llama-3.1-8b", "--file", "tokenizer.json", "--file", "tiktoken.model",
+        "models",
+        "pull",
+        "llama-3.1-8b",
+        "--file",
+        "tokenizer.json",
+        "--file",
+        "tiktoken.model",
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("tried tokenizer.json, tiktoken.model"), "{err}");
+    assert!(
+        err.contains("tried tokenizer.json, tiktoken.model"),
+        "{err}"
+    );
     assert!(err.contains("--file"), "{err}");
 
     let (code, _, err) = user.run(&["models", "pull", "nobody/nothing"]);
@@ -417,10 +453,22 @@ fn bad_names_are_refused_before_any_request() {
         (vec!["models", "pull", "../../etc"], "invalid repository"),
         (vec!["models", "pull", "a/b/c"], "invalid repository"),
         (vec!["models", "pull", "gpt-4o"], "already counts exactly"),
-        (vec!["models", "pull", "claude-sonnet-4-5"], "publishes no tokenizer"),
-        (vec!["models", "pull", "llama-3.1-8b", "--file", "../x"], "invalid file name"),
-        (vec!["models", "pull", "llama-3.1-8b", "--revision", "../../x"], "invalid revision"),
-        (vec!["models", "pull", "lama-3.1-8b"], "closest known models"),
+        (
+            vec!["models", "pull", "claude-sonnet-4-5"],
+            "publishes no tokenizer",
+        ),
+        (
+            vec!["models", "pull", "llama-3.1-8b", "--file", "../x"],
+            "invalid file name",
+        ),
+        (
+            vec!["models", "pull", "llama-3.1-8b", "--revision", "../../x"],
+            "invalid revision",
+        ),
+        (
+            vec!["models", "pull", "lama-3.1-8b"],
+            "closest known models",
+        ),
     ] {
         let (code, _, err) = user.run(&args);
         assert_eq!(code, 2, "{args:?}");
@@ -453,8 +501,14 @@ fn a_model_in_the_hugging_face_cache_counts_exactly_without_a_download() {
 
     let (code, out, err) = user.run(&["models"]);
     assert_eq!(code, 0, "{err}");
-    let line = out.lines().find(|l| l.starts_with("llama-3.1-8b ")).unwrap();
-    assert!(line.contains("tokenizer.json (Hugging Face cache)"), "{line}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("llama-3.1-8b "))
+        .unwrap();
+    assert!(
+        line.contains("tokenizer.json (Hugging Face cache)"),
+        "{line}"
+    );
 
     let (code, out, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
     assert_eq!(code, 0, "{err}");

@@ -111,7 +111,9 @@ pub fn run(args: &CalibrateArgs) -> Result<ExitCode, CliError> {
         let target = match &args.shared.models_file {
             Some(p) => p.clone(),
             None => ModelRegistry::config_file().ok_or_else(|| {
-                CliError::Input("calibrate: no config folder (HOME is not set); give --models-file FILE".into())
+                CliError::Input(
+                    "calibrate: no config folder (HOME is not set); give --models-file FILE".into(),
+                )
             })?,
         };
         let date = time::OffsetDateTime::now_utc().date();
@@ -277,6 +279,8 @@ fn write(
     let mut check = ModelRegistry::builtin();
     check
         .extend_from_str(&updated, &path.display().to_string())
-        .map_err(|e| CliError::Input(format!("calibrate: the updated file would be invalid: {e}")))?;
+        .map_err(|e| {
+            CliError::Input(format!("calibrate: the updated file would be invalid: {e}"))
+        })?;
     crate::fsio::write_file(path, updated.as_bytes()).map_err(|e| err(&e))
 }

@@ -29,6 +29,8 @@ pub struct ApiSession {
     store: CountStore,
     model_id: String,
     fallback: Tokenizer,
+    /// Draw no progress line (the inspector owns the terminal).
+    quiet: bool,
 }
 
 impl ApiSession {
@@ -54,12 +56,30 @@ impl ApiSession {
             store,
             model_id: model.api_id().to_string(),
             fallback,
+            quiet: false,
         })
+    }
+
+    /// The same session without a progress line on standard error.
+    pub fn quiet(mut self) -> ApiSession {
+        self.quiet = true;
+        self
+    }
+
+    /// A tokenizer with no counts measured yet ([`ApiSession::measure`]
+    /// adds them).
+    pub fn empty_tokenizer(&self) -> Tokenizer {
+        Tokenizer::Api(std::sync::Arc::new(crate::tokens::ApiCounts::new(
+            self.model_id.clone(),
+            crate::anthropic::SOURCE,
+            [],
+            self.fallback.clone(),
+        )))
     }
 
     /// A tokenizer that counts `texts` exactly (fetched now).
     pub fn tokenizer(&self, texts: &[&str]) -> Result<Tokenizer, CliError> {
-        let mut bar = Progress::new();
+        let mut bar = Progress::new(self.quiet);
         let result = crate::anthropic::tokenizer_for(
             &self.api,
             &self.model_id,
@@ -77,7 +97,7 @@ impl ApiSession {
         let Some(counts) = tokenizer.api() else {
             return Ok(());
         };
-        let mut bar = Progress::new();
+        let mut bar = Progress::new(self.quiet);
         let result = self.api.measure(
             &self.model_id,
             texts,
@@ -100,7 +120,7 @@ impl ApiSession {
             return Ok(false);
         }
         let texts: Vec<&str> = missed.iter().map(String::as_str).collect();
-        let mut bar = Progress::new();
+        let mut bar = Progress::new(self.quiet);
         let result = self.api.measure(
             &self.model_id,
             &texts,
@@ -150,9 +170,9 @@ struct Progress {
 }
 
 impl Progress {
-    fn new() -> Progress {
+    fn new(quiet: bool) -> Progress {
         Progress {
-            on: io::stderr().is_terminal(),
+            on: !quiet && io::stderr().is_terminal(),
             drawn: false,
         }
     }

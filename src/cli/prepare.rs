@@ -54,9 +54,9 @@ impl Prepared {
     /// estimated then is reported as an estimate.
     pub fn pack(&self) -> Result<Plan, CliError> {
         match &self.api {
-            Some(session) => super::count_api::pack_exact(session, &self.tokenizer, 8, || {
-                self.pack_once()
-            }),
+            Some(session) => {
+                super::count_api::pack_exact(session, &self.tokenizer, 8, || self.pack_once())
+            }
             None => self.pack_once(),
         }
     }

@@ -104,10 +104,7 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
         writeln!(out)?;
     } else {
         let how = if result.downloaded > 0 {
-            format!(
-                "downloaded {}",
-                human(result.downloaded)
-            )
+            format!("downloaded {}", human(result.downloaded))
         } else {
             format!("already in the {}", result.cache)
         };

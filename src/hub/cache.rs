@@ -198,11 +198,23 @@ mod tests {
         let refs = tmp.path().join("models--org--model/refs");
         std::fs::create_dir_all(&refs).unwrap();
         std::fs::write(refs.join("main"), C1).unwrap();
-        assert_eq!(caches.find(&repo, None, &["tokenizer.json"]).unwrap().path, p1);
+        assert_eq!(
+            caches.find(&repo, None, &["tokenizer.json"]).unwrap().path,
+            p1
+        );
         std::fs::write(refs.join("main"), format!("{C2}\n")).unwrap();
-        assert_eq!(caches.find(&repo, None, &["tokenizer.json"]).unwrap().path, p2);
+        assert_eq!(
+            caches.find(&repo, None, &["tokenizer.json"]).unwrap().path,
+            p2
+        );
         // A commit revision names its snapshot.
-        assert_eq!(caches.find(&repo, Some(C1), &["tokenizer.json"]).unwrap().path, p1);
+        assert_eq!(
+            caches
+                .find(&repo, Some(C1), &["tokenizer.json"])
+                .unwrap()
+                .path,
+            p1
+        );
         // A file the snapshots do not have.
         assert_eq!(caches.find(&repo, None, &["vocab.json"]), None);
         // A traversing revision finds nothing.

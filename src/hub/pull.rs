@@ -333,7 +333,7 @@ fn head(url: &str, options: &PullOptions, repo: &RepoId) -> Result<Head, PullErr
             .map(|s| s.trim().to_string())
     };
     match status {
-        200..=299 | 300..=399 => {}
+        200..=399 => {}
         401 | 403 => {
             return Err(PullError::Gated {
                 repo: repo.to_string(),
@@ -478,8 +478,7 @@ fn fetch(
         if let Some(dir) = reference.parent() {
             fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
-        crate::fsio::write_file(&reference, meta.commit.as_bytes())
-            .map_err(io_err(&reference))?;
+        crate::fsio::write_file(&reference, meta.commit.as_bytes()).map_err(io_err(&reference))?;
     }
     Ok(Pulled {
         path: snapshot,
@@ -724,7 +723,10 @@ fn join_url(base: &str, target: &str) -> String {
     if target.starts_with('/') {
         format!("{}{target}", &base[..host_end])
     } else {
-        let dir_end = base.rfind('/').filter(|&i| i >= host_end).unwrap_or(host_end);
+        let dir_end = base
+            .rfind('/')
+            .filter(|&i| i >= host_end)
+            .unwrap_or(host_end);
         format!("{}/{target}", &base[..dir_end])
     }
 }

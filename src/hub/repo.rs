@@ -125,8 +125,7 @@ fn path_like(s: &str, what: &'static str, max: usize) -> Result<(), InvalidName>
     {
         return Err(bad("expected ASCII letters, digits, `-`, `_`, `.` and `/`"));
     }
-    if s
-        .split('/')
+    if s.split('/')
         .any(|part| part.is_empty() || part == "." || part == "..")
     {
         return Err(bad(
@@ -159,8 +158,22 @@ mod tests {
             assert_eq!(r.to_string(), ok);
         }
         for bad in [
-            "", "a", "/a", "a/", "a/b/c", "../a", "a/..", "a/../b", "/etc/passwd", "a/.hidden",
-            "a/b-", "a/b c", "a/b\x1b", "a\\b", "a/b--c", "ü/b",
+            "",
+            "a",
+            "/a",
+            "a/",
+            "a/b/c",
+            "../a",
+            "a/..",
+            "a/../b",
+            "/etc/passwd",
+            "a/.hidden",
+            "a/b-",
+            "a/b c",
+            "a/b\x1b",
+            "a\\b",
+            "a/b--c",
+            "ü/b",
         ] {
             assert!(bad.parse::<RepoId>().is_err(), "{bad:?} accepted");
         }
@@ -170,13 +183,20 @@ mod tests {
 
     #[test]
     fn revisions_and_file_names_stay_inside() {
-        for ok in ["main", "v1.0", "refs/pr/1", "0123456789abcdef0123456789abcdef01234567"] {
+        for ok in [
+            "main",
+            "v1.0",
+            "refs/pr/1",
+            "0123456789abcdef0123456789abcdef01234567",
+        ] {
             validate_revision(ok).unwrap();
         }
         for ok in ["tokenizer.json", "original/tokenizer.model"] {
             validate_file_name(ok).unwrap();
         }
-        for bad in ["", "..", "../x", "a/../b", "/abs", "a//b", "a/", "./a", "a b", "a\0b"] {
+        for bad in [
+            "", "..", "../x", "a/../b", "/abs", "a//b", "a/", "./a", "a b", "a\0b",
+        ] {
             assert!(validate_file_name(bad).is_err(), "{bad:?}");
             assert!(validate_revision(bad).is_err(), "{bad:?}");
         }

@@ -165,7 +165,10 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     head.push_str("Connection: close\r\n\r\n");
     let _ = out.write_all(head.as_bytes());
     if request.method != "HEAD" {
-        let n = reply.cut_after.unwrap_or(reply.body.len()).min(reply.body.len());
+        let n = reply
+            .cut_after
+            .unwrap_or(reply.body.len())
+            .min(reply.body.len());
         let _ = out.write_all(&reply.body[..n]);
     }
     let _ = out.flush();
