@@ -99,8 +99,9 @@ struct ModelJson {
     /// Where its tokenizer file was found: `tokenscope` (pulled) or
     /// `hugging_face` (the Hugging Face cache); null when not from a cache.
     tokenizer_found_in: Option<crate::hub::CacheKind>,
-    /// The model id sent to the provider's count API.
-    api_model: String,
+    /// The model id sent to the provider's count API when it is not the
+    /// name; null otherwise.
+    api_model: Option<String>,
 }
 
 impl From<&ModelSpec> for ModelJson {
@@ -124,7 +125,7 @@ impl From<&ModelSpec> for ModelJson {
             source: m.source.as_ref().map(|p| p.display().to_string()),
             repo: m.repo.clone(),
             tokenizer_found_in: m.hub.as_ref().map(|f| f.cache),
-            api_model: m.api_id().to_string(),
+            api_model: m.api_model.clone(),
         }
     }
 }

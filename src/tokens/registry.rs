@@ -1060,6 +1060,50 @@ mod tests {
     }
 
     #[test]
+    fn repo_models_count_exactly_once_their_tokenizer_is_in_a_hub_cache() {
+        use crate::hub::{CacheKind, HubCaches};
+        let r = ModelRegistry::builtin();
+        for name in ["llama-3.1-8b", "qwen3-32b", "deepseek-v3"] {
+            let m = r.get(name).unwrap();
+            assert!(m.repo.is_some(), "{name} has no repo");
+            assert!(!m.is_exact());
+        }
+        assert_eq!(r.get("claude-3-5-haiku").unwrap().api_id(), "claude-3-5-haiku-latest");
+        assert_eq!(r.get("claude-sonnet-4-5").unwrap().api_id(), "claude-sonnet-4-5");
+
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = tmp.path().join(
+            "models--meta-llama--Llama-3.1-8B-Instruct/snapshots/1111111111111111111111111111111111111111",
+        );
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::write(snap.join("tokenizer.json"), "{}").unwrap();
+        let caches = HubCaches {
+            dirs: vec![(tmp.path().to_path_buf(), CacheKind::HuggingFace)],
+        };
+        let mut r = ModelRegistry::builtin();
+        // A user's own tokenizer_file wins over the cache.
+        r.extend_from_str(
+            "[[models]]\nname = \"qwen3-32b\"\ntokenizer_file = \"/x/tokenizer.json\"\n",
+            "user.toml",
+        )
+        .unwrap();
+        r.find_hub_files(&caches);
+        let m = r.get("llama-3.1-8b").unwrap();
+        assert!(m.is_exact());
+        assert_eq!(m.tokenizer_file(), Some(snap.join("tokenizer.json").as_path()));
+        assert_eq!(m.hub.as_ref().unwrap().cache, CacheKind::HuggingFace);
+        assert!(!r.get("llama-3.1-70b").unwrap().is_exact());
+        let q = r.get("qwen3-32b").unwrap();
+        assert_eq!(q.tokenizer_file(), Some(Path::new("/x/tokenizer.json")));
+        assert!(q.hub.is_none());
+
+        let e = registry_with("[[models]]\nname = \"x\"\nencoding = \"o200k_base\"\nrepo = \"../etc\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("user.toml:4:8: `repo`: invalid repository"), "{e}");
+    }
+
+    #[test]
     fn unknown_model_names_three_close_ones() {
         let r = ModelRegistry::builtin();
         let e = r.get("gpt4o").unwrap_err();
