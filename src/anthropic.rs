@@ -113,8 +113,7 @@ pub enum CountApiError {
     Store(#[from] StoreError),
 }
 
-/// A client of the count_tokens API.
-#[derive(Debug)]
+/// A client of the count_tokens API. Its `Debug` form never shows the key.
 pub struct CountApi {
     /// The API's address, without a trailing `/`.
     pub base_url: String,
@@ -128,6 +127,18 @@ pub struct CountApi {
     agent: ureq::Agent,
     /// No request is sent before this instant (rate limits).
     not_before: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for CountApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CountApi")
+            .field("base_url", &self.base_url)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("workers", &self.workers)
+            .field("max_retries", &self.max_retries)
+            .field("max_wait", &self.max_wait)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CountApi {
@@ -513,5 +524,8 @@ mod tests {
         assert!(until("2999-01-01T00:00:00Z").is_some());
         assert!(backoff(0) >= Duration::from_secs(1) && backoff(0) < Duration::from_secs(2));
         assert!(backoff(10) <= Duration::from_secs(38));
+        let api = CountApi::new("http://127.0.0.1:1", Some("sk-secret".into())).unwrap();
+        assert!(!format!("{api:?}").contains("sk-secret"));
+        assert!(CountApi::new("ftp://x", None).is_err());
     }
 }

@@ -38,8 +38,8 @@ use super::repo::{InvalidName, RepoId, is_commit, validate_file_name, validate_r
 /// The hub used when `HF_ENDPOINT` is not set.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
-/// What to download and where to.
-#[derive(Debug, Clone)]
+/// What to download and where to. Its `Debug` form never shows the token.
+#[derive(Clone)]
 pub struct PullOptions {
     /// The hub's address without a trailing `/`: `$HF_ENDPOINT` or
     /// [`DEFAULT_ENDPOINT`].
@@ -55,6 +55,19 @@ pub struct PullOptions {
     pub cache_dir: PathBuf,
     /// The largest file accepted, in bytes.
     pub max_size: u64,
+}
+
+impl std::fmt::Debug for PullOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullOptions")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("revision", &self.revision)
+            .field("files", &self.files)
+            .field("cache_dir", &self.cache_dir)
+            .field("max_size", &self.max_size)
+            .finish()
+    }
 }
 
 impl PullOptions {

@@ -1068,8 +1068,14 @@ mod tests {
             assert!(m.repo.is_some(), "{name} has no repo");
             assert!(!m.is_exact());
         }
-        assert_eq!(r.get("claude-3-5-haiku").unwrap().api_id(), "claude-3-5-haiku-latest");
-        assert_eq!(r.get("claude-sonnet-4-5").unwrap().api_id(), "claude-sonnet-4-5");
+        assert_eq!(
+            r.get("claude-3-5-haiku").unwrap().api_id(),
+            "claude-3-5-haiku-latest"
+        );
+        assert_eq!(
+            r.get("claude-sonnet-4-5").unwrap().api_id(),
+            "claude-sonnet-4-5"
+        );
 
         let tmp = tempfile::tempdir().unwrap();
         let snap = tmp.path().join(
@@ -1090,17 +1096,25 @@ mod tests {
         r.find_hub_files(&caches);
         let m = r.get("llama-3.1-8b").unwrap();
         assert!(m.is_exact());
-        assert_eq!(m.tokenizer_file(), Some(snap.join("tokenizer.json").as_path()));
+        assert_eq!(
+            m.tokenizer_file(),
+            Some(snap.join("tokenizer.json").as_path())
+        );
         assert_eq!(m.hub.as_ref().unwrap().cache, CacheKind::HuggingFace);
         assert!(!r.get("llama-3.1-70b").unwrap().is_exact());
         let q = r.get("qwen3-32b").unwrap();
         assert_eq!(q.tokenizer_file(), Some(Path::new("/x/tokenizer.json")));
         assert!(q.hub.is_none());
 
-        let e = registry_with("[[models]]\nname = \"x\"\nencoding = \"o200k_base\"\nrepo = \"../etc\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("user.toml:4:8: `repo`: invalid repository"), "{e}");
+        let e = registry_with(
+            "[[models]]\nname = \"x\"\nencoding = \"o200k_base\"\nrepo = \"../etc\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("user.toml:4:8: `repo`: invalid repository"),
+            "{e}"
+        );
     }
 
     #[test]
