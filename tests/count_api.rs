@@ -372,6 +372,32 @@ fn pack_counts_items_exactly_and_measures_the_pieces_it_cuts() {
 }
 
 #[test]
+fn the_default_command_and_check_use_the_api_too() {
+    let server = Server::start(count_reply);
+    let user = User::new(&server.url);
+    std::fs::write(
+        user.path("set.toml"),
+        format!("[budget]\ntotal = 1000\n[[items]]\ntext = \"{A}\"\n"),
+    )
+    .unwrap();
+    for cmd in [vec!["--json"], vec!["check", "--json"]] {
+        let mut args = cmd.clone();
+        args.extend([
+            "--model",
+            "claude-sonnet-4-5",
+            "--count-api",
+            "anthropic",
+            "set.toml",
+        ]);
+        let (code, out, err) = user.run(&args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["exact"], true, "{v}");
+        assert_eq!(v["items"][0]["tokens"], fake_tokens(A));
+    }
+}
+
+#[test]
 fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
     let server = Server::start(count_reply);
     let mut user = User::new(&server.url);

@@ -82,6 +82,8 @@ struct Hub {
     status: Option<u16>,
     /// Files the repository has (default: tokenizer.json).
     files: Option<Vec<&'static str>>,
+    /// Answer every GET with the whole file (a server without ranges).
+    ignore_range: bool,
 }
 
 fn start(hub: Hub) -> (Server, Vec<u8>) {
@@ -141,7 +143,7 @@ fn answer(hub: &Hub, body: &[u8], gets: &AtomicUsize, req: &Request) -> Reply {
         .and_then(|r| r.strip_prefix("bytes="))
         .and_then(|r| r.strip_suffix('-'))
         .and_then(|s| s.parse::<usize>().ok());
-    let reply = match start {
+    let reply = match start.filter(|_| !hub.ignore_range) {
         Some(s) if s < body.len() => Reply::new(206, body[s..].to_vec()).header(
             "Content-Range",
             format!("bytes {s}-{}/{}", body.len() - 1, body.len()),
@@ -545,4 +547,44 @@ fn a_model_in_the_hugging_face_cache_counts_exactly_without_a_download() {
         .clone();
     assert_eq!(m["exact"], false);
     assert_eq!(m["tokenizer_found_in"], Value::Null);
+}
+
+#[test]
+fn a_server_without_ranges_starts_the_download_over() {
+    let (server, content) = start(Hub {
+        cut_first_get: Some(500),
+        ignore_range: true,
+        ..Hub::default()
+    });
+    let user = User::new(&server.url);
+    let (code, _, _) = user.run(&["models", "pull", "llama-3.1-8b"]);
+    assert_eq!(code, 2);
+    let (code, out, err) = user.run(&["models", "pull", "llama-3.1-8b", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["downloaded"], content.len(), "the whole file again");
+    let snapshot = user
+        .own_repo()
+        .join("snapshots")
+        .join(COMMIT)
+        .join("tokenizer.json");
+    assert_eq!(std::fs::read(snapshot).unwrap(), content);
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let (server, _) = start(Hub::default());
+    let user = User::new(&server.url);
+    let (code, _, err) = user.run(&["models", "pull", "llama-3.1-8b", "--max-file-size", "1KiB"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("over the 1 KiB limit"), "{err}");
+    assert!(
+        server.requests().iter().all(|r| r.method == "HEAD"),
+        "nothing downloaded"
+    );
+    assert!(
+        !user.own_repo().join("blobs").read_dir().is_ok_and(
+            |mut d| d.any(|e| { !e.unwrap().file_name().to_string_lossy().ends_with(".lock") })
+        )
+    );
 }
