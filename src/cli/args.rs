@@ -57,7 +57,7 @@ pub enum Command {
     /// on your own files, and write them into your models.toml.
     ///
     /// Sends the text of every file to Anthropic's count_tokens API
-    /// ($ANTHROPIC_BASE_URL, default https://api.anthropic.com, key in
+    /// ($ANTHROPIC_BASE_URL, default `https://api.anthropic.com`, key in
     /// $ANTHROPIC_API_KEY); counts are cached on disk by content hash. The
     /// ratio is the total API count over the total base count (the model's
     /// estimate base, o200k_base for Claude); the error band is the 95th
