@@ -483,3 +483,55 @@ fn calibrate_measures_on_the_users_files_and_writes_the_models_toml() {
     assert_eq!(m["encoding"], format!("o200k_base*{ratio}"));
     assert!(m["source"].as_str().unwrap().ends_with("models.toml"));
 }
+
+#[test]
+fn a_spent_request_budget_pauses_until_its_reset() {
+    use tokenscope::anthropic::{CountApi, CountStore};
+    use tokenscope::tokens::{ApiCounts, Encoding, Estimate, Tokenizer};
+
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let server = Server::start(move |req| {
+        let reply = count_reply(req);
+        if h.fetch_add(1, Ordering::SeqCst) == 0 {
+            let reset = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1200);
+            let reset = reset
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            return reply
+                .header("anthropic-ratelimit-requests-remaining", "0")
+                .header("anthropic-ratelimit-requests-reset", reset);
+        }
+        reply
+    });
+    let mut api = CountApi::new(&server.url, Some(KEY.to_string())).unwrap();
+    api.workers = 1;
+    let counts = ApiCounts::new(
+        "claude-sonnet-4-5",
+        "test",
+        [],
+        Tokenizer::estimate(Estimate::Scaled {
+            base: Encoding::O200kBase,
+            ratio: 1.2,
+        }),
+    );
+    let store = CountStore::in_memory();
+    let start = Instant::now();
+    api.measure(
+        "claude-sonnet-4-5",
+        &[A, "  "],
+        &counts,
+        &store,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "the second request did not wait for the reset: {:?}",
+        start.elapsed()
+    );
+    assert_eq!(counts.get(A), Some(fake_tokens(A)));
+    // Whitespace is measured after `x` and less it: "x  " is 2 runs, "x" 1.
+    assert_eq!(counts.get("  "), Some(1));
+    assert_eq!(server.requests().len(), 3);
+}
