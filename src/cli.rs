@@ -1,13 +1,16 @@
 //! The command line: clap definitions and one file per subcommand.
 
 mod args;
+mod calibrate;
 mod count;
+pub(crate) mod count_api;
 mod error;
 mod history;
 mod models;
 mod pack;
 mod predict;
 pub mod prepare;
+mod pull;
 mod watch;
 
 use std::ffi::OsString;
@@ -45,12 +48,16 @@ where
     crate::fsio::set_max_file_size(cli.max_file_size);
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
-        Some(Command::Models(a)) => models::run(&a),
+        Some(Command::Models(a)) => match &a.action {
+            Some(args::ModelsCommand::Pull(p)) => pull::run(&a, p),
+            None => models::run(&a),
+        },
         Some(Command::Pack(a)) => pack::run(&a, false),
         Some(Command::Check(a)) => pack::run(&a, true),
         Some(Command::Watch(a)) => watch::run(&a),
         Some(Command::History(a)) => history::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
+        Some(Command::Calibrate(a)) => calibrate::run(&a),
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.

@@ -9,11 +9,15 @@
 //! Untrusted text is escaped for display by one module, [`escape`].
 #![deny(missing_docs)]
 
+pub mod anthropic;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod escape;
 pub mod fsio;
 pub mod history;
+pub(crate) mod http;
+pub mod hub;
 pub mod input;
 pub mod report;
 pub mod tokens;

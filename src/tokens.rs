@@ -7,6 +7,7 @@
 //! text is tokenized once per tokenizer. Every count shown to a person goes
 //! through [`Accuracy::label`]: `1,234` when exact, `≈1,234 ±10%` when not.
 
+mod api;
 mod band;
 mod bpe;
 mod cache;
@@ -19,6 +20,7 @@ pub mod registry;
 mod tokenizer;
 mod vocab;
 
+pub use api::ApiCounts;
 pub use band::{Accuracy, ErrorBand};
 pub use bpe::clear_piece_caches;
 pub use cache::CountCache;

@@ -195,6 +195,7 @@ fn docs_plan() -> Plan {
         encoding: "o200k_base".into(),
         exact: true,
         error_band: None,
+        count_source: None,
         budget: PlanBudget {
             total: 5000,
             reserve_output: 1000,

@@ -53,6 +53,18 @@ pub enum Command {
     History(super::history::HistoryArgs),
     /// Recommend a budget for a new task from similar recorded ones.
     Predict(super::predict::PredictArgs),
+    /// Measure a Claude model's ratio to a base encoding and its error band
+    /// on your own files, and write them into your models.toml.
+    ///
+    /// Sends the text of every file to Anthropic's count_tokens API
+    /// ($ANTHROPIC_BASE_URL, default `https://api.anthropic.com`, key in
+    /// $ANTHROPIC_API_KEY); counts are cached on disk by content hash. The
+    /// ratio is the total API count over the total base count (the model's
+    /// estimate base, o200k_base for Claude); the error band is the 95th
+    /// percentile of the per-file relative error of the calibrated estimate.
+    /// Both go into the model's entry in the config-dir models.toml (or
+    /// --models-file), comments kept; --dry-run only prints.
+    Calibrate(super::calibrate::CalibrateArgs),
 }
 
 /// Output colour.
@@ -107,6 +119,10 @@ pub struct CountArgs {
     /// JSON output (`tokenscope.count/1`).
     #[arg(long)]
     pub json: bool,
+    /// Count Claude models exactly with Anthropic's count_tokens API (sends
+    /// the text to Anthropic; see --help).
+    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
+    pub count_api: Option<super::count_api::CountApiChoice>,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
@@ -115,6 +131,9 @@ pub struct CountArgs {
 /// `tokenscope models`.
 #[derive(Debug, Clone, Args)]
 pub struct ModelsArgs {
+    /// What to do; without one, the registry is listed.
+    #[command(subcommand)]
+    pub action: Option<ModelsCommand>,
     /// JSON output (`tokenscope.models/1`).
     #[arg(long)]
     pub json: bool,
@@ -123,11 +142,54 @@ pub struct ModelsArgs {
     pub shared: SharedArgs,
 }
 
+/// `tokenscope models SUBCOMMAND`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ModelsCommand {
+    /// Download a model's tokenizer from the Hugging Face hub, so that the
+    /// model counts exactly.
+    ///
+    /// NAME is a model from the registry that names a hub repository (see
+    /// `tokenscope models`) or a repository `org/name`. The file goes into
+    /// tokenscope's cache (`~/.cache/tokenscope/hub` on Linux) in the hub's
+    /// layout; nothing is downloaded when the file is already there or in
+    /// the Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub,
+    /// ~/.cache/huggingface/hub). A cut download resumes on the next run;
+    /// every file is checked against the hub's checksum before it is used.
+    /// Environment: HF_TOKEN (gated or private repositories), HF_ENDPOINT
+    /// (another hub or a mirror), HTTPS_PROXY / ALL_PROXY / NO_PROXY.
+    Pull(PullArgs),
+}
+
+/// `tokenscope models pull`.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// A model name or alias from the registry, or a hub repository
+    /// `org/name`.
+    pub name: String,
+    /// The file to fetch (repeatable: the first the repository has is
+    /// fetched); default `tokenizer.json`.
+    #[arg(long = "file", value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The branch, tag or commit to fetch from.
+    #[arg(long, value_name = "REV", default_value = "main")]
+    pub revision: String,
+    /// Download even when the file is already in a cache.
+    #[arg(long)]
+    pub force: bool,
+    /// JSON output (`tokenscope.pull/1`).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `tokenscope pack` and `tokenscope check`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct PackArgs {
     /// Item sets and prompt files.
     pub paths: Vec<PathBuf>,
+    /// Count Claude models exactly with Anthropic's count_tokens API (sends
+    /// the text of every item to Anthropic; see --help).
+    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
+    pub count_api: Option<super::count_api::CountApiChoice>,
     /// A model from the registry.
     #[arg(long, short = 'm')]
     pub model: Option<String>,

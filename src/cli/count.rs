@@ -39,6 +39,9 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     let registry = load_registry(args.shared.models_file.as_deref())?;
     let mut columns = flag_columns(args, &registry)?;
     let inputs = read_inputs(&args.paths)?;
+    if let Some(choice) = args.count_api {
+        use_count_api(choice, args, &mut columns, &inputs)?;
+    }
 
     let mut errors: Vec<(String, String)> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
@@ -246,6 +249,40 @@ fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column
     Ok(columns)
 }
 
+/// `--count-api`: every Claude column counts the inputs through the API
+/// (fetched now; cached counts need no request).
+fn use_count_api(
+    choice: super::count_api::CountApiChoice,
+    args: &CountArgs,
+    columns: &mut [Column],
+    inputs: &[Input],
+) -> Result<(), CliError> {
+    if args.chat {
+        return Err(CliError::Input(
+            "--count-api counts files of text; --chat reads OpenAI chat-completions requests, whose framing Anthropic's API does not count (leave out --chat)".into(),
+        ));
+    }
+    let texts: Vec<&str> = inputs
+        .iter()
+        .filter_map(|i| i.text.as_deref().ok())
+        .collect();
+    let mut any = false;
+    for c in columns.iter_mut() {
+        let Some(model) = c.model.as_ref().filter(|m| m.provider == "anthropic") else {
+            continue;
+        };
+        let session = super::count_api::ApiSession::new(choice, model)?;
+        c.tokenizer = session.tokenizer(&texts)?;
+        any = true;
+    }
+    if !any {
+        return Err(CliError::Input(
+            "--count-api anthropic counts Claude models: name one with --model (e.g. --model claude-sonnet-4-5)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The column for a request's own model, added when new.
 fn request_column(
     request: &ChatRequest,
@@ -409,6 +446,10 @@ struct ResultJson<'a> {
     /// The expected relative error of an estimate (`0.1` for ±10 %); null
     /// when exact.
     error_band: Option<ErrorBand>,
+    /// Where the counts come from when not from a local tokenizer
+    /// (`anthropic count_tokens`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count_source: Option<&'a str>,
     context_window: Option<usize>,
     files: Vec<FileJson<'a>>,
     total: usize,
@@ -450,6 +491,7 @@ fn write_json(
                 encoding: c.tokenizer.name(),
                 exact: c.tokenizer.is_exact(),
                 error_band: c.tokenizer.error_band(),
+                count_source: c.tokenizer.api().map(|a| a.source.as_str()),
                 context_window: window,
                 files: rows
                     .iter()

@@ -46,6 +46,12 @@ pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
             ]);
         }
         table.write(&mut out, use_color(args.shared.color))?;
+        if registry.models().iter().any(pullable) {
+            writeln!(
+                out,
+                "\n† exact after `tokenscope models pull NAME`, which downloads the model's tokenizer from\nits Hugging Face repository (until then: the estimate shown)."
+            )?;
+        }
         writeln!(
             out,
             "\n≈ estimate ±N%: counted without the model's own tokenizer (closed models publish none;\nfor an open model, name its tokenizer file); the real count is expected within N% of the\nestimate on typical English prose and code. Prices: 2025 list prices in USD per million\ntokens. Override any of it in a models.toml (--models-file, or tokenscope/models.toml in\nthe config dir)."
@@ -88,6 +94,14 @@ struct ModelJson {
     chat: Option<ChatFraming>,
     /// The user file that defined or changed it; null for built-in.
     source: Option<String>,
+    /// The model's Hugging Face repository (`org/name`), if it has one.
+    repo: Option<String>,
+    /// Where its tokenizer file was found: `tokenscope` (pulled) or
+    /// `hugging_face` (the Hugging Face cache); null when not from a cache.
+    tokenizer_found_in: Option<crate::hub::CacheKind>,
+    /// The model id sent to the provider's count API when it is not the
+    /// name; null otherwise.
+    api_model: Option<String>,
 }
 
 impl From<&ModelSpec> for ModelJson {
@@ -109,6 +123,9 @@ impl From<&ModelSpec> for ModelJson {
             output_price_per_million: m.output_price,
             chat: m.chat,
             source: m.source.as_ref().map(|p| p.display().to_string()),
+            repo: m.repo.clone(),
+            tokenizer_found_in: m.hub.as_ref().map(|f| f.cache),
+            api_model: m.api_model.clone(),
         }
     }
 }
@@ -117,11 +134,20 @@ impl From<&ModelSpec> for ModelJson {
 /// file (marked when it is not there; it is read only when the model is
 /// used).
 fn counting(m: &ModelSpec) -> String {
+    if let Some(found) = &m.hub {
+        return format!("{} ({})", found.file, found.cache);
+    }
     let text = m.counting.describe();
     match m.tokenizer_file() {
         Some(path) if !path.is_file() => format!("{text} (not found)"),
+        _ if pullable(m) => format!("{text} †"),
         _ => text,
     }
+}
+
+/// A model that counts by estimate until its tokenizer is pulled.
+fn pullable(m: &ModelSpec) -> bool {
+    m.repo.is_some() && !m.is_exact()
 }
 
 fn opt(v: Option<String>) -> String {

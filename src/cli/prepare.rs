@@ -41,11 +41,27 @@ pub struct Prepared {
     /// The `optimal` strategy's deadline per run (`--optimal-deadline`,
     /// default [`DEFAULT_OPTIMAL_DEADLINE`]; `None`: no deadline).
     pub optimal_deadline: Option<Duration>,
+    /// `--count-api`: the session that measured the tokenizer's counts, to
+    /// measure texts a run had to estimate.
+    pub api: Option<std::sync::Arc<super::count_api::ApiSession>>,
 }
 
 impl Prepared {
-    /// Runs the engine once with the shared count cache.
+    /// Runs the engine with the shared count cache. With `--count-api`,
+    /// texts a run had to estimate (items cut to fit, joiners) are measured
+    /// and the run repeated, up to eight runs in all (a cut item's search
+    /// for its longest fitting piece takes a few rounds); what is still
+    /// estimated then is reported as an estimate.
     pub fn pack(&self) -> Result<Plan, CliError> {
+        match &self.api {
+            Some(session) => {
+                super::count_api::pack_exact(session, &self.tokenizer, 8, || self.pack_once())
+            }
+            None => self.pack_once(),
+        }
+    }
+
+    fn pack_once(&self) -> Result<Plan, CliError> {
         let ctx = PackContext {
             tokenizer: &self.tokenizer,
             cache: CountCache::global(),
@@ -84,6 +100,11 @@ impl Prepared {
         p.optimal_deadline = self.optimal_deadline;
         if let Tokenizer::File(_) = &self.tokenizer {
             p.tokenizer = self.tokenizer.clone();
+        }
+        if let (Some(session), Tokenizer::Api(_)) = (&self.api, &self.tokenizer) {
+            p.tokenizer = self.tokenizer.clone();
+            session.measure(&p.tokenizer, &set_texts(&p.set))?;
+            p.api = Some(session.clone());
         }
         // Only `--summarizer` sets a command (never an input file).
         p.set.budget.summarizer = self.set.budget.summarizer.clone();
@@ -204,7 +225,35 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
         prepared.tokenizer =
             Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
     }
+    if let Some(choice) = args.count_api {
+        let model = prepared.model.as_ref().ok_or_else(|| {
+            CliError::Input(
+                "--count-api anthropic counts Claude models: name one with --model (e.g. --model claude-sonnet-4-5)".into(),
+            )
+        })?;
+        if args.tokenizer_file.is_some() || prepared.set.budget.encoding.is_some() {
+            return Err(CliError::Input(
+                "--count-api counts with the model's API; leave out --tokenizer-file and --encoding".into(),
+            ));
+        }
+        let session = super::count_api::ApiSession::new(choice, model)?;
+        prepared.tokenizer = session.tokenizer(&set_texts(&prepared.set))?;
+        prepared.api = Some(std::sync::Arc::new(session));
+    }
     Ok(prepared)
+}
+
+/// Every text a run over `set` counts before it cuts anything: the items,
+/// the section titles and separators, and the joiner between sections.
+pub fn set_texts(set: &ItemSet) -> Vec<&str> {
+    let mut texts: Vec<&str> = set.items.iter().map(|i| i.text()).collect();
+    for s in &set.sections {
+        texts.extend(s.title.as_deref());
+        texts.push(s.separator());
+    }
+    // The engine's joiner between sections.
+    texts.push("\n\n");
+    texts
 }
 
 /// The summarizer command: `--summarizer`, else `summarizer` in the user's
@@ -281,6 +330,7 @@ fn finish(
         paths,
         load_options: LoadOptions::default(),
         optimal_deadline: Some(DEFAULT_OPTIMAL_DEADLINE),
+        api: None,
     })
 }
 

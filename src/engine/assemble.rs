@@ -244,6 +244,7 @@ pub(super) fn plan(parts: Parts<'_>) -> Plan {
         encoding: tokenizer.name(),
         exact: tokenizer.is_exact(),
         error_band: tokenizer.error_band(),
+        count_source: tokenizer.api().map(|a| a.source.clone()),
         budget: PlanBudget {
             total,
             reserve_output: b.reserve_output,

@@ -214,6 +214,11 @@ pub struct Plan {
     /// The expected relative error of the counts when they are estimates
     /// (`0.1` for ±10 %); `null` when they are exact.
     pub error_band: Option<ErrorBand>,
+    /// Where the counts come from when not from a tokenizer on this
+    /// machine: `anthropic count_tokens` with `--count-api anthropic`.
+    /// Absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_source: Option<String>,
     /// The budget as run.
     pub budget: PlanBudget,
     /// Totals.

@@ -117,6 +117,27 @@ pub enum EngineError {
 /// assert!(plan.totals.rendered <= 20);
 /// ```
 pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
+    let misses = ctx.tokenizer.api().map(|a| a.misses());
+    let mut plan = pack_counted(set, ctx)?;
+    // API counts are exact only for the texts measured before the run: a run
+    // that had to estimate any other text (an item cut to fit, a degraded
+    // one) is reported as an estimate, with the estimate's band.
+    if let (Some(api), Some(before)) = (ctx.tokenizer.api(), misses) {
+        let estimated = api.misses().saturating_sub(before);
+        if estimated > 0 {
+            plan.exact = false;
+            plan.error_band = api.fallback_band();
+            plan.warnings.push(format!(
+                "{estimated} text(s) made during packing (items cut or degraded to fit, or changed since the counts were fetched) are counted with the estimate {}, not by {}; the other counts are exact",
+                api.fallback(),
+                api.source
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+fn pack_counted(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let checked = validate::validate(set)?;
     let solver = RunLimits::start(&ctx.optimal);
     let total = checked.total;

@@ -55,6 +55,11 @@ impl CountCache {
     }
 
     fn count_inner(&self, tokenizer: &Tokenizer, text: &str, special: bool) -> usize {
+        // API counts are a table already; a text missing from it must be
+        // recorded as a miss on every count, so it is never cached.
+        if let Tokenizer::Api(api) = tokenizer {
+            return api.count(text);
+        }
         let key = (
             tokenizer.id(),
             special,

@@ -638,7 +638,7 @@ pub fn chat_framing(
     match (model, tokenizer) {
         (Some(spec), _) => spec.chat,
         (None, Tokenizer::Exact(e)) => ChatFraming::for_encoding(*e),
-        (None, Tokenizer::File(_) | Tokenizer::Estimate(..)) => None,
+        (None, Tokenizer::File(_) | Tokenizer::Estimate(..) | Tokenizer::Api(_)) => None,
     }
 }
 

@@ -22,6 +22,13 @@
 //! error band (`0.10` for ±10 %); a new `estimate` without `error` gets the
 //! default band of its kind ([`Estimate::default_band`]), and `error` alone
 //! changes the band of a model that already counts by estimate.
+//!
+//! `repo` names the model's repository on the Hugging Face hub
+//! (`org/name`). [`ModelRegistry::load`] looks for its `tokenizer.json` in
+//! the hub caches on disk ([`crate::hub::HubCaches`]); when it is there the
+//! model counts exactly with it, otherwise with its estimate (`tokenscope
+//! models pull NAME` downloads it). `api_model` is the id the provider's API
+//! takes when it differs from `name` (for `--count-api`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -68,6 +75,16 @@ pub struct ModelSpec {
     /// The user file that defined or last changed this model; `None` for a
     /// built-in model left as it is.
     pub source: Option<PathBuf>,
+    /// The model's repository on the Hugging Face hub (`org/name`), whose
+    /// `tokenizer.json` counts exactly for it once it is in a hub cache
+    /// (`tokenscope models pull NAME`).
+    pub repo: Option<String>,
+    /// The model's tokenizer file found in a hub cache
+    /// ([`ModelRegistry::find_hub_files`]); the model then counts with it.
+    pub hub: Option<crate::hub::Found>,
+    /// The model id the provider's API takes, when it differs from `name`
+    /// (used by `--count-api`).
+    pub api_model: Option<String>,
 }
 
 /// How a model counts.
@@ -141,6 +158,12 @@ impl ModelSpec {
             ModelCounting::File(f) => Some(&f.path),
             ModelCounting::Tokenizer(_) => None,
         }
+    }
+
+    /// The model id to send to the provider's API: `api_model`, else the
+    /// name.
+    pub fn api_id(&self) -> &str {
+        self.api_model.as_deref().unwrap_or(&self.name)
     }
 
     /// The input cost in USD of `tokens` tokens at the list price.
@@ -273,7 +296,40 @@ impl ModelRegistry {
         if let Some(file) = user_file {
             r.extend_from_file(file)?;
         }
+        r.find_hub_files(&crate::hub::HubCaches::from_env());
         Ok(r)
+    }
+
+    /// Looks for the tokenizer file of every model with a `repo` in the hub
+    /// `caches` (no network): a model whose `tokenizer.json` is found counts
+    /// exactly with it from then on, and [`ModelSpec::hub`] says where it
+    /// is. A model given a `tokenizer_file` by a models.toml keeps it. The
+    /// file is read only when the model counts; a broken one is then an
+    /// error naming it (no silent fallback to the estimate).
+    pub fn find_hub_files(&mut self, caches: &crate::hub::HubCaches) {
+        for m in &mut self.models {
+            let Some(repo) = m.repo.as_deref() else {
+                continue;
+            };
+            if matches!(m.counting, ModelCounting::File(_)) && m.hub.is_none() {
+                continue;
+            }
+            let Ok(repo) = repo.parse::<crate::hub::RepoId>() else {
+                continue;
+            };
+            let Some(found) = caches.find(&repo, None, &[crate::hub::DEFAULT_FILE]) else {
+                continue;
+            };
+            m.counting = ModelCounting::File(ModelTokenizerFile {
+                model: m.name.clone(),
+                declared: found.path.display().to_string(),
+                path: found.path.clone(),
+                registry: format!("{} ({repo})", found.cache),
+                line: 1,
+                column: 1,
+            });
+            m.hub = Some(found);
+        }
     }
 
     /// Where the user's registry file lives:
@@ -492,6 +548,18 @@ impl ModelRegistry {
                 })
             }
         };
+        let repo = match entry.repo {
+            None => None,
+            Some(r) => {
+                let span = r.span();
+                let value = r.into_inner();
+                value
+                    .trim()
+                    .parse::<crate::hub::RepoId>()
+                    .map_err(|e| at(span, format!("`repo`: {e}")))?;
+                Some(value.trim().to_string())
+            }
+        };
         let context_window = positive(entry.context_window, "context_window", at)?;
         let max_output = positive(entry.max_output, "max_output", at)?;
         let input_price = price(entry.input_price, "input_price", at)?;
@@ -519,6 +587,9 @@ impl ModelRegistry {
                     output_price: None,
                     chat: None,
                     source: None,
+                    repo: None,
+                    hub: None,
+                    api_model: None,
                 });
                 let i = self.models.len() - 1;
                 self.index.insert(name.to_lowercase(), i);
@@ -592,6 +663,12 @@ impl ModelRegistry {
         }
         if chat.is_some() {
             m.chat = chat;
+        }
+        if let Some(r) = repo {
+            m.repo = Some(r);
+        }
+        if let Some(a) = entry.api_model {
+            m.api_model = Some(a);
         }
         if let Some(s) = source {
             m.source = Some(s.to_path_buf());
@@ -797,6 +874,8 @@ struct RawModel {
     chat: Option<Spanned<RawChat>>,
     tokenizer_file: Option<Spanned<String>>,
     error: Option<Spanned<Fraction>>,
+    repo: Option<Spanned<String>>,
+    api_model: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1002,6 +1081,64 @@ mod tests {
         ] {
             assert!(err.contains(valid), "{err}");
         }
+    }
+
+    #[test]
+    fn repo_models_count_exactly_once_their_tokenizer_is_in_a_hub_cache() {
+        use crate::hub::{CacheKind, HubCaches};
+        let r = ModelRegistry::builtin();
+        for name in ["llama-3.1-8b", "qwen3-32b", "deepseek-v3"] {
+            let m = r.get(name).unwrap();
+            assert!(m.repo.is_some(), "{name} has no repo");
+            assert!(!m.is_exact());
+        }
+        assert_eq!(
+            r.get("claude-3-5-haiku").unwrap().api_id(),
+            "claude-3-5-haiku-latest"
+        );
+        assert_eq!(
+            r.get("claude-sonnet-4-5").unwrap().api_id(),
+            "claude-sonnet-4-5"
+        );
+
+        let tmp = tempfile::tempdir().unwrap();
+        let snap = tmp.path().join(
+            "models--meta-llama--Llama-3.1-8B-Instruct/snapshots/1111111111111111111111111111111111111111",
+        );
+        std::fs::create_dir_all(&snap).unwrap();
+        std::fs::write(snap.join("tokenizer.json"), "{}").unwrap();
+        let caches = HubCaches {
+            dirs: vec![(tmp.path().to_path_buf(), CacheKind::HuggingFace)],
+        };
+        let mut r = ModelRegistry::builtin();
+        // A user's own tokenizer_file wins over the cache.
+        r.extend_from_str(
+            "[[models]]\nname = \"qwen3-32b\"\ntokenizer_file = \"/x/tokenizer.json\"\n",
+            "user.toml",
+        )
+        .unwrap();
+        r.find_hub_files(&caches);
+        let m = r.get("llama-3.1-8b").unwrap();
+        assert!(m.is_exact());
+        assert_eq!(
+            m.tokenizer_file(),
+            Some(snap.join("tokenizer.json").as_path())
+        );
+        assert_eq!(m.hub.as_ref().unwrap().cache, CacheKind::HuggingFace);
+        assert!(!r.get("llama-3.1-70b").unwrap().is_exact());
+        let q = r.get("qwen3-32b").unwrap();
+        assert_eq!(q.tokenizer_file(), Some(Path::new("/x/tokenizer.json")));
+        assert!(q.hub.is_none());
+
+        let e = registry_with(
+            "[[models]]\nname = \"x\"\nencoding = \"o200k_base\"\nrepo = \"../etc\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("user.toml:4:8: `repo`: invalid repository"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use super::{Accuracy, Encoding, ErrorBand, FileTokenizer};
+use super::{Accuracy, ApiCounts, Encoding, ErrorBand, FileTokenizer};
 
 /// A labelled estimate, used where no exact tokenizer is available.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +42,13 @@ impl Estimate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TokenizerId(u64);
 
+impl TokenizerId {
+    /// The identity as a number.
+    pub fn raw(self) -> u64 {
+        self.0
+    }
+}
+
 /// A cheap-to-clone handle that counts text: exactly (a tiktoken encoding or
 /// a tokenizer file) or as a labelled estimate.
 #[derive(Debug, Clone)]
@@ -53,6 +60,11 @@ pub enum Tokenizer {
     /// An estimate and its expected error band; every count shown from it
     /// is labelled as such ([`Accuracy::label`]).
     Estimate(Estimate, ErrorBand),
+    /// Counts measured by a provider's counting API before the run
+    /// (`--count-api`), exact for the texts measured; any other text is
+    /// counted with the model's estimate and recorded as a miss
+    /// ([`ApiCounts`]).
+    Api(Arc<ApiCounts>),
 }
 
 impl From<Estimate> for Tokenizer {
@@ -68,6 +80,7 @@ impl PartialEq for Tokenizer {
             (Tokenizer::Exact(a), Tokenizer::Exact(b)) => a == b,
             (Tokenizer::File(a), Tokenizer::File(b)) => a.id() == b.id(),
             (Tokenizer::Estimate(a, x), Tokenizer::Estimate(b, y)) => a == b && x == y,
+            (Tokenizer::Api(a), Tokenizer::Api(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -96,18 +109,30 @@ impl Tokenizer {
             Tokenizer::Estimate(Estimate::Scaled { base, ratio }, _) => {
                 TokenizerId(0x1000_0000 ^ ((*base as u64) << 56) ^ ratio.to_bits())
             }
+            Tokenizer::Api(a) => TokenizerId(a.id() | 1 << 62),
         }
     }
 
     /// Whether counts are exact (otherwise they are estimates).
     pub fn is_exact(&self) -> bool {
-        matches!(self, Tokenizer::Exact(_) | Tokenizer::File(_))
+        matches!(
+            self,
+            Tokenizer::Exact(_) | Tokenizer::File(_) | Tokenizer::Api(_)
+        )
+    }
+
+    /// The measured API counts, when this tokenizer counts from them.
+    pub fn api(&self) -> Option<&ApiCounts> {
+        match self {
+            Tokenizer::Api(a) => Some(a),
+            _ => None,
+        }
     }
 
     /// The expected error band of an estimate; `None` when exact.
     pub fn error_band(&self) -> Option<ErrorBand> {
         match self {
-            Tokenizer::Exact(_) | Tokenizer::File(_) => None,
+            Tokenizer::Exact(_) | Tokenizer::File(_) | Tokenizer::Api(_) => None,
             Tokenizer::Estimate(_, band) => Some(*band),
         }
     }
@@ -124,7 +149,7 @@ impl Tokenizer {
             Tokenizer::Exact(e) | Tokenizer::Estimate(Estimate::Scaled { base: e, .. }, _) => {
                 Some(*e)
             }
-            Tokenizer::File(_) | Tokenizer::Estimate(..) => None,
+            Tokenizer::File(_) | Tokenizer::Estimate(..) | Tokenizer::Api(_) => None,
         }
     }
 
@@ -136,6 +161,7 @@ impl Tokenizer {
             Tokenizer::Estimate(Estimate::Chars4, _) => "chars/4".to_string(),
             Tokenizer::Estimate(Estimate::Words13, _) => "words*1.3".to_string(),
             Tokenizer::Estimate(Estimate::Scaled { base, ratio }, _) => format!("{base}*{ratio}"),
+            Tokenizer::Api(a) => format!("{} via {}", a.model, a.source),
         }
     }
 
@@ -146,6 +172,7 @@ impl Tokenizer {
             Tokenizer::Exact(e) => super::bpe::count_ordinary(*e, text),
             Tokenizer::File(f) => f.count(text),
             Tokenizer::Estimate(est, _) => estimate(*est, text, false),
+            Tokenizer::Api(a) => a.count(text),
         }
     }
 
@@ -156,6 +183,8 @@ impl Tokenizer {
             Tokenizer::Exact(e) => super::bpe::count_with_special(*e, text),
             Tokenizer::File(f) => f.count_with_special(text),
             Tokenizer::Estimate(est, _) => estimate(*est, text, true),
+            // The API knows no special-token literals: text is text.
+            Tokenizer::Api(a) => a.count(text),
         }
     }
 
@@ -164,7 +193,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_ordinary(*e, text)),
             Tokenizer::File(f) => Some(f.encode(text)),
-            Tokenizer::Estimate(..) => None,
+            Tokenizer::Estimate(..) | Tokenizer::Api(_) => None,
         }
     }
 
@@ -174,7 +203,7 @@ impl Tokenizer {
         match self {
             Tokenizer::Exact(e) => Some(super::bpe::encode_with_special(*e, text)),
             Tokenizer::File(f) => Some(f.encode_with_special(text)),
-            Tokenizer::Estimate(..) => None,
+            Tokenizer::Estimate(..) | Tokenizer::Api(_) => None,
         }
     }
 
@@ -187,7 +216,7 @@ impl Tokenizer {
                 let known = ids.iter().all(|&id| f.token_bytes(id).is_some());
                 known.then(|| f.decode_bytes(ids))
             }
-            Tokenizer::Estimate(..) => None,
+            Tokenizer::Estimate(..) | Tokenizer::Api(_) => None,
         }
     }
 
@@ -221,6 +250,7 @@ impl Tokenizer {
                     }
                 }
             }
+            Tokenizer::Api(a) => return a.fallback().token_boundaries(text),
             Tokenizer::Estimate(Estimate::Chars4 | Estimate::Scaled { .. }, _) => {
                 for (n, (i, _)) in text.char_indices().enumerate() {
                     if n > 0 && n % 4 == 0 {

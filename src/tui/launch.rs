@@ -85,7 +85,30 @@ pub fn launch(
             )));
         }
     }
-    let models: Vec<ModelChoice> = registry.models().iter().map(ModelChoice::from).collect();
+    let mut models: Vec<ModelChoice> = registry.models().iter().map(ModelChoice::from).collect();
+    // `--count-api`: the model counts from API counts that each load of the
+    // inputs fetches first (on the loader's thread, never the UI's).
+    let api = match args.count_api {
+        None => None,
+        Some(choice) => {
+            let name = overrides
+                .model
+                .clone()
+                .or_else(|| profile.as_ref().and_then(|p| p.settings.model.clone()))
+                .ok_or_else(|| {
+                    CliError::Input(
+                        "--count-api anthropic counts Claude models: name one with --model (e.g. --model claude-sonnet-4-5)".into(),
+                    )
+                })?;
+            let spec = registry.get(&name).map_err(|e| bad(&e))?;
+            let session = crate::cli::count_api::ApiSession::new(choice, spec)?.quiet();
+            let tokenizer = session.empty_tokenizer();
+            for m in models.iter_mut().filter(|m| m.name == spec.name) {
+                m.counting = crate::tokens::ModelCounting::Tokenizer(tokenizer.clone());
+            }
+            Some((Arc::new(session), tokenizer))
+        }
+    };
 
     let reloader = Arc::new(Mutex::new(Reloader::new(
         args.paths.clone(),
@@ -118,6 +141,11 @@ pub fn launch(
                     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
                     set.budget.summarizer = summarizer.clone();
                     resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
+                    if let Some((session, tokenizer)) = &api {
+                        session
+                            .measure(tokenizer, &crate::cli::prepare::set_texts(&set))
+                            .map_err(|e| e.to_string())?;
+                    }
                     Ok(Some(set))
                 }
             }

@@ -323,6 +323,7 @@ pub fn plan() -> Plan {
         encoding: "o200k_base".into(),
         exact: true,
         error_band: None,
+        count_source: None,
         budget: PlanBudget {
             total: 16_000,
             reserve_output: 4_096,

@@ -1,0 +1,201 @@
+//! `--count-api anthropic`: fetching Claude counts from Anthropic's
+//! count_tokens API before a run (the engine itself never waits on the
+//! network), with a progress line on a terminal and the disk cache.
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::anthropic::{CountApi, CountStore};
+use crate::tokens::{ModelSpec, Tokenizer};
+
+use super::CliError;
+
+/// The count APIs `--count-api` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CountApiChoice {
+    /// Anthropic's `/v1/messages/count_tokens` (Claude models).
+    Anthropic,
+}
+
+/// What `--help` says about `--count-api`.
+pub const HELP: &str = "Count a Claude model exactly with Anthropic's token counting API. This SENDS THE TEXT of every \
+item (or file) to $ANTHROPIC_BASE_URL (default https://api.anthropic.com)/v1/messages/count_tokens with the key in \
+$ANTHROPIC_API_KEY. Counts are cached on disk by model and SHA-256 of the text (~/.cache/tokenscope/anthropic on \
+Linux; hashes and numbers only), so a re-run sends nothing. Without this flag no content leaves the machine.";
+
+/// A model's API counting: the client, the disk cache and the model id.
+#[derive(Debug)]
+pub struct ApiSession {
+    api: CountApi,
+    store: CountStore,
+    model_id: String,
+    fallback: Tokenizer,
+    /// Draw no progress line (the inspector owns the terminal).
+    quiet: bool,
+}
+
+impl ApiSession {
+    /// A session for `model`, which must be an Anthropic model.
+    pub fn new(choice: CountApiChoice, model: &ModelSpec) -> Result<ApiSession, CliError> {
+        let CountApiChoice::Anthropic = choice;
+        if model.provider != "anthropic" {
+            return Err(CliError::Input(format!(
+                "--count-api anthropic counts Claude models; `{}` is a {} model (name a Claude model with --model, e.g. claude-sonnet-4-5)",
+                model.name, model.provider
+            )));
+        }
+        let fallback = model
+            .tokenizer()
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        let api = CountApi::from_env().map_err(|e| CliError::Input(e.to_string()))?;
+        let store = match CountStore::default_path() {
+            Some(path) => CountStore::open(&path).map_err(|e| CliError::Input(e.to_string()))?,
+            None => CountStore::in_memory(),
+        };
+        Ok(ApiSession {
+            api,
+            store,
+            model_id: model.api_id().to_string(),
+            fallback,
+            quiet: false,
+        })
+    }
+
+    /// The same session without a progress line on standard error.
+    pub fn quiet(mut self) -> ApiSession {
+        self.quiet = true;
+        self
+    }
+
+    /// A tokenizer with no counts measured yet ([`ApiSession::measure`]
+    /// adds them).
+    pub fn empty_tokenizer(&self) -> Tokenizer {
+        Tokenizer::Api(std::sync::Arc::new(crate::tokens::ApiCounts::new(
+            self.model_id.clone(),
+            crate::anthropic::SOURCE,
+            [],
+            self.fallback.clone(),
+        )))
+    }
+
+    /// A tokenizer that counts `texts` exactly (fetched now).
+    pub fn tokenizer(&self, texts: &[&str]) -> Result<Tokenizer, CliError> {
+        let mut bar = Progress::new(self.quiet);
+        let result = crate::anthropic::tokenizer_for(
+            &self.api,
+            &self.model_id,
+            texts,
+            self.fallback.clone(),
+            &self.store,
+            &mut |done, total| bar.draw(done, total),
+        );
+        bar.clear();
+        self.finish(result)
+    }
+
+    /// Measures `texts` (those not measured yet) into `tokenizer`'s table.
+    pub fn measure(&self, tokenizer: &Tokenizer, texts: &[&str]) -> Result<(), CliError> {
+        let Some(counts) = tokenizer.api() else {
+            return Ok(());
+        };
+        let mut bar = Progress::new(self.quiet);
+        let result = self.api.measure(
+            &self.model_id,
+            texts,
+            counts,
+            &self.store,
+            &mut |done, total| bar.draw(done, total),
+        );
+        bar.clear();
+        self.finish(result)
+    }
+
+    /// Measures the texts `tokenizer` had to estimate since the last call;
+    /// `false` when there were none.
+    pub fn refine(&self, tokenizer: &Tokenizer) -> Result<bool, CliError> {
+        let Some(counts) = tokenizer.api() else {
+            return Ok(false);
+        };
+        let missed = counts.take_missed();
+        if missed.is_empty() {
+            return Ok(false);
+        }
+        let texts: Vec<&str> = missed.iter().map(String::as_str).collect();
+        let mut bar = Progress::new(self.quiet);
+        let result = self.api.measure(
+            &self.model_id,
+            &texts,
+            counts,
+            &self.store,
+            &mut |done, total| bar.draw(done, total),
+        );
+        bar.clear();
+        self.finish(result.map(|()| true))
+    }
+
+    /// Saves new counts (also after an error: what was fetched is kept).
+    fn finish<T>(&self, result: Result<T, crate::anthropic::CountApiError>) -> Result<T, CliError> {
+        let saved = self.store.save();
+        let value = result.map_err(|e| CliError::Input(e.to_string()))?;
+        saved.map_err(|e| CliError::Input(e.to_string()))?;
+        Ok(value)
+    }
+}
+
+/// Runs `pack` until no text had to be estimated (measuring those texts
+/// between runs), at most `rounds` times.
+pub fn pack_exact<P>(
+    session: &ApiSession,
+    tokenizer: &Tokenizer,
+    rounds: usize,
+    mut pack: impl FnMut() -> Result<P, CliError>,
+) -> Result<P, CliError> {
+    let mut plan = pack()?;
+    for _ in 1..rounds {
+        if !session.refine(tokenizer)? {
+            break;
+        }
+        plan = pack()?;
+    }
+    // Misses of the last run stay estimates (the plan says so).
+    if let Some(a) = tokenizer.api() {
+        a.take_missed();
+    }
+    Ok(plan)
+}
+
+/// A progress line on standard error, on a terminal only.
+struct Progress {
+    on: bool,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        Progress {
+            on: !quiet && io::stderr().is_terminal(),
+            drawn: false,
+        }
+    }
+
+    fn draw(&mut self, done: usize, total: usize) {
+        if !self.on {
+            return;
+        }
+        let mut err = io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2Kanthropic count_tokens: {done}/{total} texts counted"
+        );
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.drawn = false;
+        }
+    }
+}
