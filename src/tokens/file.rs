@@ -62,6 +62,7 @@ mod bpe;
 mod hf;
 mod split;
 mod spm;
+mod spm_table;
 mod tiktoken;
 
 use std::fmt;
@@ -460,7 +461,7 @@ impl FileTokenizer {
     pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
         match &self.backend {
             Backend::Hf(t) => t.decoder.get(id as usize)?.as_deref(),
-            Backend::Spm(t) => t.decoder.get(id as usize)?.as_deref(),
+            Backend::Spm(t) => t.token_bytes(id),
             Backend::Tiktoken(t) => t
                 .ranks
                 .decoder

@@ -23,6 +23,8 @@ use std::collections::BinaryHeap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 
+use super::spm_table::PieceTable;
+
 /// The piece types of `ModelProto.SentencePiece.Type`.
 const NORMAL: u64 = 1;
 const UNKNOWN: u64 = 2;
@@ -57,10 +59,11 @@ thread_local! {
 
 /// A SentencePiece BPE model ready to encode.
 pub(super) struct SpmTokenizer {
-    /// Pieces that merges may form (normal, user-defined, unused): text ->
-    /// (id, score).
-    pieces: FxHashMap<Box<str>, (u32, f32)>,
-    /// Control, unknown and byte pieces: found by id lookup only.
+    /// Every piece; those merges may form (normal, user-defined, unused)
+    /// by text.
+    pieces: PieceTable,
+    /// Control, unknown and byte pieces: not formed by merges, but a final
+    /// symbol with their text is them.
     reserved: FxHashMap<Box<str>, u32>,
     /// Ids of unused pieces (split back into the pair that formed them).
     unused: Vec<bool>,
@@ -83,13 +86,11 @@ pub(super) struct SpmTokenizer {
     newline_cuts: bool,
     /// A number no other model of this process has, for the word cache.
     serial: u64,
-    /// The bytes of every id (a `▁` as a space, `<0xAB>` as its byte).
-    pub(super) decoder: Vec<Option<Box<[u8]>>>,
 }
 
 /// One piece of `ModelProto.pieces`.
-struct RawPiece {
-    text: String,
+struct RawPiece<'a> {
+    text: &'a str,
     score: f32,
     kind: u64,
 }
@@ -251,40 +252,40 @@ impl SpmTokenizer {
     }
 
     fn build(
-        raw: Vec<RawPiece>,
+        raw: Vec<RawPiece<'_>>,
         byte_fallback: bool,
         add_dummy_prefix: bool,
         remove_extra_whitespaces: bool,
         escape_whitespaces: bool,
     ) -> Result<SpmTokenizer, String> {
-        let mut pieces: FxHashMap<Box<str>, (u32, f32)> = FxHashMap::default();
-        pieces.reserve(raw.len());
+        let text_len = raw.iter().map(|p| p.text.len()).sum();
+        let mut pieces = PieceTable::with_capacity(raw.len(), text_len);
         let mut reserved: FxHashMap<Box<str>, u32> = FxHashMap::default();
         let mut unused = vec![false; raw.len()];
         let mut user = Vec::new();
         let mut control = Vec::new();
         let mut unk = None;
         let mut byte_ids = Box::new([u32::MAX; 256]);
-        let mut decoder = Vec::with_capacity(raw.len());
+        let mut buf = Vec::new();
         for (id, p) in raw.into_iter().enumerate() {
             let id = id as u32;
-            let bytes: Box<[u8]> = match p.kind {
-                BYTE => match byte_of(&p.text) {
-                    Some(b) => {
-                        byte_ids[b as usize] = id;
-                        Box::new([b])
-                    }
-                    None => {
-                        return Err(format!(
-                            "pieces[{id}]: byte piece `{}` is not of the form <0xAB>",
-                            p.text
-                        ));
-                    }
-                },
-                _ => p.text.replace(SPACE, " ").into_bytes().into(),
-            };
-            decoder.push(Some(bytes));
-            let normal = matches!(p.kind, NORMAL | USER_DEFINED | UNUSED);
+            buf.clear();
+            if p.kind == BYTE {
+                let b = byte_of(p.text).ok_or_else(|| {
+                    format!(
+                        "pieces[{id}]: byte piece `{}` is not of the form <0xAB>",
+                        p.text
+                    )
+                })?;
+                byte_ids[b as usize] = id;
+                buf.push(b);
+            } else {
+                for c in p.text.chars() {
+                    let c = if c == SPACE { ' ' } else { c };
+                    buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            let mergeable = matches!(p.kind, NORMAL | USER_DEFINED | UNUSED);
             if p.kind == UNKNOWN {
                 unk = Some(id);
             }
@@ -292,19 +293,15 @@ impl SpmTokenizer {
                 unused[id as usize] = true;
             }
             if p.kind == USER_DEFINED && !p.text.is_empty() {
-                user.push((p.text.clone(), id));
+                user.push((p.text, id));
             }
             if matches!(p.kind, CONTROL | UNKNOWN) && !p.text.is_empty() {
-                control.push((p.text.clone(), id));
+                control.push((p.text, id));
             }
-            let text: Box<str> = p.text.into();
-            let clash = if normal {
-                pieces.insert(text.clone(), (id, p.score)).is_some()
-            } else {
-                reserved.insert(text.clone(), id).is_some()
-            };
+            let clash = pieces.push(p.text, &buf, p.score, mergeable).is_err()
+                || (!mergeable && reserved.insert(p.text.into(), id).is_some());
             if clash {
-                return Err(format!("pieces[{id}]: `{text}` is defined twice"));
+                return Err(format!("pieces[{id}]: `{}` is defined twice", p.text));
             }
         }
         let unk = unk.ok_or("the model has no unknown piece (type UNKNOWN)")?;
@@ -318,7 +315,7 @@ impl SpmTokenizer {
         } else {
             None
         };
-        let newline_cuts = !pieces.keys().any(|t| {
+        let newline_cuts = !pieces.mergeable().any(|t| {
             t.as_bytes()
                 .windows(2)
                 .any(|w| w[0].is_ascii_alphabetic() && w[1] == b'\n')
@@ -326,7 +323,7 @@ impl SpmTokenizer {
         static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bridges = Vec::new();
-        for text in pieces.keys() {
+        for text in pieces.mergeable() {
             let mut prev: Option<char> = None;
             for (i, c) in text.char_indices() {
                 if c == SPACE && prev.is_some_and(|p| p != SPACE) {
@@ -349,13 +346,17 @@ impl SpmTokenizer {
             escape_whitespaces,
             newline_cuts,
             serial,
-            decoder,
         })
     }
 
     /// The number of pieces.
     pub(super) fn vocab_len(&self) -> usize {
-        self.decoder.len()
+        self.pieces.len()
+    }
+
+    /// The bytes of a piece (`▁` as a space, `<0xAB>` as its byte).
+    pub(super) fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        self.pieces.bytes(id)
     }
 
     /// Appends the ids of `text`. Control pieces (`<bos>`, `<eos>`) written
@@ -537,9 +538,8 @@ impl SpmTokenizer {
     /// The piece formed by merging symbols `a` and `b`, if it is one.
     #[inline]
     fn pair(&self, word: &str, a: Sym, b: Sym) -> Option<(u32, f32)> {
-        self.pieces
-            .get(&word[a.start as usize..b.end as usize])
-            .copied()
+        let id = self.pieces.find(&word[a.start as usize..b.end as usize])?;
+        Some((id, self.pieces.score(id)))
     }
 
     /// Notes how an unused piece was formed, to split it back later.
@@ -555,26 +555,46 @@ impl SpmTokenizer {
         }
     }
 
+    /// The merge of symbol `k` with the one after it, if that is a piece:
+    /// (score, id).
+    fn candidate(&self, word: &str, k: u32, scratch: &mut Scratch) -> Option<(f32, u32)> {
+        let a = scratch.symbols[k as usize];
+        if a.next == NONE {
+            return None;
+        }
+        let b = scratch.symbols[a.next as usize];
+        let (id, score) = self.pair(word, a, b)?;
+        self.note(word, a, b, id, scratch);
+        Some((score, id))
+    }
+
+    /// Merges by scanning the candidates kept per symbol (only the two
+    /// next to a merge change): cheaper than a heap for short words.
     fn merge_scan(&self, word: &str, scratch: &mut Scratch) {
+        let n = scratch.symbols.len();
+        scratch.candidates.clear();
+        scratch.candidates.resize(n, None);
+        for k in 0..n as u32 {
+            scratch.candidates[k as usize] = self.candidate(word, k, scratch);
+        }
         loop {
             let mut best: Option<(f32, u32)> = None;
             let mut k = 0u32;
             while k != NONE {
-                let a = scratch.symbols[k as usize];
-                if a.next == NONE {
-                    break;
+                if let Some((score, _)) = scratch.candidates[k as usize]
+                    && best.is_none_or(|(s, _)| score > s)
+                {
+                    best = Some((score, k));
                 }
-                let b = scratch.symbols[a.next as usize];
-                if let Some((id, score)) = self.pair(word, a, b) {
-                    self.note(word, a, b, id, scratch);
-                    if best.is_none_or(|(s, _)| score > s) {
-                        best = Some((score, k));
-                    }
-                }
-                k = a.next;
+                k = scratch.symbols[k as usize].next;
             }
             let Some((_, k)) = best else { break };
             merge(&mut scratch.symbols, k);
+            scratch.candidates[k as usize] = self.candidate(word, k, scratch);
+            let prev = scratch.symbols[k as usize].prev;
+            if prev != NONE {
+                scratch.candidates[prev as usize] = self.candidate(word, prev, scratch);
+            }
         }
     }
 
@@ -627,8 +647,8 @@ impl SpmTokenizer {
             out.push(id);
             return;
         }
-        match self.pieces.get(piece) {
-            Some(&(id, _)) => {
+        match self.pieces.find(piece) {
+            Some(id) => {
                 if self.unused[id as usize]
                     && let Some((a, b)) = scratch.rev_merge.get(piece)
                 {
@@ -661,6 +681,8 @@ struct Sym {
 #[derive(Default)]
 struct Scratch {
     symbols: Vec<Sym>,
+    /// Per symbol, the merge with the symbol after it: (score, id).
+    candidates: Vec<Option<(f32, u32)>>,
     rev_merge: FxHashMap<String, (String, String)>,
 }
 
@@ -706,17 +728,17 @@ impl Ord for Cand {
     }
 }
 
-fn piece(bytes: &[u8], index: usize) -> Result<RawPiece, String> {
+fn piece(bytes: &[u8], index: usize) -> Result<RawPiece<'_>, String> {
     let mut w = Wire::new(bytes);
     let mut p = RawPiece {
-        text: String::new(),
+        text: "",
         score: 0.0,
         kind: NORMAL,
     };
     while let Some((f, v)) = w.field().map_err(|e| format!("pieces[{index}]: {e}"))? {
         match (f, v) {
             (1, Value::Bytes(b)) => {
-                p.text = String::from_utf8(b.to_vec())
+                p.text = std::str::from_utf8(b)
                     .map_err(|_| format!("pieces[{index}]: the piece is not UTF-8"))?;
             }
             (2, Value::Fixed32(b)) => p.score = f32::from_le_bytes(b),
@@ -735,7 +757,7 @@ fn byte_of(piece: &str) -> Option<u8> {
     u8::from_str_radix(hex, 16).ok()
 }
 
-fn matcher(list: Vec<(String, u32)>) -> Result<Option<(AhoCorasick, Vec<u32>)>, String> {
+fn matcher(list: Vec<(&str, u32)>) -> Result<Option<(AhoCorasick, Vec<u32>)>, String> {
     if list.is_empty() {
         return Ok(None);
     }
@@ -883,7 +905,7 @@ mod tests {
         let without =
             SpmTokenizer::parse(&model(&[("a", -1.0, NORMAL)], false, false, false)).unwrap();
         assert_eq!(encode(&without, "aéa"), [1, 0, 1]);
-        assert_eq!(without.decoder[1].as_deref(), Some(&b"a"[..]));
+        assert_eq!(without.token_bytes(1), Some(&b"a"[..]));
     }
 
     #[test]
