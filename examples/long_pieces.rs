@@ -59,7 +59,9 @@ impl Rng {
 pub fn input(case: &str, len: usize) -> String {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let pick = |rng: &mut Rng, set: &[u8], len: usize| -> String {
-        (0..len).map(|_| set[rng.below(set.len())] as char).collect()
+        (0..len)
+            .map(|_| set[rng.below(set.len())] as char)
+            .collect()
     };
     match case {
         "a" => "a".repeat(len),
@@ -74,10 +76,13 @@ pub fn input(case: &str, len: usize) -> String {
         "spaces" => " ".repeat(len),
         "js" => {
             let words = [
-                "function", "return", "var", "let", "const", "this", "null", "if", "else",
-                "for", "new", "typeof", "void", "e", "t", "n", "r", "i", "o", "a", "s",
+                "function", "return", "var", "let", "const", "this", "null", "if", "else", "for",
+                "new", "typeof", "void", "e", "t", "n", "r", "i", "o", "a", "s",
             ];
-            let puncts = ["(", ")", "{", "}", ";", ",", ".", "=", "===", "&&", "||", "!", "?", ":", "[", "]", "+", "0", "1"];
+            let puncts = [
+                "(", ")", "{", "}", ";", ",", ".", "=", "===", "&&", "||", "!", "?", ":", "[", "]",
+                "+", "0", "1",
+            ];
             let mut s = String::with_capacity(len + 16);
             while s.len() < len {
                 if rng.below(2) == 0 {
@@ -94,7 +99,10 @@ pub fn input(case: &str, len: usize) -> String {
         }
         _ => {
             // `words:L`: random lowercase words of L letters, one space apart.
-            let Some(l) = case.strip_prefix("words:").and_then(|l| l.parse::<usize>().ok()) else {
+            let Some(l) = case
+                .strip_prefix("words:")
+                .and_then(|l| l.parse::<usize>().ok())
+            else {
                 panic!("unknown case `{case}`; expected one of {CASES:?} or words:L")
             };
             let mut s = String::with_capacity(len + l + 1);
@@ -133,7 +141,10 @@ fn tokenizer(name: &str, dir: &Path) -> Tokenizer {
                 .iter()
                 .enumerate()
                 .map(|(rank, b)| {
-                    format!("{} {rank}", base64::engine::general_purpose::STANDARD.encode(b))
+                    format!(
+                        "{} {rank}",
+                        base64::engine::general_purpose::STANDARD.encode(b)
+                    )
                 })
                 .collect();
             let path = dir.join("o200k_base.tiktoken");
@@ -184,11 +195,24 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let case = args.first().map_or("all", String::as_str);
     let tok = args.get(1).map_or("all", String::as_str);
-    let mb: f64 = args.get(2).map_or(16.0, |s| s.parse().expect("MB is a number"));
-    let cases: Vec<&str> = if case == "all" { CASES.to_vec() } else { vec![case] };
-    let toks: Vec<&str> = if tok == "all" { TOKENIZERS.to_vec() } else { vec![tok] };
+    let mb: f64 = args
+        .get(2)
+        .map_or(16.0, |s| s.parse().expect("MB is a number"));
+    let cases: Vec<&str> = if case == "all" {
+        CASES.to_vec()
+    } else {
+        vec![case]
+    };
+    let toks: Vec<&str> = if tok == "all" {
+        TOKENIZERS.to_vec()
+    } else {
+        vec![tok]
+    };
     let dir = tempfile::tempdir().unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     for name in toks {
         let t = tokenizer(name, dir.path());
         t.count("warm up the tables");

@@ -7,8 +7,8 @@
 //! text is tokenized once per tokenizer. Every count shown to a person goes
 //! through [`Accuracy::label`]: `1,234` when exact, `≈1,234 ±10%` when not.
 
-mod band;
 mod backtrack;
+mod band;
 mod bpe;
 mod cache;
 pub mod chat;

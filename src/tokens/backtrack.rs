@@ -50,6 +50,12 @@ pub(crate) struct Backtrack {
     prio: Vec<u32>,
     /// `(left << 32 | right)` -> merged token, for the splits.
     pairs: FxHashMap<u64, u32>,
+    /// A Bloom filter of `pairs` (two bits per pair, about 16 bits per
+    /// pair): most pairs checked are not there, and the filter, unlike the
+    /// map, stays in cache.
+    bloom: Vec<u64>,
+    /// `bloom`'s bit count minus one.
+    bloom_mask: u64,
 }
 
 impl std::fmt::Debug for Backtrack {
@@ -64,6 +70,13 @@ impl std::fmt::Debug for Backtrack {
 #[inline(always)]
 fn key(a: u32, b: u32) -> u64 {
     (a as u64) << 32 | b as u64
+}
+
+/// The two Bloom filter bits of a pair key.
+#[inline(always)]
+fn bloom_bits(key: u64, mask: u64) -> (u64, u64) {
+    let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((h >> 40) & mask, (h >> 13) & mask)
 }
 
 impl Backtrack {
@@ -86,9 +99,9 @@ impl Backtrack {
         reference: impl Fn(&[u32]) -> Vec<u32>,
     ) -> Option<Backtrack> {
         if n >= NONE as usize
-            || rules
-                .iter()
-                .any(|&(l, r, p, m)| l as usize >= n || r as usize >= n || m as usize >= n || p >= NONE - 2)
+            || rules.iter().any(|&(l, r, p, m)| {
+                l as usize >= n || r as usize >= n || m as usize >= n || p >= NONE - 2
+            })
             || atoms.iter().any(|&(_, t)| t as usize >= n)
         {
             return None;
@@ -116,6 +129,8 @@ impl Backtrack {
             split,
             prio,
             pairs: FxHashMap::default(),
+            bloom: Vec::new(),
+            bloom_mask: 0,
         };
         // Splits, lowest priority first: a token's split is the rule of
         // lowest priority whose two sides exist earlier and pass the pair
@@ -189,7 +204,11 @@ impl Backtrack {
             }
         }
         // The trie, built with a map and then laid out flat.
-        let max_symbol = atoms.iter().map(|&(s, _)| s).max().map_or(0, |s| s as usize + 1);
+        let max_symbol = atoms
+            .iter()
+            .map(|&(s, _)| s)
+            .max()
+            .map_or(0, |s| s as usize + 1);
         let mut root = vec![NONE; max_symbol];
         let mut node_token: Vec<u32> = Vec::new();
         let mut children: FxHashMap<u64, u32> = FxHashMap::default();
@@ -243,6 +262,14 @@ impl Backtrack {
         }
         bt.edge_symbol = edges.iter().map(|e| e.1).collect();
         bt.edge_node = edges.iter().map(|e| e.2).collect();
+        let bits = (bt.pairs.len() * 16).next_power_of_two().max(1 << 12);
+        bt.bloom = vec![0u64; bits / 64];
+        bt.bloom_mask = bits as u64 - 1;
+        for &k in bt.pairs.keys() {
+            let (x, y) = bloom_bits(k, bt.bloom_mask);
+            bt.bloom[(x / 64) as usize] |= 1 << (x % 64);
+            bt.bloom[(y / 64) as usize] |= 1 << (y % 64);
+        }
         bt.first = first;
         bt.root = root;
         bt.node_token = node_token;
@@ -253,7 +280,8 @@ impl Backtrack {
     /// boundary fires, with priority below `limit`, before both are formed.
     fn valid_below(&self, mut a: u32, mut b: u32, mut limit: u32) -> bool {
         loop {
-            if let Some(&m) = self.pairs.get(&key(a, b))
+            if self.maybe_pair(a, b)
+                && let Some(&m) = self.pairs.get(&key(a, b))
                 && self.prio[m as usize] < limit
             {
                 return false;
@@ -273,6 +301,18 @@ impl Backtrack {
                 return true;
             }
         }
+    }
+
+    /// `false` when `a` then `b` is certainly not a split (the Bloom
+    /// filter); while building, before the filter exists, always `true`.
+    #[inline(always)]
+    fn maybe_pair(&self, a: u32, b: u32) -> bool {
+        if self.bloom.is_empty() {
+            return true;
+        }
+        let (x, y) = bloom_bits(key(a, b), self.bloom_mask);
+        self.bloom[(x / 64) as usize] >> (x % 64) & 1 == 1
+            && self.bloom[(y / 64) as usize] >> (y % 64) & 1 == 1
     }
 
     #[inline]

@@ -145,7 +145,9 @@ impl Vocab {
             .collect::<Option<_>>()?;
         let mut rules: Vec<Rule> = Vec::new();
         for rank in 0..self.n as u32 {
-            let Some(bytes) = self.token(rank) else { continue };
+            let Some(bytes) = self.token(rank) else {
+                continue;
+            };
             for k in 1..bytes.len() {
                 if let Some(l) = self.rank(&bytes[..k])
                     && let Some(r) = self.rank(&bytes[k..])
@@ -157,7 +159,9 @@ impl Vocab {
         Backtrack::build(self.n, &atoms, rules, false, |symbols| {
             let bytes: Vec<u8> = symbols.iter().map(|&s| s as u8).collect();
             let mut out = Vec::new();
-            self.merge(&bytes, |a, b| out.push(self.rank(&bytes[a..b]).unwrap_or(u32::MAX)));
+            self.merge(&bytes, |a, b| {
+                out.push(self.rank(&bytes[a..b]).unwrap_or(u32::MAX))
+            });
             out
         })
     }
@@ -305,7 +309,10 @@ mod tests {
                 unreached += usize::from(want != [rank]);
                 assert_eq!(linear(&v, bytes), want, "{e}: token {rank} {bytes:?}");
             }
-            eprintln!("{e}: {unreached} tokens no merge reaches; {:?}", v.long().unwrap());
+            eprintln!(
+                "{e}: {unreached} tokens no merge reaches; {:?}",
+                v.long().unwrap()
+            );
         }
     }
 
@@ -341,7 +348,9 @@ mod tests {
                 2 => {
                     let t = tok(rng);
                     let cut = rng.below(2);
-                    p.extend_from_slice(&t[cut.min(t.len() - 1)..t.len() - (1 - cut) * (t.len() > 1) as usize]);
+                    p.extend_from_slice(
+                        &t[cut.min(t.len() - 1)..t.len() - (1 - cut) * (t.len() > 1) as usize],
+                    );
                 }
                 3 => p.push(rng.next() as u8),
                 _ => {
@@ -375,7 +384,11 @@ mod tests {
             for unit in ["a", " ", "\n", "!", "中", "0", "ab", "=-", "aab", "🎉", "é"] {
                 for n in [193, 200, 255, 256, 257, 500, 1000, 4097] {
                     let p = unit.repeat(n);
-                    assert_eq!(linear(&v, p.as_bytes()), reference(&v, p.as_bytes()), "{e}: {unit:?} x {n}");
+                    assert_eq!(
+                        linear(&v, p.as_bytes()),
+                        reference(&v, p.as_bytes()),
+                        "{e}: {unit:?} x {n}"
+                    );
                 }
             }
         }

@@ -16,7 +16,7 @@ use crate::tokens::backtrack::{Backtrack, Rule};
 pub(super) struct Merges {
     pairs: FxHashMap<(u32, u32), (u32, u32)>,
     /// The linear-time encoder and the number of ids the merges name.
-    long: OnceLock<Option<(Backtrack, u32)>>,
+    long: OnceLock<Option<Box<(Backtrack, u32)>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -88,7 +88,7 @@ impl Merges {
     }
 
     /// The linear-time encoder of these merges, if they meet its condition.
-    fn long(&self) -> Option<&(Backtrack, u32)> {
+    pub(super) fn long(&self) -> Option<&(Backtrack, u32)> {
         self.long
             .get_or_init(|| {
                 let n = self
@@ -116,9 +116,9 @@ impl Merges {
                     self.apply_heap(ids, &mut out);
                     out
                 })?;
-                Some((long, n as u32))
+                Some(Box::new((long, n as u32)))
             })
-            .as_ref()
+            .as_deref()
     }
 
     /// [`Merges::apply`] with the linear-time encoder; `false` (with `out`
@@ -273,7 +273,10 @@ mod tests {
         let mut next = atoms;
         let mut rank = 0;
         while next < atoms + tokens {
-            let (l, r) = (rng.below(next as usize) as u32, rng.below(next as usize) as u32);
+            let (l, r) = (
+                rng.below(next as usize) as u32,
+                rng.below(next as usize) as u32,
+            );
             if !seen.insert((l, r)) {
                 continue;
             }
@@ -301,7 +304,10 @@ mod tests {
             let odd = round % 2 == 1;
             let m = trained(&mut rng, atoms, tokens, odd);
             if m.long().is_none() {
-                assert!(odd, "round {round}: merges as training makes them are declined");
+                assert!(
+                    odd,
+                    "round {round}: merges as training makes them are declined"
+                );
                 declined += 1;
                 continue;
             }
@@ -310,10 +316,20 @@ mod tests {
                 let len = 1 + rng.below(300);
                 // Mostly atoms, sometimes an id no merge names (merges with nothing).
                 let ids: Vec<u32> = (0..len)
-                    .map(|_| if rng.below(50) == 0 { 1000 } else { rng.below(atoms as usize) as u32 })
+                    .map(|_| {
+                        if rng.below(50) == 0 {
+                            1000
+                        } else {
+                            rng.below(atoms as usize) as u32
+                        }
+                    })
                     .collect();
                 let want = heap(&m, &ids);
-                assert_eq!(linear(&m, &ids).as_ref(), Some(&want), "round {round}: {ids:?}");
+                assert_eq!(
+                    linear(&m, &ids).as_ref(),
+                    Some(&want),
+                    "round {round}: {ids:?}"
+                );
             }
         }
         assert!(built > 300, "built {built}, declined {declined}");
