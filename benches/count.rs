@@ -1,8 +1,17 @@
-//! Counting throughput on a ~20 MB mixed corpus (Rust, Python, docs): our
-//! exact counter on one and two threads, against tiktoken-rs on one thread,
-//! for cl100k_base and o200k_base. Prints MB/s and the ratio.
+//! Counting throughput, cold (piece caches cleared before every run):
+//! tokenscope on one and two threads, tiktoken-rs and bpe-openai on one
+//! thread, for cl100k_base and o200k_base, on two corpora:
 //!
-//! `cargo bench --bench count`
+//! - mixed: ~20 MB of Rust, Python and docs;
+//! - long pieces: 1 MB of 8 KiB runs the pre-tokenizer cannot split (one
+//!   letter, one CJK character, spaces, random letters, random punctuation,
+//!   an emoji), where tiktoken's merge is quadratic;
+//!
+//! and one 4 MB run of `a` (tokenscope and bpe-openai only: tiktoken-rs
+//! would take hours). Prints MB/s and the ratios, and checks that every
+//! count equals tiktoken-rs's (bpe-openai's is checked on the run of `a`).
+//!
+//! `cargo bench --bench count -- --warm-up-time 1 --measurement-time 3`
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +32,14 @@ fn reference(e: Encoding) -> tiktoken_rs::CoreBPE {
     .unwrap()
 }
 
+fn bpe_openai(e: Encoding) -> &'static bpe_openai::Tokenizer {
+    match e {
+        Encoding::O200kBase => bpe_openai::o200k_base(),
+        Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+        _ => unreachable!("bpe-openai has cl100k_base and o200k_base"),
+    }
+}
+
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -40,6 +57,35 @@ fn mbps(text: &str, runs: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {
         best = best.min(t.elapsed());
     }
     (text.len() as f64 / 1e6 / best.as_secs_f64(), n)
+}
+
+/// 1 MB of 8 KiB pieces, one per line.
+fn long_pieces() -> String {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rand = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let letters: Vec<char> = ('a'..='z').collect();
+    let punct: Vec<char> = "!#$%&()*+,-./:;<=>?@[]^_{|}~".chars().collect();
+    let mut out = String::new();
+    let mut k = 0;
+    while out.len() < 1_000_000 {
+        let piece: String = match k % 6 {
+            0 => "a".repeat(8192),
+            1 => "中".repeat(8192 / 3),
+            2 => " ".repeat(8192),
+            3 => (0..8192).map(|_| letters[rand(26)]).collect(),
+            4 => (0..8192).map(|_| punct[rand(punct.len())]).collect(),
+            _ => "🙂".repeat(2048),
+        };
+        out.push_str(&piece);
+        out.push('\n');
+        k += 1;
+    }
+    out
 }
 
 fn bench(c: &mut Criterion) {
@@ -64,14 +110,46 @@ fn bench(c: &mut Criterion) {
             })
         });
         let (theirs, n3) = mbps(&text, 2, || refr.encode_ordinary(&text).len());
+        let fast = bpe_openai(e);
+        let (bpe, n4) = mbps(&text, 2, || fast.count(text.as_str()));
         assert_eq!(n1, n3, "{e}: counts differ from tiktoken-rs");
         assert_eq!(n2, n3, "{e}: parallel count differs");
         println!(
-            "{e}: tokenscope {ours1:.1} MB/s (1 thread), {ours2:.1} MB/s (2 threads, {:.2}x); \
-             tiktoken-rs {theirs:.1} MB/s (1 thread); ratio {:.2}x; {n1} tokens",
+            "{e} mixed: tokenscope {ours1:.1} MB/s (1 thread), {ours2:.1} MB/s (2 threads, {:.2}x); \
+             tiktoken-rs {theirs:.1} MB/s; bpe-openai {bpe:.1} MB/s ({n4} tokens{}); \
+             ratio {:.2}x tiktoken-rs, {:.2}x bpe-openai; {n1} tokens",
             ours2 / ours1,
-            ours1 / theirs
+            if n4 == n1 { ", same" } else { ", DIFFERENT" },
+            ours1 / theirs,
+            ours1 / bpe,
         );
+
+        let long = long_pieces();
+        let (l1, m1) = mbps(&long, 3, || {
+            one.install(|| {
+                clear_piece_caches();
+                tok.count(&long)
+            })
+        });
+        let (l3, m3) = mbps(&long, 1, || refr.encode_ordinary(&long).len());
+        let (l4, m4) = mbps(&long, 2, || fast.count(long.as_str()));
+        assert_eq!(m1, m3, "{e}: long-piece counts differ from tiktoken-rs");
+        println!(
+            "{e} long pieces: tokenscope {l1:.1} MB/s (1 thread); tiktoken-rs {l3:.2} MB/s; \
+             bpe-openai {l4:.1} MB/s ({m4} tokens{}); {m1} tokens",
+            if m4 == m1 { ", same" } else { ", DIFFERENT" },
+        );
+
+        let run = "a".repeat(4_000_000);
+        let (r1, k1) = mbps(&run, 3, || {
+            one.install(|| {
+                clear_piece_caches();
+                tok.count(&run)
+            })
+        });
+        let (r4, k4) = mbps(&run, 2, || fast.count(run.as_str()));
+        assert_eq!(k1, k4, "{e}: the run of `a` counts differ from bpe-openai");
+        println!("{e} 4 MB of `a`: tokenscope {r1:.1} MB/s; bpe-openai {r4:.1} MB/s; {k1} tokens");
 
         let mut g = c.benchmark_group(format!("count/{e}"));
         g.throughput(Throughput::Bytes(text.len() as u64));
@@ -94,6 +172,25 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function("tiktoken-rs-1-thread", |b| {
             b.iter(|| refr.encode_ordinary(&text).len())
+        });
+        g.bench_function("bpe-openai-1-thread", |b| {
+            b.iter(|| fast.count(text.as_str()))
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("count-long-pieces/{e}"));
+        g.throughput(Throughput::Bytes(long.len() as u64));
+        g.sample_size(10);
+        g.bench_function("tokenscope-1-thread-cold", |b| {
+            b.iter(|| {
+                one.install(|| {
+                    clear_piece_caches();
+                    tok.count(&long)
+                })
+            })
+        });
+        g.bench_function("bpe-openai-1-thread", |b| {
+            b.iter(|| fast.count(long.as_str()))
         });
         g.finish();
     }

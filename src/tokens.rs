@@ -8,6 +8,7 @@
 //! through [`Accuracy::label`]: `1,234` when exact, `≈1,234 ±10%` when not.
 
 mod api;
+mod backtrack;
 mod band;
 mod bpe;
 mod cache;

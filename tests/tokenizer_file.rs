@@ -388,6 +388,9 @@ fn a_rank_file_of_cl100k_counts_like_the_builtin() {
     for text in SAMPLES.iter().chain(TRAILING_WHITESPACE) {
         assert_eq!(Some(t.encode(text)), CL100K.encode(text), "{text:?}");
     }
+    for text in long_samples() {
+        assert_eq!(Some(t.encode(&text)), CL100K.encode(&text), "{text:.20}…");
+    }
     let readme = include_str!("fixtures/degrade/README.md");
     assert_eq!(t.count(readme), CL100K.count(readme));
     // Llama 3's older form of the pattern counts the same.
@@ -402,6 +405,20 @@ fn a_rank_file_of_cl100k_counts_like_the_builtin() {
     for text in SAMPLES.iter().chain(TRAILING_WHITESPACE) {
         assert_eq!(Some(llama3.encode(text)), CL100K.encode(text), "{text:?}");
     }
+}
+
+/// Pieces long enough for the linear-time encoder (over 4 KiB).
+fn long_samples() -> Vec<String> {
+    let letters: String = (0..6000u32)
+        .map(|i| char::from(b'a' + (i * i % 26) as u8))
+        .collect();
+    vec![
+        "a".repeat(6000),
+        " ".repeat(5000),
+        "中".repeat(2000),
+        "!=".repeat(2600),
+        letters,
+    ]
 }
 
 /// Texts where tiktoken's current cl100k pattern and Llama 3's older form
@@ -451,6 +468,9 @@ fn a_llama3_style_tokenizer_json_of_cl100k_counts_like_the_builtin() {
             CL100K.count_with_special(text),
             "{text:?}"
         );
+    }
+    for text in long_samples() {
+        assert_eq!(Some(t.encode(&text)), CL100K.encode(&text), "{text:.20}…");
     }
     let readme = include_str!("fixtures/degrade/README.md");
     assert_eq!(t.count(readme), CL100K.count(readme));

@@ -169,6 +169,52 @@ fn long_pieces_use_the_same_merges() {
     check(&"🙂".repeat(300));
 }
 
+/// Pieces past the length where the linear-time encoder takes over (4 KiB):
+/// runs of one character, random letters and punctuation, glued tokens.
+#[test]
+fn very_long_pieces_match_the_reference() {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut rand = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let mut pick =
+        |set: &[char], len: usize| -> String { (0..len).map(|_| set[rand(set.len())]).collect() };
+    let letters: Vec<char> = ('a'..='z').collect();
+    let punct: Vec<char> = "!#$%&()*+,-./:;<=>?@[]^_{|}~".chars().collect();
+    let mut texts = vec![
+        "a".repeat(6000),
+        "中".repeat(2000),
+        " ".repeat(5000),
+        "\n".repeat(4500),
+        "=".repeat(4200) + "\n",
+        "🙂".repeat(1500),
+        "ab".repeat(2600),
+        "é".repeat(3000),
+        pick(&letters, 6000),
+        pick(&punct, 6000),
+        " ".to_string() + &pick(&['x', 'y'], 5000),
+    ];
+    texts.push(texts[8].to_uppercase());
+    for text in &texts {
+        check(text);
+    }
+}
+
+/// A long piece of letters glued from a few fragments, as a strategy.
+fn long_piece() -> impl Strategy<Value = String> {
+    let fragments: Vec<&'static str> = vec![
+        "a", "ab", "the", "ing", "tion", "x", "qu", "é", "ß", "中", "文", "zz", "aaaa", "e",
+    ];
+    (
+        proptest::collection::vec(proptest::sample::select(fragments), 1..6),
+        proptest::collection::vec(0usize..6, 4100..4400),
+    )
+        .prop_map(|(pool, picks)| picks.iter().map(|&k| pool[k % pool.len()]).collect())
+}
+
 fn alphabet() -> impl Strategy<Value = String> {
     let atoms: Vec<&'static str> = vec![
         "a",
@@ -258,6 +304,15 @@ proptest! {
 
     #[test]
     fn matches_reference_on_arbitrary_chars(text in any::<String>()) {
+        check(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matches_reference_on_long_pieces(text in long_piece()) {
         check(&text);
     }
 }

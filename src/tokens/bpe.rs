@@ -17,6 +17,9 @@ use super::vocab::Vocab;
 const PARALLEL_CHUNK: usize = 256 * 1024;
 /// A thread's piece cache is cleared when it grows past this many entries.
 const PIECE_CACHE_LIMIT: usize = 1 << 20;
+/// Pieces longer than this are not cached (they seldom repeat, and copying
+/// them would double the memory a long run takes).
+const PIECE_CACHE_MAX_LEN: usize = 1024;
 
 /// A thread's cached piece counts for one encoding: pieces of up to 15 bytes
 /// packed into a `u128` key (no pointer to follow), longer ones boxed.
@@ -107,7 +110,9 @@ pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
                 return;
             }
             let n = vocab.count_piece(piece);
-            cache.long.insert(piece.into(), n as u32);
+            if piece.len() <= PIECE_CACHE_MAX_LEN {
+                cache.long.insert(piece.into(), n as u32);
+            }
             total += n;
         });
         total

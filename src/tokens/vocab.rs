@@ -2,13 +2,24 @@
 //! rank order and a hash table from bytes to rank, read in place from the
 //! binary, so loading an encoding costs nothing.
 
+use std::sync::OnceLock;
+
 use super::Encoding;
+use super::backtrack::{Backtrack, Rule};
 
 include!("table_hash.rs");
+
+/// Pieces longer than this many bytes are merged by the linear-time
+/// encoder.
+const LONG_PIECE: usize = 4096;
+
+/// The linear-time encoders, built on the first long piece of each encoding.
+static LONG: [OnceLock<Option<Backtrack>>; 4] = [const { OnceLock::new() }; 4];
 
 /// A BPE vocabulary: rank <-> bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Vocab {
+    encoding: Encoding,
     n: usize,
     mask: usize,
     offsets: &'static [u8],
@@ -41,6 +52,7 @@ impl Vocab {
         let slots_start = off_start + (n + 1) * 4;
         let bytes_start = slots_start + cap * 4;
         Vocab {
+            encoding: e,
             n,
             mask: cap - 1,
             offsets: &blob[off_start..slots_start],
@@ -87,6 +99,12 @@ impl Vocab {
     /// Ranks of the byte-pair merges of `piece` (the standard tiktoken merge
     /// order: lowest rank first, leftmost on ties), appended to `out`.
     pub(crate) fn encode_piece(&self, piece: &[u8], out: &mut Vec<u32>) {
+        if piece.len() > LONG_PIECE
+            && let Some(long) = self.long()
+            && long.encode(piece, out)
+        {
+            return;
+        }
         self.merge(piece, |a, b| {
             out.push(self.rank(&piece[a..b]).expect("merged parts are tokens"))
         });
@@ -97,9 +115,55 @@ impl Vocab {
         if piece.len() <= 1 || self.rank(piece).is_some() {
             return 1;
         }
+        if piece.len() > LONG_PIECE
+            && let Some(long) = self.long()
+        {
+            let mut ids = Vec::with_capacity(piece.len() / 4);
+            if long.encode(piece, &mut ids) {
+                return ids.len();
+            }
+        }
         let mut n = 0;
         self.merge(piece, |_, _| n += 1);
         n
+    }
+
+    /// The linear-time encoder of this vocabulary (`None` if the vocabulary
+    /// did not meet its condition, which the tests rule out for the built-in
+    /// encodings).
+    fn long(&self) -> Option<&'static Backtrack> {
+        LONG[self.encoding as usize]
+            .get_or_init(|| self.build_long())
+            .as_ref()
+    }
+
+    /// Builds the linear-time encoder: the symbols are bytes, and every
+    /// split of a token into two tokens is a rule of the token's rank.
+    pub(crate) fn build_long(&self) -> Option<Backtrack> {
+        let atoms: Vec<(u32, u32)> = (0..=255u8)
+            .map(|b| Some((b as u32, self.rank(&[b])?)))
+            .collect::<Option<_>>()?;
+        let mut rules: Vec<Rule> = Vec::new();
+        for rank in 0..self.n as u32 {
+            let Some(bytes) = self.token(rank) else {
+                continue;
+            };
+            for k in 1..bytes.len() {
+                if let Some(l) = self.rank(&bytes[..k])
+                    && let Some(r) = self.rank(&bytes[k..])
+                {
+                    rules.push((l, r, rank, rank));
+                }
+            }
+        }
+        Backtrack::build(self.n, &atoms, rules, false, |symbols| {
+            let bytes: Vec<u8> = symbols.iter().map(|&s| s as u8).collect();
+            let mut out = Vec::new();
+            self.merge(&bytes, |a, b| {
+                out.push(self.rank(&bytes[a..b]).unwrap_or(u32::MAX))
+            });
+            out
+        })
     }
 
     /// Runs the merge and calls `part(start, end)` for each final part.
@@ -208,6 +272,125 @@ impl Vocab {
         while i < n {
             part(i, next[i]);
             i = next[i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference merge's ranks for `piece`.
+    fn reference(v: &Vocab, piece: &[u8]) -> Vec<u32> {
+        let mut out = Vec::new();
+        v.merge(piece, |a, b| out.push(v.rank(&piece[a..b]).unwrap()));
+        out
+    }
+
+    fn linear(v: &Vocab, piece: &[u8]) -> Vec<u32> {
+        let mut out = Vec::new();
+        assert!(v.long().unwrap().encode(piece, &mut out));
+        out
+    }
+
+    #[test]
+    fn every_builtin_vocabulary_meets_the_linear_encoders_condition() {
+        for e in Encoding::ALL {
+            let t = std::time::Instant::now();
+            let v = Vocab::of(e);
+            assert!(v.long().is_some(), "{e}");
+            eprintln!("{e}: linear encoder built in {:?}", t.elapsed());
+            // Every token encodes as the reference merge has it (itself,
+            // except for tokens no merge reaches, such as special tokens).
+            let mut unreached = 0;
+            for rank in 0..v.n as u32 {
+                let bytes = v.token(rank).unwrap();
+                let want = reference(&v, bytes);
+                unreached += usize::from(want != [rank]);
+                assert_eq!(linear(&v, bytes), want, "{e}: token {rank} {bytes:?}");
+            }
+            eprintln!(
+                "{e}: {unreached} tokens no merge reaches; {:?}",
+                v.long().unwrap()
+            );
+        }
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Pieces built from tokens: random tokens glued together, a token
+    /// repeated, tokens with their first or last byte cut, random bytes.
+    fn piece(v: &Vocab, rng: &mut Rng) -> Vec<u8> {
+        let len = 1 + rng.below(600);
+        let mut p = Vec::new();
+        let kind = rng.below(5);
+        let tok = |rng: &mut Rng| v.token(rng.below(v.n) as u32).unwrap();
+        while p.len() < len {
+            match kind {
+                0 => p.extend_from_slice(tok(rng)),
+                1 => {
+                    let t = tok(rng);
+                    for _ in 0..1 + rng.below(40) {
+                        p.extend_from_slice(t);
+                    }
+                }
+                2 => {
+                    let t = tok(rng);
+                    let cut = rng.below(2);
+                    p.extend_from_slice(
+                        &t[cut.min(t.len() - 1)..t.len() - (1 - cut) * (t.len() > 1) as usize],
+                    );
+                }
+                3 => p.push(rng.next() as u8),
+                _ => {
+                    // A few distinct tokens, picked over and over.
+                    let pool: Vec<&[u8]> = (0..3).map(|_| tok(rng)).collect();
+                    for _ in 0..len {
+                        p.extend_from_slice(pool[rng.below(3)]);
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn the_linear_encoder_agrees_with_the_reference_merge() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for e in Encoding::ALL {
+            let v = Vocab::of(e);
+            for _ in 0..3000 {
+                let p = piece(&v, &mut rng);
+                assert_eq!(linear(&v, &p), reference(&v, &p), "{e}: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_runs_agree_with_the_reference_merge() {
+        for e in Encoding::ALL {
+            let v = Vocab::of(e);
+            for unit in ["a", " ", "\n", "!", "中", "0", "ab", "=-", "aab", "🎉", "é"] {
+                for n in [193, 200, 255, 256, 257, 500, 1000, 4097] {
+                    let p = unit.repeat(n);
+                    assert_eq!(
+                        linear(&v, p.as_bytes()),
+                        reference(&v, p.as_bytes()),
+                        "{e}: {unit:?} x {n}"
+                    );
+                }
+            }
         }
     }
 }

@@ -1,15 +1,22 @@
 //! The merge loop shared by both file formats: adjacent symbols are merged
 //! lowest rank first (leftmost among equal ranks) until no pair merges.
+//! Long sequences go to the linear-time encoder, built from the merges on
+//! the first long one.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
+
+use crate::tokens::backtrack::{Backtrack, Rule};
 
 /// Pair merges: (left id, right id) -> (rank, merged id).
 #[derive(Debug, Default)]
 pub(super) struct Merges {
     pairs: FxHashMap<(u32, u32), (u32, u32)>,
+    /// The linear-time encoder and the number of ids the merges name.
+    long: OnceLock<Option<Box<(Backtrack, u32)>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -24,15 +31,19 @@ const NONE: usize = usize::MAX;
 
 /// Pieces up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 24;
+/// Pieces longer than this many symbols merge with the linear-time encoder.
+const LONG: usize = 4096;
 
 impl Merges {
     /// Adds a merge; a later merge of the same pair replaces an earlier one.
     pub fn insert(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
+        self.long = OnceLock::new();
         self.pairs.insert((left, right), (rank, merged));
     }
 
     /// Adds a merge unless the pair already has one of a lower rank.
     pub fn insert_lowest(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
+        self.long = OnceLock::new();
         let e = self.pairs.entry((left, right)).or_insert((rank, merged));
         if rank < e.0 {
             *e = (rank, merged);
@@ -65,19 +76,82 @@ impl Merges {
         out.extend_from_slice(&parts[..n]);
     }
 
-    /// Merges `ids` in place and appends the result to `out`.
+    /// Merges `ids` and appends the result to `out`.
     pub fn apply(&self, ids: &[u32], out: &mut Vec<u32>) {
         match ids.len() {
-            0 => return,
-            1 => {
-                out.push(ids[0]);
-                return;
+            0 => {}
+            1 => out.push(ids[0]),
+            n if n <= SHORT => self.apply_short(ids, out),
+            n if n > LONG && self.apply_long(ids, out) => {}
+            _ => self.apply_heap(ids, out),
+        }
+    }
+
+    /// The linear-time encoder of these merges, if they meet its condition.
+    pub(super) fn long(&self) -> Option<&(Backtrack, u32)> {
+        self.long
+            .get_or_init(|| {
+                let n = self
+                    .pairs
+                    .iter()
+                    .map(|(&(l, r), &(_, m))| l.max(r).max(m))
+                    .max()? as usize
+                    + 1;
+                let mut merged = vec![false; n];
+                let rules: Vec<Rule> = self
+                    .pairs
+                    .iter()
+                    .map(|(&(l, r), &(rank, m))| {
+                        merged[m as usize] = true;
+                        (l, r, rank, m)
+                    })
+                    .collect();
+                // Every id no merge produces is a symbol of its own.
+                let atoms: Vec<(u32, u32)> = (0..n as u32)
+                    .filter(|&t| !merged[t as usize])
+                    .map(|t| (t, t))
+                    .collect();
+                let long = Backtrack::build(n, &atoms, rules, true, |ids| {
+                    let mut out = Vec::new();
+                    self.apply_heap(ids, &mut out);
+                    out
+                })?;
+                Some(Box::new((long, n as u32)))
+            })
+            .as_deref()
+    }
+
+    /// [`Merges::apply`] with the linear-time encoder; `false` (with `out`
+    /// unchanged) when it cannot take these ids. An id above every id the
+    /// merges name merges with nothing, so the ids are encoded around it.
+    fn apply_long(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
+        let Some((long, n)) = self.long() else {
+            return false;
+        };
+        let base = out.len();
+        let mut start = 0;
+        for (k, &id) in ids.iter().enumerate() {
+            if id >= *n {
+                if !long.encode(&ids[start..k], out) {
+                    out.truncate(base);
+                    return false;
+                }
+                out.push(id);
+                start = k + 1;
             }
-            n if n <= SHORT => {
-                self.apply_short(ids, out);
-                return;
-            }
-            _ => {}
+        }
+        if !long.encode(&ids[start..], out) {
+            out.truncate(base);
+            return false;
+        }
+        true
+    }
+
+    /// The heap merge, O(n log n).
+    fn apply_heap(&self, ids: &[u32], out: &mut Vec<u32>) {
+        if ids.len() <= 1 {
+            out.extend_from_slice(ids);
+            return;
         }
         let mut symbols: Vec<Symbol> = ids
             .iter()
@@ -167,5 +241,112 @@ mod tests {
             m.apply_short(chunk, &mut scan);
         }
         assert_eq!(heap, scan);
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    fn heap(m: &Merges, ids: &[u32]) -> Vec<u32> {
+        let mut out = Vec::new();
+        m.apply_heap(ids, &mut out);
+        out
+    }
+
+    fn linear(m: &Merges, ids: &[u32]) -> Option<Vec<u32>> {
+        let mut out = vec![7777];
+        m.apply_long(ids, &mut out).then(|| out.split_off(1))
+    }
+
+    /// Merges learnt the way training learns them: each new token joins two
+    /// existing ones, at the next rank. With `odd`, one rule in ten names an
+    /// existing merged token instead, which the linear encoder may decline.
+    fn trained(rng: &mut Rng, atoms: u32, tokens: u32, odd: bool) -> Merges {
+        let mut m = Merges::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut next = atoms;
+        let mut rank = 0;
+        while next < atoms + tokens {
+            let (l, r) = (
+                rng.below(next as usize) as u32,
+                rng.below(next as usize) as u32,
+            );
+            if !seen.insert((l, r)) {
+                continue;
+            }
+            let merged = if odd && rng.below(10) == 0 && next > atoms {
+                atoms + rng.below((next - atoms) as usize) as u32
+            } else {
+                next
+            };
+            m.insert(l, r, rank, merged);
+            rank += 1;
+            if merged == next {
+                next += 1;
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn the_linear_encoder_agrees_with_the_heap_or_declines() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut built, mut declined) = (0, 0);
+        for round in 0..600 {
+            let atoms = 2 + rng.below(4) as u32;
+            let tokens = 4 + rng.below(40) as u32;
+            let odd = round % 2 == 1;
+            let m = trained(&mut rng, atoms, tokens, odd);
+            if m.long().is_none() {
+                assert!(
+                    odd,
+                    "round {round}: merges as training makes them are declined"
+                );
+                declined += 1;
+                continue;
+            }
+            built += 1;
+            for _ in 0..40 {
+                let len = 1 + rng.below(300);
+                // Mostly atoms, sometimes an id no merge names (merges with nothing).
+                let ids: Vec<u32> = (0..len)
+                    .map(|_| {
+                        if rng.below(50) == 0 {
+                            1000
+                        } else {
+                            rng.below(atoms as usize) as u32
+                        }
+                    })
+                    .collect();
+                let want = heap(&m, &ids);
+                assert_eq!(
+                    linear(&m, &ids).as_ref(),
+                    Some(&want),
+                    "round {round}: {ids:?}"
+                );
+            }
+        }
+        assert!(built > 300, "built {built}, declined {declined}");
+    }
+
+    #[test]
+    fn long_runs_take_the_linear_encoder() {
+        let mut m = Merges::default();
+        m.insert(0, 0, 0, 1); // aa
+        m.insert(1, 1, 1, 2); // aaaa
+        m.insert(2, 0, 2, 3); // aaaaa
+        let ids = vec![0u32; 10_001];
+        let mut out = Vec::new();
+        m.apply(&ids, &mut out);
+        assert_eq!(out, heap(&m, &ids));
+        assert_eq!(linear(&m, &ids).unwrap(), out);
+        // 5000 `aa` and an `a`; 2500 `aaaa` and the `a`; the last two join.
+        assert_eq!(out.len(), 2500);
     }
 }

@@ -161,3 +161,31 @@ fn shorten(s: &str) -> String {
         s.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::Encoding;
+    use crate::tokens::vocab::Vocab;
+
+    #[test]
+    fn rank_files_of_the_builtin_encodings_get_the_linear_encoder() {
+        for e in [Encoding::Cl100kBase, Encoding::R50kBase] {
+            let v = Vocab::of(e);
+            let lines: Vec<String> = (0..)
+                .map_while(|rank| {
+                    v.token(rank)
+                        .map(|b| format!("{} {rank}", STANDARD.encode(b)))
+                })
+                .collect();
+            let ranks = parse(&lines.join("\n")).ok().unwrap();
+            assert!(ranks.merges.long().is_some(), "{e}");
+            let mut out = Vec::new();
+            let ids = vec![ranks.byte_ids[b'a' as usize]; 5000];
+            ranks.merges.apply(&ids, &mut out);
+            let mut want = Vec::new();
+            v.encode_piece(&[b'a'; 5000], &mut want);
+            assert_eq!(out, want, "{e}");
+        }
+    }
+}
