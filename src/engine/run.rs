@@ -123,10 +123,16 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
     let mut warnings = set.warnings.clone();
 
     // A chat request is framed for this run's model (see `chat`).
-    let framed = set
-        .chat
-        .as_ref()
-        .map(|layout| chat::frame(set, layout, ctx.tokenizer, ctx.cache, ctx.framing));
+    let framed = set.chat.as_ref().map(|layout| {
+        chat::frame(
+            set,
+            layout,
+            ctx.tokenizer,
+            ctx.cache,
+            ctx.framing,
+            ctx.model.as_deref(),
+        )
+    });
     let set = match &framed {
         Some(f) => {
             warnings.extend(f.notes.iter().map(|n| format!("chat count: {n}")));
