@@ -238,10 +238,7 @@ pub struct InputArgs {
 /// `WxH` (or `W*H`), both 1 to 100,000 pixels.
 pub fn parse_image_size(text: &str) -> Result<(u32, u32), String> {
     let bad = || format!("`{text}`: expected WIDTHxHEIGHT in pixels, such as 1024x768");
-    let (w, h) = text
-        .trim()
-        .split_once(['x', 'X', '*'])
-        .ok_or_else(bad)?;
+    let (w, h) = text.trim().split_once(['x', 'X', '*']).ok_or_else(bad)?;
     let side = |s: &str| {
         s.trim()
             .parse::<u32>()
