@@ -611,3 +611,60 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_cli_trims_each_format_and_refuses_bad_input_with_exit_2() {
+    use assert_cmd::Command;
+    for (name, model) in [
+        ("anthropic.json", "claude-sonnet-4-5"),
+        ("responses.json", "gpt-4.1"),
+        ("gemini.json", "gemini-2.5-flash"),
+    ] {
+        let out = Command::cargo_bin("tokenscope")
+            .unwrap()
+            .args([
+                "pack", "--budget", "1500", "--model", model, "--format", "request",
+            ])
+            .arg(sample(name))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let trimmed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(sample(name)).unwrap()).unwrap();
+        assert_ne!(trimmed, original, "{name}: something is cut at 1,500");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+    for (text, expect) in [
+        (
+            "{\"system\": \"x\",\n \"messages\": [{\"role\": \"user\", \"content\": 7}]}"
+                .to_string(),
+            "bad.json:2:",
+        ),
+        (
+            format!("{{\"contents\": [{{\"parts\": {deep}}}]}}"),
+            "bad.json:1:",
+        ),
+        (
+            format!("{{\"input\": [{{\"role\": \"user\", \"content\": {deep}}}]}}"),
+            "bad.json:1:",
+        ),
+    ] {
+        std::fs::write(&bad, &text).unwrap();
+        let out = Command::cargo_bin("tokenscope")
+            .unwrap()
+            .args(["pack", "--budget", "100"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{err}");
+    }
+}

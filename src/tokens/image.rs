@@ -166,6 +166,9 @@ fn decode_prefix(data: &str, bytes: usize) -> Result<Vec<u8>, ImageError> {
         .filter(|c| !c.is_ascii_whitespace())
         .take(chars)
         .collect();
+    if !clean.is_ascii() {
+        return Err(ImageError::Base64);
+    }
     let whole = clean.len() - clean.len() % 4;
     let clean = if whole == 0 {
         clean
@@ -402,7 +405,9 @@ impl ImageRule {
                     return 258;
                 }
                 let unit = (w.min(h) / 1.5).floor().clamp(256.0, 768.0);
-                258 * ceil_tol(w / unit) * ceil_tol(h / unit)
+                258usize
+                    .saturating_mul(ceil_tol(w / unit))
+                    .saturating_mul(ceil_tol(h / unit))
             }
         }
     }
@@ -464,6 +469,8 @@ mod tests {
         let b64 = STANDARD.encode(&data);
         assert_eq!(size_of_base64(&b64), Ok((1092, 1092)));
         assert_eq!(size_of_base64("!!!!"), Err(ImageError::Base64));
+        assert_eq!(size_of_base64("iVBOékA="), Err(ImageError::Base64));
+        assert!(ImageRule::Gemini.tokens(u32::MAX, u32::MAX, None) > 0);
         let cut = &STANDARD.encode(png(5, 5))[..12];
         assert!(matches!(size_of_base64(cut), Err(ImageError::Truncated(_))));
         assert_eq!(data_url_payload("data:image/png;base64,AAAA"), Some("AAAA"));
