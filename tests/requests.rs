@@ -668,3 +668,21 @@ fn the_cli_trims_each_format_and_refuses_bad_input_with_exit_2() {
         assert!(err.contains(expect), "{err}");
     }
 }
+
+#[test]
+fn anthropic_tools_include_the_tool_use_system_prompt() {
+    let text = std::fs::read_to_string(sample("anthropic.json")).unwrap();
+    let tools_tokens = |text: &str| {
+        let set = load_as(text, InputFormat::AnthropicRequest);
+        let plan = pack_for(&set, "claude-sonnet-4-5", 1_000_000);
+        plan.items.iter().find(|i| i.id == "tools").unwrap().tokens
+    };
+    let auto = tools_tokens(&text);
+    let mut forced: Value = serde_json::from_str(&text).unwrap();
+    forced["tool_choice"] = json!({"type": "any"});
+    // Anthropic's pricing page: 346 tokens with `auto`, 313 with `any`.
+    assert_eq!(auto - tools_tokens(&forced.to_string()), 346 - 313);
+    let set = load_as(&text, InputFormat::AnthropicRequest);
+    assert_eq!(set.chat.as_ref().unwrap().parsed.tool_prompt, 346);
+    assert!(auto > 346);
+}

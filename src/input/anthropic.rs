@@ -16,6 +16,8 @@
 //!   message and tool result is kept with the messages before it up to a
 //!   user message (group `turn-m{k}`), so a trimmed request still starts
 //!   with a user message, alternates, and answers every `tool_use`.
+//! - The tools item costs the definitions plus the tool-use system prompt
+//!   Anthropic adds ([`tool_prompt_tokens`]).
 //! - Counted with the Claude estimate of the model and its band; the items'
 //!   texts and [`crate::engine::ChatLayout::request`] are what a
 //!   count_tokens call needs.
@@ -253,8 +255,34 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
         }
     }
     let max_output = request.get("max_tokens").and_then(Value::as_u64);
-    let normalized = b.finish("turn", tool_defs, max_output);
+    let choice = request
+        .get("tool_choice")
+        .and_then(|c| str_of(c, "type"))
+        .unwrap_or("auto");
+    let tool_prompt = tool_prompt_tokens(b.model.as_deref(), choice);
+    let mut normalized = b.finish("turn", tool_defs, max_output);
+    normalized.parsed.tool_prompt = tool_prompt;
     Ok(super::chat::build(path, request, normalized))
+}
+
+/// The tokens of the system prompt Anthropic adds to a request with tools,
+/// by model and `tool_choice` type, from Anthropic's pricing page ("Tool
+/// use pricing"): 346 (`auto`, `none`) or 313 (`any`, `tool`) for Claude 4
+/// and 3.7 models (and, assumed, models not listed); Claude 3.5 Haiku and 3
+/// Haiku 264 or 340; Claude 3 Opus 530 or 281; Claude 3 Sonnet 159 or 235.
+pub fn tool_prompt_tokens(model: Option<&str>, tool_choice: &str) -> usize {
+    let forced = matches!(tool_choice, "any" | "tool");
+    let m = model.unwrap_or("").to_ascii_lowercase();
+    let (auto, any) = if m.contains("claude-3-5-haiku") || m.contains("claude-3-haiku") {
+        (264, 340)
+    } else if m.contains("claude-3-opus") {
+        (530, 281)
+    } else if m.contains("claude-3-sonnet") {
+        (159, 235)
+    } else {
+        (346, 313)
+    };
+    if forced { any } else { auto }
 }
 
 /// The slots of `blocks` (at `prefix` in the message's value), adding their

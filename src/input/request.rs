@@ -204,6 +204,7 @@ impl Builder {
                 messages: self.messages,
                 tools: self.tools,
                 functions: Vec::new(),
+                tool_prompt: 0,
             },
             origins: self.origins,
             links: self.links,

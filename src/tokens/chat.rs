@@ -148,6 +148,11 @@ pub struct ChatRequest {
     /// Legacy function definitions (`functions`), counted like `tools`.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub functions: Vec<FunctionDef>,
+    /// Tokens the provider adds to a request with tools, beyond their
+    /// definitions (Anthropic's tool-use system prompt); 0 for
+    /// chat-completions requests.
+    #[serde(skip)]
+    pub tool_prompt: usize,
 }
 
 /// One message of a chat request.
@@ -537,7 +542,10 @@ impl<'a> ChatCounter<'a> {
             .iter()
             .map(|m| self.message(m, &mut notes))
             .collect();
-        let tools = clamp(self.tools(request, &mut notes));
+        let mut tools = clamp(self.tools(request, &mut notes));
+        if !request.tools.is_empty() || !request.functions.is_empty() {
+            tools = tools.saturating_add(request.tool_prompt);
+        }
         let reply_priming = self.framing.map_or(0, |f| clamp(f.reply_priming));
         let total = messages.iter().map(|m| m.total).sum::<usize>() + tools + reply_priming;
         ChatCount {
