@@ -686,3 +686,36 @@ fn anthropic_tools_include_the_tool_use_system_prompt() {
     assert_eq!(set.chat.as_ref().unwrap().parsed.tool_prompt, 346);
     assert!(auto > 346);
 }
+
+#[test]
+fn count_chat_reads_every_request_format() {
+    use assert_cmd::Command;
+    for (name, model) in [
+        ("anthropic.json", "claude-sonnet-4-5"),
+        ("responses.json", "gpt-4.1"),
+        ("gemini.json", "gemini-2.5-flash"),
+    ] {
+        let out = Command::cargo_bin("tokenscope")
+            .unwrap()
+            .args(["count", "--chat", "--json", "--model", model])
+            .arg(sample(name))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = report.to_string();
+        // The plan of the whole request counts the same.
+        let set = load(&sample(name));
+        let plan = pack_for(&set, model, 1_000_000);
+        assert!(
+            text.contains(&format!("\"total\":{}", plan.totals.context)),
+            "{name}: {text}"
+        );
+        // The image is in the per-message breakdown.
+        assert!(text.contains("\"extra\":"), "{name}");
+    }
+}

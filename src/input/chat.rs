@@ -60,6 +60,27 @@ pub fn is_chat_request(value: &Value) -> bool {
     value.get("messages").is_some_and(Value::is_array)
 }
 
+/// Reads a request of any format (detected as in
+/// [`super::detect::request_format`]; a chat-completions request
+/// otherwise) as the conversation its count is made of, with its format.
+pub fn read_request(path: &Path, text: &str) -> Result<(ChatRequest, RequestFormat), InputError> {
+    let value = serde_json::from_str::<Value>(text.strip_prefix('\u{feff}').unwrap_or(text));
+    let format = value
+        .ok()
+        .and_then(|v| super::detect::request_format(&v))
+        .unwrap_or(super::InputFormat::ChatRequest);
+    if format == super::InputFormat::ChatRequest {
+        let request = ChatRequest::from_json(text)
+            .map_err(|e| InputError::at_line(path, e.line, e.column, e.message))?;
+        return Ok((request, RequestFormat::Chat));
+    }
+    let set = super::detect::load_text(path, text, format, &super::LoadOptions::default())?;
+    let layout = set
+        .chat
+        .ok_or_else(|| InputError::format(path, "expected a request"))?;
+    Ok((layout.parsed.clone(), layout.format))
+}
+
 /// Loads the chat request `text` (the content of `path`).
 pub fn parse(path: &Path, text: &str) -> Result<ItemSet, InputError> {
     parse_with(path, text, None)
