@@ -45,7 +45,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     let mut rows: Vec<Row> = Vec::new();
     if args.chat {
         // Any request format, read as the conversation it is billed for.
-        let parsed: Vec<(Input, Result<(ChatRequest, RequestFormat), String>)> = inputs
+        let parsed: Vec<(Input, Result<ReadRequest, String>)> = inputs
             .into_par_iter()
             .map(|input| {
                 let request = match &input.text {
@@ -273,6 +273,9 @@ fn request_column(
     columns.push(wanted);
     Ok(columns.len() - 1)
 }
+
+/// A request read for counting, with its format.
+type ReadRequest = (ChatRequest, RequestFormat);
 
 /// A request's error without its path (the error line names it):
 /// `line L, column C: what is wrong`.
