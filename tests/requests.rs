@@ -719,3 +719,23 @@ fn count_chat_reads_every_request_format() {
         assert!(text.contains("\"extra\":"), "{name}");
     }
 }
+
+#[test]
+fn a_plain_claude_conversation_is_an_anthropic_request() {
+    let v = json!({"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "Hello"}]});
+    assert_eq!(
+        tokenscope::input::detect::request_format(&v),
+        Some(InputFormat::AnthropicRequest)
+    );
+    // Through a router, or with chat-only roles, it is a chat request.
+    let v = json!({"model": "anthropic/claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hello"}]});
+    assert_eq!(
+        tokenscope::input::detect::request_format(&v),
+        Some(InputFormat::ChatRequest)
+    );
+    let v = json!({"model": "claude-sonnet-4-5", "messages": [{"role": "system", "content": "x"}, {"role": "user", "content": "Hello"}]});
+    assert_eq!(
+        tokenscope::input::detect::request_format(&v),
+        Some(InputFormat::ChatRequest)
+    );
+}

@@ -133,6 +133,15 @@ pub fn pack(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineError> {
             ctx.model.as_deref(),
         )
     });
+    if let Some(layout) = &set.chat
+        && ctx.model.is_none()
+        && layout.format == chat::RequestFormat::Gemini
+        && layout.parsed.model.is_none()
+    {
+        warnings.push(
+            "a Gemini request names its model in the URL, not in the body: choose the model (--model) to count with its tokenizer".into(),
+        );
+    }
     let set = match &framed {
         Some(f) => {
             warnings.extend(f.notes.iter().map(|n| format!("chat count: {n}")));

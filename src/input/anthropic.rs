@@ -36,10 +36,12 @@ use super::load_error::InputError;
 use super::request::{self, Builder, block_slot, field_slot, key, str_of};
 
 /// Whether `value` is an Anthropic Messages request rather than a
-/// chat-completions one: a `messages` array and a top-level `system`, or
-/// content blocks or fields only Anthropic has (`tool_use`, `tool_result`,
-/// `thinking`, `document`, an `image` with a `source`; `stop_sequences`,
-/// `top_k`, `thinking`, `anthropic_version`).
+/// chat-completions one: a `messages` array and a top-level field only
+/// Anthropic has (`system`, `stop_sequences`, `top_k`, `thinking`,
+/// `anthropic_version`); else, when no message has what only chat
+/// completions have (a `system`, `developer` or `tool` role, `tool_calls`),
+/// a `claude…` model or content blocks only Anthropic has (`tool_use`,
+/// `tool_result`, `thinking`, `document`, an `image` with a `source`).
 pub fn is_anthropic_request(value: &Value) -> bool {
     let Some(messages) = value.get("messages").and_then(Value::as_array) else {
         return false;
@@ -54,6 +56,22 @@ pub fn is_anthropic_request(value: &Value) -> bool {
     .iter()
     .any(|k| value.get(*k).is_some())
     {
+        return true;
+    }
+    // What only chat completions have: system, developer and tool roles,
+    // tool calls.
+    let chat_only = messages.iter().any(|m| {
+        matches!(
+            str_of(m, "role"),
+            Some("system" | "developer" | "tool" | "function")
+        ) || m.get("tool_calls").is_some()
+    });
+    if chat_only {
+        return false;
+    }
+    // A plain conversation for a Claude model (not through a router, whose
+    // names have a `/`).
+    if str_of(value, "model").is_some_and(|m| m.starts_with("claude") && !m.contains('/')) {
         return true;
     }
     messages.iter().any(|m| {

@@ -168,12 +168,7 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
     let max_output = either(&request, ["generationConfig", "generation_config"])
         .and_then(|(c, _)| either(c, ["maxOutputTokens", "max_output_tokens"]))
         .and_then(|(m, _)| m.as_u64());
-    let mut normalized = b.finish("turn", tool_defs, max_output);
-    if normalized.model.is_none() {
-        normalized.warnings.push(
-            "a Gemini request names its model in the URL, not the body; give --model to count for it".into(),
-        );
-    }
+    let normalized = b.finish("turn", tool_defs, max_output);
     Ok(super::chat::build(path, request, normalized))
 }
 
