@@ -739,3 +739,60 @@ fn a_plain_claude_conversation_is_an_anthropic_request() {
         Some(InputFormat::ChatRequest)
     );
 }
+
+#[test]
+fn chat_requests_with_images_bill_what_the_plan_says() {
+    let image = |w, h, detail: &str| json!({"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{}", png(w, h)), "detail": detail}});
+    let mut messages = vec![json!({"role": "system", "content": "Describe images."})];
+    for (i, (w, h, d)) in [
+        (1024, 1024, "high"),
+        (2048, 4096, "high"),
+        (640, 480, "low"),
+        (300, 200, "auto"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        messages.push(json!({"role": "user", "content": [{"type": "text", "text": format!("Picture {i}.")}, image(w, h, d)]}));
+        messages.push(json!({"role": "assistant", "content": format!("A picture, number {i}.")}));
+    }
+    messages.push(json!({"role": "user", "content": [{"type": "text", "text": "And this link?"}, {"type": "image_url", "image_url": {"url": "https://example.com/x.png"}}]}));
+    let text = json!({"model": "gpt-4o", "messages": messages}).to_string();
+    let set = load_as(&text, InputFormat::ChatRequest);
+    let mut checked = 0;
+    for model in ["gpt-4o", "gpt-4.1-mini", "o3", "gpt-4o-mini"] {
+        let full = pack_for(&set, model, 10_000_000).totals.context;
+        for total in (0..full + 50).step_by((full / 37).max(1)) {
+            let plan = pack_for(&set, model, total);
+            let request = tokenscope::tokens::ChatRequest::from_json(&plan.rendered).unwrap();
+            if request.messages.is_empty() {
+                continue;
+            }
+            let spec = ModelRegistry::builtin().get(model).unwrap().clone();
+            let billed = tokenscope::tokens::chat_prompt_tokens(&request, &spec)
+                .unwrap()
+                .total;
+            assert_eq!(billed, plan.totals.context, "{model} at {total}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "{checked}");
+    // Published examples inside a request (gpt-4o): 765, 1,105, 85, and a
+    // 300 x 200 image in one tile (255).
+    let plan = pack_for(&set, "gpt-4o", 10_000_000);
+    let layout = set.chat.as_ref().unwrap();
+    let rule = layout.format.image_rule(Some("gpt-4o"));
+    let costs: Vec<usize> = (1..=7)
+        .step_by(2)
+        .map(|k| {
+            let i = &layout.parsed.messages[k].images[0];
+            rule.tokens(i.width, i.height, i.detail.as_deref())
+        })
+        .collect();
+    assert_eq!(costs, [765, 1105, 85, 255]);
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("message 9, image 1"))
+    );
+}

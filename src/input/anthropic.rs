@@ -20,7 +20,7 @@
 //!   Anthropic adds ([`tool_prompt_tokens`]).
 //! - Counted with the Claude estimate of the model and its band; the items'
 //!   texts and [`crate::engine::ChatLayout::request`] are what a
-//!   count_tokens call needs.
+//!   count_tokens call needs ([`count_tokens_body`] makes its body).
 
 use std::fmt;
 use std::path::Path;
@@ -249,7 +249,7 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
     if b.messages
         .iter()
         .find(|m| m.role != "system")
-        .is_some_and(|m| m.role != "user")
+        .is_some_and(|m| m.role == "assistant")
     {
         b.warnings.push(
             "the first message is not a user message; the API expects the conversation to start with one".into(),
@@ -281,6 +281,43 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
     let mut normalized = b.finish("turn", tool_defs, max_output);
     normalized.parsed.tool_prompt = tool_prompt;
     Ok(super::chat::build(path, request, normalized))
+}
+
+/// The fields Anthropic's count_tokens endpoint takes.
+const COUNT_TOKENS_FIELDS: [&str; 7] = [
+    "model",
+    "system",
+    "messages",
+    "tools",
+    "tool_choice",
+    "thinking",
+    "mcp_servers",
+];
+
+/// The body of a count_tokens call for `request`, an Anthropic Messages
+/// request (such as the trimmed one a plan renders, or
+/// [`crate::engine::ChatLayout::request`]): its fields that endpoint takes,
+/// in their order (`max_tokens`, `temperature`, `stream`, ... left out).
+///
+/// ```
+/// use serde_json::json;
+/// let body = tokenscope::input::anthropic::count_tokens_body(&json!({
+///     "model": "claude-sonnet-4-5", "max_tokens": 10, "system": "x",
+///     "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5
+/// }));
+/// assert_eq!(body, json!({"model": "claude-sonnet-4-5", "system": "x",
+///     "messages": [{"role": "user", "content": "hi"}]}));
+/// ```
+pub fn count_tokens_body(request: &Value) -> Value {
+    match request {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| COUNT_TOKENS_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// The tokens of the system prompt Anthropic adds to a request with tools,

@@ -128,7 +128,7 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
     if b.messages
         .iter()
         .find(|m| m.role != "system")
-        .is_some_and(|m| m.role != "user")
+        .is_some_and(|m| m.role == "assistant")
     {
         b.warnings.push(
             "the first content is not a user turn; the API expects the conversation to start with one".into(),
