@@ -140,6 +140,7 @@ impl ChatLayout {
                 keep: &keep,
                 changed: &changed,
                 keep_tools,
+                at: write::origin_index(&self.origins),
             };
             serde_json::to_string_pretty(&trimmed)
         }

@@ -100,14 +100,25 @@ pub(super) struct Trimmed<'a> {
     /// Per message: its new billed text, when cut or degraded.
     pub changed: &'a [Option<&'a str>],
     pub keep_tools: bool,
+    /// (key, index) → message, for [`Trimmed::message_at`].
+    pub at: rustc_hash::FxHashMap<(&'a str, Option<usize>), usize>,
+}
+
+/// The index of `origins` by (key, index).
+pub(super) fn origin_index(
+    origins: &[Origin],
+) -> rustc_hash::FxHashMap<(&str, Option<usize>), usize> {
+    origins
+        .iter()
+        .enumerate()
+        .map(|(k, o)| ((o.key.as_str(), o.index), k))
+        .collect()
 }
 
 impl Trimmed<'_> {
     /// The message at (`key`, `index`), if any.
     fn message_at(&self, key: &str, index: Option<usize>) -> Option<usize> {
-        self.origins
-            .iter()
-            .position(|o| o.key == key && o.index == index)
+        self.at.get(&(key, index)).copied()
     }
 
     /// `value` (message `k`'s) with its changes.
