@@ -796,3 +796,27 @@ fn chat_requests_with_images_bill_what_the_plan_says() {
             .any(|w| w.contains("message 9, image 1"))
     );
 }
+
+#[test]
+fn server_side_state_is_warned_about() {
+    let set = load_as(
+        r#"{"model": "gpt-4.1", "previous_response_id": "resp_1", "input": "And then?"}"#,
+        InputFormat::ResponsesRequest,
+    );
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("previous_response_id")),
+        "{:?}",
+        set.warnings
+    );
+    let set = load_as(
+        r#"{"model": "claude-sonnet-4-5", "max_tokens": 5, "mcp_servers": [{"type": "url", "url": "https://x", "name": "x"}], "messages": [{"role": "user", "content": "hi"}]}"#,
+        InputFormat::AnthropicRequest,
+    );
+    assert!(
+        set.warnings.iter().any(|w| w.contains("mcp_servers")),
+        "{:?}",
+        set.warnings
+    );
+}

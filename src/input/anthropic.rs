@@ -278,6 +278,11 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
         .and_then(|c| str_of(c, "type"))
         .unwrap_or("auto");
     let tool_prompt = tool_prompt_tokens(b.model.as_deref(), choice);
+    if request.get("mcp_servers").is_some_and(|v| !v.is_null()) {
+        b.warnings.push(
+            "`mcp_servers`: the tools of MCP servers are billed but are not in the request, so they are not counted".into(),
+        );
+    }
     let mut normalized = b.finish("turn", tool_defs, max_output);
     normalized.parsed.tool_prompt = tool_prompt;
     Ok(super::chat::build(path, request, normalized))

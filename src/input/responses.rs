@@ -128,6 +128,20 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
         }
     }
     let max_output = request.get("max_output_tokens").and_then(Value::as_u64);
+    for (key, what) in [
+        (
+            "previous_response_id",
+            "the earlier response's turns, stored by the API",
+        ),
+        ("conversation", "the conversation's stored items"),
+        ("prompt", "the stored prompt template"),
+    ] {
+        if request.get(key).is_some_and(|v| !v.is_null()) {
+            b.warnings.push(format!(
+                "`{key}`: {what} are billed with this request but are not in it, so they are not counted"
+            ));
+        }
+    }
     let mut normalized = b.finish("call", tool_defs, max_output);
     normalized.warnings.push(
         "the Responses API's framing is not published: messages are framed like chat-completions messages".into(),
