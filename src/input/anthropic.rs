@@ -8,7 +8,7 @@
 //!   keeps the blocks it still covers and empties the rest.
 //! - Images (`source` of type `base64`, `url` or `file`) are billed by
 //!   Anthropic's rule ([`crate::tokens::ImageRule::Anthropic`]); a PDF
-//!   document by its pages ([`super::request::pdf_page_tokens`]);
+//!   document by its pages (3,000 tokens of text and a page image each);
 //!   `tool_use` blocks as their name and input JSON; `thinking` blocks as
 //!   their text (never changed); blocks of other types as their JSON.
 //! - A user message of `tool_result` blocks only is shown with the role

@@ -31,6 +31,12 @@
 //! Item ids: `m{index}-{role}` (`m0-system`, `m3-user`), `tools`, `reply`.
 //! Each message item's `meta` has its `role`, its `message` index and its
 //! `name`.
+//!
+//! The Anthropic, Responses and Gemini loaders ([`super::anthropic`],
+//! [`super::responses`], [`super::gemini`]) read their requests as the same
+//! kind of conversation (one message per item, with where it is in the
+//! request and what goes together) and build their item sets here, so the
+//! sections, priorities and ids are the same for every format.
 
 use std::collections::BTreeMap;
 use std::path::Path;
