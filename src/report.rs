@@ -11,7 +11,7 @@
 //! | `csv`     | one row per item                                            |
 //! | `context` | the rendered context, byte for byte                         |
 //! | `text`    | a terminal summary with a bar per section                   |
-//! | `request` | a request's input only (any API): the trimmed request  |
+//! | `request` | a request's input only (any API): the trimmed request       |
 //!
 //! When the plan's counts are estimates (`plan.exact == false`), the
 //! human-readable formats mark every count (and the cost) with `≈` and the
