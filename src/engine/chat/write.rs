@@ -216,7 +216,9 @@ fn get_mut<'v>(value: &'v mut Value, path: &[PathSeg]) -> Option<&'v mut Value> 
 /// that text is still how `text` goes on (a cut keeps a prefix); the first
 /// slot where it does not (or the last) gets the rest of `text`; the slots
 /// after it are emptied (removed when removable, in reverse order so that
-/// earlier paths stay valid). The slots' texts joined are then `text`.
+/// earlier paths stay valid, unless they are the last element of their
+/// array), and so is that slot when the rest is empty. The slots' texts
+/// joined are then `text`.
 pub fn set_text(value: &mut Value, slots: &[Slot], text: &str) {
     let mut rest = text;
     let mut emptied = Vec::new();
@@ -232,10 +234,15 @@ pub fn set_text(value: &mut Value, slots: &[Slot], text: &str) {
             rest = &rest[original.len()..];
             continue;
         }
+        placed = true;
+        if rest.is_empty() && slot.removable {
+            // An empty text block is refused by some APIs: it goes too.
+            emptied.push(slot);
+            continue;
+        }
         if let Some(target) = get_mut(value, &slot.path) {
             *target = Value::String(rest.to_string());
         }
-        placed = true;
     }
     for slot in emptied.into_iter().rev() {
         let removed = slot.removable
@@ -244,7 +251,11 @@ pub fn set_text(value: &mut Value, slots: &[Slot], text: &str) {
                 &slot.path[slot.path.len() - 2],
                 get_mut(value, &slot.path[..slot.path.len() - 2]),
             ) {
-                (PathSeg::Index(i), Some(Value::Array(list))) if *i < list.len() => {
+                // The last element of an array stays (emptied): some APIs
+                // refuse empty content.
+                (PathSeg::Index(i), Some(Value::Array(list)))
+                    if *i < list.len() && list.len() > 1 =>
+                {
                     list.remove(*i);
                     true
                 }
@@ -283,6 +294,17 @@ mod tests {
         assert_eq!(m["content"][0]["text"], "short");
         assert_eq!(m["content"].as_array().unwrap().len(), 2, "{m}");
         assert_eq!(m["content"][1]["type"], "image");
+    }
+
+    #[test]
+    fn an_empty_rest_removes_its_block_but_never_the_last_one() {
+        let mut m = json!({"content": [{"type": "text", "text": "abc"}, {"type": "image"}, {"type": "text", "text": "def"}]});
+        set_text(&mut m, &[block(0), block(2)], "abc");
+        assert_eq!(m["content"].as_array().unwrap().len(), 2, "{m}");
+        assert_eq!(m["content"][0]["text"], "abc");
+        let mut m = json!({"content": [{"type": "text", "text": "abc"}]});
+        set_text(&mut m, &[block(0)], "");
+        assert_eq!(m, json!({"content": [{"type": "text", "text": ""}]}));
     }
 
     #[test]
