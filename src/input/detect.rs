@@ -443,7 +443,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, I
         let path = chat.sources.first().cloned().unwrap_or_default();
         return Err(InputError::format(
             &path,
-            "a chat request is packed as the request the API bills, so it cannot be merged with other inputs; give it on its own",
+            "an API request (chat completions, Responses, Anthropic, Gemini) is packed as the request the API bills, so it cannot be merged with other inputs; give it on its own",
         ));
     }
     let mut set = merge(sets);
