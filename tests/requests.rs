@@ -820,3 +820,34 @@ fn server_side_state_is_warned_about() {
         set.warnings
     );
 }
+
+#[test]
+fn pdf_files_are_estimated_by_their_pages() {
+    let pdf = base64::engine::general_purpose::STANDARD.encode(
+        b"%PDF-1.7\n<< /Type /Pages >>\n<< /Type /Page >>\n<< /Type /Page >>\n<< /Type /Page >>\n",
+    );
+    let chat = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Summarize."},
+        {"type": "file", "file": {"filename": "a.pdf", "file_data": format!("data:application/pdf;base64,{pdf}")}}
+    ]}]})
+    .to_string();
+    let gemini = json!({"contents": [{"role": "user", "parts": [
+        {"text": "Summarize."}, {"inlineData": {"mimeType": "application/pdf", "data": pdf}}
+    ]}]})
+    .to_string();
+    for (text, format, model, per_page) in [
+        (chat, InputFormat::ChatRequest, "gpt-4o", 3_000 + 765),
+        (gemini, InputFormat::GeminiRequest, "gemini-2.5-flash", 258),
+    ] {
+        let set = load_as(&text, format);
+        let plan = pack_for(&set, model, 1_000_000);
+        let warnings = plan.warnings.join("\n");
+        assert!(warnings.contains("a PDF of 3 page(s)"), "{warnings}");
+        let m = plan.items.iter().find(|i| i.id == "m0-user").unwrap();
+        assert!(
+            m.tokens >= 3 * per_page && m.tokens < 3 * per_page + 20,
+            "{model}: {}",
+            m.tokens
+        );
+    }
+}

@@ -1,17 +1,16 @@
 //! What the Anthropic, Responses and Gemini request loaders share: JSON
-//! parsing with positions, the normalized conversation they build, and the
-//! cost of parts whose text is not in the request (PDF pages).
+//! parsing with positions and the normalized conversation they build.
 
 use std::path::Path;
 
-use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::engine::{Origin, PathSeg, RequestFormat, Slot};
+use crate::tokens::image::{pdf_estimate, pdf_page_tokens};
 use crate::tokens::{
-    ChatMessage, ChatRequest, FunctionDef, ImageInput, ImageRule, ImageSource, MessageContent,
-    Parameters, Tool,
+    ChatMessage, ChatRequest, FunctionDef, ImageInput, ImageSource, MessageContent, Parameters,
+    Tool,
 };
 
 use super::chat::Normalized;
@@ -125,31 +124,11 @@ impl Builder {
         ImageInput::new(source, detail, self.hint, location)
     }
 
-    /// The estimated cost of a PDF document: its pages (counted in inline
-    /// `base64` data; one page assumed for a link or file id) at
-    /// [`pdf_page_tokens`] each, with what the estimate is.
+    /// The estimated cost of a PDF document (see
+    /// [`crate::tokens::image::pdf_estimate`]), with what the estimate is.
     pub fn pdf(&self, base64: Option<&str>, location: &str) -> (usize, String) {
-        let per_page = pdf_page_tokens(self.format, self.model.as_deref());
-        match base64.map(pdf_pages) {
-            Some(Some(pages)) => (
-                pages.saturating_mul(per_page),
-                format!(
-                    "{location}: a PDF of {pages} page(s), estimated at {per_page} tokens a page"
-                ),
-            ),
-            Some(None) => (
-                per_page,
-                format!(
-                    "{location}: a PDF whose pages could not be read, estimated as one page of {per_page} tokens"
-                ),
-            ),
-            None => (
-                per_page,
-                format!(
-                    "{location}: a linked document whose pages are unknown, estimated as one page of {per_page} tokens"
-                ),
-            ),
-        }
+        let rule = self.format.image_rule(self.model.as_deref());
+        pdf_estimate(pdf_page_tokens(rule), base64, location)
     }
 
     /// A function tool.
@@ -219,41 +198,6 @@ impl Builder {
 
 fn is_system(role: &str) -> bool {
     matches!(role, "system" | "developer")
-}
-
-/// The estimated tokens of one PDF page: Gemini's documented 258; for
-/// Anthropic and OpenAI, which bill a page as its text plus an image of
-/// it, 3,000 tokens of text (the top of Anthropic's documented 1,500-3,000
-/// a page) plus a letter page's image (1700 x 2200) by the image rule.
-pub fn pdf_page_tokens(format: RequestFormat, model: Option<&str>) -> usize {
-    match format {
-        RequestFormat::Gemini => 258,
-        RequestFormat::Anthropic => 3_000 + ImageRule::Anthropic.tokens(1700, 2200, None),
-        RequestFormat::Chat | RequestFormat::Responses => {
-            3_000 + ImageRule::openai(model).tokens(1700, 2200, None)
-        }
-    }
-}
-
-/// The pages of a PDF given as base64: its `/Type /Page` objects. `None`
-/// when the data is not base64 or not a PDF.
-pub fn pdf_pages(base64: &str) -> Option<usize> {
-    let clean: String = base64
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(clean.as_bytes())
-        .ok()?;
-    if !bytes.starts_with(b"%PDF") {
-        return None;
-    }
-    let finder = aho_corasick::AhoCorasick::new(["/Type/Page", "/Type /Page"]).ok()?;
-    let pages = finder
-        .find_iter(&bytes)
-        .filter(|m| bytes.get(m.end()) != Some(&b's'))
-        .count();
-    Some(pages.max(1))
 }
 
 /// A string field of `value`.

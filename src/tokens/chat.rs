@@ -25,9 +25,9 @@
 //! - content given as an array of parts: the `text` (and `refusal`) parts are
 //!   billed as their concatenated text, exactly; `image_url` parts are
 //!   billed by the image rule ([`super::image`]: the size read from inline
-//!   data, or assumed for a link, with a note); audio and file parts are
-//!   not counted, since their cost depends on data the request only links
-//!   to;
+//!   data, or assumed for a link, with a note); `file` parts (PDFs) are
+//!   estimated by their pages, with a note; audio parts are not counted,
+//!   since their cost depends on data the request does not describe;
 //! - tools of a type other than `function` are not counted; property types
 //!   other than a single type name, nested object properties and missing
 //!   descriptions are counted by the same formula with the text available;
@@ -247,6 +247,9 @@ pub struct ContentPart {
     /// The image of an `image_url` part: `{"url": ..., "detail": ...}`.
     #[serde(default)]
     pub image_url: Option<serde_json::Value>,
+    /// The file of a `file` part: `{"file_data": ..., "file_id": ...}`.
+    #[serde(default)]
+    pub file: Option<serde_json::Value>,
 }
 
 impl ContentPart {
@@ -368,13 +371,27 @@ impl ChatRequest {
 
 impl ChatRequest {
     /// Reads the images of the messages' `image_url` parts (their sizes
-    /// from inline data, or `hint` for links; see [`super::image`]).
+    /// from inline data, or `hint` for links; see [`super::image`]), and
+    /// estimates their `file` parts (PDFs) by their pages for the request's
+    /// model.
     pub fn resolve_images(&mut self, hint: Option<(u32, u32)>) {
+        let per_page = super::image::pdf_page_tokens(ImageRule::openai(self.model.as_deref()));
         for (k, m) in self.messages.iter_mut().enumerate() {
             m.images.clear();
+            m.estimated.clear();
             let Some(MessageContent::Parts(parts)) = &m.content else {
                 continue;
             };
+            for (n, p) in parts.iter().filter(|p| p.kind == "file").enumerate() {
+                let data = p
+                    .file
+                    .as_ref()
+                    .and_then(|f| f.get("file_data"))
+                    .and_then(|d| d.as_str());
+                let location = format!("message {k}, file {}", n + 1);
+                m.estimated
+                    .push(super::image::pdf_estimate(per_page, data, &location));
+            }
             let mut n = 0;
             for p in parts.iter().filter(|p| p.kind == "image_url") {
                 n += 1;
@@ -566,7 +583,7 @@ impl<'a> ChatCounter<'a> {
             Some(c @ MessageContent::Parts(parts)) => {
                 for p in parts
                     .iter()
-                    .filter(|p| !p.is_text() && p.kind != "image_url")
+                    .filter(|p| !p.is_text() && p.kind != "image_url" && p.kind != "file")
                 {
                     notes.add(format!(
                         "content parts of type `{}` are not counted (their cost depends on data the request only links to)",

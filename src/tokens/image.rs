@@ -413,6 +413,63 @@ impl ImageRule {
     }
 }
 
+/// The estimated tokens of one PDF page for `rule`'s provider: Gemini's
+/// documented 258; for Anthropic and OpenAI, which bill a page as its text
+/// plus an image of it, 3,000 tokens of text (the top of Anthropic's
+/// documented 1,500-3,000 a page) plus a letter page's image (1700 x 2200)
+/// by the rule.
+pub fn pdf_page_tokens(rule: ImageRule) -> usize {
+    match rule {
+        ImageRule::Gemini => 258,
+        other => 3_000 + other.tokens(1700, 2200, None),
+    }
+}
+
+/// The pages of a PDF given as base64 (a `data:` URL's payload too): its
+/// `/Type /Page` objects. `None` when the data is not base64 or not a PDF.
+pub fn pdf_pages(base64: &str) -> Option<usize> {
+    let base64 = data_url_payload(base64).unwrap_or(base64);
+    let clean: String = base64
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let bytes = STANDARD.decode(clean.as_bytes()).ok()?;
+    if !bytes.starts_with(b"%PDF") {
+        return None;
+    }
+    let finder = aho_corasick::AhoCorasick::new(["/Type/Page", "/Type /Page"]).ok()?;
+    let pages = finder
+        .find_iter(&bytes)
+        .filter(|m| bytes.get(m.end()) != Some(&b's'))
+        .count();
+    Some(pages.max(1))
+}
+
+/// The estimated tokens of a PDF document at `location`: its pages
+/// ([`pdf_pages`] of inline `base64` data; one page assumed for a link or
+/// file id, or data that is not a PDF) at `per_page` each, with a note that
+/// says what was estimated.
+pub fn pdf_estimate(per_page: usize, base64: Option<&str>, location: &str) -> (usize, String) {
+    match base64.map(pdf_pages) {
+        Some(Some(pages)) => (
+            pages.saturating_mul(per_page),
+            format!("{location}: a PDF of {pages} page(s), estimated at {per_page} tokens a page"),
+        ),
+        Some(None) => (
+            per_page,
+            format!(
+                "{location}: a PDF whose pages could not be read, estimated as one page of {per_page} tokens"
+            ),
+        ),
+        None => (
+            per_page,
+            format!(
+                "{location}: a linked document whose pages are unknown, estimated as one page of {per_page} tokens"
+            ),
+        ),
+    }
+}
+
 /// `ceil`, except that a value within a millionth above an integer (a
 /// rounding error of a scale that is meant to land on it) is that integer.
 fn ceil_tol(x: f64) -> usize {
@@ -506,6 +563,22 @@ mod tests {
         assert_eq!(ImageRule::Anthropic.tokens(1092, 1092, None), 1590);
         // Larger images are scaled down to the cap.
         assert!(ImageRule::Anthropic.tokens(4000, 3000, None) <= 1600);
+    }
+
+    #[test]
+    fn pdf_pages_are_counted() {
+        let pdf = b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 2 >>\n2 0 obj << /Type /Page >>\n3 0 obj <</Type/Page>>\n";
+        let b64 = STANDARD.encode(pdf);
+        assert_eq!(pdf_pages(&b64), Some(2));
+        assert_eq!(
+            pdf_pages(&format!("data:application/pdf;base64,{b64}")),
+            Some(2)
+        );
+        assert_eq!(pdf_pages(&STANDARD.encode(b"not a pdf")), None);
+        assert_eq!(pdf_page_tokens(ImageRule::Gemini), 258);
+        let (tokens, note) = pdf_estimate(258, Some(&b64), "message 1");
+        assert_eq!(tokens, 516);
+        assert!(note.contains("2 page(s)"), "{note}");
     }
 
     #[test]
