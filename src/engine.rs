@@ -27,7 +27,7 @@ mod validate;
 pub use anytime::{
     Cancel, DEFAULT_OPTIMAL_DEADLINE, INSPECTOR_OPTIMAL_DEADLINE, OptimalLimits, parse_deadline,
 };
-pub use chat::{ChatLayout, ChatPart};
+pub use chat::{ChatLayout, ChatPart, Origin, PathSeg, RequestFormat, Slot};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use overflow::{TRUNCATE_MIN_SHARE, TRUNCATE_MIN_TOKENS, truncate_floor};
 pub use plan::{

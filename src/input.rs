@@ -13,16 +13,20 @@
 //! them to check outputs against, so that no write lands on an input. Every
 //! file is read through [`crate::fsio`] (size limit, binary check).
 
+pub mod anthropic;
 pub mod chat;
 pub mod detect;
 pub mod directory;
 pub mod error;
+pub mod gemini;
 pub mod itemset;
 pub mod jsonl;
 pub mod llms_txt;
 pub mod load_error;
 pub mod markdown;
 pub mod profile;
+mod request;
+pub mod responses;
 pub mod tree;
 pub mod user_config;
 

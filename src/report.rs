@@ -11,7 +11,7 @@
 //! | `csv`     | one row per item                                            |
 //! | `context` | the rendered context, byte for byte                         |
 //! | `text`    | a terminal summary with a bar per section                   |
-//! | `request` | a chat request's input only: the trimmed request, to send   |
+//! | `request` | a request's input only (any API): the trimmed request       |
 //!
 //! When the plan's counts are estimates (`plan.exact == false`), the
 //! human-readable formats mark every count (and the cost) with `≈` and the
@@ -95,7 +95,8 @@ pub enum Format {
     Context,
     /// `text`: a terminal summary.
     Text,
-    /// `request`: the trimmed chat request (chat-request inputs only).
+    /// `request`: the trimmed request (request inputs only: chat
+    /// completions, Responses, Anthropic Messages, Gemini).
     Request,
 }
 

@@ -15,6 +15,7 @@ mod cache;
 pub mod chat;
 mod encoding;
 pub mod file;
+pub mod image;
 mod model_file;
 pub(crate) mod pretok;
 pub mod registry;
@@ -32,6 +33,7 @@ pub use chat::{
 };
 pub use encoding::{Encoding, UnknownEncoding};
 pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};
+pub use image::{ImageInput, ImageRule, ImageSource};
 pub use model_file::{ModelTokenizerError, ModelTokenizerFile};
 pub use registry::{
     ModelCounting, ModelRegistry, ModelSpec, RegistryError, UnknownEncodingName, UnknownModel,

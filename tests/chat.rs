@@ -175,7 +175,7 @@ fn tool_calls_and_tool_results_are_counted_and_marked_approximate() {
 }
 
 #[test]
-fn image_parts_are_left_out_with_a_note() {
+fn linked_images_are_billed_at_the_assumed_size_with_a_note() {
     let request = ChatRequest::from_json(
         r#"{"messages": [{"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}]}"#,
     )
@@ -183,8 +183,39 @@ fn image_parts_are_left_out_with_a_note() {
     let count =
         chat_prompt_tokens(&request, ModelRegistry::builtin().get("gpt-4o").unwrap()).unwrap();
     assert!(!count.exact);
-    assert!(count.notes[0].contains("image_url"), "{:?}", count.notes);
+    assert!(
+        count.notes[0].contains("message 0, image 1") && count.notes[0].contains("--image-size"),
+        "{:?}",
+        count.notes
+    );
     assert_eq!(count.messages[0].content, 1);
+    // 2048 x 2048 assumed: fit 2048, shortest side 768, 4 tiles (gpt-4o).
+    assert_eq!(count.messages[0].extra, 85 + 4 * 170);
+}
+
+#[test]
+fn inline_images_are_billed_from_their_header() {
+    // A 1024 x 1024 PNG header, high detail: 765 tokens (OpenAI's example).
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend(1024u32.to_be_bytes());
+    png.extend(1024u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0]);
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    let text = format!(
+        r#"{{"messages": [{{"role": "user", "content": [{{"type": "image_url", "image_url": {{"url": "data:image/png;base64,{data}", "detail": "high"}}}}, {{"type": "image_url", "image_url": {{"url": "data:image/png;base64,{data}", "detail": "low"}}}}]}}]}}"#
+    );
+    let request = ChatRequest::from_json(&text).unwrap();
+    let registry = ModelRegistry::builtin();
+    let count = chat_prompt_tokens(&request, registry.get("gpt-4o").unwrap()).unwrap();
+    assert_eq!(count.messages[0].extra, 765 + 85);
+    assert!(count.exact, "{:?}", count.notes);
+    // gpt-4.1-mini bills 32-pixel patches times 1.62.
+    let count = chat_prompt_tokens(&request, registry.get("gpt-4.1-mini").unwrap()).unwrap();
+    assert_eq!(
+        count.messages[0].extra,
+        2 * (1024 * 1620usize).div_ceil(1000)
+    );
 }
 
 #[test]

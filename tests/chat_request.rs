@@ -181,7 +181,8 @@ fn a_truncated_message_is_written_into_the_request() {
         .find(|s| s.name == "history")
         .unwrap()
         .overflow = Some(Overflow::Truncate);
-    let plan = pack_for(&set, "gpt-4o", 700);
+    // The linked image is billed at the assumed 2048 x 2048: 765 tokens.
+    let plan = pack_for(&set, "gpt-4o", 700 + 765);
     assert_eq!(status(&plan, "m2-assistant"), ItemStatus::Included);
     assert_eq!(status(&plan, "m1-user"), ItemStatus::Truncated);
     assert_eq!(billed(&plan, "gpt-4o"), plan.totals.context);

@@ -474,8 +474,9 @@ fn sample_sets() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in std::fs::read_dir("samples").unwrap() {
         let dir = dir.unwrap().path();
-        // samples/chat holds chat-completions requests, not item sets.
-        if !dir.is_dir() || dir.ends_with("chat") {
+        // samples/chat and samples/requests hold API requests, not item
+        // sets.
+        if !dir.is_dir() || dir.ends_with("chat") || dir.ends_with("requests") {
             continue;
         }
         for f in std::fs::read_dir(&dir).unwrap() {

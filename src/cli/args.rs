@@ -268,7 +268,8 @@ fn parse_optimal_deadline(text: &str) -> Result<OptimalDeadline, String> {
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
     /// Force the input format: toml, json, markdown, llms-txt, llms-full,
-    /// jsonl or directory (detected from the name and content otherwise).
+    /// jsonl, directory, chat, anthropic, responses or gemini (detected from
+    /// the name and content otherwise).
     #[arg(long = "input", id = "input_format", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Markdown: the heading level that starts a section (default 2).
@@ -289,6 +290,27 @@ pub struct InputArgs {
     /// JSONL: field names, e.g. `id=doc_id,text=content,score=similarity`.
     #[arg(long, value_name = "FIELD=NAME,...")]
     pub jsonl_fields: Option<String>,
+    /// Requests: the size of linked images (URLs, file ids), whose size the
+    /// request does not give, e.g. `1024x768` (default: 2048x2048 assumed,
+    /// with a warning).
+    #[arg(long, value_name = "WxH", value_parser = parse_image_size)]
+    pub image_size: Option<(u32, u32)>,
+}
+
+/// `WxH` (or `W*H`), both 1 to 100,000 pixels.
+pub fn parse_image_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}`: expected WIDTHxHEIGHT in pixels, such as 1024x768");
+    let (w, h) = text.trim().split_once(['x', 'X', '*']).ok_or_else(bad)?;
+    let side = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+    };
+    match (side(w), side(h)) {
+        (Some(w), Some(h)) => Ok((w, h)),
+        _ => Err(bad()),
+    }
 }
 
 /// `tokenscope watch`.

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
+use crate::engine::RequestFormat;
 use crate::escape;
 use crate::tokens::{
     Accuracy, ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ErrorBand,
@@ -46,11 +47,13 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     if args.chat {
-        let parsed: Vec<(Input, Result<ChatRequest, String>)> = inputs
+        // Any request format, read as the conversation it is billed for.
+        let parsed: Vec<(Input, Result<ReadRequest, String>)> = inputs
             .into_par_iter()
             .map(|input| {
                 let request = match &input.text {
-                    Ok(text) => ChatRequest::from_json(text).map_err(|e| e.to_string()),
+                    Ok(text) => crate::input::chat::read_request(Path::new(&input.display), text)
+                        .map_err(request_error),
                     Err(e) => Err(e.clone()),
                 };
                 (input, request)
@@ -67,7 +70,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
                     None
                 }
                 Ok(_) if !auto => Some(ALL_COLUMNS),
-                Ok(r) => match request_column(r, &registry, &mut columns) {
+                Ok((r, _)) => match request_column(r, &registry, &mut columns) {
                     Ok(i) => Some(i),
                     Err(e) => {
                         errors.push((input.display.clone(), e));
@@ -81,7 +84,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
             .par_iter()
             .zip(&targets)
             .map(|((input, request), target)| {
-                let (Ok(request), Some(target)) = (request, target) else {
+                let (Ok((request, format)), Some(target)) = (request, target) else {
                     return None;
                 };
                 let cells = columns
@@ -89,8 +92,11 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
                     .enumerate()
                     .map(|(i, c)| {
                         (*target == ALL_COLUMNS || *target == i).then(|| {
+                            let model = c.model.as_ref().map(|m| m.name.as_str());
+                            let model = model.or(request.model.as_deref());
                             let count = ChatCounter::new(&c.tokenizer, c.framing)
                                 .allow_special(args.allow_special)
+                                .with_images(format.image_rule(model))
                                 .count(request);
                             Cell {
                                 tokens: count.total,
@@ -303,6 +309,25 @@ fn request_column(
     }
     columns.push(wanted);
     Ok(columns.len() - 1)
+}
+
+/// A request read for counting, with its format.
+type ReadRequest = (ChatRequest, RequestFormat);
+
+/// A request's error without its path (the error line names it):
+/// `line L, column C: what is wrong`.
+fn request_error(e: crate::input::InputError) -> String {
+    use crate::input::InputError;
+    match e {
+        InputError::Syntax {
+            line,
+            column,
+            message,
+            ..
+        } => format!("line {line}, column {column}: {message}"),
+        InputError::Format { message, .. } => message,
+        other => other.to_string(),
+    }
 }
 
 /// A file (or stdin) and its text, or what is wrong with it.
@@ -631,38 +656,41 @@ fn write_breakdown(
     color: bool,
 ) -> Result<(), CliError> {
     writeln!(out, "{path} for {}:", escape::line(&column.label()))?;
-    let mut table = Table::new(&[
+    // Images, documents and thinking get a column when a message has any.
+    let other = count.messages.iter().any(|m| m.extra > 0);
+    let mut headers = vec![
         ("#", Align::Right),
         ("role", Align::Left),
         ("name", Align::Left),
         ("content", Align::Right),
         ("tool calls", Align::Right),
-        ("framing", Align::Right),
-        ("total", Align::Right),
-    ]);
+    ];
+    if other {
+        headers.push(("images, other", Align::Right));
+    }
+    headers.extend([("framing", Align::Right), ("total", Align::Right)]);
+    let mut table = Table::new(&headers);
     let accuracy = Accuracy::new(count.exact, column.tokenizer.error_band());
     let mark = |n: usize| count_cell(n, accuracy);
     for (i, m) in count.messages.iter().enumerate() {
-        table.row(vec![
+        let mut row = vec![
             (i + 1).to_string(),
             m.role.clone(),
             m.name.clone().unwrap_or_default(),
             mark(m.content),
             mark(m.tool_calls),
-            mark(m.overhead),
-            mark(m.total),
-        ]);
+        ];
+        if other {
+            row.push(mark(m.extra));
+        }
+        row.extend([mark(m.overhead), mark(m.total)]);
+        table.row(row);
     }
     let extra = |label: &str, n: usize| {
-        vec![
-            String::new(),
-            label.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            mark(n),
-        ]
+        let mut row = vec![String::new(), label.to_string()];
+        row.resize(headers.len() - 1, String::new());
+        row.push(mark(n));
+        row
     };
     table.row(extra("tool definitions", count.tools));
     table.row(extra("reply priming", count.reply_priming));

@@ -147,6 +147,7 @@ pub fn load_options(
     o.include = args.include.clone();
     o.exclude = args.exclude.clone();
     o.hidden = args.hidden;
+    o.image_size = args.image_size;
     if args.git_recency {
         o.git_recency = Some(GitRecency::default());
     }

@@ -40,6 +40,10 @@ use crate::tokens::{ChatCounter, ChatFraming, ChatRequest, CountCache, Tokenizer
 
 use super::{Content, Item, ItemSet, SectionBudget};
 
+mod write;
+
+pub use write::{Origin, PathSeg, RequestFormat, Slot, get_str, set_text};
+
 /// What part of a chat request an item stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatPart {
@@ -60,6 +64,11 @@ pub struct ChatLayout {
     pub parsed: ChatRequest,
     /// Item id → the part it stands for.
     pub parts: BTreeMap<String, ChatPart>,
+    /// The API the request is for.
+    pub format: RequestFormat,
+    /// Per message of `parsed`, where it is in `request` (empty for a
+    /// chat-completions request, whose message `k` is `messages[k]`).
+    pub origins: Vec<Origin>,
 }
 
 impl ChatLayout {
@@ -70,7 +79,16 @@ impl ChatLayout {
             request,
             parsed,
             parts: BTreeMap::new(),
+            format: RequestFormat::Chat,
+            origins: Vec::new(),
         }
+    }
+
+    /// The model images are billed for: `model` (the run's), else the
+    /// request's own.
+    fn image_rule(&self, model: Option<&str>) -> crate::tokens::ImageRule {
+        self.format
+            .image_rule(model.or(self.parsed.model.as_deref()))
     }
 
     /// Item index → part, for the items of `set` that stand for one.
@@ -106,26 +124,31 @@ impl ChatLayout {
                 _ => {}
             }
         }
-        let trimmed = Trimmed {
-            request: &self.request,
-            keep: &keep,
-            changed: &changed,
-            keep_tools,
-        };
-        let mut text = serde_json::to_string_pretty(&trimmed).unwrap_or_default();
+        let mut text = if self.format == RequestFormat::Chat {
+            let trimmed = Trimmed {
+                request: &self.request,
+                keep: &keep,
+                changed: &changed,
+                keep_tools,
+            };
+            serde_json::to_string_pretty(&trimmed)
+        } else {
+            let trimmed = write::Trimmed {
+                request: &self.request,
+                format: self.format,
+                origins: &self.origins,
+                keep: &keep,
+                changed: &changed,
+                keep_tools,
+                at: write::origin_index(&self.origins),
+            };
+            serde_json::to_string_pretty(&trimmed)
+        }
+        .unwrap_or_default();
         text.push('\n');
         text
     }
 }
-
-/// The top-level keys that go with the tool definitions.
-const TOOL_KEYS: [&str; 5] = [
-    "tools",
-    "functions",
-    "tool_choice",
-    "function_call",
-    "parallel_tool_calls",
-];
 
 /// The request as written, less what is cut, serialized without copying
 /// what stays.
@@ -143,9 +166,9 @@ impl Serialize for Trimmed<'_> {
         let Value::Object(map) = self.request else {
             return self.request.serialize(serializer);
         };
-        let entries = map
-            .iter()
-            .filter(|(k, _)| self.keep_tools || !TOOL_KEYS.contains(&k.as_str()));
+        let entries = map.iter().filter(|(k, _)| {
+            self.keep_tools || !RequestFormat::Chat.tool_keys().contains(&k.as_str())
+        });
         let mut out = serializer.serialize_map(None)?;
         for (key, value) in entries {
             match (key.as_str(), value) {
@@ -264,9 +287,11 @@ pub(super) fn frame(
     tokenizer: &Tokenizer,
     cache: &CountCache,
     framing: Option<ChatFraming>,
+    model: Option<&str>,
 ) -> Framed {
     let count = ChatCounter::new(tokenizer, framing)
         .with_cache(cache)
+        .with_images(layout.image_rule(model))
         .count(&layout.parsed);
     let parts = layout.parts_of(set);
     let mut framed = ItemSet {

@@ -144,10 +144,25 @@ fn pack_counted(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineErro
     let mut warnings = set.warnings.clone();
 
     // A chat request is framed for this run's model (see `chat`).
-    let framed = set
-        .chat
-        .as_ref()
-        .map(|layout| chat::frame(set, layout, ctx.tokenizer, ctx.cache, ctx.framing));
+    let framed = set.chat.as_ref().map(|layout| {
+        chat::frame(
+            set,
+            layout,
+            ctx.tokenizer,
+            ctx.cache,
+            ctx.framing,
+            ctx.model.as_deref(),
+        )
+    });
+    if let Some(layout) = &set.chat
+        && ctx.model.is_none()
+        && layout.format == chat::RequestFormat::Gemini
+        && layout.parsed.model.is_none()
+    {
+        warnings.push(
+            "a Gemini request names its model in the URL, not in the body: choose the model (--model) to count with its tokenizer".into(),
+        );
+    }
     let set = match &framed {
         Some(f) => {
             warnings.extend(f.notes.iter().map(|n| format!("chat count: {n}")));

@@ -31,6 +31,12 @@
 //! Item ids: `m{index}-{role}` (`m0-system`, `m3-user`), `tools`, `reply`.
 //! Each message item's `meta` has its `role`, its `message` index and its
 //! `name`.
+//!
+//! The Anthropic, Responses and Gemini loaders ([`super::anthropic`],
+//! [`super::responses`], [`super::gemini`]) read their requests as the same
+//! kind of conversation (one message per item, with where it is in the
+//! request and what goes together) and build their item sets here, so the
+//! sections, priorities and ids are the same for every format.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +45,9 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
 
-use crate::engine::{ChatLayout, ChatPart, Item, ItemSet, Kind, Section, Strategy};
+use crate::engine::{
+    ChatLayout, ChatPart, Item, ItemSet, Kind, Origin, RequestFormat, Section, Strategy,
+};
 use crate::tokens::{ChatRequest, ModelRegistry};
 
 use super::load_error::InputError;
@@ -58,8 +66,39 @@ pub fn is_chat_request(value: &Value) -> bool {
     value.get("messages").is_some_and(Value::is_array)
 }
 
+/// Reads a request of any format (detected as in
+/// [`super::detect::request_format`]; a chat-completions request
+/// otherwise) as the conversation its count is made of, with its format.
+pub fn read_request(path: &Path, text: &str) -> Result<(ChatRequest, RequestFormat), InputError> {
+    let value = serde_json::from_str::<Value>(text.strip_prefix('\u{feff}').unwrap_or(text));
+    let format = value
+        .ok()
+        .and_then(|v| super::detect::request_format(&v))
+        .unwrap_or(super::InputFormat::ChatRequest);
+    if format == super::InputFormat::ChatRequest {
+        let request = ChatRequest::from_json(text)
+            .map_err(|e| InputError::at_line(path, e.line, e.column, e.message))?;
+        return Ok((request, RequestFormat::Chat));
+    }
+    let set = super::detect::load_text(path, text, format, &super::LoadOptions::default())?;
+    let layout = set
+        .chat
+        .ok_or_else(|| InputError::format(path, "expected a request"))?;
+    Ok((layout.parsed.clone(), layout.format))
+}
+
 /// Loads the chat request `text` (the content of `path`).
 pub fn parse(path: &Path, text: &str) -> Result<ItemSet, InputError> {
+    parse_with(path, text, None)
+}
+
+/// Loads the chat request `text`, linked images counted at `hint`
+/// (`--image-size`) when given.
+pub fn parse_with(
+    path: &Path,
+    text: &str,
+    hint: Option<(u32, u32)>,
+) -> Result<ItemSet, InputError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = ChatRequest::from_json(text)
         .map_err(|e| InputError::at_line(path, e.line, e.column, e.message))?;
@@ -83,23 +122,85 @@ pub fn parse(path: &Path, text: &str) -> Result<ItemSet, InputError> {
             "expected at least one message in `messages`",
         ));
     }
-    Ok(build(path, request, parsed))
+    let mut parsed = parsed;
+    parsed.resolve_images(hint);
+    let mut warnings = Vec::new();
+    let links = call_groups(&parsed, &mut warnings).into_iter().collect();
+    let tool_defs = ["tools", "functions"]
+        .iter()
+        .filter_map(|k| request.get(*k).and_then(Value::as_array))
+        .flatten()
+        .cloned()
+        .collect();
+    let max_output = ["max_completion_tokens", "max_tokens"]
+        .iter()
+        .find_map(|k| request.get(*k).and_then(Value::as_u64));
+    let model = parsed.model.clone();
+    Ok(build(
+        path,
+        request,
+        Normalized {
+            format: RequestFormat::Chat,
+            parsed,
+            origins: Vec::new(),
+            links,
+            group_prefix: "call",
+            warnings,
+            tool_defs,
+            max_output,
+            model,
+        },
+    ))
 }
 
-/// The item set of a parsed request (see the module documentation).
-fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
+/// A request of any format as a chat-completions conversation, with what
+/// the item set needs besides.
+pub(crate) struct Normalized {
+    /// The API the request is for.
+    pub format: RequestFormat,
+    /// The conversation, one message per item.
+    pub parsed: ChatRequest,
+    /// Where each message is in the request (empty for chat completions).
+    pub origins: Vec<Origin>,
+    /// Pairs of messages that are kept or dropped together.
+    pub links: Vec<(usize, usize)>,
+    /// The group names' prefix: `call` (a call and its results) or `turn`
+    /// (a user turn and what answers it).
+    pub group_prefix: &'static str,
+    /// Problems found while reading the request.
+    pub warnings: Vec<String>,
+    /// The tool definitions as written, for the tools item's text.
+    pub tool_defs: Vec<Value>,
+    /// The output reserve the request asks for.
+    pub max_output: Option<u64>,
+    /// The model the request names.
+    pub model: Option<String>,
+}
+
+/// The item set of a normalized request (see the module documentation).
+pub(crate) fn build(path: &Path, request: Value, normalized: Normalized) -> ItemSet {
+    let Normalized {
+        format,
+        parsed,
+        origins,
+        links,
+        group_prefix,
+        mut warnings,
+        tool_defs,
+        max_output,
+        model,
+    } = normalized;
     let mut set = ItemSet::default();
-    let mut warnings = Vec::new();
     let messages = &parsed.messages;
     let n = messages.len();
     let is_system = |k: usize| matches!(messages[k].role.as_str(), "system" | "developer");
 
-    // Tool calls and their results: the unit (first message) of each message.
-    let groups = call_groups(&parsed, &mut warnings);
-    let callers: rustc_hash::FxHashSet<usize> = groups.values().copied().collect();
-    let unit_start: Vec<usize> = (0..n)
-        .map(|k| groups.get(&k).copied().unwrap_or(k))
-        .collect();
+    // Messages kept together: the unit (first message) of each message.
+    let unit_start = units(n, &links);
+    let mut unit_members: HashMap<usize, usize> = HashMap::default();
+    for &u in &unit_start {
+        *unit_members.entry(u).or_default() += 1;
+    }
 
     // The latest turn: from the last user message (or the last message's
     // unit) to the end.
@@ -159,8 +260,8 @@ fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
             // group ranks where its first message is.
             item.priority = (rank + 1) as f64 / units as f64 / members as f64;
         }
-        if groups.contains_key(&k) || callers.contains(&k) {
-            item.group = Some(format!("call-m{}", unit_start[k]));
+        if unit_members.get(&unit_start[k]).copied().unwrap_or(1) > 1 {
+            item.group = Some(format!("{group_prefix}-m{}", unit_start[k]));
         }
         item.meta
             .insert("role".into(), Value::String(m.role.clone()));
@@ -173,13 +274,7 @@ fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
         items.push(item);
     }
     if has_tools {
-        let mut definitions = Vec::new();
-        for key in ["tools", "functions"] {
-            if let Some(Value::Array(list)) = request.get(key) {
-                definitions.extend(list.iter().cloned());
-            }
-        }
-        let text = serde_json::to_string_pretty(&Value::Array(definitions)).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&Value::Array(tool_defs)).unwrap_or_default();
         let mut item = Item::new("tools", TOOLS, text);
         item.kind = Some(Kind::Config);
         item.pinned = true;
@@ -199,7 +294,7 @@ fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
     set.items = items;
 
     // Budget from the request.
-    if let Some(model) = &parsed.model {
+    if let Some(model) = &model {
         if ModelRegistry::builtin().get(model).is_ok() {
             set.budget.model = Some(model.clone());
         } else {
@@ -208,9 +303,6 @@ fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
             ));
         }
     }
-    let max_output = ["max_completion_tokens", "max_tokens"]
-        .iter()
-        .find_map(|k| request.get(*k).and_then(Value::as_u64));
     if let Some(max) = max_output {
         set.budget.reserve_output = usize::try_from(max).unwrap_or(usize::MAX);
     }
@@ -219,6 +311,8 @@ fn build(path: &Path, request: Value, parsed: ChatRequest) -> ItemSet {
     set.warnings = warnings;
     let mut layout = ChatLayout::new(request, parsed);
     layout.parts = parts;
+    layout.format = format;
+    layout.origins = origins;
     set.chat = Some(Arc::new(layout));
     set
 }
@@ -240,6 +334,28 @@ fn id_role(role: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// Per message, the first message of its unit: the smallest index among
+/// the messages `links` joins it to (directly or not).
+fn units(n: usize, links: &[(usize, usize)]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut k: usize) -> usize {
+        while parent[k] != k {
+            parent[k] = parent[parent[k]];
+            k = parent[k];
+        }
+        k
+    }
+    for &(a, b) in links {
+        if a >= n || b >= n {
+            continue;
+        }
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        let (lo, hi) = (ra.min(rb), ra.max(rb));
+        parent[hi] = lo;
+    }
+    (0..n).map(|k| root(&mut parent, k)).collect()
 }
 
 /// Message index → the index of the assistant message whose call it

@@ -21,7 +21,12 @@
 //!    - anything else is a Markdown or text prompt file.
 //!
 //! A JSON object with a top-level `messages` array is an OpenAI
-//! chat-completions request ([`crate::input::chat`]).
+//! chat-completions request ([`crate::input::chat`]), or an Anthropic
+//! Messages request when it has what only those have
+//! ([`crate::input::anthropic`]); one with a `contents` array is a Gemini
+//! request ([`crate::input::gemini`]); one with `input` (or
+//! `instructions`) and no `messages` is an OpenAI Responses request
+//! ([`crate::input::responses`]). See [`request_format`].
 //!
 //! Text must be UTF-8 (a leading byte-order mark is dropped); a file with a
 //! NUL byte in its first 8 KiB is binary and refused. A file is read up to
@@ -54,7 +59,7 @@ use crate::engine::{Budget, ItemSet, SectionBudget};
 use crate::input::directory::{self, DEFAULT_MAX_FILE_BYTES, GitRecency};
 use crate::input::jsonl::{self, JsonlFields};
 use crate::input::load_error::{InputError, line_column};
-use crate::input::{chat, llms_txt, markdown};
+use crate::input::{anthropic, chat, gemini, llms_txt, markdown, responses};
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,11 +80,17 @@ pub enum InputFormat {
     Directory,
     /// An OpenAI chat-completions request (`messages`, `tools`).
     ChatRequest,
+    /// An Anthropic Messages request (`system`, `messages`, `max_tokens`).
+    AnthropicRequest,
+    /// An OpenAI Responses request (`instructions`, `input`).
+    ResponsesRequest,
+    /// A Gemini `generateContent` request (`contents`).
+    GeminiRequest,
 }
 
 impl InputFormat {
     /// Every format.
-    pub const ALL: [InputFormat; 8] = [
+    pub const ALL: [InputFormat; 11] = [
         InputFormat::Toml,
         InputFormat::Json,
         InputFormat::Markdown,
@@ -88,6 +99,9 @@ impl InputFormat {
         InputFormat::Jsonl,
         InputFormat::Directory,
         InputFormat::ChatRequest,
+        InputFormat::AnthropicRequest,
+        InputFormat::ResponsesRequest,
+        InputFormat::GeminiRequest,
     ];
 
     /// The name used by `--input`.
@@ -101,6 +115,9 @@ impl InputFormat {
             InputFormat::Jsonl => "jsonl",
             InputFormat::Directory => "directory",
             InputFormat::ChatRequest => "chat",
+            InputFormat::AnthropicRequest => "anthropic",
+            InputFormat::ResponsesRequest => "responses",
+            InputFormat::GeminiRequest => "gemini",
         }
     }
 }
@@ -114,7 +131,7 @@ impl fmt::Display for InputFormat {
 /// An `--input` value that names no format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown input format `{0}`; expected one of: toml, json, markdown (or md, text), llms-txt, llms-full, jsonl (or ndjson), directory (or dir), chat (or openai)"
+    "unknown input format `{0}`; expected one of: toml, json, markdown (or md, text), llms-txt, llms-full, jsonl (or ndjson), directory (or dir), chat (or openai), anthropic, responses, gemini"
 )]
 pub struct UnknownInputFormat(pub String);
 
@@ -131,6 +148,9 @@ impl FromStr for InputFormat {
             "jsonl" | "ndjson" => InputFormat::Jsonl,
             "directory" | "dir" => InputFormat::Directory,
             "chat" | "openai" | "chat-request" => InputFormat::ChatRequest,
+            "anthropic" | "claude" | "messages" => InputFormat::AnthropicRequest,
+            "responses" | "openai-responses" => InputFormat::ResponsesRequest,
+            "gemini" | "google" => InputFormat::GeminiRequest,
             _ => return Err(UnknownInputFormat(s.to_string())),
         })
     }
@@ -162,6 +182,10 @@ pub struct LoadOptions {
     pub jsonl_fields: JsonlFields,
     /// JSONL: the section of the items (default `retrieved`).
     pub jsonl_section: String,
+    /// Requests: the size (width, height) of linked images, whose size the
+    /// request does not give (`--image-size WxH`); `None`: 2048 x 2048 is
+    /// assumed, with a warning.
+    pub image_size: Option<(u32, u32)>,
 }
 
 impl Default for LoadOptions {
@@ -177,6 +201,7 @@ impl Default for LoadOptions {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             jsonl_fields: JsonlFields::default(),
             jsonl_section: jsonl::DEFAULT_SECTION.to_string(),
+            image_size: None,
         }
     }
 }
@@ -249,10 +274,7 @@ fn sniff(text: &str, json_ext: bool) -> InputFormat {
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-            if chat::is_chat_request(&value) {
-                return InputFormat::ChatRequest;
-            }
-            return InputFormat::Json;
+            return request_format(&value).unwrap_or(InputFormat::Json);
         }
         let first = trimmed.lines().next().unwrap_or("");
         if matches!(
@@ -274,6 +296,28 @@ fn sniff(text: &str, json_ext: bool) -> InputFormat {
         return InputFormat::Json;
     }
     InputFormat::Markdown
+}
+
+/// The request format of a JSON value, if it is a request: Anthropic
+/// Messages or chat completions for a `messages` array
+/// ([`anthropic::is_anthropic_request`] decides), Gemini for a `contents`
+/// array, Responses for an `input` string or array (or `instructions`)
+/// without `messages`.
+pub fn request_format(value: &serde_json::Value) -> Option<InputFormat> {
+    if chat::is_chat_request(value) {
+        return Some(if anthropic::is_anthropic_request(value) {
+            InputFormat::AnthropicRequest
+        } else {
+            InputFormat::ChatRequest
+        });
+    }
+    if gemini::is_gemini_request(value) {
+        return Some(InputFormat::GeminiRequest);
+    }
+    if responses::is_responses_request(value) {
+        return Some(InputFormat::ResponsesRequest);
+    }
+    None
 }
 
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped), up to the
@@ -358,7 +402,10 @@ pub fn load_text(
         InputFormat::LlmsTxt => llms_txt::parse(path, text, options),
         InputFormat::LlmsFull => llms_txt::parse_full(path, text, options),
         InputFormat::Jsonl => jsonl::parse(path, text, options),
-        InputFormat::ChatRequest => chat::parse(path, text),
+        InputFormat::ChatRequest => chat::parse_with(path, text, options.image_size),
+        InputFormat::AnthropicRequest => anthropic::parse(path, text, options.image_size),
+        InputFormat::ResponsesRequest => responses::parse(path, text, options.image_size),
+        InputFormat::GeminiRequest => gemini::parse(path, text, options.image_size),
         InputFormat::Directory => Err(InputError::format(
             path,
             "is a file; `--input directory` expects a directory",
@@ -396,7 +443,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> Result<ItemSet, I
         let path = chat.sources.first().cloned().unwrap_or_default();
         return Err(InputError::format(
             &path,
-            "a chat request is packed as the request the API bills, so it cannot be merged with other inputs; give it on its own",
+            "an API request (chat completions, Responses, Anthropic, Gemini) is packed as the request the API bills, so it cannot be merged with other inputs; give it on its own",
         ));
     }
     let mut set = merge(sets);

@@ -23,9 +23,11 @@
 //! - `tool` (and legacy `function`) messages: framed like any other message;
 //!   `tool_call_id` is not counted;
 //! - content given as an array of parts: the `text` (and `refusal`) parts are
-//!   billed as their concatenated text, exactly; image, audio and file parts
-//!   are not counted, since their cost depends on data the request only
-//!   links to;
+//!   billed as their concatenated text, exactly; `image_url` parts are
+//!   billed by the image rule ([`super::image`]: the size read from inline
+//!   data, or assumed for a link, with a note); `file` parts (PDFs) are
+//!   estimated by their pages, with a note; audio parts are not counted,
+//!   since their cost depends on data the request does not describe;
 //! - tools of a type other than `function` are not counted; property types
 //!   other than a single type name, nested object properties and missing
 //!   descriptions are counted by the same formula with the text available;
@@ -38,6 +40,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::image::{ImageInput, ImageRule};
 use super::{CountCache, Encoding, Tokenizer};
 
 /// The constants of a model's chat framing: what a request costs beyond the
@@ -147,6 +150,11 @@ pub struct ChatRequest {
     /// Legacy function definitions (`functions`), counted like `tools`.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub functions: Vec<FunctionDef>,
+    /// Tokens the provider adds to a request with tools, beyond their
+    /// definitions (Anthropic's tool-use system prompt); 0 for
+    /// chat-completions requests.
+    #[serde(skip)]
+    pub tool_prompt: usize,
 }
 
 /// One message of a chat request.
@@ -172,6 +180,38 @@ pub struct ChatMessage {
     /// For a `tool` message: the call it answers (not counted).
     #[serde(default)]
     pub tool_call_id: Option<String>,
+    /// The message's images, billed by the counter's [`ImageRule`]; for a
+    /// chat-completions request, its `image_url` parts
+    /// ([`ChatRequest::resolve_images`]).
+    #[serde(skip)]
+    pub images: Vec<ImageInput>,
+    /// Text the message is billed for besides its content and tool calls,
+    /// which trimming never changes (thinking, documents, other request
+    /// formats' structured parts).
+    #[serde(skip)]
+    pub hidden: Vec<String>,
+    /// Tokens billed for parts whose text is not available, estimated
+    /// (a PDF document's pages), with what they are.
+    #[serde(skip)]
+    pub estimated: Vec<(usize, String)>,
+}
+
+impl ChatMessage {
+    /// A message of `role` with `content` and nothing else.
+    pub fn new(role: impl Into<String>, content: Option<MessageContent>) -> ChatMessage {
+        ChatMessage {
+            role: role.into(),
+            content,
+            name: None,
+            tool_calls: Vec::new(),
+            function_call: None,
+            refusal: None,
+            tool_call_id: None,
+            images: Vec::new(),
+            hidden: Vec::new(),
+            estimated: Vec::new(),
+        }
+    }
 }
 
 /// A message's content: a string, or an array of content parts.
@@ -206,6 +246,12 @@ pub struct ContentPart {
     /// The text of a `refusal` part.
     #[serde(default)]
     pub refusal: Option<String>,
+    /// The image of an `image_url` part: `{"url": ..., "detail": ...}`.
+    #[serde(default)]
+    pub image_url: Option<serde_json::Value>,
+    /// The file of a `file` part: `{"file_data": ..., "file_id": ...}`.
+    #[serde(default)]
+    pub file: Option<serde_json::Value>,
 }
 
 impl ContentPart {
@@ -307,7 +353,7 @@ impl ChatRequest {
     pub fn from_json(text: &str) -> Result<ChatRequest, ChatParseError> {
         // A UTF-8 byte-order mark is not JSON; editors on Windows add one.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        serde_json::from_str(text).map_err(|e| {
+        let mut request: ChatRequest = serde_json::from_str(text).map_err(|e| {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             let message = full
@@ -319,7 +365,54 @@ impl ChatRequest {
                 column: e.column().max(1),
                 message,
             }
-        })
+        })?;
+        request.resolve_images(None);
+        Ok(request)
+    }
+}
+
+impl ChatRequest {
+    /// Reads the images of the messages' `image_url` parts (their sizes
+    /// from inline data, or `hint` for links; see [`super::image`]), and
+    /// estimates their `file` parts (PDFs) by their pages for the request's
+    /// model.
+    pub fn resolve_images(&mut self, hint: Option<(u32, u32)>) {
+        let per_page = super::image::pdf_page_tokens(ImageRule::openai(self.model.as_deref()));
+        for (k, m) in self.messages.iter_mut().enumerate() {
+            m.images.clear();
+            m.estimated.clear();
+            let Some(MessageContent::Parts(parts)) = &m.content else {
+                continue;
+            };
+            for (n, p) in parts.iter().filter(|p| p.kind == "file").enumerate() {
+                let data = p
+                    .file
+                    .as_ref()
+                    .and_then(|f| f.get("file_data"))
+                    .and_then(|d| d.as_str());
+                let location = format!("message {k}, file {}", n + 1);
+                m.estimated
+                    .push(super::image::pdf_estimate(per_page, data, &location));
+            }
+            let mut n = 0;
+            for p in parts.iter().filter(|p| p.kind == "image_url") {
+                n += 1;
+                let (url, detail) = match &p.image_url {
+                    Some(serde_json::Value::String(u)) => (u.as_str(), None),
+                    Some(v) => (
+                        v.get("url").and_then(|u| u.as_str()).unwrap_or(""),
+                        v.get("detail").and_then(|d| d.as_str()).map(str::to_string),
+                    ),
+                    None => ("", None),
+                };
+                m.images.push(ImageInput::from_url(
+                    url,
+                    detail,
+                    hint,
+                    format!("message {k}, image {n}"),
+                ));
+            }
+        }
     }
 }
 
@@ -374,10 +467,13 @@ pub struct MessageCount {
     pub content: usize,
     /// Tokens of the assistant's tool (or function) calls.
     pub tool_calls: usize,
+    /// Tokens of what the message holds besides its text and calls: images,
+    /// documents, thinking.
+    pub extra: usize,
     /// The framing: per-message tokens, the role, the name and its extra
     /// token. This is the `overhead` of a chat message as an engine item.
     pub overhead: usize,
-    /// `content + tool_calls + overhead`.
+    /// `content + tool_calls + extra + overhead`.
     pub total: usize,
 }
 
@@ -408,6 +504,7 @@ pub struct ChatCounter<'a> {
     framing: Option<ChatFraming>,
     cache: &'a CountCache,
     allow_special: bool,
+    images: ImageRule,
 }
 
 impl<'a> ChatCounter<'a> {
@@ -419,7 +516,14 @@ impl<'a> ChatCounter<'a> {
             framing,
             cache: CountCache::global(),
             allow_special: false,
+            images: ImageRule::openai(None),
         }
+    }
+
+    /// Bills images by `rule` (default: OpenAI's gpt-4o tiles).
+    pub fn with_images(mut self, rule: ImageRule) -> Self {
+        self.images = rule;
+        self
     }
 
     /// Counts through `cache` instead of the global cache.
@@ -457,7 +561,10 @@ impl<'a> ChatCounter<'a> {
             .iter()
             .map(|m| self.message(m, &mut notes))
             .collect();
-        let tools = clamp(self.tools(request, &mut notes));
+        let mut tools = clamp(self.tools(request, &mut notes));
+        if !request.tools.is_empty() || !request.functions.is_empty() {
+            tools = tools.saturating_add(request.tool_prompt);
+        }
         let reply_priming = self.framing.map_or(0, |f| clamp(f.reply_priming));
         let total = messages.iter().map(|m| m.total).sum::<usize>() + tools + reply_priming;
         ChatCount {
@@ -476,7 +583,10 @@ impl<'a> ChatCounter<'a> {
             None => {}
             Some(MessageContent::Text(t)) => content += self.tokens(t),
             Some(c @ MessageContent::Parts(parts)) => {
-                for p in parts.iter().filter(|p| !p.is_text()) {
+                for p in parts
+                    .iter()
+                    .filter(|p| !p.is_text() && p.kind != "image_url" && p.kind != "file")
+                {
                     notes.add(format!(
                         "content parts of type `{}` are not counted (their cost depends on data the request only links to)",
                         p.kind
@@ -487,6 +597,29 @@ impl<'a> ChatCounter<'a> {
         }
         if let Some(r) = &m.refusal {
             content += self.tokens(r);
+        }
+
+        let mut extra = 0i64;
+        for image in &m.images {
+            extra += i64::try_from(self.images.tokens(
+                image.width,
+                image.height,
+                image.detail.as_deref(),
+            ))
+            .unwrap_or(i64::MAX);
+            if let Some(why) = &image.assumed {
+                notes.add(format!(
+                    "{} ({}x{}): {why}",
+                    image.location, image.width, image.height
+                ));
+            }
+        }
+        for text in &m.hidden {
+            extra += self.tokens(text);
+        }
+        for (tokens, what) in &m.estimated {
+            extra += i64::try_from(*tokens).unwrap_or(i64::MAX);
+            notes.add(what.clone());
         }
 
         let mut tool_calls = 0i64;
@@ -519,14 +652,23 @@ impl<'a> ChatCounter<'a> {
             overhead += self.tokens(name);
         }
 
-        let (content, tool_calls, overhead) = (clamp(content), clamp(tool_calls), clamp(overhead));
+        let (content, tool_calls, extra, overhead) = (
+            clamp(content),
+            clamp(tool_calls),
+            clamp(extra),
+            clamp(overhead),
+        );
         MessageCount {
             role: m.role.clone(),
             name: m.name.clone(),
             content,
             tool_calls,
+            extra,
             overhead,
-            total: content + tool_calls + overhead,
+            total: content
+                .saturating_add(tool_calls)
+                .saturating_add(extra)
+                .saturating_add(overhead),
         }
     }
 
@@ -624,7 +766,9 @@ pub fn chat_prompt_tokens(
     spec: &super::ModelSpec,
 ) -> Result<ChatCount, super::ModelTokenizerError> {
     let tokenizer = spec.tokenizer()?;
-    Ok(ChatCounter::new(&tokenizer, spec.chat).count(request))
+    Ok(ChatCounter::new(&tokenizer, spec.chat)
+        .with_images(ImageRule::for_model(spec))
+        .count(request))
 }
 
 /// The chat framing a request is counted with for `model` (its registry

@@ -7,7 +7,7 @@
 use ratatui::text::{Line, Span};
 
 use super::super::count;
-use crate::engine::{ChatLayout, ChatPart, ItemPlan};
+use crate::engine::{ChatLayout, ChatPart, ItemPlan, RequestFormat};
 use crate::tokens::{Accuracy, ChatMessage};
 use crate::tui::app::App;
 use crate::tui::text::{sanitize, thousands, truncate};
@@ -69,6 +69,9 @@ fn message(
     if let Some(name) = &m.name {
         head.push_str(&format!(" · name {}", sanitize(name)));
     }
+    if layout.format != RequestFormat::Chat {
+        head.push_str(&format!(" · {}", layout.format.label()));
+    }
     if let Some(id) = &m.tool_call_id {
         head.push_str(&format!(" · answers {}", sanitize(id)));
         if let Some(f) = called_function(&messages[..k], id) {
@@ -97,6 +100,31 @@ fn message(
             t.muted,
         )));
     }
+    // Images, each with what its provider bills for it.
+    let rule = layout.format.image_rule(
+        app.model()
+            .map(|m| m.name.as_str())
+            .or(layout.parsed.model.as_deref()),
+    );
+    for (n, image) in m.images.iter().enumerate() {
+        let mut line = format!(
+            "▣ image {} · {}x{} · {} tok",
+            n + 1,
+            image.width,
+            image.height,
+            thousands(rule.tokens(image.width, image.height, image.detail.as_deref()))
+        );
+        if let Some(detail) = &image.detail {
+            line.push_str(&format!(" · detail {}", sanitize(detail)));
+        }
+        if image.assumed.is_some() {
+            line.push_str(" · size assumed");
+        }
+        out.push(Line::from(Span::styled(
+            truncate(&line, cols).into_owned(),
+            t.text,
+        )));
+    }
     let calls = calls(m);
     for (name, arguments) in &calls {
         let call = format!("→ {}({})", sanitize(name), sanitize(arguments));
@@ -105,7 +133,7 @@ fn message(
             t.text,
         )));
     }
-    if app.item_text(index).is_empty() && calls.is_empty() {
+    if app.item_text(index).is_empty() && calls.is_empty() && m.images.is_empty() {
         out.push(Line::from(Span::styled("(no text content)", t.muted)));
     }
     out
@@ -115,20 +143,31 @@ fn message(
 /// for the model, only its tool calls.
 fn billed_besides_text(m: &ChatMessage, framed: bool) -> String {
     let calls = !m.tool_calls.is_empty() || m.function_call.is_some();
+    let mut parts = Vec::new();
+    if calls {
+        parts.push("tool calls");
+    }
+    if !m.images.is_empty() {
+        parts.push("images");
+    }
+    if !m.hidden.is_empty() || !m.estimated.is_empty() {
+        parts.push("other parts");
+    }
     if !framed {
-        return if calls {
-            "tool calls (no chat framing is known for this model)".to_string()
-        } else {
+        return if parts.is_empty() {
             "(no chat framing is known for this model)".to_string()
+        } else {
+            format!(
+                "{} (no chat framing is known for this model)",
+                parts.join(", ")
+            )
         };
     }
     let mut what = vec!["framing", "role"];
     if m.name.is_some() {
         what.push("name");
     }
-    if calls {
-        what.push("tool calls");
-    }
+    what.extend(parts);
     if m.refusal.is_some() {
         what.push("refusal");
     }
