@@ -283,7 +283,7 @@ fn unknown_encoding_lists_the_valid_names() {
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,
-        "tokenscope: unknown encoding `o300k_base`; expected one of: o200k_base, cl100k_base, p50k_base, r50k_base, chars/4, words*1.3\n"
+        "tokenscope: unknown encoding `o300k_base`; expected one of: o200k_base, o200k_harmony, cl100k_base, p50k_base, r50k_base, gemma3, chars/4, words*1.3\n"
     );
 }
 

@@ -132,7 +132,7 @@ impl Vocab {
     /// did not meet its condition, which the tests rule out for the built-in
     /// encodings).
     fn long(&self) -> Option<&'static Backtrack> {
-        LONG[self.encoding as usize]
+        LONG[self.encoding.table() as usize]
             .get_or_init(|| self.build_long())
             .as_ref()
     }
