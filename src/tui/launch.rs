@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use crate::cli::prepare::{
-    color_mode, load_inputs, load_options, overrides, resolve_tokenizer, summarizer,
+    DEFAULT_MODEL, color_mode, default_model, load_inputs, load_options, overrides,
+    resolve_tokenizer, summarizer,
 };
 use crate::cli::{CliError, PackArgs};
 use crate::input::profile::{ProjectConfig, SettingsError, apply};
@@ -117,6 +118,11 @@ pub fn launch(
                     let mut set = r.current().cloned().ok_or("nothing was loaded")?;
                     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
                     set.budget.summarizer = summarizer.clone();
+                    if default_model(&mut set) {
+                        set.warnings.push(format!(
+                            "no budget or model given: the budget is the context window of {DEFAULT_MODEL} minus the output reserve; `b` sets a budget, `m` picks a model"
+                        ));
+                    }
                     resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
                     Ok(Some(set))
                 }

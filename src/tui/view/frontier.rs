@@ -27,7 +27,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let block = pane(Line::from(head), false, t);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new(Span::styled("computing…", t.muted)), inner);
+        let text = if app.plan().is_none() && app.refusal().is_some() {
+            "no plan"
+        } else {
+            "computing…"
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, t.muted)), inner);
         return;
     };
     let (kept_priority, kept_items) = kept(plan);

@@ -1,0 +1,103 @@
+//! What a new user reaches for in the first hour: folders and prompt files
+//! without a budget, `count` on folders, `init`, completions and the man
+//! page, suggestions for typos, `watch --json`, empty inputs.
+
+use std::fs;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn tokenscope() -> Command {
+    let mut c = Command::cargo_bin("tokenscope").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn json(out: &[u8]) -> Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
+}
+
+// ----- part 4: inputs without a budget --------------------------------------
+
+#[test]
+fn a_folder_without_a_budget_uses_the_default_models_window_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.md"), "# A\n\nSome words about a.\n").unwrap();
+    fs::write(dir.path().join("b.txt"), "Some words about b.\n").unwrap();
+    let out = tokenscope()
+        .args(["pack", "--json", "--reserve-output", "1000"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let r = json(&out.get_output().stdout);
+    assert_eq!(r["budget"]["total"], 127_000);
+    assert_eq!(r["model"], "gpt-4o");
+    let warnings = r["warnings"].to_string();
+    assert!(
+        warnings.contains("no budget or model given: the budget is 127000 tokens, the context window of gpt-4o (128000) minus reserve_output 1000"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn markdown_and_jsonl_without_a_budget_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("prompt.md");
+    fs::write(&md, "## One\n\nFirst.\n\n## Two\n\nSecond.\n").unwrap();
+    let jsonl = dir.path().join("hits.jsonl");
+    fs::write(
+        &jsonl,
+        "{\"id\": \"d1\", \"text\": \"alpha\", \"score\": 0.9}\n{\"id\": \"d2\", \"text\": \"beta\", \"score\": 0.5}\n",
+    )
+    .unwrap();
+    for input in [&md, &jsonl] {
+        tokenscope()
+            .args(["pack", "--format", "text"])
+            .arg(input)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("budget 128,000"))
+            .stdout(predicate::str::contains("no budget or model given"));
+    }
+}
+
+#[test]
+fn an_encoding_alone_gets_the_default_window_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("prompt.md");
+    fs::write(&md, "## One\n\nFirst.\n").unwrap();
+    let out = tokenscope()
+        .args(["pack", "--json", "-e", "cl100k_base"])
+        .arg(&md)
+        .assert()
+        .success();
+    let r = json(&out.get_output().stdout);
+    assert_eq!(r["budget"]["total"], 128_000);
+    assert!(
+        r["warnings"].to_string().contains("no model is named"),
+        "{}",
+        r["warnings"]
+    );
+}
+
+#[test]
+fn a_named_model_or_budget_gets_no_default_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("prompt.md");
+    fs::write(&md, "## One\n\nFirst.\n").unwrap();
+    for args in [&["--model", "gpt-4o"][..], &["--budget", "500"][..]] {
+        let out = tokenscope()
+            .args(["pack", "--json"])
+            .args(args)
+            .arg(&md)
+            .assert()
+            .success();
+        let r = json(&out.get_output().stdout);
+        assert!(
+            !r["warnings"].to_string().contains("no budget"),
+            "{args:?}: {}",
+            r["warnings"]
+        );
+    }
+}
