@@ -101,3 +101,145 @@ fn a_named_model_or_budget_gets_no_default_note() {
         );
     }
 }
+
+// ----- part 3: no arguments, typos, negative numbers ------------------------
+
+#[test]
+fn no_arguments_off_a_terminal_prints_the_short_help_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.md"), "text\n").unwrap();
+    tokenscope()
+        .current_dir(dir.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("tokenscope: no input given"))
+        .stderr(predicate::str::contains(
+            "Usage: tokenscope [OPTIONS] [PATH]...",
+        ))
+        .stderr(predicate::str::contains("  count "))
+        .stderr(predicate::str::contains("tokenscope --help"));
+}
+
+#[test]
+fn a_mistyped_subcommand_gets_a_suggestion() {
+    for (typo, command) in [
+        ("cout", "count"),
+        ("pakc", "pack"),
+        ("chekc", "check"),
+        ("model", "models"),
+    ] {
+        tokenscope()
+            .arg(typo)
+            .arg("x")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "`{typo}` is not a command, nor a file or folder; did you mean `tokenscope {command}`?"
+            )));
+    }
+    // A file of that name is opened, not questioned.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("cout"), "# Cout\n\ntext\n").unwrap();
+    tokenscope()
+        .current_dir(dir.path())
+        .arg("cout")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("used"));
+    // Far from any command: the file error as before.
+    tokenscope()
+        .arg("zzzqqq")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean").not());
+}
+
+#[test]
+fn negative_numbers_get_a_clear_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["pack", "README.md", "--budget", "-5"],
+            "budget must be a positive number of tokens, got -5",
+        ),
+        (
+            &["pack", "README.md", "--budget", "0"],
+            "budget must be a positive number of tokens, got 0",
+        ),
+        (
+            &["check", "README.md", "--reserve-output", "-1"],
+            "reserve-output must be a number of tokens (0 or more), got -1",
+        ),
+        (
+            &["watch", "README.md", "--exit-after", "-2"],
+            "exit-after must be a number of changes (0 or more), got -2",
+        ),
+        (
+            &["predict", "--type", "x", "--complexity", "-5"],
+            "complexity must be a whole number from 0 to 100, got -5",
+        ),
+        (
+            &[
+                "history",
+                "record",
+                "--task",
+                "t",
+                "--type",
+                "x",
+                "--complexity",
+                "5",
+                "--allocated",
+                "-9",
+                "--used",
+                "1",
+            ],
+            "allocated must be a positive number of tokens, got -9",
+        ),
+    ];
+    for (args, message) in cases {
+        tokenscope()
+            .args(*args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*message))
+            .stderr(predicate::str::contains("-- -").not());
+    }
+    // Thousands separators are fine.
+    tokenscope()
+        .args([
+            "pack",
+            "samples/docs/docs.toml",
+            "--budget",
+            "8_000",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"total\": 8000"));
+}
+
+#[test]
+fn a_mistyped_task_type_gets_the_closest_recorded_one() {
+    tokenscope()
+        .args(["predict", "--type", "code-reveiw", "--complexity", "50"])
+        .args(["--history", "samples/history.jsonl"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no recorded task has type `code-reveiw`; did you mean `code-review`?",
+        ));
+    tokenscope()
+        .args(["predict", "--type", "zzz", "--complexity", "50", "--json"])
+        .args(["--history", "samples/history.jsonl"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "recorded types: code-generation, code-review",
+        ));
+    tokenscope()
+        .args(["predict", "--type", "code-review", "--complexity", "50"])
+        .args(["--history", "samples/history.jsonl"])
+        .assert()
+        .success()
+        .stderr("");
+}

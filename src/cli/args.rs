@@ -134,11 +134,12 @@ pub struct PackArgs {
     /// An encoding (instead of a model).
     #[arg(long, short = 'e')]
     pub encoding: Option<String>,
-    /// Total tokens for the context.
-    #[arg(long, value_name = "N")]
+    /// Total tokens for the context (default: the model's context window
+    /// minus the output reserve).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_budget)]
     pub budget: Option<usize>,
     /// Tokens kept for the model's output.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_reserve)]
     pub reserve_output: Option<usize>,
     /// greedy, strict, density, optimal or balanced.
     #[arg(long)]
@@ -194,6 +195,44 @@ pub struct PackArgs {
     pub shared: SharedArgs,
 }
 
+/// A whole number of tokens (`_` and `,` allowed as digit separators) for
+/// the option `what`: a negative number or anything else gets a message
+/// that says what is expected, never clap's `-- -5` tip.
+pub fn parse_tokens(text: &str, what: &str, min: usize) -> Result<usize, String> {
+    let t = text.trim();
+    let digits: String = t.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    let expected = if min > 0 {
+        format!("{what} must be a positive number of tokens, got {t}")
+    } else {
+        format!("{what} must be a number of tokens (0 or more), got {t}")
+    };
+    if digits.starts_with('-') {
+        return Err(expected);
+    }
+    match digits.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(expected),
+        Err(_) if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) => {
+            Err(format!("{what} {t} is too large"))
+        }
+        Err(_) => Err(expected),
+    }
+}
+
+fn parse_budget(text: &str) -> Result<usize, String> {
+    parse_tokens(text, "budget", 1)
+}
+
+fn parse_reserve(text: &str) -> Result<usize, String> {
+    parse_tokens(text, "reserve-output", 0)
+}
+
+fn parse_exit_after(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    t.parse::<usize>()
+        .map_err(|_| format!("exit-after must be a number of changes (0 or more), got {t}"))
+}
+
 /// A parsed `--optimal-deadline`: `None` for no deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OptimalDeadline(pub Option<Duration>);
@@ -234,7 +273,7 @@ pub struct InputArgs {
 pub struct WatchArgs {
     /// Exit after printing this many change lines (for scripts and tests;
     /// 0: after the first line, the plan as it is).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_exit_after)]
     pub exit_after: Option<usize>,
     /// The inputs and engine options, as for `pack`.
     #[command(flatten)]

@@ -71,7 +71,7 @@ pub struct TaskShape {
     #[arg(long = "type", value_name = "TYPE")]
     pub task_type: String,
     /// Complexity, 0 to 100.
-    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "0-100", allow_negative_numbers = true, value_parser = parse_complexity)]
     pub complexity: u8,
     /// Tags, comma-separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
@@ -114,22 +114,22 @@ pub struct RecordArgs {
     #[command(flatten)]
     pub shape: TaskShape,
     /// Story points.
-    #[arg(long, value_name = "N", value_parser = parse_story_points)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_story_points)]
     pub story_points: Option<f64>,
     /// Tokens budgeted (at least 1).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_allocated)]
     pub allocated: u64,
     /// Tokens used.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_used)]
     pub used: u64,
     /// Of the used tokens, those spent thinking.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_thinking)]
     pub thinking: Option<u64>,
     /// success, failure or partial.
     #[arg(long, value_parser = parse_outcome)]
     pub outcome: Option<Outcome>,
     /// Quality score, 0 to 100.
-    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "0-100", allow_negative_numbers = true, value_parser = parse_quality)]
     pub quality: Option<u8>,
     /// The model the task ran on.
     #[arg(long, short = 'm')]
@@ -193,6 +193,36 @@ pub struct ReportArgs {
     /// The time alerts look back 7 days from (RFC 3339); default now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<OffsetDateTime>,
+}
+
+fn parse_allocated(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "allocated", 1).map(|n| n as u64)
+}
+
+fn parse_used(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "used", 0).map(|n| n as u64)
+}
+
+fn parse_thinking(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "thinking", 0).map(|n| n as u64)
+}
+
+fn parse_percent(s: &str, what: &str) -> Result<u8, String> {
+    let t = s.trim();
+    match t.parse::<i64>() {
+        Ok(n @ 0..=100) => Ok(n as u8),
+        _ => Err(format!(
+            "{what} must be a whole number from 0 to 100, got {t}"
+        )),
+    }
+}
+
+fn parse_complexity(s: &str) -> Result<u8, String> {
+    parse_percent(s, "complexity")
+}
+
+fn parse_quality(s: &str) -> Result<u8, String> {
+    parse_percent(s, "quality")
 }
 
 fn parse_criticality(s: &str) -> Result<Criticality, String> {
