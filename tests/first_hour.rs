@@ -243,3 +243,143 @@ fn a_mistyped_task_type_gets_the_closest_recorded_one() {
         .success()
         .stderr("");
 }
+
+// ----- part 1: count on folders ---------------------------------------------
+
+/// A folder with a `.gitignore`, a hidden file, a binary file and files of
+/// known sizes at two depths.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::create_dir_all(p.join("src/deep")).unwrap();
+    fs::create_dir_all(p.join("target")).unwrap();
+    fs::write(p.join(".gitignore"), "target/\n*.log\n").unwrap();
+    fs::write(p.join("small.md"), "one two\n").unwrap();
+    fs::write(
+        p.join("src/big.rs"),
+        "fn main() { println!(\"hello world\"); }\n".repeat(20),
+    )
+    .unwrap();
+    fs::write(p.join("src/deep/mid.rs"), "let x = 1;\n".repeat(5)).unwrap();
+    fs::write(p.join("target/out.rs"), "ignored ".repeat(500)).unwrap();
+    fs::write(p.join("run.log"), "ignored ".repeat(500)).unwrap();
+    fs::write(p.join(".hidden"), "hidden ".repeat(300)).unwrap();
+    fs::write(p.join("logo.png"), b"\x89PNG\r\n\x1a\n\0\0\0").unwrap();
+    dir
+}
+
+#[test]
+fn count_walks_a_folder_like_pack_largest_first() {
+    let dir = project();
+    let out = tokenscope()
+        .current_dir(dir.path())
+        .args(["count", "."])
+        .assert()
+        .success()
+        .stderr("tokenscope: skipped 1 file in folders that is not text (1 binary); --json lists them\n");
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["src/big.rs", "src/deep/mid.rs", "small.md"],
+        "{text}"
+    );
+    assert!(text.contains("total (3 files)"), "{text}");
+    assert!(!text.contains("target") && !text.contains("run.log") && !text.contains(".hidden"));
+
+    // --hidden counts the hidden file too; .gitignore still applies.
+    tokenscope()
+        .current_dir(dir.path())
+        .args(["count", ".", "--hidden"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".hidden"))
+        .stdout(predicate::str::contains("target").not());
+}
+
+#[test]
+fn count_top_lists_the_largest_and_totals_every_file() {
+    let dir = project();
+    let all = json(
+        &tokenscope()
+            .current_dir(dir.path())
+            .args(["count", ".", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let top = json(
+        &tokenscope()
+            .current_dir(dir.path())
+            .args(["count", ".", "--json", "--top", "2"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let r_all = &all["results"][0];
+    let r_top = &top["results"][0];
+    assert_eq!(r_all["files"].as_array().unwrap().len(), 3);
+    assert_eq!(r_top["files"].as_array().unwrap().len(), 2);
+    assert_eq!(r_top["total"], r_all["total"]);
+    let listed: u64 = r_top["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["tokens"].as_u64().unwrap())
+        .sum();
+    assert_eq!(r_top["omitted"]["files"], 1);
+    assert_eq!(
+        listed + r_top["omitted"]["tokens"].as_u64().unwrap(),
+        r_all["total"].as_u64().unwrap()
+    );
+    assert!(r_all.get("omitted").is_none());
+    assert_eq!(all["skipped"][0]["path"], "logo.png");
+    assert!(all["errors"].as_array().unwrap().is_empty());
+
+    tokenscope()
+        .current_dir(dir.path())
+        .args(["count", ".", "--top", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("… 2 more files (--top 1)"))
+        .stdout(predicate::str::contains("total (3 files)"));
+    tokenscope()
+        .args(["count", "README.md", "--top", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "top must be a positive number of files, got 0",
+        ));
+}
+
+#[test]
+fn count_on_an_empty_folder_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    tokenscope()
+        .arg("count")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no files to count"));
+}
+
+#[test]
+fn count_off_a_terminal_draws_no_progress_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..250 {
+        fs::write(dir.path().join(format!("f{i:03}.txt")), "word ".repeat(i)).unwrap();
+    }
+    tokenscope()
+        .arg("count")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr("");
+}

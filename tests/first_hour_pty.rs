@@ -14,12 +14,17 @@ struct Session {
     writer: Box<dyn Write + Send>,
     output: Receiver<Vec<u8>>,
     parser: vt100::Parser,
+    raw: Vec<u8>,
     _master: Box<dyn portable_pty::MasterPty + Send>,
     _home: tempfile::TempDir,
 }
 
 impl Session {
     fn start_in(cwd: &std::path::Path) -> Session {
+        Session::start_with(cwd, &[])
+    }
+
+    fn start_with(cwd: &std::path::Path, args: &[&str]) -> Session {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 30,
@@ -30,6 +35,7 @@ impl Session {
             .unwrap();
         let home = tempfile::tempdir().unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tokenscope"));
+        cmd.args(args);
         cmd.cwd(cwd);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_CONFIG_HOME", home.path());
@@ -57,6 +63,7 @@ impl Session {
                 std::num::NonZeroU16::new(100).unwrap(),
                 0,
             ),
+            raw: Vec::new(),
             _master: pair.master,
             _home: home,
         }
@@ -65,9 +72,11 @@ impl Session {
     fn pump(&mut self, wait: Duration) {
         if let Ok(chunk) = self.output.recv_timeout(wait) {
             self.parser.process(&chunk);
+            self.raw.extend_from_slice(&chunk);
         }
         while let Ok(chunk) = self.output.try_recv() {
             self.parser.process(&chunk);
+            self.raw.extend_from_slice(&chunk);
         }
     }
 
@@ -126,4 +135,31 @@ fn no_arguments_in_an_empty_folder_prints_the_short_help() {
     let screen = s.screen();
     assert!(screen.contains("nothing to show here"), "{screen}");
     assert!(screen.contains("Usage: tokenscope"), "{screen}");
+}
+
+impl Session {
+    fn run_in(cwd: &std::path::Path, args: &[&str]) -> Session {
+        let mut s = Session::start_with(cwd, args);
+        s.wait_exit();
+        s
+    }
+}
+
+#[test]
+fn count_on_a_big_folder_shows_progress_on_a_terminal_only_while_counting() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..400 {
+        std::fs::write(
+            dir.path().join(format!("f{i:03}.txt")),
+            "word ".repeat(2000),
+        )
+        .unwrap();
+    }
+    let s = Session::run_in(dir.path(), &["count", ".", "--top", "1"]);
+    let raw = String::from_utf8_lossy(&s.raw).to_string();
+    assert!(raw.contains("counting"), "no progress bar drawn: {raw}");
+    let screen = s.screen();
+    assert!(screen.contains("total (400 files)"), "{screen}");
+    // Cleared when done: the bar is not left on the screen.
+    assert!(!screen.contains("counting"), "{screen}");
 }

@@ -39,7 +39,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Exact token counts per file and in total (stdin: `-` or no path).
+    /// Exact token counts per file (or per file in a folder) and in total (stdin: `-` or no path).
     Count(CountArgs),
     /// The model registry.
     Models(ModelsArgs),
@@ -81,7 +81,8 @@ pub struct SharedArgs {
 /// `tokenscope count`.
 #[derive(Debug, Clone, Args)]
 pub struct CountArgs {
-    /// Files to count; `-` or none reads stdin.
+    /// Files and folders to count (a folder: every file under it, with
+    /// `.gitignore` respected); `-` or none reads stdin.
     pub paths: Vec<PathBuf>,
     /// A model from the registry (repeat for side-by-side columns; see
     /// `tokenscope models`). With neither --model nor --encoding, counts use
@@ -104,12 +105,28 @@ pub struct CountArgs {
     /// priming included), with a per-message breakdown for a single file.
     #[arg(long)]
     pub chat: bool,
+    /// Only the N largest files (by the first column), then one line for
+    /// the rest; the total counts every file. Files are listed largest
+    /// first whenever a folder is given.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_top)]
+    pub top: Option<usize>,
+    /// Folders: count hidden files and folders too.
+    #[arg(long)]
+    pub hidden: bool,
     /// JSON output (`tokenscope.count/1`).
     #[arg(long)]
     pub json: bool,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+fn parse_top(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    match t.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("top must be a positive number of files, got {t}")),
+    }
 }
 
 /// `tokenscope models`.

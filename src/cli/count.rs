@@ -13,13 +13,15 @@
 //! distinct model; requests without one use `o200k_base` with the gpt-4o
 //! framing).
 
+mod inputs;
+
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use self::inputs::Input;
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
 use crate::escape;
@@ -38,18 +40,20 @@ const ALL_COLUMNS: usize = usize::MAX;
 pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     let registry = load_registry(args.shared.models_file.as_deref())?;
     let mut columns = flag_columns(args, &registry)?;
-    let inputs = read_inputs(&args.paths)?;
+    let (inputs, folders, empty) = inputs::collect(&args.paths, args.hidden)?;
+    let bar = inputs::progress(inputs.len());
 
-    let mut errors: Vec<(String, String)> = Vec::new();
+    // (name, why, found in a folder)
+    let mut errors: Vec<(String, String, bool)> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     if args.chat {
         let parsed: Vec<(Input, Result<ChatRequest, String>)> = inputs
             .into_par_iter()
             .map(|input| {
-                let request = match &input.text {
-                    Ok(text) => ChatRequest::from_json(text).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.clone()),
-                };
+                let request = input
+                    .read()
+                    .and_then(|text| ChatRequest::from_json(&text).map_err(|e| e.to_string()));
+                bar.inc(1);
                 (input, request)
             })
             .collect();
@@ -60,14 +64,14 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
         for (input, request) in &parsed {
             let target = match request {
                 Err(e) => {
-                    errors.push((input.display.clone(), e.clone()));
+                    errors.push((input.display.clone(), e.clone(), input.in_folder));
                     None
                 }
                 Ok(_) if !auto => Some(ALL_COLUMNS),
                 Ok(r) => match request_column(r, &registry, &mut columns) {
                     Ok(i) => Some(i),
                     Err(e) => {
-                        errors.push((input.display.clone(), e));
+                        errors.push((input.display.clone(), e, input.in_folder));
                         None
                     }
                 },
@@ -110,10 +114,12 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
             columns.push(Column::encoding(Tokenizer::Exact(Encoding::O200kBase)));
         }
         let cache = CountCache::global();
-        let counted: Vec<Result<Row, (String, String)>> = inputs
+        let counted: Vec<Result<Row, (String, String, bool)>> = inputs
             .into_par_iter()
             .map(|input| {
-                let text = input.text.map_err(|e| (input.display.clone(), e))?;
+                let text = input.read();
+                bar.inc(1);
+                let text = text.map_err(|e| (input.display.clone(), e, input.in_folder))?;
                 let cells = columns
                     .iter()
                     .map(|c| {
@@ -144,7 +150,31 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
         }
     }
 
+    bar.finish_and_clear();
+    // Files a folder holds that are not text are skipped, not errors.
+    let (skipped, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| e.2);
+    let skipped: Vec<(String, String)> = skipped.into_iter().map(|(p, m, _)| (p, m)).collect();
+    let errors: Vec<(String, String)> = errors.into_iter().map(|(p, m, _)| (p, m)).collect();
+    if folders || args.top.is_some() {
+        // Largest first (by the first column), then by name.
+        rows.sort_by(|a, b| {
+            let tokens = |r: &Row| {
+                r.cells
+                    .first()
+                    .and_then(|c| c.as_ref())
+                    .map_or(0, |c| c.tokens)
+            };
+            tokens(b)
+                .cmp(&tokens(a))
+                .then_with(|| a.display.cmp(&b.display))
+        });
+    }
+    let shown = args.top.unwrap_or(usize::MAX).min(rows.len());
+
     let mut err = io::stderr().lock();
+    for warning in &empty {
+        writeln!(err, "tokenscope: warning: {warning}")?;
+    }
     for (path, message) in &errors {
         writeln!(err, "tokenscope: {path}: {}", escape::multiline(message))?;
     }
@@ -174,17 +204,24 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
 
     let mut out = io::stdout().lock();
     if args.json {
-        write_json(&mut out, &columns, &rows, &errors)?;
+        write_json(&mut out, &columns, &rows, shown, &errors, &skipped)?;
     } else if !rows.is_empty() {
         write_text(
             &mut out,
             &columns,
             &rows,
+            shown,
             args.chat,
             use_color(args.shared.color),
         )?;
     }
     out.flush()?;
+    drop(out);
+    if !args.json
+        && let Some(summary) = inputs::skipped_summary(&skipped)
+    {
+        writeln!(io::stderr(), "tokenscope: {summary}")?;
+    }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -268,88 +305,6 @@ fn request_column(
     Ok(columns.len() - 1)
 }
 
-/// A file (or stdin) and its text, or what is wrong with it.
-struct Input {
-    /// The name shown in text output and error lines.
-    display: String,
-    /// The name in JSON output (`-` for stdin).
-    json_path: String,
-    text: Result<String, String>,
-}
-
-/// Reads every path (none or `-`: stdin, read once), files in parallel.
-fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
-    let stdin_path = Path::new("-");
-    let wanted: Vec<&Path> = if paths.is_empty() {
-        vec![stdin_path]
-    } else {
-        paths.iter().map(PathBuf::as_path).collect()
-    };
-    let stdin = if wanted.contains(&stdin_path) {
-        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
-        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit)
-            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
-        Some(decode(bytes))
-    } else {
-        None
-    };
-    Ok(wanted
-        .par_iter()
-        .map(|&path| {
-            if path == stdin_path {
-                Input {
-                    display: "<stdin>".to_string(),
-                    json_path: "-".to_string(),
-                    text: stdin.clone().unwrap_or_else(|| Ok(String::new())),
-                }
-            } else {
-                let name = path.to_string_lossy();
-                Input {
-                    display: escape::line(&name).into_owned(),
-                    json_path: name.into_owned(),
-                    text: read_file(path),
-                }
-            }
-        })
-        .collect())
-}
-
-fn read_file(path: &Path) -> Result<String, String> {
-    if path.is_dir() {
-        return Err("is a directory; give the files in it".to_string());
-    }
-    match crate::fsio::read_file(path, crate::fsio::Limit::Input) {
-        Ok(bytes) => decode(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".to_string()),
-        Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-            Err("is a directory; give the files in it".to_string())
-        }
-        Err(e) => Err(format!("cannot read: {e}")),
-    }
-}
-
-/// The text of a file's bytes: binary (NUL bytes) and invalid UTF-8 are
-/// errors naming the byte offset.
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!(
-            "binary file (NUL byte at byte offset {at}); not counted"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let at = e.utf8_error().valid_up_to();
-        // The prefix up to `at` is valid UTF-8.
-        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-            .chars()
-            .count()
-            + 1;
-        format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
-    })
-}
-
 /// One counted file: a cell per column (`None`: not counted in it).
 struct Row {
     display: String,
@@ -399,6 +354,10 @@ struct CountReport<'a> {
     schema: &'static str,
     results: Vec<ResultJson<'a>>,
     errors: Vec<ErrorJson<'a>>,
+    /// Files in folders that are not text (binary, not UTF-8) or could not
+    /// be read: not counted, and not errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<ErrorJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -411,12 +370,21 @@ struct ResultJson<'a> {
     error_band: Option<ErrorBand>,
     context_window: Option<usize>,
     files: Vec<FileJson<'a>>,
+    /// With `--top N`: the files left out of `files` (`total` counts them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<Omitted>,
     total: usize,
     /// `total / context_window`.
     context_share: Option<f64>,
     input_price_per_million: Option<f64>,
     /// Input cost of `total` at the list price.
     cost_usd: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Omitted {
+    files: usize,
+    tokens: usize,
 }
 
 #[derive(Serialize)]
@@ -437,13 +405,16 @@ fn write_json(
     out: &mut impl Write,
     columns: &[Column],
     rows: &[Row],
+    shown: usize,
     errors: &[(String, String)],
+    skipped: &[(String, String)],
 ) -> Result<(), CliError> {
     let results = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let total = totals(rows, i).tokens;
+            let rest = &rows[shown..];
             let window = c.model.as_ref().and_then(|m| m.context_window);
             ResultJson {
                 model: c.model.as_ref().map(|m| m.name.as_str()),
@@ -451,7 +422,7 @@ fn write_json(
                 exact: c.tokenizer.is_exact(),
                 error_band: c.tokenizer.error_band(),
                 context_window: window,
-                files: rows
+                files: rows[..shown]
                     .iter()
                     .filter_map(|r| {
                         r.cells[i].as_ref().map(|cell| FileJson {
@@ -461,6 +432,10 @@ fn write_json(
                         })
                     })
                     .collect(),
+                omitted: (!rest.is_empty()).then(|| Omitted {
+                    files: rest.len(),
+                    tokens: totals(rest, i).tokens,
+                }),
                 total,
                 context_share: share(total, window),
                 input_price_per_million: c.model.as_ref().and_then(|m| m.input_price),
@@ -472,6 +447,10 @@ fn write_json(
         schema: COUNT_SCHEMA,
         results,
         errors: errors
+            .iter()
+            .map(|(path, error)| ErrorJson { path, error })
+            .collect(),
+        skipped: skipped
             .iter()
             .map(|(path, error)| ErrorJson { path, error })
             .collect(),
@@ -512,6 +491,7 @@ fn write_text(
     out: &mut impl Write,
     columns: &[Column],
     rows: &[Row],
+    shown: usize,
     chat: bool,
     color: bool,
 ) -> Result<(), CliError> {
@@ -525,7 +505,7 @@ fn write_text(
         second.extend(columns.iter().map(|c| c.tokenizer.to_string()));
         table.header(second);
     }
-    for row in rows {
+    for row in &rows[..shown] {
         let mut cells = vec![row.display.clone()];
         cells.extend(row.cells.iter().map(|c| match c {
             Some(c) => count_cell(c.tokens, c.accuracy),
@@ -533,9 +513,24 @@ fn write_text(
         }));
         table.row(cells);
     }
+    let rest = &rows[shown..];
+    if !rest.is_empty() {
+        let n = rest.len();
+        let mut cells = vec![format!(
+            "… {} more file{} (--top {})",
+            thousands(n),
+            if n == 1 { "" } else { "s" },
+            shown
+        )];
+        cells.extend((0..columns.len()).map(|i| {
+            let t = totals(rest, i);
+            count_cell(t.tokens, t.accuracy)
+        }));
+        table.row(cells);
+    }
     let totals: Vec<Totals> = (0..columns.len()).map(|i| totals(rows, i)).collect();
     table.gap();
-    let mut total_row = vec![format!("total ({} files)", rows.len())];
+    let mut total_row = vec![format!("total ({} files)", thousands(rows.len()))];
     if rows.len() == 1 {
         total_row[0] = "total".to_string();
     }
@@ -631,6 +626,7 @@ fn write_breakdown(
 
 #[cfg(test)]
 mod tests {
+    use super::inputs::decode;
     use super::*;
 
     #[test]
