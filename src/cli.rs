@@ -4,6 +4,7 @@ mod args;
 mod count;
 mod error;
 mod history;
+mod init;
 mod models;
 mod pack;
 mod predict;
@@ -56,6 +57,9 @@ where
         Some(Command::Watch(a)) => watch::run(&a),
         Some(Command::History(a)) => history::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
+        Some(Command::Init(a)) => init::run(&a),
+        Some(Command::Completions(a)) => init::completions(&a),
+        Some(Command::Man(a)) => init::man(&a),
         None if cli.inspect.paths.is_empty() => no_paths(cli.inspect, cli.theme, cli.history),
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or

@@ -383,3 +383,130 @@ fn count_off_a_terminal_draws_no_progress_bar() {
         .success()
         .stderr("");
 }
+
+// ----- part 2: init, completions, man ---------------------------------------
+
+#[test]
+fn init_writes_settings_that_load_without_warnings() {
+    let dir = project();
+    // Its binary file would be a (correct) warning of the folder loader.
+    fs::remove_file(dir.path().join("logo.png")).unwrap();
+    fs::create_dir_all(dir.path().join("docs")).unwrap();
+    fs::write(dir.path().join("docs/guide.md"), "# Guide\n\nRead me.\n").unwrap();
+    fs::write(dir.path().join("README.md"), "# Project\n\nAbout it.\n").unwrap();
+    tokenscope()
+        .current_dir(dir.path())
+        .args(["init", "--item-set"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote"))
+        .stderr("");
+    let config_file = dir.path().join("tokenscope.toml");
+    let text = fs::read_to_string(&config_file).unwrap();
+    assert!(text.contains("\"docs/**\" = 1.5"), "{text}");
+    assert!(text.contains("\"src/**\" = 1.0"), "{text}");
+    assert!(
+        !text.contains("\"tests/**\""),
+        "no tests folder here: {text}"
+    );
+    let config = tokenscope::input::profile::ProjectConfig::load(&config_file).unwrap();
+    assert!(config.profile("dev").is_ok() && config.profile("ci").is_ok());
+
+    let set = tokenscope::input::itemset::load(&dir.path().join("context.toml")).unwrap();
+    assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    assert!(
+        set.items.iter().any(|i| i.id == "README"),
+        "{:?}",
+        set.items.iter().map(|i| &i.id).collect::<Vec<_>>()
+    );
+
+    // The profiles and the item set run as written, without a warning.
+    for args in [
+        &["check", ".", "--profile", "ci", "--json"][..],
+        &["pack", ".", "--profile", "dev", "--json"][..],
+        &["pack", "context.toml", "--json"][..],
+    ] {
+        let out = tokenscope()
+            .current_dir(dir.path())
+            .args(args)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("warning").not());
+        let r = json(&out.get_output().stdout);
+        assert_eq!(r["warnings"], serde_json::json!([]), "{args:?}");
+    }
+}
+
+#[test]
+fn init_never_replaces_a_file_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokenscope.toml");
+    fs::write(&file, "# mine\n").unwrap();
+    tokenscope()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "tokenscope.toml already exists; nothing was written (pass --force to replace it)",
+        ));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "# mine\n");
+    // --item-set checks both files before writing either.
+    fs::remove_file(&file).unwrap();
+    fs::write(dir.path().join("context.toml"), "# mine too\n").unwrap();
+    tokenscope()
+        .current_dir(dir.path())
+        .args(["init", "--item-set"])
+        .assert()
+        .code(2);
+    assert!(!file.exists());
+    tokenscope()
+        .current_dir(dir.path())
+        .args(["init", "--item-set", "--force"])
+        .assert()
+        .success();
+    assert!(fs::read_to_string(&file).unwrap().contains("[profiles.ci]"));
+    assert!(
+        fs::read_to_string(dir.path().join("context.toml"))
+            .unwrap()
+            .contains("[[items]]")
+    );
+}
+
+#[test]
+fn completions_for_every_shell_and_the_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = tokenscope()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stderr("");
+        let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert!(
+            script.contains("tokenscope") && script.contains("count"),
+            "{shell}"
+        );
+        assert!(script.contains("budget"), "{shell}");
+    }
+    tokenscope().args(["completions", "tcsh"]).assert().code(2);
+    tokenscope()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH tokenscope 1"))
+        .stdout(
+            predicate::str::contains(".SH SUBCOMMANDS")
+                .or(predicate::str::contains("tokenscope\\-count")),
+        );
+    tokenscope()
+        .args(["man", "count"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH tokenscope-count 1"))
+        .stdout(predicate::str::contains("\\-\\-top"));
+    tokenscope()
+        .args(["man", "cout"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `count`?"));
+}

@@ -49,10 +49,17 @@ pub enum Command {
     Check(PackArgs),
     /// Watch the inputs; print one summary line per change.
     Watch(WatchArgs),
-    /// Recorded usage: record a task, import records, report (DESIGN.md §6).
+    /// Recorded usage: record a task, import records, report.
     History(super::history::HistoryArgs),
     /// Recommend a budget for a new task from similar recorded ones.
     Predict(super::predict::PredictArgs),
+    /// Write a commented tokenscope.toml for this folder (and with
+    /// --item-set a starter item set).
+    Init(super::init::InitArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    Completions(super::init::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `tokenscope man > tokenscope.1`.
+    Man(super::init::ManArgs),
 }
 
 /// Output colour.
