@@ -510,3 +510,111 @@ fn completions_for_every_shell_and_the_man_page() {
         .code(2)
         .stderr(predicate::str::contains("did you mean `count`?"));
 }
+
+// ----- part 5: watch --json -------------------------------------------------
+
+/// Waits until `file` has at least `n` lines, and returns them.
+fn lines_of(file: &std::path::Path, n: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} lines expected in {}: {text}",
+            file.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watch_json_writes_json_lines_to_the_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    let log = dir.path().join("watch.jsonl");
+    fs::write(
+        &prompt,
+        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tokenscope"))
+        .args([
+            "watch",
+            "--json",
+            "--budget",
+            "200",
+            "--exit-after",
+            "2",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(&prompt)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = lines_of(&log, 1);
+    let first: Value = serde_json::from_str(&start[0]).unwrap();
+    assert_eq!(first["schema"], "tokenscope.watch/1");
+    assert_eq!(first["event"], "start");
+    assert_eq!(first["total"], 200);
+    assert!(first["time"].as_str().unwrap().ends_with('Z'));
+
+    // An invalid edit, then a valid one that adds an item.
+    fs::write(&prompt, "---\nbudget: [\n---\n## System\n").unwrap();
+    lines_of(&log, 2);
+    fs::write(
+        &prompt,
+        "## System\n\nYou are helpful.\n\n## Context\n\nOne paragraph.\n\n## More\n\nA new part.\n",
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let lines = lines_of(&log, 2);
+    let stdout = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+    assert_eq!(stdout, "", "-o takes every line");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Each line is one object; the second is the error or the change.
+    let second = &events[1];
+    match second["event"].as_str().unwrap() {
+        "error" => assert!(second["message"].as_str().unwrap().contains("prompt.md")),
+        "change" => {
+            assert!(second["used_delta"].as_i64().unwrap() > 0);
+            assert!(
+                second["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i["before"].is_null())
+            );
+        }
+        other => panic!("unexpected event {other}: {second}"),
+    }
+}
+
+#[test]
+fn watch_refuses_report_formats_and_outputs_onto_inputs() {
+    tokenscope()
+        .args(["watch", "README.md", "--format", "md", "--exit-after", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "watch writes text lines or JSON Lines",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let prompt = dir.path().join("prompt.md");
+    fs::write(&prompt, "## A\n\ntext\n").unwrap();
+    tokenscope()
+        .args(["watch", "--json", "--exit-after", "0", "-o"])
+        .arg(&prompt)
+        .arg(&prompt)
+        .assert()
+        .code(2);
+    assert_eq!(fs::read_to_string(&prompt).unwrap(), "## A\n\ntext\n");
+}

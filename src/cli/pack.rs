@@ -160,7 +160,7 @@ fn write_check(
 
 /// Every file the run read: the inputs and the files their items point to,
 /// `tokenscope.toml`, the models files and the tokenizer file.
-fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
+pub(super) fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
     let mut inputs = crate::input::read_files(&prepared.set);
     inputs.extend(prepared.paths.iter().map(PathBuf::as_path));
     let user_registry = ModelRegistry::config_file().filter(|p| p.is_file());
