@@ -618,3 +618,91 @@ fn watch_refuses_report_formats_and_outputs_onto_inputs() {
         .code(2);
     assert_eq!(fs::read_to_string(&prompt).unwrap(), "## A\n\ntext\n");
 }
+
+// ----- part 7: reports ------------------------------------------------------
+
+#[test]
+fn the_text_report_names_folder_files_once_and_keeps_long_names_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let long = "a_very_long_folder_name_that_goes_on_and_on";
+    fs::create_dir_all(p.join("src/engine")).unwrap();
+    fs::create_dir_all(p.join(format!("src/{long}"))).unwrap();
+    fs::write(p.join("src/engine/flow.rs"), "fn flow() {}\n".repeat(200)).unwrap();
+    fs::write(
+        p.join(format!("src/{long}/first.rs")),
+        "fn a() {}\n".repeat(200),
+    )
+    .unwrap();
+    fs::write(
+        p.join(format!("src/{long}/second.rs")),
+        "fn b() {}\n".repeat(200),
+    )
+    .unwrap();
+    fs::write(p.join("src/small.rs"), "fn s() {}\n").unwrap();
+    let out = tokenscope()
+        .args(["pack", "--format", "text", "--budget", "50"])
+        .arg(p)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let excluded: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("excluded"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(excluded.contains(&"src/engine/flow.rs"), "{text}");
+    assert!(!text.contains("src/src/"), "{text}");
+    assert_eq!(excluded.len(), 3, "{text}");
+    let mut distinct = excluded.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "two names read the same: {text}");
+    assert!(excluded.iter().all(|n| n.chars().count() <= 40), "{text}");
+}
+
+#[test]
+fn a_sections_separator_never_comes_before_its_first_item() {
+    let out = tokenscope()
+        .args(["pack", "samples/rag/rag.toml", "--format", "context"])
+        .assert()
+        .success();
+    let context = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        context.contains("# Retrieved documentation\n\n"),
+        "{context}"
+    );
+    assert!(
+        !context.contains("# Retrieved documentation\n\n---"),
+        "{context}"
+    );
+    // Between items it is still there.
+    assert!(context.contains("\n\n---\n\n"), "{context}");
+    // And the plan still counts the context honestly.
+    let r = json(
+        &tokenscope()
+            .args(["pack", "samples/rag/rag.toml", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert!(
+        r["totals"]["context"].as_u64() <= r["totals"]["used"].as_u64(),
+        "{}",
+        r["totals"]
+    );
+}
+
+#[test]
+fn format_help_lists_every_format() {
+    tokenscope()
+        .args(["pack", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "json, md, csv, context, text, or request",
+        ));
+}

@@ -177,7 +177,9 @@ pub struct PackArgs {
     /// A profile from tokenscope.toml.
     #[arg(long)]
     pub profile: Option<String>,
-    /// Report format: json, md, csv, context or text.
+    /// Report format: json, md, csv, context, text, or request (a chat
+    /// request input trimmed to the budget, as the API takes it). Default:
+    /// text on a terminal, context when piped (with -o: from the extension).
     #[arg(long)]
     pub format: Option<String>,
     /// Shorthand for `--format json`.
