@@ -706,3 +706,59 @@ fn format_help_lists_every_format() {
             "json, md, csv, context, text, or request",
         ));
 }
+
+// ----- part 8: profiles next to the input -----------------------------------
+
+#[test]
+fn a_samples_profile_works_from_the_repository_root() {
+    tokenscope()
+        .args(["check", "samples/docs/docs.toml", "--profile", "ci"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("check passed: "));
+}
+
+#[test]
+fn the_inputs_tokenscope_toml_comes_before_the_working_folders() {
+    let here = tempfile::tempdir().unwrap();
+    fs::write(
+        here.path().join("tokenscope.toml"),
+        "[profiles.ci]\nmodel = \"gpt-4o\"\nbudget = 1234\n[profiles.mine]\nbudget = 777\n",
+    )
+    .unwrap();
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/docs/docs.toml");
+    // The sample's own samples/tokenscope.toml wins: budget 16000.
+    let r = json(
+        &tokenscope()
+            .current_dir(here.path())
+            .args(["pack", "--json", "--profile", "ci"])
+            .arg(&docs)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(r["budget"]["total"], 16_000);
+    // An input with no tokenscope.toml above it takes the working folder's.
+    let outside = tempfile::tempdir().unwrap();
+    let prompt = outside.path().join("p.md");
+    fs::write(&prompt, "## A\n\ntext\n").unwrap();
+    let r = json(
+        &tokenscope()
+            .current_dir(here.path())
+            .args(["pack", "--json", "--profile", "mine"])
+            .arg(&prompt)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(r["budget"]["total"], 777);
+    // Neither: the message names both places.
+    tokenscope()
+        .current_dir(outside.path())
+        .args(["pack", "--profile", "ci", "p.md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no tokenscope.toml found in"));
+}

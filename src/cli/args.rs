@@ -267,7 +267,7 @@ fn parse_optimal_deadline(text: &str) -> Result<OptimalDeadline, String> {
     crate::engine::parse_deadline(text).map(OptimalDeadline)
 }
 
-/// How inputs are read (DESIGN.md §4).
+/// How inputs are read (docs/inputs.md).
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
     /// Force the input format: toml, json, markdown, llms-txt, llms-full,

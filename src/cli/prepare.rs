@@ -164,7 +164,8 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     let registry = ModelRegistry::load(args.shared.models_file.as_deref())
         .map_err(|e| CliError::Input(e.to_string()))?;
     let cwd = std::env::current_dir()?;
-    let config = ProjectConfig::discover(&cwd).map_err(|e| CliError::Input(e.to_string()))?;
+    let config = ProjectConfig::discover_for(&args.paths, &cwd)
+        .map_err(|e| CliError::Input(e.to_string()))?;
     let profile = match &args.profile {
         None => None,
         Some(name) => match &config {
@@ -177,6 +178,7 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
                 return Err(CliError::Input(
                     crate::input::profile::SettingsError::NoConfig {
                         name: name.clone(),
+                        input_start: crate::input::profile::input_start(&args.paths, &cwd),
                         start: cwd,
                     }
                     .to_string(),

@@ -60,13 +60,14 @@ pub fn launch(
     // The history file is watched with the files items were read from.
     let history_file = history.file.clone();
     let cwd = std::env::current_dir()?;
-    let config = ProjectConfig::discover(&cwd).map_err(|e| bad(&e))?;
+    let config = ProjectConfig::discover_for(&args.paths, &cwd).map_err(|e| bad(&e))?;
     let profile = match (&args.profile, &config) {
         (None, _) => None,
         (Some(name), Some(c)) => Some(c.profile(name).map_err(|e| bad(&e))?.clone()),
         (Some(name), None) => {
             return Err(bad(&SettingsError::NoConfig {
                 name: name.clone(),
+                input_start: crate::input::profile::input_start(&args.paths, &cwd),
                 start: cwd,
             }));
         }
