@@ -762,3 +762,149 @@ fn the_inputs_tokenscope_toml_comes_before_the_working_folders() {
         .code(2)
         .stderr(predicate::str::contains("no tokenscope.toml found in"));
 }
+
+// ----- part 9: empty inputs, history import, --record -----------------------
+
+#[test]
+fn empty_inputs_warn_in_pack_and_fail_check_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let blank = dir.path().join("blank.md");
+    fs::write(&blank, "").unwrap();
+    for input in [&empty, &blank] {
+        tokenscope()
+            .args(["pack", "--format", "text"])
+            .arg(input)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("holds no items: nothing to pack"));
+        tokenscope()
+            .arg("check")
+            .arg(input)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("holds no items"))
+            .stdout(predicate::str::contains(
+                "pass --allow-empty when that is expected",
+            ));
+        tokenscope()
+            .args(["check", "--allow-empty"])
+            .arg(input)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("check passed"))
+            .stderr(predicate::str::contains("warning"));
+    }
+    let out = tokenscope()
+        .args(["check", "--json"])
+        .arg(&empty)
+        .assert()
+        .code(1);
+    let r = json(&out.get_output().stdout);
+    assert_eq!(r["check"]["failures"][0]["rule"], "empty_input");
+    // A non-empty input is not affected.
+    tokenscope()
+        .args(["check", "samples/docs/docs.toml"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn history_import_accepts_what_record_accepts_and_each_task_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.jsonl");
+    let input = dir.path().join("in.jsonl");
+    fs::write(
+        &input,
+        concat!(
+            "{\"task\":\"t1\",\"type\":\"review\",\"complexity\":5,\"allocated\":100,\"used\":50}\n",
+            "{\"task\":\"t2\",\"type\":\"review\",\"complexity\":5,\"allocated\":100,\"used\":60,\"tags\":\"a, b\",\"criticality\":\"high\",\"outcome\":\"partial\",\"quality\":80}\n",
+            "{\"task\":\"t1\",\"type\":\"review\",\"complexity\":5,\"allocated\":100,\"used\":70,\"time\":\"2025-01-01T00:00:00Z\"}\n",
+            "{\"task\":\"t3\",\"type\":\"review\",\"complexity\":500,\"allocated\":100,\"used\":70}\n",
+        ),
+    )
+    .unwrap();
+    tokenscope()
+        .args(["history", "import", "--history"])
+        .arg(&history)
+        .arg(&input)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("imported 2 records from"))
+        .stdout(predicate::str::contains(
+            "; skipped 1 bad line and 1 task already recorded",
+        ))
+        .stderr(predicate::str::contains(
+            ":3:1: task `t1` is also on line 1; a task is recorded once",
+        ));
+    let text = fs::read_to_string(&history).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("\"tags\":[\"a\",\"b\"]"), "{text}");
+    // Again: every task is already there; nothing is appended, and that is
+    // no error (with --strict it is).
+    tokenscope()
+        .args(["history", "import", "--history"])
+        .arg(&history)
+        .arg(&input)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("imported 0 records"))
+        .stdout(predicate::str::contains("3 tasks already recorded"));
+    tokenscope()
+        .args(["history", "import", "--strict", "--history"])
+        .arg(&history)
+        .arg(&input)
+        .assert()
+        .code(2);
+    assert_eq!(fs::read_to_string(&history).unwrap(), text);
+}
+
+#[test]
+fn history_report_says_1_record_and_more_rather_than_negative_savings() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.jsonl");
+    fs::write(
+        &history,
+        concat!(
+            "{\"time\":\"2025-01-01T00:00:00Z\",\"task\":\"a\",\"type\":\"x\",\"complexity\":5,\"allocated\":100,\"used\":50}\n",
+            "{\"time\":\"2025-01-09T00:00:00Z\",\"task\":\"b\",\"type\":\"x\",\"complexity\":5,\"allocated\":1,\"used\":1}\n",
+        ),
+    )
+    .unwrap();
+    let out = tokenscope()
+        .args([
+            "history",
+            "report",
+            "--now",
+            "2025-01-10T00:00:00Z",
+            "--history",
+        ])
+        .arg(&history)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("History: 2 records"), "{text}");
+    assert!(
+        text.contains("1 record predicted from its predecessors"),
+        "{text}"
+    );
+    assert!(text.contains("99 tokens more than allocated"), "{text}");
+    assert!(!text.contains("-99 tokens saved"), "{text}");
+    assert!(text.contains(" 1 record "), "the weekly trend: {text}");
+    assert!(!text.contains(" 1 records"), "{text}");
+}
+
+#[test]
+fn pack_record_says_what_it_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.jsonl");
+    tokenscope()
+        .args(["pack", "samples/docs/docs.toml", "--format", "context", "--record", "docs-qa", "--record-history"])
+        .arg(&history)
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match(r"^tokenscope: recorded task pack-\d+ \(docs-qa\): [\d,]+ of 16,000 tokens in .*h\.jsonl\n$").unwrap());
+    assert_eq!(fs::read_to_string(&history).unwrap().lines().count(), 1);
+}

@@ -213,6 +213,10 @@ pub struct PackArgs {
     /// Default: 2s; in the inspector 10ms.
     #[arg(long, value_name = "DURATION", value_parser = parse_optimal_deadline)]
     pub optimal_deadline: Option<OptimalDeadline>,
+    /// check: inputs that hold no items pass (with a warning) instead of
+    /// failing.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,

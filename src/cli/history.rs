@@ -4,7 +4,11 @@
 //! `FILE:LINE:COLUMN: message` and the valid lines are appended, with a
 //! count of the skipped ones (exit 0). With `--strict`, any bad line fails
 //! the import with exit 2 and nothing is appended. A file with bad lines and
-//! no valid one also fails with exit 2 (usually a wrong `--map`).
+//! no valid one also fails with exit 2 (usually a wrong `--map`). A line may
+//! leave out `time` (it is recorded at the import's time) and give `tags` as
+//! one comma-separated string, as `history record` allows; a task id already
+//! in the history or earlier in the file is skipped (with `--strict`, fails
+//! the import) and counted apart from the bad lines.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -325,7 +329,15 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         (t, escape::line(&a.file.display().to_string()).into_owned())
     };
     let mapping = a.map.clone().unwrap_or_default();
-    let (records, errors) = history::parse_lines(&text, &mapping);
+    let known: std::collections::HashSet<String> = history::load(path)
+        .map_err(|e| CliError::Input(e.to_string()))?
+        .into_iter()
+        .map(|r| r.task)
+        .collect();
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (records, errors) = history::parse_import(&text, &mapping, now, &known);
     let describe = |e: &history::LineError| {
         format!(
             "{name}:{}:{}: {}",
@@ -334,7 +346,11 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
             escape::line(&e.message)
         )
     };
-    if !errors.is_empty() && (a.strict || records.is_empty()) {
+    let duplicates = errors.iter().filter(|e| e.duplicate).count();
+    let bad = errors.len() - duplicates;
+    // No valid line at all (duplicates are valid records) is usually a
+    // wrong --map: nothing is imported.
+    if !errors.is_empty() && (a.strict || (records.is_empty() && duplicates == 0)) {
         let mut msg: Vec<String> = errors.iter().take(10).map(describe).collect();
         if errors.len() > 10 {
             msg.push(format!("... and {} more bad lines", errors.len() - 10));
@@ -361,15 +377,20 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         if records.len() == 1 { "" } else { "s" },
         escape::line(&path.display().to_string())
     )?;
-    if errors.is_empty() {
+    let mut skipped = Vec::new();
+    if bad > 0 {
+        skipped.push(format!("{bad} bad line{}", if bad == 1 { "" } else { "s" }));
+    }
+    if duplicates > 0 {
+        skipped.push(format!(
+            "{duplicates} task{} already recorded",
+            if duplicates == 1 { "" } else { "s" }
+        ));
+    }
+    if skipped.is_empty() {
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "; skipped {} bad line{}",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        )?;
+        writeln!(out, "; skipped {}", skipped.join(" and "))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -378,7 +399,10 @@ fn report(a: &ReportArgs, path: &Path, shared: &SharedArgs) -> Result<ExitCode, 
     let records = history::load(path).map_err(|e| CliError::Input(e.to_string()))?;
     let registry = load_registry(shared.models_file.as_deref())?;
     let options = ReportOptions {
-        now: a.now.unwrap_or_else(OffsetDateTime::now_utc),
+        now: a.now.unwrap_or_else(|| {
+            let now = OffsetDateTime::now_utc();
+            now.replace_nanosecond(0).unwrap_or(now)
+        }),
         period: match a.by {
             TrendBy::Day => Period::Day,
             TrendBy::Week => Period::Week,
