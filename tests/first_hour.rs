@@ -175,6 +175,18 @@ fn negative_numbers_get_a_clear_message() {
             "exit-after must be a number of changes (0 or more), got -2",
         ),
         (
+            &["pack", "README.md", "--optimal-deadline", "-5"],
+            "optimal-deadline must be a positive duration",
+        ),
+        (
+            &["pack", "README.md", "--heading-level", "-1"],
+            "-1 is not in 1..=6",
+        ),
+        (
+            &["count", "README.md", "--top", "-3"],
+            "top must be a positive number of files, got -3",
+        ),
+        (
             &["predict", "--type", "x", "--complexity", "-5"],
             "complexity must be a whole number from 0 to 100, got -5",
         ),
@@ -276,7 +288,7 @@ fn count_walks_a_folder_like_pack_largest_first() {
         .args(["count", "."])
         .assert()
         .success()
-        .stderr("tokenscope: skipped 1 file in folders that is not text (1 binary); --json lists them\n");
+        .stderr("tokenscope: skipped 1 file in folders that could not be counted (1 binary); --json lists them\n");
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let names: Vec<&str> = text
         .lines()
@@ -907,4 +919,44 @@ fn pack_record_says_what_it_recorded() {
         .success()
         .stderr(predicate::str::is_match(r"^tokenscope: recorded task pack-\d+ \(docs-qa\): [\d,]+ of 16,000 tokens in .*h\.jsonl\n$").unwrap());
     assert_eq!(fs::read_to_string(&history).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn count_formats_agree() {
+    let dir = project();
+    let csv = tokenscope()
+        .current_dir(dir.path())
+        .args([
+            "count",
+            ".",
+            "--format",
+            "csv",
+            "-m",
+            "gpt-4o",
+            "-e",
+            "cl100k_base",
+        ])
+        .assert()
+        .success();
+    let csv = String::from_utf8(csv.get_output().stdout.clone()).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("path,gpt-4o,cl100k_base"));
+    assert!(lines.next().unwrap().starts_with("src/big.rs,"), "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let via_format = tokenscope()
+        .current_dir(dir.path())
+        .args(["count", ".", "--format", "json"])
+        .assert()
+        .success();
+    let via_flag = tokenscope()
+        .current_dir(dir.path())
+        .args(["count", ".", "--json"])
+        .assert()
+        .success();
+    assert_eq!(via_format.get_output().stdout, via_flag.get_output().stdout);
+    tokenscope()
+        .args(["count", "README.md", "--format", "md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("expected text, json or csv"));
 }

@@ -32,7 +32,7 @@ pub struct Cli {
     /// The most any one file (or stdin) may hold, e.g. `512M` or `2G`;
     /// replaces the defaults of 256 MiB for inputs and 1 GiB for tokenizer
     /// files.
-    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::fsio::parse_size)]
+    #[arg(long, value_name = "SIZE", global = true, allow_negative_numbers = true, value_parser = crate::fsio::parse_size)]
     pub max_file_size: Option<u64>,
 }
 
@@ -123,6 +123,10 @@ pub struct CountArgs {
     /// JSON output (`tokenscope.count/1`).
     #[arg(long)]
     pub json: bool,
+    /// Output format: text (the default), json (as --json) or csv (one row
+    /// per file: `path` and a count per column; no total row).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
@@ -211,7 +215,7 @@ pub struct PackArgs {
     /// (`500`) or with a unit (`250ms`, `2s`), or `none`. When it runs out
     /// the plan keeps the best choice found and reports its optimality gap.
     /// Default: 2s; in the inspector 10ms.
-    #[arg(long, value_name = "DURATION", value_parser = parse_optimal_deadline)]
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true, value_parser = parse_optimal_deadline)]
     pub optimal_deadline: Option<OptimalDeadline>,
     /// check: inputs that hold no items pass (with a warning) instead of
     /// failing.
@@ -268,6 +272,12 @@ fn parse_exit_after(text: &str) -> Result<usize, String> {
 pub struct OptimalDeadline(pub Option<Duration>);
 
 fn parse_optimal_deadline(text: &str) -> Result<OptimalDeadline, String> {
+    if text.trim().starts_with('-') {
+        return Err(format!(
+            "optimal-deadline must be a positive duration (500, 250ms, 2s) or none, got {}",
+            text.trim()
+        ));
+    }
     crate::engine::parse_deadline(text).map(OptimalDeadline)
 }
 
@@ -279,7 +289,7 @@ pub struct InputArgs {
     #[arg(long = "input", id = "input_format", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Markdown: the heading level that starts a section (default 2).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=6))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u8).range(1..=6))]
     pub heading_level: Option<u8>,
     /// Folders: only files matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]

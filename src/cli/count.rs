@@ -38,6 +38,7 @@ const ALL_COLUMNS: usize = usize::MAX;
 
 /// Runs `tokenscope count`.
 pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
+    let format = output_format(args)?;
     let registry = load_registry(args.shared.models_file.as_deref())?;
     let mut columns = flag_columns(args, &registry)?;
     let (inputs, folders, empty) = inputs::collect(&args.paths, args.hidden)?;
@@ -178,7 +179,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     for (path, message) in &errors {
         writeln!(err, "tokenscope: {path}: {}", escape::multiline(message))?;
     }
-    if args.chat && !args.json {
+    if args.chat && format == OutputFormat::Text {
         for row in &rows {
             let mut seen: Vec<&str> = Vec::new();
             for note in row
@@ -203,8 +204,10 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     drop(err);
 
     let mut out = io::stdout().lock();
-    if args.json {
+    if format == OutputFormat::Json {
         write_json(&mut out, &columns, &rows, shown, &errors, &skipped)?;
+    } else if format == OutputFormat::Csv {
+        write_csv(&mut out, &columns, &rows[..shown])?;
     } else if !rows.is_empty() {
         write_text(
             &mut out,
@@ -217,7 +220,7 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     }
     out.flush()?;
     drop(out);
-    if !args.json
+    if format != OutputFormat::Json
         && let Some(summary) = inputs::skipped_summary(&skipped)
     {
         writeln!(io::stderr(), "tokenscope: {summary}")?;
@@ -227,6 +230,59 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// How `count` writes its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// `--format` (text, json or csv) and `--json`.
+fn output_format(args: &CountArgs) -> Result<OutputFormat, CliError> {
+    let named = match args
+        .format
+        .as_deref()
+        .map(|f| f.trim().to_ascii_lowercase())
+    {
+        None => None,
+        Some(f) if f == "text" => Some(OutputFormat::Text),
+        Some(f) if f == "json" => Some(OutputFormat::Json),
+        Some(f) if f == "csv" => Some(OutputFormat::Csv),
+        Some(f) => {
+            return Err(CliError::Input(format!(
+                "count --format `{f}`: expected text, json or csv"
+            )));
+        }
+    };
+    match (args.json, named) {
+        (true, Some(f)) if f != OutputFormat::Json => Err(CliError::Input(
+            "--json and --format disagree; give one".to_string(),
+        )),
+        (true, _) => Ok(OutputFormat::Json),
+        (false, f) => Ok(f.unwrap_or(OutputFormat::Text)),
+    }
+}
+
+/// CSV: a header (`path`, then each column's label), then one row per file;
+/// an estimate's cell is its number (the header does not say `≈`), a file
+/// not counted in a column has an empty cell. Text cells go through
+/// [`escape::csv_text`] (quoted, never read as a formula).
+fn write_csv(out: &mut impl Write, columns: &[Column], rows: &[Row]) -> Result<(), CliError> {
+    let mut header = vec!["path".to_string()];
+    header.extend(columns.iter().map(|c| escape::csv_text(&c.label())));
+    writeln!(out, "{}", header.join(","))?;
+    for row in rows {
+        let mut cells = vec![escape::csv_text(&row.json_path)];
+        cells.extend(row.cells.iter().map(|c| {
+            c.as_ref()
+                .map_or_else(String::new, |c| c.tokens.to_string())
+        }));
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
 }
 
 /// One column of counts: a model or an encoding.

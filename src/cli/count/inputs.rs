@@ -194,7 +194,8 @@ pub(super) fn decode(bytes: Vec<u8>) -> Result<String, String> {
     })
 }
 
-/// The summary line for files skipped in folders: how many, and why.
+/// The summary line for files skipped in folders: how many, and why
+/// (binary, not UTF-8, other: unreadable, or with `--chat` not a request).
 pub(super) fn skipped_summary(skipped: &[(String, String)]) -> Option<String> {
     if skipped.is_empty() {
         return None;
@@ -206,21 +207,16 @@ pub(super) fn skipped_summary(skipped: &[(String, String)]) -> Option<String> {
         .count();
     let other = skipped.len() - binary - utf8;
     let mut why = Vec::new();
-    for (n, what) in [
-        (binary, "binary"),
-        (utf8, "not UTF-8"),
-        (other, "unreadable"),
-    ] {
+    for (n, what) in [(binary, "binary"), (utf8, "not UTF-8"), (other, "other")] {
         if n > 0 {
             why.push(format!("{} {what}", crate::report::thousands(n)));
         }
     }
     let n = skipped.len();
     Some(format!(
-        "skipped {} file{} in folders that {} not text ({}); --json lists them",
+        "skipped {} file{} in folders that could not be counted ({}); --json lists them",
         crate::report::thousands(n),
         if n == 1 { "" } else { "s" },
-        if n == 1 { "is" } else { "are" },
         why.join(", ")
     ))
 }
