@@ -6,6 +6,7 @@ mod count;
 pub(crate) mod count_api;
 mod error;
 mod history;
+mod init;
 mod models;
 mod pack;
 mod predict;
@@ -46,6 +47,11 @@ where
         }
     };
     crate::fsio::set_max_file_size(cli.max_file_size);
+    if cli.command.is_none()
+        && let Some(message) = mistyped_command(&cli.inspect.paths)
+    {
+        return Err(CliError::Input(message));
+    }
     match cli.command {
         Some(Command::Count(a)) => count::run(&a),
         Some(Command::Models(a)) => match &a.action {
@@ -58,6 +64,10 @@ where
         Some(Command::History(a)) => history::run(&a),
         Some(Command::Predict(a)) => predict::run(&a),
         Some(Command::Calibrate(a)) => calibrate::run(&a),
+        Some(Command::Init(a)) => init::run(&a),
+        Some(Command::Completions(a)) => init::completions(&a),
+        Some(Command::Man(a)) => init::man(&a),
+        None if cli.inspect.paths.is_empty() => no_paths(cli.inspect, cli.theme, cli.history),
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.
@@ -72,6 +82,73 @@ where
             pack::run_default(&args)
         }
     }
+}
+
+/// No subcommand and no path: on a terminal, the inspector on `.` when it
+/// holds a file to show (with the default model, see
+/// [`prepare::default_model`]); otherwise the short help on stderr, exit 2.
+fn no_paths(
+    mut args: PackArgs,
+    theme: Option<String>,
+    history: Option<std::path::PathBuf>,
+) -> Result<ExitCode, CliError> {
+    let interactive = crate::tui::launch::is_interactive();
+    if interactive && has_files(std::path::Path::new(".")) {
+        args.paths = vec![".".into()];
+        return crate::tui::launch::launch(&args, theme, history);
+    }
+    let why = if interactive {
+        "nothing to show here: this folder has no files to open"
+    } else {
+        "no input given (the inspector opens on `.` only on a terminal)"
+    };
+    let mut err = std::io::stderr().lock();
+    std::io::Write::write_all(&mut err, short_help(why).as_bytes())?;
+    Ok(ExitCode::from(2))
+}
+
+/// Whether `dir` holds a file the folder loader would read (`.gitignore`
+/// and hidden files respected); stops at the first one.
+fn has_files(dir: &std::path::Path) -> bool {
+    ignore::WalkBuilder::new(dir)
+        .build()
+        .flatten()
+        .any(|e| e.file_type().is_some_and(|t| t.is_file()))
+}
+
+/// The short help: what went wrong, the usage and the commands.
+pub fn short_help(why: &str) -> String {
+    let cmd = Cli::command();
+    let mut text = format!(
+        "tokenscope: {why}\n\n\
+         Usage: tokenscope [OPTIONS] [PATH]...   the inspector on item sets, prompt files, folders\n\
+         \x20      tokenscope <COMMAND>\n\nCommands:\n"
+    );
+    for sub in cmd.get_subcommands() {
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        text.push_str(&format!("  {:<12} {about}\n", sub.get_name()));
+    }
+    text.push_str(
+        "\nExample: tokenscope pack samples/docs/docs.toml\n\
+         `tokenscope --help` lists every option, `tokenscope COMMAND --help` a command's.\n",
+    );
+    text
+}
+
+/// A first path that is no file but is close to a subcommand's name
+/// (`cout`): the message that suggests the command.
+fn mistyped_command(paths: &[std::path::PathBuf]) -> Option<String> {
+    let first = paths.first()?;
+    let word = first.to_str()?;
+    if first.exists() || word.contains(['/', '.', '\\']) {
+        return None;
+    }
+    let cmd = Cli::command();
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    let guess = crate::input::error::closest(word, names.iter().copied())?;
+    Some(format!(
+        "`{word}` is not a command, nor a file or folder; did you mean `tokenscope {guess}`?"
+    ))
 }
 
 /// Prints clap's error for a bad command line. clap quotes the argument it

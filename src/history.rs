@@ -28,7 +28,8 @@ pub use report::{
     report,
 };
 pub use store::{
-    HistoryError, LineError, Mapping, RECORD_FIELDS, append, default_path, load, parse_lines,
+    HistoryError, LineError, Mapping, RECORD_FIELDS, append, default_path, load, parse_import,
+    parse_lines,
 };
 
 /// The complexity given to records made from a plan, which carries none.

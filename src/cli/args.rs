@@ -32,14 +32,14 @@ pub struct Cli {
     /// The most any one file (or stdin) may hold, e.g. `512M` or `2G`;
     /// replaces the defaults of 256 MiB for inputs and 1 GiB for tokenizer
     /// files.
-    #[arg(long, value_name = "SIZE", global = true, value_parser = crate::fsio::parse_size)]
+    #[arg(long, value_name = "SIZE", global = true, allow_negative_numbers = true, value_parser = crate::fsio::parse_size)]
     pub max_file_size: Option<u64>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Exact token counts per file and in total (stdin: `-` or no path).
+    /// Exact token counts per file (or per file in a folder) and in total (stdin: `-` or no path).
     Count(CountArgs),
     /// The model registry.
     Models(ModelsArgs),
@@ -49,7 +49,7 @@ pub enum Command {
     Check(PackArgs),
     /// Watch the inputs; print one summary line per change.
     Watch(WatchArgs),
-    /// Recorded usage: record a task, import records, report (DESIGN.md §6).
+    /// Recorded usage: record a task, import records, report.
     History(super::history::HistoryArgs),
     /// Recommend a budget for a new task from similar recorded ones.
     Predict(super::predict::PredictArgs),
@@ -65,6 +65,13 @@ pub enum Command {
     /// Both go into the model's entry in the config-dir models.toml (or
     /// --models-file), comments kept; --dry-run only prints.
     Calibrate(super::calibrate::CalibrateArgs),
+    /// Write a commented tokenscope.toml for this folder (and with
+    /// --item-set a starter item set).
+    Init(super::init::InitArgs),
+    /// Print shell completions: bash, zsh, fish, powershell or elvish.
+    Completions(super::init::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `tokenscope man > tokenscope.1`.
+    Man(super::init::ManArgs),
 }
 
 /// Output colour.
@@ -93,7 +100,8 @@ pub struct SharedArgs {
 /// `tokenscope count`.
 #[derive(Debug, Clone, Args)]
 pub struct CountArgs {
-    /// Files to count; `-` or none reads stdin.
+    /// Files and folders to count (a folder: every file under it, with
+    /// `.gitignore` respected); `-` or none reads stdin.
     pub paths: Vec<PathBuf>,
     /// A model from the registry (repeat for side-by-side columns; see
     /// `tokenscope models`). With neither --model nor --encoding, counts use
@@ -116,6 +124,14 @@ pub struct CountArgs {
     /// priming included), with a per-message breakdown for a single file.
     #[arg(long)]
     pub chat: bool,
+    /// Only the N largest files (by the first column), then one line for
+    /// the rest; the total counts every file. Files are listed largest
+    /// first whenever a folder is given.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_top)]
+    pub top: Option<usize>,
+    /// Folders: count hidden files and folders too.
+    #[arg(long)]
+    pub hidden: bool,
     /// JSON output (`tokenscope.count/1`).
     #[arg(long)]
     pub json: bool,
@@ -123,9 +139,21 @@ pub struct CountArgs {
     /// the text to Anthropic; see --help).
     #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
     pub count_api: Option<super::count_api::CountApiChoice>,
+    /// Output format: text (the default), json (as --json) or csv (one row
+    /// per file: `path` and a count per column; no total row).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Shared options.
     #[command(flatten)]
     pub shared: SharedArgs,
+}
+
+fn parse_top(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    match t.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("top must be a positive number of files, got {t}")),
+    }
 }
 
 /// `tokenscope models`.
@@ -196,11 +224,12 @@ pub struct PackArgs {
     /// An encoding (instead of a model).
     #[arg(long, short = 'e')]
     pub encoding: Option<String>,
-    /// Total tokens for the context.
-    #[arg(long, value_name = "N")]
+    /// Total tokens for the context (default: the model's context window
+    /// minus the output reserve).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_budget)]
     pub budget: Option<usize>,
     /// Tokens kept for the model's output.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_reserve)]
     pub reserve_output: Option<usize>,
     /// greedy, strict, density, optimal or balanced.
     #[arg(long)]
@@ -214,7 +243,9 @@ pub struct PackArgs {
     /// A profile from tokenscope.toml.
     #[arg(long)]
     pub profile: Option<String>,
-    /// Report format: json, md, csv, context or text.
+    /// Report format: json, md, csv, context, text, or request (a chat
+    /// request input trimmed to the budget, as the API takes it). Default:
+    /// text on a terminal, context when piped (with -o: from the extension).
     #[arg(long)]
     pub format: Option<String>,
     /// Shorthand for `--format json`.
@@ -246,8 +277,12 @@ pub struct PackArgs {
     /// (`500`) or with a unit (`250ms`, `2s`), or `none`. When it runs out
     /// the plan keeps the best choice found and reports its optimality gap.
     /// Default: 2s; in the inspector 10ms.
-    #[arg(long, value_name = "DURATION", value_parser = parse_optimal_deadline)]
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true, value_parser = parse_optimal_deadline)]
     pub optimal_deadline: Option<OptimalDeadline>,
+    /// check: inputs that hold no items pass (with a warning) instead of
+    /// failing.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Input options.
     #[command(flatten)]
     pub input: InputArgs,
@@ -256,15 +291,59 @@ pub struct PackArgs {
     pub shared: SharedArgs,
 }
 
+/// A whole number of tokens (`_` and `,` allowed as digit separators) for
+/// the option `what`: a negative number or anything else gets a message
+/// that says what is expected, never clap's `-- -5` tip.
+pub fn parse_tokens(text: &str, what: &str, min: usize) -> Result<usize, String> {
+    let t = text.trim();
+    let digits: String = t.chars().filter(|c| !matches!(c, '_' | ',')).collect();
+    let expected = if min > 0 {
+        format!("{what} must be a positive number of tokens, got {t}")
+    } else {
+        format!("{what} must be a number of tokens (0 or more), got {t}")
+    };
+    if digits.starts_with('-') {
+        return Err(expected);
+    }
+    match digits.parse::<usize>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(_) => Err(expected),
+        Err(_) if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) => {
+            Err(format!("{what} {t} is too large"))
+        }
+        Err(_) => Err(expected),
+    }
+}
+
+fn parse_budget(text: &str) -> Result<usize, String> {
+    parse_tokens(text, "budget", 1)
+}
+
+fn parse_reserve(text: &str) -> Result<usize, String> {
+    parse_tokens(text, "reserve-output", 0)
+}
+
+fn parse_exit_after(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    t.parse::<usize>()
+        .map_err(|_| format!("exit-after must be a number of changes (0 or more), got {t}"))
+}
+
 /// A parsed `--optimal-deadline`: `None` for no deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OptimalDeadline(pub Option<Duration>);
 
 fn parse_optimal_deadline(text: &str) -> Result<OptimalDeadline, String> {
+    if text.trim().starts_with('-') {
+        return Err(format!(
+            "optimal-deadline must be a positive duration (500, 250ms, 2s) or none, got {}",
+            text.trim()
+        ));
+    }
     crate::engine::parse_deadline(text).map(OptimalDeadline)
 }
 
-/// How inputs are read (DESIGN.md §4).
+/// How inputs are read (docs/inputs.md).
 #[derive(Debug, Clone, Args, Default)]
 pub struct InputArgs {
     /// Force the input format: toml, json, markdown, llms-txt, llms-full,
@@ -273,7 +352,7 @@ pub struct InputArgs {
     #[arg(long = "input", id = "input_format", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Markdown: the heading level that starts a section (default 2).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=6))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(u8).range(1..=6))]
     pub heading_level: Option<u8>,
     /// Folders: only files matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -318,7 +397,7 @@ pub fn parse_image_size(text: &str) -> Result<(u32, u32), String> {
 pub struct WatchArgs {
     /// Exit after printing this many change lines (for scripts and tests;
     /// 0: after the first line, the plan as it is).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_exit_after)]
     pub exit_after: Option<usize>,
     /// The inputs and engine options, as for `pack`.
     #[command(flatten)]

@@ -13,13 +13,16 @@
 //! distinct model; requests without one use `o200k_base` with the gpt-4o
 //! framing).
 
+mod inputs;
+
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use self::inputs::Input;
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, CountArgs};
 use crate::engine::RequestFormat;
@@ -37,25 +40,28 @@ const ALL_COLUMNS: usize = usize::MAX;
 
 /// Runs `tokenscope count`.
 pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
+    let format = output_format(args)?;
     let registry = load_registry(args.shared.models_file.as_deref())?;
     let mut columns = flag_columns(args, &registry)?;
-    let inputs = read_inputs(&args.paths)?;
+    let (inputs, folders, empty) = inputs::collect(&args.paths, args.hidden)?;
     if let Some(choice) = args.count_api {
         use_count_api(choice, args, &mut columns, &inputs)?;
     }
+    let bar = inputs::progress(inputs.len());
 
-    let mut errors: Vec<(String, String)> = Vec::new();
+    // (name, why, found in a folder)
+    let mut errors: Vec<(String, String, bool)> = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     if args.chat {
         // Any request format, read as the conversation it is billed for.
         let parsed: Vec<(Input, Result<ReadRequest, String>)> = inputs
             .into_par_iter()
             .map(|input| {
-                let request = match &input.text {
-                    Ok(text) => crate::input::chat::read_request(Path::new(&input.display), text)
-                        .map_err(request_error),
-                    Err(e) => Err(e.clone()),
-                };
+                let request = input.read().and_then(|text| {
+                    crate::input::chat::read_request(Path::new(&input.display), &text)
+                        .map_err(request_error)
+                });
+                bar.inc(1);
                 (input, request)
             })
             .collect();
@@ -66,14 +72,14 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
         for (input, request) in &parsed {
             let target = match request {
                 Err(e) => {
-                    errors.push((input.display.clone(), e.clone()));
+                    errors.push((input.display.clone(), e.clone(), input.in_folder));
                     None
                 }
                 Ok(_) if !auto => Some(ALL_COLUMNS),
                 Ok((r, _)) => match request_column(r, &registry, &mut columns) {
                     Ok(i) => Some(i),
                     Err(e) => {
-                        errors.push((input.display.clone(), e));
+                        errors.push((input.display.clone(), e, input.in_folder));
                         None
                     }
                 },
@@ -119,10 +125,12 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
             columns.push(Column::encoding(Tokenizer::Exact(Encoding::O200kBase)));
         }
         let cache = CountCache::global();
-        let counted: Vec<Result<Row, (String, String)>> = inputs
+        let counted: Vec<Result<Row, (String, String, bool)>> = inputs
             .into_par_iter()
             .map(|input| {
-                let text = input.text.map_err(|e| (input.display.clone(), e))?;
+                let text = input.read();
+                bar.inc(1);
+                let text = text.map_err(|e| (input.display.clone(), e, input.in_folder))?;
                 let cells = columns
                     .iter()
                     .map(|c| {
@@ -153,11 +161,35 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
         }
     }
 
+    bar.finish_and_clear();
+    // Files a folder holds that are not text are skipped, not errors.
+    let (skipped, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| e.2);
+    let skipped: Vec<(String, String)> = skipped.into_iter().map(|(p, m, _)| (p, m)).collect();
+    let errors: Vec<(String, String)> = errors.into_iter().map(|(p, m, _)| (p, m)).collect();
+    if folders || args.top.is_some() {
+        // Largest first (by the first column), then by name.
+        rows.sort_by(|a, b| {
+            let tokens = |r: &Row| {
+                r.cells
+                    .first()
+                    .and_then(|c| c.as_ref())
+                    .map_or(0, |c| c.tokens)
+            };
+            tokens(b)
+                .cmp(&tokens(a))
+                .then_with(|| a.display.cmp(&b.display))
+        });
+    }
+    let shown = args.top.unwrap_or(usize::MAX).min(rows.len());
+
     let mut err = io::stderr().lock();
+    for warning in &empty {
+        writeln!(err, "tokenscope: warning: {warning}")?;
+    }
     for (path, message) in &errors {
         writeln!(err, "tokenscope: {path}: {}", escape::multiline(message))?;
     }
-    if args.chat && !args.json {
+    if args.chat && format == OutputFormat::Text {
         for row in &rows {
             let mut seen: Vec<&str> = Vec::new();
             for note in row
@@ -182,23 +214,85 @@ pub fn run(args: &CountArgs) -> Result<ExitCode, CliError> {
     drop(err);
 
     let mut out = io::stdout().lock();
-    if args.json {
-        write_json(&mut out, &columns, &rows, &errors)?;
+    if format == OutputFormat::Json {
+        write_json(&mut out, &columns, &rows, shown, &errors, &skipped)?;
+    } else if format == OutputFormat::Csv {
+        write_csv(&mut out, &columns, &rows[..shown])?;
     } else if !rows.is_empty() {
         write_text(
             &mut out,
             &columns,
             &rows,
+            shown,
             args.chat,
             use_color(args.shared.color),
         )?;
     }
     out.flush()?;
+    drop(out);
+    if format != OutputFormat::Json
+        && let Some(summary) = inputs::skipped_summary(&skipped)
+    {
+        writeln!(io::stderr(), "tokenscope: {summary}")?;
+    }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
+}
+
+/// How `count` writes its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+/// `--format` (text, json or csv) and `--json`.
+fn output_format(args: &CountArgs) -> Result<OutputFormat, CliError> {
+    let named = match args
+        .format
+        .as_deref()
+        .map(|f| f.trim().to_ascii_lowercase())
+    {
+        None => None,
+        Some(f) if f == "text" => Some(OutputFormat::Text),
+        Some(f) if f == "json" => Some(OutputFormat::Json),
+        Some(f) if f == "csv" => Some(OutputFormat::Csv),
+        Some(f) => {
+            return Err(CliError::Input(format!(
+                "count --format `{f}`: expected text, json or csv"
+            )));
+        }
+    };
+    match (args.json, named) {
+        (true, Some(f)) if f != OutputFormat::Json => Err(CliError::Input(
+            "--json and --format disagree; give one".to_string(),
+        )),
+        (true, _) => Ok(OutputFormat::Json),
+        (false, f) => Ok(f.unwrap_or(OutputFormat::Text)),
+    }
+}
+
+/// CSV: a header (`path`, then each column's label), then one row per file;
+/// an estimate's cell is its number (the header does not say `≈`), a file
+/// not counted in a column has an empty cell. Text cells go through
+/// [`escape::csv_text`] (quoted, never read as a formula).
+fn write_csv(out: &mut impl Write, columns: &[Column], rows: &[Row]) -> Result<(), CliError> {
+    let mut header = vec!["path".to_string()];
+    header.extend(columns.iter().map(|c| escape::csv_text(&c.label())));
+    writeln!(out, "{}", header.join(","))?;
+    for row in rows {
+        let mut cells = vec![escape::csv_text(&row.json_path)];
+        cells.extend(row.cells.iter().map(|c| {
+            c.as_ref()
+                .map_or_else(String::new, |c| c.tokens.to_string())
+        }));
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
 }
 
 /// One column of counts: a model or an encoding.
@@ -268,10 +362,8 @@ fn use_count_api(
             "--count-api counts files of text; --chat reads OpenAI chat-completions requests, whose framing Anthropic's API does not count (leave out --chat)".into(),
         ));
     }
-    let texts: Vec<&str> = inputs
-        .iter()
-        .filter_map(|i| i.text.as_deref().ok())
-        .collect();
+    let read: Vec<String> = inputs.par_iter().filter_map(|i| i.read().ok()).collect();
+    let texts: Vec<&str> = read.iter().map(String::as_str).collect();
     let mut any = false;
     for c in columns.iter_mut() {
         let Some(model) = c.model.as_ref().filter(|m| m.provider == "anthropic") else {
@@ -330,88 +422,6 @@ fn request_error(e: crate::input::InputError) -> String {
     }
 }
 
-/// A file (or stdin) and its text, or what is wrong with it.
-struct Input {
-    /// The name shown in text output and error lines.
-    display: String,
-    /// The name in JSON output (`-` for stdin).
-    json_path: String,
-    text: Result<String, String>,
-}
-
-/// Reads every path (none or `-`: stdin, read once), files in parallel.
-fn read_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, CliError> {
-    let stdin_path = Path::new("-");
-    let wanted: Vec<&Path> = if paths.is_empty() {
-        vec![stdin_path]
-    } else {
-        paths.iter().map(PathBuf::as_path).collect()
-    };
-    let stdin = if wanted.contains(&stdin_path) {
-        let limit = crate::fsio::limit(crate::fsio::Limit::Input);
-        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit)
-            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
-        Some(decode(bytes))
-    } else {
-        None
-    };
-    Ok(wanted
-        .par_iter()
-        .map(|&path| {
-            if path == stdin_path {
-                Input {
-                    display: "<stdin>".to_string(),
-                    json_path: "-".to_string(),
-                    text: stdin.clone().unwrap_or_else(|| Ok(String::new())),
-                }
-            } else {
-                let name = path.to_string_lossy();
-                Input {
-                    display: escape::line(&name).into_owned(),
-                    json_path: name.into_owned(),
-                    text: read_file(path),
-                }
-            }
-        })
-        .collect())
-}
-
-fn read_file(path: &Path) -> Result<String, String> {
-    if path.is_dir() {
-        return Err("is a directory; give the files in it".to_string());
-    }
-    match crate::fsio::read_file(path, crate::fsio::Limit::Input) {
-        Ok(bytes) => decode(bytes),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err("no such file".to_string()),
-        Err(e) if e.kind() == io::ErrorKind::IsADirectory => {
-            Err("is a directory; give the files in it".to_string())
-        }
-        Err(e) => Err(format!("cannot read: {e}")),
-    }
-}
-
-/// The text of a file's bytes: binary (NUL bytes) and invalid UTF-8 are
-/// errors naming the byte offset.
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(format!(
-            "binary file (NUL byte at byte offset {at}); not counted"
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let bytes = e.as_bytes();
-        let at = e.utf8_error().valid_up_to();
-        // The prefix up to `at` is valid UTF-8.
-        let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-            .chars()
-            .count()
-            + 1;
-        format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
-    })
-}
-
 /// One counted file: a cell per column (`None`: not counted in it).
 struct Row {
     display: String,
@@ -461,6 +471,10 @@ struct CountReport<'a> {
     schema: &'static str,
     results: Vec<ResultJson<'a>>,
     errors: Vec<ErrorJson<'a>>,
+    /// Files in folders that are not text (binary, not UTF-8) or could not
+    /// be read: not counted, and not errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<ErrorJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -477,12 +491,21 @@ struct ResultJson<'a> {
     count_source: Option<&'a str>,
     context_window: Option<usize>,
     files: Vec<FileJson<'a>>,
+    /// With `--top N`: the files left out of `files` (`total` counts them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<Omitted>,
     total: usize,
     /// `total / context_window`.
     context_share: Option<f64>,
     input_price_per_million: Option<f64>,
     /// Input cost of `total` at the list price.
     cost_usd: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct Omitted {
+    files: usize,
+    tokens: usize,
 }
 
 #[derive(Serialize)]
@@ -503,13 +526,16 @@ fn write_json(
     out: &mut impl Write,
     columns: &[Column],
     rows: &[Row],
+    shown: usize,
     errors: &[(String, String)],
+    skipped: &[(String, String)],
 ) -> Result<(), CliError> {
     let results = columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let total = totals(rows, i).tokens;
+            let rest = &rows[shown..];
             let window = c.model.as_ref().and_then(|m| m.context_window);
             ResultJson {
                 model: c.model.as_ref().map(|m| m.name.as_str()),
@@ -518,7 +544,7 @@ fn write_json(
                 error_band: c.tokenizer.error_band(),
                 count_source: c.tokenizer.api().map(|a| a.source.as_str()),
                 context_window: window,
-                files: rows
+                files: rows[..shown]
                     .iter()
                     .filter_map(|r| {
                         r.cells[i].as_ref().map(|cell| FileJson {
@@ -528,6 +554,10 @@ fn write_json(
                         })
                     })
                     .collect(),
+                omitted: (!rest.is_empty()).then(|| Omitted {
+                    files: rest.len(),
+                    tokens: totals(rest, i).tokens,
+                }),
                 total,
                 context_share: share(total, window),
                 input_price_per_million: c.model.as_ref().and_then(|m| m.input_price),
@@ -539,6 +569,10 @@ fn write_json(
         schema: COUNT_SCHEMA,
         results,
         errors: errors
+            .iter()
+            .map(|(path, error)| ErrorJson { path, error })
+            .collect(),
+        skipped: skipped
             .iter()
             .map(|(path, error)| ErrorJson { path, error })
             .collect(),
@@ -579,6 +613,7 @@ fn write_text(
     out: &mut impl Write,
     columns: &[Column],
     rows: &[Row],
+    shown: usize,
     chat: bool,
     color: bool,
 ) -> Result<(), CliError> {
@@ -592,7 +627,7 @@ fn write_text(
         second.extend(columns.iter().map(|c| c.tokenizer.to_string()));
         table.header(second);
     }
-    for row in rows {
+    for row in &rows[..shown] {
         let mut cells = vec![row.display.clone()];
         cells.extend(row.cells.iter().map(|c| match c {
             Some(c) => count_cell(c.tokens, c.accuracy),
@@ -600,9 +635,24 @@ fn write_text(
         }));
         table.row(cells);
     }
+    let rest = &rows[shown..];
+    if !rest.is_empty() {
+        let n = rest.len();
+        let mut cells = vec![format!(
+            "… {} more file{} (--top {})",
+            thousands(n),
+            if n == 1 { "" } else { "s" },
+            shown
+        )];
+        cells.extend((0..columns.len()).map(|i| {
+            let t = totals(rest, i);
+            count_cell(t.tokens, t.accuracy)
+        }));
+        table.row(cells);
+    }
     let totals: Vec<Totals> = (0..columns.len()).map(|i| totals(rows, i)).collect();
     table.gap();
-    let mut total_row = vec![format!("total ({} files)", rows.len())];
+    let mut total_row = vec![format!("total ({} files)", thousands(rows.len()))];
     if rows.len() == 1 {
         total_row[0] = "total".to_string();
     }
@@ -701,6 +751,7 @@ fn write_breakdown(
 
 #[cfg(test)]
 mod tests {
+    use super::inputs::decode;
     use super::*;
 
     #[test]

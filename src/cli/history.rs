@@ -4,7 +4,11 @@
 //! `FILE:LINE:COLUMN: message` and the valid lines are appended, with a
 //! count of the skipped ones (exit 0). With `--strict`, any bad line fails
 //! the import with exit 2 and nothing is appended. A file with bad lines and
-//! no valid one also fails with exit 2 (usually a wrong `--map`).
+//! no valid one also fails with exit 2 (usually a wrong `--map`). A line may
+//! leave out `time` (it is recorded at the import's time) and give `tags` as
+//! one comma-separated string, as `history record` allows; a task id already
+//! in the history or earlier in the file is skipped (with `--strict`, fails
+//! the import) and counted apart from the bad lines.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -71,7 +75,7 @@ pub struct TaskShape {
     #[arg(long = "type", value_name = "TYPE")]
     pub task_type: String,
     /// Complexity, 0 to 100.
-    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "0-100", allow_negative_numbers = true, value_parser = parse_complexity)]
     pub complexity: u8,
     /// Tags, comma-separated.
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
@@ -114,22 +118,22 @@ pub struct RecordArgs {
     #[command(flatten)]
     pub shape: TaskShape,
     /// Story points.
-    #[arg(long, value_name = "N", value_parser = parse_story_points)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_story_points)]
     pub story_points: Option<f64>,
     /// Tokens budgeted (at least 1).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_allocated)]
     pub allocated: u64,
     /// Tokens used.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_used)]
     pub used: u64,
     /// Of the used tokens, those spent thinking.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_thinking)]
     pub thinking: Option<u64>,
     /// success, failure or partial.
     #[arg(long, value_parser = parse_outcome)]
     pub outcome: Option<Outcome>,
     /// Quality score, 0 to 100.
-    #[arg(long, value_name = "0-100", value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, value_name = "0-100", allow_negative_numbers = true, value_parser = parse_quality)]
     pub quality: Option<u8>,
     /// The model the task ran on.
     #[arg(long, short = 'm')]
@@ -193,6 +197,36 @@ pub struct ReportArgs {
     /// The time alerts look back 7 days from (RFC 3339); default now.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<OffsetDateTime>,
+}
+
+fn parse_allocated(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "allocated", 1).map(|n| n as u64)
+}
+
+fn parse_used(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "used", 0).map(|n| n as u64)
+}
+
+fn parse_thinking(s: &str) -> Result<u64, String> {
+    super::args::parse_tokens(s, "thinking", 0).map(|n| n as u64)
+}
+
+fn parse_percent(s: &str, what: &str) -> Result<u8, String> {
+    let t = s.trim();
+    match t.parse::<i64>() {
+        Ok(n @ 0..=100) => Ok(n as u8),
+        _ => Err(format!(
+            "{what} must be a whole number from 0 to 100, got {t}"
+        )),
+    }
+}
+
+fn parse_complexity(s: &str) -> Result<u8, String> {
+    parse_percent(s, "complexity")
+}
+
+fn parse_quality(s: &str) -> Result<u8, String> {
+    parse_percent(s, "quality")
 }
 
 fn parse_criticality(s: &str) -> Result<Criticality, String> {
@@ -295,7 +329,15 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         (t, escape::line(&a.file.display().to_string()).into_owned())
     };
     let mapping = a.map.clone().unwrap_or_default();
-    let (records, errors) = history::parse_lines(&text, &mapping);
+    let known: std::collections::HashSet<String> = history::load(path)
+        .map_err(|e| CliError::Input(e.to_string()))?
+        .into_iter()
+        .map(|r| r.task)
+        .collect();
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (records, errors) = history::parse_import(&text, &mapping, now, &known);
     let describe = |e: &history::LineError| {
         format!(
             "{name}:{}:{}: {}",
@@ -304,7 +346,11 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
             escape::line(&e.message)
         )
     };
-    if !errors.is_empty() && (a.strict || records.is_empty()) {
+    let duplicates = errors.iter().filter(|e| e.duplicate).count();
+    let bad = errors.len() - duplicates;
+    // No valid line at all (duplicates are valid records) is usually a
+    // wrong --map: nothing is imported.
+    if !errors.is_empty() && (a.strict || (records.is_empty() && duplicates == 0)) {
         let mut msg: Vec<String> = errors.iter().take(10).map(describe).collect();
         if errors.len() > 10 {
             msg.push(format!("... and {} more bad lines", errors.len() - 10));
@@ -331,15 +377,20 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
         if records.len() == 1 { "" } else { "s" },
         escape::line(&path.display().to_string())
     )?;
-    if errors.is_empty() {
+    let mut skipped = Vec::new();
+    if bad > 0 {
+        skipped.push(format!("{bad} bad line{}", if bad == 1 { "" } else { "s" }));
+    }
+    if duplicates > 0 {
+        skipped.push(format!(
+            "{duplicates} task{} already recorded",
+            if duplicates == 1 { "" } else { "s" }
+        ));
+    }
+    if skipped.is_empty() {
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "; skipped {} bad line{}",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        )?;
+        writeln!(out, "; skipped {}", skipped.join(" and "))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -348,7 +399,10 @@ fn report(a: &ReportArgs, path: &Path, shared: &SharedArgs) -> Result<ExitCode, 
     let records = history::load(path).map_err(|e| CliError::Input(e.to_string()))?;
     let registry = load_registry(shared.models_file.as_deref())?;
     let options = ReportOptions {
-        now: a.now.unwrap_or_else(OffsetDateTime::now_utc),
+        now: a.now.unwrap_or_else(|| {
+            let now = OffsetDateTime::now_utc();
+            now.replace_nanosecond(0).unwrap_or(now)
+        }),
         period: match a.by {
             TrendBy::Day => Period::Day,
             TrendBy::Week => Period::Week,

@@ -56,10 +56,27 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
                 .map_err(|e| CliError::Input(e.to_string()))?;
         }
     }
+    let empty = prepared.set.items.is_empty();
+    if empty && (!is_check || args.allow_empty) {
+        eprintln!(
+            "tokenscope: warning: {} holds no items: nothing to {} (an empty folder or file, or every file filtered out?)",
+            escape::line(&prepared.title()),
+            if is_check { "check" } else { "pack" }
+        );
+    }
     let plan = prepared.pack()?;
     if let (Some(task_type), Some(file)) = (&args.record, &record_file) {
-        crate::history::record_plan(file, &plan, task_type)
+        let rec = crate::history::record_plan(file, &plan, task_type)
             .map_err(|e| CliError::Input(format!("--record: {e}")))?;
+        // On stderr: stdout may carry the packed context.
+        eprintln!(
+            "tokenscope: recorded task {} ({}): {} of {} tokens in {}",
+            escape::line(&rec.task),
+            escape::line(&rec.task_type),
+            crate::report::thousands(rec.used as usize),
+            crate::report::thousands(rec.allocated as usize),
+            escape::line(&file.display().to_string())
+        );
     }
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -85,7 +102,15 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
         {
             eprintln!("warning: {}", escape::multiline(w));
         }
-        let violations = check(&plan, &prepared.rules);
+        let mut violations = check(&plan, &prepared.rules);
+        if empty && !args.allow_empty {
+            violations.insert(
+                0,
+                Violation::EmptyInput {
+                    inputs: prepared.title(),
+                },
+            );
+        }
         opts.check = Some(CheckReport::new(&violations));
         let written = write_check(&plan, &violations, explicit, args, &opts, &mut out);
         // A closed pipe does not turn a broken rule into a pass: the
@@ -160,7 +185,7 @@ fn write_check(
 
 /// Every file the run read: the inputs and the files their items point to,
 /// `tokenscope.toml`, the models files and the tokenizer file.
-fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
+pub(super) fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
     let mut inputs = crate::input::read_files(&prepared.set);
     inputs.extend(prepared.paths.iter().map(PathBuf::as_path));
     let user_registry = ModelRegistry::config_file().filter(|p| p.is_file());

@@ -38,6 +38,13 @@ pub fn run(a: &PredictArgs) -> Result<ExitCode, CliError> {
         criticality: a.shape.criticality.unwrap_or_default(),
         agent: a.agent.clone(),
     };
+    if let Some(note) = unknown_type_note(&query.task_type, &records) {
+        writeln!(
+            io::stderr(),
+            "tokenscope: note: {}",
+            crate::escape::line(&note)
+        )?;
+    }
     let prediction = history::predict(&records, &query);
     let mut out = io::stdout().lock();
     if a.json {
@@ -48,4 +55,34 @@ pub fn run(a: &PredictArgs) -> Result<ExitCode, CliError> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A type no record has, in a history that has records: the closest type
+/// recorded (a typo such as `code-reveiw`), else the types there are.
+fn unknown_type_note(task_type: &str, records: &[history::Record]) -> Option<String> {
+    let mut types: Vec<&str> = records.iter().map(|r| r.task_type.as_str()).collect();
+    types.sort_unstable();
+    types.dedup();
+    if types.is_empty() || types.contains(&task_type) {
+        return None;
+    }
+    Some(
+        match crate::input::error::closest(task_type, types.iter().copied()) {
+            Some(guess) => format!(
+                "no recorded task has type `{task_type}`; did you mean `{guess}`? (the prediction uses defaults)"
+            ),
+            None => {
+                let shown: Vec<&str> = types.iter().copied().take(12).collect();
+                let more = if types.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                format!(
+                    "no recorded task has type `{task_type}` (the prediction uses defaults); recorded types: {}{more}",
+                    shown.join(", ")
+                )
+            }
+        },
+    )
 }

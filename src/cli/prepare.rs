@@ -186,7 +186,8 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
     let registry = ModelRegistry::load(args.shared.models_file.as_deref())
         .map_err(|e| CliError::Input(e.to_string()))?;
     let cwd = std::env::current_dir()?;
-    let config = ProjectConfig::discover(&cwd).map_err(|e| CliError::Input(e.to_string()))?;
+    let config = ProjectConfig::discover_for(&args.paths, &cwd)
+        .map_err(|e| CliError::Input(e.to_string()))?;
     let profile = match &args.profile {
         None => None,
         Some(name) => match &config {
@@ -199,6 +200,7 @@ pub fn prepare(args: &PackArgs) -> Result<Prepared, CliError> {
                 return Err(CliError::Input(
                     crate::input::profile::SettingsError::NoConfig {
                         name: name.clone(),
+                        input_start: crate::input::profile::input_start(&args.paths, &cwd),
                         start: cwd,
                     }
                     .to_string(),
@@ -313,8 +315,12 @@ fn finish(
     paths: Vec<PathBuf>,
 ) -> Result<Prepared, CliError> {
     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| CliError::Input(e.to_string()))?;
+    let defaulted = default_model(&mut set);
     let (tokenizer, model) = resolve_tokenizer(&set, &registry)?;
     resolve_total(&mut set, model.as_ref())?;
+    if defaulted {
+        set.warnings.push(default_budget_note(&set.budget));
+    }
     let rules = profile
         .as_ref()
         .map(|p| p.rules.clone())
@@ -367,13 +373,36 @@ pub fn resolve_tokenizer(
     Ok((Tokenizer::Exact(Encoding::O200kBase), None))
 }
 
+/// The model an input runs with when it names no budget, no model and no
+/// encoding: its context window (minus the output reserve) is the budget.
+pub const DEFAULT_MODEL: &str = "gpt-4o";
+
+/// The context window assumed when no budget is given and the model or
+/// encoding has no known window: that of [`DEFAULT_MODEL`].
+pub const DEFAULT_CONTEXT_WINDOW: usize = 128_000;
+
+/// Folders, Markdown and JSONL carry no budget: an item set with no
+/// `total`, no model and no encoding takes [`DEFAULT_MODEL`] (whose
+/// tokenizer is the default `o200k_base`), so that its budget is the
+/// model's context window minus `reserve_output`. Returns whether it did;
+/// [`resolve_total`] then says so in a warning.
+pub fn default_model(set: &mut ItemSet) -> bool {
+    let b = &mut set.budget;
+    if b.total.is_some() || b.model.is_some() || b.encoding.is_some() {
+        return false;
+    }
+    b.model = Some(DEFAULT_MODEL.to_string());
+    true
+}
+
 /// Settles `total` from the model's context window and `reserve_output`
-/// (see [`crate::engine::Budget::settle_total`]); its warnings join the
-/// item set's.
+/// (see [`settle_budget`]); its warnings join the item set's.
 pub fn resolve_total(set: &mut ItemSet, model: Option<&ModelSpec>) -> Result<(), CliError> {
-    let warnings = set
-        .budget
-        .settle_total(model.and_then(|m| m.context_window));
+    let warnings = settle_budget(
+        &mut set.budget,
+        model.and_then(|m| m.context_window),
+        model.map(|m| m.name.as_str()),
+    );
     set.warnings.extend(warnings);
     if set.budget.total.is_none() {
         return Err(CliError::Input(
@@ -381,4 +410,47 @@ pub fn resolve_total(set: &mut ItemSet, model: Option<&ModelSpec>) -> Result<(),
         ));
     }
     Ok(())
+}
+
+/// Settles the budget's `total` as [`crate::engine::Budget::settle_total`]
+/// does for `window` (the context window of `model`, when known). Without
+/// a total and without a known window (an encoding alone, or a model whose
+/// window is unknown) the total is [`DEFAULT_CONTEXT_WINDOW`] minus the
+/// reserve, with a warning that says so: `total` is always set afterwards.
+/// Returns the warnings.
+pub fn settle_budget(
+    budget: &mut crate::engine::Budget,
+    window: Option<usize>,
+    model: Option<&str>,
+) -> Vec<String> {
+    if budget.total.is_some() || window.is_some() {
+        return budget.settle_total(window);
+    }
+    let reserve = budget.reserve_output;
+    let total = DEFAULT_CONTEXT_WINDOW.saturating_sub(reserve).max(1);
+    let what = match model {
+        Some(m) => format!("model {m} has no known context window"),
+        None => "no model is named".to_string(),
+    };
+    budget.total = Some(total);
+    budget.context_window = None;
+    vec![format!(
+        "no budget given and {what}: the budget is {total} tokens ({DEFAULT_CONTEXT_WINDOW}, the context window of {DEFAULT_MODEL}, minus reserve_output {reserve}); set one with --budget N or --model NAME"
+    )]
+}
+
+/// The warning that says an item set runs with [`DEFAULT_MODEL`]'s budget
+/// because it named none (after [`default_model`] and [`resolve_total`]).
+pub fn default_budget_note(budget: &crate::engine::Budget) -> String {
+    let total = budget.total.unwrap_or(0);
+    let window = budget.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW);
+    let reserve = budget.reserve_output;
+    let minus = if reserve > 0 {
+        format!(" minus reserve_output {reserve}")
+    } else {
+        String::new()
+    };
+    format!(
+        "no budget or model given: the budget is {total} tokens, the context window of {DEFAULT_MODEL} ({window}){minus}; set one with --budget N or --model NAME"
+    )
 }

@@ -7,6 +7,8 @@
 //! plan; fixing it recovers. Ids, section names and messages are escaped
 //! ([`crate::escape`]).
 
+mod json;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,7 +22,25 @@ use super::{CliError, WatchArgs};
 
 /// Runs `tokenscope watch`.
 pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
+    let as_json = json_lines(&args.pack)?;
     let prepared = prepare(&args.pack)?;
+    // The lines go to `-o FILE` (never an input: checked before it is
+    // opened) or to stdout.
+    let mut out: Box<dyn Write> = match &args.pack.output {
+        Some(path) => {
+            super::pack::inputs_read(&prepared, &args.pack)
+                .check(path)
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)
+                .map_err(|e| CliError::Input(format!("{}: cannot write: {e}", path.display())))?;
+            Box::new(io::LineWriter::new(file))
+        }
+        None => Box::new(io::stdout().lock()),
+    };
     let mut plan = prepared.pack()?;
     let mut reloader = Reloader::new(prepared.paths.clone(), prepared.load_options.clone());
     reloader.load();
@@ -30,34 +50,51 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
     let _ = watcher.track_files(reloader.referenced_files());
     // Watching is set up before the first line, so a change made after it
     // is seen.
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
-        clock(),
-        used(&plan),
-        crate::report::thousands(plan.budget.total),
-        escape::line(&prepared.title()),
-        plan.totals.included,
-        plan.totals.excluded
-    )?;
+    let first = if as_json {
+        let inputs: Vec<String> = prepared
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        json::start(&plan, &inputs)
+    } else {
+        format!(
+            "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
+            clock(),
+            used(&plan),
+            crate::report::thousands(plan.budget.total),
+            escape::line(&prepared.title()),
+            plan.totals.included,
+            plan.totals.excluded
+        )
+    };
+    writeln!(out, "{first}")?;
     out.flush()?;
     if args.exit_after == Some(0) {
         // Only the first line was asked for.
         return Ok(ExitCode::SUCCESS);
     }
 
+    let error_line = |message: &str, watcher: bool| {
+        if as_json {
+            json::error(message, watcher)
+        } else if watcher {
+            format!("{}  watch error: {}", clock(), escape::multiline(message))
+        } else {
+            format!(
+                "{}  error: {} (keeping the last good plan)",
+                clock(),
+                escape::multiline(message)
+            )
+        }
+    };
     let mut lines = 0usize;
     // The last load error printed, until a plan line: the same error again
     // (a folder's removal can arrive as several events) is not repeated.
     let mut last_error: Option<String> = None;
     for event in events {
         let line = match event {
-            WatchEvent::Error(e) => format!(
-                "{}  watch error: {}",
-                clock(),
-                escape::multiline(&e.to_string())
-            ),
+            WatchEvent::Error(e) => error_line(&e.to_string(), true),
             WatchEvent::Changed(changed) => match reloader.reload(&changed) {
                 ReloadOutcome::Unaffected => continue,
                 ReloadOutcome::Failed => {
@@ -65,11 +102,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
                     if last_error.as_ref() == Some(&error) {
                         continue;
                     }
-                    let line = format!(
-                        "{}  error: {} (keeping the last good plan)",
-                        clock(),
-                        escape::multiline(&error)
-                    );
+                    let line = error_line(&error, false);
                     last_error = Some(error);
                     line
                 }
@@ -80,16 +113,16 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
                     };
                     match prepared.with_set(set.clone()).and_then(|p| p.pack()) {
                         Ok(new_plan) => {
-                            let line = change_line(&plan, &new_plan);
+                            let line = if as_json {
+                                json::change(&plan, &new_plan)
+                            } else {
+                                change_line(&plan, &new_plan)
+                            };
                             plan = new_plan;
                             last_error = None;
                             line
                         }
-                        Err(e) => format!(
-                            "{}  error: {} (keeping the last good plan)",
-                            clock(),
-                            escape::multiline(&e.to_string())
-                        ),
+                        Err(e) => error_line(&e.to_string(), false),
                     }
                 }
             },
@@ -102,6 +135,19 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `watch` writes JSON Lines (`--json` or `--format json`); text
+/// lines otherwise (`--format text` or none). Other formats are `pack`'s.
+fn json_lines(args: &super::PackArgs) -> Result<bool, CliError> {
+    match args.format.as_deref() {
+        _ if args.json => Ok(true),
+        None | Some("text") => Ok(false),
+        Some("json") => Ok(true),
+        Some(other) => Err(CliError::Input(format!(
+            "watch writes text lines or JSON Lines: --format text or json, not `{other}` (a report in another format: tokenscope pack)"
+        ))),
+    }
 }
 
 /// One line describing how `new` differs from `old`.

@@ -3,7 +3,9 @@
 //!
 //! What the engine charges for rendering, so that section usage is honest:
 //! - every item that renders text costs its tokens plus its section's
-//!   separator (the one before it, or the one after the title);
+//!   separator (the one before it, or for the first item the join after
+//!   the title: the separator when it is blank, else a blank line, see
+//!   [`title_joiner`]; the frame pays what that join costs beyond it);
 //! - a section that renders anything also pays a *frame*: its title plus the
 //!   blank line that joins it to the section before, or, without a title,
 //!   whatever that blank line costs beyond one separator.
@@ -69,7 +71,16 @@ pub(super) fn count(set: &ItemSet, tokenizer: &Tokenizer, cache: &CountCache) ->
         };
         separator.push(sep);
         frame.push(match title(s).filter(|_| joined) {
-            Some(t) => cache.count(tokenizer, t).saturating_add(joiner),
+            // The first item pays `sep`; what joins it to the title may
+            // cost more (never for a blank separator: it is the same).
+            Some(t) => cache
+                .count(tokenizer, t)
+                .saturating_add(joiner)
+                .saturating_add(
+                    cache
+                        .count(tokenizer, title_joiner(s.separator()))
+                        .saturating_sub(sep),
+                ),
             None => joiner.saturating_sub(sep),
         });
     }
@@ -78,6 +89,17 @@ pub(super) fn count(set: &ItemSet, tokenizer: &Tokenizer, cache: &CountCache) ->
         renders,
         separator,
         frame,
+    }
+}
+
+/// What joins a section's title to its first item: the separator when it is
+/// blank (whitespace only), else a blank line, so that a separator such as
+/// `\n\n---\n\n` stands only between items, never before the first one.
+pub(super) fn title_joiner(separator: &str) -> &str {
+    if separator.trim().is_empty() {
+        separator
+    } else {
+        SECTION_JOINER
     }
 }
 

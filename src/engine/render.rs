@@ -300,7 +300,7 @@ fn render(
                 if let Some(t) = title(section) {
                     starts.push(out.len());
                     out.push_str(t);
-                    out.push_str(separator);
+                    out.push_str(super::count::title_joiner(separator));
                 }
                 first = false;
             } else {

@@ -100,6 +100,11 @@ pub fn prediction_text(p: &Prediction) -> String {
     s
 }
 
+/// `1 record`, `2 records`.
+fn plural(n: u64, word: &str) -> String {
+    format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 fn period_name(p: Period) -> &'static str {
     match p {
         Period::Day => "day",
@@ -114,17 +119,31 @@ fn savings_line(r: &Report) -> String {
     }
     let cost = match s.cost_saved_usd {
         Some(c) => format!(
-            " (${c:.2} at model input prices, {} of {} records priced)",
-            s.priced_records, s.evaluated
+            " ({} at model input prices, {} of {} priced)",
+            if c < 0.0 {
+                format!("${:.2} more", -c)
+            } else {
+                format!("${c:.2}")
+            },
+            s.priced_records,
+            plural(s.evaluated as u64, "record")
         ),
         None => " (no record names a priced model)".to_string(),
     };
+    let saved = if s.tokens_saved < 0 {
+        format!(
+            "{} tokens more than allocated",
+            thousands(s.tokens_saved.unsigned_abs())
+        )
+    } else {
+        format!("{} tokens saved", thousands(s.tokens_saved as u64))
+    };
     format!(
-        "{} records predicted from their predecessors: allocated {} → suggested {}, {} tokens saved{cost}; {} would have fallen short",
-        s.evaluated,
+        "{} predicted from {} predecessors: allocated {} → suggested {}, {saved}{cost}; {} would have fallen short",
+        plural(s.evaluated as u64, "record"),
+        if s.evaluated == 1 { "its" } else { "their" },
         thousands(s.allocated_tokens),
         thousands(s.suggested_tokens),
-        signed_thousands(s.tokens_saved),
         s.would_fall_short
     )
 }
@@ -174,8 +193,8 @@ pub fn report_text(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "History: {} records from {} to {}",
-        r.records,
+        "History: {} from {} to {}",
+        plural(r.records as u64, "record"),
         r.from.as_deref().unwrap_or("-"),
         r.to.as_deref().unwrap_or("-")
     );
@@ -232,9 +251,9 @@ pub fn report_text(r: &Report) -> String {
     for t in &r.trend {
         let _ = writeln!(
             s,
-            "  {:<w$}  {:>4} records  {:>7}  {}",
+            "  {:<w$}  {:>12}  {:>7}  {}",
             t.period,
-            t.records,
+            plural(t.records as u64, "record"),
             pct(t.utilization),
             bar(t.utilization)
         );
@@ -255,8 +274,8 @@ pub fn report_markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "{} records from {} to {}. Utilisation {}, over-allocated {}, under-allocated {}, prediction accuracy {}.\n",
-        r.records,
+        "{} from {} to {}. Utilisation {}, over-allocated {}, under-allocated {}, prediction accuracy {}.\n",
+        plural(r.records as u64, "record"),
         r.from.as_deref().unwrap_or("-"),
         r.to.as_deref().unwrap_or("-"),
         opt_pct(r.avg_utilization),

@@ -50,6 +50,9 @@ pub struct LineError {
     pub column: usize,
     /// What is wrong and what was expected.
     pub message: String,
+    /// The line is a valid record whose task is already recorded
+    /// ([`parse_import`]).
+    pub duplicate: bool,
 }
 
 /// The default history file: `dirs::data_dir()/tokenscope/history.jsonl`
@@ -206,10 +209,109 @@ pub fn parse_lines(text: &str, mapping: &Mapping) -> (Vec<Record>, Vec<LineError
                 line: i + 1,
                 column,
                 message,
+                duplicate: false,
             }),
         }
     }
     (records, errors)
+}
+
+/// What `history import` reads: [`parse_lines`], accepting what
+/// `history record` accepts as well: a record without `time` gets `now` (as
+/// `record` does), and `tags` may be one comma-separated string (`"a, b"`).
+/// A task id that `known` holds (the history's own) or that an earlier line
+/// of `text` gave is a bad line: a task is recorded once.
+pub fn parse_import(
+    text: &str,
+    mapping: &Mapping,
+    now: time::OffsetDateTime,
+    known: &std::collections::HashSet<String>,
+) -> (Vec<Record>, Vec<LineError>) {
+    let mut records: Vec<Record> = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed = match like_record(line, mapping, now) {
+            Some(object) => parse_line(&object, &Mapping::default()).map_err(|(_, m)| (1, m)),
+            None => parse_line(line, mapping),
+        };
+        let fail = |column, message, duplicate| LineError {
+            line: i + 1,
+            column,
+            message,
+            duplicate,
+        };
+        match parsed {
+            Ok(r) => {
+                if known.contains(&r.task) {
+                    errors.push(fail(
+                        1,
+                        format!(
+                            "task `{}` is already in the history; a task is recorded once",
+                            r.task
+                        ),
+                        true,
+                    ));
+                } else if let Some(first) = seen.get(&r.task) {
+                    errors.push(fail(
+                        1,
+                        format!(
+                            "task `{}` is also on line {first}; a task is recorded once",
+                            r.task
+                        ),
+                        true,
+                    ));
+                } else {
+                    seen.insert(r.task.clone(), i + 1);
+                    records.push(r);
+                }
+            }
+            Err((column, message)) => errors.push(fail(column, message, false)),
+        }
+    }
+    (records, errors)
+}
+
+/// The line as an exact record (mapping applied, `time` and `tags`
+/// completed as `history record` would), when it needs completing; `None`
+/// when the line is not a JSON object or needs nothing.
+fn like_record(line: &str, mapping: &Mapping, now: time::OffsetDateTime) -> Option<String> {
+    let Ok(Value::Object(object)) = serde_json::from_str::<Value>(line) else {
+        return None;
+    };
+    let mut object = if mapping.renames.is_empty() {
+        object
+    } else {
+        mapping.apply(object)
+    };
+    let mut changed = !mapping.renames.is_empty();
+    if object.get("time").is_none_or(Value::is_null) {
+        object.insert("time".into(), Value::String(super::format_time(now)));
+        changed = true;
+    }
+    if let Some(Value::String(tags)) = object.get("tags") {
+        let list: Vec<Value> = tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| Value::String(t.to_string()))
+            .collect();
+        object.insert("tags".into(), Value::Array(list));
+        changed = true;
+    }
+    for key in ["task", "type"] {
+        if let Some(Value::String(v)) = object.get(key)
+            && v.trim() != v
+        {
+            let trimmed = v.trim().to_string();
+            object.insert(key.into(), Value::String(trimmed));
+            changed = true;
+        }
+    }
+    changed.then(|| Value::Object(object).to_string())
 }
 
 fn parse_line(line: &str, mapping: &Mapping) -> Result<Record, (usize, String)> {

@@ -264,12 +264,17 @@ pub enum SettingsError {
         available: Vec<String>,
     },
     /// `--profile` was given but no `tokenscope.toml` was found.
-    #[error("--profile `{name}`: no {CONFIG_FILE} found in {} or any folder above it", start.display())]
+    #[error("--profile `{name}`: no {CONFIG_FILE} found {}", match input_start {
+        Some(dir) if dir != start => format!("in {} (the input's folder), {} (the working folder) or any folder above them", dir.display(), start.display()),
+        _ => format!("in {} or any folder above it", start.display()),
+    })]
     NoConfig {
         /// The profile asked for.
         name: String,
-        /// Where the search started.
+        /// The working folder, where the second search started.
         start: PathBuf,
+        /// The first input's folder, where the first search started.
+        input_start: Option<PathBuf>,
     },
     /// A strategy or overflow name that is not valid.
     #[error(transparent)]
@@ -345,6 +350,18 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
+/// Where the search for an input's `tokenscope.toml` starts: the first
+/// input that exists (not stdin), as an absolute folder.
+pub fn input_start(inputs: &[PathBuf], cwd: &Path) -> Option<PathBuf> {
+    let first = inputs.iter().find(|p| p.as_os_str() != "-" && p.exists())?;
+    let abs = cwd.join(first);
+    if abs.is_dir() {
+        Some(abs)
+    } else {
+        abs.parent().map(Path::to_path_buf)
+    }
+}
+
 impl ProjectConfig {
     /// Reads and validates `file`.
     pub fn load(file: &Path) -> Result<ProjectConfig, LoadError> {
@@ -358,6 +375,22 @@ impl ProjectConfig {
         find_config(start)
             .map(|f| ProjectConfig::load(&f))
             .transpose()
+    }
+
+    /// The project settings for a run on `inputs` from the working folder
+    /// `cwd`: the first `tokenscope.toml` found upward from the first
+    /// input's folder (a folder input: the folder itself; a file: the folder
+    /// it is in), else the first one upward from `cwd`, else `None`. So a
+    /// sample's profiles work from any working folder, and an input outside
+    /// any project still gets the working folder's.
+    pub fn discover_for(
+        inputs: &[PathBuf],
+        cwd: &Path,
+    ) -> Result<Option<ProjectConfig>, LoadError> {
+        let found = input_start(inputs, cwd)
+            .and_then(|dir| find_config(&dir))
+            .or_else(|| find_config(cwd));
+        found.map(|f| ProjectConfig::load(&f)).transpose()
     }
 
     /// Parses the settings in `text`; `file` names it in messages.

@@ -97,6 +97,11 @@ pub enum Violation {
         /// The item id.
         id: String,
     },
+    /// The inputs hold no item at all (`check` without `--allow-empty`).
+    EmptyInput {
+        /// The inputs, as the report's title names them.
+        inputs: String,
+    },
 }
 
 impl Violation {
@@ -111,6 +116,7 @@ impl Violation {
             Violation::UnknownSection { .. } => "unknown_section",
             Violation::MustIncludeExcluded { .. } => "must_include",
             Violation::MustIncludeMissing { .. } => "must_include_missing",
+            Violation::EmptyInput { .. } => "empty_input",
         }
     }
 }
@@ -168,6 +174,10 @@ impl fmt::Display for Violation {
             Violation::MustIncludeMissing { id } => {
                 write!(f, "must-include item `{id}` is not in the item set")
             }
+            Violation::EmptyInput { inputs } => write!(
+                f,
+                "{inputs} holds no items: there is nothing to check (an empty folder or file, or every file filtered out?); pass --allow-empty when that is expected"
+            ),
         }
     }
 }

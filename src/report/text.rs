@@ -9,14 +9,14 @@
 
 use std::io::{self, Write};
 
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::common::{
     cost, counting, escape, extra_tokens, fit, outcome, pad_left, pad_right, percent, thousands,
     tokens,
 };
 use super::{Exporter, ReportOptions};
-use crate::engine::{ItemStatus, Plan, SectionPlan};
+use crate::engine::{ItemPlan, ItemStatus, Plan, SectionPlan};
 use crate::tokens::Accuracy;
 
 /// How many items of each list (changed, excluded) the summary shows.
@@ -296,13 +296,9 @@ impl Exporter for TextExporter {
                 continue;
             }
             writeln!(out, "\n{heading} ({})", list.len())?;
-            let id_width = list
-                .iter()
-                .take(LISTED_ITEMS)
-                .map(|i| escape(&format!("{}/{}", i.section, i.id)).width())
-                .max()
-                .unwrap_or(0)
-                .min(40);
+            let shown: Vec<&ItemPlan> = list.iter().take(LISTED_ITEMS).copied().collect();
+            let names = fit_unique(&item_names(&shown), MAX_ID_WIDTH);
+            let id_width = names.iter().map(|n| n.width()).max().unwrap_or(0);
             let tok_width = list
                 .iter()
                 .take(LISTED_ITEMS)
@@ -310,8 +306,7 @@ impl Exporter for TextExporter {
                 .max()
                 .unwrap_or(0)
                 .max(Columns::NUM);
-            for i in list.iter().take(LISTED_ITEMS) {
-                let name = fit(&escape(&format!("{}/{}", i.section, i.id)), id_width);
+            for (i, name) in shown.iter().zip(&names) {
                 let pin = if i.pinned {
                     format!(" {}", p.paint(RED, "(pinned)"))
                 } else {
@@ -320,7 +315,7 @@ impl Exporter for TextExporter {
                 writeln!(
                     out,
                     "  {} {}  {}{pin}",
-                    pad_right(&name, id_width),
+                    pad_right(name, id_width),
                     pad_left(&tokens(i.tokens, accuracy), tok_width),
                     outcome(i, accuracy)
                 )?;
@@ -344,9 +339,118 @@ impl Exporter for TextExporter {
     }
 }
 
+/// The widest an item's name is shown before it is cut.
+const MAX_ID_WIDTH: usize = 40;
+
+/// How the item lists name items (escaped): `section/id`, or the id alone
+/// when it already starts with `section/` (a folder's files are named by
+/// their path, whose first folder is the section), unless two items would
+/// then read the same.
+fn item_names(items: &[&ItemPlan]) -> Vec<String> {
+    let full = |i: &ItemPlan| escape(&format!("{}/{}", i.section, i.id)).to_string();
+    let short: Vec<String> = items
+        .iter()
+        .map(|i| {
+            if i.id.starts_with(&format!("{}/", i.section)) {
+                escape(&i.id).to_string()
+            } else {
+                full(i)
+            }
+        })
+        .collect();
+    short
+        .iter()
+        .zip(items)
+        .map(|(name, i)| {
+            if short.iter().filter(|n| *n == name).count() > 1 {
+                full(i)
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
+
+/// `s` cut to `width` display columns in the middle (`src/eng…/flow.rs`),
+/// keeping its start and, longer, its end, where names differ most.
+fn fit_middle(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if width < 2 {
+        return fit(s, width);
+    }
+    let room = width - 1;
+    let head_room = room / 3;
+    let mut head = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > head_room {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    let tail_room = room - used;
+    let mut tail: Vec<char> = Vec::new();
+    let mut tail_used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if tail_used + w > tail_room {
+            break;
+        }
+        tail_used += w;
+        tail.push(c);
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
+}
+
+/// The names cut to at most `width` columns ([`fit_middle`]), but never two
+/// different names to the same text: where they would be, the list is cut
+/// wider (in the end not at all).
+fn fit_unique(names: &[String], width: usize) -> Vec<String> {
+    let widest = names.iter().map(|n| n.width()).max().unwrap_or(0);
+    let distinct = names.iter().collect::<std::collections::HashSet<_>>().len();
+    let mut w = width.min(widest);
+    loop {
+        let cut: Vec<String> = names.iter().map(|n| fit_middle(n, w)).collect();
+        if w >= widest || cut.iter().collect::<std::collections::HashSet<_>>().len() == distinct {
+            return cut;
+        }
+        w += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_cut_in_the_middle_and_stay_distinct() {
+        assert_eq!(fit_middle("src/engine/flow.rs", 40), "src/engine/flow.rs");
+        let cut = fit_middle("src/engine/knapsack/cardinality.rs", 16);
+        assert_eq!(cut.width(), 16);
+        assert!(
+            cut.starts_with("src/") && cut.ends_with("cardinality.rs") || cut.ends_with("ality.rs"),
+            "{cut}"
+        );
+        let names = vec![
+            format!("{}/a.md", "x".repeat(60)),
+            format!("{}/b.md", "x".repeat(60)),
+        ];
+        let cut = fit_unique(&names, 40);
+        assert_ne!(cut[0], cut[1]);
+        assert!(cut.iter().all(|c| c.width() <= 40), "{cut:?}");
+        // Names that differ only in the middle are cut wider.
+        let names = vec![
+            format!("{}1{}", "a".repeat(30), "b".repeat(30)),
+            format!("{}2{}", "a".repeat(30), "b".repeat(30)),
+        ];
+        let cut = fit_unique(&names, 40);
+        assert_ne!(cut[0], cut[1], "{cut:?}");
+    }
 
     #[test]
     fn bars_fill_in_eighths() {

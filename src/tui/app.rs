@@ -412,6 +412,14 @@ impl App {
         self.status.as_ref()
     }
 
+    /// Why the engine refused the current settings (no plan could be made),
+    /// once that run has answered and no newer one is pending.
+    pub fn refusal(&self) -> Option<&str> {
+        self.plan_error
+            .as_deref()
+            .filter(|_| self.pack_requested_at.is_none())
+    }
+
     /// The error from the last load, while the last good plan is shown.
     pub fn load_error(&self) -> Option<&str> {
         self.load_error.as_deref()

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use crate::cli::prepare::{
-    color_mode, load_inputs, load_options, overrides, resolve_tokenizer, summarizer,
+    DEFAULT_MODEL, color_mode, default_model, load_inputs, load_options, overrides,
+    resolve_tokenizer, summarizer,
 };
 use crate::cli::{CliError, PackArgs};
 use crate::input::profile::{ProjectConfig, SettingsError, apply};
@@ -59,13 +60,14 @@ pub fn launch(
     // The history file is watched with the files items were read from.
     let history_file = history.file.clone();
     let cwd = std::env::current_dir()?;
-    let config = ProjectConfig::discover(&cwd).map_err(|e| bad(&e))?;
+    let config = ProjectConfig::discover_for(&args.paths, &cwd).map_err(|e| bad(&e))?;
     let profile = match (&args.profile, &config) {
         (None, _) => None,
         (Some(name), Some(c)) => Some(c.profile(name).map_err(|e| bad(&e))?.clone()),
         (Some(name), None) => {
             return Err(bad(&SettingsError::NoConfig {
                 name: name.clone(),
+                input_start: crate::input::profile::input_start(&args.paths, &cwd),
                 start: cwd,
             }));
         }
@@ -140,6 +142,11 @@ pub fn launch(
                     let mut set = r.current().cloned().ok_or("nothing was loaded")?;
                     apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
                     set.budget.summarizer = summarizer.clone();
+                    if default_model(&mut set) {
+                        set.warnings.push(format!(
+                            "no budget or model given: the budget is the context window of {DEFAULT_MODEL} minus the output reserve; `b` sets a budget, `m` picks a model"
+                        ));
+                    }
                     resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
                     if let Some((session, tokenizer)) = &api {
                         session

@@ -43,7 +43,8 @@ impl Tuning {
     ///
     /// The total is settled here: the tuned total, else the set's, limited to
     /// the model's `context_window` minus the output reserve
-    /// ([`crate::engine::Budget::settle_total`], whose warnings join the set's).
+    /// ([`crate::cli::prepare::settle_budget`], whose warnings join the
+    /// set's; with no total and no known window, the default model's window).
     pub fn apply_in_place(
         &self,
         base: &ItemSet,
@@ -72,7 +73,9 @@ impl Tuning {
             budget.reallocate = r;
         }
         budget.total = self.total.or(base.budget.total);
-        let warnings = budget.settle_total(context_window);
+        let model = budget.model.clone();
+        let warnings =
+            crate::cli::prepare::settle_budget(&mut budget, context_window, model.as_deref());
         target.budget = budget;
         target.warnings.clone_from(&base.warnings);
         target.warnings.extend(warnings);

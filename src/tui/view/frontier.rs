@@ -30,6 +30,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         // Nothing is computing after a first load that failed.
         let text = if app.plan().is_none() && app.load_error().is_some() {
             "no plan: the inputs could not be loaded"
+        } else if app.plan().is_none() && app.refusal().is_some() {
+            "no plan"
         } else {
             "computing…"
         };

@@ -60,12 +60,20 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             format!("loading {}", spinner(app.ticks))
         } else if app.load_error().is_some() {
             "no plan: the inputs could not be loaded".to_string()
+        } else if let Some(e) = app.refusal() {
+            // The engine refused these settings: no spinner, the reason.
+            format!("no plan: {e}")
         } else {
             format!("computing {}", spinner(app.ticks))
         };
+        let style = if app.refusal().is_some() {
+            t.status_error
+        } else {
+            t.muted
+        };
         let lines = vec![
             Line::from(first),
-            Line::from(Span::styled(format!(" {msg}"), t.muted)),
+            Line::from(safe(&format!(" {msg}"), style)),
         ];
         frame.render_widget(Paragraph::new(lines), area);
         return;
