@@ -128,6 +128,7 @@ fn bench(c: &mut Criterion) {
         price_per_million: Some(2.5),
         framing: None,
         optimal: Default::default(),
+        summarizer: None,
     };
     c.bench_function("engine_only_10k_items_greedy", |b| {
         b.iter(|| pack(&set, &ctx).unwrap())

@@ -158,6 +158,7 @@ fn bench(c: &mut Criterion) {
         price_per_million: Some(2.5),
         framing: None,
         optimal: Default::default(),
+        summarizer: None,
     };
     let base = item_set();
 

@@ -3,10 +3,10 @@
 mod args;
 mod calibrate;
 mod count;
-pub(crate) mod count_api;
 mod error;
 mod history;
 mod init;
+pub mod inspect;
 mod models;
 mod pack;
 mod predict;
@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+pub use crate::session::exit;
 pub use args::{Cli, Command, CountArgs, InputArgs, ModelsArgs, PackArgs, SharedArgs, WatchArgs};
 pub use error::CliError;
 pub use history::{
@@ -71,9 +72,7 @@ where
         // The inspector needs a terminal (stdin and stdout). Piped or
         // scripted, the default command prints the text report instead (or
         // the format asked for), so scripts keep working.
-        None if crate::tui::launch::is_interactive() => {
-            crate::tui::launch::launch(&cli.inspect, cli.theme, cli.history)
-        }
+        None if inspect::is_interactive() => inspect::launch(&cli.inspect, cli.theme, cli.history),
         None => {
             let mut args = cli.inspect;
             if args.format.is_none() && !args.json && args.output.is_none() {
@@ -86,16 +85,16 @@ where
 
 /// No subcommand and no path: on a terminal, the inspector on `.` when it
 /// holds a file to show (with the default model, see
-/// [`prepare::default_model`]); otherwise the short help on stderr, exit 2.
+/// [`crate::session::default_model`]); otherwise the short help on stderr, exit 2.
 fn no_paths(
     mut args: PackArgs,
     theme: Option<String>,
     history: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, CliError> {
-    let interactive = crate::tui::launch::is_interactive();
+    let interactive = inspect::is_interactive();
     if interactive && has_files(std::path::Path::new(".")) {
         args.paths = vec![".".into()];
-        return crate::tui::launch::launch(&args, theme, history);
+        return inspect::launch(&args, theme, history);
     }
     let why = if interactive {
         "nothing to show here: this folder has no files to open"

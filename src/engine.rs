@@ -17,10 +17,10 @@ mod overflow;
 mod plan;
 mod prepare;
 mod render;
+mod rules;
 mod run;
 mod select;
 mod set;
-pub mod summarize;
 mod truncate;
 mod validate;
 
@@ -29,10 +29,12 @@ pub use anytime::{
 };
 pub use chat::{ChatLayout, ChatPart, Origin, PathSeg, RequestFormat, Slot};
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
+pub use overflow::SUMMARY_LEVEL;
 pub use overflow::{TRUNCATE_MIN_SHARE, TRUNCATE_MIN_TOKENS, truncate_floor};
 pub use plan::{
     ItemPlan, ItemStatus, Plan, PlanBudget, REPORT_SCHEMA, Reason, SectionPlan, Totals, Transfer,
     gap_percent,
 };
-pub use run::{EngineError, PackContext, pack};
+pub use rules::Rules;
+pub use run::{EngineError, PackContext, Summarizer, pack};
 pub use set::{Budget, Content, Item, ItemSet, Section, SectionBudget};

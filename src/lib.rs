@@ -4,13 +4,18 @@
 //! prompt items into a token budget ([`engine`]), loads item sets from files
 //! ([`input`]), writes reports ([`report`]) and predicts budgets from
 //! recorded usage ([`history`]). Every file is read and written through
-//! [`fsio`] (size limits, atomic writes, inputs never overwritten). The command line lives in
-//! [`cli`]; the engine does not depend on it or on any terminal code.
+//! [`fsio`] (size limits, atomic writes, inputs never overwritten).
+//! [`session`] turns settings into a ready-to-run item set for both front
+//! ends: the command line (`cli`, feature `cli`) and the inspector (`tui`,
+//! feature `tui`). The engine depends on neither, nor on any terminal code:
+//! with `default-features = false` only the library builds, without clap,
+//! ratatui, crossterm or notify. See ARCHITECTURE.md for the layers.
 //! Untrusted text is escaped for display by one module, [`escape`].
 #![deny(missing_docs)]
 
 pub mod anthropic;
 pub mod calibrate;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod engine;
 pub mod escape;
@@ -20,6 +25,10 @@ pub(crate) mod http;
 pub mod hub;
 pub mod input;
 pub mod report;
+pub mod session;
+pub mod summarize;
 pub mod tokens;
+#[cfg(feature = "tui")]
 pub mod tui;
+#[cfg(feature = "watch")]
 pub mod watch;

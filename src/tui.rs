@@ -16,7 +16,6 @@ pub mod app;
 pub mod event;
 pub mod jobs;
 pub mod keymap;
-pub mod launch;
 pub mod models;
 pub mod terminal;
 pub mod text;
@@ -66,6 +65,8 @@ pub struct InspectOptions {
     pub history: HistoryOptions,
     /// The `optimal` strategy's deadline per engine run (`None`: none).
     pub optimal_deadline: Option<std::time::Duration>,
+    /// The summarizer for overflow `summarize` (`None`: degrade instead).
+    pub summarizer: Option<crate::summarize::CommandSummarizer>,
 }
 
 /// Starts a file watcher that reports changed paths (or an error) to a sink.
@@ -130,6 +131,7 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
     });
     app.set_history(options.history);
     app.set_optimal_deadline(options.optimal_deadline);
+    app.set_summarizer(options.summarizer);
     let _watcher = match options.watch {
         Some(start) => {
             let tx = events.sender();

@@ -28,6 +28,7 @@ fn run(set: &ItemSet) -> Result<Plan, EngineError> {
         price_per_million: Some(2.5),
         framing: None,
         optimal: Default::default(),
+        summarizer: None,
     };
     pack(set, &ctx)
 }
@@ -479,7 +480,7 @@ proptest! {
     #[test]
     fn the_same_input_gives_the_same_plan(set in any_set()) {
         let one = run(&set).expect("valid");
-        let ctx = PackContext { tokenizer: &CL100K, cache: &CountCache::new(), model: None, price_per_million: Some(2.5), framing: None, optimal: Default::default() };
+        let ctx = PackContext { tokenizer: &CL100K, cache: &CountCache::new(), model: None, price_per_million: Some(2.5), framing: None, optimal: Default::default(), summarizer: None };
         let two = pack(&set, &ctx).expect("valid");
         prop_assert_eq!(&one, &two);
         prop_assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());

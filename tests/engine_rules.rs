@@ -40,6 +40,7 @@ fn run_with(set: &ItemSet, cache: &CountCache) -> Plan {
         price_per_million: Some(30.0),
         framing: None,
         optimal: Default::default(),
+        summarizer: None,
     };
     pack(set, &ctx).expect("valid item set")
 }
@@ -57,6 +58,7 @@ fn try_run(set: &ItemSet) -> Result<Plan, EngineError> {
         price_per_million: None,
         framing: None,
         optimal: Default::default(),
+        summarizer: None,
     };
     pack(set, &ctx)
 }
@@ -984,9 +986,31 @@ fn degrade_takes_the_mildest_form_that_fits() {
     assert_eq!(d.final_text.as_deref(), Some(outline));
 }
 
+/// A summarizer that answers with a fixed text, or fails.
+struct Fixed(Result<&'static str, &'static str>);
+
+impl tokenscope::engine::Summarizer for Fixed {
+    fn summarize(
+        &self,
+        _text: &str,
+        _target_tokens: usize,
+    ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        self.0.map(str::to_string).map_err(Into::into)
+    }
+}
+
+fn run_summarized(set: &ItemSet, summarizer: &Fixed) -> Plan {
+    let cache = CountCache::new();
+    let ctx = PackContext {
+        summarizer: Some(summarizer),
+        ..PackContext::new(&CL100K, &cache)
+    };
+    pack(set, &ctx).expect("valid item set")
+}
+
 #[test]
 fn summarize_falls_back_to_degrade_with_a_warning() {
-    let mut set = overflow_set(Overflow::Summarize, 25);
+    let set = overflow_set(Overflow::Summarize, 25);
     let plan = run(&set);
     assert_eq!(plan.items[1].status, ItemStatus::Degraded);
     assert!(
@@ -994,24 +1018,31 @@ fn summarize_falls_back_to_degrade_with_a_warning() {
             .iter()
             .any(|w| w.contains("no summarizer command"))
     );
-    // A command that fails: a warning, and degrade takes over.
-    set.budget.summarizer = Some("exit 7".into());
-    let plan = run(&set);
+    // A summarizer that fails: a warning, and degrade takes over.
+    let plan = run_summarized(&set, &Fixed(Err("exit status 7")));
     assert_eq!(plan.items[1].status, ItemStatus::Degraded);
     assert!(
         plan.warnings
             .iter()
-            .any(|w| w.contains("summarizer failed")),
+            .any(|w| w.contains("summarizer failed: exit status 7")),
         "{:?}",
         plan.warnings
     );
-    // A command whose output fits: used as the item's text.
-    set.budget.summarizer = Some("printf 'A short summary.'".into());
-    let plan = run(&set);
+    // A summary that fits: used as the item's text.
+    let plan = run_summarized(&set, &Fixed(Ok("A short summary.")));
     assert_eq!(plan.items[1].degrade_level, Some(4));
     assert_eq!(
         plan.items[1].final_text.as_deref(),
         Some("A short summary.")
+    );
+    // A summary that does not fit: degraded, with a warning.
+    let long: &'static str = Box::leak("word ".repeat(400).into_boxed_str());
+    let plan = run_summarized(&set, &Fixed(Ok(long)));
+    assert_eq!(plan.items[1].status, ItemStatus::Degraded);
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("the summary has")),
+        "{:?}",
+        plan.warnings
     );
 }
 

@@ -409,6 +409,7 @@ fn a_plan_becomes_a_record() {
             price_per_million: None,
             framing: None,
             optimal: Default::default(),
+            summarizer: None,
         },
     )
     .unwrap();

@@ -44,6 +44,7 @@ fn pack_for(set: &ItemSet, model: &str, total: usize) -> Plan {
         price_per_million: spec.input_price,
         framing: chat_framing(Some(spec), &tokenizer),
         optimal: Default::default(),
+        summarizer: None,
     };
     pack(&set, &ctx).unwrap()
 }

@@ -304,8 +304,9 @@ fn a_saved_profile_never_stores_a_command() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokenscope.toml");
     let mut set = tokenscope::input::itemset::load(&item_set(dir.path(), false, "x")).unwrap();
-    // As the inspector runs it with `--summarizer`.
-    set.budget.summarizer = Some("llm --summarize".into());
+    // An item set cannot carry a command at all (`--summarizer` lives in
+    // the session, never in the set a profile is saved from).
+    set.budget.overflow = tokenscope::engine::Overflow::Summarize;
     let settings = ProfileSettings::from_item_set(&set);
     assert_eq!(settings.summarizer_at, None);
     save_profile(&file, "tuned", &settings).unwrap();

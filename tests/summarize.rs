@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokenscope::engine::summarize::{SummarizeError, SummaryCache, output_limit, summarize};
+use tokenscope::summarize::{SummarizeError, SummaryCache, output_limit, summarize};
 
 const SECOND: Duration = Duration::from_secs(1);
 

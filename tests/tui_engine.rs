@@ -185,6 +185,7 @@ fn frontier_points_match_engine_runs() {
         framing: None,
         warm: false,
         optimal_deadline: None,
+        summarizer: None,
     };
     let runner = InlineRunner::new();
     let cache = tokenscope::tokens::CountCache::global();
@@ -295,6 +296,7 @@ fn a_stale_optimal_run_is_cancelled_at_once() {
         framing: None,
         warm: false,
         optimal_deadline: None,
+        summarizer: None,
     };
     // The app asks for generation 2 while generation 1 runs.
     let latest = Arc::new(AtomicU64::new(1));

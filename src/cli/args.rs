@@ -137,8 +137,8 @@ pub struct CountArgs {
     pub json: bool,
     /// Count Claude models exactly with Anthropic's count_tokens API (sends
     /// the text to Anthropic; see --help).
-    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
-    pub count_api: Option<super::count_api::CountApiChoice>,
+    #[arg(long, value_enum, value_name = "API", long_help = crate::session::COUNT_API_HELP)]
+    pub count_api: Option<crate::session::CountApiChoice>,
     /// Output format: text (the default), json (as --json) or csv (one row
     /// per file: `path` and a count per column; no total row).
     #[arg(long, value_name = "FORMAT")]
@@ -216,8 +216,8 @@ pub struct PackArgs {
     pub paths: Vec<PathBuf>,
     /// Count Claude models exactly with Anthropic's count_tokens API (sends
     /// the text of every item to Anthropic; see --help).
-    #[arg(long, value_enum, value_name = "API", long_help = super::count_api::HELP)]
-    pub count_api: Option<super::count_api::CountApiChoice>,
+    #[arg(long, value_enum, value_name = "API", long_help = crate::session::COUNT_API_HELP)]
+    pub count_api: Option<crate::session::CountApiChoice>,
     /// A model from the registry.
     #[arg(long, short = 'm')]
     pub model: Option<String>,

@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use super::count_api::{ApiSession, CountApiChoice};
 use super::models::{Align, Table, load_registry, thousands, use_color};
 use super::{CliError, SharedArgs};
 use crate::calibrate::{Sample, calibrate, update_models_toml};
+use crate::session::{ApiSession, CountApiChoice};
 use crate::tokens::{Encoding, Estimate, ModelCounting, ModelRegistry, Tokenizer};
 
 /// The schema tag of `calibrate --json`.

@@ -352,7 +352,7 @@ fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column
 /// `--count-api`: every Claude column counts the inputs through the API
 /// (fetched now; cached counts need no request).
 fn use_count_api(
-    choice: super::count_api::CountApiChoice,
+    choice: crate::session::CountApiChoice,
     args: &CountArgs,
     columns: &mut [Column],
     inputs: &[Input],
@@ -369,7 +369,7 @@ fn use_count_api(
         let Some(model) = c.model.as_ref().filter(|m| m.provider == "anthropic") else {
             continue;
         };
-        let session = super::count_api::ApiSession::new(choice, model)?;
+        let session = crate::session::ApiSession::new(choice, model)?;
         c.tokenizer = session.tokenizer(&texts)?;
         any = true;
     }

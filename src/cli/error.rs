@@ -1,21 +1,43 @@
-//! The command line's error type and its exit codes.
+//! The command line's error type and its exit codes ([`exit`]).
 
-use std::fmt;
 use std::io;
 
-/// An error that ends a command, with the exit code it maps to.
-#[derive(Debug)]
+use crate::session::{SessionError, exit};
+
+/// An error that ends a command, with the exit status it maps to (see
+/// [`exit`]).
+#[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Bad usage or bad input: exit status 2.
+    /// Bad usage: flags that cannot be used as given, with what was
+    /// expected. Exit status 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Bad input in a file the command read (its message names the file,
+    /// line and column). Exit status 2.
+    #[error("{0}")]
     Input(String),
-    /// An I/O error while writing output.
-    Io(io::Error),
+    /// The session could not be set up or run; its own exit status.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// A remote service (the Hugging Face hub, a count API) failed. Exit
+    /// status 4.
+    #[error("{0}")]
+    Remote(String),
+    /// An I/O error while writing output or reading outside the inputs.
+    /// Exit status 3 (a closed pipe exits quietly with 0).
+    #[error("{0}")]
+    Io(#[from] io::Error),
 }
 
 impl CliError {
     /// The process exit status for this error.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            CliError::Usage(_) | CliError::Input(_) => exit::INPUT,
+            CliError::Session(e) => e.exit_code(),
+            CliError::Remote(_) => exit::REMOTE,
+            CliError::Io(_) => exit::IO,
+        }
     }
 
     /// Whether this is a closed pipe (e.g. `| head`), which exits quietly with 0.
@@ -23,6 +45,39 @@ impl CliError {
     /// an `io::Error`) counts too.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Io(e) if is_broken_pipe(e))
+    }
+}
+
+/// Library errors that are bad input or bad settings go through the
+/// session's error, which knows their exit status.
+macro_rules! through_session {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for CliError {
+            fn from(e: $t) -> Self {
+                CliError::Session(SessionError::from(e))
+            }
+        }
+    )*};
+}
+
+through_session!(
+    crate::input::LoadError,
+    crate::input::InputError,
+    crate::input::UnknownInputFormat,
+    crate::input::profile::SettingsError,
+    crate::tokens::RegistryError,
+    crate::tokens::UnknownModel,
+    crate::tokens::UnknownEncodingName,
+    crate::tokens::FileTokenizerError,
+    crate::tokens::ModelTokenizerError,
+    crate::engine::EngineError,
+    crate::anthropic::CountApiError,
+    crate::anthropic::StoreError,
+);
+
+impl From<crate::engine::UnknownChoice> for CliError {
+    fn from(e: crate::engine::UnknownChoice) -> Self {
+        CliError::Usage(e.to_string())
     }
 }
 
@@ -47,23 +102,6 @@ fn is_broken_pipe(e: &io::Error) -> bool {
         inner = err.source();
     }
     false
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Input(m) => f.write_str(m),
-            CliError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for CliError {}
-
-impl From<io::Error> for CliError {
-    fn from(e: io::Error) -> Self {
-        CliError::Io(e)
-    }
 }
 
 #[cfg(test)]

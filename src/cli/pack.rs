@@ -28,8 +28,9 @@ use crate::report::{
 };
 use crate::tokens::ModelRegistry;
 
-use super::prepare::{Prepared, color_mode, prepare};
+use super::prepare::{color_mode, prepare};
 use super::{CliError, PackArgs};
+use crate::session::Session;
 
 /// Runs `tokenscope pack`, or `check` when `check` is true.
 pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
@@ -102,7 +103,7 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
         {
             eprintln!("warning: {}", escape::multiline(w));
         }
-        let mut violations = check(&plan, &prepared.rules);
+        let mut violations = check(&plan, &prepared.rules());
         if empty && !args.allow_empty {
             violations.insert(
                 0,
@@ -185,12 +186,12 @@ fn write_check(
 
 /// Every file the run read: the inputs and the files their items point to,
 /// `tokenscope.toml`, the models files and the tokenizer file.
-pub(super) fn inputs_read(prepared: &Prepared, args: &PackArgs) -> Inputs {
+pub(super) fn inputs_read(prepared: &Session, args: &PackArgs) -> Inputs {
     let mut inputs = crate::input::read_files(&prepared.set);
-    inputs.extend(prepared.paths.iter().map(PathBuf::as_path));
+    inputs.extend(prepared.setup.settings.paths.iter().map(PathBuf::as_path));
     let user_registry = ModelRegistry::config_file().filter(|p| p.is_file());
     let others = [
-        prepared.config_file.as_deref(),
+        prepared.setup.config_file.as_deref(),
         args.shared.models_file.as_deref(),
         user_registry.as_deref(),
         args.tokenizer_file.as_deref(),

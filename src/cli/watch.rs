@@ -42,16 +42,24 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
         None => Box::new(io::stdout().lock()),
     };
     let mut plan = prepared.pack()?;
-    let mut reloader = Reloader::new(prepared.paths.clone(), prepared.load_options.clone());
+    let mut reloader = Reloader::new(
+        prepared.setup.settings.paths.clone(),
+        prepared.setup.load.clone(),
+    );
     reloader.load();
-    let (mut watcher, events) =
-        Watcher::with_channel(&prepared.paths, &prepared.load_options, DEFAULT_DEBOUNCE)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+    let (mut watcher, events) = Watcher::with_channel(
+        &prepared.setup.settings.paths,
+        &prepared.setup.load,
+        DEFAULT_DEBOUNCE,
+    )
+    .map_err(|e| CliError::Input(e.to_string()))?;
     let _ = watcher.track_files(reloader.referenced_files());
     // Watching is set up before the first line, so a change made after it
     // is seen.
     let first = if as_json {
         let inputs: Vec<String> = prepared
+            .setup
+            .settings
             .paths
             .iter()
             .map(|p| p.display().to_string())

@@ -31,7 +31,7 @@ use super::degrade;
 use super::flow::{Board, overflow_candidate};
 use super::select::Rule;
 use super::truncate::truncate;
-use super::{Item, ItemSet, ItemStatus, Overflow, Strategy};
+use super::{Item, ItemSet, ItemStatus, Overflow, Strategy, Summarizer};
 
 /// An item included in a changed form.
 #[derive(Debug, Clone)]
@@ -55,6 +55,7 @@ pub(super) fn apply(
     set: &ItemSet,
     tokenizer: &Tokenizer,
     cache: &CountCache,
+    summarizer: Option<&dyn Summarizer>,
     rules: &[Rule],
     board: &mut Board<'_>,
     warnings: &mut Vec<String>,
@@ -100,7 +101,9 @@ pub(super) fn apply(
             Overflow::Drop | Overflow::PriorityCut => None,
             Overflow::Truncate => truncate_item(set, tokenizer, cache, item, space),
             Overflow::Degrade => degrade_item(tokenizer, cache, item, space),
-            Overflow::Summarize => summarize_item(set, tokenizer, cache, item, space, warnings),
+            Overflow::Summarize => {
+                summarize_item(summarizer, tokenizer, cache, item, space, warnings)
+            }
         };
         let Some((text, text_tokens, level)) = form else {
             continue;
@@ -179,40 +182,30 @@ fn degrade_item(
         })
 }
 
-/// How long a summarizer command may run for one item.
-pub const SUMMARIZER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The degrade level reported for an item replaced by its summary.
 pub const SUMMARY_LEVEL: u8 = 4;
 
-/// `summarize`: pipe the item to `budget.summarizer` (target tokens in
-/// `TOKENSCOPE_TARGET_TOKENS`), count the output and use it when it fits
-/// (reported as degrade level [`SUMMARY_LEVEL`]). Without a command, when
-/// the command fails, or when its output does not fit, fall back to
-/// [`degrade_item`] and say so in a warning. Results are cached by content,
-/// target and command.
+/// `summarize`: ask the run's [`Summarizer`] for a version of the item in
+/// at most `space` tokens, count it and use it when it fits (reported as
+/// degrade level [`SUMMARY_LEVEL`]). Without a summarizer, when it fails,
+/// or when its summary does not fit, fall back to [`degrade_item`] and say
+/// so in a warning.
 fn summarize_item(
-    set: &ItemSet,
+    summarizer: Option<&dyn Summarizer>,
     tokenizer: &Tokenizer,
     cache: &CountCache,
     item: &Item,
     space: usize,
     warnings: &mut Vec<String>,
 ) -> Option<Form> {
-    let Some(cmd) = &set.budget.summarizer else {
+    let Some(summarizer) = summarizer else {
         warnings.push(format!(
             "item `{}` (section `{}`): overflow is summarize but no summarizer command is set (pass one with --summarizer); degraded instead",
             item.id, item.section
         ));
         return degrade_item(tokenizer, cache, item, space);
     };
-    match super::summarize::summarize(
-        cmd,
-        item.text(),
-        space,
-        SUMMARIZER_TIMEOUT,
-        super::summarize::SummaryCache::global(),
-    ) {
+    match summarizer.summarize(item.text(), space) {
         Ok(summary) => {
             let n = cache.count(tokenizer, &summary);
             if n <= space && !summary.is_empty() {

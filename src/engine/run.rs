@@ -31,6 +31,33 @@ pub struct PackContext<'a> {
     /// The deadline, memory cap and cancellation of the `optimal`
     /// strategy's search (see [`OptimalLimits`]).
     pub optimal: OptimalLimits,
+    /// What makes a shorter version of an item for overflow `summarize`
+    /// (`None`: such items are degraded instead, with a warning). The
+    /// engine never runs a program itself: the caller supplies this (the
+    /// session's [`crate::summarize::CommandSummarizer`] runs the user's
+    /// `--summarizer` command).
+    pub summarizer: Option<&'a dyn Summarizer>,
+}
+
+/// Makes a shorter version of an item's text for overflow `summarize`.
+///
+/// Called from the engine's run, possibly from several threads; a
+/// summarizer that is slow should cache its answers (the engine asks again
+/// on every run).
+pub trait Summarizer: Send + Sync {
+    /// A version of `text` in at most `target_tokens` tokens. The engine
+    /// counts the answer and falls back to degrading when it does not fit.
+    fn summarize(
+        &self,
+        text: &str,
+        target_tokens: usize,
+    ) -> Result<String, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+impl std::fmt::Debug for dyn Summarizer + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Summarizer")
+    }
 }
 
 impl<'a> PackContext<'a> {
@@ -44,6 +71,7 @@ impl<'a> PackContext<'a> {
             price_per_million: None,
             framing: None,
             optimal: OptimalLimits::default(),
+            summarizer: None,
         }
     }
 }
@@ -242,6 +270,7 @@ fn pack_counted(set: &ItemSet, ctx: &PackContext<'_>) -> Result<Plan, EngineErro
         set,
         ctx.tokenizer,
         ctx.cache,
+        ctx.summarizer,
         &rules,
         &mut board,
         &mut warnings,

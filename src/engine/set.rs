@@ -179,11 +179,6 @@ pub struct Budget {
     pub marker: String,
     /// The threshold under which `priority-cut` excludes outright.
     pub priority_cut: f64,
-    /// A command that summarizes an item (overflow `summarize`), run as
-    /// described in [`super::summarize`]. Set only by the caller (the
-    /// command line's `--summarizer`): no loader sets it from an input file,
-    /// since an input may come from anyone and must never run a command.
-    pub summarizer: Option<String>,
 }
 
 impl Budget {
@@ -269,7 +264,6 @@ impl Default for Budget {
             truncate: TruncateSide::Head,
             marker: " …".to_string(),
             priority_cut: 0.5,
-            summarizer: None,
         }
     }
 }

@@ -38,8 +38,9 @@ use toml_edit::{DocumentMut, InlineTable, Item as TomlItem, Table, TableLike, Va
 
 use super::error::{LoadError, LoadErrorKind, Position, closest, read_named_text, read_text};
 use super::tree::{self, Node, Source, TableView};
-use crate::engine::{ItemSet, Overflow, ReallocateMode, SectionBudget, Strategy, UnknownChoice};
-use crate::report::check::Rules;
+use crate::engine::{
+    ItemSet, Overflow, ReallocateMode, Rules, SectionBudget, Strategy, UnknownChoice,
+};
 
 /// The project settings file name, looked for upward from the working folder.
 pub const CONFIG_FILE: &str = "tokenscope.toml";

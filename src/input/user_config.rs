@@ -52,7 +52,7 @@ impl UserConfig {
 
     /// Parses the settings in `text`; `file` names it in messages. The
     /// summarizer must split into a program and its arguments
-    /// ([`crate::engine::summarize::split_command`]).
+    /// ([`crate::summarize::split_command`]).
     pub fn parse(text: &str, file: &Path) -> Result<UserConfig, LoadError> {
         let src = Source { file, text };
         let root = tree::parse_toml(src)?;
@@ -60,7 +60,7 @@ impl UserConfig {
         view.check_keys(KEYS)?;
         let summarizer = view.name("summarizer")?.map(str::to_string);
         if let (Some(cmd), Some(e)) = (&summarizer, view.entry("summarizer"))
-            && let Err(problem) = crate::engine::summarize::split_command(cmd)
+            && let Err(problem) = crate::summarize::split_command(cmd)
         {
             return Err(view.error_at(
                 e,

@@ -230,6 +230,8 @@ pub struct App {
     pub(crate) pack_slow: bool,
     /// The `optimal` strategy's deadline per engine run.
     optimal_deadline: Option<Duration>,
+    /// The summarizer engine runs use ([`App::set_summarizer`]).
+    summarizer: Option<crate::summarize::CommandSummarizer>,
     frontier_generation: u64,
     frontier_key: Option<(u64, Tuning, TokenizerId, usize)>,
     pub(crate) frontier: Option<Frontier>,
@@ -299,6 +301,7 @@ impl App {
             pack_requested_at: None,
             pack_slow: false,
             optimal_deadline: Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE),
+            summarizer: None,
             frontier_generation: 0,
             frontier_key: None,
             frontier: None,
@@ -746,6 +749,7 @@ impl App {
             framing: self.framing(),
             warm,
             optimal_deadline: self.optimal_deadline,
+            summarizer: self.summarizer.clone(),
         })
     }
 
@@ -753,6 +757,12 @@ impl App {
     /// default [`INSPECTOR_OPTIMAL_DEADLINE`](crate::engine::INSPECTOR_OPTIMAL_DEADLINE)).
     pub fn set_optimal_deadline(&mut self, deadline: Option<Duration>) {
         self.optimal_deadline = deadline;
+    }
+
+    /// Sets the summarizer for overflow `summarize` (`None`: such items are
+    /// degraded, with a warning).
+    pub fn set_summarizer(&mut self, summarizer: Option<crate::summarize::CommandSummarizer>) {
+        self.summarizer = summarizer;
     }
 
     /// How chat requests are framed: the model's framing, or the one of the

@@ -57,6 +57,8 @@ pub struct PackRequest {
     pub warm: bool,
     /// The `optimal` strategy's deadline for the run (`None`: none).
     pub optimal_deadline: Option<Duration>,
+    /// The summarizer for overflow `summarize` (`None`: degrade instead).
+    pub summarizer: Option<crate::summarize::CommandSummarizer>,
 }
 
 /// A request for the budget frontier: the engine at `steps + 1` budgets from
@@ -358,6 +360,10 @@ impl Executor {
             price_per_million: price,
             framing: req.framing,
             optimal: optimal_limits(req.optimal_deadline, stale),
+            summarizer: req
+                .summarizer
+                .as_ref()
+                .map(|s| s as &dyn crate::engine::Summarizer),
         };
         let result = run_engine(set, &ctx);
         if stale.is_cancelled() {
@@ -389,6 +395,11 @@ impl Executor {
             price_per_million: req.pack.price,
             framing: req.pack.framing,
             optimal: optimal_limits(req.pack.optimal_deadline, stale),
+            summarizer: req
+                .pack
+                .summarizer
+                .as_ref()
+                .map(|s| s as &dyn crate::engine::Summarizer),
         };
         let mut budgets: Vec<usize> = (0..=steps)
             .map(|i| (req.max_budget as u128 * i as u128 / steps as u128) as usize)

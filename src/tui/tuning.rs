@@ -43,7 +43,7 @@ impl Tuning {
     ///
     /// The total is settled here: the tuned total, else the set's, limited to
     /// the model's `context_window` minus the output reserve
-    /// ([`crate::cli::prepare::settle_budget`], whose warnings join the
+    /// ([`crate::session::settle_budget`], whose warnings join the
     /// set's; with no total and no known window, the default model's window).
     pub fn apply_in_place(
         &self,
@@ -74,8 +74,7 @@ impl Tuning {
         }
         budget.total = self.total.or(base.budget.total);
         let model = budget.model.clone();
-        let warnings =
-            crate::cli::prepare::settle_budget(&mut budget, context_window, model.as_deref());
+        let warnings = crate::session::settle_budget(&mut budget, context_window, model.as_deref());
         target.budget = budget;
         target.warnings.clone_from(&base.warnings);
         target.warnings.extend(warnings);

@@ -7,10 +7,11 @@ use std::io::{self, IsTerminal, Write};
 use crate::anthropic::{CountApi, CountStore};
 use crate::tokens::{ModelSpec, Tokenizer};
 
-use super::CliError;
+use super::SessionError;
 
 /// The count APIs `--count-api` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum CountApiChoice {
     /// Anthropic's `/v1/messages/count_tokens` (Claude models).
     Anthropic,
@@ -35,20 +36,18 @@ pub struct ApiSession {
 
 impl ApiSession {
     /// A session for `model`, which must be an Anthropic model.
-    pub fn new(choice: CountApiChoice, model: &ModelSpec) -> Result<ApiSession, CliError> {
+    pub fn new(choice: CountApiChoice, model: &ModelSpec) -> Result<ApiSession, SessionError> {
         let CountApiChoice::Anthropic = choice;
         if model.provider != "anthropic" {
-            return Err(CliError::Input(format!(
+            return Err(SessionError::Usage(format!(
                 "--count-api anthropic counts Claude models; `{}` is a {} model (name a Claude model with --model, e.g. claude-sonnet-4-5)",
                 model.name, model.provider
             )));
         }
-        let fallback = model
-            .tokenizer()
-            .map_err(|e| CliError::Input(e.to_string()))?;
-        let api = CountApi::from_env().map_err(|e| CliError::Input(e.to_string()))?;
+        let fallback = model.tokenizer()?;
+        let api = CountApi::from_env()?;
         let store = match CountStore::default_path() {
-            Some(path) => CountStore::open(&path).map_err(|e| CliError::Input(e.to_string()))?,
+            Some(path) => CountStore::open(&path)?,
             None => CountStore::in_memory(),
         };
         Ok(ApiSession {
@@ -78,7 +77,7 @@ impl ApiSession {
     }
 
     /// A tokenizer that counts `texts` exactly (fetched now).
-    pub fn tokenizer(&self, texts: &[&str]) -> Result<Tokenizer, CliError> {
+    pub fn tokenizer(&self, texts: &[&str]) -> Result<Tokenizer, SessionError> {
         let mut bar = Progress::new(self.quiet);
         let result = crate::anthropic::tokenizer_for(
             &self.api,
@@ -93,7 +92,7 @@ impl ApiSession {
     }
 
     /// Measures `texts` (those not measured yet) into `tokenizer`'s table.
-    pub fn measure(&self, tokenizer: &Tokenizer, texts: &[&str]) -> Result<(), CliError> {
+    pub fn measure(&self, tokenizer: &Tokenizer, texts: &[&str]) -> Result<(), SessionError> {
         let Some(counts) = tokenizer.api() else {
             return Ok(());
         };
@@ -111,7 +110,7 @@ impl ApiSession {
 
     /// Measures the texts `tokenizer` had to estimate since the last call;
     /// `false` when there were none.
-    pub fn refine(&self, tokenizer: &Tokenizer) -> Result<bool, CliError> {
+    pub fn refine(&self, tokenizer: &Tokenizer) -> Result<bool, SessionError> {
         let Some(counts) = tokenizer.api() else {
             return Ok(false);
         };
@@ -133,10 +132,13 @@ impl ApiSession {
     }
 
     /// Saves new counts (also after an error: what was fetched is kept).
-    fn finish<T>(&self, result: Result<T, crate::anthropic::CountApiError>) -> Result<T, CliError> {
+    fn finish<T>(
+        &self,
+        result: Result<T, crate::anthropic::CountApiError>,
+    ) -> Result<T, SessionError> {
         let saved = self.store.save();
-        let value = result.map_err(|e| CliError::Input(e.to_string()))?;
-        saved.map_err(|e| CliError::Input(e.to_string()))?;
+        let value = result?;
+        saved?;
         Ok(value)
     }
 }
@@ -147,8 +149,8 @@ pub fn pack_exact<P>(
     session: &ApiSession,
     tokenizer: &Tokenizer,
     rounds: usize,
-    mut pack: impl FnMut() -> Result<P, CliError>,
-) -> Result<P, CliError> {
+    mut pack: impl FnMut() -> Result<P, SessionError>,
+) -> Result<P, SessionError> {
     let mut plan = pack()?;
     for _ in 1..rounds {
         if !session.refine(tokenizer)? {

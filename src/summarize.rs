@@ -15,7 +15,11 @@
 //! a pipeline's children go too and no zombie is left.
 //!
 //! Which command runs is the caller's choice: the loaders never set one
-//! from an input file (see [`crate::engine::Budget::summarizer`]).
+//! from an input file, since an input may come from anyone and must never
+//! run a command. Only `--summarizer` or the user's own
+//! `<config dir>/tokenscope/config.toml` name one. The engine never runs a
+//! program: the session hands it a [`CommandSummarizer`] through
+//! [`crate::engine::PackContext::summarizer`].
 //!
 //! Outcomes, errors included, are cached by (content hash, target, command)
 //! in a [`SummaryCache`], so an inspector that recomputes on every key press
@@ -30,6 +34,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
+
+use crate::engine::Summarizer;
 
 /// The environment variable that carries the target size in tokens.
 pub const TARGET_ENV: &str = "TOKENSCOPE_TARGET_TOKENS";
@@ -125,6 +131,49 @@ fn stderr_suffix(stderr: &str) -> String {
         String::new()
     } else {
         format!(": {stderr}")
+    }
+}
+
+/// How long a summarizer command may run for one item.
+pub const SUMMARIZER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The engine's [`Summarizer`] that runs a user's command ([`summarize`]),
+/// with the process-wide [`SummaryCache`] and [`SUMMARIZER_TIMEOUT`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandSummarizer {
+    command: String,
+}
+
+impl CommandSummarizer {
+    /// A summarizer for `command`, checked to split into a program and its
+    /// arguments ([`split_command`]).
+    pub fn new(command: &str) -> Result<CommandSummarizer, String> {
+        split_command(command)?;
+        Ok(CommandSummarizer {
+            command: command.to_string(),
+        })
+    }
+
+    /// The command it runs.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+}
+
+impl Summarizer for CommandSummarizer {
+    fn summarize(
+        &self,
+        text: &str,
+        target_tokens: usize,
+    ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        summarize(
+            &self.command,
+            text,
+            target_tokens,
+            SUMMARIZER_TIMEOUT,
+            SummaryCache::global(),
+        )
+        .map_err(Into::into)
     }
 }
 

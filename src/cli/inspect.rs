@@ -1,5 +1,5 @@
 //! Opening the inspector from the command line: check the options cheaply
-//! (registry, profile, flags, paths), then load the inputs off the UI thread
+//! (the session's [`Setup`]: registry, profile, flags; then the paths), then load the inputs off the UI thread
 //! through a [`Reloader`] (which keeps the last good set) and watch them
 //! (and the files their items were read from, and the usage history file
 //! for the History view) for changes.
@@ -9,17 +9,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use crate::cli::prepare::{
-    DEFAULT_MODEL, color_mode, default_model, load_inputs, load_options, overrides,
-    resolve_tokenizer, summarizer,
-};
-use crate::cli::{CliError, PackArgs};
-use crate::input::profile::{ProjectConfig, SettingsError, apply};
 use crate::report::should_color;
-use crate::tokens::{ModelRegistry, ModelSpec};
+use crate::session::{ApiSession, Setup, set_texts};
+use crate::tokens::ModelSpec;
+use crate::tui::{
+    HistoryOptions, InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run,
+};
 use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
 
-use super::{HistoryOptions, InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run};
+use super::prepare::{color_mode, settings};
+use super::{CliError, PackArgs};
 
 /// Whether the inspector can run: stdin and stdout are both terminals.
 /// Otherwise (pipes, scripts, tests) the default command prints the text
@@ -50,34 +49,17 @@ pub fn launch(
     theme: Option<String>,
     history: Option<PathBuf>,
 ) -> Result<ExitCode, CliError> {
-    let bad = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
-    let registry =
-        Arc::new(ModelRegistry::load(args.shared.models_file.as_deref()).map_err(|e| bad(&e))?);
+    let setup = Arc::new(Setup::new(&settings(args)?)?);
+    let registry = Arc::new(setup.registry.clone());
     let history = HistoryOptions {
         registry: Some(registry.clone()),
         ..HistoryOptions::new(history)
     };
     // The history file is watched with the files items were read from.
     let history_file = history.file.clone();
-    let cwd = std::env::current_dir()?;
-    let config = ProjectConfig::discover_for(&args.paths, &cwd).map_err(|e| bad(&e))?;
-    let profile = match (&args.profile, &config) {
-        (None, _) => None,
-        (Some(name), Some(c)) => Some(c.profile(name).map_err(|e| bad(&e))?.clone()),
-        (Some(name), None) => {
-            return Err(bad(&SettingsError::NoConfig {
-                name: name.clone(),
-                input_start: crate::input::profile::input_start(&args.paths, &cwd),
-                start: cwd,
-            }));
-        }
-    };
-    let overrides = overrides(args)?;
-    let summarizer = summarizer(args)?;
-    let options = load_options(&args.input, config.as_ref())?;
     if args.paths.is_empty() {
         // The same message as `pack`.
-        load_inputs(&args.paths, &options)?;
+        setup.load()?;
     }
     for p in &args.paths {
         if !p.exists() {
@@ -93,17 +75,19 @@ pub fn launch(
     let api = match args.count_api {
         None => None,
         Some(choice) => {
-            let name = overrides
+            let name = setup
+                .settings
+                .overrides
                 .model
                 .clone()
-                .or_else(|| profile.as_ref().and_then(|p| p.settings.model.clone()))
+                .or_else(|| setup.profile.as_ref().and_then(|p| p.settings.model.clone()))
                 .ok_or_else(|| {
-                    CliError::Input(
+                    CliError::Usage(
                         "--count-api anthropic counts Claude models: name one with --model (e.g. --model claude-sonnet-4-5)".into(),
                     )
                 })?;
-            let spec = registry.get(&name).map_err(|e| bad(&e))?;
-            let session = crate::cli::count_api::ApiSession::new(choice, spec)?.quiet();
+            let spec = registry.get(&name)?;
+            let session = ApiSession::new(choice, spec)?.quiet();
             let tokenizer = session.empty_tokenizer();
             for m in models.iter_mut().filter(|m| m.name == spec.name) {
                 m.counting = crate::tokens::ModelCounting::Tokenizer(tokenizer.clone());
@@ -111,6 +95,7 @@ pub fn launch(
             Some((Arc::new(session), tokenizer))
         }
     };
+    let options = setup.load.clone();
 
     let reloader = Arc::new(Mutex::new(Reloader::new(
         args.paths.clone(),
@@ -121,6 +106,7 @@ pub fn launch(
         let reloader = reloader.clone();
         let watcher = watcher.clone();
         let history_file = history_file.clone();
+        let setup = setup.clone();
         Arc::new(move |changed: &[PathBuf]| {
             let mut r = reloader.lock().unwrap_or_else(|e| e.into_inner());
             let outcome = if changed.is_empty() {
@@ -139,18 +125,17 @@ pub fn launch(
                     if let Some(w) = watcher.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
                         let _ = w.track_files(with_file(r.referenced_files(), &history_file));
                     }
-                    let mut set = r.current().cloned().ok_or("nothing was loaded")?;
-                    apply(&mut set, profile.as_ref(), &overrides).map_err(|e| e.to_string())?;
-                    set.budget.summarizer = summarizer.clone();
-                    if default_model(&mut set) {
+                    let set = r.current().cloned().ok_or("nothing was loaded")?;
+                    let (mut set, defaulted) = setup.ready(set).map_err(|e| e.to_string())?;
+                    if defaulted {
                         set.warnings.push(format!(
-                            "no budget or model given: the budget is the context window of {DEFAULT_MODEL} minus the output reserve; `b` sets a budget, `m` picks a model"
+                            "no budget or model given: the budget is the context window of {} minus the output reserve; `b` sets a budget, `m` picks a model",
+                            crate::session::DEFAULT_MODEL
                         ));
                     }
-                    resolve_tokenizer(&set, &registry).map_err(|e| e.to_string())?;
                     if let Some((session, tokenizer)) = &api {
                         session
-                            .measure(tokenizer, &crate::cli::prepare::set_texts(&set))
+                            .measure(tokenizer, &set_texts(&set))
                             .map_err(|e| e.to_string())?;
                     }
                     Ok(Some(set))
@@ -177,9 +162,10 @@ pub fn launch(
             Ok(Box::new(watcher) as Box<dyn std::any::Any>)
         })
     };
-    let profile_file = config
-        .map(|c| c.file)
-        .unwrap_or_else(|| cwd.join("tokenscope.toml"));
+    let profile_file = match &setup.config_file {
+        Some(file) => file.clone(),
+        None => std::env::current_dir()?.join("tokenscope.toml"),
+    };
     let options = InspectOptions {
         inputs: args.paths.clone(),
         loader,
@@ -192,13 +178,14 @@ pub fn launch(
         optimal_deadline: args
             .optimal_deadline
             .map_or(Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE), |d| d.0),
+        summarizer: setup.summarizer.clone(),
     };
     match run(options) {
         Ok(Outcome::Quit) => Ok(ExitCode::SUCCESS),
         // 128 + SIGTERM, as a shell reports a process ended by it.
-        Ok(Outcome::Terminated) => Ok(ExitCode::from(143)),
+        Ok(Outcome::Terminated) => Ok(ExitCode::from(crate::session::exit::TERMINATED)),
         Err(TuiError::Io(e)) => Err(CliError::Io(e)),
-        Err(e) => Err(CliError::Input(e.to_string())),
+        Err(e) => Err(CliError::Usage(e.to_string())),
     }
 }
 
