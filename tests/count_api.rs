@@ -275,7 +275,7 @@ fn overload_is_retried_and_a_refused_key_or_bad_model_is_not() {
     user.write("a.txt", A);
     user.key = Some("sk-wrong");
     let (code, _, err) = user.run(&count_args(&["a.txt"]));
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure: {err}");
     assert!(
         err.contains("refused the key in ANTHROPIC_API_KEY"),
         "{err}"
@@ -294,7 +294,7 @@ fn overload_is_retried_and_a_refused_key_or_bad_model_is_not() {
     let mut args = count_args(&["a.txt"]);
     args.extend(["--models-file", "models.toml"]);
     let (code, _, err) = user.run(&args);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure: {err}");
     assert!(err.contains("400 invalid_request_error"), "{err}");
     assert!(err.contains("api_model"), "{err}");
 }

@@ -960,3 +960,45 @@ fn count_formats_agree() {
         .code(2)
         .stderr(predicate::str::contains("expected text, json or csv"));
 }
+
+// ----- exit codes: one per kind of failure -----------------------------------
+
+#[test]
+fn each_kind_of_failure_has_its_own_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("set.toml");
+    fs::write(
+        &set,
+        "[budget]\ntotal = 5\n[[sections]]\nname = \"a\"\n[[items]]\nid = \"x\"\nsection = \"a\"\npinned = true\ntext = \"one two three four five six seven eight nine ten\"\n",
+    )
+    .unwrap();
+    let set = set.to_str().unwrap();
+    // 1: a broken rule (a pinned item left out).
+    tokenscope().args(["check", set]).assert().code(1);
+    // 2: bad input, with file:line:col.
+    let broken = dir.path().join("broken.toml");
+    fs::write(&broken, "[budget]\ntotal = \"many\"\n").unwrap();
+    tokenscope()
+        .args(["pack", broken.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.toml:2:"));
+    // 2: bad usage.
+    tokenscope()
+        .args(["pack", set, "--strategy", "fastest"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fastest"));
+    // 3: the report cannot be written (its folder does not exist).
+    let out = dir.path().join("no-such-folder").join("report.json");
+    tokenscope()
+        .args(["pack", set, "--budget", "100", "-o", out.to_str().unwrap()])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("cannot write"));
+    // 0: success.
+    tokenscope()
+        .args(["pack", set, "--budget", "100", "--json"])
+        .assert()
+        .code(0);
+}

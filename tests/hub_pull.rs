@@ -345,7 +345,7 @@ fn a_checksum_mismatch_is_an_error_and_leaves_no_file() {
         });
         let user = User::new(&server.url);
         let (code, out, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
-        assert_eq!(code, 2, "{out}");
+        assert_eq!(code, 4, "a remote failure: {out}");
         assert!(err.contains("checksum mismatch"), "{err}");
         let left: Vec<String> = files_under(&user.own_repo())
             .into_iter()
@@ -367,7 +367,7 @@ fn a_cut_download_resumes_with_a_range_request() {
     });
     let user = User::new(&server.url);
     let (code, _, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure");
     assert!(
         err.contains("run the same command again to resume"),
         "{err}"
@@ -408,13 +408,13 @@ fn gated_repositories_explain_hf_token() {
         });
         let mut user = User::new(&server.url);
         let (code, _, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
-        assert_eq!(code, 2);
+        assert_eq!(code, 4, "a remote failure");
         assert!(err.contains("gated or private"), "{err}");
         assert!(err.contains("set HF_TOKEN"), "{err}");
         assert!(err.contains(REPO), "{err}");
         user.token = Some("hf_wrong".into());
         let (code, _, err) = user.run(&["models", "pull", "llama-3.1-8b"]);
-        assert_eq!(code, 2);
+        assert_eq!(code, 4, "a remote failure");
         assert!(err.contains("refused the token in HF_TOKEN"), "{err}");
     }
 }
@@ -435,7 +435,7 @@ fn missing_files_name_every_file_tried() {
         "--file",
         "tiktoken.model",
     ]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure");
     assert!(
         err.contains("tried tokenizer.json, tiktoken.model"),
         "{err}"
@@ -443,7 +443,7 @@ fn missing_files_name_every_file_tried() {
     assert!(err.contains("--file"), "{err}");
 
     let (code, _, err) = user.run(&["models", "pull", "nobody/nothing"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure");
     assert!(err.contains("repository not found"), "{err}");
 }
 
@@ -558,7 +558,7 @@ fn a_server_without_ranges_starts_the_download_over() {
     });
     let user = User::new(&server.url);
     let (code, _, _) = user.run(&["models", "pull", "llama-3.1-8b"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 4, "a remote failure");
     let (code, out, err) = user.run(&["models", "pull", "llama-3.1-8b", "--json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();

@@ -69,10 +69,7 @@ struct FileJson {
 /// Runs `tokenscope calibrate`.
 pub fn run(args: &CalibrateArgs) -> Result<ExitCode, CliError> {
     let registry = load_registry(args.shared.models_file.as_deref())?;
-    let spec = registry
-        .get(&args.model)
-        .map_err(|e| CliError::Input(e.to_string()))?
-        .clone();
+    let spec = registry.get(&args.model)?.clone();
     let base = match &spec.counting {
         ModelCounting::Tokenizer(Tokenizer::Estimate(Estimate::Scaled { base, .. }, _)) => *base,
         _ => Encoding::O200kBase,

@@ -333,17 +333,15 @@ impl Column {
 fn flag_columns(args: &CountArgs, registry: &ModelRegistry) -> Result<Vec<Column>, CliError> {
     let mut columns = Vec::new();
     for name in &args.models {
-        let spec = registry
-            .get(name)
-            .map_err(|e| CliError::Input(e.to_string()))?;
+        let spec = registry.get(name)?;
         columns.push(Column::model(spec).map_err(CliError::Input)?);
     }
     for name in &args.encodings {
-        let tokenizer = resolve_encoding(name).map_err(|e| CliError::Input(e.to_string()))?;
+        let tokenizer = resolve_encoding(name)?;
         columns.push(Column::encoding(tokenizer));
     }
     for path in &args.tokenizer_files {
-        let tokenizer = Tokenizer::from_file(path).map_err(|e| CliError::Input(e.to_string()))?;
+        let tokenizer = Tokenizer::from_file(path)?;
         columns.push(Column::encoding(tokenizer));
     }
     Ok(columns)

@@ -48,6 +48,57 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// A file the command writes could not be written (exit status 3).
+    pub fn write(path: &std::path::Path, e: io::Error) -> CliError {
+        CliError::Io(io::Error::new(
+            e.kind(),
+            format!("{}: cannot write: {e}", path.display()),
+        ))
+    }
+
+    /// Standard input could not be read: over the size limit or not text
+    /// is bad input (exit status 2), anything else a system error (3).
+    pub fn stdin(e: io::Error) -> CliError {
+        let message = format!("<stdin>: cannot read: {e}");
+        match e.kind() {
+            io::ErrorKind::FileTooLarge | io::ErrorKind::InvalidData => CliError::Input(message),
+            kind => CliError::Io(io::Error::new(kind, message)),
+        }
+    }
+}
+
+impl From<crate::hub::PullError> for CliError {
+    /// Names and addresses the user gave are bad input; the cache folder
+    /// failing is a system error; everything the hub said or did not say
+    /// is a remote failure.
+    fn from(e: crate::hub::PullError) -> Self {
+        use crate::hub::PullError as P;
+        match e {
+            P::Name(_) | P::Endpoint(_) | P::TooLarge { .. } => {
+                CliError::Input(format!("models pull: {e}"))
+            }
+            P::Io { .. } => CliError::Io(io::Error::other(format!("models pull: {e}"))),
+            _ => CliError::Remote(format!("models pull: {e}")),
+        }
+    }
+}
+
+impl From<crate::history::HistoryError> for CliError {
+    /// A history file that cannot be appended to is a system error; one
+    /// that cannot be read or parsed is bad input.
+    fn from(e: crate::history::HistoryError) -> Self {
+        match &e {
+            crate::history::HistoryError::Io {
+                action: "cannot append",
+                source,
+                ..
+            } => CliError::Io(io::Error::new(source.kind(), e.to_string())),
+            _ => CliError::Input(e.to_string()),
+        }
+    }
+}
+
 /// Library errors that are bad input or bad settings go through the
 /// session's error, which knows their exit status.
 macro_rules! through_session {
@@ -117,5 +168,26 @@ mod tests {
         assert!(CliError::Io(io::Error::other(json)).is_broken_pipe());
         assert!(!CliError::Io(io::Error::other("disk full")).is_broken_pipe());
         assert!(!CliError::Input("Broken pipe".into()).is_broken_pipe());
+    }
+
+    #[test]
+    fn each_kind_maps_to_its_own_exit_code() {
+        use crate::anthropic::CountApiError;
+        assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+        assert_eq!(CliError::Input("x".into()).exit_code(), 2);
+        assert_eq!(CliError::Io(io::Error::other("disk full")).exit_code(), 3);
+        assert_eq!(CliError::Remote("x".into()).exit_code(), 4);
+        let transport = CountApiError::Transport {
+            url: "http://127.0.0.1:9".into(),
+            message: "refused".into(),
+        };
+        assert_eq!(CliError::from(transport).exit_code(), 4);
+        assert_eq!(CliError::from(CountApiError::NoKey(1)).exit_code(), 2);
+        let io = SessionError::Io(io::Error::other("disk full"));
+        assert_eq!(CliError::from(io).exit_code(), 3);
+        let stdin_limit = io::Error::new(io::ErrorKind::FileTooLarge, "over the limit");
+        assert_eq!(CliError::stdin(stdin_limit).exit_code(), 2);
+        let stdin_io = io::Error::new(io::ErrorKind::PermissionDenied, "denied");
+        assert_eq!(CliError::stdin(stdin_io).exit_code(), 3);
     }
 }

@@ -292,8 +292,7 @@ fn record(a: &RecordArgs, path: &Path) -> Result<ExitCode, CliError> {
         agent: a.agent.clone(),
     };
     rec.validate().map_err(CliError::Input)?;
-    history::append(path, std::slice::from_ref(&rec))
-        .map_err(|e| CliError::Input(e.to_string()))?;
+    history::append(path, std::slice::from_ref(&rec))?;
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -316,7 +315,7 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
                 String::from_utf8(bytes)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
             })
-            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
+            .map_err(CliError::stdin)?;
         (t, "<stdin>".to_string())
     } else {
         let mut inputs = crate::fsio::Inputs::new();
@@ -368,7 +367,7 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
             writeln!(err, "tokenscope: skipped {}", describe(e))?;
         }
     }
-    history::append(path, &records).map_err(|e| CliError::Input(e.to_string()))?;
+    history::append(path, &records)?;
     let mut out = io::stdout().lock();
     write!(
         out,
@@ -396,7 +395,7 @@ fn import(a: &ImportArgs, path: &Path) -> Result<ExitCode, CliError> {
 }
 
 fn report(a: &ReportArgs, path: &Path, shared: &SharedArgs) -> Result<ExitCode, CliError> {
-    let records = history::load(path).map_err(|e| CliError::Input(e.to_string()))?;
+    let records = history::load(path)?;
     let registry = load_registry(shared.models_file.as_deref())?;
     let options = ReportOptions {
         now: a.now.unwrap_or_else(|| {

@@ -65,7 +65,7 @@ pub fn run(args: &ModelsArgs) -> Result<ExitCode, CliError> {
 pub(super) fn load_registry(
     models_file: Option<&std::path::Path>,
 ) -> Result<ModelRegistry, CliError> {
-    ModelRegistry::load(models_file).map_err(|e| CliError::Input(e.to_string()))
+    Ok(ModelRegistry::load(models_file)?)
 }
 
 #[derive(Serialize)]

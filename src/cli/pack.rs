@@ -214,9 +214,7 @@ fn emit(
             let format = format
                 .or_else(|| Format::from_path(path))
                 .unwrap_or(Format::Text);
-            write_report_file(plan, format, path, opts).map_err(|e| {
-                CliError::Input(format!("{}: cannot write the report: {e}", path.display()))
-            })
+            write_report_file(plan, format, path, opts).map_err(|e| CliError::write(path, e))
         }
         None => Ok(write_report(
             plan,
@@ -236,7 +234,7 @@ fn explicit_format(args: &PackArgs) -> Result<Option<Format>, CliError> {
         .as_deref()
         .map(format_from_name)
         .transpose()
-        .map_err(|e| CliError::Input(e.to_string()))
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 fn terminal_width() -> usize {

@@ -30,7 +30,7 @@ pub struct PredictArgs {
 pub fn run(a: &PredictArgs) -> Result<ExitCode, CliError> {
     let task_type = a.shape.task_type()?;
     let path = a.file.path()?;
-    let records = history::load(&path).map_err(|e| CliError::Input(e.to_string()))?;
+    let records = history::load(&path)?;
     let query = Query {
         task_type,
         complexity: a.shape.complexity,

@@ -41,9 +41,9 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
         args.files.clone()
     };
     for f in &files {
-        hub::validate_file_name(f).map_err(|e| CliError::Input(e.to_string()))?;
+        hub::validate_file_name(f).map_err(|e| CliError::Usage(e.to_string()))?;
     }
-    hub::validate_revision(&args.revision).map_err(|e| CliError::Input(e.to_string()))?;
+    hub::validate_revision(&args.revision).map_err(|e| CliError::Usage(e.to_string()))?;
     let names: Vec<&str> = files.iter().map(String::as_str).collect();
     let caches = HubCaches::from_env();
 
@@ -75,7 +75,7 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
             let mut bar = Bar::new(io::stderr().is_terminal(), &repo, &files[0]);
             let pulled = hub::pull(&repo, &options, &mut |done, total| bar.draw(done, total));
             bar.clear();
-            let pulled = pulled.map_err(|e| CliError::Input(format!("models pull: {e}")))?;
+            let pulled = pulled?;
             PullJson {
                 schema: PULL_SCHEMA,
                 model: model.clone(),

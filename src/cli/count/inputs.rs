@@ -63,8 +63,7 @@ pub(super) fn collect(
     };
     let mut stdin = if wanted.contains(&stdin_path) {
         let limit = crate::fsio::limit(crate::fsio::Limit::Input);
-        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit)
-            .map_err(|e| CliError::Input(format!("<stdin>: cannot read: {e}")))?;
+        let bytes = crate::fsio::read_capped(io::stdin().lock(), limit).map_err(CliError::stdin)?;
         Some(decode(bytes))
     } else {
         None
