@@ -111,6 +111,22 @@ fn save_profile_prompt() {
     both("save_profile", &mut app);
 }
 
+/// The log popup (its lines carry the clock time: no snapshot) fits the
+/// compact layout.
+#[test]
+fn log_popup_at_the_smallest_size() {
+    let mut app = app();
+    app.update(Action::Undo); // a message: nothing to undo
+    app.update(Action::ShowLog);
+    app.on_resize(40, 12);
+    let s = screen(&app, 40, 12);
+    assert!(s.contains("messages (1)"), "{s}");
+    assert!(
+        s.contains("┃ nothing to undo") || s.contains("┃  nothing to undo"),
+        "{s}"
+    );
+}
+
 #[test]
 fn loading_screen() {
     let mut app = empty_app();

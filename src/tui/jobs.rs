@@ -82,27 +82,27 @@ pub struct FrontierRequest {
 #[derive(Clone)]
 pub struct LoadRequest {
     /// The generation this request belongs to.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// The files that changed since the last completed load (empty: load
     /// everything).
-    pub changed: Vec<PathBuf>,
+    pub(crate) changed: Vec<PathBuf>,
     /// What loads the inputs.
-    pub loader: Loader,
+    pub(crate) loader: Loader,
 }
 
 /// A request to read the usage history and analyse it for the History view.
 #[derive(Clone)]
 pub struct HistoryRequest {
     /// The generation this request belongs to.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// The history file (a missing file is an empty history).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The trend by day or by week.
-    pub period: Period,
+    pub(crate) period: Period,
     /// The time the alerts look back from.
-    pub now: OffsetDateTime,
+    pub(crate) now: OffsetDateTime,
     /// Prices for the savings; `None` leaves costs out.
-    pub registry: Option<Arc<ModelRegistry>>,
+    pub(crate) registry: Option<Arc<ModelRegistry>>,
 }
 
 /// A request to load the tokenizer file a model names (`tokenizer_file` in

@@ -300,10 +300,11 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
     };
     let room = (area.width as usize).saturating_sub(text::width(&counts));
     let figures = [
+        // Whole percents, rounded down: 99.8 % is not shown as full.
         format!(
-            " {used_full} / {} ({:.0}%)",
+            " {used_full} / {} ({}%)",
             thousands(b.total),
-            ratio * 100.0
+            (ratio * 100.0).floor()
         ),
         format!(" {used_full} / {}", thousands(b.total)),
         format!(" {used_short} / {}", thousands(b.total)),
