@@ -308,3 +308,52 @@ fn header_shows_the_error_band_of_an_estimated_model() {
 fn app_exact() -> tokenscope::tui::testing::App {
     app()
 }
+
+/// At 40x12 one pane has the body: the focus keys switch it, the status
+/// line names the next, and a click selects a row of the pane on screen.
+#[test]
+fn the_compact_layout_shows_the_focused_pane() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app();
+    app.on_resize(40, 12);
+    let s = screen(&app, 40, 12);
+    assert!(
+        s.contains("sections (5)") && !s.contains("items · header"),
+        "{s}"
+    );
+    assert!(s.contains(" tab items · "), "{s}");
+    // Row 6: the body starts at row 2, then the border and the column
+    // header; `pages` is the third section.
+    app.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 6,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.selected_section().unwrap().name, "pages");
+    app.update(Action::FocusNext);
+    let s = screen(&app, 40, 12);
+    assert!(
+        s.contains("items · pages") && !s.contains("sections (5)"),
+        "{s}"
+    );
+    assert!(s.contains(" tab detail · "), "{s}");
+    app.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 5,
+        row: 5,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.selected_item().unwrap().id, "reference");
+    app.update(Action::FocusNext);
+    let s = screen(&app, 40, 12);
+    assert!(s.contains("┏ reference degraded"), "{s}");
+    assert!(s.contains(" tab sections · "), "{s}");
+    // Back to the full layout: every pane again.
+    app.on_resize(100, 30);
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("sections (5)") && s.contains("items · pages"),
+        "{s}"
+    );
+}

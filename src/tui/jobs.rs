@@ -723,3 +723,28 @@ impl InlineRunner {
         outputs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_are_per_kind_and_only_the_newest_is_current() {
+        let mut g = Generations::default();
+        assert_eq!(g.current(JobKind::Pack), 0);
+        let a = g.issue(JobKind::Pack);
+        let b = g.issue(JobKind::Pack);
+        assert_eq!((a, b), (1, 2));
+        assert!(!g.is_current(JobKind::Pack, a));
+        assert!(g.is_current(JobKind::Pack, b));
+        // Another kind counts on its own.
+        assert_eq!(g.issue(JobKind::Write), 1);
+        assert!(g.is_current(JobKind::Pack, b));
+        assert!(
+            JobKind::ALL
+                .iter()
+                .all(|k| *k == JobKind::Write || k.supersedes())
+        );
+        assert!(!JobKind::Write.supersedes());
+    }
+}
