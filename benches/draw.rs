@@ -12,8 +12,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokenscope::engine::{Budget, Item, ItemSet, PackContext, Section, pack};
 use tokenscope::tokens::{CountCache, Encoding, ModelCounting, Tokenizer};
-use tokenscope::tui::jobs::{InlineRunner, Job};
-use tokenscope::tui::{Action, App, AppOptions, Keymap, ModelChoice, Theme, draw};
+use tokenscope::tui::testing::{Action, App, AppOptions, Keymap, ModelChoice, Theme, draw};
+use tokenscope::tui::testing::{InlineRunner, Job};
 
 const ITEMS: usize = 10_000;
 const SECTIONS: [&str; 5] = ["system", "concepts", "pages", "examples", "memory"];

@@ -1,27 +1,34 @@
 //! The inspector: `tokenscope [PATH]...` on a terminal.
 //!
-//! One event loop reads one channel ([`event::Event`]): key presses, mouse,
+//! One event loop reads one channel (`event::Event`): key presses, mouse,
 //! resizes, file changes, ticks, finished background work and termination
-//! signals. Keys map to [`Action`]s through the [`Keymap`] (defaults in data,
-//! user overrides in `keys.toml`); [`App::update`] changes the state; drawing
-//! ([`draw`]) is a pure function of the state, one file per pane or popup
-//! under `view/`. Engine runs, counting under a new model, the budget
-//! frontier, loading and reading the usage history (the History view) run
-//! on worker threads ([`jobs`]) with generation numbers. The screen is redrawn only when something changed, after
-//! draining every queued event (bursts coalesce), inside a synchronized
-//! update. The terminal is restored on every exit ([`terminal`]).
+//! signals. Keys map to actions through the keymap (defaults in data, user
+//! overrides in `keys.toml`); `App::update` changes the state; drawing
+//! (`view::draw`) is a pure function of the state, one file per pane or
+//! popup under `view/`. Engine runs, counting under a new model, the budget
+//! frontier, loading, reading the usage history (the History view) and
+//! writing files (the export, profiles) run on worker threads (`jobs`)
+//! with generation numbers. The screen is redrawn only when something
+//! changed, after draining every queued event (bursts coalesce), inside a
+//! synchronized update. The terminal is restored on every exit
+//! (`terminal`).
+//!
+//! Everything here is internal to the crate but [`testing`], the small API
+//! the integration tests and benchmarks drive the inspector through without
+//! a terminal.
 
-pub mod action;
-pub mod app;
-pub mod event;
-pub mod jobs;
-pub mod keymap;
-pub mod models;
-pub mod terminal;
-pub mod text;
-pub mod theme;
-pub mod tuning;
-pub mod view;
+pub(crate) mod action;
+pub(crate) mod app;
+pub(crate) mod event;
+pub(crate) mod jobs;
+pub(crate) mod keymap;
+pub(crate) mod models;
+pub(crate) mod terminal;
+pub mod testing;
+pub(crate) mod text;
+pub(crate) mod theme;
+pub(crate) mod tuning;
+pub(crate) mod view;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -29,48 +36,48 @@ use std::time::{Duration, Instant};
 
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 
-pub use action::{Action, View};
-pub use app::{App, AppOptions, HistoryOptions, Pane, Popup};
-pub use keymap::{Keymap, KeymapError};
-pub use models::ModelChoice;
-pub use theme::{Theme, ThemeError};
-pub use view::draw;
+pub(crate) use action::Action;
+pub(crate) use app::{App, AppOptions, HistoryOptions};
+pub(crate) use keymap::{Keymap, KeymapError};
+pub(crate) use models::ModelChoice;
+pub(crate) use theme::{Theme, ThemeError};
+pub(crate) use view::draw;
 
 use event::{Event, Events};
 use jobs::{Loader, Workers};
 use terminal::TerminalGuard;
 
 /// How often the loop ticks (spinners, expiring highlights).
-pub const TICK: Duration = Duration::from_millis(200);
+pub(crate) const TICK: Duration = Duration::from_millis(200);
 
 /// What the inspector is opened on.
-pub struct InspectOptions {
+pub(crate) struct InspectOptions {
     /// The input paths (for the header and the watcher).
-    pub inputs: Vec<PathBuf>,
+    pub(crate) inputs: Vec<PathBuf>,
     /// Loads the inputs with the profile and command-line settings applied.
-    pub loader: Loader,
+    pub(crate) loader: Loader,
     /// The models to pick from.
-    pub models: Vec<ModelChoice>,
+    pub(crate) models: Vec<ModelChoice>,
     /// `--theme NAME`, if given.
-    pub theme: Option<String>,
+    pub(crate) theme: Option<String>,
     /// Whether colour is allowed (`--color`, `NO_COLOR`); without colour the
     /// `monochrome` theme is the default.
-    pub color: bool,
+    pub(crate) color: bool,
     /// Where the tuned settings are saved as profiles.
-    pub profile_file: PathBuf,
+    pub(crate) profile_file: PathBuf,
     /// Starts watching the input paths; changes arrive through `sink`.
     /// Returns a handle kept alive while the inspector runs.
-    pub watch: Option<WatchStarter>,
+    pub(crate) watch: Option<WatchStarter>,
     /// Where the History view reads usage records from.
-    pub history: HistoryOptions,
+    pub(crate) history: HistoryOptions,
     /// The `optimal` strategy's deadline per engine run (`None`: none).
-    pub optimal_deadline: Option<std::time::Duration>,
+    pub(crate) optimal_deadline: Option<std::time::Duration>,
     /// The summarizer for overflow `summarize` (`None`: degrade instead).
-    pub summarizer: Option<crate::summarize::CommandSummarizer>,
+    pub(crate) summarizer: Option<crate::summarize::CommandSummarizer>,
 }
 
 /// Starts a file watcher that reports changed paths (or an error) to a sink.
-pub type WatchStarter = Box<
+pub(crate) type WatchStarter = Box<
     dyn FnOnce(
         Box<dyn Fn(Result<Vec<PathBuf>, String>) + Send + Sync>,
     ) -> Result<Box<dyn std::any::Any>, String>,
@@ -78,7 +85,7 @@ pub type WatchStarter = Box<
 
 /// How the inspector ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The user quit.
     Quit,
     /// A termination signal arrived (SIGTERM, SIGHUP, SIGINT).
@@ -87,7 +94,7 @@ pub enum Outcome {
 
 /// Why the inspector could not run.
 #[derive(Debug, thiserror::Error)]
-pub enum TuiError {
+pub(crate) enum TuiError {
     /// The terminal could not be set up or written.
     #[error("terminal: {0}")]
     Io(#[from] io::Error),
@@ -113,7 +120,7 @@ pub fn choose_theme(name: Option<&str>, color: bool) -> Result<Theme, ThemeError
 }
 
 /// Runs the inspector until the user quits or a signal arrives.
-pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
+pub(crate) fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
     let keymap = Keymap::load_user()?;
     let theme = choose_theme(options.theme.as_deref(), options.color)?;
     let events = Events::new();
@@ -197,8 +204,33 @@ pub fn run(options: InspectOptions) -> Result<Outcome, TuiError> {
             break;
         }
     }
+    if outcome == Outcome::Quit {
+        finish_writes(&mut app, &workers, &events);
+    }
     drop(guard);
     Ok(outcome)
+}
+
+/// How long quitting waits for the files being written.
+const WRITE_GRACE: Duration = Duration::from_secs(10);
+
+/// Lets the writes asked for before quitting (a confirmed export or
+/// profile) finish, for up to [`WRITE_GRACE`]; other work is dropped.
+fn finish_writes(app: &mut App, workers: &Workers, events: &Events) {
+    for job in app.take_jobs() {
+        if job.kind() == jobs::JobKind::Write {
+            workers.submit(job);
+        }
+    }
+    let until = Instant::now() + WRITE_GRACE;
+    // The ticker wakes the wait at least every [`TICK`].
+    while app.pending_writes().next().is_some() && Instant::now() < until {
+        match events.next() {
+            Some(Event::Job(out)) => app.on_job(*out),
+            Some(Event::Terminate) | None => break,
+            Some(_) => {}
+        }
+    }
 }
 
 fn handle(app: &mut App, ev: Event) {

@@ -408,8 +408,8 @@ fn the_band_and_the_file_are_set_per_model_in_one_file() {
 mod tui_support;
 
 /// Picks a model in the inspector's model picker.
-fn pick(app: &mut tokenscope::tui::App, name: &str) {
-    app.update(tokenscope::tui::Action::PickModel);
+fn pick(app: &mut tokenscope::tui::testing::App, name: &str) {
+    app.update(tokenscope::tui::testing::Action::PickModel);
     for c in name.chars() {
         app.on_key(tui_support::key(c));
     }
@@ -419,7 +419,7 @@ fn pick(app: &mut tokenscope::tui::App, name: &str) {
 
 #[test]
 fn the_inspector_loads_the_file_when_the_model_is_picked() {
-    use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
+    use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
     let s = Setup::new(
         "[[models]]\nname = \"house-tiny\"\ntokenizer_file = \"tok/tokenizer.json\"\ncontext_window = 4096\n\n\
          [[models]]\nname = \"house-broken\"\ntokenizer_file = \"tok/missing.json\"\ncontext_window = 4096\n",
@@ -472,8 +472,8 @@ fn the_inspector_loads_the_file_when_the_model_is_picked() {
 /// The inspector on the setup's item set, offering the models of its
 /// models.toml (and the built-in ones), with the first plan computed under
 /// the default encoding.
-fn inspector(s: &Setup) -> tokenscope::tui::App {
-    use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
+fn inspector(s: &Setup) -> tokenscope::tui::testing::App {
+    use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
     let registry = ModelRegistry::load(Some(&s.path("models.toml"))).unwrap();
     let set = tokenscope::input::itemset::load(&s.path("set.toml")).unwrap();
     let mut app = App::new(AppOptions {
@@ -492,8 +492,11 @@ fn inspector(s: &Setup) -> tokenscope::tui::App {
 
 /// Picks a model in the model picker and returns the jobs it queued,
 /// without running them.
-fn pick_only(app: &mut tokenscope::tui::App, name: &str) -> Vec<tokenscope::tui::jobs::Job> {
-    app.update(tokenscope::tui::Action::PickModel);
+fn pick_only(
+    app: &mut tokenscope::tui::testing::App,
+    name: &str,
+) -> Vec<tokenscope::tui::testing::Job> {
+    app.update(tokenscope::tui::testing::Action::PickModel);
     for c in name.chars() {
         app.on_key(tui_support::key(c));
     }
@@ -503,8 +506,8 @@ fn pick_only(app: &mut tokenscope::tui::App, name: &str) -> Vec<tokenscope::tui:
 }
 
 /// The one tokenizer load among `jobs`.
-fn tokenizer_job(jobs: Vec<tokenscope::tui::jobs::Job>) -> tokenscope::tui::jobs::Job {
-    use tokenscope::tui::jobs::Job;
+fn tokenizer_job(jobs: Vec<tokenscope::tui::testing::Job>) -> tokenscope::tui::testing::Job {
+    use tokenscope::tui::testing::Job;
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     let job = jobs.into_iter().next().unwrap();
     assert!(matches!(job, Job::Tokenizer(_)), "{job:?}");
@@ -512,8 +515,8 @@ fn tokenizer_job(jobs: Vec<tokenscope::tui::jobs::Job>) -> tokenscope::tui::jobs
 }
 
 /// Runs a job on this thread and hands its answers to the app.
-fn answer(app: &mut tokenscope::tui::App, job: tokenscope::tui::jobs::Job) {
-    let runner = tokenscope::tui::jobs::InlineRunner::new();
+fn answer(app: &mut tokenscope::tui::testing::App, job: tokenscope::tui::testing::Job) {
+    let runner = tokenscope::tui::testing::InlineRunner::new();
     for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
         app.on_job(out);
     }
@@ -526,7 +529,7 @@ fn is_default(t: &Tokenizer) -> bool {
 #[test]
 fn picking_a_file_model_loads_it_in_the_background_and_keeps_the_last_plan() {
     use tokenscope::engine::Strategy;
-    use tokenscope::tui::jobs::Job;
+    use tokenscope::tui::testing::Job;
     let s = Setup::standard();
     let mut app = inspector(&s);
     assert_eq!(app.plan().unwrap().items[0].tokens, 3, "o200k_base first");
@@ -618,7 +621,7 @@ fn picking_a_file_model_loads_it_in_the_background_and_keeps_the_last_plan() {
 
 #[test]
 fn a_load_for_a_model_no_longer_chosen_is_dropped() {
-    use tokenscope::tui::jobs::Job;
+    use tokenscope::tui::testing::Job;
     let s = Setup::new(
         "[[models]]\nname = \"house-tiny\"\ntokenizer_file = \"tok/tokenizer.json\"\n\n\
          [[models]]\nname = \"house-twin\"\ntokenizer_file = \"tok/twin.json\"\n\n\
@@ -669,14 +672,14 @@ fn a_load_for_a_model_no_longer_chosen_is_dropped() {
 
     // Undo goes back to house-twin, whose file the stale job did parse:
     // no job, the engine runs at once.
-    app.update(tokenscope::tui::Action::Undo);
+    app.update(tokenscope::tui::testing::Action::Undo);
     let jobs = app.take_jobs();
     assert!(matches!(jobs.as_slice(), [Job::Pack(_)]), "{jobs:?}");
 }
 
 #[test]
 fn a_broken_file_shows_its_error_and_counting_falls_back() {
-    use tokenscope::tui::jobs::Job;
+    use tokenscope::tui::testing::Job;
     let s = Setup::standard();
     std::fs::write(s.path("tok/tokenizer.json"), "{\n  \"model\": [1,\n").unwrap();
     let mut app = inspector(&s);
@@ -731,7 +734,7 @@ fn a_broken_file_shows_its_error_and_counting_falls_back() {
 fn the_inspector_never_waits_for_a_file_that_is_still_being_read() {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
-    use tokenscope::tui::jobs::{InlineRunner, Job};
+    use tokenscope::tui::testing::{InlineRunner, Job};
     let s = Setup::new("[[models]]\nname = \"house-slow\"\ntokenizer_file = \"tok/slow.json\"\n");
     // A named pipe: reading it waits until someone writes it, like a large
     // file on a slow disk.

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokenscope::input::profile::{ProfileSettings, ProjectConfig, save_profile};
-use tokenscope::tui::Action;
-use tui_support::{code, key, real_app, screen};
+use tokenscope::tui::testing::Action;
+use tui_support::{code, key, real_app, screen, settle};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tokenscope");
 
@@ -677,6 +677,7 @@ fn the_inspectors_export_refuses_an_input() {
     }
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    settle(&mut app);
     assert!(fine.is_file());
 }
 

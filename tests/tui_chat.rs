@@ -11,7 +11,7 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 use tokenscope::engine::ItemStatus;
-use tokenscope::tui::{Action, App, AppOptions, Keymap, Pane, Popup, Theme};
+use tokenscope::tui::testing::{Action, App, AppOptions, Keymap, Pane, Popup, Theme};
 use tui_support::*;
 
 const AGENT: &str = "samples/chat/agent.json";
@@ -242,10 +242,10 @@ fn the_export_dialog_offers_the_trimmed_request_and_writes_it() {
         tabs += 1;
         assert!(tabs < 10, "no request format offered");
     }
-    let Some(Popup::Export { path, .. }) = app.popup() else {
+    let Some(Popup::Export(export)) = app.popup() else {
         panic!("{:?}", app.popup())
     };
-    assert_eq!(path, "tokenscope-request.json");
+    assert_eq!(export.path, "tokenscope-request.json");
     let out = dir.path().join("trimmed.json");
     app.on_key(ctrl_u());
     for c in out.display().to_string().chars() {
@@ -253,6 +253,7 @@ fn the_export_dialog_offers_the_trimmed_request_and_writes_it() {
     }
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    settle(&mut app);
     let message = &app.status().unwrap().text;
     assert!(
         message.starts_with("wrote the trimmed request (3 of 11 messages) to "),

@@ -5,7 +5,7 @@ mod tui_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokenscope::engine::{ItemStatus, Strategy};
-use tokenscope::tui::Action;
+use tokenscope::tui::testing::Action;
 use tui_support::*;
 
 const DOCS: &str = "samples/docs/docs.toml";
@@ -118,6 +118,7 @@ fn export_writes_every_format() {
             "export {ext} failed: {:?}",
             app.popup()
         );
+        settle(&mut app);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(needle), "{ext}: {text}");
     }
@@ -134,6 +135,7 @@ fn export_to_a_missing_folder_reports_the_error() {
         app.on_key(key(c));
     }
     app.on_key(code(KeyCode::Enter));
+    settle(&mut app);
     let s = screen(&app, 100, 30);
     assert!(s.contains("cannot write"), "{s}");
 }
@@ -154,6 +156,7 @@ fn save_profile_keeps_comments() {
     }
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    settle(&mut app);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("[profiles.tuned]"), "{text}");
     assert!(text.contains("strategy = \"strict\""), "{text}");
@@ -169,8 +172,10 @@ fn save_profile_keeps_comments() {
 #[test]
 fn frontier_points_match_engine_runs() {
     use std::sync::Arc;
-    use tokenscope::tui::jobs::{FrontierRequest, InlineRunner, Job, JobOutput, PackRequest, kept};
-    use tokenscope::tui::tuning::Tuning;
+    use tokenscope::tui::testing::Tuning;
+    use tokenscope::tui::testing::{
+        FrontierRequest, InlineRunner, Job, JobOutput, PackRequest, kept,
+    };
 
     let set = tokenscope::input::itemset::load(std::path::Path::new(DOCS)).unwrap();
     let tokenizer = tokenscope::tokens::Tokenizer::Exact(tokenscope::tokens::Encoding::O200kBase);
@@ -263,8 +268,8 @@ fn a_stale_optimal_run_is_cancelled_at_once() {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{Duration, Instant};
     use tokenscope::engine::{Cancel, Content, Item, ItemSet, Section};
-    use tokenscope::tui::jobs::{Executor, Job, PackRequest};
-    use tokenscope::tui::tuning::Tuning;
+    use tokenscope::tui::testing::Tuning;
+    use tokenscope::tui::testing::{Executor, Job, PackRequest};
 
     // A subset sum that defeats every bound: multiples of 3, one 1 and one
     // priority nudged, a total 2 above a multiple of 3.

@@ -6,11 +6,11 @@ mod tui_support;
 
 use std::path::PathBuf;
 
-use tokenscope::tui::{App, AppOptions, Keymap, Theme};
+use tokenscope::tui::testing::{App, AppOptions, Keymap, Theme};
 use tui_support::{code, registry_models, screen, settle};
 
 use crossterm::event::KeyCode;
-use tokenscope::tui::Action;
+use tokenscope::tui::testing::Action;
 
 #[test]
 fn the_export_dialog_proposes_a_path_outside_a_folder_input() {
@@ -54,6 +54,7 @@ fn the_export_dialog_proposes_a_path_outside_a_folder_input() {
     // Taking the proposal writes the report there; nothing lands in the folder.
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    settle(&mut app);
     assert!(proposed.is_file());
     assert!(!folder.join("tokenscope-report.json").exists());
 
@@ -88,6 +89,7 @@ fn the_export_dialog_proposes_a_path_outside_a_folder_input() {
     );
     app.on_key(tui_support::key('y'));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    settle(&mut app);
     assert_ne!(
         std::fs::read_to_string(&proposed).unwrap(),
         "an earlier report"

@@ -9,17 +9,21 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, MouseEvent, MouseEventKind};
 use tokenscope::history::Period;
-use tokenscope::tui::jobs::{Job, JobOutput};
-use tokenscope::tui::{Action, App, HistoryOptions, View};
+use tokenscope::tui::testing::{Action, App, HistoryOptions, View};
+use tokenscope::tui::testing::{Job, JobOutput};
 use tui_support::*;
 
 const SAMPLE: &str = "samples/history.jsonl";
 const EMPTY: &str = "tests/fixtures/history/empty.jsonl";
 const BAD: &str = "tests/fixtures/history/bad.jsonl";
 
-fn both(name: &str, app: &App) {
+/// Snapshots at 100x30 and, resized as a terminal would be, at 40x12 (then
+/// back to 100x30).
+fn both(name: &str, app: &mut App) {
     insta::assert_snapshot!(format!("{name}_100x30"), screen(app, 100, 30));
-    insta::assert_snapshot!(format!("{name}_20x6"), screen(app, 20, 6));
+    app.on_resize(40, 12);
+    insta::assert_snapshot!(format!("{name}_40x12"), screen(app, 40, 12));
+    app.on_resize(100, 30);
 }
 
 /// Runs the queued jobs (history reads inline).
@@ -36,11 +40,11 @@ fn history_jobs(app: &mut App) -> Vec<Job> {
 
 #[test]
 fn sample_history() {
-    let app = history_app(Path::new(SAMPLE));
+    let mut app = history_app(Path::new(SAMPLE));
     assert_eq!(app.view(), View::History);
     let report = app.history_report().expect("read");
     assert_eq!(report.records, 360);
-    both("history_sample", &app);
+    both("history_sample", &mut app);
     let s = screen(&app, 100, 30);
     // The same figures as `tokenscope history report`.
     for text in [
@@ -78,9 +82,9 @@ fn trend_by_day() {
 
 #[test]
 fn empty_history_says_how_to_record() {
-    let app = history_app(Path::new(EMPTY));
+    let mut app = history_app(Path::new(EMPTY));
     assert_eq!(app.history_report().unwrap().records, 0);
-    both("history_empty", &app);
+    both("history_empty", &mut app);
     let s = screen(&app, 100, 30);
     assert!(s.contains("No usage history yet"), "{s}");
     assert!(s.contains("tokenscope history record"), "{s}");
@@ -98,11 +102,11 @@ fn a_missing_file_is_an_empty_history() {
 
 #[test]
 fn a_malformed_line_shows_file_line_and_column() {
-    let app = history_app(Path::new(BAD));
+    let mut app = history_app(Path::new(BAD));
     let e = app.history_error().expect("an error");
     assert!(e.starts_with("tests/fixtures/history/bad.jsonl:3:"), "{e}");
     assert!(app.history_report().is_none());
-    both("history_error", &app);
+    both("history_error", &mut app);
     let s = screen(&app, 100, 30);
     assert!(s.contains("bad.jsonl:3:"), "{s}");
     assert!(s.contains("expected a non-negative"), "{s}");
@@ -192,7 +196,7 @@ fn stale_reads_are_dropped() {
     let first = history_jobs(&mut app);
     app.update(Action::ToggleTrendPeriod);
     let second = history_jobs(&mut app);
-    let runner = tokenscope::tui::jobs::InlineRunner::new();
+    let runner = tokenscope::tui::testing::InlineRunner::new();
     let cache = tokenscope::tokens::CountCache::global();
     // The newer read (by day) finishes first; the older one is dropped.
     for out in runner.run(second.into_iter().next().unwrap(), cache) {
@@ -235,7 +239,7 @@ fn the_history_file_changing_is_read_again_while_the_view_is_open() {
     app.on_files_changed(&[watched, PathBuf::from("/elsewhere/other.md")]);
     let jobs = app.take_jobs();
     assert!(jobs.iter().any(|j| matches!(j, Job::History(_))));
-    let runner = tokenscope::tui::jobs::InlineRunner::new();
+    let runner = tokenscope::tui::testing::InlineRunner::new();
     for job in jobs {
         if matches!(job, Job::History(_)) {
             for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
@@ -337,27 +341,87 @@ fn help_lists_the_history_keys() {
     assert_eq!(app.view(), View::History);
 }
 
+/// What must be on screen for the History view of `app` at `w` x `h`;
+/// `Err` says what is not. `records` is what the title says of the file
+/// (`None`: no report yet).
+fn check_history(app: &App, w: u16, h: u16, records: Option<&str>) -> Result<(), String> {
+    let s = screen(app, w, h);
+    let rows: Vec<&str> = s.lines().map(|l| l.trim_matches('"')).collect();
+    if rows.len() != h as usize {
+        return Err(format!("{} rows", rows.len()));
+    }
+    if w < 40 || h < 12 {
+        // The one-paragraph summary, wrapped and cut to fit.
+        let first = rows[0].trim_end();
+        if first.is_empty() || !"History: ".starts_with(first) && !first.starts_with("History:") {
+            return Err(format!("not the compact summary: {s}"));
+        }
+        return Ok(());
+    }
+    if s.contains("Enlarge") {
+        return Err(format!("the too-small summary at {w}x{h}: {s}"));
+    }
+    if app.popup().is_some() {
+        return if s.contains("keys") {
+            Ok(())
+        } else {
+            Err(format!("no help: {s}"))
+        };
+    }
+    if !rows[0].starts_with(" History ") {
+        return Err(format!("no title: {s}"));
+    }
+    if let Some(records) = records
+        && !rows[0].contains(records)
+    {
+        return Err(format!("no {records:?} in the title: {s}"));
+    }
+    Ok(())
+}
+
 #[test]
 fn every_size_down_to_one_by_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut states = vec![
-        history_app(Path::new(SAMPLE)),
-        history_app(Path::new(EMPTY)),
-        history_app(Path::new(BAD)),
-        history_app(&many_types_file(dir.path(), 40)),
+        (history_app(Path::new(SAMPLE)), Some("360 records")),
+        (history_app(Path::new(EMPTY)), None),
+        (history_app(Path::new(BAD)), None),
+        (
+            history_app(&many_types_file(dir.path(), 40)),
+            Some("120 records"),
+        ),
     ];
     let mut loading = app();
     loading.set_history(history_options(Path::new(SAMPLE)));
     loading.update(Action::ToggleHistory);
-    states.push(loading);
+    states.push((loading, None));
     let mut help = history_app(Path::new(SAMPLE));
     help.update(Action::Help);
-    states.push(help);
-    for app in &states {
-        for w in (1..=130).step_by(7).chain([1, 2, 59, 60, 61]) {
-            for h in (1..=45).step_by(4).chain([1, 2, 15, 16, 17]) {
-                let _ = screen(app, w, h);
+    states.push((help, None));
+    let mut failures = Vec::new();
+    for (app, records) in &mut states {
+        for w in (1..=130).step_by(7).chain([1, 2, 39, 40, 41, 59, 60, 61]) {
+            for h in (1..=45).step_by(4).chain([1, 2, 11, 12, 13, 15, 16, 17]) {
+                app.on_resize(w, h);
+                if let Err(e) = check_history(app, w, h, *records) {
+                    failures.push(format!("{w}x{h}: {e}"));
+                }
             }
         }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_compact_history_shows_the_task_types() {
+    let mut app = history_app(Path::new(SAMPLE));
+    app.on_resize(40, 12);
+    let s = screen(&app, 40, 12);
+    assert!(s.contains("360 records"), "{s}");
+    assert!(s.contains("utilisation 62.5%"), "{s}");
+    // The first task types, their names cut to the column.
+    for t in &app.history_report().unwrap().types[..3] {
+        let shown: String = t.task_type.chars().take(10).collect();
+        assert!(s.contains(&shown), "{shown}: {s}");
     }
 }

@@ -3,7 +3,7 @@
 mod tui_support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use tokenscope::tui::{Action, Keymap};
+use tokenscope::tui::testing::{Action, Keymap};
 
 fn ev(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
     KeyEvent::new(code, modifiers)
@@ -57,7 +57,7 @@ fn default_bindings() {
 #[test]
 fn every_action_but_none_has_a_default_key_and_a_description() {
     let k = Keymap::defaults();
-    let text = tokenscope::tui::keymap::DEFAULT_KEYS;
+    let text = tokenscope::tui::testing::DEFAULT_KEYS;
     for b in k.bindings() {
         assert!(!b.keys.is_empty(), "{:?}", b.action);
         assert!(b.description.len() > 3, "{:?}", b.action);
@@ -123,10 +123,10 @@ fn help_overlay_is_generated_from_the_keymap() {
         .unwrap();
     app = {
         let _ = &mut app;
-        let mut a = tokenscope::tui::App::new(tokenscope::tui::AppOptions {
+        let mut a = tokenscope::tui::testing::App::new(tokenscope::tui::testing::AppOptions {
             inputs: vec![],
             models: tui_support::models(),
-            theme: tokenscope::tui::Theme::bundled("dark").unwrap(),
+            theme: tokenscope::tui::testing::Theme::bundled("dark").unwrap(),
             keymap: k,
             profile_file: std::env::temp_dir().join("x.toml"),
             loader: None,
@@ -179,7 +179,7 @@ fn bad_user_files_say_where_and_what() {
 
 #[test]
 fn key_names_round_trip() {
-    use tokenscope::tui::keymap::KeyChord;
+    use tokenscope::tui::testing::KeyChord;
     for name in [
         "q", "G", "ctrl-r", "alt-x", "enter", "esc", "tab", "backtab", "space", "pagedown", "f5",
         "?", "+", "-",

@@ -435,3 +435,26 @@ fn a_failed_first_load_says_so_and_the_log_has_it_in_full() {
     assert!(s.wait_exit().success());
     s.assert_restored();
 }
+
+/// An export confirmed just before quitting is written before the
+/// inspector exits: the write runs in the background, and quitting waits
+/// for it.
+#[test]
+fn an_export_confirmed_right_before_quitting_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("last-report.csv");
+    let mut s = Session::start(&["samples/docs/docs.toml"]);
+    s.wait_for("sections (5)");
+    s.press("e");
+    s.wait_for("export report");
+    // ctrl-u clears the proposed path; csv is two tabs away.
+    s.press("\u{15}\t\t");
+    s.press(&out.display().to_string());
+    // Enter queues the write; `q` right behind it quits.
+    s.press("\rq");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("id,section,status"), "{text}");
+}

@@ -5,7 +5,7 @@
 mod tui_support;
 
 use tokenscope::engine::{Budget, Section};
-use tokenscope::tui::{App, AppOptions, Keymap, Theme};
+use tokenscope::tui::testing::{App, AppOptions, Keymap, Theme};
 use tui_support::*;
 
 fn app_on(set: tokenscope::engine::ItemSet) -> App {

@@ -9,7 +9,7 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 use tokenscope::input::{LoadOptions, load_path};
-use tokenscope::tui::{Action, App, AppOptions, Keymap, Pane, Popup, Theme};
+use tokenscope::tui::testing::{Action, App, AppOptions, Keymap, Pane, Popup, Theme};
 use tui_support::*;
 
 fn request_app(sample: &str, profile_dir: &Path) -> App {
@@ -106,13 +106,14 @@ fn the_request_export_writes_each_format() {
             tabs += 1;
             assert!(tabs < 10, "{sample}: no request format offered");
         }
-        assert!(matches!(app.popup(), Some(Popup::Export { .. })));
+        assert!(matches!(app.popup(), Some(Popup::Export(_))));
         let out = dir.path().join(format!("{key_name}.json"));
         app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         for c in out.display().to_string().chars() {
             app.on_key(key(c));
         }
         app.on_key(code(KeyCode::Enter));
+        settle(&mut app);
         let written = std::fs::read_to_string(&out).unwrap();
         assert_eq!(written, app.plan().unwrap().rendered, "{sample}");
         let request: Value = serde_json::from_str(&written).unwrap();

@@ -6,7 +6,7 @@ mod tui_support;
 
 use ratatui::buffer::Buffer;
 use tokenscope::engine::{Item, ItemStatus};
-use tokenscope::tui::Action;
+use tokenscope::tui::testing::Action;
 use tui_support::*;
 
 fn all_cells_safe(buf: &Buffer) {
@@ -20,7 +20,7 @@ fn all_cells_safe(buf: &Buffer) {
     }
 }
 
-fn hostile_app(text: &str, id: &str) -> tokenscope::tui::App {
+fn hostile_app(text: &str, id: &str) -> tokenscope::tui::testing::App {
     let mut set = item_set();
     set.items[1] = {
         let mut i = Item::new(id, "concepts", text);
@@ -57,7 +57,7 @@ fn control_characters_are_escaped() {
 fn escapes_are_drawn_in_the_escape_style() {
     let app = hostile_app("a\x1bb", "esc");
     let buf = buffer(&app, 100, 30);
-    let theme = tokenscope::tui::Theme::bundled("dark").unwrap();
+    let theme = tokenscope::tui::testing::Theme::bundled("dark").unwrap();
     // Find the `\x1b` in the detail pane and check its style.
     let area = buf.area;
     let mut found = false;
@@ -95,7 +95,7 @@ fn wide_and_combining_characters_keep_rows_aligned() {
 fn detail_pane_alternates_token_colours() {
     // o200k_base: "Hello" | " world" | "!" are three tokens.
     let app = hostile_app("Hello world!", "hello");
-    let theme = tokenscope::tui::Theme::bundled("dark").unwrap();
+    let theme = tokenscope::tui::testing::Theme::bundled("dark").unwrap();
     let buf = buffer(&app, 100, 30);
     let mut checked = false;
     for y in 0..buf.area.height {
@@ -118,7 +118,7 @@ fn detail_pane_alternates_token_colours() {
 
 /// A history whose task types, task ids and file name carry escapes and
 /// wide characters.
-fn hostile_history_app() -> (tempfile::TempDir, tokenscope::tui::App) {
+fn hostile_history_app() -> (tempfile::TempDir, tokenscope::tui::testing::App) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hist\x1b[2Jory.jsonl");
     let mut text = String::new();

@@ -1,8 +1,8 @@
 //! Every bundled theme loads with every slot; user overrides; NO_COLOR.
 
 use ratatui::style::{Color, Modifier};
-use tokenscope::tui::theme::{BUNDLED, SLOTS};
-use tokenscope::tui::{Theme, ThemeError};
+use tokenscope::tui::testing::{BUNDLED, SLOTS};
+use tokenscope::tui::testing::{Theme, ThemeError};
 
 #[test]
 fn every_bundled_theme_loads() {
@@ -47,15 +47,19 @@ fn monochrome_has_no_colour() {
     assert!(t.selected.add_modifier.contains(Modifier::REVERSED));
     // Without colour, and no --theme, monochrome is the default.
     assert_eq!(
-        tokenscope::tui::choose_theme(None, false).unwrap().name,
+        tokenscope::tui::testing::choose_theme(None, false)
+            .unwrap()
+            .name,
         "monochrome"
     );
     assert_eq!(
-        tokenscope::tui::choose_theme(None, true).unwrap().name,
+        tokenscope::tui::testing::choose_theme(None, true)
+            .unwrap()
+            .name,
         "dark"
     );
     assert_eq!(
-        tokenscope::tui::choose_theme(Some("light"), false)
+        tokenscope::tui::testing::choose_theme(Some("light"), false)
             .unwrap()
             .name,
         "light"

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokenscope::engine::{ItemStatus, SectionBudget, Strategy};
-use tokenscope::tui::app::HIGHLIGHT_FOR;
-use tokenscope::tui::jobs::{Job, JobOutput};
-use tokenscope::tui::{Action, Pane, Popup};
+use tokenscope::tui::testing::HIGHLIGHT_FOR;
+use tokenscope::tui::testing::{Action, Pane, Popup};
+use tokenscope::tui::testing::{Job, JobOutput};
 use tui_support::*;
 
-fn share_sum(app: &tokenscope::tui::App) -> f64 {
+fn share_sum(app: &tokenscope::tui::testing::App) -> f64 {
     let base = app.item_set().unwrap();
     app.tuning()
         .section_budgets(base)
@@ -24,21 +24,21 @@ fn share_sum(app: &tokenscope::tui::App) -> f64 {
         .sum()
 }
 
-fn share_of(app: &tokenscope::tui::App, name: &str) -> f64 {
+fn share_of(app: &tokenscope::tui::testing::App, name: &str) -> f64 {
     match app.tuning().sections.get(name) {
         Some(SectionBudget::Share(p)) => *p,
         other => panic!("{name}: {other:?}"),
     }
 }
 
-fn select_section(app: &mut tokenscope::tui::App, name: &str) {
+fn select_section(app: &mut tokenscope::tui::testing::App, name: &str) {
     app.update(Action::First);
     while app.selected_section().unwrap().name != name {
         app.update(Action::Down);
     }
 }
 
-fn select_item(app: &mut tokenscope::tui::App, id: &str) {
+fn select_item(app: &mut tokenscope::tui::testing::App, id: &str) {
     let section = app
         .plan()
         .unwrap()
@@ -203,7 +203,7 @@ fn priorities_move_in_tenths_and_can_be_typed() {
     app.on_key(code(KeyCode::Enter));
     assert!(matches!(
         app.popup(),
-        Some(Popup::Prompt { error: Some(_), .. })
+        Some(Popup::Prompt(p)) if p.error.is_some()
     ));
     app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     for c in "2.5".chars() {
@@ -288,7 +288,7 @@ fn picking_a_model_counts_in_the_background() {
     assert_eq!(req.context_window, Some(200_000));
     // Progress for the current generation is shown; a stale one is not.
     app.on_job(JobOutput::Progress {
-        kind: tokenscope::tui::jobs::JobKind::Pack,
+        kind: tokenscope::tui::testing::JobKind::Pack,
         generation: req.generation,
         done: 3,
         total: 14,

@@ -7,7 +7,7 @@
 mod tui_support;
 
 use crossterm::event::KeyCode;
-use tokenscope::tui::{Action, Pane};
+use tokenscope::tui::testing::{Action, Pane};
 use tui_support::*;
 
 /// The rows of the screen between columns `from` and `to`.
@@ -87,7 +87,7 @@ fn messages_name_keys_and_their_help_text_not_action_names() {
 
 #[test]
 fn no_key_in_any_view_shows_an_action_name() {
-    let keymap = tokenscope::tui::Keymap::defaults();
+    let keymap = tokenscope::tui::testing::Keymap::defaults();
     let names: Vec<String> = keymap
         .bindings()
         .iter()
@@ -158,7 +158,7 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
     app.on_key(key('L'));
     assert!(matches!(
         app.popup(),
-        Some(tokenscope::tui::Popup::Log { .. })
+        Some(tokenscope::tui::testing::Popup::Log { .. })
     ));
     let s = screen(&app, 80, 24);
     let text = joined(&column(&s, 3, 77));
@@ -196,7 +196,7 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
     // Wrapped inside the popup: nothing drawn past its border.
     for l in s.lines() {
         assert!(
-            tokenscope::tui::text::width(l.trim_matches('"')) <= 80,
+            tokenscope::tui::testing::width(l.trim_matches('"')) <= 80,
             "{l}"
         );
     }
@@ -209,14 +209,14 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
 fn the_log_scrolls_and_is_bounded() {
     let mut app = app();
     app.on_resize(80, 24);
-    for i in 0..tokenscope::tui::app::LOG_LIMIT + 5 {
+    for i in 0..tokenscope::tui::testing::LOG_LIMIT + 5 {
         app.update(if i % 2 == 0 {
             Action::Undo
         } else {
             Action::Redo
         });
     }
-    assert_eq!(app.log().len(), tokenscope::tui::app::LOG_LIMIT);
+    assert_eq!(app.log().len(), tokenscope::tui::testing::LOG_LIMIT);
     app.on_key(key('L'));
     // Opens on the newest messages.
     let s = screen(&app, 80, 24);
@@ -332,24 +332,27 @@ fn sections_show_their_own_strategy_and_overflow() {
 
 /// The frontier job the app queues next, after answering the engine run
 /// with `plan`.
-fn next_frontier(app: &mut tokenscope::tui::App, plan: &tokenscope::engine::Plan) -> usize {
+fn next_frontier(
+    app: &mut tokenscope::tui::testing::App,
+    plan: &tokenscope::engine::Plan,
+) -> usize {
     let mut max = None;
     for job in app.take_jobs() {
         match job {
-            tokenscope::tui::jobs::Job::Pack(p) => {
-                app.on_job(tokenscope::tui::jobs::JobOutput::Packed {
+            tokenscope::tui::testing::Job::Pack(p) => {
+                app.on_job(tokenscope::tui::testing::JobOutput::Packed {
                     generation: p.generation,
                     result: Ok(plan.clone()),
                     elapsed: std::time::Duration::from_millis(1),
                     warmed: None,
                 });
                 for j in app.take_jobs() {
-                    if let tokenscope::tui::jobs::Job::Frontier(f) = j {
+                    if let tokenscope::tui::testing::Job::Frontier(f) = j {
                         max = Some(f.max_budget);
                     }
                 }
             }
-            tokenscope::tui::jobs::Job::Frontier(f) => max = Some(f.max_budget),
+            tokenscope::tui::testing::Job::Frontier(f) => max = Some(f.max_budget),
             _ => {}
         }
     }
@@ -394,7 +397,7 @@ fn help_fits_80_columns_and_explains_the_frontier() {
         let s = screen(&app, 80, 24);
         for l in s.lines() {
             let l = l.trim_matches('"');
-            assert!(tokenscope::tui::text::width(l) <= 80);
+            assert!(tokenscope::tui::testing::width(l) <= 80);
             // No row ends cut (`…`) at the popup's right border.
             assert!(!l.contains("…┃"), "{s}");
         }
@@ -410,7 +413,7 @@ fn help_fits_80_columns_and_explains_the_frontier() {
             .collect::<Vec<_>>()
             .join(" "),
     );
-    for b in tokenscope::tui::Keymap::defaults().bindings() {
+    for b in tokenscope::tui::testing::Keymap::defaults().bindings() {
         assert!(
             text.contains(&joined(&b.description)),
             "{}: {text}",
@@ -425,7 +428,7 @@ fn help_fits_80_columns_and_explains_the_frontier() {
     assert!(text.contains("# shows them in full (1,234)"), "{text}");
 }
 
-fn type_path(app: &mut tokenscope::tui::App, path: &std::path::Path) {
+fn type_path(app: &mut tokenscope::tui::testing::App, path: &std::path::Path) {
     app.on_key(crossterm::event::KeyEvent::new(
         KeyCode::Char('u'),
         crossterm::event::KeyModifiers::CONTROL,
@@ -435,13 +438,10 @@ fn type_path(app: &mut tokenscope::tui::App, path: &std::path::Path) {
     }
 }
 
-fn asking(app: &tokenscope::tui::App) -> bool {
+fn asking(app: &tokenscope::tui::testing::App) -> bool {
     matches!(
         app.popup(),
-        Some(tokenscope::tui::Popup::Export {
-            overwrite: true,
-            ..
-        })
+        Some(tokenscope::tui::testing::Popup::Export(e)) if e.overwrite
     )
 }
 
@@ -459,6 +459,7 @@ fn exporting_over_a_file_asks_first() {
     type_path(&mut app, &fresh);
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none(), "{:?}", app.popup());
+    answer_jobs(&mut app, &plan());
     assert!(fresh.is_file());
 
     // An existing file: the dialog asks; `n` goes back to the path.
@@ -499,6 +500,7 @@ fn exporting_over_a_file_asks_first() {
     app.on_key(code(KeyCode::Enter));
     app.on_key(key('y'));
     assert!(app.popup().is_none());
+    answer_jobs(&mut app, &plan());
     let written = std::fs::read_to_string(&existing).unwrap();
     assert!(written.contains("\"schema\""), "{written}");
 
@@ -510,6 +512,7 @@ fn exporting_over_a_file_asks_first() {
     assert!(asking(&app));
     app.on_key(code(KeyCode::Enter));
     assert!(app.popup().is_none());
+    answer_jobs(&mut app, &plan());
     assert_ne!(std::fs::read_to_string(&existing).unwrap(), "keep me");
     assert!(
         app.status()
@@ -562,11 +565,13 @@ fn popups_scrolled_to_their_end_scroll_back_at_once_after_a_resize() {
     app.on_resize(80, 24);
     app.update(Action::Help);
     app.on_key(code(KeyCode::End));
-    let Some(tokenscope::tui::Popup::Help { scroll: end_small }) = app.popup().cloned() else {
+    let Some(tokenscope::tui::testing::Popup::Help { scroll: end_small }) = app.popup().cloned()
+    else {
         panic!()
     };
     app.on_resize(140, 60);
-    let Some(tokenscope::tui::Popup::Help { scroll: end_big }) = app.popup().cloned() else {
+    let Some(tokenscope::tui::testing::Popup::Help { scroll: end_big }) = app.popup().cloned()
+    else {
         panic!()
     };
     assert!(end_big < end_small, "{end_big} {end_small}");
@@ -595,42 +600,42 @@ fn the_wheel_scrolls_the_log_and_the_help() {
         });
     }
     app.update(Action::ShowLog);
-    let Some(tokenscope::tui::Popup::Log { scroll: end }) = app.popup().cloned() else {
+    let Some(tokenscope::tui::testing::Popup::Log { scroll: end }) = app.popup().cloned() else {
         panic!()
     };
     assert!(end > 3);
     app.on_mouse(wheel(MouseEventKind::ScrollUp));
     assert_eq!(
         app.popup(),
-        Some(&tokenscope::tui::Popup::Log { scroll: end - 3 })
+        Some(&tokenscope::tui::testing::Popup::Log { scroll: end - 3 })
     );
     app.on_mouse(wheel(MouseEventKind::ScrollDown));
     app.on_mouse(wheel(MouseEventKind::ScrollDown));
     assert_eq!(
         app.popup(),
-        Some(&tokenscope::tui::Popup::Log { scroll: end })
+        Some(&tokenscope::tui::testing::Popup::Log { scroll: end })
     );
     app.on_key(key('L'));
     app.update(Action::Help);
     app.on_mouse(wheel(MouseEventKind::ScrollDown));
     assert_eq!(
         app.popup(),
-        Some(&tokenscope::tui::Popup::Help { scroll: 3 })
+        Some(&tokenscope::tui::testing::Popup::Help { scroll: 3 })
     );
 }
 
 #[test]
 fn a_user_bound_log_key_opens_and_closes_the_log() {
-    let keymap = tokenscope::tui::Keymap::defaults()
+    let keymap = tokenscope::tui::testing::Keymap::defaults()
         .with_overrides(
             "[[binding]]\naction = \"show_log\"\nkeys = [\"f2\"]\n",
             "keys.toml",
         )
         .unwrap();
-    let mut app = tokenscope::tui::App::new(tokenscope::tui::AppOptions {
+    let mut app = tokenscope::tui::testing::App::new(tokenscope::tui::testing::AppOptions {
         inputs: vec![],
         models: models(),
-        theme: tokenscope::tui::Theme::bundled("dark").unwrap(),
+        theme: tokenscope::tui::testing::Theme::bundled("dark").unwrap(),
         keymap,
         profile_file: std::env::temp_dir().join("tokenscope-usability.toml"),
         loader: None,
@@ -639,7 +644,7 @@ fn a_user_bound_log_key_opens_and_closes_the_log() {
     app.on_key(code(KeyCode::F(2)));
     assert!(matches!(
         app.popup(),
-        Some(tokenscope::tui::Popup::Log { .. })
+        Some(tokenscope::tui::testing::Popup::Log { .. })
     ));
     // The footer names the user's key.
     assert!(
@@ -663,11 +668,11 @@ fn the_log_and_the_counts_keys_work_in_the_history_view() {
     app.on_key(key('L'));
     assert!(matches!(
         app.popup(),
-        Some(tokenscope::tui::Popup::Log { .. })
+        Some(tokenscope::tui::testing::Popup::Log { .. })
     ));
     let s = screen(&app, 100, 30);
     assert!(s.contains("counts in full (1,234)"), "{s}");
     app.on_key(key('L'));
     assert!(app.popup().is_none());
-    assert_eq!(app.view(), tokenscope::tui::View::History);
+    assert_eq!(app.view(), tokenscope::tui::testing::View::History);
 }

@@ -67,7 +67,8 @@ pub(crate) struct DirRules {
     include: Option<GlobSet>,
     exclude: GlobSet,
     priorities: Vec<(globset::GlobMatcher, f64)>,
-    /// Whether hidden files are loaded.
+    /// Whether hidden files are loaded (read by the watcher's filter).
+    #[cfg_attr(not(feature = "watch"), allow(dead_code))]
     pub hidden: bool,
 }
 

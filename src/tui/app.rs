@@ -27,27 +27,29 @@ use crate::tokens::{ModelCounting, ModelTokenizerFile, Tokenizer, TokenizerId};
 
 use super::action::View;
 use super::jobs::{
-    FrontierPoint, FrontierRequest, Job, JobKind, JobOutput, Loader, PackRequest, TokenizerRequest,
+    FrontierPoint, FrontierRequest, Generations, Job, JobKind, JobOutput, Loader, PackRequest,
+    TokenizerRequest,
 };
 use super::models::{self, ModelChoice};
 use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
 
+use files::Writes;
 pub use history::HistoryOptions;
 pub use log::{LOG_LIMIT, Log, LogEntry, LogSource};
-pub use select::SortKey;
+pub(crate) use select::SortKey;
 
 /// How long rows stay highlighted after their tokens or status changed.
 pub const HIGHLIGHT_FOR: Duration = Duration::from_secs(3);
 /// How long an information message stays in the status line.
-pub const STATUS_FOR: Duration = Duration::from_secs(6);
+pub(crate) const STATUS_FOR: Duration = Duration::from_secs(6);
 /// An engine run that takes longer than this shows a spinner.
-pub const SLOW_AFTER: Duration = Duration::from_millis(150);
+pub(crate) const SLOW_AFTER: Duration = Duration::from_millis(150);
 /// Bytes of an item's text shown with token boundaries in the detail pane.
-pub const DETAIL_LIMIT: usize = 64 * 1024;
+pub(crate) const DETAIL_LIMIT: usize = 64 * 1024;
 /// Intervals of the budget frontier (it has one more point, plus the
 /// current budget).
-pub const FRONTIER_STEPS: usize = 40;
+pub(crate) const FRONTIER_STEPS: usize = 40;
 
 /// A pane that can have the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +77,8 @@ pub enum PromptKind {
     ProfileName,
 }
 
-/// A popup over the panes; it takes the keys while open.
+/// A popup over the panes; it takes the keys while open. Each popup's
+/// state is its own (the scrolled ones keep only their first line).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     /// The key help, generated from the keymap.
@@ -84,40 +87,64 @@ pub enum Popup {
         scroll: usize,
     },
     /// The searchable model list.
-    Models {
-        /// The search text.
-        query: String,
-        /// The highlighted row among the matches.
-        selected: usize,
-    },
-    /// A one-line text prompt.
-    Prompt {
-        /// What is asked.
-        kind: PromptKind,
-        /// The text typed so far.
-        value: String,
-        /// Why the last value was refused.
-        error: Option<String>,
-    },
+    Models(ModelPicker),
+    /// A one-line text prompt (the budget, a priority, the name of the
+    /// profile to save, ...).
+    Prompt(Prompt),
     /// The message log: every message and warning in full.
     Log {
         /// First line shown.
         scroll: usize,
     },
     /// The export dialog: a format and a path.
-    Export {
-        /// Index into [`crate::report::Format::ALL`].
-        format: usize,
-        /// The path typed so far.
-        path: String,
-        /// Whether the user edited the path (else it follows the format).
-        edited: bool,
-        /// Why the last attempt failed.
-        error: Option<String>,
-        /// The path names an existing file: waiting for the answer to
-        /// "replace it?" (enter or `y` writes, `n` or esc goes back).
-        overwrite: bool,
-    },
+    Export(ExportDialog),
+}
+
+/// The model picker's state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelPicker {
+    /// The search text.
+    pub query: String,
+    /// The highlighted row among the matches.
+    pub selected: usize,
+}
+
+/// A one-line prompt's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    /// What is asked.
+    pub kind: PromptKind,
+    /// The text typed so far.
+    pub value: String,
+    /// Why the last value was refused.
+    pub error: Option<String>,
+}
+
+impl Prompt {
+    /// A prompt for `kind` starting with `value`.
+    pub(crate) fn new(kind: PromptKind, value: String) -> Prompt {
+        Prompt {
+            kind,
+            value,
+            error: None,
+        }
+    }
+}
+
+/// The export dialog's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportDialog {
+    /// Index into the formats the dialog offers (`App::export_formats`).
+    pub format: usize,
+    /// The path typed so far.
+    pub path: String,
+    /// Whether the user edited the path (else it follows the format).
+    pub edited: bool,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// The path names an existing file: waiting for the answer to
+    /// "replace it?" (enter or `y` writes, `n` or esc goes back).
+    pub overwrite: bool,
 }
 
 /// A message in the status line.
@@ -134,31 +161,31 @@ pub struct Status {
 /// Token boundaries of the selected item, computed when the selection or the
 /// tokenizer changes (not on every frame).
 #[derive(Debug, Clone, PartialEq)]
-pub struct DetailCache {
+pub(crate) struct DetailCache {
     /// The item's index in the plan.
-    pub item: usize,
+    pub(crate) item: usize,
     /// The tokenizer the boundaries are for.
-    pub tokenizer: TokenizerId,
+    pub(crate) tokenizer: TokenizerId,
     /// The plan generation.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// Boundaries in the original text (its first [`DETAIL_LIMIT`] bytes).
-    pub original: Vec<usize>,
+    pub(crate) original: Vec<usize>,
     /// Boundaries in the included form, when it differs.
-    pub final_form: Vec<usize>,
+    pub(crate) final_form: Vec<usize>,
     /// The tokens of the whole text alone, for a message of a chat request
     /// (whose count also has the message's framing and tool calls).
-    pub content_tokens: Option<usize>,
+    pub(crate) content_tokens: Option<usize>,
 }
 
 /// The computed frontier.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Frontier {
+pub(crate) struct Frontier {
     /// Points by ascending budget.
-    pub points: Vec<FrontierPoint>,
+    pub(crate) points: Vec<FrontierPoint>,
     /// The sum of all items' priorities (the chart's 100 %).
-    pub priority_total: f64,
+    pub(crate) priority_total: f64,
     /// The number of items (the chart's 100 %).
-    pub item_total: usize,
+    pub(crate) item_total: usize,
 }
 
 /// A model's tokenizer file being loaded in the background. Until it
@@ -191,80 +218,165 @@ pub struct AppOptions {
     pub loader: Option<Loader>,
 }
 
-/// The inspector's whole state.
+/// The inspector's whole state, grouped by what owns it: what it was opened
+/// with, the settings and their undo history, the loading of the inputs,
+/// the model and tokenizer counted with, the engine runs, the background
+/// jobs, one struct per pane, the open popup and the History view.
 pub struct App {
     pub(crate) inputs: Vec<PathBuf>,
     pub(crate) models: Vec<ModelChoice>,
     pub(crate) theme: Theme,
     pub(crate) keymap: Keymap,
     pub(crate) profile_file: PathBuf,
-    loader: Option<Loader>,
 
     pub(crate) base: Option<Arc<ItemSet>>,
     pub(crate) tuning: Tuning,
-    undo: Vec<Tuning>,
-    redo: Vec<Tuning>,
-
-    pub(crate) model: Option<ModelChoice>,
-    pub(crate) tokenizer: Tokenizer,
-    pub(crate) model_warning: Option<String>,
-    warm: FxHashSet<(TokenizerId, u64)>,
-    pub(crate) tokenizer_load: Option<TokenizerLoad>,
-    tokenizer_generation: u64,
-    /// A tokenizer file that failed to load for the chosen model, and why:
-    /// counting falls back without loading it again until the model is
-    /// picked again.
-    tokenizer_failed: Option<(ModelTokenizerFile, String)>,
-
-    pub(crate) plan: Option<Plan>,
-    pub(crate) plan_error: Option<String>,
-    pub(crate) plan_elapsed: Option<Duration>,
-    plan_tokenizer: Option<Tokenizer>,
-    pub(crate) plan_generation: u64,
-    pub(crate) load_error: Option<String>,
-    pub(crate) loading: bool,
-    load_generation: u64,
-    loaded_generation: u64,
-    pack_generation: u64,
-    pack_requested_at: Option<Instant>,
-    pub(crate) pack_slow: bool,
-    /// The `optimal` strategy's deadline per engine run.
-    optimal_deadline: Option<Duration>,
-    /// The summarizer engine runs use ([`App::set_summarizer`]).
-    summarizer: Option<crate::summarize::CommandSummarizer>,
-    frontier_generation: u64,
-    frontier_key: Option<(u64, Tuning, TokenizerId, usize)>,
-    pub(crate) frontier: Option<Frontier>,
-    pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
-    reload_pending: bool,
-    changed_files: Vec<PathBuf>,
+    pub(crate) edits: Edits,
+    pub(crate) load: LoadState,
+    pub(crate) counting: Counting,
+    pub(crate) engine: EngineState,
+    pub(crate) jobs: JobState,
+    pub(crate) writes: Writes,
 
     pub(crate) focus: Pane,
-    pub(crate) section_sel: usize,
-    pub(crate) section_offset: usize,
-    pub(crate) item_sel: usize,
-    pub(crate) item_offset: usize,
-    pub(crate) visible: Vec<usize>,
-    pub(crate) sort: SortKey,
-    pub(crate) filter: String,
-    pub(crate) filter_editing: bool,
-    pub(crate) detail_scroll: usize,
-    pub(crate) detail: Option<DetailCache>,
+    pub(crate) sections: SectionsPane,
+    pub(crate) items: ItemsPane,
+    pub(crate) detail: DetailPane,
+    pub(crate) frontier: FrontierPane,
     pub(crate) popup: Option<Popup>,
     pub(crate) status: Option<Status>,
     log: log::Log,
     /// Counts in full (`1,234`) rather than compact (`1.2k`).
     pub(crate) exact_counts: bool,
-    pub(crate) changed: FxHashMap<String, Instant>,
     pub(crate) ticks: u64,
     pub(crate) size: Rect,
 
     pub(crate) view: View,
     pub(crate) history: history::HistoryState,
 
-    jobs: Vec<Job>,
     dirty: bool,
     quit: bool,
+}
+
+/// The settings changes that can be undone and redone.
+#[derive(Default)]
+pub(crate) struct Edits {
+    pub(crate) undo: Vec<Tuning>,
+    pub(crate) redo: Vec<Tuning>,
+}
+
+/// Loading the inputs.
+pub(crate) struct LoadState {
+    /// What loads (and reloads) the inputs.
+    pub(crate) loader: Option<Loader>,
+    /// A load job is running.
+    pub(crate) loading: bool,
+    /// Why the last load failed (the last good set stays).
+    pub(crate) error: Option<String>,
+    /// How many sets were taken (a tokenizer is warm per set).
+    pub(crate) generation: u64,
+    /// The next plan comes from a reload: highlight what changed.
+    pub(crate) reload_pending: bool,
+    /// The files changed since the last completed load.
+    pub(crate) changed_files: Vec<PathBuf>,
+}
+
+/// The model and the tokenizer counted with.
+pub(crate) struct Counting {
+    pub(crate) model: Option<ModelChoice>,
+    pub(crate) tokenizer: Tokenizer,
+    /// Why counting is not as the model asks (unknown model, a tokenizer
+    /// file that failed to load).
+    pub(crate) warning: Option<String>,
+    /// Tokenizers whose counts of a loaded set are all cached.
+    pub(crate) warm: FxHashSet<(TokenizerId, u64)>,
+    /// The model's tokenizer file loading in the background.
+    pub(crate) load: Option<TokenizerLoad>,
+    /// A tokenizer file that failed to load for the chosen model, and why:
+    /// counting falls back without loading it again until the model is
+    /// picked again.
+    pub(crate) failed: Option<(ModelTokenizerFile, String)>,
+}
+
+/// The engine runs and the plan on screen.
+pub(crate) struct EngineState {
+    pub(crate) plan: Option<Plan>,
+    /// Why the last run refused the settings.
+    pub(crate) error: Option<String>,
+    /// How long the last run took.
+    pub(crate) elapsed: Option<Duration>,
+    /// The tokenizer the plan on screen was counted with.
+    pub(crate) tokenizer: Option<Tokenizer>,
+    /// The generation of the plan on screen.
+    pub(crate) generation: u64,
+    /// When the pending run was asked for (`None`: none pending).
+    pub(crate) requested_at: Option<Instant>,
+    /// The pending run takes long enough to show a spinner.
+    pub(crate) slow: bool,
+    /// The `optimal` strategy's deadline per engine run.
+    pub(crate) optimal_deadline: Option<Duration>,
+    /// The summarizer engine runs use ([`App::set_summarizer`]).
+    pub(crate) summarizer: Option<crate::summarize::CommandSummarizer>,
+}
+
+/// The background jobs: the queue for the workers, one generation counter
+/// per kind ([`Generations`]) and the progress they report.
+#[derive(Default)]
+pub(crate) struct JobState {
+    pub(crate) queued: Vec<Job>,
+    pub(crate) generations: Generations,
+    pub(crate) progress: FxHashMap<JobKind, (usize, usize)>,
+}
+
+impl JobState {
+    /// Queues `job` (built with a fresh generation of its kind from
+    /// [`Generations::issue`]).
+    fn push(&mut self, job: Job) {
+        self.queued.push(job);
+    }
+}
+
+/// The sections pane.
+#[derive(Default)]
+pub(crate) struct SectionsPane {
+    /// The selected row.
+    pub(crate) sel: usize,
+    /// The first row shown.
+    pub(crate) offset: usize,
+}
+
+/// The items pane.
+pub(crate) struct ItemsPane {
+    /// The selected row (an index into `visible`).
+    pub(crate) sel: usize,
+    /// The first row shown.
+    pub(crate) offset: usize,
+    /// The plan indices of the rows, in order.
+    pub(crate) visible: Vec<usize>,
+    pub(crate) sort: SortKey,
+    pub(crate) filter: String,
+    /// The filter line takes the keys.
+    pub(crate) filter_editing: bool,
+    /// Items highlighted as just changed, and since when.
+    pub(crate) changed: FxHashMap<String, Instant>,
+}
+
+/// The detail pane.
+#[derive(Default)]
+pub(crate) struct DetailPane {
+    /// The first line shown.
+    pub(crate) scroll: usize,
+    /// The selected item's token boundaries.
+    pub(crate) cache: Option<DetailCache>,
+}
+
+/// The budget frontier chart.
+#[derive(Default)]
+pub(crate) struct FrontierPane {
+    /// What the chart on screen (or being computed) is for: the set, the
+    /// settings but the total, the tokenizer and the largest budget.
+    pub(crate) key: Option<(u64, Tuning, TokenizerId, usize)>,
+    pub(crate) chart: Option<Frontier>,
 }
 
 impl App {
@@ -276,63 +388,63 @@ impl App {
             theme: options.theme,
             keymap: options.keymap,
             profile_file: options.profile_file,
-            loader: options.loader,
             base: None,
             tuning: Tuning::default(),
-            undo: Vec::new(),
-            redo: Vec::new(),
-            model: None,
-            tokenizer: models::default_tokenizer(),
-            model_warning: None,
-            warm: FxHashSet::default(),
-            tokenizer_load: None,
-            tokenizer_generation: 0,
-            tokenizer_failed: None,
-            plan: None,
-            plan_error: None,
-            plan_elapsed: None,
-            plan_tokenizer: None,
-            plan_generation: 0,
-            load_error: None,
-            loading: false,
-            load_generation: 0,
-            loaded_generation: 0,
-            pack_generation: 0,
-            pack_requested_at: None,
-            pack_slow: false,
-            optimal_deadline: Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE),
-            summarizer: None,
-            frontier_generation: 0,
-            frontier_key: None,
-            frontier: None,
-            progress: FxHashMap::default(),
-            reload_pending: false,
-            changed_files: Vec::new(),
+            edits: Edits::default(),
+            load: LoadState {
+                loader: options.loader,
+                loading: false,
+                error: None,
+                generation: 0,
+                reload_pending: false,
+                changed_files: Vec::new(),
+            },
+            counting: Counting {
+                model: None,
+                tokenizer: models::default_tokenizer(),
+                warning: None,
+                warm: FxHashSet::default(),
+                load: None,
+                failed: None,
+            },
+            engine: EngineState {
+                plan: None,
+                error: None,
+                elapsed: None,
+                tokenizer: None,
+                generation: 0,
+                requested_at: None,
+                slow: false,
+                optimal_deadline: Some(crate::engine::INSPECTOR_OPTIMAL_DEADLINE),
+                summarizer: None,
+            },
+            jobs: JobState::default(),
+            writes: Writes::default(),
             focus: Pane::Sections,
-            section_sel: 0,
-            section_offset: 0,
-            item_sel: 0,
-            item_offset: 0,
-            visible: Vec::new(),
-            sort: SortKey::Priority,
-            filter: String::new(),
-            filter_editing: false,
-            detail_scroll: 0,
-            detail: None,
+            sections: SectionsPane::default(),
+            items: ItemsPane {
+                sel: 0,
+                offset: 0,
+                visible: Vec::new(),
+                sort: SortKey::Priority,
+                filter: String::new(),
+                filter_editing: false,
+                changed: FxHashMap::default(),
+            },
+            detail: DetailPane::default(),
+            frontier: FrontierPane::default(),
             popup: None,
             status: None,
             log: log::Log::default(),
             exact_counts: false,
-            changed: FxHashMap::default(),
             ticks: 0,
             size: Rect::new(0, 0, 100, 30),
             view: View::Plan,
             history: history::HistoryState::new(HistoryOptions::new(None)),
-            jobs: Vec::new(),
             dirty: true,
             quit: false,
         };
-        if app.loader.is_some() {
+        if app.load.loader.is_some() {
             app.request_load();
         }
         app
@@ -346,23 +458,23 @@ impl App {
     }
 
     /// Whether something changed since the last [`App::mark_drawn`].
-    pub fn is_dirty(&self) -> bool {
+    pub(crate) fn is_dirty(&self) -> bool {
         self.dirty
     }
 
     /// Records that the screen shows the current state.
-    pub fn mark_drawn(&mut self) {
+    pub(crate) fn mark_drawn(&mut self) {
         self.dirty = false;
     }
 
     /// The jobs queued since the last call, for the workers.
     pub fn take_jobs(&mut self) -> Vec<Job> {
-        std::mem::take(&mut self.jobs)
+        std::mem::take(&mut self.jobs.queued)
     }
 
     /// The current plan, if one was computed.
     pub fn plan(&self) -> Option<&Plan> {
-        self.plan.as_ref()
+        self.engine.plan.as_ref()
     }
 
     /// The settings the user changed.
@@ -373,15 +485,6 @@ impl App {
     /// The loaded item set (last good one).
     pub fn item_set(&self) -> Option<&ItemSet> {
         self.base.as_deref()
-    }
-
-    /// The item set as the engine runs it: the loaded set with the user's
-    /// settings applied.
-    pub fn effective_set(&self) -> Option<ItemSet> {
-        self.base.as_ref().map(|b| {
-            self.tuning
-                .apply(b, self.model.as_ref().and_then(|m| m.context_window))
-        })
     }
 
     /// The pane with the focus.
@@ -418,70 +521,72 @@ impl App {
     /// Why the engine refused the current settings (no plan could be made),
     /// once that run has answered and no newer one is pending.
     pub fn refusal(&self) -> Option<&str> {
-        self.plan_error
+        self.engine
+            .error
             .as_deref()
-            .filter(|_| self.pack_requested_at.is_none())
+            .filter(|_| self.engine.requested_at.is_none())
     }
 
     /// The error from the last load, while the last good plan is shown.
     pub fn load_error(&self) -> Option<&str> {
-        self.load_error.as_deref()
+        self.load.error.as_deref()
     }
 
     /// The theme in use.
-    pub fn theme(&self) -> &Theme {
+    pub(crate) fn theme(&self) -> &Theme {
         &self.theme
     }
 
     /// The key bindings.
-    pub fn keymap(&self) -> &Keymap {
+    pub(crate) fn keymap(&self) -> &Keymap {
         &self.keymap
     }
 
     /// The active model, if any.
     pub fn model(&self) -> Option<&ModelChoice> {
-        self.model.as_ref()
+        self.counting.model.as_ref()
     }
 
     /// The active tokenizer (while a model's tokenizer file loads, the one
     /// the plan on screen was counted with).
     pub fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
+        &self.counting.tokenizer
     }
 
     /// The tokenizer file loading in the background for the chosen model,
     /// if any.
     pub fn loading_tokenizer(&self) -> Option<&TokenizerLoad> {
-        self.tokenizer_load.as_ref()
+        self.counting.load.as_ref()
     }
 
     /// How many changes can be undone and redone.
     pub fn history_len(&self) -> (usize, usize) {
-        (self.undo.len(), self.redo.len())
+        (self.edits.undo.len(), self.edits.redo.len())
     }
 
     /// Ids of the items highlighted as just changed.
     pub fn changed_items(&self) -> impl Iterator<Item = &str> {
-        self.changed.keys().map(String::as_str)
+        self.items.changed.keys().map(String::as_str)
     }
 
     /// The item plans listed in the items pane, in order.
     pub fn visible_items(&self) -> impl Iterator<Item = &crate::engine::ItemPlan> {
-        let plan = self.plan.as_ref();
-        self.visible
+        let plan = self.engine.plan.as_ref();
+        self.items
+            .visible
             .iter()
             .filter_map(move |&i| plan.and_then(|p| p.items.get(i)))
     }
 
     /// The selected section's plan.
     pub fn selected_section(&self) -> Option<&crate::engine::SectionPlan> {
-        self.plan.as_ref()?.sections.get(self.section_sel)
+        self.engine.plan.as_ref()?.sections.get(self.sections.sel)
     }
 
     /// The selected item's plan.
     pub fn selected_item(&self) -> Option<&crate::engine::ItemPlan> {
-        let i = *self.visible.get(self.item_sel)?;
-        self.plan.as_ref()?.items.get(i)
+        let i = *self.items.visible.get(self.items.sel)?;
+        self.engine.plan.as_ref()?.items.get(i)
     }
 
     /// The text of a plan item (from the loaded set), `""` when unknown.
@@ -491,7 +596,7 @@ impl App {
 
     /// The loaded item a plan item stands for.
     pub(crate) fn loaded_item_of(&self, plan_index: usize) -> Option<&crate::engine::Item> {
-        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let ip = self.engine.plan.as_ref()?.items.get(plan_index)?;
         let base = self.base.as_ref()?;
         match base.items.get(ip.index) {
             Some(item) if item.id == ip.id => Some(item),
@@ -502,7 +607,7 @@ impl App {
     /// What part of the chat request a plan item stands for, when the input
     /// is a chat request.
     pub(crate) fn chat_part(&self, plan_index: usize) -> Option<crate::engine::ChatPart> {
-        let ip = self.plan.as_ref()?.items.get(plan_index)?;
+        let ip = self.engine.plan.as_ref()?.items.get(plan_index)?;
         let chat = self.base.as_ref()?.chat.as_ref()?;
         chat.parts.get(&ip.id).copied()
     }
@@ -511,13 +616,13 @@ impl App {
 
     /// Queues a (re)load of the inputs: everything at first, afterwards the
     /// files changed since the last completed load.
-    pub fn request_load(&mut self) {
-        if let Some(loader) = &self.loader {
-            self.load_generation += 1;
-            self.loading = true;
+    pub(crate) fn request_load(&mut self) {
+        if let Some(loader) = &self.load.loader {
+            let generation = self.jobs.generations.issue(JobKind::Load);
+            self.load.loading = true;
             self.jobs.push(Job::Load(super::jobs::LoadRequest {
-                generation: self.load_generation,
-                changed: self.changed_files.clone(),
+                generation,
+                changed: self.load.changed_files.clone(),
                 loader: loader.clone(),
             }));
             self.dirty = true;
@@ -528,15 +633,15 @@ impl App {
     /// history when it is one of them and the History view is open).
     pub fn on_files_changed(&mut self, paths: &[PathBuf]) {
         let paths = self.history_files_changed(paths);
-        if self.loader.is_none() || paths.is_empty() {
+        if self.load.loader.is_none() || paths.is_empty() {
             return;
         }
         for p in &paths {
-            if !self.changed_files.contains(p) {
-                self.changed_files.push(p.clone());
+            if !self.load.changed_files.contains(p) {
+                self.load.changed_files.push(p.clone());
             }
         }
-        self.reload_pending = self.base.is_some();
+        self.load.reload_pending = self.base.is_some();
         self.request_load();
     }
 
@@ -544,7 +649,7 @@ impl App {
     /// an engine run.
     pub fn set_loaded(&mut self, set: ItemSet) {
         let reload = self.base.is_some();
-        self.loaded_generation += 1;
+        self.load.generation += 1;
         if !set.warnings.is_empty() {
             let n = set.warnings.len();
             for w in &set.warnings {
@@ -567,9 +672,9 @@ impl App {
             );
         }
         self.base = Some(Arc::new(set));
-        self.load_error = None;
-        self.loading = false;
-        self.reload_pending = reload || self.reload_pending;
+        self.load.error = None;
+        self.load.loading = false;
+        self.load.reload_pending = reload || self.load.reload_pending;
         self.resolve_model();
         self.request_pack();
     }
@@ -577,9 +682,9 @@ impl App {
     /// Loading failed: keep the last good set and show why.
     pub fn set_load_error(&mut self, message: String) {
         self.log_only(LogSource::Load, message.clone(), true);
-        self.loading = false;
-        self.load_error = Some(message);
-        self.reload_pending = false;
+        self.load.loading = false;
+        self.load.error = Some(message);
+        self.load.reload_pending = false;
         self.dirty = true;
     }
 
@@ -594,9 +699,9 @@ impl App {
     /// failed to load for this model is not tried again (counting falls
     /// back, with the warning) until the model is picked again.
     fn resolve_model(&mut self) {
-        let before = self.model_warning.clone();
+        let before = self.counting.warning.clone();
         self.pick_model_and_tokenizer();
-        if let Some(w) = &self.model_warning
+        if let Some(w) = &self.counting.warning
             && before.as_ref() != Some(w)
         {
             self.log_only(LogSource::Model, w.clone(), true);
@@ -611,13 +716,13 @@ impl App {
             .model
             .clone()
             .or_else(|| base.budget.model.clone());
-        self.model_warning = None;
-        self.model = None;
+        self.counting.warning = None;
+        self.counting.model = None;
         if let Some(name) = &name {
             match models::find(&self.models, name) {
-                Some(m) => self.model = Some(m.clone()),
+                Some(m) => self.counting.model = Some(m.clone()),
                 None => {
-                    self.model_warning = Some(format!(
+                    self.counting.warning = Some(format!(
                         "unknown model `{name}`; counting with {}",
                         models::default_tokenizer()
                     ))
@@ -629,7 +734,7 @@ impl App {
         } else {
             base.budget.encoding.clone()
         };
-        self.tokenizer = match (encoding, &self.model) {
+        self.counting.tokenizer = match (encoding, &self.counting.model) {
             (Some(e), _) => {
                 let resolved = crate::tokens::resolve_encoding(&e);
                 self.or_default_tokenizer(resolved)
@@ -638,16 +743,16 @@ impl App {
                 // The file this model waits for (asked first: a file being
                 // parsed is not loaded yet).
                 ModelCounting::File(f)
-                    if self.tokenizer_load.as_ref().is_some_and(|l| l.file == *f) =>
+                    if self.counting.load.as_ref().is_some_and(|l| l.file == *f) =>
                 {
                     return;
                 }
                 ModelCounting::File(f) if !f.is_loaded() => {
                     let f = f.clone();
-                    match &self.tokenizer_failed {
+                    match &self.counting.failed {
                         Some((failed, why)) if *failed == f => {
-                            self.model_warning = Some(why.clone());
-                            self.tokenizer_load = None;
+                            self.counting.warning = Some(why.clone());
+                            self.counting.load = None;
                             models::default_tokenizer()
                         }
                         _ => {
@@ -666,19 +771,19 @@ impl App {
             (None, None) => models::default_tokenizer(),
         };
         // A load for another model is no longer wanted: its answer is stale.
-        self.tokenizer_load = None;
+        self.counting.load = None;
     }
 
     /// Queues the load of a model's tokenizer file; an earlier load's answer
     /// becomes stale.
     fn load_tokenizer(&mut self, file: ModelTokenizerFile) {
-        self.tokenizer_generation += 1;
+        let generation = self.jobs.generations.issue(JobKind::Tokenizer);
         self.jobs.push(Job::Tokenizer(TokenizerRequest {
-            generation: self.tokenizer_generation,
+            generation,
             file: file.clone(),
         }));
-        self.tokenizer_load = Some(TokenizerLoad {
-            generation: self.tokenizer_generation,
+        self.counting.load = Some(TokenizerLoad {
+            generation,
             file,
             started: Instant::now(),
         });
@@ -689,14 +794,14 @@ impl App {
     /// back with the error shown) and run the engine. Stale answers, for a
     /// model no longer chosen, are dropped.
     fn on_tokenizer(&mut self, generation: u64, result: Result<Tokenizer, String>) {
-        let Some(load) = self.tokenizer_load.take_if(|l| l.generation == generation) else {
+        let Some(load) = self.counting.load.take_if(|l| l.generation == generation) else {
             return;
         };
         let model = load.file.model.clone();
         match result {
             Ok(t) => {
-                self.tokenizer = t;
-                self.model_warning = None;
+                self.counting.tokenizer = t;
+                self.counting.warning = None;
                 let secs = load.started.elapsed().as_secs_f64();
                 self.info_from(
                     LogSource::Model,
@@ -708,9 +813,9 @@ impl App {
             }
             Err(e) => {
                 let why = format!("{e}; counting with {}", models::default_tokenizer());
-                self.tokenizer = models::default_tokenizer();
-                self.model_warning = Some(why.clone());
-                self.tokenizer_failed = Some((load.file, why.clone()));
+                self.counting.tokenizer = models::default_tokenizer();
+                self.counting.warning = Some(why.clone());
+                self.counting.failed = Some((load.file, why.clone()));
                 self.error_from(LogSource::Model, why);
             }
         }
@@ -723,7 +828,7 @@ impl App {
         resolved: Result<Tokenizer, E>,
     ) -> Tokenizer {
         resolved.unwrap_or_else(|err| {
-            self.model_warning = Some(format!(
+            self.counting.warning = Some(format!(
                 "{err}; counting with {}",
                 models::default_tokenizer()
             ));
@@ -736,59 +841,60 @@ impl App {
     fn pack_request(&self) -> Option<PackRequest> {
         let base = self.base.clone()?;
         let warm = !self
+            .counting
             .warm
-            .contains(&(self.tokenizer.id(), self.loaded_generation));
+            .contains(&(self.counting.tokenizer.id(), self.load.generation));
         Some(PackRequest {
-            generation: self.pack_generation,
+            generation: self.jobs.generations.current(JobKind::Pack),
             base,
             tuning: self.tuning.clone(),
-            tokenizer: self.tokenizer.clone(),
-            model: self.model.as_ref().map(|m| m.name.clone()),
-            context_window: self.model.as_ref().and_then(|m| m.context_window),
-            price: self.model.as_ref().and_then(|m| m.input_price),
+            tokenizer: self.counting.tokenizer.clone(),
+            model: self.counting.model.as_ref().map(|m| m.name.clone()),
+            context_window: self.counting.model.as_ref().and_then(|m| m.context_window),
+            price: self.counting.model.as_ref().and_then(|m| m.input_price),
             framing: self.framing(),
             warm,
-            optimal_deadline: self.optimal_deadline,
-            summarizer: self.summarizer.clone(),
+            optimal_deadline: self.engine.optimal_deadline,
+            summarizer: self.engine.summarizer.clone(),
         })
     }
 
     /// Sets the `optimal` strategy's deadline per engine run (`None`: none;
     /// default [`INSPECTOR_OPTIMAL_DEADLINE`](crate::engine::INSPECTOR_OPTIMAL_DEADLINE)).
-    pub fn set_optimal_deadline(&mut self, deadline: Option<Duration>) {
-        self.optimal_deadline = deadline;
+    pub(crate) fn set_optimal_deadline(&mut self, deadline: Option<Duration>) {
+        self.engine.optimal_deadline = deadline;
     }
 
     /// Sets the summarizer for overflow `summarize` (`None`: such items are
     /// degraded, with a warning).
     pub fn set_summarizer(&mut self, summarizer: Option<crate::summarize::CommandSummarizer>) {
-        self.summarizer = summarizer;
+        self.engine.summarizer = summarizer;
     }
 
     /// How chat requests are framed: the model's framing, or the one of the
     /// tokenizer's encoding when no model is chosen; `None` when none is
     /// known.
     pub(crate) fn framing(&self) -> Option<crate::tokens::ChatFraming> {
-        match &self.model {
+        match &self.counting.model {
             Some(m) => m.chat,
-            None => crate::tokens::chat_framing(None, &self.tokenizer),
+            None => crate::tokens::chat_framing(None, &self.counting.tokenizer),
         }
     }
 
     /// Queues an engine run for the current settings; while a tokenizer
     /// file loads, only makes older runs stale (the run starts when the file
     /// arrives).
-    pub fn request_pack(&mut self) {
-        self.pack_generation += 1;
-        if self.tokenizer_load.is_some() {
-            self.pack_requested_at = None;
-            self.pack_slow = false;
-            self.progress.remove(&JobKind::Pack);
+    pub(crate) fn request_pack(&mut self) {
+        self.jobs.generations.issue(JobKind::Pack);
+        if self.counting.load.is_some() {
+            self.engine.requested_at = None;
+            self.engine.slow = false;
+            self.jobs.progress.remove(&JobKind::Pack);
             self.dirty = true;
             return;
         }
         if let Some(req) = self.pack_request() {
-            self.pack_requested_at = Some(Instant::now());
+            self.engine.requested_at = Some(Instant::now());
             self.jobs.push(Job::Pack(req));
         }
         self.dirty = true;
@@ -804,17 +910,16 @@ impl App {
         };
         let max_budget = self.frontier_max();
         let key = (
-            self.loaded_generation,
+            self.load.generation,
             key_tuning,
-            self.tokenizer.id(),
+            self.counting.tokenizer.id(),
             max_budget,
         );
-        if self.frontier_key.as_ref() == Some(&key) {
+        if self.frontier.key.as_ref() == Some(&key) {
             return;
         }
-        self.frontier_key = Some(key);
-        self.frontier_generation += 1;
-        pack.generation = self.frontier_generation;
+        self.frontier.key = Some(key);
+        pack.generation = self.jobs.generations.issue(JobKind::Frontier);
         pack.warm = false;
         self.jobs.push(Job::Frontier(FrontierRequest {
             pack,
@@ -829,7 +934,7 @@ impl App {
     /// chart; at most the model's context window less the output reserve,
     /// but never below the budget itself.
     pub(crate) fn frontier_max(&self) -> usize {
-        let budget = self.plan.as_ref().map_or(0, |p| {
+        let budget = self.engine.plan.as_ref().map_or(0, |p| {
             p.budget.total.max(p.totals.used).max(p.totals.context)
         });
         let mut top = round_up(budget.saturating_mul(2)).max(1);
@@ -838,7 +943,7 @@ impl App {
             .reserve_output
             .or(self.base.as_ref().map(|b| b.budget.reserve_output))
             .unwrap_or(0);
-        if let Some(w) = self.model.as_ref().and_then(|m| m.context_window) {
+        if let Some(w) = self.counting.model.as_ref().and_then(|m| m.context_window) {
             top = top.min(w.saturating_sub(reserve)).max(budget).max(1);
         }
         top
@@ -853,15 +958,8 @@ impl App {
                 done,
                 total,
             } => {
-                let current = match kind {
-                    JobKind::Pack => self.pack_generation,
-                    JobKind::Frontier => self.frontier_generation,
-                    JobKind::Load => self.load_generation,
-                    JobKind::History => self.history_generation(),
-                    JobKind::Tokenizer => self.tokenizer_generation,
-                };
-                if generation == current {
-                    self.progress.insert(kind, (done, total));
+                if self.jobs.generations.is_current(kind, generation) {
+                    self.jobs.progress.insert(kind, (done, total));
                     self.dirty = true;
                 }
             }
@@ -872,15 +970,15 @@ impl App {
                 warmed,
             } => {
                 if let Some(id) = warmed {
-                    self.warm.insert((id, self.loaded_generation));
+                    self.counting.warm.insert((id, self.load.generation));
                 }
-                if generation != self.pack_generation {
+                if !self.jobs.generations.is_current(JobKind::Pack, generation) {
                     return;
                 }
-                self.progress.remove(&JobKind::Pack);
-                self.pack_requested_at = None;
-                self.pack_slow = false;
-                self.plan_elapsed = Some(elapsed);
+                self.jobs.progress.remove(&JobKind::Pack);
+                self.engine.requested_at = None;
+                self.engine.slow = false;
+                self.engine.elapsed = Some(elapsed);
                 match result {
                     Ok(plan) => {
                         self.take_plan(plan, generation);
@@ -888,23 +986,28 @@ impl App {
                     }
                     Err(e) => {
                         self.log_only(LogSource::Engine, e.clone(), true);
-                        self.plan_error = Some(e);
+                        self.engine.error = Some(e);
                     }
                 }
                 self.dirty = true;
             }
             JobOutput::Frontier { generation, points } => {
-                if generation != self.frontier_generation {
+                if !self
+                    .jobs
+                    .generations
+                    .is_current(JobKind::Frontier, generation)
+                {
                     return;
                 }
-                self.progress.remove(&JobKind::Frontier);
-                let (priority_total, item_total) = self.plan.as_ref().map_or((0.0, 0), |p| {
-                    (
-                        p.items.iter().map(|i| i.priority.max(0.0)).sum(),
-                        p.items.len(),
-                    )
-                });
-                self.frontier = Some(Frontier {
+                self.jobs.progress.remove(&JobKind::Frontier);
+                let (priority_total, item_total) =
+                    self.engine.plan.as_ref().map_or((0.0, 0), |p| {
+                        (
+                            p.items.iter().map(|i| i.priority.max(0.0)).sum(),
+                            p.items.len(),
+                        )
+                    });
+                self.frontier.chart = Some(Frontier {
                     points,
                     priority_total,
                     item_total,
@@ -912,15 +1015,17 @@ impl App {
                 self.dirty = true;
             }
             JobOutput::Loaded { generation, result } => {
-                if generation != self.load_generation || !self.loading {
+                if !self.jobs.generations.is_current(JobKind::Load, generation)
+                    || !self.load.loading
+                {
                     return;
                 }
-                self.changed_files.clear();
+                self.load.changed_files.clear();
                 match result {
                     Ok(Some(set)) => self.set_loaded(set),
                     Ok(None) => {
-                        self.loading = false;
-                        self.reload_pending = false;
+                        self.load.loading = false;
+                        self.load.reload_pending = false;
                         self.dirty = true;
                     }
                     Err(e) => self.set_load_error(e),
@@ -928,6 +1033,11 @@ impl App {
             }
             JobOutput::History { generation, result } => self.on_history(generation, result),
             JobOutput::Tokenizer { generation, result } => self.on_tokenizer(generation, result),
+            JobOutput::Written {
+                generation,
+                path,
+                result,
+            } => self.on_written(generation, path, result),
         }
     }
 
@@ -936,7 +1046,7 @@ impl App {
     pub fn take_plan(&mut self, plan: Plan, generation: u64) {
         let now = Instant::now();
         let mut changed_count = 0;
-        if let Some(old) = &self.plan {
+        if let Some(old) = &self.engine.plan {
             let before: FxHashMap<&str, (ItemStatus, usize)> = old
                 .items
                 .iter()
@@ -945,13 +1055,15 @@ impl App {
             for item in &plan.items {
                 let now_state = (item.status, item.final_tokens);
                 let was = before.get(item.id.as_str());
-                if was.is_some_and(|w| *w != now_state) || (was.is_none() && self.reload_pending) {
-                    self.changed.insert(item.id.clone(), now);
+                if was.is_some_and(|w| *w != now_state)
+                    || (was.is_none() && self.load.reload_pending)
+                {
+                    self.items.changed.insert(item.id.clone(), now);
                     changed_count += 1;
                 }
             }
         }
-        if self.reload_pending && self.plan.is_some() {
+        if self.load.reload_pending && self.engine.plan.is_some() {
             let what = self
                 .inputs
                 .iter()
@@ -966,14 +1078,15 @@ impl App {
                 ),
             );
         }
-        self.reload_pending = false;
+        self.load.reload_pending = false;
         // The plan's warnings the last plan did not have (those from
         // loading were logged when the set came).
         let new_warnings: Vec<String> = plan
             .warnings
             .iter()
             .filter(|w| {
-                self.plan
+                self.engine
+                    .plan
                     .as_ref()
                     .is_none_or(|old| !old.warnings.contains(w))
             })
@@ -985,16 +1098,17 @@ impl App {
         }
         let keep_section = self.selected_section().map(|s| s.name.clone());
         let keep_item = self.selected_item().map(|i| i.id.clone());
-        self.plan_tokenizer = Some(self.tokenizer.clone());
-        self.plan = Some(plan);
-        self.plan_error = None;
-        self.plan_generation = generation;
+        self.engine.tokenizer = Some(self.counting.tokenizer.clone());
+        self.engine.plan = Some(plan);
+        self.engine.error = None;
+        self.engine.generation = generation;
         if let Some(i) = keep_section.and_then(|name| {
-            self.plan
+            self.engine
+                .plan
                 .as_ref()
                 .and_then(|p| p.sections.iter().position(|s| s.name == name))
         }) {
-            self.section_sel = i;
+            self.sections.sel = i;
         }
         self.clamp_sections();
         self.refresh_visible(keep_item.as_deref());
@@ -1006,10 +1120,11 @@ impl App {
     /// Advances time: expires highlights and messages, notices slow runs.
     pub fn on_tick(&mut self, now: Instant) {
         self.ticks = self.ticks.wrapping_add(1);
-        let before = self.changed.len();
-        self.changed
+        let before = self.items.changed.len();
+        self.items
+            .changed
             .retain(|_, at| now.saturating_duration_since(*at) < HIGHLIGHT_FOR);
-        if self.changed.len() != before {
+        if self.items.changed.len() != before {
             self.dirty = true;
         }
         if self
@@ -1021,10 +1136,11 @@ impl App {
             self.dirty = true;
         }
         if self
-            .pack_requested_at
+            .engine
+            .requested_at
             .is_some_and(|at| now.saturating_duration_since(at) >= SLOW_AFTER)
         {
-            self.pack_slow = true;
+            self.engine.slow = true;
         }
         if self.busy() {
             // The spinner moves.
@@ -1034,11 +1150,12 @@ impl App {
 
     /// Whether background work is running that the screen shows.
     pub fn busy(&self) -> bool {
-        self.pack_slow
-            || self.loading
+        self.engine.slow
+            || self.load.loading
             || self.history.loading
-            || self.tokenizer_load.is_some()
-            || !self.progress.is_empty()
+            || self.counting.load.is_some()
+            || !self.jobs.progress.is_empty()
+            || !self.writes.pending.is_empty()
     }
 
     /// The terminal was resized.
@@ -1046,7 +1163,7 @@ impl App {
         self.size = Rect::new(0, 0, width, height);
         self.clamp_sections();
         self.ensure_item_visible();
-        self.detail_scroll = self.detail_scroll.min(self.detail_max_scroll());
+        self.detail.scroll = self.detail.scroll.min(self.detail_max_scroll());
         self.clamp_history_scroll();
         // A popup scrolled further than its last page now allows.
         let help_max = super::view::help_max_scroll(self);
@@ -1085,7 +1202,7 @@ impl App {
     pub fn on_key(&mut self, key: KeyEvent) {
         if self.popup.is_some() {
             self.popup_key(key);
-        } else if self.filter_editing {
+        } else if self.items.filter_editing {
             self.filter_key(key);
         } else if let Some(action) = self.keymap.action_in(self.view, &key) {
             self.update(action);
@@ -1135,11 +1252,10 @@ impl App {
                 if let Some(s) = self.selected_section() {
                     let name = s.name.clone();
                     let value = self.section_size_text(&name);
-                    self.popup = Some(Popup::Prompt {
-                        kind: PromptKind::SectionSize(name),
+                    self.popup = Some(Popup::Prompt(Prompt::new(
+                        PromptKind::SectionSize(name),
                         value,
-                        error: None,
-                    });
+                    )));
                 }
             }
             Action::StrategyNext => self.cycle_strategy(1),
@@ -1152,26 +1268,24 @@ impl App {
             }
             Action::PickModel => {
                 let selected = self
+                    .counting
                     .model
                     .as_ref()
                     .and_then(|m| self.models.iter().position(|x| x.name == m.name))
                     .unwrap_or(0);
-                self.popup = Some(Popup::Models {
+                self.popup = Some(Popup::Models(ModelPicker {
                     query: String::new(),
                     selected,
-                });
+                }));
             }
             Action::EditBudget => {
                 let value = self
+                    .engine
                     .plan
                     .as_ref()
                     .map(|p| p.budget.total.to_string())
                     .unwrap_or_default();
-                self.popup = Some(Popup::Prompt {
-                    kind: PromptKind::Budget,
-                    value,
-                    error: None,
-                });
+                self.popup = Some(Popup::Prompt(Prompt::new(PromptKind::Budget, value)));
             }
             Action::EditReserve => {
                 let value = self
@@ -1180,11 +1294,7 @@ impl App {
                     .or(self.base.as_ref().map(|b| b.budget.reserve_output))
                     .unwrap_or(0)
                     .to_string();
-                self.popup = Some(Popup::Prompt {
-                    kind: PromptKind::Reserve,
-                    value,
-                    error: None,
-                });
+                self.popup = Some(Popup::Prompt(Prompt::new(PromptKind::Reserve, value)));
             }
             Action::TogglePin => {
                 if let Some(item) = self.selected_item() {
@@ -1210,45 +1320,41 @@ impl App {
                 if let Some(item) = self.selected_item() {
                     let id = item.id.clone();
                     let value = format_priority(self.item_priority(&id));
-                    self.popup = Some(Popup::Prompt {
-                        kind: PromptKind::Priority(id),
-                        value,
-                        error: None,
-                    });
+                    self.popup = Some(Popup::Prompt(Prompt::new(PromptKind::Priority(id), value)));
                 }
             }
             Action::Undo => {
-                if let Some(prev) = self.undo.pop() {
+                if let Some(prev) = self.edits.undo.pop() {
                     let cur = std::mem::replace(&mut self.tuning, prev);
-                    self.redo.push(cur);
+                    self.edits.redo.push(cur);
                     self.after_change();
-                    self.info(format!("undone ({} more)", self.undo.len()));
+                    self.info(format!("undone ({} more)", self.edits.undo.len()));
                 } else {
                     self.info("nothing to undo".to_string());
                 }
             }
             Action::Redo => {
-                if let Some(next) = self.redo.pop() {
+                if let Some(next) = self.edits.redo.pop() {
                     let cur = std::mem::replace(&mut self.tuning, next);
-                    self.undo.push(cur);
+                    self.edits.undo.push(cur);
                     self.after_change();
-                    self.info(format!("redone ({} more)", self.redo.len()));
+                    self.info(format!("redone ({} more)", self.edits.redo.len()));
                 } else {
                     self.info("nothing to redo".to_string());
                 }
             }
             Action::CycleSort => {
-                self.sort = self.sort.next();
+                self.items.sort = self.items.sort.next();
                 let keep = self.selected_item().map(|i| i.id.clone());
                 self.refresh_visible(keep.as_deref());
             }
             Action::Filter => {
-                self.filter_editing = true;
+                self.items.filter_editing = true;
                 self.focus = Pane::Items;
             }
             Action::ClearFilter => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
+                if !self.items.filter.is_empty() {
+                    self.items.filter.clear();
                     let keep = self.selected_item().map(|i| i.id.clone());
                     self.refresh_visible(keep.as_deref());
                 }
@@ -1264,27 +1370,26 @@ impl App {
                 }
             }
             Action::Export => {
-                if self.plan.is_none() {
+                if self.engine.plan.is_none() {
                     self.error("no plan to export yet".to_string());
                 } else {
-                    self.popup = Some(Popup::Export {
+                    self.popup = Some(Popup::Export(ExportDialog {
                         format: 0,
                         path: self.export_path(0),
                         edited: false,
                         error: None,
                         overwrite: false,
-                    });
+                    }));
                 }
             }
             Action::SaveProfile => {
                 if self.base.is_none() {
                     self.error("nothing loaded to save".to_string());
                 } else {
-                    self.popup = Some(Popup::Prompt {
-                        kind: PromptKind::ProfileName,
-                        value: "tuned".to_string(),
-                        error: None,
-                    });
+                    self.popup = Some(Popup::Prompt(Prompt::new(
+                        PromptKind::ProfileName,
+                        "tuned".to_string(),
+                    )));
                 }
             }
             Action::ToggleHistory => self.open_history(),
@@ -1316,20 +1421,20 @@ impl App {
         let before = self.tuning.clone();
         f(&mut self.tuning);
         if self.tuning != before {
-            self.undo.push(before);
-            self.redo.clear();
+            self.edits.undo.push(before);
+            self.edits.redo.clear();
             self.after_change();
         }
     }
 
     fn after_change(&mut self) {
-        let model_before = self.model.as_ref().map(|m| m.name.clone());
+        let model_before = self.counting.model.as_ref().map(|m| m.name.clone());
         self.resolve_model();
-        let model_after = self.model.as_ref().map(|m| m.name.clone());
+        let model_after = self.counting.model.as_ref().map(|m| m.name.clone());
         // The token marks follow the plan on screen: while a tokenizer file
         // loads, that plan (and its tokenizer) stays.
-        if model_before != model_after && self.tokenizer_load.is_none() {
-            self.detail = None;
+        if model_before != model_after && self.counting.load.is_none() {
+            self.detail.cache = None;
         }
         self.request_pack();
     }
@@ -1383,7 +1488,7 @@ impl App {
                 }
             }
             Some(SectionBudget::Tokens(n)) => {
-                let total = self.plan.as_ref().map_or(0, |p| p.budget.total);
+                let total = self.engine.plan.as_ref().map_or(0, |p| p.budget.total);
                 let step = ((total / 100).max(1) as f64 * points.abs()) as usize;
                 let new = if points > 0.0 {
                     n.saturating_add(step)
@@ -1473,7 +1578,7 @@ impl App {
     }
 
     pub(crate) fn section_rows_wanted(&self) -> usize {
-        self.plan.as_ref().map_or(0, |p| p.sections.len())
+        self.engine.plan.as_ref().map_or(0, |p| p.sections.len())
     }
 }
 

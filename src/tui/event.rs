@@ -13,7 +13,7 @@ use super::jobs::JobOutput;
 
 /// Everything the event loop reacts to.
 #[derive(Debug)]
-pub enum Event {
+pub(crate) enum Event {
     /// A key press (releases and repeats of releases are filtered out).
     Key(KeyEvent),
     /// A mouse event.
@@ -37,7 +37,7 @@ pub enum Event {
 /// The catchable signals, besides SIGTERM, SIGHUP and SIGINT, whose default
 /// action ends the process: the inspector restores the terminal first.
 #[cfg(unix)]
-pub const FATAL_SIGNALS: &[i32] = &[
+pub(crate) const FATAL_SIGNALS: &[i32] = &[
     libc::SIGQUIT,
     libc::SIGUSR1,
     libc::SIGUSR2,
@@ -56,7 +56,7 @@ pub const FATAL_SIGNALS: &[i32] = &[
 ];
 
 /// The sending and receiving ends of the event channel.
-pub struct Events {
+pub(crate) struct Events {
     tx: Sender<Event>,
     rx: Receiver<Event>,
 }
@@ -69,28 +69,28 @@ impl Default for Events {
 
 impl Events {
     /// A new channel with no sources.
-    pub fn new() -> Events {
+    pub(crate) fn new() -> Events {
         let (tx, rx) = mpsc::channel();
         Events { tx, rx }
     }
 
     /// A sender for a new source.
-    pub fn sender(&self) -> Sender<Event> {
+    pub(crate) fn sender(&self) -> Sender<Event> {
         self.tx.clone()
     }
 
     /// The next event, waiting for it.
-    pub fn next(&self) -> Option<Event> {
+    pub(crate) fn next(&self) -> Option<Event> {
         self.rx.recv().ok()
     }
 
     /// The next event if one is waiting.
-    pub fn try_next(&self) -> Option<Event> {
+    pub(crate) fn try_next(&self) -> Option<Event> {
         self.rx.try_recv().ok()
     }
 
     /// Starts the terminal input reader: key presses, mouse, resizes.
-    pub fn spawn_input(&self) {
+    pub(crate) fn spawn_input(&self) {
         let tx = self.sender();
         let _ = thread::Builder::new()
             .name("tokenscope-input".into())
@@ -110,7 +110,7 @@ impl Events {
     }
 
     /// Starts a ticker.
-    pub fn spawn_ticker(&self, every: Duration) {
+    pub(crate) fn spawn_ticker(&self, every: Duration) {
         let tx = self.sender();
         let _ = thread::Builder::new()
             .name("tokenscope-tick".into())
@@ -138,7 +138,7 @@ impl Events {
     /// panic, the only way safe code gets one, restores the terminal
     /// through the panic hook.
     #[cfg(unix)]
-    pub fn spawn_signals(&self) -> std::io::Result<()> {
+    pub(crate) fn spawn_signals(&self) -> std::io::Result<()> {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGTSTP};
         let mut wanted = vec![SIGTERM, SIGHUP, SIGINT, SIGTSTP];
         wanted.extend_from_slice(FATAL_SIGNALS);
@@ -174,7 +174,7 @@ impl Events {
     /// Signals are not handled on this platform (the console closes the
     /// process; the panic hook and the guard cover the other paths).
     #[cfg(not(unix))]
-    pub fn spawn_signals(&self) -> std::io::Result<()> {
+    pub(crate) fn spawn_signals(&self) -> std::io::Result<()> {
         Ok(())
     }
 }

@@ -1,8 +1,12 @@
 //! Background work: engine runs, the budget frontier, loading inputs,
-//! loading a model's tokenizer file and reading the usage history run off
-//! the UI thread, each job tagged with a generation number. A newer
+//! loading a model's tokenizer file, reading the usage history and writing
+//! files (the report export, a profile) run off the UI thread, each job
+//! tagged with a generation number issued by [`Generations`]. A newer
 //! request makes older ones stale: workers skip stale requests, abandon
-//! stale work between steps, and the app drops stale results.
+//! stale work between steps, and the app drops stale results. Writes are
+//! the exception on the worker side: every write requested runs, in order
+//! (a later write to the same file lands last); the app drops the answer of
+//! a write superseded by a newer one to the same file.
 //!
 //! Each kind of job has one worker thread with its own [`Executor`], which
 //! keeps a working copy of the item set: a settings change resets and
@@ -23,6 +27,9 @@ use crate::history::{self, Period, Report, ReportOptions};
 use crate::tokens::{
     ChatFraming, CountCache, ModelRegistry, ModelTokenizerFile, Tokenizer, TokenizerId,
 };
+
+use crate::input::profile::{ProfileSettings, save_profile};
+use crate::report::{self, Format, write_report_file};
 
 use super::terminal::catch_quietly;
 use super::tuning::Tuning;
@@ -77,27 +84,27 @@ pub struct FrontierRequest {
 #[derive(Clone)]
 pub struct LoadRequest {
     /// The generation this request belongs to.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// The files that changed since the last completed load (empty: load
     /// everything).
-    pub changed: Vec<PathBuf>,
+    pub(crate) changed: Vec<PathBuf>,
     /// What loads the inputs.
-    pub loader: Loader,
+    pub(crate) loader: Loader,
 }
 
 /// A request to read the usage history and analyse it for the History view.
 #[derive(Clone)]
 pub struct HistoryRequest {
     /// The generation this request belongs to.
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// The history file (a missing file is an empty history).
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The trend by day or by week.
-    pub period: Period,
+    pub(crate) period: Period,
     /// The time the alerts look back from.
-    pub now: OffsetDateTime,
+    pub(crate) now: OffsetDateTime,
     /// Prices for the savings; `None` leaves costs out.
-    pub registry: Option<Arc<ModelRegistry>>,
+    pub(crate) registry: Option<Arc<ModelRegistry>>,
 }
 
 /// A request to load the tokenizer file a model names (`tokenizer_file` in
@@ -109,6 +116,46 @@ pub struct TokenizerRequest {
     pub generation: u64,
     /// The file and the model that names it.
     pub file: ModelTokenizerFile,
+}
+
+/// A file to write: the report export or a profile. The app checks the
+/// request first (the path, replacing a file); the worker writes.
+#[derive(Clone)]
+pub struct WriteRequest {
+    /// The generation this request belongs to.
+    pub generation: u64,
+    /// The file written.
+    pub path: PathBuf,
+    /// What is written there.
+    pub what: WriteWhat,
+    /// The message to show once written.
+    pub done: String,
+}
+
+/// What a [`WriteRequest`] writes.
+#[derive(Clone)]
+pub enum WriteWhat {
+    /// A report of the plan (atomically, through the report module).
+    Report {
+        /// The plan on screen when the export was asked for.
+        plan: Arc<Plan>,
+        /// The report format.
+        format: Format,
+        /// The report's options (title, width).
+        options: report::ReportOptions,
+    },
+    /// The tuned settings as a profile (the file's comments and layout
+    /// kept, through the profile module).
+    Profile {
+        /// The profile's name.
+        name: String,
+        /// The item set as loaded.
+        base: Arc<ItemSet>,
+        /// The user's settings over it.
+        tuning: Tuning,
+        /// The model's context window (the total when the set has none).
+        context_window: Option<usize>,
+    },
 }
 
 /// A unit of background work.
@@ -124,6 +171,8 @@ pub enum Job {
     History(HistoryRequest),
     /// Load a model's tokenizer file.
     Tokenizer(TokenizerRequest),
+    /// Write a file.
+    Write(WriteRequest),
 }
 
 impl std::fmt::Debug for Job {
@@ -139,6 +188,7 @@ impl std::fmt::Debug for Job {
                 t.generation,
                 t.file.path.display()
             ),
+            Job::Write(w) => write!(f, "Write(gen {}, {})", w.generation, w.path.display()),
         }
     }
 }
@@ -156,6 +206,54 @@ pub enum JobKind {
     History,
     /// Loading a model's tokenizer file.
     Tokenizer,
+    /// Writing files.
+    Write,
+}
+
+impl JobKind {
+    /// Every kind, one worker each.
+    pub const ALL: [JobKind; 6] = [
+        JobKind::Pack,
+        JobKind::Frontier,
+        JobKind::Load,
+        JobKind::History,
+        JobKind::Tokenizer,
+        JobKind::Write,
+    ];
+
+    /// Whether a newer job of this kind makes older ones stale. Writes do
+    /// not: each one asked for is written.
+    pub fn supersedes(self) -> bool {
+        self != JobKind::Write
+    }
+}
+
+/// The newest generation issued per job kind: the one way the app numbers
+/// its jobs and tells current answers from stale ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Generations {
+    latest: [u64; JobKind::ALL.len()],
+}
+
+impl Generations {
+    /// A new generation of `kind`: every answer to an older one is stale
+    /// from now on.
+    pub(crate) fn issue(&mut self, kind: JobKind) -> u64 {
+        let g = &mut self.latest[kind as usize];
+        *g += 1;
+        *g
+    }
+
+    /// The newest generation issued of `kind` (0: none yet).
+    pub(crate) fn current(&self, kind: JobKind) -> u64 {
+        self.latest[kind as usize]
+    }
+
+    /// Whether an answer of `kind` and `generation` is for the newest
+    /// request (else it is stale and dropped).
+    pub(crate) fn is_current(&self, kind: JobKind, generation: u64) -> bool {
+        self.current(kind) == generation
+    }
 }
 
 impl Job {
@@ -167,6 +265,7 @@ impl Job {
             Job::Load(_) => JobKind::Load,
             Job::History(_) => JobKind::History,
             Job::Tokenizer(_) => JobKind::Tokenizer,
+            Job::Write(_) => JobKind::Write,
         }
     }
 
@@ -178,6 +277,7 @@ impl Job {
             Job::Load(l) => l.generation,
             Job::History(h) => h.generation,
             Job::Tokenizer(t) => t.generation,
+            Job::Write(w) => w.generation,
         }
     }
 }
@@ -250,6 +350,16 @@ pub enum JobOutput {
         /// wrong with it.
         result: Result<Tokenizer, String>,
     },
+    /// A file was written (or not).
+    Written {
+        /// Its generation.
+        generation: u64,
+        /// The file.
+        path: PathBuf,
+        /// The message to show, or the error: the file and why it cannot
+        /// be written.
+        result: Result<String, String>,
+    },
 }
 
 /// Texts counted per progress step when warming a tokenizer.
@@ -296,6 +406,11 @@ impl Executor {
             Job::Tokenizer(req) => Some(JobOutput::Tokenizer {
                 generation: req.generation,
                 result: load_tokenizer(&req.file),
+            }),
+            Job::Write(req) => Some(JobOutput::Written {
+                generation: req.generation,
+                result: write_file(&req),
+                path: req.path,
             }),
         }
     }
@@ -456,6 +571,39 @@ fn read_history(req: &HistoryRequest) -> Result<Box<Report>, String> {
         .unwrap_or_else(|| Err("analysing the history failed (internal error)".to_string()))
 }
 
+/// Writes a report or a profile; the request's message, or the error.
+fn write_file(req: &WriteRequest) -> Result<String, String> {
+    let path = &req.path;
+    let run = || match &req.what {
+        WriteWhat::Report {
+            plan,
+            format,
+            options,
+        } => write_report_file(plan, *format, path, options)
+            .map_err(|e| format!("{}: cannot write the report: {e}", path.display())),
+        WriteWhat::Profile {
+            name,
+            base,
+            tuning,
+            context_window,
+        } => {
+            let set = tuning.apply(base, *context_window);
+            let mut settings = ProfileSettings::from_item_set(&set);
+            // A total the user never gave stays unset: it follows the model.
+            settings.total = tuning.total.or(base.budget.total);
+            save_profile(path, name, &settings).map_err(|e| e.to_string())
+        }
+    };
+    catch_quietly(run)
+        .unwrap_or_else(|| {
+            Err(format!(
+                "{}: writing failed (internal error)",
+                path.display()
+            ))
+        })
+        .map(|()| req.done.clone())
+}
+
 /// Loads (or takes the already loaded) tokenizer file of a model.
 fn load_tokenizer(file: &ModelTokenizerFile) -> Result<Tokenizer, String> {
     catch_quietly(|| file.load().map_err(|e| e.to_string())).unwrap_or_else(|| {
@@ -505,13 +653,7 @@ impl Workers {
     pub fn start(sink: impl Fn(JobOutput) + Send + Sync + 'static) -> Workers {
         let sink: Arc<dyn Fn(JobOutput) + Send + Sync> = Arc::new(sink);
         let mut senders = Vec::new();
-        for kind in [
-            JobKind::Pack,
-            JobKind::Frontier,
-            JobKind::Load,
-            JobKind::History,
-            JobKind::Tokenizer,
-        ] {
+        for kind in JobKind::ALL {
             let (tx, rx) = mpsc::channel::<Job>();
             let latest = Arc::new(AtomicU64::new(0));
             let sink = sink.clone();
@@ -539,14 +681,16 @@ fn worker(rx: Receiver<Job>, latest: Arc<AtomicU64>, sink: Arc<dyn Fn(JobOutput)
     let mut executor = Executor::new();
     let cache = CountCache::global();
     while let Ok(mut job) = rx.recv() {
-        // Coalesce a burst: only the newest request matters.
-        while let Ok(newer) = rx.try_recv() {
+        let supersedes = job.kind().supersedes();
+        // Coalesce a burst: only the newest request matters (every write
+        // runs).
+        while supersedes && let Ok(newer) = rx.try_recv() {
             job = newer;
         }
         let generation = job.generation();
         let stale = {
             let latest = latest.clone();
-            Cancel::new(move || latest.load(Ordering::SeqCst) > generation)
+            Cancel::new(move || supersedes && latest.load(Ordering::SeqCst) > generation)
         };
         if stale.is_cancelled() {
             continue;
@@ -588,5 +732,30 @@ impl InlineRunner {
             .run(job, cache, &Cancel::new(|| false), &mut |p| outputs.push(p));
         outputs.extend(out);
         outputs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_are_per_kind_and_only_the_newest_is_current() {
+        let mut g = Generations::default();
+        assert_eq!(g.current(JobKind::Pack), 0);
+        let a = g.issue(JobKind::Pack);
+        let b = g.issue(JobKind::Pack);
+        assert_eq!((a, b), (1, 2));
+        assert!(!g.is_current(JobKind::Pack, a));
+        assert!(g.is_current(JobKind::Pack, b));
+        // Another kind counts on its own.
+        assert_eq!(g.issue(JobKind::Write), 1);
+        assert!(g.is_current(JobKind::Pack, b));
+        assert!(
+            JobKind::ALL
+                .iter()
+                .all(|k| *k == JobKind::Write || k.supersedes())
+        );
+        assert!(!JobKind::Write.supersedes());
     }
 }

@@ -25,11 +25,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
 /// The terminal the inspector draws to.
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub(crate) type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Holds the terminal in raw mode on the alternate screen; dropping it
 /// restores the terminal.
-pub struct TerminalGuard {
+pub(crate) struct TerminalGuard {
     terminal: Term,
 }
 
@@ -37,7 +37,7 @@ impl TerminalGuard {
     /// Enters raw mode and the alternate screen, with mouse capture, and
     /// installs the panic hook (once per process). On failure whatever was
     /// entered is restored.
-    pub fn enter() -> io::Result<TerminalGuard> {
+    pub(crate) fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
         take_terminal().map(|terminal| TerminalGuard { terminal })
     }
@@ -48,7 +48,7 @@ impl TerminalGuard {
     /// screen again with a fresh terminal, so the next draw repaints every
     /// cell. The caller redraws.
     #[cfg(unix)]
-    pub fn suspend(&mut self) -> io::Result<()> {
+    pub(crate) fn suspend(&mut self) -> io::Result<()> {
         restore();
         // Stops the whole process until SIGCONT; returns after it.
         signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGTSTP)?;
@@ -57,7 +57,7 @@ impl TerminalGuard {
     }
 
     /// The terminal to draw on.
-    pub fn terminal(&mut self) -> &mut Term {
+    pub(crate) fn terminal(&mut self) -> &mut Term {
         &mut self.terminal
     }
 }
@@ -96,7 +96,7 @@ fn take_terminal() -> io::Result<Term> {
 /// standard output locked by the calling thread, so that no frame the event
 /// loop is drawing lands on the restored screen before the process ends.
 /// Returns the lock, to hold until then.
-pub fn restore_for_exit() -> io::StdoutLock<'static> {
+pub(crate) fn restore_for_exit() -> io::StdoutLock<'static> {
     let mut out = io::stdout().lock();
     restore_to(&mut out);
     out
@@ -104,12 +104,12 @@ pub fn restore_for_exit() -> io::StdoutLock<'static> {
 
 /// Restores the terminal if the inspector still holds it; `true` when this
 /// call did the restoring (so it happens exactly once).
-pub fn restore() -> bool {
+pub(crate) fn restore() -> bool {
     restore_to(&mut io::stdout())
 }
 
 /// [`restore`] writing the escape sequences to `out`.
-pub fn restore_to<W: Write>(out: &mut W) -> bool {
+pub(crate) fn restore_to<W: Write>(out: &mut W) -> bool {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return false;
     }
@@ -128,7 +128,7 @@ thread_local! {
 /// Runs `f`, turning a panic inside it into `None` without restoring the
 /// terminal or printing over the screen: for background work (engine runs,
 /// loading) whose failure the inspector shows and survives.
-pub fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
+pub(crate) fn catch_quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
     let was = CAUGHT.with(|c| c.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     CAUGHT.with(|c| c.set(was));

@@ -116,6 +116,7 @@ pub struct VisualLine {
     pub glyphs: Vec<(usize, Glyph)>,
 }
 
+#[cfg(test)]
 impl VisualLine {
     /// The line's display width.
     pub fn width(&self) -> usize {

@@ -7,7 +7,7 @@ mod header;
 mod help;
 mod history;
 mod items;
-pub mod layout;
+pub(crate) mod layout;
 mod log;
 mod models;
 mod popups;
@@ -20,7 +20,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
-pub use bar::BudgetBar;
+pub(crate) use bar::BudgetBar;
 
 use crate::engine::{ItemPlan, ItemStatus, Reason};
 use crate::tokens::Accuracy;
@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.view() {
         View::History => {
             history::draw(frame, app);
-            if area.width < layout::MIN_WIDTH || area.height < layout::MIN_HEIGHT {
+            if layout::too_small(area) {
                 return;
             }
         }
@@ -46,23 +46,31 @@ pub fn draw(frame: &mut Frame, app: &App) {
                 too_small(frame, area, app);
                 return;
             }
-            header::draw(frame, l.header, app);
-            sections::draw(frame, l.sections, app);
-            items::draw(frame, l.items, app);
-            detail::draw(frame, l.detail, app);
-            if l.frontier.height > 0 {
-                frontier::draw(frame, l.frontier, app);
+            if l.compact {
+                header::draw_compact(frame, l.header, app);
+                match app.focus() {
+                    Pane::Sections => sections::draw(frame, l.sections, app),
+                    Pane::Items => items::draw(frame, l.items, app),
+                    Pane::Detail => detail::draw(frame, l.detail, app),
+                }
+                status::draw(frame, l.status, app, true);
+            } else {
+                header::draw(frame, l.header, app);
+                sections::draw(frame, l.sections, app);
+                items::draw(frame, l.items, app);
+                detail::draw(frame, l.detail, app);
+                if l.frontier.height > 0 {
+                    frontier::draw(frame, l.frontier, app);
+                }
+                status::draw(frame, l.status, app, false);
             }
-            status::draw(frame, l.status, app);
         }
     }
     match app.popup() {
         Some(Popup::Help { scroll }) => help::draw(frame, area, app, *scroll),
         Some(Popup::Log { scroll }) => log::draw(frame, area, app, *scroll),
-        Some(Popup::Models { query, selected }) => models::draw(frame, area, app, query, *selected),
-        Some(p @ Popup::Prompt { .. }) | Some(p @ Popup::Export { .. }) => {
-            popups::draw(frame, area, app, p)
-        }
+        Some(Popup::Models(m)) => models::draw(frame, area, app, &m.query, m.selected),
+        Some(p @ (Popup::Prompt(_) | Popup::Export(_))) => popups::draw(frame, area, app, p),
         None => {}
     }
 }

@@ -12,8 +12,8 @@ use tokenscope::engine::{
     Section, SectionPlan, Strategy, Totals, Transfer,
 };
 use tokenscope::tokens::{ChatFraming, Encoding, Estimate, ModelCounting, Tokenizer};
-use tokenscope::tui::jobs::{FrontierPoint, Job, JobOutput};
-use tokenscope::tui::{App, AppOptions, Keymap, ModelChoice, Theme};
+use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
+use tokenscope::tui::testing::{FrontierPoint, Job, JobOutput};
 
 pub const AUTH: &str = "Authentication uses short-lived bearer tokens. Exchange your API key for a token at /v1/auth/token; tokens expire after 15 minutes.\n\nSend the token in the Authorization header:\n\n    Authorization: Bearer <token>\n";
 pub const RATE: &str = "Rate limits apply per API key and per organisation. Requests over the limit get HTTP 429 with a Retry-After header. Batch endpoints count each item in the batch against the limit. Use exponential backoff with jitter, starting at one second and doubling up to a minute.";
@@ -409,8 +409,8 @@ fn answer(app: &mut App, plan: &Plan, jobs: Vec<Job>) {
                 points: frontier(),
             }),
             Job::Load(_) => {}
-            job @ (Job::History(_) | Job::Tokenizer(_)) => {
-                let runner = tokenscope::tui::jobs::InlineRunner::new();
+            job @ (Job::History(_) | Job::Tokenizer(_) | Job::Write(_)) => {
+                let runner = tokenscope::tui::testing::InlineRunner::new();
                 for out in runner.run(job, tokenscope::tokens::CountCache::global()) {
                     app.on_job(out);
                 }
@@ -432,14 +432,18 @@ pub fn app() -> App {
 /// The screen as text.
 pub fn screen(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| tokenscope::tui::draw(f, app)).unwrap();
+    terminal
+        .draw(|f| tokenscope::tui::testing::draw(f, app))
+        .unwrap();
     terminal.backend().to_string()
 }
 
 /// The drawn buffer.
 pub fn buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| tokenscope::tui::draw(f, app)).unwrap();
+    terminal
+        .draw(|f| tokenscope::tui::testing::draw(f, app))
+        .unwrap();
     terminal.backend().buffer().clone()
 }
 
@@ -483,7 +487,7 @@ pub fn real_app(path: &str, profile_file: PathBuf) -> App {
 /// Runs every queued job with the real engine on this thread, then shows
 /// the final plan with a fixed engine time so that screens are stable.
 pub fn settle(app: &mut App) {
-    let runner = tokenscope::tui::jobs::InlineRunner::new();
+    let runner = tokenscope::tui::testing::InlineRunner::new();
     let cache = tokenscope::tokens::CountCache::global();
     loop {
         let jobs = app.take_jobs();
@@ -517,8 +521,8 @@ pub const HISTORY_NOW: &str = "2025-07-01T00:00:00Z";
 
 /// The History view's settings for `file`: priced with the built-in
 /// registry, alerts up to [`HISTORY_NOW`].
-pub fn history_options(file: &std::path::Path) -> tokenscope::tui::HistoryOptions {
-    tokenscope::tui::HistoryOptions {
+pub fn history_options(file: &std::path::Path) -> tokenscope::tui::testing::HistoryOptions {
+    tokenscope::tui::testing::HistoryOptions {
         file: Some(file.to_path_buf()),
         given: true,
         registry: Some(std::sync::Arc::new(
@@ -532,7 +536,7 @@ pub fn history_options(file: &std::path::Path) -> tokenscope::tui::HistoryOption
 pub fn history_app(file: &std::path::Path) -> App {
     let mut app = app();
     app.set_history(history_options(file));
-    app.update(tokenscope::tui::Action::ToggleHistory);
+    app.update(tokenscope::tui::testing::Action::ToggleHistory);
     answer_jobs(&mut app, &plan());
     app
 }

@@ -1,24 +1,47 @@
 //! Writing files: the report export (through the report module, atomically)
 //! and saving the tuned settings as a profile (through the profile module,
-//! which keeps the file's comments and layout). An export may not land on a
-//! file the inspector read ([`crate::fsio::Inputs`]): the error shows in the
-//! dialog. `tokenscope.toml` is the one file written on purpose, even when
-//! it lies in an input folder.
+//! which keeps the file's comments and layout). The app checks a request at
+//! once (an export may not land on a file the inspector read,
+//! [`crate::fsio::Inputs`]: the error shows in the dialog), then a
+//! background job ([`Job::Write`]) writes while the keys keep working; its
+//! answer shows in the status line and the log. A second write to a file
+//! whose first write has not answered supersedes it: the first answer is
+//! dropped, and the worker writes both in order, so the second lands.
+//! `tokenscope.toml` is the one file written on purpose, even when it lies
+//! in an input folder.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::fsio::Inputs;
-use crate::input::profile::{ProfileSettings, save_profile};
-use crate::report::{Format, ReportOptions, format_from_name, write_report_file};
+use crate::report::{Format, ReportOptions, format_from_name};
+use crate::tui::jobs::{Job, JobKind, WriteRequest, WriteWhat};
 
-use super::App;
+use super::{App, LogSource};
+
+/// The files being written in the background.
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    /// The writes whose answer is still wanted, oldest first.
+    pub(crate) pending: Vec<PendingWrite>,
+}
+
+/// A write asked for and not answered yet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PendingWrite {
+    /// The job's generation.
+    pub(crate) generation: u64,
+    /// The file.
+    pub(crate) path: PathBuf,
+    /// Who asked (the export, a profile save), for the log.
+    pub(crate) source: LogSource,
+}
 
 impl App {
-    /// Writes the current plan as report format `format` (an index into
-    /// [`App::export_formats`]) to `path`; the message to show, or the
-    /// error.
-    pub(crate) fn export_to(&mut self, format: usize, path: &str) -> Result<String, String> {
-        let plan = self.plan.as_ref().ok_or("no plan to export yet")?;
+    /// Queues the write of the current plan as report format `format` (an
+    /// index into [`App::export_formats`]) to `path`, or says why not.
+    pub(crate) fn export_to(&mut self, format: usize, path: &str) -> Result<(), String> {
+        let plan = self.engine.plan.as_ref().ok_or("no plan to export yet")?;
         if path.is_empty() {
             return Err("give a file name to write the report to".to_string());
         }
@@ -33,20 +56,69 @@ impl App {
             title: Some(self.inputs_title()),
             check: None,
         };
-        write_report_file(plan, format, &path, &opts)
-            .map_err(|e| format!("{}: cannot write the report: {e}", path.display()))?;
-        if format == Format::Request {
-            return Ok(format!(
+        let done = if format == Format::Request {
+            format!(
                 "wrote the trimmed request ({}) to {}",
                 self.kept_messages(plan),
                 path.display()
-            ));
+            )
+        } else {
+            format!("wrote the {} report to {}", format.name(), path.display())
+        };
+        let what = WriteWhat::Report {
+            plan: Arc::new(plan.clone()),
+            format,
+            options: opts,
+        };
+        self.queue_write(path, what, done, LogSource::Export);
+        Ok(())
+    }
+
+    /// Queues a background write of `what` to `path`; `done` is the message
+    /// once written. An unanswered write to the same file is superseded.
+    fn queue_write(&mut self, path: PathBuf, what: WriteWhat, done: String, source: LogSource) {
+        let generation = self.jobs.generations.issue(JobKind::Write);
+        self.writes.pending.retain(|w| w.path != path);
+        self.writes.pending.push(PendingWrite {
+            generation,
+            path: path.clone(),
+            source,
+        });
+        self.set_status(format!("writing {} …", path.display()), false);
+        self.jobs.push(Job::Write(WriteRequest {
+            generation,
+            path,
+            what,
+            done,
+        }));
+    }
+
+    /// A write answered: show its message or its error (status line and
+    /// log). The answer of a superseded write is dropped.
+    pub(super) fn on_written(
+        &mut self,
+        generation: u64,
+        path: PathBuf,
+        result: Result<String, String>,
+    ) {
+        let Some(i) = self
+            .writes
+            .pending
+            .iter()
+            .position(|w| w.generation == generation && w.path == path)
+        else {
+            return;
+        };
+        let write = self.writes.pending.remove(i);
+        match result {
+            Ok(msg) => self.info_from(write.source, msg),
+            Err(e) => self.error_from(write.source, e),
         }
-        Ok(format!(
-            "wrote the {} report to {}",
-            format.name(),
-            path.display()
-        ))
+    }
+
+    /// The files being written in the background.
+    pub fn pending_writes(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.writes.pending.iter().map(|w| w.path.as_path())
     }
 
     /// Whether an export may be written to `path` (it is no file or folder
@@ -79,17 +151,10 @@ impl App {
         format!("{kept} of {all} message{}", if all == 1 { "" } else { "s" })
     }
 
-    /// Saves the tuned settings as profile `name` in the project's
-    /// `tokenscope.toml`; the message to show, or the error.
-    pub(crate) fn save_profile_as(&mut self, name: &str) -> Result<String, String> {
+    /// Queues saving the tuned settings as profile `name` in the project's
+    /// `tokenscope.toml`, or says why not.
+    pub(crate) fn save_profile_as(&mut self, name: &str) -> Result<(), String> {
         let base = self.base.clone().ok_or("nothing loaded to save")?;
-        let set = self
-            .tuning
-            .apply(&base, self.model.as_ref().and_then(|m| m.context_window));
-        let mut settings = ProfileSettings::from_item_set(&set);
-        // A total the user never gave stays unset: it follows the model.
-        settings.total = self.tuning.total.or(base.budget.total);
-        save_profile(&self.profile_file, name, &settings).map_err(|e| e.to_string())?;
         let mut msg = format!(
             "saved profile `{name}` to {} (use --profile {name})",
             self.profile_file.display()
@@ -101,7 +166,14 @@ impl App {
                 if items == 1 { " is" } else { "s are" }
             ));
         }
-        Ok(msg)
+        let what = WriteWhat::Profile {
+            name: name.to_string(),
+            base,
+            tuning: self.tuning.clone(),
+            context_window: self.counting.model.as_ref().and_then(|m| m.context_window),
+        };
+        self.queue_write(self.profile_file.clone(), what, msg, LogSource::Profile);
+        Ok(())
     }
 
     /// The path the export dialog proposes for format `format`: the
@@ -153,7 +225,7 @@ impl App {
             inputs.add(file);
         }
         if let Some(crate::tokens::ModelCounting::File(f)) =
-            self.model.as_ref().map(|m| &m.counting)
+            self.counting.model.as_ref().map(|m| &m.counting)
         {
             inputs.add(&f.path);
         }

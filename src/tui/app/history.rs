@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::history::{self, Period, Report};
 use crate::tokens::ModelRegistry;
 use crate::tui::action::View;
-use crate::tui::jobs::{HistoryRequest, Job};
+use crate::tui::jobs::{HistoryRequest, Job, JobKind};
 use crate::tui::view::layout;
 
 use super::App;
@@ -65,7 +65,6 @@ pub(crate) struct HistoryState {
     /// The file as the watcher reports it (absolute, canonical folder).
     watched: Option<PathBuf>,
     pub(crate) period: Period,
-    generation: u64,
     pub(crate) loading: bool,
     /// Say how many records were read when the read finishes (`r`).
     announce: bool,
@@ -84,7 +83,6 @@ impl HistoryState {
             options,
             watched,
             period: Period::Week,
-            generation: 0,
             loading: false,
             announce: false,
             report: None,
@@ -120,11 +118,6 @@ impl App {
         self.view
     }
 
-    /// The History view's settings.
-    pub fn history_options(&self) -> &HistoryOptions {
-        &self.history.options
-    }
-
     /// The last report the History view read, if any.
     pub fn history_report(&self) -> Option<&Report> {
         self.history.report.as_deref()
@@ -151,22 +144,18 @@ impl App {
         self.history.scroll
     }
 
-    pub(super) fn history_generation(&self) -> u64 {
-        self.history.generation
-    }
-
     /// Queues a read of the history file.
-    pub fn request_history(&mut self) {
+    pub(crate) fn request_history(&mut self) {
         let Some(file) = self.history.options.file.clone() else {
             self.history.loading = false;
             self.history.error = Some(NO_DATA_DIR.to_string());
             self.dirty = true;
             return;
         };
-        self.history.generation += 1;
+        let generation = self.jobs.generations.issue(JobKind::History);
         self.history.loading = true;
         self.jobs.push(Job::History(HistoryRequest {
-            generation: self.history.generation,
+            generation,
             file,
             period: self.history.period,
             now: self
@@ -277,7 +266,11 @@ impl App {
 
     /// Takes a finished read of the history; stale ones are dropped.
     pub(super) fn on_history(&mut self, generation: u64, result: Result<Box<Report>, String>) {
-        if generation != self.history.generation {
+        if !self
+            .jobs
+            .generations
+            .is_current(JobKind::History, generation)
+        {
             return;
         }
         self.history.loading = false;

@@ -6,13 +6,13 @@ use crate::engine::SectionBudget;
 
 use super::super::models::ModelChoice;
 use super::super::tuning;
-use super::{App, LogSource, Pane, Popup, PromptKind};
+use super::{App, ExportDialog, LogSource, ModelPicker, Pane, Popup, Prompt, PromptKind};
 
 /// The export formats in the order the dialog cycles them: (name, file
 /// extension). The names are the `--format` names of the report module.
 /// The last one, `request` (the trimmed chat request), is offered only for
 /// chat requests ([`App::export_formats`]).
-pub const EXPORT_FORMATS: [(&str, &str); 6] = [
+pub(crate) const EXPORT_FORMATS: [(&str, &str); 6] = [
     ("json", "json"),
     ("md", "md"),
     ("csv", "csv"),
@@ -22,7 +22,7 @@ pub const EXPORT_FORMATS: [(&str, &str); 6] = [
 ];
 
 /// The path the export dialog proposes for a format.
-pub fn default_export_path(format: usize) -> String {
+pub(crate) fn default_export_path(format: usize) -> String {
     let (name, ext) = EXPORT_FORMATS[format % EXPORT_FORMATS.len()];
     match name {
         "context" => "tokenscope-context.txt".to_string(),
@@ -45,8 +45,8 @@ fn with_default_name(path: &str, format: usize) -> String {
 impl App {
     /// The formats the export dialog offers for the plan on screen: every
     /// report format, and `request` when the input is a chat request.
-    pub fn export_formats(&self) -> &'static [(&'static str, &'static str)] {
-        if self.plan.as_ref().is_some_and(|p| p.chat_request) {
+    pub(crate) fn export_formats(&self) -> &'static [(&'static str, &'static str)] {
+        if self.engine.plan.as_ref().is_some_and(|p| p.chat_request) {
             &EXPORT_FORMATS
         } else {
             &EXPORT_FORMATS[..EXPORT_FORMATS.len() - 1]
@@ -103,7 +103,7 @@ fn edit_line(value: &mut String, key: &KeyEvent) -> Edit {
 }
 
 /// Parses a token count such as `16000`, `16,000`, `16_000` or `16k`.
-pub fn parse_tokens(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_tokens(text: &str) -> Result<usize, String> {
     let t: String = text
         .trim()
         .chars()
@@ -130,11 +130,11 @@ pub fn parse_tokens(text: &str) -> Result<usize, String> {
 impl App {
     pub(super) fn filter_key(&mut self, key: KeyEvent) {
         let keep = self.selected_item().map(|i| i.id.clone());
-        match edit_line(&mut self.filter, &key) {
-            Edit::Submit => self.filter_editing = false,
+        match edit_line(&mut self.items.filter, &key) {
+            Edit::Submit => self.items.filter_editing = false,
             Edit::Cancel => {
-                self.filter_editing = false;
-                self.filter.clear();
+                self.items.filter_editing = false;
+                self.items.filter.clear();
                 self.refresh_visible(keep.as_deref());
             }
             Edit::Changed => self.refresh_visible(keep.as_deref()),
@@ -240,7 +240,7 @@ impl App {
                     _ => true,
                 }
             }
-            Popup::Models { query, selected } => {
+            Popup::Models(ModelPicker { query, selected }) => {
                 let n = self.model_matches(query).len();
                 match key.code {
                     KeyCode::Down => {
@@ -290,7 +290,7 @@ impl App {
                     },
                 }
             }
-            Popup::Prompt { kind, value, error } => match edit_line(value, &key) {
+            Popup::Prompt(Prompt { kind, value, error }) => match edit_line(value, &key) {
                 Edit::Submit => match self.commit_prompt(kind, value) {
                     Ok(()) => false,
                     Err(e) => {
@@ -305,13 +305,13 @@ impl App {
                 }
                 Edit::Other => true,
             },
-            Popup::Export {
+            Popup::Export(ExportDialog {
                 format,
                 path,
                 edited,
                 error,
                 overwrite,
-            } => {
+            }) => {
                 // Asked whether to replace an existing file: enter or `y`
                 // writes, `n` or esc goes back to the path; anything else
                 // goes back too and edits as usual.
@@ -372,21 +372,18 @@ impl App {
         self.dirty = true;
     }
 
-    /// Writes the export the dialog `popup` describes; closes it, or keeps
-    /// it open with the error.
+    /// Queues the write the export dialog `popup` describes and closes it,
+    /// or keeps it open with the reason it cannot be written there.
     fn finish_export(&mut self, mut popup: Popup) {
-        if let Popup::Export {
+        if let Popup::Export(ExportDialog {
             format,
             path,
             error,
             ..
-        } = &mut popup
+        }) = &mut popup
         {
             match self.export_to(*format, path.trim()) {
-                Ok(msg) => {
-                    self.info_from(LogSource::Export, msg);
-                    self.popup = None;
-                }
+                Ok(()) => self.popup = None,
                 Err(e) => {
                     self.log_only(LogSource::Export, e.clone(), true);
                     *error = Some(e);
@@ -401,25 +398,25 @@ impl App {
     /// tokenizer file, run in the background. Picking a model whose file
     /// failed to load tries the file again.
     pub(crate) fn choose_model(&mut self, name: String) {
-        let retry = self.tokenizer_failed.take().is_some();
+        let retry = self.counting.failed.take().is_some();
         let before = self.tuning.model.clone();
         self.change(|t| t.model = Some(name));
         if retry && self.tuning.model == before {
             self.after_change();
         }
-        if let Some(load) = &self.tokenizer_load {
+        if let Some(load) = &self.counting.load {
             let msg = format!(
                 "model {}: loading its tokenizer file {} …",
                 load.file.model,
                 load.file.name()
             );
             self.info_from(LogSource::Model, msg);
-        } else if let Some(w) = &self.model_warning {
+        } else if let Some(w) = &self.counting.warning {
             // E.g. the model's tokenizer file cannot be loaded.
             // Logged when it was found (resolve_model).
             let w = w.clone();
             self.set_status(w, true);
-        } else if let Some(m) = &self.model {
+        } else if let Some(m) = &self.counting.model {
             let kind = if m.counting.is_exact() {
                 "exact"
             } else {
@@ -483,9 +480,7 @@ impl App {
                         "`{name}` is not a profile name; use letters, digits, `-` and `_`"
                     ));
                 }
-                let msg = self.save_profile_as(name)?;
-                self.info_from(LogSource::Profile, msg);
-                Ok(())
+                self.save_profile_as(name)
             }
         }
     }

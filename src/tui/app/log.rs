@@ -33,7 +33,7 @@ pub enum LogSource {
 
 impl LogSource {
     /// Its name in the log.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LogSource::Load => "load",
             LogSource::Engine => "engine",
@@ -73,7 +73,7 @@ pub struct Log {
 impl Log {
     /// Adds a message; the same message from the same source given again
     /// right after counts as a repeat.
-    pub fn push(&mut self, source: LogSource, text: String, error: bool) {
+    pub(crate) fn push(&mut self, source: LogSource, text: String, error: bool) {
         if let Some(last) = self.entries.back_mut()
             && last.source == source
             && last.text == text

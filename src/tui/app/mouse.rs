@@ -58,7 +58,10 @@ impl App {
         if l.too_small {
             return;
         }
-        let pane = if inside(l.sections, col, row) {
+        let pane = if l.compact {
+            // One pane over the body: the focused one.
+            inside(l.sections, col, row).then_some(self.focus)
+        } else if inside(l.sections, col, row) {
             Some(Pane::Sections)
         } else if inside(l.items, col, row) {
             Some(Pane::Items)
@@ -74,8 +77,8 @@ impl App {
                 match pane {
                     Pane::Sections => {
                         if let Some(i) = layout::row_at(l.sections, row) {
-                            let idx = self.section_offset + i;
-                            let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
+                            let idx = self.sections.offset + i;
+                            let n = self.engine.plan.as_ref().map_or(0, |p| p.sections.len());
                             if idx < n {
                                 self.select_section(idx);
                             } else {
@@ -87,8 +90,8 @@ impl App {
                     }
                     Pane::Items => {
                         if let Some(i) = layout::row_at(l.items, row) {
-                            let idx = self.item_offset + i;
-                            if idx < self.visible.len() {
+                            let idx = self.items.offset + i;
+                            if idx < self.items.visible.len() {
                                 self.select_item(idx);
                             } else {
                                 self.focus = Pane::Items;

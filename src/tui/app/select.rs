@@ -10,7 +10,7 @@ use super::{App, DETAIL_LIMIT, DetailCache, Pane};
 /// order, and the group sorts as one unit: by its members' summed priority
 /// (as the engine ranks it) or summed tokens, or where its first member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     /// Highest priority first (pinned first, then input order).
     Priority,
     /// Most tokens first.
@@ -21,7 +21,7 @@ pub enum SortKey {
 
 impl SortKey {
     /// The next sort order.
-    pub fn next(self) -> SortKey {
+    pub(crate) fn next(self) -> SortKey {
         match self {
             SortKey::Priority => SortKey::Tokens,
             SortKey::Tokens => SortKey::Order,
@@ -30,7 +30,7 @@ impl SortKey {
     }
 
     /// Its name in the items pane title.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SortKey::Priority => "priority",
             SortKey::Tokens => "tokens",
@@ -58,17 +58,17 @@ impl App {
     /// Rebuilds the items pane's list for the selected section, keeping the
     /// item with id `keep` selected when it is still listed.
     pub(crate) fn refresh_visible(&mut self, keep: Option<&str>) {
-        let Some(plan) = &self.plan else {
-            self.visible.clear();
-            self.detail = None;
+        let Some(plan) = &self.engine.plan else {
+            self.items.visible.clear();
+            self.detail.cache = None;
             return;
         };
-        let Some(section) = plan.sections.get(self.section_sel) else {
-            self.visible.clear();
-            self.detail = None;
+        let Some(section) = plan.sections.get(self.sections.sel) else {
+            self.items.visible.clear();
+            self.detail.cache = None;
             return;
         };
-        let query = self.filter.to_lowercase();
+        let query = self.items.filter.to_lowercase();
         let mut visible: Vec<usize> = Vec::new();
         for (i, item) in plan.items.iter().enumerate() {
             if item.section != section.name {
@@ -91,9 +91,9 @@ impl App {
         let visible = self.sorted_units(visible);
         let sel = keep
             .and_then(|id| visible.iter().position(|&i| items[i].id == id))
-            .unwrap_or_else(|| self.item_sel.min(visible.len().saturating_sub(1)));
-        self.visible = visible;
-        self.item_sel = sel;
+            .unwrap_or_else(|| self.items.sel.min(visible.len().saturating_sub(1)));
+        self.items.visible = visible;
+        self.items.sel = sel;
         self.ensure_item_visible();
         self.refresh_detail();
     }
@@ -106,7 +106,7 @@ impl App {
     /// `visible` (plan indices) in the sort order, each group's members
     /// together in input order, the group ranked as one unit.
     fn sorted_units(&self, visible: Vec<usize>) -> Vec<usize> {
-        let Some(plan) = &self.plan else {
+        let Some(plan) = &self.engine.plan else {
             return visible;
         };
         let items = &plan.items;
@@ -132,7 +132,7 @@ impl App {
         let pinned = |u: &[usize]| u.iter().any(|&i| items[i].pinned);
         let priority = |u: &[usize]| u.iter().map(|&i| items[i].priority).sum::<f64>();
         let tokens = |u: &[usize]| u.iter().map(|&i| items[i].tokens).sum::<usize>();
-        match self.sort {
+        match self.items.sort {
             SortKey::Priority => units.sort_by(|a, b| {
                 pinned(b)
                     .cmp(&pinned(a))
@@ -151,35 +151,35 @@ impl App {
     pub(crate) fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Sections => {
-                let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
+                let n = self.engine.plan.as_ref().map_or(0, |p| p.sections.len());
                 if n == 0 {
                     return;
                 }
-                let new = add_clamped(self.section_sel, delta, n - 1);
-                if new != self.section_sel {
-                    self.section_sel = new;
-                    self.item_sel = 0;
-                    self.item_offset = 0;
-                    self.detail_scroll = 0;
+                let new = add_clamped(self.sections.sel, delta, n - 1);
+                if new != self.sections.sel {
+                    self.sections.sel = new;
+                    self.items.sel = 0;
+                    self.items.offset = 0;
+                    self.detail.scroll = 0;
                     self.clamp_sections();
                     self.refresh_visible(None);
                 }
             }
             Pane::Items => {
-                if self.visible.is_empty() {
+                if self.items.visible.is_empty() {
                     return;
                 }
-                let new = add_clamped(self.item_sel, delta, self.visible.len() - 1);
-                if new != self.item_sel {
-                    self.item_sel = new;
-                    self.detail_scroll = 0;
+                let new = add_clamped(self.items.sel, delta, self.items.visible.len() - 1);
+                if new != self.items.sel {
+                    self.items.sel = new;
+                    self.detail.scroll = 0;
                     self.ensure_item_visible();
                     self.refresh_detail();
                 }
             }
             Pane::Detail => {
                 let max = self.detail_max_scroll();
-                self.detail_scroll = add_clamped(self.detail_scroll.min(max), delta, max);
+                self.detail.scroll = add_clamped(self.detail.scroll.min(max), delta, max);
             }
         }
     }
@@ -187,29 +187,34 @@ impl App {
     /// Selects a section by row index (mouse).
     pub(crate) fn select_section(&mut self, index: usize) {
         self.focus = Pane::Sections;
-        let delta = index as isize - self.section_sel as isize;
+        let delta = index as isize - self.sections.sel as isize;
         self.move_by(delta);
     }
 
     /// Selects an item by row index in the list (mouse).
     pub(crate) fn select_item(&mut self, index: usize) {
         self.focus = Pane::Items;
-        let delta = index as isize - self.item_sel as isize;
+        let delta = index as isize - self.items.sel as isize;
         self.move_by(delta);
     }
 
     /// Keeps the selected section inside the sections pane.
     pub(crate) fn clamp_sections(&mut self) {
-        let n = self.plan.as_ref().map_or(0, |p| p.sections.len());
-        self.section_sel = self.section_sel.min(n.saturating_sub(1));
+        let n = self.engine.plan.as_ref().map_or(0, |p| p.sections.len());
+        self.sections.sel = self.sections.sel.min(n.saturating_sub(1));
         let rows = self.section_rows();
-        self.section_offset = scroll_to(self.section_offset, self.section_sel, rows, n);
+        self.sections.offset = scroll_to(self.sections.offset, self.sections.sel, rows, n);
     }
 
     /// Keeps the selected item inside the items pane.
     pub(crate) fn ensure_item_visible(&mut self) {
         let rows = self.item_rows();
-        self.item_offset = scroll_to(self.item_offset, self.item_sel, rows, self.visible.len());
+        self.items.offset = scroll_to(
+            self.items.offset,
+            self.items.sel,
+            rows,
+            self.items.visible.len(),
+        );
     }
 
     /// Data rows the sections pane shows.
@@ -227,23 +232,25 @@ impl App {
     /// Recomputes the selected item's token boundaries when the selection,
     /// the plan or the tokenizer changed.
     pub(crate) fn refresh_detail(&mut self) {
-        let Some(&index) = self.visible.get(self.item_sel) else {
-            self.detail = None;
+        let Some(&index) = self.items.visible.get(self.items.sel) else {
+            self.detail.cache = None;
             return;
         };
         let tokenizer = self
-            .plan_tokenizer
+            .engine
+            .tokenizer
             .clone()
-            .unwrap_or(self.tokenizer.clone());
+            .unwrap_or(self.counting.tokenizer.clone());
         let id = tokenizer.id();
-        if self.detail.as_ref().is_some_and(|d| {
-            d.item == index && d.tokenizer == id && d.generation == self.plan_generation
+        if self.detail.cache.as_ref().is_some_and(|d| {
+            d.item == index && d.tokenizer == id && d.generation == self.engine.generation
         }) {
             return;
         }
         let text = self.item_text(index);
         let original = tokenizer.token_boundaries(prefix(text, DETAIL_LIMIT));
         let final_form = self
+            .engine
             .plan
             .as_ref()
             .and_then(|p| p.items.get(index))
@@ -255,10 +262,10 @@ impl App {
         // apart.
         let content_tokens = matches!(self.chat_part(index), Some(ChatPart::Message(_)))
             .then(|| crate::tokens::CountCache::global().count(&tokenizer, text));
-        self.detail = Some(DetailCache {
+        self.detail.cache = Some(DetailCache {
             item: index,
             tokenizer: id,
-            generation: self.plan_generation,
+            generation: self.engine.generation,
             original,
             final_form,
             content_tokens,
@@ -269,7 +276,7 @@ impl App {
     /// item's text (the longer of the original and the included form, up to
     /// 100,000 lines) fills the pane.
     pub(crate) fn detail_max_scroll(&self) -> usize {
-        let Some(&index) = self.visible.get(self.item_sel) else {
+        let Some(&index) = self.items.visible.get(self.items.sel) else {
             return 0;
         };
         let l = crate::tui::view::layout::compute(self.size, self.section_rows_wanted());
@@ -277,6 +284,7 @@ impl App {
         // Below the borders: the lines about the item, and a column header
         // when the included form is shown beside the original.
         let two_columns = self
+            .engine
             .plan
             .as_ref()
             .and_then(|p| p.items.get(index))
@@ -289,6 +297,7 @@ impl App {
 
     fn detail_lines(&self, index: usize, inner: usize) -> usize {
         let final_text = self
+            .engine
             .plan
             .as_ref()
             .and_then(|p| p.items.get(index))
@@ -311,7 +320,7 @@ impl App {
         {
             return None;
         }
-        let plan = self.plan.as_ref()?;
+        let plan = self.engine.plan.as_ref()?;
         let section = plan.sections.iter().find(|s| s.name == item.section)?;
         let me = plan
             .items

@@ -10,13 +10,13 @@ const PARTIAL: [&str; 8] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"
 /// A utilisation bar: `ratio` of the width filled with `█` (the last cell
 /// partly, in eighths), the rest `░`. A ratio above 1 fills the bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BudgetBar {
+pub(crate) struct BudgetBar {
     /// Used / available, 0.0 and up.
-    pub ratio: f64,
+    pub(crate) ratio: f64,
     /// The filled part's style.
-    pub fill: Style,
+    pub(crate) fill: Style,
     /// The empty part's style.
-    pub empty: Style,
+    pub(crate) empty: Style,
 }
 
 impl Widget for BudgetBar {

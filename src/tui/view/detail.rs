@@ -51,11 +51,20 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let index = app.visible.get(app.item_sel).copied().unwrap_or(usize::MAX);
+    let index = app
+        .items
+        .visible
+        .get(app.items.sel)
+        .copied()
+        .unwrap_or(usize::MAX);
     let cols = inner.width as usize;
     let (info, marks) = info_lines(app, item, index, accuracy, cols);
     let text = app.item_text(index);
-    let cache = app.detail.as_ref().filter(|d| d.item == index && marks);
+    let cache = app
+        .detail
+        .cache
+        .as_ref()
+        .filter(|d| d.item == index && marks);
     let info_h = (info.len() as u16).min(inner.height);
     frame.render_widget(
         Paragraph::new(info),
@@ -95,7 +104,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 "original",
                 text,
                 original_bounds,
-                app.detail_scroll,
+                app.detail.scroll,
                 t,
             );
             let final_bounds = cache.map_or(&[][..], |c| &c.final_form[..]);
@@ -106,7 +115,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 &label,
                 final_text,
                 final_bounds,
-                app.detail_scroll,
+                app.detail.scroll,
                 t,
             );
         }
@@ -119,7 +128,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 text,
                 original_bounds,
                 body.width as usize,
-                app.detail_scroll,
+                app.detail.scroll,
                 body.height as usize,
                 t,
             );
@@ -162,7 +171,12 @@ pub(crate) fn info_rows(app: &App, cols: usize) -> usize {
     let Some(item) = app.selected_item() else {
         return 0;
     };
-    let index = app.visible.get(app.item_sel).copied().unwrap_or(usize::MAX);
+    let index = app
+        .items
+        .visible
+        .get(app.items.sel)
+        .copied()
+        .unwrap_or(usize::MAX);
     let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
     info_lines(app, item, index, accuracy, cols).0.len()
 }

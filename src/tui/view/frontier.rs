@@ -17,13 +17,13 @@ use crate::tui::text::{short_count, width};
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
     let mut head = vec![title(" frontier ".into(), t)];
-    if let Some((done, total)) = app.progress.get(&JobKind::Frontier) {
+    if let Some((done, total)) = app.jobs.progress.get(&JobKind::Frontier) {
         head.push(Span::styled(
             format!("{} {done}/{total} ", spinner(app.ticks)),
             t.progress,
         ));
     }
-    let (Some(frontier), Some(plan)) = (&app.frontier, app.plan()) else {
+    let (Some(frontier), Some(plan)) = (&app.frontier.chart, app.plan()) else {
         let block = pane(Line::from(head), false, t);
         let inner = block.inner(area);
         frame.render_widget(block, area);

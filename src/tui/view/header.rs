@@ -54,27 +54,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
     }
     let Some(plan) = app.plan() else {
-        let msg = if app.loading_tokenizer().is_some() {
-            format!("waiting for the tokenizer file {}", spinner(app.ticks))
-        } else if app.loading {
-            format!("loading {}", spinner(app.ticks))
-        } else if app.load_error().is_some() {
-            "no plan: the inputs could not be loaded".to_string()
-        } else if let Some(e) = app.refusal() {
-            // The engine refused these settings: no spinner, the reason.
-            format!("no plan: {e}")
-        } else {
-            format!("computing {}", spinner(app.ticks))
-        };
-        let style = if app.refusal().is_some() {
-            t.status_error
-        } else {
-            t.muted
-        };
-        let lines = vec![
-            Line::from(first),
-            Line::from(safe(&format!(" {msg}"), style)),
-        ];
+        let lines = vec![Line::from(first), no_plan_line(app)];
         frame.render_widget(Paragraph::new(lines), area);
         return;
     };
@@ -180,9 +160,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
     let label = " used ";
     let elapsed = app
-        .plan_elapsed
+        .engine
+        .elapsed
         .map(|e| format!("  {:.1} ms", e.as_secs_f64() * 1000.0));
-    let extra = elapsed.as_deref().map_or(0, text::width) + if app.pack_slow { 3 } else { 0 };
+    let extra = elapsed.as_deref().map_or(0, text::width) + if app.engine.slow { 3 } else { 0 };
     if plan.totals.context != plan.totals.used {
         let context = format!(" · context {}", count(plan.totals.context, plan.accuracy()));
         // Only while the bar keeps a readable length.
@@ -231,13 +212,134 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if let Some(e) = elapsed {
             spans.push(Span::styled(e, t.muted));
         }
-        if app.pack_slow {
+        if app.engine.slow {
             spans.push(Span::styled(
                 format!("  {}", spinner(app.ticks)),
                 t.progress,
             ));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), rest);
+    }
+}
+
+/// The line in place of the budget figures while there is no plan: what is
+/// awaited, or why there is none.
+fn no_plan_line(app: &App) -> Line<'static> {
+    let t = app.theme();
+    let msg = if app.loading_tokenizer().is_some() {
+        format!("waiting for the tokenizer file {}", spinner(app.ticks))
+    } else if app.load.loading {
+        format!("loading {}", spinner(app.ticks))
+    } else if app.load_error().is_some() {
+        "no plan: the inputs could not be loaded".to_string()
+    } else if let Some(e) = app.refusal() {
+        // The engine refused these settings: no spinner, the reason.
+        format!("no plan: {e}")
+    } else {
+        format!("computing {}", spinner(app.ticks))
+    };
+    let style = if app.refusal().is_some() {
+        t.status_error
+    } else {
+        t.muted
+    };
+    Line::from(safe(&format!(" {msg}"), style))
+}
+
+/// The compact layout's two-line header: the model and how it counts (and
+/// the input cost when there is room), then the budget used of the total
+/// with the items in and out, and a bar in what width is left.
+pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme();
+    let mut first = vec![Span::raw(" ")];
+    match app.model() {
+        Some(m) => first.push(safe(&m.name, t.header)),
+        None => first.push(Span::styled("no model", t.muted)),
+    }
+    first.push(Span::styled(" · ", t.muted));
+    if app.loading_tokenizer().is_some() {
+        first.push(Span::styled("loading tokenizer ", t.progress));
+        first.push(Span::styled(spinner(app.ticks), t.progress));
+    } else if app.tokenizer().accuracy().is_exact() {
+        first.push(Span::styled(app.tokenizer().name(), t.text));
+        first.push(Span::styled(" exact", t.included));
+    } else {
+        first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
+    }
+    let Some(plan) = app.plan() else {
+        let lines = vec![Line::from(first), no_plan_line(app)];
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    };
+    if let Some(cost) = plan
+        .totals
+        .cost_usd
+        .filter(|_| app.loading_tokenizer().is_none())
+    {
+        let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
+        let cost = plan.accuracy().label(&format_cost(cost));
+        if used + 3 + text::width(&cost) <= area.width as usize {
+            first.push(Span::styled(" · ", t.muted));
+            first.push(Span::styled(cost, t.text));
+        }
+    }
+    let b = &plan.budget;
+    let ratio = plan.totals.used as f64 / b.total.max(1) as f64;
+    let over = plan.totals.context > b.total || plan.totals.used > b.total;
+    let counts = format!(
+        " · {} in / {} out",
+        plan.totals.included, plan.totals.excluded
+    );
+    // The figures, shorter until the counts fit beside them: without the
+    // percentage, then with the estimate's band as a bare `≈`.
+    let used_full = count(plan.totals.used, plan.accuracy());
+    let used_short = if plan.exact {
+        thousands(plan.totals.used)
+    } else {
+        format!("≈{}", thousands(plan.totals.used))
+    };
+    let room = (area.width as usize).saturating_sub(text::width(&counts));
+    let figures = [
+        // Whole percents, rounded down: 99.8 % is not shown as full.
+        format!(
+            " {used_full} / {} ({}%)",
+            thousands(b.total),
+            (ratio * 100.0).floor()
+        ),
+        format!(" {used_full} / {}", thousands(b.total)),
+        format!(" {used_short} / {}", thousands(b.total)),
+    ]
+    .into_iter()
+    .find(|f| text::width(f) <= room)
+    .unwrap_or_else(|| format!(" {used_short} / {}", thousands(b.total)));
+    let mut second = vec![
+        Span::styled(figures, if over { t.over_budget } else { t.text }),
+        Span::styled(counts, t.muted),
+    ];
+    let used: usize = second.iter().map(|s| text::width(&s.content)).sum();
+    let bar_w = (area.width as usize).saturating_sub(used + 2).min(40) as u16;
+    if bar_w >= 6 {
+        second.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(vec![Line::from(first)]), area);
+    if area.height < 2 {
+        return;
+    }
+    let y = area.y + 1;
+    frame.render_widget(
+        Paragraph::new(Line::from(second)),
+        Rect::new(area.x, y, area.width, 1),
+    );
+    if bar_w >= 6 {
+        let x = area.x + (used as u16 + 1).min(area.width);
+        frame.render_widget(
+            BudgetBar {
+                ratio,
+                fill: t.bar_for(ratio, over),
+                empty: t.bar_empty,
+            },
+            Rect::new(x, y, bar_w.min(area.width.saturating_sub(x)), 1),
+        );
     }
 }
 

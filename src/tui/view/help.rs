@@ -49,7 +49,14 @@ pub(crate) fn lines<'a>(app: &App, cols: usize) -> Vec<Line<'a>> {
                 .join(", ")
         })
         .collect();
-    let key_w = keys.iter().map(|k| width(k)).max().unwrap_or(0).min(24);
+    // A narrow popup (the compact layout) keeps two thirds for the words.
+    let key_cap = if cols < 60 { (cols / 3).max(6) } else { 24 };
+    let key_w = keys
+        .iter()
+        .map(|k| width(k))
+        .max()
+        .unwrap_or(0)
+        .min(key_cap);
     let text_w = cols.saturating_sub(key_w + 2).max(10);
     let entry = |out: &mut Vec<Line<'a>>, k: &str, d: &str| {
         for (i, row) in wrap_words(&sanitize(d), text_w).into_iter().enumerate() {

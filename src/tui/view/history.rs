@@ -37,7 +37,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
         compact(frame, area, app);
         return;
     }
-    title_line(frame, l.title, app);
+    title_line(frame, l.title, app, l.compact);
     summary_line(frame, l.summary, app);
     if banner && let Some(e) = &state.error {
         let t = app.theme();
@@ -52,13 +52,16 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
     }
     match report {
         Some(r) if r.records > 0 => {
-            trend::draw(frame, l.trend, app, r);
             let first = state
                 .scroll
                 .min(r.types.len().saturating_sub(layout::history_rows(&l)));
             types::draw(frame, l.types, app, r, first);
-            suggestions::draw(frame, l.suggestions, app, r, first);
-            alerts::draw(frame, l.alerts, app, r);
+            // The compact layout has room for the task types only.
+            if !l.compact {
+                trend::draw(frame, l.trend, app, r);
+                suggestions::draw(frame, l.suggestions, app, r, first);
+                alerts::draw(frame, l.alerts, app, r);
+            }
         }
         Some(_) => {
             frame.render_widget(
@@ -106,13 +109,17 @@ fn period_name(period: Period) -> &'static str {
     }
 }
 
-fn title_line(frame: &mut Frame, area: Rect, app: &App) {
+/// The title: the file, how many records over what time, the period. In
+/// the compact layout the file comes last (the figures fit, the name is
+/// cut).
+fn title_line(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let t = app.theme();
     let state = &app.history;
-    let mut spans = vec![
-        Span::styled(" History ", t.header),
-        Span::styled(format!(" {} ", file_name(app)), t.muted),
-    ];
+    let file = Span::styled(format!(" {} ", file_name(app)), t.muted);
+    let mut spans = vec![Span::styled(" History ", t.header)];
+    if !compact {
+        spans.push(file.clone());
+    }
     if let Some(r) = state.report.as_deref().filter(|r| r.records > 0) {
         let span = match (&r.from, &r.to) {
             (Some(a), Some(b)) if date(a) == date(b) => format!(" · {}", date(a)),
@@ -128,6 +135,9 @@ fn title_line(frame: &mut Frame, area: Rect, app: &App) {
             ),
             t.text,
         ));
+    }
+    if compact {
+        spans.push(file);
     }
     let right = if state.loading {
         format!("{} reading ", spinner(app.ticks))
@@ -326,9 +336,11 @@ fn compact(frame: &mut Frame, area: Rect, app: &App) {
         (None, None) => ("History: reading…".to_string(), t.progress),
     };
     let text = format!(
-        "{text} Enlarge to {}x{} for the charts; {back} returns.",
+        "{text} Enlarge to {}x{} for the task types, {}x{} for the charts; {back} returns.",
         layout::MIN_WIDTH,
-        layout::MIN_HEIGHT
+        layout::MIN_HEIGHT,
+        layout::FULL_WIDTH,
+        layout::FULL_HEIGHT
     );
     frame.render_widget(
         Paragraph::new(Span::styled(text, style)).wrap(Wrap { trim: true }),

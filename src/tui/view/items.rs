@@ -41,13 +41,16 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         head.push(Span::styled(text, t.key));
     }
-    head.push(Span::styled(format!("sort {} ", app.sort.name()), t.muted));
-    if app.filter_editing || !app.filter.is_empty() {
+    head.push(Span::styled(
+        format!("sort {} ", app.items.sort.name()),
+        t.muted,
+    ));
+    if app.items.filter_editing || !app.items.filter.is_empty() {
         head.push(Span::styled(
             format!(
                 "/{}{} ",
-                sanitize(&app.filter),
-                if app.filter_editing { "▏" } else { "" }
+                sanitize(&app.items.filter),
+                if app.items.filter_editing { "▏" } else { "" }
             ),
             t.key,
         ));
@@ -81,6 +84,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     // Wide enough for the longest count shown (in full after `#`).
     let tok_w = app
+        .items
         .visible
         .iter()
         .filter_map(|&i| plan.items.get(i))
@@ -103,8 +107,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(Span::styled(head, t.muted)),
         Rect { height: 1, ..inner },
     );
-    if app.visible.is_empty() {
-        let msg = if app.filter.is_empty() {
+    if app.items.visible.is_empty() {
+        let msg = if app.items.filter.is_empty() {
             "no items in this section"
         } else {
             "no item matches the filter"
@@ -118,18 +122,24 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let rows = inner.height.saturating_sub(1) as usize;
-    let changed = &app.changed;
-    let groups: Vec<Option<&str>> = app.visible.iter().map(|&i| app.item_group(i)).collect();
+    let changed = &app.items.changed;
+    let groups: Vec<Option<&str>> = app
+        .items
+        .visible
+        .iter()
+        .map(|&i| app.item_group(i))
+        .collect();
     let bracket_w = if groups.iter().any(Option::is_some) {
         2
     } else {
         0
     };
     for (row, (i, &idx)) in app
+        .items
         .visible
         .iter()
         .enumerate()
-        .skip(app.item_offset)
+        .skip(app.items.offset)
         .take(rows)
         .enumerate()
     {
@@ -137,7 +147,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             continue;
         };
         let y = inner.y + 1 + row as u16;
-        let is_sel = i == app.item_sel;
+        let is_sel = i == app.items.sel;
         let sel = |s: ratatui::style::Style| if is_sel { s.patch(t.selected) } else { s };
         let st = status_style(t, item.status);
         let is_changed = changed.contains_key(&item.id);

@@ -1,44 +1,84 @@
 //! Where each pane goes, as a pure function of the terminal size, shared by
 //! drawing and mouse hit-testing.
+//!
+//! From [`FULL_WIDTH`] x [`FULL_HEIGHT`] every pane is on screen. Below
+//! that, down to [`MIN_WIDTH`] x [`MIN_HEIGHT`], the compact layout shows a
+//! two-line header (the budget used and total, the items in and out), the
+//! focused pane over the whole body (the focus keys switch between the
+//! sections, the items and the detail) and the status line. Below the
+//! minimum the screen says it is too small.
 
 use ratatui::layout::Rect;
 
 use crate::tui::app::Popup;
 
-/// The smallest terminal the inspector draws its panes in.
-pub const MIN_WIDTH: u16 = 60;
-/// The smallest terminal height the inspector draws its panes in.
-pub const MIN_HEIGHT: u16 = 16;
+/// The smallest terminal width the inspector draws in (compact below
+/// [`FULL_WIDTH`]).
+pub(crate) const MIN_WIDTH: u16 = 40;
+/// The smallest terminal height the inspector draws in (compact below
+/// [`FULL_HEIGHT`]).
+pub(crate) const MIN_HEIGHT: u16 = 12;
+/// The smallest width at which every pane is on screen at once.
+pub(crate) const FULL_WIDTH: u16 = 60;
+/// The smallest height at which every pane is on screen at once.
+pub(crate) const FULL_HEIGHT: u16 = 16;
+
+/// Whether a screen of `size` is below the minimum.
+pub(crate) fn too_small(size: Rect) -> bool {
+    size.width < MIN_WIDTH || size.height < MIN_HEIGHT
+}
+
+/// Whether a screen of `size` uses the compact layout.
+pub(crate) fn is_compact(size: Rect) -> bool {
+    !too_small(size) && (size.width < FULL_WIDTH || size.height < FULL_HEIGHT)
+}
 
 /// The rectangles of one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Areas {
+pub(crate) struct Areas {
     /// The whole screen.
-    pub screen: Rect,
+    pub(crate) screen: Rect,
     /// The header (three lines).
-    pub header: Rect,
+    pub(crate) header: Rect,
     /// The sections table.
-    pub sections: Rect,
+    pub(crate) sections: Rect,
     /// The items of the selected section.
-    pub items: Rect,
+    pub(crate) items: Rect,
     /// The selected item's text.
-    pub detail: Rect,
+    pub(crate) detail: Rect,
     /// The budget frontier chart (zero-sized when there is no room).
-    pub frontier: Rect,
+    pub(crate) frontier: Rect,
     /// The status line.
-    pub status: Rect,
+    pub(crate) status: Rect,
     /// Whether the screen is below [`MIN_WIDTH`] x [`MIN_HEIGHT`].
-    pub too_small: bool,
+    pub(crate) too_small: bool,
+    /// The compact layout: the header has two lines, and the sections, the
+    /// items and the detail share the body (only the focused one is drawn).
+    pub(crate) compact: bool,
 }
 
 /// Lays out a screen of `size` with `sections` section rows wanted.
-pub fn compute(size: Rect, sections: usize) -> Areas {
+pub(crate) fn compute(size: Rect, sections: usize) -> Areas {
     let screen = Rect::new(0, 0, size.width, size.height);
-    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+    if too_small(size) {
         return Areas {
             screen,
             too_small: true,
             ..Areas::default()
+        };
+    }
+    if is_compact(size) {
+        let body = Rect::new(0, 2, size.width, size.height - 3);
+        return Areas {
+            screen,
+            header: Rect::new(0, 0, size.width, 2),
+            sections: body,
+            items: body,
+            detail: body,
+            frontier: Rect::new(0, body.bottom(), size.width, 0),
+            status: Rect::new(0, size.height - 1, size.width, 1),
+            too_small: false,
+            compact: true,
         };
     }
     let header = Rect::new(0, 0, size.width, 3);
@@ -77,19 +117,20 @@ pub fn compute(size: Rect, sections: usize) -> Areas {
         frontier,
         status,
         too_small: false,
+        compact: false,
     }
 }
 
 /// The data row under screen row `row` in a bordered table pane with a
 /// column header, if any.
-pub fn row_at(pane: Rect, row: u16) -> Option<usize> {
+pub(crate) fn row_at(pane: Rect, row: u16) -> Option<usize> {
     let first = pane.y + 2;
     let end = pane.y + pane.height.saturating_sub(1);
     (row >= first && row < end).then(|| (row - first) as usize)
 }
 
 /// A rectangle of `width` x `height` centred in `area`, shrunk to fit.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect::new(
@@ -101,7 +142,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// Where a popup is drawn.
-pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
+pub(crate) fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
     let screen = Rect::new(0, 0, size.width, size.height);
     let margin = |w: u16, h: u16| {
         centered(
@@ -113,48 +154,52 @@ pub fn popup_area(size: Rect, popup: Option<&Popup>) -> Rect {
     match popup {
         Some(Popup::Help { .. }) => margin(84, 40),
         Some(Popup::Log { .. }) => margin(110, 40),
-        Some(Popup::Models { .. }) => margin(78, 22),
-        Some(Popup::Prompt { .. }) => margin(66, 7),
-        Some(Popup::Export { .. }) => margin(70, 8),
+        Some(Popup::Models(_)) => margin(78, 22),
+        Some(Popup::Prompt(_)) => margin(66, 7),
+        Some(Popup::Export(_)) => margin(70, 8),
         None => Rect::default(),
     }
 }
 
 /// The rectangles of the History view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HistoryAreas {
+pub(crate) struct HistoryAreas {
     /// The whole screen.
-    pub screen: Rect,
+    pub(crate) screen: Rect,
     /// The title line: the file, the number of records, the time span.
-    pub title: Rect,
+    pub(crate) title: Rect,
     /// The overall figures.
-    pub summary: Rect,
+    pub(crate) summary: Rect,
     /// The error of the last read, above the last good report (zero-sized
     /// when there is none).
-    pub banner: Rect,
+    pub(crate) banner: Rect,
     /// Everything between the banner and the status line (for the empty,
     /// loading and error states).
-    pub body: Rect,
+    pub(crate) body: Rect,
     /// The utilisation trend chart.
-    pub trend: Rect,
+    pub(crate) trend: Rect,
     /// Utilisation by task type.
-    pub types: Rect,
+    pub(crate) types: Rect,
     /// Suggested budgets by task type.
-    pub suggestions: Rect,
+    pub(crate) suggestions: Rect,
     /// Recent alerts.
-    pub alerts: Rect,
+    pub(crate) alerts: Rect,
     /// The status line.
-    pub status: Rect,
+    pub(crate) status: Rect,
     /// Whether the screen is below [`MIN_WIDTH`] x [`MIN_HEIGHT`].
-    pub too_small: bool,
+    pub(crate) too_small: bool,
+    /// The compact layout: the task types take the whole body; the trend,
+    /// the suggestions and the alerts have no room.
+    pub(crate) compact: bool,
 }
 
 /// Lays out the History view for `types` task types and `alerts` alerts,
 /// with or without an error banner. The trend gets at least 40 % of the
-/// body, the task types what they need, the alerts up to a third.
-pub fn history(size: Rect, types: usize, alerts: usize, banner: bool) -> HistoryAreas {
+/// body, the task types what they need, the alerts up to a third; in the
+/// compact layout the task types get the body.
+pub(crate) fn history(size: Rect, types: usize, alerts: usize, banner: bool) -> HistoryAreas {
     let screen = Rect::new(0, 0, size.width, size.height);
-    if size.width < MIN_WIDTH || size.height < MIN_HEIGHT {
+    if too_small(size) {
         return HistoryAreas {
             screen,
             too_small: true,
@@ -165,6 +210,23 @@ pub fn history(size: Rect, types: usize, alerts: usize, banner: bool) -> History
     let top = if banner { 3 } else { 2 };
     let body_h = size.height - top - 1;
     let body = Rect::new(0, top, w, body_h);
+    if is_compact(size) {
+        let none = Rect::new(0, top, 0, 0);
+        return HistoryAreas {
+            screen,
+            title: Rect::new(0, 0, w, 1),
+            summary: Rect::new(0, 1, w, 1),
+            banner: Rect::new(0, 2, w, u16::from(banner)),
+            body,
+            trend: none,
+            types: body,
+            suggestions: none,
+            alerts: none,
+            status: Rect::new(0, size.height - 1, w, 1),
+            too_small: false,
+            compact: true,
+        };
+    }
     let alerts_want = (alerts.max(1) as u16).saturating_add(2);
     let mut alerts_h = alerts_want.min((body_h / 3).max(3)).max(3);
     let mut chart_h = (body_h as u32 * 40 / 100).max(6) as u16;
@@ -198,11 +260,12 @@ pub fn history(size: Rect, types: usize, alerts: usize, banner: bool) -> History
         alerts: Rect::new(0, mid_y + mid_h, w, body_h - chart_h - mid_h),
         status: Rect::new(0, size.height - 1, w, 1),
         too_small: false,
+        compact: false,
     }
 }
 
 /// How many task type rows the History view shows (inside the borders,
 /// below the column header).
-pub fn history_rows(areas: &HistoryAreas) -> usize {
+pub(crate) fn history_rows(areas: &HistoryAreas) -> usize {
     areas.types.height.saturating_sub(3) as usize
 }

@@ -12,13 +12,7 @@ use crate::tui::text::{pad_left, pad_right, sanitize, short_count};
 
 pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, selected: usize) {
     let t = app.theme();
-    let area = layout::popup_area(
-        screen,
-        Some(&Popup::Models {
-            query: String::new(),
-            selected: 0,
-        }),
-    );
+    let area = layout::popup_area(screen, Some(&Popup::Models(Default::default())));
     frame.render_widget(Clear, area);
     let matches = app.model_matches(query);
     let block = pane(
@@ -52,16 +46,39 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
         return;
     }
     let w = inner.width as usize;
-    let count_w = 22;
-    let win_w = 7;
-    let price_w = 8;
-    let name_w = w.saturating_sub(2 + count_w + win_w + price_w + 3).max(4);
+    // Narrow (the compact layout): the name and how it counts, each about
+    // half the width; the window and the price need the full dialog.
+    let narrow = w < 60;
+    let (count_w, win_w, price_w) = if narrow {
+        (w.saturating_sub(3) / 2, 0, 0)
+    } else {
+        (22, 7, 8)
+    };
+    let columns = |name: String, counting: String, window: String, price: String| {
+        if narrow {
+            format!("{name} {}", pad_right(&counting, count_w))
+        } else {
+            format!(
+                "{name} {} {} {}",
+                pad_right(&counting, count_w),
+                pad_left(&window, win_w),
+                pad_left(&price, price_w)
+            )
+        }
+    };
+    let name_w = if narrow {
+        w.saturating_sub(3 + count_w).max(4)
+    } else {
+        w.saturating_sub(2 + count_w + win_w + price_w + 3).max(4)
+    };
     let head = format!(
-        "  {} {} {} {}",
-        pad_right("name", name_w),
-        pad_right("counting", count_w),
-        pad_left("window", win_w),
-        pad_left("$/M in", price_w)
+        "  {}",
+        columns(
+            pad_right("name", name_w),
+            "counting".to_string(),
+            "window".to_string(),
+            "$/M in".to_string()
+        )
     );
     frame.render_widget(
         Paragraph::new(Span::styled(head, t.muted)),
@@ -109,17 +126,13 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
             "  "
         };
         let text = format!(
-            "{mark}{} {} {} {}",
-            pad_right(&sanitize(&m.name), name_w),
-            pad_right(&counting, count_w),
-            pad_left(
-                &m.context_window.map_or("-".to_string(), short_count),
-                win_w
-            ),
-            pad_left(
-                &m.input_price.map_or("-".to_string(), |p| format!("{p:.2}")),
-                price_w
-            ),
+            "{mark}{}",
+            columns(
+                pad_right(&sanitize(&m.name), name_w),
+                counting,
+                m.context_window.map_or("-".to_string(), short_count),
+                m.input_price.map_or("-".to_string(), |p| format!("{p:.2}")),
+            )
         );
         frame.render_widget(
             Paragraph::new(Span::styled(text, style)),

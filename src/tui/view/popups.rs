@@ -7,15 +7,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{layout, pane, title};
-use crate::tui::app::{App, Popup};
+use crate::tui::app::{App, ExportDialog, Popup, Prompt};
 use crate::tui::text::sanitize;
 
 pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
     let t = app.theme();
     let area = layout::popup_area(screen, Some(popup));
     frame.render_widget(Clear, area);
+    // The compact layout's dialog: shorter lines rather than wrapped ones.
+    let narrow = area.width < 60;
     let (head, lines) = match popup {
-        Popup::Prompt { kind, value, error } => {
+        Popup::Prompt(Prompt { kind, value, error }) => {
             let (label, hint) = App::prompt_label(kind);
             let mut lines = vec![
                 Line::from(vec![
@@ -32,21 +34,32 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
             }
             (format!(" {} ", sanitize(&label)), lines)
         }
-        Popup::Export {
+        Popup::Export(ExportDialog {
             format,
             path,
             error,
             overwrite,
             ..
-        } => {
+        }) => {
             let mut formats = vec![Span::styled("format ", t.muted)];
-            for (i, (name, _)) in app.export_formats().iter().enumerate() {
-                if i == *format {
-                    formats.push(Span::styled(format!("[{name}]"), t.selected.patch(t.key)));
-                } else {
-                    formats.push(Span::styled(format!(" {name} "), t.text));
+            let all = app.export_formats();
+            if narrow {
+                // The chosen format and where it is among them.
+                let (name, _) = all[*format % all.len()];
+                formats.push(Span::styled(format!("[{name}]"), t.selected.patch(t.key)));
+                formats.push(Span::styled(
+                    format!(" {} of {}", *format % all.len() + 1, all.len()),
+                    t.muted,
+                ));
+            } else {
+                for (i, (name, _)) in all.iter().enumerate() {
+                    if i == *format {
+                        formats.push(Span::styled(format!("[{name}]"), t.selected.patch(t.key)));
+                    } else {
+                        formats.push(Span::styled(format!(" {name} "), t.text));
+                    }
+                    formats.push(Span::raw(" "));
                 }
-                formats.push(Span::raw(" "));
             }
             let mut lines = vec![
                 Line::from(formats),
@@ -66,7 +79,11 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
                 ]));
             } else {
                 lines.push(Line::from(Span::styled(
-                    "tab changes the format; written atomically; enter writes, esc cancels",
+                    if narrow {
+                        "tab format · enter write · esc back"
+                    } else {
+                        "tab changes the format; written atomically; enter writes, esc cancels"
+                    },
                     t.muted,
                 )));
             }

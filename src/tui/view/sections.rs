@@ -185,12 +185,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .sections
         .iter()
         .enumerate()
-        .skip(app.section_offset)
+        .skip(app.sections.offset)
         .take(rows)
         .enumerate()
     {
         let y = inner.y + 1 + row as u16;
-        let is_sel = i == app.section_sel;
+        let is_sel = i == app.sections.sel;
         let base = if s.pinned_overrun {
             t.over_budget
         } else {

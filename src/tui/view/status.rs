@@ -8,21 +8,23 @@ use ratatui::widgets::Paragraph;
 
 use super::spinner;
 use crate::tui::Action;
-use crate::tui::app::App;
+use crate::tui::app::{App, Pane};
 use crate::tui::jobs::JobKind;
 use crate::tui::text::{sanitize, thousands, truncate, width};
 
-pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
+/// Draws the status line; in the compact layout (`compact`) the key hints
+/// start with the key to the next pane, the only way to the others.
+pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
     let t = app.theme();
     // Right side: background work, then the help hint.
     let mut right = String::new();
-    if app.loading {
+    if app.load.loading {
         right.push_str(&format!("{} loading  ", spinner(app.ticks)));
     }
     if app.loading_tokenizer().is_some() {
         right.push_str(&format!("{} loading tokenizer  ", spinner(app.ticks)));
     }
-    if let Some((done, total)) = app.progress.get(&JobKind::Pack) {
+    if let Some((done, total)) = app.jobs.progress.get(&JobKind::Pack) {
         right.push_str(&format!(
             "{} counting {}/{}  ",
             spinner(app.ticks),
@@ -59,9 +61,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t.status_info
             },
         )
-    } else if let Some(e) = &app.plan_error {
+    } else if let Some(e) = &app.engine.error {
         (format!(" engine: {e}"), t.status_error)
-    } else if let Some(w) = &app.model_warning {
+    } else if let Some(w) = &app.counting.warning {
         (format!(" {w}"), t.status_error)
     } else if let Some(w) = app.plan().and_then(|p| p.warnings.first()) {
         let n = app.plan().map_or(0, |p| p.warnings.len());
@@ -88,9 +90,19 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .unwrap_or("")
                 .to_string()
         };
+        let next_pane = if compact {
+            let next = match app.focus() {
+                Pane::Sections => "items",
+                Pane::Items => "detail",
+                Pane::Detail => "sections",
+            };
+            format!("{} {next} · ", k(Action::FocusNext))
+        } else {
+            String::new()
+        };
         (
             format!(
-                " {} strategy · {} overflow · {} model · {} budget · {} history · {}/{} share · {} pin · {} undo · {} export · {} save",
+                " {next_pane}{} strategy · {} overflow · {} model · {} budget · {} history · {}/{} share · {} pin · {} undo · {} export · {} save",
                 k(Action::StrategyNext),
                 k(Action::OverflowNext),
                 k(Action::PickModel),

@@ -16,9 +16,9 @@ use crate::tui::theme::Theme;
 /// The chat lines of an item, and whether its text gets token marks.
 pub(super) struct ChatDetail {
     /// Lines under the status line.
-    pub lines: Vec<Line<'static>>,
+    pub(crate) lines: Vec<Line<'static>>,
     /// Whether the text shown is what is counted (token marks make sense).
-    pub marks: bool,
+    pub(crate) marks: bool,
 }
 
 /// The chat lines for the item at `index` of the plan, `None` when the
@@ -83,6 +83,7 @@ fn message(
     // The count: the text, and the rest of what the API bills.
     let content = app
         .detail
+        .cache
         .as_ref()
         .filter(|d| d.item == index)
         .and_then(|d| d.content_tokens);
