@@ -11,8 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tokenscope::engine::{Budget, Item, ItemSet, PackContext, Section, pack};
+use tokenscope::tokens::ModelSpec;
 use tokenscope::tokens::{CountCache, Encoding, ModelCounting, Tokenizer};
-use tokenscope::tui::testing::{Action, App, AppOptions, Keymap, ModelChoice, Theme, draw};
+use tokenscope::tui::testing::{Action, App, AppOptions, Keymap, Theme, draw};
 use tokenscope::tui::testing::{InlineRunner, Job};
 
 const ITEMS: usize = 10_000;
@@ -81,7 +82,7 @@ fn settle(app: &mut App, runner: &InlineRunner) {
 fn app(runner: &InlineRunner) -> App {
     let mut app = App::new(AppOptions {
         inputs: vec![PathBuf::from("bench.toml")],
-        models: vec![ModelChoice {
+        models: vec![ModelSpec {
             name: "gpt-4o".into(),
             aliases: vec![],
             provider: "openai".into(),
@@ -89,6 +90,11 @@ fn app(runner: &InlineRunner) -> App {
             context_window: Some(128_000),
             input_price: Some(2.5),
             chat: None,
+            ..ModelSpec::new(
+                "",
+                "",
+                ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::O200kBase)),
+            )
         }],
         theme: Theme::bundled("dark").unwrap(),
         keymap: Keymap::defaults(),

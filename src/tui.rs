@@ -39,7 +39,6 @@ use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 pub(crate) use action::Action;
 pub(crate) use app::{App, AppOptions, HistoryOptions};
 pub(crate) use keymap::{Keymap, KeymapError};
-pub(crate) use models::ModelChoice;
 pub(crate) use theme::{Theme, ThemeError};
 pub(crate) use view::draw;
 
@@ -57,7 +56,7 @@ pub(crate) struct InspectOptions {
     /// Loads the inputs with the profile and command-line settings applied.
     pub(crate) loader: Loader,
     /// The models to pick from.
-    pub(crate) models: Vec<ModelChoice>,
+    pub(crate) models: Vec<crate::tokens::ModelSpec>,
     /// `--theme NAME`, if given.
     pub(crate) theme: Option<String>,
     /// Whether colour is allowed (`--color`, `NO_COLOR`); without colour the

@@ -419,7 +419,7 @@ fn pick(app: &mut tokenscope::tui::testing::App, name: &str) {
 
 #[test]
 fn the_inspector_loads_the_file_when_the_model_is_picked() {
-    use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
+    use tokenscope::tui::testing::{App, AppOptions, Keymap, Theme};
     let s = Setup::new(
         "[[models]]\nname = \"house-tiny\"\ntokenizer_file = \"tok/tokenizer.json\"\ncontext_window = 4096\n\n\
          [[models]]\nname = \"house-broken\"\ntokenizer_file = \"tok/missing.json\"\ncontext_window = 4096\n",
@@ -428,7 +428,7 @@ fn the_inspector_loads_the_file_when_the_model_is_picked() {
     let set = tokenscope::input::itemset::load(&s.path("set.toml")).unwrap();
     let mut app = App::new(AppOptions {
         inputs: vec![s.path("set.toml")],
-        models: registry.models().iter().map(ModelChoice::from).collect(),
+        models: registry.models().to_vec(),
         theme: Theme::bundled("dark").unwrap(),
         keymap: Keymap::defaults(),
         profile_file: s.path("tokenscope.toml"),
@@ -473,12 +473,12 @@ fn the_inspector_loads_the_file_when_the_model_is_picked() {
 /// models.toml (and the built-in ones), with the first plan computed under
 /// the default encoding.
 fn inspector(s: &Setup) -> tokenscope::tui::testing::App {
-    use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
+    use tokenscope::tui::testing::{App, AppOptions, Keymap, Theme};
     let registry = ModelRegistry::load(Some(&s.path("models.toml"))).unwrap();
     let set = tokenscope::input::itemset::load(&s.path("set.toml")).unwrap();
     let mut app = App::new(AppOptions {
         inputs: vec![s.path("set.toml")],
-        models: registry.models().iter().map(ModelChoice::from).collect(),
+        models: registry.models().to_vec(),
         theme: Theme::bundled("dark").unwrap(),
         keymap: Keymap::defaults(),
         profile_file: s.path("tokenscope.toml"),

@@ -68,7 +68,7 @@ pub fn run(args: &InitArgs) -> Result<ExitCode, CliError> {
     }
     let mut out = io::stdout().lock();
     for (path, text) in &planned {
-        crate::fsio::write_file(path, text.as_bytes()).map_err(|e| CliError::write(&path, e))?;
+        crate::fsio::write_file(path, text.as_bytes()).map_err(|e| CliError::write(path, e))?;
         writeln!(out, "wrote {}", path.display())?;
     }
     writeln!(

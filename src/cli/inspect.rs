@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex};
 use crate::report::should_color;
 use crate::session::{ApiSession, Setup, set_texts};
 use crate::tokens::ModelSpec;
-use crate::tui::{
-    HistoryOptions, InspectOptions, ModelChoice, Outcome, TuiError, WatchStarter, run,
-};
+use crate::tui::{HistoryOptions, InspectOptions, Outcome, TuiError, WatchStarter, run};
 use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
 
 use super::prepare::{color_mode, settings};
@@ -25,20 +23,6 @@ use super::{CliError, PackArgs};
 /// report instead.
 pub fn is_interactive() -> bool {
     io::stdout().is_terminal() && io::stdin().is_terminal()
-}
-
-impl From<&ModelSpec> for ModelChoice {
-    fn from(m: &ModelSpec) -> ModelChoice {
-        ModelChoice {
-            name: m.name.clone(),
-            aliases: m.aliases.clone(),
-            provider: m.provider.clone(),
-            counting: m.counting.clone(),
-            context_window: m.context_window,
-            input_price: m.input_price,
-            chat: m.chat,
-        }
-    }
 }
 
 /// Opens the inspector on `args.paths` with the pack options, `--theme`
@@ -69,7 +53,7 @@ pub fn launch(
             )));
         }
     }
-    let mut models: Vec<ModelChoice> = registry.models().iter().map(ModelChoice::from).collect();
+    let mut models: Vec<ModelSpec> = registry.models().to_vec();
     // `--count-api`: the model counts from API counts that each load of the
     // inputs fetches first (on the loader's thread, never the UI's).
     let api = match args.count_api {

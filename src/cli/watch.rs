@@ -36,7 +36,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
                 .create(true)
                 .truncate(true)
                 .open(path)
-                .map_err(|e| CliError::write(&path, e))?;
+                .map_err(|e| CliError::write(path, e))?;
             Box::new(io::LineWriter::new(file))
         }
         None => Box::new(io::stdout().lock()),

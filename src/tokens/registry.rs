@@ -133,6 +133,56 @@ impl ModelCounting {
 }
 
 impl ModelSpec {
+    /// A model with a name, a provider and a way to count, and nothing else
+    /// known (no aliases, window, prices or chat framing); set the other
+    /// fields with struct update syntax.
+    pub fn new(name: &str, provider: &str, counting: ModelCounting) -> ModelSpec {
+        ModelSpec {
+            name: name.to_string(),
+            aliases: Vec::new(),
+            provider: provider.to_string(),
+            counting,
+            context_window: None,
+            max_output: None,
+            input_price: None,
+            output_price: None,
+            chat: None,
+            source: None,
+            repo: None,
+            hub: None,
+            api_model: None,
+        }
+    }
+
+    /// What counts for it, short: `o200k_base`, `≈ o200k_base*1.2 ±10%`, or
+    /// the tokenizer file's folder and name.
+    pub fn counting_name(&self) -> String {
+        match &self.counting {
+            ModelCounting::Tokenizer(t) => t.to_string(),
+            ModelCounting::File(f) => f.name(),
+        }
+    }
+
+    /// Whether `name` is this model's name or one of its aliases
+    /// (case-insensitive).
+    pub fn answers_to(&self, name: &str) -> bool {
+        let n = name.trim();
+        self.name.eq_ignore_ascii_case(n) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(n))
+    }
+
+    /// Whether the model matches a search query: every space-separated word
+    /// occurs in its name, an alias or its provider (case-insensitive).
+    pub fn matches(&self, query: &str) -> bool {
+        let hay = format!(
+            "{} {} {}",
+            self.name.to_lowercase(),
+            self.aliases.join(" ").to_lowercase(),
+            self.provider.to_lowercase()
+        );
+        query
+            .split_whitespace()
+            .all(|w| hay.contains(&w.to_lowercase()))
+    }
     /// The tokenizer that counts for this model. A model with a
     /// `tokenizer_file` loads it on the first call (once per process); a
     /// missing or broken file is an error naming the models.toml, the model

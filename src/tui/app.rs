@@ -30,9 +30,10 @@ use super::jobs::{
     FrontierPoint, FrontierRequest, Generations, Job, JobKind, JobOutput, Loader, PackRequest,
     TokenizerRequest,
 };
-use super::models::{self, ModelChoice};
+use super::models;
 use super::tuning::{self, ItemTuning, Tuning};
 use super::{Action, Keymap, Theme};
+use crate::tokens::ModelSpec;
 
 use files::Writes;
 pub use history::HistoryOptions;
@@ -206,7 +207,7 @@ pub struct AppOptions {
     /// The input paths, for the header.
     pub inputs: Vec<PathBuf>,
     /// The models to pick from (the registry).
-    pub models: Vec<ModelChoice>,
+    pub models: Vec<ModelSpec>,
     /// The colour theme.
     pub theme: Theme,
     /// The key bindings.
@@ -224,7 +225,7 @@ pub struct AppOptions {
 /// jobs, one struct per pane, the open popup and the History view.
 pub struct App {
     pub(crate) inputs: Vec<PathBuf>,
-    pub(crate) models: Vec<ModelChoice>,
+    pub(crate) models: Vec<ModelSpec>,
     pub(crate) theme: Theme,
     pub(crate) keymap: Keymap,
     pub(crate) profile_file: PathBuf,
@@ -283,7 +284,7 @@ pub(crate) struct LoadState {
 
 /// The model and the tokenizer counted with.
 pub(crate) struct Counting {
-    pub(crate) model: Option<ModelChoice>,
+    pub(crate) model: Option<ModelSpec>,
     pub(crate) tokenizer: Tokenizer,
     /// Why counting is not as the model asks (unknown model, a tokenizer
     /// file that failed to load).
@@ -543,7 +544,7 @@ impl App {
     }
 
     /// The active model, if any.
-    pub fn model(&self) -> Option<&ModelChoice> {
+    pub fn model(&self) -> Option<&ModelSpec> {
         self.counting.model.as_ref()
     }
 

@@ -33,10 +33,10 @@ pub use super::jobs::{
     WriteWhat, kept,
 };
 pub use super::keymap::{DEFAULT_KEYS, KeyChord, Keymap, KeymapError};
-pub use super::models::ModelChoice;
 pub use super::theme::{BUNDLED, SLOTS, Theme, ThemeError};
 pub use super::tuning::Tuning;
 pub use super::view::draw;
+pub use crate::tokens::ModelSpec;
 
 /// The display width of `text` in terminal columns, as the panes measure
 /// it.

@@ -11,16 +11,26 @@ use tokenscope::engine::{
     Budget, Item, ItemPlan, ItemSet, ItemStatus, Overflow, Plan, PlanBudget, REPORT_SCHEMA, Reason,
     Section, SectionPlan, Strategy, Totals, Transfer,
 };
+use tokenscope::tokens::ModelSpec;
 use tokenscope::tokens::{ChatFraming, Encoding, Estimate, ModelCounting, Tokenizer};
-use tokenscope::tui::testing::{App, AppOptions, Keymap, ModelChoice, Theme};
+use tokenscope::tui::testing::{App, AppOptions, Keymap, Theme};
 use tokenscope::tui::testing::{FrontierPoint, Job, JobOutput};
 
 pub const AUTH: &str = "Authentication uses short-lived bearer tokens. Exchange your API key for a token at /v1/auth/token; tokens expire after 15 minutes.\n\nSend the token in the Authorization header:\n\n    Authorization: Bearer <token>\n";
 pub const RATE: &str = "Rate limits apply per API key and per organisation. Requests over the limit get HTTP 429 with a Retry-After header. Batch endpoints count each item in the batch against the limit. Use exponential backoff with jitter, starting at one second and doubling up to a minute.";
 
-pub fn models() -> Vec<ModelChoice> {
+/// A model with nothing set beyond what each literal gives.
+fn spec_base() -> ModelSpec {
+    ModelSpec::new(
+        "",
+        "",
+        ModelCounting::Tokenizer(Tokenizer::Exact(Encoding::O200kBase)),
+    )
+}
+
+pub fn models() -> Vec<ModelSpec> {
     vec![
-        ModelChoice {
+        ModelSpec {
             name: "gpt-4o".into(),
             aliases: vec!["gpt-4o-2024-08-06".into()],
             provider: "openai".into(),
@@ -28,8 +38,9 @@ pub fn models() -> Vec<ModelChoice> {
             context_window: Some(128_000),
             input_price: Some(2.5),
             chat: Some(ChatFraming::OPENAI_O200K),
+            ..spec_base()
         },
-        ModelChoice {
+        ModelSpec {
             name: "gpt-4".into(),
             aliases: vec![],
             provider: "openai".into(),
@@ -37,8 +48,9 @@ pub fn models() -> Vec<ModelChoice> {
             context_window: Some(8_192),
             input_price: Some(30.0),
             chat: Some(ChatFraming::OPENAI_CL100K),
+            ..spec_base()
         },
-        ModelChoice {
+        ModelSpec {
             name: "claude-sonnet-4".into(),
             aliases: vec!["sonnet".into()],
             provider: "anthropic".into(),
@@ -49,6 +61,7 @@ pub fn models() -> Vec<ModelChoice> {
             context_window: Some(200_000),
             input_price: Some(3.0),
             chat: None,
+            ..spec_base()
         },
     ]
 }
@@ -459,12 +472,10 @@ pub fn code(code: crossterm::event::KeyCode) -> crossterm::event::KeyEvent {
 }
 
 /// The registry's models.
-pub fn registry_models() -> Vec<ModelChoice> {
+pub fn registry_models() -> Vec<ModelSpec> {
     tokenscope::tokens::ModelRegistry::builtin()
         .models()
-        .iter()
-        .map(ModelChoice::from)
-        .collect()
+        .to_vec()
 }
 
 /// An app on a real item set file, with the real engine run inline.

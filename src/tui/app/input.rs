@@ -4,9 +4,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::engine::SectionBudget;
 
-use super::super::models::ModelChoice;
 use super::super::tuning;
 use super::{App, ExportDialog, LogSource, ModelPicker, Pane, Popup, Prompt, PromptKind};
+use crate::tokens::ModelSpec;
 
 /// The export formats in the order the dialog cycles them: (name, file
 /// extension). The names are the `--format` names of the report module.
@@ -153,7 +153,7 @@ impl App {
     }
 
     /// The models matching the picker's query, in registry order.
-    pub(crate) fn model_matches(&self, query: &str) -> Vec<&ModelChoice> {
+    pub(crate) fn model_matches(&self, query: &str) -> Vec<&ModelSpec> {
         self.models.iter().filter(|m| m.matches(query)).collect()
     }
 
