@@ -54,6 +54,16 @@ pub fn launch(
         }
     }
     let mut models: Vec<ModelSpec> = registry.models().to_vec();
+    // `--tokenizer-file`: the file counts instead of any model's tokenizer,
+    // as in `pack` (the model still gives the window and the price).
+    if let Some(path) = &args.tokenizer_file {
+        if args.count_api.is_some() {
+            return Err(CliError::Usage(
+                "--count-api counts with the model's API; leave out --tokenizer-file".into(),
+            ));
+        }
+        count_with_file(&mut models, crate::tokens::Tokenizer::from_file(path)?);
+    }
     // `--count-api`: the model counts from API counts that each load of the
     // inputs fetches first (on the loader's thread, never the UI's).
     let api = match args.count_api {
@@ -173,9 +183,41 @@ pub fn launch(
     }
 }
 
+/// Makes every model count with `tokenizer` (a `--tokenizer-file`).
+fn count_with_file(models: &mut [ModelSpec], tokenizer: crate::tokens::Tokenizer) {
+    for m in models {
+        m.counting = crate::tokens::ModelCounting::Tokenizer(tokenizer.clone());
+    }
+}
+
 /// The files to watch besides the inputs: those items were read from, and
 /// the usage history file.
 fn with_file(mut files: Vec<PathBuf>, extra: &Option<PathBuf>) -> Vec<PathBuf> {
     files.extend(extra.iter().cloned());
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::{Encoding, ModelCounting, ModelRegistry, Tokenizer};
+
+    #[test]
+    fn a_tokenizer_file_counts_for_every_model_as_in_pack() {
+        let mut models = ModelRegistry::builtin().models().to_vec();
+        let file = Tokenizer::Exact(Encoding::Cl100kBase);
+        count_with_file(&mut models, file.clone());
+        assert!(models.len() > 3);
+        for m in &models {
+            assert_eq!(
+                m.counting,
+                ModelCounting::Tokenizer(file.clone()),
+                "{}",
+                m.name
+            );
+        }
+        // The window and the price stay the model's.
+        let gpt4o = models.iter().find(|m| m.name == "gpt-4o").unwrap();
+        assert_eq!(gpt4o.context_window, Some(128_000));
+    }
 }
