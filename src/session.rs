@@ -17,6 +17,35 @@
 //!
 //! Layers: `tokens` -> `engine` -> `input`/`report`/`history` -> `session`
 //! -> `cli`/`tui`. Nothing here draws on a terminal or parses arguments.
+//!
+//! What `tokenscope pack samples/docs/docs.toml --budget 8000 --strategy
+//! optimal` does, from another program (it builds with
+//! `default-features = false`):
+//!
+//! ```
+//! use tokenscope::input::profile::Overrides;
+//! use tokenscope::session::{Session, Settings};
+//!
+//! let settings = Settings {
+//!     paths: vec!["samples/docs/docs.toml".into()],
+//!     overrides: Overrides {
+//!         budget: Some(8_000),
+//!         strategy: Some("optimal".parse()?),
+//!         ..Overrides::default()
+//!     },
+//!     ..Settings::default()
+//! };
+//! let session = Session::open(&settings)?;
+//! let plan = session.pack()?;
+//! assert!(plan.totals.used <= 8_000);
+//! let json = tokenscope::report::render_report(
+//!     &plan,
+//!     tokenscope::report::Format::Json,
+//!     &tokenscope::report::ReportOptions::default(),
+//! );
+//! assert!(json.contains("tokenscope.report/1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod count_api;
 mod defaults;
