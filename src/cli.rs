@@ -12,6 +12,7 @@ mod pack;
 mod predict;
 pub mod prepare;
 mod pull;
+mod status_line;
 mod watch;
 
 use std::ffi::OsString;

@@ -55,7 +55,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use count_api::{ApiSession, CountApiChoice, HELP as COUNT_API_HELP, pack_exact};
+pub use count_api::{
+    ApiSession, CountApiChoice, CountProgress, HELP as COUNT_API_HELP, pack_exact,
+};
 pub use defaults::{
     DEFAULT_CONTEXT_WINDOW, DEFAULT_MODEL, default_budget_note, default_model, default_tokenizer,
     settle_budget,
@@ -94,6 +96,8 @@ pub struct Settings {
     pub tokenizer_file: Option<PathBuf>,
     /// Count with a provider's API (opt-in; sends the texts).
     pub count_api: Option<CountApiChoice>,
+    /// Where the count API's progress goes (`None`: nowhere).
+    pub count_progress: Option<Arc<dyn CountProgress>>,
 }
 
 impl Settings {
@@ -236,7 +240,8 @@ impl Session {
                     "--count-api counts with the model's API; leave out --tokenizer-file and --encoding".into(),
                 ));
             }
-            let api = ApiSession::new(choice, model)?;
+            let api =
+                ApiSession::new(choice, model)?.with_progress(settings.count_progress.clone());
             session.tokenizer = api.tokenizer(&set_texts(&session.set))?;
             session.api = Some(Arc::new(api));
         }

@@ -85,7 +85,9 @@ pub fn run(args: &CalibrateArgs) -> Result<ExitCode, CliError> {
                 .join(", ")
         )));
     }
-    let session = ApiSession::new(CountApiChoice::Anthropic, &spec)?;
+    let session = ApiSession::new(CountApiChoice::Anthropic, &spec)?.with_progress(Some(
+        std::sync::Arc::new(super::status_line::CountApiLine::new()),
+    ));
     let texts: Vec<&str> = files.iter().map(|(_, t)| t.as_str()).collect();
     let measured = session.tokenizer(&texts)?;
     let api = measured

@@ -367,7 +367,9 @@ fn use_count_api(
         let Some(model) = c.model.as_ref().filter(|m| m.provider == "anthropic") else {
             continue;
         };
-        let session = crate::session::ApiSession::new(choice, model)?;
+        let session = crate::session::ApiSession::new(choice, model)?.with_progress(Some(
+            std::sync::Arc::new(super::status_line::CountApiLine::new()),
+        ));
         c.tokenizer = session.tokenizer(&texts)?;
         any = true;
     }

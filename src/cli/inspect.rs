@@ -81,7 +81,7 @@ pub fn launch(
                     )
                 })?;
             let spec = registry.get(&name)?;
-            let session = ApiSession::new(choice, spec)?.quiet();
+            let session = ApiSession::new(choice, spec)?;
             let tokenizer = session.empty_tokenizer();
             for m in models.iter_mut().filter(|m| m.name == spec.name) {
                 m.counting = crate::tokens::ModelCounting::Tokenizer(tokenizer.clone());

@@ -71,6 +71,7 @@ pub fn settings(args: &PackArgs) -> Result<Settings, CliError> {
         optimal_deadline: args.optimal_deadline.map(|d| d.0),
         tokenizer_file: args.tokenizer_file.clone(),
         count_api: args.count_api,
+        count_progress: Some(std::sync::Arc::new(super::status_line::CountApiLine::new())),
     })
 }
 

@@ -1,7 +1,7 @@
 //! `tokenscope models pull NAME|ORG/REPO`: a model's tokenizer from the
 //! Hugging Face hub into tokenscope's cache.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -72,7 +72,7 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
             let mut options = PullOptions::from_env(cache_dir);
             options.revision = args.revision.clone();
             options.files = files.clone();
-            let mut bar = Bar::new(io::stderr().is_terminal(), &repo, &files[0]);
+            let mut bar = Bar::new(&repo, &files[0]);
             let pulled = hub::pull(&repo, &options, &mut |done, total| bar.draw(done, total));
             bar.clear();
             let pulled = pulled?;
@@ -175,24 +175,22 @@ fn resolve(
 /// A progress line on standard error, drawn only on a terminal and at most
 /// ten times a second.
 struct Bar {
-    on: bool,
+    line: super::status_line::StatusLine,
     label: String,
     last: Option<Instant>,
-    drawn: bool,
 }
 
 impl Bar {
-    fn new(on: bool, repo: &RepoId, file: &str) -> Bar {
+    fn new(repo: &RepoId, file: &str) -> Bar {
         Bar {
-            on,
+            line: super::status_line::StatusLine::new(),
             label: crate::escape::line(&format!("{repo} {file}")).into_owned(),
             last: None,
-            drawn: false,
         }
     }
 
     fn draw(&mut self, done: u64, total: Option<u64>) {
-        if !self.on {
+        if !self.line.is_on() {
             return;
         }
         let finished = total.is_some_and(|t| done >= t);
@@ -217,19 +215,11 @@ impl Bar {
             }
             _ => format!("{}  {}", self.label, human(done)),
         };
-        let mut err = io::stderr().lock();
-        let _ = write!(err, "\r\x1b[2K{line}");
-        let _ = err.flush();
-        self.drawn = true;
+        self.line.show(&line);
     }
 
     fn clear(&mut self) {
-        if self.drawn {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.drawn = false;
-        }
+        self.line.clear();
     }
 }
 

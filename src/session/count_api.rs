@@ -1,8 +1,10 @@
 //! `--count-api anthropic`: fetching Claude counts from Anthropic's
 //! count_tokens API before a run (the engine itself never waits on the
-//! network), with a progress line on a terminal and the disk cache.
+//! network), with the disk cache; progress goes to what the front end
+//! supplies ([`CountProgress`]; the command line draws a line on a
+//! terminal).
 
-use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
 
 use crate::anthropic::{CountApi, CountStore};
 use crate::tokens::{ModelSpec, Tokenizer};
@@ -23,6 +25,20 @@ item (or file) to $ANTHROPIC_BASE_URL (default https://api.anthropic.com)/v1/mes
 $ANTHROPIC_API_KEY. Counts are cached on disk by model and SHA-256 of the text (~/.cache/tokenscope/anthropic on \
 Linux; hashes and numbers only), so a re-run sends nothing. Without this flag no content leaves the machine.";
 
+/// Where a count API's progress goes while texts are measured.
+pub trait CountProgress: Send + Sync {
+    /// `done` of `total` texts are counted.
+    fn draw(&self, done: usize, total: usize);
+    /// The measuring ended (also after an error).
+    fn clear(&self);
+}
+
+impl std::fmt::Debug for dyn CountProgress + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CountProgress")
+    }
+}
+
 /// A model's API counting: the client, the disk cache and the model id.
 #[derive(Debug)]
 pub struct ApiSession {
@@ -30,8 +46,8 @@ pub struct ApiSession {
     store: CountStore,
     model_id: String,
     fallback: Tokenizer,
-    /// Draw no progress line (the inspector owns the terminal).
-    quiet: bool,
+    /// Where progress goes (`None`: nowhere).
+    progress: Option<Arc<dyn CountProgress>>,
 }
 
 impl ApiSession {
@@ -55,14 +71,29 @@ impl ApiSession {
             store,
             model_id: model.api_id().to_string(),
             fallback,
-            quiet: false,
+            progress: None,
         })
     }
 
-    /// The same session without a progress line on standard error.
-    pub fn quiet(mut self) -> ApiSession {
-        self.quiet = true;
+    /// The same session, reporting progress to `progress`.
+    pub fn with_progress(mut self, progress: Option<Arc<dyn CountProgress>>) -> ApiSession {
+        self.progress = progress;
         self
+    }
+
+    /// Calls `measure` with a progress callback, and clears the progress
+    /// afterwards.
+    fn reporting<T>(&self, measure: impl FnOnce(&mut (dyn FnMut(usize, usize) + Send)) -> T) -> T {
+        let progress = self.progress.as_deref();
+        let result = measure(&mut |done, total| {
+            if let Some(p) = progress {
+                p.draw(done, total);
+            }
+        });
+        if let Some(p) = progress {
+            p.clear();
+        }
+        result
     }
 
     /// A tokenizer with no counts measured yet ([`ApiSession::measure`]
@@ -78,16 +109,16 @@ impl ApiSession {
 
     /// A tokenizer that counts `texts` exactly (fetched now).
     pub fn tokenizer(&self, texts: &[&str]) -> Result<Tokenizer, SessionError> {
-        let mut bar = Progress::new(self.quiet);
-        let result = crate::anthropic::tokenizer_for(
-            &self.api,
-            &self.model_id,
-            texts,
-            self.fallback.clone(),
-            &self.store,
-            &mut |done, total| bar.draw(done, total),
-        );
-        bar.clear();
+        let result = self.reporting(|progress| {
+            crate::anthropic::tokenizer_for(
+                &self.api,
+                &self.model_id,
+                texts,
+                self.fallback.clone(),
+                &self.store,
+                progress,
+            )
+        });
         self.finish(result)
     }
 
@@ -96,15 +127,10 @@ impl ApiSession {
         let Some(counts) = tokenizer.api() else {
             return Ok(());
         };
-        let mut bar = Progress::new(self.quiet);
-        let result = self.api.measure(
-            &self.model_id,
-            texts,
-            counts,
-            &self.store,
-            &mut |done, total| bar.draw(done, total),
-        );
-        bar.clear();
+        let result = self.reporting(|progress| {
+            self.api
+                .measure(&self.model_id, texts, counts, &self.store, progress)
+        });
         self.finish(result)
     }
 
@@ -119,15 +145,10 @@ impl ApiSession {
             return Ok(false);
         }
         let texts: Vec<&str> = missed.iter().map(String::as_str).collect();
-        let mut bar = Progress::new(self.quiet);
-        let result = self.api.measure(
-            &self.model_id,
-            &texts,
-            counts,
-            &self.store,
-            &mut |done, total| bar.draw(done, total),
-        );
-        bar.clear();
+        let result = self.reporting(|progress| {
+            self.api
+                .measure(&self.model_id, &texts, counts, &self.store, progress)
+        });
         self.finish(result.map(|()| true))
     }
 
@@ -163,41 +184,4 @@ pub fn pack_exact<P>(
         a.take_missed();
     }
     Ok(plan)
-}
-
-/// A progress line on standard error, on a terminal only.
-struct Progress {
-    on: bool,
-    drawn: bool,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Progress {
-        Progress {
-            on: !quiet && io::stderr().is_terminal(),
-            drawn: false,
-        }
-    }
-
-    fn draw(&mut self, done: usize, total: usize) {
-        if !self.on {
-            return;
-        }
-        let mut err = io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kanthropic count_tokens: {done}/{total} texts counted"
-        );
-        let _ = err.flush();
-        self.drawn = true;
-    }
-
-    fn clear(&mut self) {
-        if self.drawn {
-            let mut err = io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-            self.drawn = false;
-        }
-    }
 }

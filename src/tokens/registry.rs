@@ -626,21 +626,7 @@ impl ModelRegistry {
                         ),
                     ));
                 };
-                self.models.push(ModelSpec {
-                    name: name.clone(),
-                    aliases: Vec::new(),
-                    provider: "custom".to_string(),
-                    counting,
-                    context_window: None,
-                    max_output: None,
-                    input_price: None,
-                    output_price: None,
-                    chat: None,
-                    source: None,
-                    repo: None,
-                    hub: None,
-                    api_model: None,
-                });
+                self.models.push(ModelSpec::new(&name, "custom", counting));
                 let i = self.models.len() - 1;
                 self.index.insert(name.to_lowercase(), i);
                 i
