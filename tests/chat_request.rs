@@ -194,6 +194,70 @@ fn a_truncated_message_is_written_into_the_request() {
     assert_eq!(out["messages"][2]["content"][1]["type"], "image_url");
 }
 
+/// A tool result too large for the budget: `truncate` cuts the result (the
+/// group's largest member), keeps its call whole beside it, and the request
+/// written bills exactly what the plan says.
+#[test]
+fn an_oversized_tool_result_is_cut_and_its_call_kept() {
+    let log: String = (0..300)
+        .map(|i| format!("line {i}: compiling crate number {i} took {} ms\n", i * 3))
+        .collect();
+    let request = json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": "You are a build assistant."},
+            {"role": "user", "content": "Why is the build slow?"},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "read_log", "arguments": "{\"path\":\"build.log\"}"}}
+            ]},
+            {"role": "tool", "tool_call_id": "c1", "content": log},
+            {"role": "user", "content": "Which crate is the slowest?"}
+        ]
+    });
+    let set = load_str(&request.to_string());
+    let whole = pack_for(&set, "gpt-4o", 100_000);
+    assert!(whole.totals.context > 2_000, "{}", whole.totals.context);
+    let budget = 1_000;
+    let mut truncating = set.clone();
+    for s in &mut truncating.sections {
+        s.overflow = Some(Overflow::Truncate);
+    }
+    let plan = pack_for(&truncating, "gpt-4o", budget);
+    let tool = plan
+        .items
+        .iter()
+        .find(|i| i.status == ItemStatus::Truncated)
+        .expect("the tool result is truncated");
+    let out: Value = serde_json::from_str(&plan.rendered).unwrap();
+    let messages = out["messages"].as_array().unwrap();
+    let result = messages.iter().find(|m| m["role"] == "tool").unwrap();
+    assert_eq!(result["tool_call_id"], "c1", "{}", tool.id);
+    let cut = result["content"].as_str().unwrap();
+    assert!(cut.len() < log.len() && cut.contains('…'), "{cut}");
+    // The call stays, whole, right before its result.
+    assert_tool_results_follow_calls(&out);
+    assert!(messages.iter().any(|m| m["tool_calls"][0]["id"] == "c1"));
+    assert_eq!(billed(&plan, "gpt-4o"), plan.totals.context);
+    assert!(plan.totals.context <= budget, "{}", plan.totals.context);
+    // It fills the budget rather than dropping the whole group.
+    assert!(
+        plan.totals.context > budget * 9 / 10,
+        "{}",
+        plan.totals.context
+    );
+    // Without an overflow mode the group is out as a whole, and stays valid.
+    let dropped = pack_for(&set, "gpt-4o", budget);
+    let out: Value = serde_json::from_str(&dropped.rendered).unwrap();
+    assert_tool_results_follow_calls(&out);
+    assert!(
+        out["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["role"] != "tool")
+    );
+}
+
 #[test]
 fn request_with_only_the_latest_turn_needs_no_history() {
     let path = root().join("tests/fixtures/chat/tool_round_trip.json");

@@ -377,9 +377,12 @@ impl<'a> Board<'a> {
 }
 
 /// The unit a section's overflow mode would cut or degrade: the best
-/// (priority, then input order) excluded unit that did not fit, made of one
-/// item that renders text and belongs to no group. For `strict` it can only
-/// be the unit at the cutoff, so that nothing after the cutoff comes in.
+/// (priority, then input order) excluded unit that did not fit and renders
+/// text: one item, or a whole group that lies in this section alone (a
+/// tool call and its result: its largest member is cut, the others are
+/// kept whole; see `overflow::apply`). A group that spans sections or is
+/// out as a whole is never a candidate. For `strict` it can only be the
+/// unit at the cutoff, so that nothing after the cutoff comes in.
 pub(super) fn overflow_candidate(
     prep: &Prepared,
     s: usize,
@@ -389,7 +392,14 @@ pub(super) fn overflow_candidate(
     let su = &prep.sections[s];
     let eligible = |u: usize| {
         let unit = &su.units[u];
-        unit.group.is_none() && unit.members.len() == 1 && unit.renders
+        unit.renders
+            && match unit.group {
+                None => unit.members.len() == 1,
+                Some(g) => {
+                    let group = &prep.groups[g as usize];
+                    group.units.len() == 1 && !group.broken
+                }
+            }
     };
     if strategy == Strategy::Strict {
         return su

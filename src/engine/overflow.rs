@@ -29,6 +29,7 @@ use crate::tokens::{CountCache, Tokenizer};
 
 use super::degrade;
 use super::flow::{Board, overflow_candidate};
+use super::prepare::Prepared;
 use super::select::Rule;
 use super::truncate::truncate;
 use super::{Item, ItemSet, ItemStatus, Overflow, Strategy, Summarizer};
@@ -85,14 +86,15 @@ pub(super) fn apply(
     for (s, u, _) in candidates {
         let rule = &rules[s];
         let sel = &board.selections[s];
-        let index = board.prepared().sections[s].members(u)[0] as usize;
+        let (index, others) = cut_member(board.prepared(), s, u, rule.separator);
         let item = &set.items[index];
         let frame = if sel.framed { 0 } else { rule.frame };
         let head = board.spare_for(s, pooled, free);
         let space = head.saturating_sub(
             item.overhead
                 .saturating_add(rule.separator)
-                .saturating_add(frame),
+                .saturating_add(frame)
+                .saturating_add(others),
         );
         if space == 0 {
             continue;
@@ -111,7 +113,8 @@ pub(super) fn apply(
         let cost = text_tokens
             .saturating_add(item.overhead)
             .saturating_add(rule.separator)
-            .saturating_add(frame);
+            .saturating_add(frame)
+            .saturating_add(others);
         let sel = &mut board.selections[s];
         sel.taken[u] = true;
         sel.reason[u] = None;
@@ -130,6 +133,29 @@ pub(super) fn apply(
         });
     }
     changes
+}
+
+/// The member of unit `u` (section `s`) that overflow changes, and what the
+/// unit's other members cost in full. A single item is its own member; in a
+/// group (a tool call and its result) the member with the most text is cut
+/// and the others are kept whole, so that the group stays together.
+fn cut_member(prep: &Prepared, s: usize, u: usize, separator: usize) -> (usize, usize) {
+    let members = prep.sections[s].members(u);
+    let index = members
+        .iter()
+        .map(|&m| m as usize)
+        .filter(|&m| prep.renders[m])
+        .max_by_key(|&m| (prep.tokens[m], std::cmp::Reverse(m)))
+        .unwrap_or(members[0] as usize);
+    let unit = &prep.sections[s].units[u];
+    // The unit's cost is its members' tokens plus a separator for each that
+    // renders; the cut member's share comes off.
+    let sep = if prep.renders[index] { separator } else { 0 };
+    (
+        index,
+        unit.cost
+            .saturating_sub(prep.tokens[index].saturating_add(sep)),
+    )
 }
 
 /// The smallest share of an item a truncated form keeps (see
