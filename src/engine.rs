@@ -24,10 +24,12 @@ pub mod summarize;
 mod truncate;
 mod validate;
 
+pub use allocate::apportion;
 pub use anytime::{
     Cancel, DEFAULT_OPTIMAL_DEADLINE, INSPECTOR_OPTIMAL_DEADLINE, OptimalLimits, parse_deadline,
 };
 pub use chat::{ChatLayout, ChatPart, Origin, PathSeg, RequestFormat, Slot};
+pub use degrade::DegradeLevel;
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use overflow::{TRUNCATE_MIN_SHARE, TRUNCATE_MIN_TOKENS, truncate_floor};
 pub use plan::{

@@ -43,7 +43,6 @@ use std::path::Path;
 use crate::engine::Plan;
 
 pub use check::{CheckFailure, CheckReport, Rules, Violation, check};
-pub use common::thousands;
 pub use context::{ContextExporter, NOT_A_REQUEST, RequestExporter};
 pub use csv::CsvExporter;
 pub use json::JsonExporter;

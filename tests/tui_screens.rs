@@ -170,7 +170,7 @@ fn header_shows_the_error_band_of_an_estimated_model() {
     assert!(
         header[2].contains(&format!(
             "≈{} ±10% / 16,000",
-            tokenscope::report::thousands(used)
+            tokenscope::text::thousands(used)
         )),
         "{s}"
     );

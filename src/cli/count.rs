@@ -23,10 +23,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use self::inputs::Input;
-use super::models::{Align, Table, load_registry, thousands, use_color};
+use super::models::{Align, Table, load_registry, use_color};
 use super::{CliError, CountArgs};
 use crate::engine::RequestFormat;
-use crate::escape;
+use crate::text::{escape, thousands, usd};
 use crate::tokens::{
     Accuracy, ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ErrorBand,
     ModelRegistry, ModelSpec, Tokenizer, chat_framing, resolve_encoding,
@@ -597,18 +597,6 @@ fn percent(share: f64) -> String {
     }
 }
 
-/// USD: cents from a dollar up, two significant digits below.
-fn usd(cost: f64) -> String {
-    if cost == 0.0 {
-        return "$0".to_string();
-    }
-    if cost >= 1.0 {
-        return format!("${cost:.2}");
-    }
-    let decimals = (-cost.log10().floor()) as usize + 1;
-    format!("${cost:.prec$}", prec = decimals.min(12))
-}
-
 fn write_text(
     out: &mut impl Write,
     columns: &[Column],
@@ -761,16 +749,6 @@ mod tests {
         assert!(e.contains("offset 2"), "{e}");
         let e = decode(b"ok\nh\xc3\xa9\xff".to_vec()).unwrap_err();
         assert!(e.contains("byte offset 6 (line 2, column 3)"), "{e}");
-    }
-
-    #[test]
-    fn usd_keeps_two_significant_digits() {
-        assert_eq!(usd(0.0), "$0");
-        assert_eq!(usd(0.00088), "$0.00088");
-        assert_eq!(usd(0.0123), "$0.012");
-        assert_eq!(usd(0.5), "$0.50");
-        assert_eq!(usd(3.456), "$3.46");
-        assert_eq!(usd(0.000_002_5), "$0.0000025");
     }
 
     #[test]

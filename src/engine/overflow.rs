@@ -183,7 +183,7 @@ fn degrade_item(
 pub const SUMMARIZER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The degrade level reported for an item replaced by its summary.
-pub const SUMMARY_LEVEL: u8 = 4;
+pub const SUMMARY_LEVEL: u8 = super::DegradeLevel::Summary.number();
 
 /// `summarize`: pipe the item to `budget.summarizer` (target tokens in
 /// `TOKENSCOPE_TARGET_TOKENS`), count the output and use it when it fits

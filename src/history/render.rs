@@ -1,14 +1,14 @@
 //! Text and Markdown renderings of predictions and history reports (JSON is
 //! their serde form). Task types, task ids and messages that quote them come
 //! from the history file and the command line: escaped for one line
-//! ([`crate::escape::line`]).
+//! ([`crate::text::escape::line`]).
 
 use std::fmt::Write;
 
 use super::predict::Prediction;
 use super::report::{Period, Report};
-use super::{signed_thousands, thousands};
-use crate::escape::line as safe;
+use crate::text::escape::line as safe;
+use crate::text::{signed_thousands, thousands, usd};
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -121,9 +121,9 @@ fn savings_line(r: &Report) -> String {
         Some(c) => format!(
             " ({} at model input prices, {} of {} priced)",
             if c < 0.0 {
-                format!("${:.2} more", -c)
+                format!("{} more", usd(-c))
             } else {
-                format!("${c:.2}")
+                usd(c)
             },
             s.priced_records,
             plural(s.evaluated as u64, "record")

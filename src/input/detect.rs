@@ -58,8 +58,9 @@ use std::str::FromStr;
 use crate::engine::{Budget, ItemSet, SectionBudget};
 use crate::input::directory::{self, DEFAULT_MAX_FILE_BYTES, GitRecency};
 use crate::input::jsonl::{self, JsonlFields};
-use crate::input::load_error::{InputError, line_column};
+use crate::input::load_error::InputError;
 use crate::input::{anthropic, chat, gemini, llms_txt, markdown, responses};
+use crate::text::line_column;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,12 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::common::{
-    cost, counting, escape, estimate_gap, extra_tokens, outcome, percent, priority, status,
-    thousands, tokens,
-};
+use super::common::{counting, estimate_gap, extra_tokens, outcome, priority, status, tokens};
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
+use crate::text::{escape::line as escape, percent, thousands, usd};
 
 /// Writes the Markdown report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,7 +114,7 @@ impl Exporter for MarkdownExporter {
             )?,
         }
         if let Some(c) = tt.cost_usd {
-            writeln!(out, "| Input cost | {} |", accuracy.label(&cost(c)))?;
+            writeln!(out, "| Input cost | {} |", accuracy.label(&usd(c)))?;
         }
 
         writeln!(out, "\n## Sections\n")?;

@@ -12,11 +12,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{count, degrade_name, focused, pane, safe, status_name, status_style, title};
+use super::{count, degrade_name, focused, pane, safe, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
+use crate::text::{escape, prefix_by_width, thousands, width};
 use crate::tokens::Accuracy;
 use crate::tui::app::{App, DETAIL_LIMIT, Pane, format_priority};
-use crate::tui::text::{Glyph, escape_char, layout, prefix_by_width, sanitize, thousands, width};
+use crate::tui::text::{Glyph, layout};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -31,11 +32,8 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
     let head = vec![
-        title(format!(" {} ", sanitize(&item.id)), t),
-        Span::styled(
-            format!("{} ", status_name(item.status)),
-            status_style(t, item.status),
-        ),
+        title(format!(" {} ", escape::line(&item.id)), t),
+        Span::styled(format!("{} ", item.status), status_style(t, item.status)),
         Span::styled(
             format!(
                 "· {} tok · p {} ",
@@ -260,7 +258,7 @@ fn about(
         .and_then(|v| v.as_str())
     {
         out.push(Line::from(Span::styled(
-            format!("note: {}", sanitize(note)),
+            format!("note: {}", escape::line(note)),
             t.muted,
         )));
     }
@@ -308,7 +306,7 @@ fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>>
         let mut parts: Vec<String> = moves
             .iter()
             .take(TRANSFERS_SHOWN)
-            .map(|(n, other)| format!("{} {dir} {}", thousands(*n), sanitize(other)))
+            .map(|(n, other)| format!("{} {dir} {}", thousands(*n), escape::line(other)))
             .collect();
         if moves.len() > TRANSFERS_SHOWN {
             parts.push(format!("{} more", moves.len() - TRANSFERS_SHOWN));
@@ -320,7 +318,7 @@ fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>>
         return None;
     }
     Some(Line::from(Span::styled(
-        format!("section {} {}", sanitize(section), sides.join("; ")),
+        format!("section {} {}", escape::line(section), sides.join("; ")),
         t.muted,
     )))
 }
@@ -339,15 +337,15 @@ fn group_line(app: &App, index: usize, t: &Theme) -> Option<Line<'static>> {
     let others: Vec<String> = members
         .iter()
         .filter(|&&i| i != index)
-        .map(|&i| sanitize(&plan.items[i].id).into_owned())
+        .map(|&i| escape::line(&plan.items[i].id).into_owned())
         .collect();
     let priority: f64 = members.iter().map(|&i| plan.items[i].priority).sum();
     let text = if others.is_empty() {
-        format!("group {} (no other member)", sanitize(group))
+        format!("group {} (no other member)", escape::line(group))
     } else {
         format!(
             "group {}: kept or dropped with {} (priority {} in all)",
-            sanitize(group),
+            escape::line(group),
             others.join(", "),
             format_priority(priority)
         )
@@ -369,7 +367,7 @@ fn status_lines(
             let mut spans = vec![Span::styled(format!("excluded: {reason}"), t.excluded)];
             if let Some(other) = &item.duplicate_of {
                 spans.push(Span::styled(
-                    format!(" (`{}`)", sanitize(other)),
+                    format!(" (`{}`)", escape::line(other)),
                     t.excluded,
                 ));
             }
@@ -401,7 +399,7 @@ fn status_lines(
         ItemStatus::Degraded => Line::from(Span::styled(
             format!(
                 "degraded to {} (level {}): {} → {} tokens",
-                degrade_name(item.degrade_level),
+                degrade_name(item),
                 item.degrade_level.unwrap_or(0),
                 count(item.tokens, accuracy),
                 count(item.final_tokens, accuracy)
@@ -451,7 +449,7 @@ pub(crate) fn token_lines<'a>(
             let (s, style) = match glyph {
                 Glyph::Char(c) => (c.to_string(), token_style),
                 Glyph::Tab(n) => (" ".repeat(n), token_style),
-                Glyph::Escape(c) => (escape_char(c), t.escape),
+                Glyph::Escape(c) => (escape::escape_char(c), t.escape),
             };
             if cur_style != Some(style) {
                 if let Some(st) = cur_style {

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{BudgetBar, count, safe, spinner};
+use crate::text::{self, thousands};
 use crate::tokens::Accuracy;
 use crate::tui::app::App;
-use crate::tui::text::{self, thousands};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
@@ -86,12 +86,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(cost) = cost {
         // The band once more only when the line has room for it.
         let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
-        let full = plan.accuracy().label(&format_cost(cost));
+        let full = plan.accuracy().label(&text::usd(cost));
         let room = (area.width as usize).saturating_sub(used + 3 + "input ".len());
         let shown = if text::width(&full) <= room || plan.exact {
             full
         } else {
-            Accuracy::Estimate(None).label(&format_cost(cost))
+            Accuracy::Estimate(None).label(&text::usd(cost))
         };
         first.push(sep());
         // Without the label rather than with the figure cut (`≈$0.`).
@@ -243,14 +243,3 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The shortest budget bar worth keeping the `context` figure beside.
 const MIN_BAR: usize = 12;
-
-/// A cost in USD with enough digits for small amounts.
-pub(crate) fn format_cost(cost: f64) -> String {
-    if cost >= 1.0 {
-        format!("${cost:.2}")
-    } else if cost >= 0.01 {
-        format!("${cost:.3}")
-    } else {
-        format!("${cost:.4}")
-    }
-}

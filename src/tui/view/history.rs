@@ -16,10 +16,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{layout, spinner};
 use crate::history::{Period, Report};
+use crate::text::{escape, fit, percent, width};
 use crate::tui::Action;
 use crate::tui::action::View;
 use crate::tui::app::App;
-use crate::tui::text::{sanitize, truncate, width};
 
 /// Draws the History view over the whole screen.
 pub(super) fn draw(frame: &mut Frame, app: &App) {
@@ -44,7 +44,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
         let text = format!(" {} (showing the last good read)", one_line(e));
         frame.render_widget(
             Paragraph::new(Span::styled(
-                truncate(&text, l.banner.width as usize).into_owned(),
+                fit(&text, l.banner.width as usize).into_owned(),
                 t.status_error,
             )),
             l.banner,
@@ -79,14 +79,9 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
 /// The file in words, escaped.
 fn file_name(app: &App) -> String {
     match &app.history.options.file {
-        Some(f) => sanitize(&f.display().to_string()).into_owned(),
+        Some(f) => escape::line(&f.display().to_string()).into_owned(),
         None => "(no history file)".to_string(),
     }
-}
-
-/// A percentage with one decimal: `62.5%`.
-pub(crate) fn percent(ratio: f64) -> String {
-    format!("{:.1}%", ratio * 100.0)
 }
 
 /// The date of an RFC 3339 time (`2025-06-29`).
@@ -96,7 +91,7 @@ fn date(time: &str) -> &str {
 
 /// Text on one line, escaped.
 fn one_line(text: &str) -> String {
-    sanitize(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
+    escape::line(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 fn period_name(period: Period) -> &'static str {
@@ -122,7 +117,7 @@ fn title_line(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(
             format!(
                 "· {} record{}{span} · by {}",
-                crate::tui::text::thousands(r.records),
+                crate::text::thousands(r.records),
                 if r.records == 1 { "" } else { "s" },
                 period_name(state.period)
             ),
@@ -209,7 +204,7 @@ fn status_line(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     let left_w = (area.width as usize).saturating_sub(width(&help) + 1);
-    let shown = truncate(&text, left_w).into_owned();
+    let shown = fit(&text, left_w).into_owned();
     let pad = (area.width as usize).saturating_sub(width(&shown) + width(&help));
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -226,7 +221,7 @@ fn record_hints(app: &App) -> Vec<String> {
     let opts = &app.history.options;
     let (history, record) = match (&opts.file, opts.given) {
         (Some(f), true) => {
-            let f = sanitize(&f.display().to_string()).into_owned();
+            let f = escape::line(&f.display().to_string()).into_owned();
             (format!(" --history {f}"), format!(" --record-history {f}"))
         }
         _ => (String::new(), String::new()),
@@ -339,7 +334,7 @@ fn compact(frame: &mut Frame, area: Rect, app: &App) {
 fn summary_text(r: &Report) -> String {
     let mut s = format!(
         "History: {} record{}",
-        crate::tui::text::thousands(r.records),
+        crate::text::thousands(r.records),
         if r.records == 1 { "" } else { "s" }
     );
     if let Some(u) = r.avg_utilization {
