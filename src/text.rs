@@ -15,7 +15,7 @@
 //! assert_eq!(text::escape::line("a\x1b[2Jb"), "a\\x1b[2Jb");
 //! assert_eq!(text::pad_right("漢", 4), "漢  ");
 //! assert_eq!(text::fit("abcdef", 4), "abc…");
-//! assert_eq!(text::line_column("ab\ncé", 5), (2, 3));
+//! assert_eq!(text::line_column("ab\ncé", 6), (2, 3));
 //! assert_eq!(text::thousands(1_234_567), "1,234,567");
 //! assert_eq!(text::usd(0.0123), "$0.012");
 //! ```
