@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::predict::Prediction;
 use super::report::{Period, Report};
 use crate::text::escape::line as safe;
-use crate::text::{signed_thousands, thousands, usd};
+use crate::text::{align_left, align_right, signed_thousands, thousands, usd, width};
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -207,10 +207,10 @@ pub fn report_text(r: &Report) -> String {
         opt_pct(r.accuracy)
     );
     let rows = type_rows(r);
-    let mut widths: Vec<usize> = TYPE_HEADERS.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = TYPE_HEADERS.iter().map(|h| width(h)).collect();
     for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(width(c));
         }
     }
     let line = |cells: Vec<String>| {
@@ -219,14 +219,11 @@ pub fn report_text(r: &Report) -> String {
             if i > 0 {
                 l.push_str("  ");
             }
-            let pad = " ".repeat(w - c.chars().count());
-            if i == 0 {
-                l.push_str(c);
-                l.push_str(&pad);
+            l.push_str(&if i == 0 {
+                align_left(c, *w)
             } else {
-                l.push_str(&pad);
-                l.push_str(c);
-            }
+                align_right(c, *w)
+            });
         }
         l.trim_end().to_string()
     };
