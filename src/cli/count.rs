@@ -582,12 +582,6 @@ fn write_json(
     Ok(())
 }
 
-/// A count as a person reads it: `1,234`, or `≈1,234 ±10%` for an
-/// estimate; zero is always `0`.
-fn count_cell(tokens: usize, accuracy: Accuracy) -> String {
-    accuracy.of_count(tokens).label(&thousands(tokens))
-}
-
 fn percent(share: f64) -> String {
     let pct = share * 100.0;
     if pct > 0.0 && pct < 0.01 {
@@ -618,7 +612,7 @@ fn write_text(
     for row in &rows[..shown] {
         let mut cells = vec![row.display.clone()];
         cells.extend(row.cells.iter().map(|c| match c {
-            Some(c) => count_cell(c.tokens, c.accuracy),
+            Some(c) => c.accuracy.count_label(c.tokens),
             None => "-".to_string(),
         }));
         table.row(cells);
@@ -634,7 +628,7 @@ fn write_text(
         )];
         cells.extend((0..columns.len()).map(|i| {
             let t = totals(rest, i);
-            count_cell(t.tokens, t.accuracy)
+            t.accuracy.count_label(t.tokens)
         }));
         table.row(cells);
     }
@@ -644,7 +638,7 @@ fn write_text(
     if rows.len() == 1 {
         total_row[0] = "total".to_string();
     }
-    total_row.extend(totals.iter().map(|t| count_cell(t.tokens, t.accuracy)));
+    total_row.extend(totals.iter().map(|t| t.accuracy.count_label(t.tokens)));
     table.row(total_row);
     if any_model {
         let per_column = |f: &dyn Fn(&Column, &Totals) -> Option<String>| -> Vec<String> {
@@ -709,7 +703,7 @@ fn write_breakdown(
     headers.extend([("framing", Align::Right), ("total", Align::Right)]);
     let mut table = Table::new(&headers);
     let accuracy = Accuracy::new(count.exact, column.tokenizer.error_band());
-    let mark = |n: usize| count_cell(n, accuracy);
+    let mark = |n: usize| accuracy.count_label(n);
     for (i, m) in count.messages.iter().enumerate() {
         let mut row = vec![
             (i + 1).to_string(),

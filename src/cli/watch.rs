@@ -222,9 +222,7 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
 /// The used count, `≈1,234 ±10%` when it is an estimate.
 fn used(plan: &Plan) -> String {
     let n = plan.totals.used;
-    plan.accuracy()
-        .of_count(n)
-        .label(&crate::text::thousands(n))
+    plan.accuracy().count_label(n)
 }
 
 /// The time of day in UTC, `HH:MM:SS`.

@@ -4,12 +4,6 @@ use crate::engine::{ItemPlan, ItemStatus, Plan};
 use crate::text::{escape, thousands};
 use crate::tokens::Accuracy;
 
-/// A token count as shown to a person: `1,234`, or `≈1,234 ±10%` when
-/// counts are estimates ([`Accuracy::label`]); zero is always `0`.
-pub fn tokens(n: usize, accuracy: Accuracy) -> String {
-    accuracy.of_count(n).label(&thousands(n))
-}
-
 /// Extra tokens needed, e.g. `+254` (`≈+254 ±10%` for estimates).
 pub fn extra_tokens(n: usize, accuracy: Accuracy) -> String {
     accuracy.label(&format!("+{}", thousands(n)))
@@ -27,8 +21,8 @@ pub fn outcome(item: &ItemPlan, accuracy: Accuracy) -> String {
     match item.status {
         ItemStatus::Truncated => format!(
             "truncated from {} to {} tokens",
-            tokens(item.tokens, accuracy),
-            tokens(item.final_tokens, accuracy)
+            accuracy.count_label(item.tokens),
+            accuracy.count_label(item.final_tokens)
         ),
         ItemStatus::Degraded => match item.degrade() {
             Some(l) => format!("degraded to {l} (level {})", l.number()),
@@ -90,19 +84,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(tokens(16000, Accuracy::Estimate(None)), "≈16,000");
-        assert_eq!(
-            tokens(
-                16000,
-                Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))
-            ),
-            "≈16,000 ±10%"
-        );
-        assert_eq!(tokens(16000, Accuracy::Exact), "16,000");
-        assert_eq!(
-            tokens(0, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
-            "0"
-        );
         assert_eq!(
             extra_tokens(254, Accuracy::Estimate(crate::tokens::ErrorBand::new(0.1))),
             "≈+254 ±10%"

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::common::{counting, estimate_gap, extra_tokens, outcome, priority, status, tokens};
+use super::common::{counting, estimate_gap, extra_tokens, outcome, priority, status};
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
 use crate::text::{escape::line as escape, percent, thousands, usd};
@@ -35,7 +35,7 @@ impl Exporter for MarkdownExporter {
     fn write(&self, plan: &Plan, out: &mut dyn Write, opts: &ReportOptions) -> io::Result<()> {
         let exact = plan.exact;
         let accuracy = plan.accuracy();
-        let t = |n: usize| tokens(n, accuracy);
+        let t = |n: usize| accuracy.count_label(n);
         match &opts.title {
             Some(title) => writeln!(out, "# tokenscope report: {}\n", cell(title))?,
             None => writeln!(out, "# tokenscope report\n")?,

@@ -9,7 +9,7 @@
 
 use std::io::{self, Write};
 
-use super::common::{counting, extra_tokens, outcome, tokens};
+use super::common::{counting, extra_tokens, outcome};
 use super::{Exporter, ReportOptions};
 use crate::engine::{ItemPlan, ItemStatus, Plan, SectionPlan};
 use crate::text::{
@@ -98,7 +98,7 @@ impl Columns {
                 .unwrap_or(0)
                 .max(Self::NUM)
         };
-        let used = widest(&|s| tokens(s.used, accuracy));
+        let used = widest(&|s| accuracy.count_label(s.used));
         let next = widest(&|s| {
             s.needed_for_next
                 .map_or_else(String::new, |n| extra_tokens(n, accuracy))
@@ -132,7 +132,7 @@ fn section_row(s: &SectionPlan, accuracy: Accuracy, c: &Columns, p: &Painter) ->
         "{} {} {} {}{} {} {} {}",
         text::pad_right(&escape(&s.name), c.name),
         align_right(&thousands(s.final_budget), Columns::NUM),
-        align_right(&tokens(s.used, accuracy), c.used),
+        align_right(&accuracy.count_label(s.used), c.used),
         p.paint(fill_style, &filled),
         p.paint(DIM, &empty),
         align_right(&percent(s.utilization), Columns::UTIL),
@@ -201,12 +201,12 @@ impl Exporter for TextExporter {
         let over = tt.context > b.total || tt.used > b.total;
         let mut rendered = format!(
             "used {} / {} tokens ({})",
-            tokens(tt.used, accuracy),
+            accuracy.count_label(tt.used),
             thousands(b.total),
             percent(tt.utilization)
         );
         if tt.context != tt.used {
-            rendered.push_str(&format!(" · context {}", tokens(tt.context, accuracy)));
+            rendered.push_str(&format!(" · context {}", accuracy.count_label(tt.context)));
         }
         // (text, what it is when it starts a line)
         let mut parts = vec![(
@@ -300,7 +300,7 @@ impl Exporter for TextExporter {
             let tok_width = list
                 .iter()
                 .take(LISTED_ITEMS)
-                .map(|i| text::width(&tokens(i.tokens, accuracy)))
+                .map(|i| text::width(&accuracy.count_label(i.tokens)))
                 .max()
                 .unwrap_or(0)
                 .max(Columns::NUM);
@@ -314,7 +314,7 @@ impl Exporter for TextExporter {
                     out,
                     "  {} {}  {}{pin}",
                     align_left(name, id_width),
-                    align_right(&tokens(i.tokens, accuracy), tok_width),
+                    align_right(&accuracy.count_label(i.tokens), tok_width),
                     outcome(i, accuracy)
                 )?;
             }

@@ -23,7 +23,6 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 pub use bar::BudgetBar;
 
 use crate::engine::{DegradeLevel, ItemPlan, ItemStatus, Reason};
-use crate::tokens::Accuracy;
 
 use super::action::View;
 use super::app::{App, Pane, Popup};
@@ -187,12 +186,6 @@ pub(crate) fn short_reason(item: &ItemPlan) -> String {
 /// a known level).
 pub(crate) fn degrade_name(item: &ItemPlan) -> &'static str {
     item.degrade().map_or("degraded", DegradeLevel::name)
-}
-
-/// A count as the reports show it: `1,234`, or `≈1,234 ±10%` when the
-/// plan's counts are estimates; zero is always `0`.
-pub(crate) fn count(n: usize, accuracy: Accuracy) -> String {
-    accuracy.of_count(n).label(&thousands(n))
 }
 
 /// A span of untrusted text, escaped.

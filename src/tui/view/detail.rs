@@ -12,7 +12,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{count, degrade_name, focused, pane, safe, status_style, title};
+use super::{degrade_name, focused, pane, safe, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
 use crate::text::{escape, prefix_by_width, thousands, width};
 use crate::tokens::Accuracy;
@@ -37,7 +37,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(
             format!(
                 "· {} tok · p {} ",
-                count(item.tokens, accuracy),
+                accuracy.count_label(item.tokens),
                 format_priority(item.priority)
             ),
             t.muted,
@@ -97,7 +97,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t,
             );
             let final_bounds = cache.map_or(&[][..], |c| &c.final_form[..]);
-            let label = format!("as included ({})", count(item.final_tokens, accuracy));
+            let label = format!("as included ({})", accuracy.count_label(item.final_tokens));
             column(
                 frame,
                 right,
@@ -391,8 +391,8 @@ fn status_lines(
         ItemStatus::Truncated => Line::from(Span::styled(
             format!(
                 "truncated {} → {} tokens to fill what was left",
-                count(item.tokens, accuracy),
-                count(item.final_tokens, accuracy)
+                accuracy.count_label(item.tokens),
+                accuracy.count_label(item.final_tokens)
             ),
             t.truncated,
         )),
@@ -401,8 +401,8 @@ fn status_lines(
                 "degraded to {} (level {}): {} → {} tokens",
                 degrade_name(item),
                 item.degrade_level.unwrap_or(0),
-                count(item.tokens, accuracy),
-                count(item.final_tokens, accuracy)
+                accuracy.count_label(item.tokens),
+                accuracy.count_label(item.final_tokens)
             ),
             t.degraded,
         )),

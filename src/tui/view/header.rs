@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{BudgetBar, count, safe, spinner};
+use super::{BudgetBar, safe, spinner};
 use crate::text::{self, thousands};
 use crate::tokens::Accuracy;
 use crate::tui::app::App;
@@ -174,7 +174,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ratio = plan.totals.used as f64 / total as f64;
     let mut figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.used, plan.accuracy()),
+        plan.accuracy().count_label(plan.totals.used),
         thousands(b.total),
         ratio * 100.0
     );
@@ -184,7 +184,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|e| format!("  {:.1} ms", e.as_secs_f64() * 1000.0));
     let extra = elapsed.as_deref().map_or(0, text::width) + if app.pack_slow { 3 } else { 0 };
     if plan.totals.context != plan.totals.used {
-        let context = format!(" · context {}", count(plan.totals.context, plan.accuracy()));
+        let context = format!(
+            " · context {}",
+            plan.accuracy().count_label(plan.totals.context)
+        );
         // Only while the bar keeps a readable length.
         let width = label.len() + text::width(&figures) + text::width(&context) + extra + 1;
         if (area.width as usize).saturating_sub(width) >= MIN_BAR {

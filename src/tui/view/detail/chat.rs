@@ -6,7 +6,6 @@
 
 use ratatui::text::{Line, Span};
 
-use super::super::count;
 use crate::engine::{ChatLayout, ChatPart, ItemPlan, RequestFormat};
 use crate::text::{escape, fit, thousands};
 use crate::tokens::{Accuracy, ChatMessage};
@@ -92,7 +91,7 @@ fn message(
         out.push(Line::from(Span::styled(
             format!(
                 "{} tok: {} text + {} {}",
-                count(item.tokens, accuracy),
+                accuracy.count_label(item.tokens),
                 thousands(content),
                 thousands(rest),
                 billed_besides_text(m, app.framing().is_some())
@@ -235,7 +234,7 @@ fn tools(
         Line::from(Span::styled(
             format!(
                 "{} tok as the API bills them (not the JSON below); kept or dropped whole",
-                count(item.tokens, accuracy)
+                accuracy.count_label(item.tokens)
             ),
             t.muted,
         )),
