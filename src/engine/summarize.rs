@@ -473,22 +473,10 @@ fn describe(status: ExitStatus) -> String {
     status.to_string()
 }
 
-/// The command's error output for a message on one line: line breaks and
-/// tabs as spaces, every other unsafe character escaped
-/// ([`crate::text::escape`]), cut to [`STDERR_QUOTE`] characters.
+/// The command's error output for a message on one line
+/// ([`crate::text::escape::one_line`]), cut to [`STDERR_QUOTE`] characters.
 fn quote_stderr(err: &[u8]) -> String {
-    let text = String::from_utf8_lossy(err);
-    let flat: String = text
-        .trim()
-        .chars()
-        .map(|c| {
-            if matches!(c, '\n' | '\r' | '\t') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
+    let flat = crate::text::escape::one_line(&String::from_utf8_lossy(err));
     crate::text::escape::line_cut(&flat, STDERR_QUOTE)
 }
 
@@ -497,13 +485,13 @@ mod tests {
     use super::*;
 
     /// This copy turned control characters into spaces and let bidi
-    /// controls through; it now keeps only line layout as spaces and
+    /// controls through; it now collapses whitespace to single spaces and
     /// escapes the rest by the shared rules.
     #[test]
     fn stderr_is_quoted_on_one_safe_line() {
         assert_eq!(
             quote_stderr(b"  error:\n\tbad\x1b[2J \xe2\x80\xae end \n"),
-            "error:  bad\\x1b[2J \\u{202e} end"
+            "error: bad\\x1b[2J \\u{202e} end"
         );
         let long = quote_stderr("é".repeat(STDERR_QUOTE + 5).as_bytes());
         assert_eq!(long.chars().count(), STDERR_QUOTE + 1);

@@ -107,6 +107,24 @@ fn escape_where(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> 
     Cow::Owned(out)
 }
 
+/// Text of any shape on one line: every run of whitespace (newlines and
+/// tabs included) becomes one space, the ends are trimmed, and what is left
+/// is escaped as [`line()`]. For a message or a value shown in a status
+/// line or a table cell, where layout would only break the row.
+pub fn one_line(text: &str) -> String {
+    let mut flat = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !flat.is_empty() {
+            flat.push(' ');
+        }
+        flat.push_str(word);
+    }
+    match line(&flat) {
+        Cow::Borrowed(_) => flat,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// [`line()`] cut to at most `max` characters, with `…` when cut: for
 /// quoting a value of unknown length (a server's message, a bad token) in
 /// an error message.
@@ -241,6 +259,15 @@ mod tests {
         assert_eq!(escape_char('\u{9b}'), "\\x9b");
         assert_eq!(escape_char('\u{202e}'), "\\u{202e}");
         assert_eq!(escape_char('\n'), "\\n");
+    }
+
+    #[test]
+    fn one_line_collapses_layout_and_escapes_the_rest() {
+        assert_eq!(one_line("  a\n\tb  c \r\n"), "a b c");
+        assert_eq!(one_line("x\u{2028}y"), "x y");
+        assert_eq!(one_line("a\x1b[2J\n\u{202e}b"), "a\\x1b[2J \\u{202e}b");
+        assert_eq!(one_line(""), "");
+        assert_eq!(one_line("漢 字"), "漢 字");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
     summary_line(frame, l.summary, app);
     if banner && let Some(e) = &state.error {
         let t = app.theme();
-        let text = format!(" {} (showing the last good read)", one_line(e));
+        let text = format!(" {} (showing the last good read)", escape::one_line(e));
         frame.render_widget(
             Paragraph::new(Span::styled(
                 fit(&text, l.banner.width as usize).into_owned(),
@@ -87,11 +87,6 @@ fn file_name(app: &App) -> String {
 /// The date of an RFC 3339 time (`2025-06-29`).
 fn date(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
-}
-
-/// Text on one line, escaped.
-fn one_line(text: &str) -> String {
-    escape::line(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 fn period_name(period: Period) -> &'static str {
@@ -177,7 +172,7 @@ fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     let help = format!("{} help ", first(Action::Help));
     let (text, style) = match app.status() {
         Some(s) => (
-            format!(" {}", one_line(&s.text)),
+            format!(" {}", escape::one_line(&s.text)),
             if s.error {
                 t.status_error
             } else {
@@ -282,7 +277,10 @@ fn no_report_lines<'a>(app: &App) -> Vec<Line<'a>> {
         Some(e) => vec![
             Line::from(""),
             Line::from(Span::styled(" Cannot read the usage history:", t.title)),
-            Line::from(Span::styled(format!("   {}", one_line(e)), t.status_error)),
+            Line::from(Span::styled(
+                format!("   {}", escape::one_line(e)),
+                t.status_error,
+            )),
             Line::from(""),
             Line::from(Span::styled(
                 format!(" Fix the file and press {reload} to read it again."),
@@ -312,7 +310,7 @@ fn compact(frame: &mut Frame, area: Rect, app: &App) {
     let state = &app.history;
     let back = app.keymap().keys_in(View::History, Action::ToggleHistory);
     let (text, style) = match (state.report.as_deref(), &state.error) {
-        (None, Some(e)) => (format!("History: {}", one_line(e)), t.status_error),
+        (None, Some(e)) => (format!("History: {}", escape::one_line(e)), t.status_error),
         (Some(r), _) if r.records > 0 => (summary_text(r), t.text),
         (Some(_), _) => (
             format!("History: no records yet in {}.", file_name(app)),

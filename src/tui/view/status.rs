@@ -106,8 +106,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             t.muted,
         )
     };
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let shown = fit(&escape::line(&format!(" {one_line}")), left_w).into_owned();
+    let shown = fit(&format!(" {}", escape::one_line(&text)), left_w).into_owned();
     let pad = (area.width as usize).saturating_sub(width(&shown) + right_w);
     let line = Line::from(vec![
         Span::styled(shown, style),

@@ -184,10 +184,10 @@ fn calls(m: &ChatMessage) -> Vec<(String, String)> {
         .tool_calls
         .iter()
         .filter_map(|c| c.function.as_ref())
-        .map(|f| (f.name.clone(), one_line(&f.arguments)))
+        .map(|f| (f.name.clone(), escape::one_line(&f.arguments)))
         .collect();
     if let Some(f) = &m.function_call {
-        out.push((f.name.clone(), one_line(&f.arguments)));
+        out.push((f.name.clone(), escape::one_line(&f.arguments)));
     }
     out
 }
@@ -201,10 +201,6 @@ fn called_function<'a>(before: &'a [ChatMessage], id: &str) -> Option<&'a str> {
             .and_then(|c| c.function.as_ref())
             .map(|f| f.name.as_str())
     })
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn tools(
