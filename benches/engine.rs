@@ -1,4 +1,4 @@
-//! Recomputing a plan with counts cached (DESIGN.md §7): 10,000 items in four
+//! Recomputing a plan with counts cached (README, Performance): 10,000 items in four
 //! sections, a 128k budget, after a split, strategy or budget change.
 //!
 //! Every configuration is run once before measuring, as the inspector does

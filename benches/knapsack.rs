@@ -1,4 +1,4 @@
-//! The exact knapsack of the `optimal` strategy at the size DESIGN.md §7
+//! The exact knapsack of the `optimal` strategy at the size README, Performance
 //! names: 10,000 items, capacity 128,000, weights 1..=4,000 (like token
 //! counts of prompt chunks), one benchmark per instance family.
 //!

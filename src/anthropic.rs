@@ -63,7 +63,7 @@ pub enum CountApiError {
     )]
     NoKey(usize),
     /// `ANTHROPIC_BASE_URL` is not an http(s) address.
-    #[error("ANTHROPIC_BASE_URL `{}` is not an http:// or https:// address", crate::escape::line(.0))]
+    #[error("ANTHROPIC_BASE_URL `{}` is not an http:// or https:// address", crate::text::escape::line(.0))]
     BaseUrl(String),
     /// The key was refused.
     #[error("{url}: the API refused the key in ANTHROPIC_API_KEY ({status} {kind}: {message})")]
@@ -470,12 +470,7 @@ fn error_of(text: &str) -> (String, String) {
 }
 
 fn short(s: &str) -> String {
-    let s = crate::escape::line(s);
-    if s.chars().count() > 300 {
-        format!("{}…", s.chars().take(300).collect::<String>())
-    } else {
-        s.into_owned()
-    }
+    crate::text::escape::line_cut(s, 300)
 }
 
 /// 1 s, 2 s, 4 s, ... (at most 30 s), plus up to a quarter more so that

@@ -154,11 +154,13 @@ fn mistyped_command(paths: &[std::path::PathBuf]) -> Option<String> {
 /// Prints clap's error for a bad command line. clap quotes the argument it
 /// rejects; when an argument holds a character that could drive the
 /// terminal, the message is rendered without clap's colours and escaped
-/// ([`crate::escape::multiline`]), else printed as clap prints it.
+/// ([`crate::text::escape::multiline`]), else printed as clap prints it.
 fn print_usage_error(e: clap::Error, args: &[OsString]) {
-    let risky = args
-        .iter()
-        .any(|a| a.to_string_lossy().chars().any(crate::escape::is_unsafe));
+    let risky = args.iter().any(|a| {
+        a.to_string_lossy()
+            .chars()
+            .any(crate::text::escape::is_unsafe)
+    });
     if !risky {
         let _ = e.print();
         return;
@@ -171,6 +173,6 @@ fn print_usage_error(e: clap::Error, args: &[OsString]) {
     let text = plain.render().ansi().to_string();
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
-        crate::escape::multiline(&text).as_bytes(),
+        crate::text::escape::multiline(&text).as_bytes(),
     );
 }

@@ -1,7 +1,7 @@
 //! The budget engine: pure functions from an [`ItemSet`] and a tokenizer to a
 //! [`Plan`]. No terminal or command-line code lives here.
 //!
-//! The steps follow DESIGN.md §2: count, allocate, select, reallocate,
+//! The steps follow docs/engine.md: count, allocate, select, reallocate,
 //! overflow, render, report.
 
 mod allocate;
@@ -24,10 +24,12 @@ mod set;
 mod truncate;
 mod validate;
 
+pub use allocate::apportion;
 pub use anytime::{
     Cancel, DEFAULT_OPTIMAL_DEADLINE, INSPECTOR_OPTIMAL_DEADLINE, OptimalLimits, parse_deadline,
 };
 pub use chat::{ChatLayout, ChatPart, Origin, PathSeg, RequestFormat, Slot};
+pub use degrade::DegradeLevel;
 pub use options::{Kind, Overflow, ReallocateMode, Strategy, TruncateSide, UnknownChoice};
 pub use overflow::SUMMARY_LEVEL;
 pub use overflow::{TRUNCATE_MIN_SHARE, TRUNCATE_MIN_TOKENS, truncate_floor};

@@ -1,4 +1,4 @@
-//! Usage history and budget prediction (DESIGN.md §6).
+//! Usage history and budget prediction (`history`, `predict` in the README).
 //!
 //! Records of real runs ([`Record`]) live in a JSON Lines file
 //! ([`default_path`], or one the caller gives). [`predict`] recommends a
@@ -71,18 +71,4 @@ pub fn record_plan(history: &Path, plan: &Plan, task_type: &str) -> Result<Recor
     })?;
     append(history, std::slice::from_ref(&record))?;
     Ok(record)
-}
-
-/// `1234567` as `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    crate::report::thousands(n as usize)
-}
-
-/// A signed token count with thousands separators.
-pub(crate) fn signed_thousands(n: i64) -> String {
-    if n < 0 {
-        format!("-{}", thousands(n.unsigned_abs()))
-    } else {
-        thousands(n as u64)
-    }
 }

@@ -10,7 +10,8 @@
 //! feature `tui`). The engine depends on neither, nor on any terminal code:
 //! with `default-features = false` only the library builds, without clap,
 //! ratatui, crossterm or notify. See ARCHITECTURE.md for the layers.
-//! Untrusted text is escaped for display by one module, [`escape`].
+//! Untrusted text is escaped for display, measured by display width and
+//! numbers are formatted for people by one module, [`text`].
 #![deny(missing_docs)]
 
 pub mod anthropic;
@@ -18,7 +19,6 @@ pub mod calibrate;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod engine;
-pub mod escape;
 pub mod fsio;
 pub mod history;
 pub(crate) mod http;
@@ -27,6 +27,7 @@ pub mod input;
 pub mod report;
 pub mod session;
 pub mod summarize;
+pub mod text;
 pub mod tokens;
 #[cfg(feature = "tui")]
 pub mod tui;

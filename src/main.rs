@@ -14,7 +14,7 @@ fn main() -> ExitCode {
             let _ = writeln!(
                 io::stderr(),
                 "tokenscope: {}",
-                tokenscope::escape::multiline(&message)
+                tokenscope::text::escape::multiline(&message)
             );
             ExitCode::from(err.exit_code())
         }

@@ -1,12 +1,12 @@
 //! Reports: one exporter per format, used by the command line and the inspector.
 //!
-//! A report is a [`Plan`] written out (DESIGN.md §1). Every format implements
+//! A report is a [`Plan`] written out (docs/concepts.md). Every format implements
 //! [`Exporter`]; [`Format`] names them and [`format_from_name`] parses a
 //! `--format` value:
 //!
 //! | name      | what                                                        |
 //! |-----------|-------------------------------------------------------------|
-//! | `json`    | the `tokenscope.report/1` JSON of DESIGN.md §5, pretty      |
+//! | `json`    | the `tokenscope.report/1` JSON of docs/report-schema.md, pretty      |
 //! | `md`      | Markdown tables: summary, sections, items, reallocations   |
 //! | `csv`     | one row per item                                            |
 //! | `context` | the rendered context, byte for byte                         |
@@ -43,7 +43,6 @@ use std::path::Path;
 use crate::engine::Plan;
 
 pub use check::{CheckFailure, CheckReport, Rules, Violation, check};
-pub use common::thousands;
 pub use context::{ContextExporter, NOT_A_REQUEST, RequestExporter};
 pub use csv::CsvExporter;
 pub use json::JsonExporter;

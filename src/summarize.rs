@@ -1,4 +1,4 @@
-//! The summarizer runner for overflow `summarize` (DESIGN.md §2.5): an item is
+//! The summarizer runner for overflow `summarize` (docs/engine.md §5): an item is
 //! piped to a user command, which is expected to print a shorter version.
 //!
 //! The command is split into a program and its arguments with POSIX shell
@@ -522,16 +522,28 @@ fn describe(status: ExitStatus) -> String {
     status.to_string()
 }
 
+/// The command's error output for a message on one line
+/// ([`crate::text::escape::one_line`]), cut to [`STDERR_QUOTE`] characters.
 fn quote_stderr(err: &[u8]) -> String {
-    let text = String::from_utf8_lossy(err);
-    let text = text.trim();
-    let mut quoted: String = text
-        .chars()
-        .take(STDERR_QUOTE)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() > STDERR_QUOTE {
-        quoted.push('…');
+    let flat = crate::text::escape::one_line(&String::from_utf8_lossy(err));
+    crate::text::escape::line_cut(&flat, STDERR_QUOTE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// This copy turned control characters into spaces and let bidi
+    /// controls through; it now collapses whitespace to single spaces and
+    /// escapes the rest by the shared rules.
+    #[test]
+    fn stderr_is_quoted_on_one_safe_line() {
+        assert_eq!(
+            quote_stderr(b"  error:\n\tbad\x1b[2J \xe2\x80\xae end \n"),
+            "error: bad\\x1b[2J \\u{202e} end"
+        );
+        let long = quote_stderr("é".repeat(STDERR_QUOTE + 5).as_bytes());
+        assert_eq!(long.chars().count(), STDERR_QUOTE + 1);
+        assert!(long.ends_with('…'));
     }
-    quoted
 }

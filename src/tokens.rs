@@ -13,6 +13,7 @@ mod band;
 mod bpe;
 mod cache;
 pub mod chat;
+mod chunks;
 mod encoding;
 pub mod file;
 pub mod image;

@@ -2,7 +2,8 @@
 //!
 //! A [`Watcher`] reports coalesced batches of changed paths
 //! ([`WatchEvent`]); a [`Reloader`] turns a batch into a new item set and
-//! keeps the last good one while an input is invalid (DESIGN.md §8).
+//! keeps the last good one while an input is invalid (`tokenscope watch` in
+//! the README).
 //!
 //! ```no_run
 //! use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Property tests of the engine's invariants (DESIGN.md §2) over random item
+//! Property tests of the engine's invariants (docs/engine.md) over random item
 //! sets: random sections (shares, absolute budgets, min/max, titles,
 //! separators, reserve use, strategy and overflow overrides), items (text or
 //! given counts, priorities, pins, groups, categories, levels, overhead) and
@@ -315,6 +315,16 @@ fn check_invariants(set: &ItemSet, plan: &Plan) -> Result<(), TestCaseError> {
             .all(|t| t.tokens > 0 && t.from != t.to)
     );
     prop_assert!(moved_in >= drawn);
+    // Each giver and receiver pair is listed once.
+    for (i, a) in plan.reallocations.iter().enumerate() {
+        prop_assert!(
+            plan.reallocations[..i]
+                .iter()
+                .all(|b| (&b.from, &b.to) != (&a.from, &a.to)),
+            "{:?}",
+            plan.reallocations
+        );
+    }
 
     // The rendered context is counted exactly and never exceeds the total.
     prop_assert_eq!(plan.totals.rendered, CL100K.count(&plan.rendered));

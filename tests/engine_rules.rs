@@ -1,4 +1,4 @@
-//! Unit tests of the engine's rules (DESIGN.md §2), one small hand-checked
+//! Unit tests of the engine's rules (docs/engine.md), one small hand-checked
 //! item set per rule. Most use given counts (`Content::Given`) so that the
 //! arithmetic is plain: such items cost exactly their count and render
 //! nothing. Text tests use cl100k_base and assert the counts they rely on.
@@ -389,6 +389,60 @@ fn strict_stops_at_the_first_item_that_does_not_fit() {
         (ItemStatus::Excluded, Some(Reason::BelowCutoff))
     );
     assert_eq!(section(&plan, "a").needed_for_next, Some(1));
+}
+
+/// Found by `engine_props`: section `s1` starts with no budget and gets
+/// tokens only from the fill; an empty item there (it costs nothing) was
+/// skipped by the fill, so `strict` kept `i2` (0.5) while `i7` (0.6) was
+/// out. Every unit is now offered in order.
+#[test]
+fn strict_fill_takes_an_empty_item_in_order() {
+    let item = |id: &str, section: &str, body: &str, priority: f64, group: Option<&str>| {
+        let mut item = text(id, section, body, priority);
+        item.group = group.map(str::to_string);
+        item
+    };
+    let mut i3 = item(
+        "i3",
+        "s1",
+        "the 42 the the the the the 42 the 漢字 the the the 漢字 the the the https://a.b/c the",
+        1.3,
+        Some("g1"),
+    );
+    i3.overhead = 1;
+    let mut i6 = given("i6", "s0", 39, 0.0);
+    i6.overhead = 1;
+    let mut set = item_set(
+        142,
+        vec![
+            Section::share("s0", 44.0),
+            Section::share("s1", 0.0),
+            Section::tokens("s2", 0),
+        ],
+        vec![
+            item("i0", "s0", "https://a.b/c", 0.0, None),
+            given("i1", "s0", 39, 0.0),
+            item("i2", "s1", "the", 0.5, None),
+            i3,
+            item("i4", "s1", "budget", 0.8, None),
+            item(
+                "i5",
+                "s1",
+                "the the the 42 the main() the 42 漢字 the the the the 42 the the the",
+                0.0,
+                Some("g1"),
+            ),
+            i6,
+            item("i7", "s1", "", 0.6, None),
+        ],
+    );
+    set.budget.strategy = Strategy::Strict;
+    set.budget.overflow = Overflow::PriorityCut;
+    let plan = run(&set);
+    assert_eq!(section(&plan, "s1").allocated, 0);
+    assert_eq!(outcome(&plan, "i4"), IN);
+    assert_eq!(outcome(&plan, "i7"), IN);
+    assert_eq!(outcome(&plan, "i2"), IN);
 }
 
 #[test]

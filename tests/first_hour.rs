@@ -312,6 +312,20 @@ fn count_walks_a_folder_like_pack_largest_first() {
         .success()
         .stdout(predicate::str::contains(".hidden"))
         .stdout(predicate::str::contains("target").not());
+
+    // A folder named with a trailing slash: names are shown once-separated.
+    let out = tokenscope()
+        .current_dir(dir.path())
+        .args(["count", "src/", "--json"])
+        .assert()
+        .success();
+    let paths: Vec<String> = json(&out.get_output().stdout)["results"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, ["src/big.rs", "src/deep/mid.rs"]);
 }
 
 #[test]

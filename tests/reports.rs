@@ -260,7 +260,7 @@ fn json_is_the_report_schema() {
     assert!(out.ends_with("}\n"));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "tokenscope.report/1");
-    // The field names of DESIGN.md §5, version 1.
+    // The field names of docs/report-schema.md, version 1.
     for key in [
         "schema",
         "model",

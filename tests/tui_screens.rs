@@ -166,7 +166,7 @@ fn check_screen(app: &App, w: u16, h: u16) -> Result<(), String> {
     }
     if let Some(r) = rows
         .iter()
-        .find(|r| tokenscope::tui::testing::width(r) != w as usize)
+        .find(|r| tokenscope::text::width(r) != w as usize)
     {
         return Err(format!("a row is not {w} wide: {r:?}"));
     }
@@ -291,7 +291,7 @@ fn header_shows_the_error_band_of_an_estimated_model() {
     assert!(
         header[2].contains(&format!(
             "≈{} ±10% / 16,000",
-            tokenscope::report::thousands(used)
+            tokenscope::text::thousands(used)
         )),
         "{s}"
     );

@@ -195,10 +195,7 @@ fn the_log_keeps_every_message_in_full_with_time_and_source() {
     }
     // Wrapped inside the popup: nothing drawn past its border.
     for l in s.lines() {
-        assert!(
-            tokenscope::tui::testing::width(l.trim_matches('"')) <= 80,
-            "{l}"
-        );
+        assert!(tokenscope::text::width(l.trim_matches('"')) <= 80, "{l}");
     }
     // L (or esc) closes it.
     app.on_key(key('L'));
@@ -397,7 +394,7 @@ fn help_fits_80_columns_and_explains_the_frontier() {
         let s = screen(&app, 80, 24);
         for l in s.lines() {
             let l = l.trim_matches('"');
-            assert!(tokenscope::tui::testing::width(l) <= 80);
+            assert!(tokenscope::text::width(l) <= 80);
             // No row ends cut (`…`) at the popup's right border.
             assert!(!l.contains("…┃"), "{s}");
         }

@@ -128,7 +128,7 @@ fn read(path: &Path) -> Result<BTreeMap<String, usize>, StoreError> {
             if file.schema != SCHEMA {
                 return Err(err(format!(
                     "expected schema {SCHEMA}, found `{}`; delete the file to start a new cache",
-                    crate::escape::line(&file.schema)
+                    crate::text::escape::line(&file.schema)
                 )));
             }
             Ok(file.counts)

@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use super::models::{Align, Table, load_registry, thousands, use_color};
+use super::models::{Align, Table, load_registry, use_color};
 use super::{CliError, SharedArgs};
 use crate::calibrate::{Sample, calibrate, update_models_toml};
 use crate::session::{ApiSession, CountApiChoice};
+use crate::text::thousands;
 use crate::tokens::{Encoding, Estimate, ModelCounting, ModelRegistry, Tokenizer};
 
 /// The schema tag of `calibrate --json`.
@@ -80,7 +81,7 @@ pub fn run(args: &CalibrateArgs) -> Result<ExitCode, CliError> {
             "calibrate: no text file to measure in {} ({skipped} skipped: binary, empty or unreadable)",
             args.paths
                 .iter()
-                .map(|p| crate::escape::line(&p.display().to_string()).into_owned())
+                .map(|p| crate::text::escape::line(&p.display().to_string()).into_owned())
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
@@ -195,7 +196,7 @@ pub fn run(args: &CalibrateArgs) -> Result<ExitCode, CliError> {
             Some(p) => writeln!(
                 out,
                 "Written to {}; estimates for {} now carry this band.",
-                crate::escape::line(&p.display().to_string()),
+                crate::text::escape::line(&p.display().to_string()),
                 spec.name
             )?,
             None => writeln!(out, "Not written (--dry-run).")?,
@@ -222,7 +223,7 @@ fn collect(paths: &[PathBuf], max: usize) -> Result<(Vec<(PathBuf, String)>, usi
         if !root.exists() {
             return Err(CliError::Input(format!(
                 "{}: no such file or directory",
-                crate::escape::line(&root.display().to_string())
+                crate::text::escape::line(&root.display().to_string())
             )));
         }
         let mut found: Vec<PathBuf> = if root.is_dir() {
@@ -261,7 +262,7 @@ fn write(
     let err = |e: &dyn std::fmt::Display| {
         CliError::Input(format!(
             "calibrate: {}: {e}",
-            crate::escape::line(&path.display().to_string())
+            crate::text::escape::line(&path.display().to_string())
         ))
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -23,10 +23,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use self::inputs::Input;
-use super::models::{Align, Table, load_registry, thousands, use_color};
+use super::models::{Align, Table, load_registry, use_color};
 use super::{CliError, CountArgs};
 use crate::engine::RequestFormat;
-use crate::escape;
+use crate::text::{escape, thousands, usd};
 use crate::tokens::{
     Accuracy, ChatCount, ChatCounter, ChatFraming, ChatRequest, CountCache, Encoding, ErrorBand,
     ModelRegistry, ModelSpec, Tokenizer, chat_framing, resolve_encoding,
@@ -582,12 +582,6 @@ fn write_json(
     Ok(())
 }
 
-/// A count as a person reads it: `1,234`, or `≈1,234 ±10%` for an
-/// estimate; zero is always `0`.
-fn count_cell(tokens: usize, accuracy: Accuracy) -> String {
-    accuracy.of_count(tokens).label(&thousands(tokens))
-}
-
 fn percent(share: f64) -> String {
     let pct = share * 100.0;
     if pct > 0.0 && pct < 0.01 {
@@ -595,18 +589,6 @@ fn percent(share: f64) -> String {
     } else {
         format!("{pct:.2}%")
     }
-}
-
-/// USD: cents from a dollar up, two significant digits below.
-fn usd(cost: f64) -> String {
-    if cost == 0.0 {
-        return "$0".to_string();
-    }
-    if cost >= 1.0 {
-        return format!("${cost:.2}");
-    }
-    let decimals = (-cost.log10().floor()) as usize + 1;
-    format!("${cost:.prec$}", prec = decimals.min(12))
 }
 
 fn write_text(
@@ -630,7 +612,7 @@ fn write_text(
     for row in &rows[..shown] {
         let mut cells = vec![row.display.clone()];
         cells.extend(row.cells.iter().map(|c| match c {
-            Some(c) => count_cell(c.tokens, c.accuracy),
+            Some(c) => c.accuracy.count_label(c.tokens),
             None => "-".to_string(),
         }));
         table.row(cells);
@@ -646,7 +628,7 @@ fn write_text(
         )];
         cells.extend((0..columns.len()).map(|i| {
             let t = totals(rest, i);
-            count_cell(t.tokens, t.accuracy)
+            t.accuracy.count_label(t.tokens)
         }));
         table.row(cells);
     }
@@ -656,7 +638,7 @@ fn write_text(
     if rows.len() == 1 {
         total_row[0] = "total".to_string();
     }
-    total_row.extend(totals.iter().map(|t| count_cell(t.tokens, t.accuracy)));
+    total_row.extend(totals.iter().map(|t| t.accuracy.count_label(t.tokens)));
     table.row(total_row);
     if any_model {
         let per_column = |f: &dyn Fn(&Column, &Totals) -> Option<String>| -> Vec<String> {
@@ -721,7 +703,7 @@ fn write_breakdown(
     headers.extend([("framing", Align::Right), ("total", Align::Right)]);
     let mut table = Table::new(&headers);
     let accuracy = Accuracy::new(count.exact, column.tokenizer.error_band());
-    let mark = |n: usize| count_cell(n, accuracy);
+    let mark = |n: usize| accuracy.count_label(n);
     for (i, m) in count.messages.iter().enumerate() {
         let mut row = vec![
             (i + 1).to_string(),
@@ -761,16 +743,6 @@ mod tests {
         assert!(e.contains("offset 2"), "{e}");
         let e = decode(b"ok\nh\xc3\xa9\xff".to_vec()).unwrap_err();
         assert!(e.contains("byte offset 6 (line 2, column 3)"), "{e}");
-    }
-
-    #[test]
-    fn usd_keeps_two_significant_digits() {
-        assert_eq!(usd(0.0), "$0");
-        assert_eq!(usd(0.00088), "$0.00088");
-        assert_eq!(usd(0.0123), "$0.012");
-        assert_eq!(usd(0.5), "$0.50");
-        assert_eq!(usd(3.456), "$3.46");
-        assert_eq!(usd(0.000_002_5), "$0.0000025");
     }
 
     #[test]

@@ -19,10 +19,10 @@ use time::OffsetDateTime;
 
 use super::models::load_registry;
 use super::{CliError, SharedArgs};
-use crate::escape;
 use crate::history::{
     self, Criticality, Mapping, Outcome, Period, Record, ReportOptions, parse_time,
 };
+use crate::text::escape;
 
 /// The history file option shared by `history` and `predict`.
 #[derive(Debug, Clone, Args, Default)]

@@ -4,10 +4,10 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use super::args::ColorChoice;
 use super::{CliError, ModelsArgs};
+use crate::text::{self, escape, thousands};
 use crate::tokens::{ChatFraming, ErrorBand, ModelCounting, ModelRegistry, ModelSpec};
 
 /// The schema tag of `models --json`.
@@ -164,8 +164,6 @@ fn price(p: f64) -> String {
     }
 }
 
-pub(super) use crate::report::thousands;
-
 /// Whether to colour stdout: `always`, or `auto` on a terminal without
 /// `NO_COLOR`.
 pub(super) fn use_color(choice: ColorChoice) -> bool {
@@ -179,7 +177,7 @@ pub(super) fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn safe(cell: &str) -> String {
-    crate::escape::line(cell).into_owned()
+    escape::line(cell).into_owned()
 }
 
 /// Column alignment.
@@ -191,7 +189,7 @@ pub(super) enum Align {
 
 /// A plain-text table: columns separated by two spaces, measured by display
 /// width, no trailing spaces. Every cell is escaped for one line
-/// ([`crate::escape::line`]): names and paths come from user files.
+/// ([`crate::text::escape::line`]): names and paths come from user files.
 pub(super) struct Table {
     headers: Vec<Vec<String>>,
     aligns: Vec<Align>,
@@ -228,7 +226,7 @@ impl Table {
         let mut widths = vec![0usize; self.aligns.len()];
         for line in self.headers.iter().chain(&self.rows) {
             for (w, cell) in widths.iter_mut().zip(line) {
-                *w = (*w).max(cell.width());
+                *w = (*w).max(text::width(cell));
             }
         }
         for header in &self.headers {
@@ -254,17 +252,10 @@ impl Table {
             if i > 0 {
                 line.push_str("  ");
             }
-            let pad = " ".repeat(width.saturating_sub(cell.width()));
-            match align {
-                Align::Left => {
-                    line.push_str(cell);
-                    line.push_str(&pad);
-                }
-                Align::Right => {
-                    line.push_str(&pad);
-                    line.push_str(cell);
-                }
-            }
+            line.push_str(&match align {
+                Align::Left => text::align_left(cell, *width),
+                Align::Right => text::align_right(cell, *width),
+            });
         }
         line.trim_end().to_string()
     }
@@ -273,14 +264,6 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_047_576), "1,047,576");
-    }
 
     #[test]
     fn prices_keep_significant_decimals() {

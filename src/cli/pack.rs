@@ -20,12 +20,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::engine::Plan;
-use crate::escape;
 use crate::fsio::Inputs;
 use crate::report::{
     CheckReport, Format, ReportOptions, Violation, check, format_from_name, should_color,
     write_report, write_report_file,
 };
+use crate::text::escape;
 use crate::tokens::ModelRegistry;
 
 use super::prepare::{color_mode, prepare};
@@ -74,8 +74,8 @@ pub fn run(args: &PackArgs, is_check: bool) -> Result<ExitCode, CliError> {
             "tokenscope: recorded task {} ({}): {} of {} tokens in {}",
             escape::line(&rec.task),
             escape::line(&rec.task_type),
-            crate::report::thousands(rec.used as usize),
-            crate::report::thousands(rec.allocated as usize),
+            crate::text::thousands(rec.used as usize),
+            crate::text::thousands(rec.allocated as usize),
             escape::line(&file.display().to_string())
         );
     }

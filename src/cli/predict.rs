@@ -42,7 +42,7 @@ pub fn run(a: &PredictArgs) -> Result<ExitCode, CliError> {
         writeln!(
             io::stderr(),
             "tokenscope: note: {}",
-            crate::escape::line(&note)
+            crate::text::escape::line(&note)
         )?;
     }
     let prediction = history::predict(&records, &query);

@@ -111,14 +111,14 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
         writeln!(
             out,
             "{}",
-            crate::escape::line(&format!(
+            crate::text::escape::line(&format!(
                 "{repo} {} ({}, commit {}): {how}",
                 result.file,
                 human(result.size),
                 &result.commit[..12.min(result.commit.len())]
             ))
         )?;
-        writeln!(out, "{}", crate::escape::line(&result.path))?;
+        writeln!(out, "{}", crate::text::escape::line(&result.path))?;
         let hello = tokenizer.count("Hello, world!");
         match &model {
             Some(name) => writeln!(
@@ -128,7 +128,7 @@ pub fn run(models: &ModelsArgs, args: &PullArgs) -> Result<ExitCode, CliError> {
             None => writeln!(
                 out,
                 "Count with it: --tokenizer-file {} (`Hello, world!` is {hello} tokens).",
-                crate::escape::line(&result.path)
+                crate::text::escape::line(&result.path)
             )?,
         }
     }
@@ -184,7 +184,7 @@ impl Bar {
     fn new(repo: &RepoId, file: &str) -> Bar {
         Bar {
             line: super::status_line::StatusLine::new(),
-            label: crate::escape::line(&format!("{repo} {file}")).into_owned(),
+            label: crate::text::escape::line(&format!("{repo} {file}")).into_owned(),
             last: None,
         }
     }

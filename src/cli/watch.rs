@@ -5,7 +5,7 @@
 //! last plan, the change per section, and the items whose status changed.
 //! A file that is invalid mid-edit prints its error and keeps the last good
 //! plan; fixing it recovers. Ids, section names and messages are escaped
-//! ([`crate::escape`]).
+//! ([`crate::text::escape`]).
 
 mod json;
 
@@ -13,8 +13,8 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::engine::{ItemStatus, Plan};
-use crate::escape;
+use crate::engine::Plan;
+use crate::text::escape;
 use crate::watch::{DEFAULT_DEBOUNCE, ReloadOutcome, Reloader, WatchEvent, Watcher};
 
 use super::prepare::prepare;
@@ -70,7 +70,7 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, CliError> {
             "{}  {}/{} tokens  watching {} ({} included, {} excluded)",
             clock(),
             used(&plan),
-            crate::report::thousands(plan.budget.total),
+            crate::text::thousands(plan.budget.total),
             escape::line(&prepared.title()),
             plan.totals.included,
             plan.totals.excluded
@@ -164,8 +164,8 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
         "{}  {}/{} tokens ({})",
         clock(),
         used(new),
-        crate::report::thousands(new.budget.total),
-        signed(new.totals.used as i64 - old.totals.used as i64)
+        crate::text::thousands(new.budget.total),
+        crate::text::delta(new.totals.used as i64 - old.totals.used as i64)
     );
     let mut sections = Vec::new();
     for s in &new.sections {
@@ -176,7 +176,11 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
             .map_or(0, |o| o.used);
         let delta = s.used as i64 - before as i64;
         if delta != 0 {
-            sections.push(format!("{} {}", escape::line(&s.name), signed(delta)));
+            sections.push(format!(
+                "{} {}",
+                escape::line(&s.name),
+                crate::text::delta(delta)
+            ));
         }
     }
     for s in &old.sections {
@@ -192,11 +196,7 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
     for it in &new.items {
         let before = old.items.iter().find(|o| o.id == it.id);
         match before {
-            None => items.push(format!(
-                "+{} {}",
-                escape::line(&it.id),
-                status_word(it.status)
-            )),
+            None => items.push(format!("+{} {}", escape::line(&it.id), it.status.name())),
             Some(b) if b.status != it.status => {
                 let why = it
                     .reason
@@ -205,8 +205,8 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
                 items.push(format!(
                     "{} {}→{}{why}",
                     escape::line(&it.id),
-                    status_word(b.status),
-                    status_word(it.status)
+                    b.status.name(),
+                    it.status.name()
                 ));
             }
             _ => {}
@@ -230,27 +230,7 @@ pub fn change_line(old: &Plan, new: &Plan) -> String {
 /// The used count, `≈1,234 ±10%` when it is an estimate.
 fn used(plan: &Plan) -> String {
     let n = plan.totals.used;
-    plan.accuracy()
-        .of_count(n)
-        .label(&crate::report::thousands(n))
-}
-
-fn status_word(s: ItemStatus) -> &'static str {
-    match s {
-        ItemStatus::Included => "included",
-        ItemStatus::Pinned => "pinned",
-        ItemStatus::Truncated => "truncated",
-        ItemStatus::Degraded => "degraded",
-        ItemStatus::Excluded => "excluded",
-    }
-}
-
-fn signed(n: i64) -> String {
-    if n >= 0 {
-        format!("+{}", crate::report::thousands(n as usize))
-    } else {
-        format!("-{}", crate::report::thousands(n.unsigned_abs() as usize))
-    }
+    plan.accuracy().count_label(n)
 }
 
 /// The time of day in UTC, `HH:MM:SS`.

@@ -1,4 +1,4 @@
-//! Step 2, allocate: split the total across sections (DESIGN.md §2.2).
+//! Step 2, allocate: split the total across sections (docs/engine.md §2).
 //!
 //! 1. `reserved` is set aside (clamped to the total, with a warning).
 //! 2. Absolute sections (`tokens`) get their tokens, clamped to their
@@ -230,7 +230,16 @@ fn split_clamped(target: usize, weights: &[f64], bounds: &[(usize, Option<usize>
 /// remainder: the parts add up to `target` exactly, each is the floor or the
 /// ceiling of its exact share, and remainders tie to the earlier part.
 /// Non-finite or negative weights count as 0; all-zero weights split evenly.
-pub(super) fn apportion(target: usize, weights: &[f64]) -> Vec<usize> {
+///
+/// The one largest-remainder rounding: section budgets, and shares shown as
+/// whole percentages that must add up to 100.
+///
+/// ```
+/// use tokenscope::engine::apportion;
+/// assert_eq!(apportion(100, &[1.0, 1.0, 1.0]), vec![34, 33, 33]);
+/// assert_eq!(apportion(7, &[50.0, 25.0, 25.0]), vec![3, 2, 2]);
+/// ```
+pub fn apportion(target: usize, weights: &[f64]) -> Vec<usize> {
     let n = weights.len();
     if n == 0 {
         return Vec::new();
@@ -301,6 +310,11 @@ mod tests {
         assert_eq!(apportion(7, &[50.0, 25.0, 25.0]), vec![3, 2, 2]);
         assert_eq!(apportion(0, &[1.0, 2.0]), vec![0, 0]);
         assert_eq!(apportion(5, &[0.0, 0.0]), vec![3, 2]);
+        // Shares that do not add up to the total are scaled, never summed
+        // past it (the inspector's copy floored the exact values and could
+        // go over).
+        assert_eq!(apportion(100, &[60.0, 60.0]), vec![50, 50]);
+        assert_eq!(apportion(100, &[12.5, 12.5, 75.0]), vec![13, 12, 75]);
         let big = apportion(usize::MAX, &[1.0, 3.0, f64::NAN]);
         assert_eq!(
             big.iter().map(|&v| v as u128).sum::<u128>(),

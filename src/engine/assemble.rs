@@ -1,5 +1,5 @@
 //! Step 7, report: every item's outcome, and the plan built from the
-//! outcomes (DESIGN.md §2.7, §5).
+//! outcomes (docs/engine.md §7, §5).
 
 use crate::tokens::{Estimate, Tokenizer};
 

@@ -1,4 +1,4 @@
-//! Degraded forms of an item, by content kind (DESIGN.md §2.5 `degrade`).
+//! Degraded forms of an item, by content kind (docs/engine.md §5 `degrade`).
 //!
 //! [`forms`] gives an item's shorter forms, mildest first:
 //!
@@ -7,6 +7,9 @@
 //! | 1     | compact | code: no comments, no blank lines; docs, chat, prose: whitespace collapsed; config: no comments or blank lines (JSON minified) |
 //! | 2     | outline | code: declarations and signatures, bodies as `{ … }`; tests: the test names; docs: headings and each paragraph's first sentence; config: keys and structure, strings over 40 characters as `"…"`, arrays past 3 items as `…`; chat, prose: the first and last sentences |
 //! | 3     | capsule | the first non-blank line and `[… N tokens omitted]` |
+//! | 4     | summary | what the `summarize` overflow's command wrote ([`super::summarize`]) |
+//!
+//! [`DegradeLevel`] names the levels; forms carry the level's number.
 //!
 //! A level is left out when its form is not shorter, in tokens, than the
 //! previous form kept, so the forms returned strictly shrink. The engine
@@ -67,6 +70,67 @@ pub enum Syntax {
     Plain,
 }
 
+/// A degraded form's level, mildest first. Plans and forms carry the
+/// number ([`DegradeLevel::number`]); this gives it its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DegradeLevel {
+    /// 1: comments, blank lines and extra whitespace removed.
+    Compact,
+    /// 2: declarations, headings, keys: the structure without the bodies.
+    Outline,
+    /// 3: the first line and how many tokens were left out.
+    Capsule,
+    /// 4: what the summarizer command wrote for the item.
+    Summary,
+}
+
+impl DegradeLevel {
+    /// Every level, mildest first.
+    pub const ALL: [DegradeLevel; 4] = [
+        DegradeLevel::Compact,
+        DegradeLevel::Outline,
+        DegradeLevel::Capsule,
+        DegradeLevel::Summary,
+    ];
+
+    /// The level with this number (1 to 4).
+    pub const fn from_number(n: u8) -> Option<DegradeLevel> {
+        match n {
+            1 => Some(DegradeLevel::Compact),
+            2 => Some(DegradeLevel::Outline),
+            3 => Some(DegradeLevel::Capsule),
+            4 => Some(DegradeLevel::Summary),
+            _ => None,
+        }
+    }
+
+    /// The level's number, as plans and reports carry it (1 to 4).
+    pub const fn number(self) -> u8 {
+        match self {
+            DegradeLevel::Compact => 1,
+            DegradeLevel::Outline => 2,
+            DegradeLevel::Capsule => 3,
+            DegradeLevel::Summary => 4,
+        }
+    }
+
+    /// The level's name: `compact`, `outline`, `capsule`, `summary`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DegradeLevel::Compact => "compact",
+            DegradeLevel::Outline => "outline",
+            DegradeLevel::Capsule => "capsule",
+            DegradeLevel::Summary => "summary",
+        }
+    }
+}
+
+impl std::fmt::Display for DegradeLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The longest first line a capsule keeps, in characters.
 const CAPSULE_LINE: usize = 80;
 
@@ -105,7 +169,10 @@ pub fn forms_with_syntax(
     let full = count(text);
     let mut out = Vec::with_capacity(3);
     let mut previous = full;
-    for (level, form) in [(1u8, compact), (2u8, outline)] {
+    for (level, form) in [
+        (DegradeLevel::Compact.number(), compact),
+        (DegradeLevel::Outline.number(), outline),
+    ] {
         if form.trim().is_empty() {
             continue;
         }
@@ -118,7 +185,7 @@ pub fn forms_with_syntax(
     if let Some(capsule) = capsule(text, full, count)
         && count(&capsule) < previous
     {
-        out.push((3, capsule));
+        out.push((DegradeLevel::Capsule.number(), capsule));
     }
     out
 }
@@ -206,4 +273,28 @@ fn capsule(text: &str, full: usize, count: &dyn Fn(&str) -> usize) -> Option<Str
     };
     let omitted = full.saturating_sub(count(&line));
     Some(format!("{line}\n[… {omitted} tokens omitted]"))
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::*;
+
+    /// The reports and the inspector each had a copy of these names, and
+    /// both called level 4 (a summary) `shorter form` or `degraded`.
+    #[test]
+    fn every_level_has_a_name_and_a_number() {
+        let names: Vec<&str> = DegradeLevel::ALL.iter().map(|l| l.name()).collect();
+        assert_eq!(names, ["compact", "outline", "capsule", "summary"]);
+        for (i, level) in DegradeLevel::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(level.number()), i + 1);
+            assert_eq!(DegradeLevel::from_number(level.number()), Some(level));
+            assert_eq!(level.to_string(), level.name());
+        }
+        assert_eq!(DegradeLevel::from_number(0), None);
+        assert_eq!(DegradeLevel::from_number(5), None);
+        assert_eq!(
+            DegradeLevel::from_number(super::super::overflow::SUMMARY_LEVEL),
+            Some(DegradeLevel::Summary)
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! Steps 3–4 over all sections: select each section, let sections marked
 //! `can_use_reserve` spill into the reserved pool, and reallocate unused
-//! tokens (DESIGN.md §2.3–2.4).
+//! tokens (docs/engine.md §3–4).
 //!
 //! Terms, per section:
 //! - *headroom*: budget minus used;
@@ -59,15 +59,13 @@ pub(super) struct Board<'a> {
     /// Per section: the most its budget may grow to by reallocation (its
     /// `max`, or its absolute budget; `usize::MAX` for none).
     caps: Vec<usize>,
-    /// Where the fill step's transfers start in `transfers`.
-    fill_from: usize,
     /// The order in which sections pay for what others take from the pool.
     giver_order: Vec<usize>,
     /// Where in `giver_order` sections with headroom start.
     giver_cursor: usize,
-    /// The fill step's transfers by (giver or `usize::MAX` for the reserve,
-    /// receiver): their place in `transfers`.
-    fill_pairs: rustc_hash::FxHashMap<(usize, usize), usize>,
+    /// Transfers by (giver or `usize::MAX` for the reserve, receiver): their
+    /// place in `transfers`.
+    pairs: rustc_hash::FxHashMap<(usize, usize), usize>,
     /// Per section: current budget.
     pub budgets: Vec<usize>,
     /// Per section: current selection.
@@ -113,10 +111,9 @@ impl<'a> Board<'a> {
             names,
             forbidden,
             caps,
-            fill_from: usize::MAX,
             giver_order: (0..n).collect(),
             giver_cursor: 0,
-            fill_pairs: Default::default(),
+            pairs: Default::default(),
             budgets,
             selections,
             reserve_left: reserved,
@@ -368,11 +365,24 @@ impl<'a> Board<'a> {
             }
         };
         self.budgets[to] += tokens;
-        self.transfers.push(Transfer {
-            from: from.to_string(),
-            to: self.names[to].to_string(),
-            tokens,
-        });
+        // Rounds and the fill may move tokens between the same two sections
+        // more than once: the plan lists each pair once, with what moved in
+        // all (found through a map, so many sections stay linear).
+        let key = match source {
+            Source::Section(g) => (g, to),
+            Source::Reserve => (usize::MAX, to),
+        };
+        match self.pairs.get(&key) {
+            Some(&i) => self.transfers[i].tokens += tokens,
+            None => {
+                self.pairs.insert(key, self.transfers.len());
+                self.transfers.push(Transfer {
+                    from: from.to_string(),
+                    to: self.names[to].to_string(),
+                    tokens,
+                });
+            }
+        }
     }
 }
 

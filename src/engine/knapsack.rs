@@ -1,4 +1,4 @@
-//! The exact 0/1 knapsack behind the `optimal` strategy (DESIGN.md §2.3).
+//! The exact 0/1 knapsack behind the `optimal` strategy (docs/engine.md §3).
 //!
 //! [`solve`] picks the items with the largest total value (priority) whose
 //! total weight (tokens) fits the capacity (budget). It is exact: there is no

@@ -54,7 +54,7 @@ macro_rules! choice {
 }
 
 choice!(
-    /// How a section chooses its items (DESIGN.md §2.3).
+    /// How a section chooses its items (docs/engine.md §3).
     Strategy, "strategy", {
         /// Priority order; take what fits, skip what does not.
         Greedy => "greedy",
@@ -70,7 +70,7 @@ choice!(
 );
 
 choice!(
-    /// What happens to the best item that does not fit (DESIGN.md §2.5).
+    /// What happens to the best item that does not fit (docs/engine.md §5).
     Overflow, "overflow", {
         /// Excluded.
         Drop => "drop",
@@ -86,7 +86,7 @@ choice!(
 );
 
 choice!(
-    /// Where unused tokens flow when reallocation is on (DESIGN.md §2.4).
+    /// Where unused tokens flow when reallocation is on (docs/engine.md §4).
     ReallocateMode, "reallocation mode", {
         /// In proportion to unmet demand.
         Proportional => "proportional",

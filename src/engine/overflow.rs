@@ -1,5 +1,5 @@
 //! Step 5, overflow: what happens to each section's best item that did not
-//! fit (DESIGN.md §2.5), once reallocation has settled.
+//! fit (docs/engine.md §5), once reallocation has settled.
 //!
 //! The item is the section's best excluded unit (priority, then input order)
 //! that was out for `over_section_budget` or `below_cutoff` and is a single
@@ -209,7 +209,7 @@ fn degrade_item(
 }
 
 /// The degrade level reported for an item replaced by its summary.
-pub const SUMMARY_LEVEL: u8 = 4;
+pub const SUMMARY_LEVEL: u8 = super::DegradeLevel::Summary.number();
 
 /// `summarize`: ask the run's [`Summarizer`] for a version of the item in
 /// at most `space` tokens, count it and use it when it fits (reported as

@@ -1,9 +1,9 @@
 //! The engine's output: a [`Plan`]. Its serde form is the report JSON of
-//! DESIGN.md §5 (`tokenscope.report/1`).
+//! docs/report-schema.md (`tokenscope.report/1`).
 
 use serde::Serialize;
 
-use super::{Overflow, Strategy};
+use super::{DegradeLevel, Overflow, Strategy};
 use crate::tokens::{Accuracy, ErrorBand};
 
 /// What happened to an item.
@@ -20,6 +20,36 @@ pub enum ItemStatus {
     Degraded,
     /// Not included; see the reason.
     Excluded,
+}
+
+impl ItemStatus {
+    /// Every status, in the order above.
+    pub const ALL: [ItemStatus; 5] = [
+        ItemStatus::Included,
+        ItemStatus::Pinned,
+        ItemStatus::Truncated,
+        ItemStatus::Degraded,
+        ItemStatus::Excluded,
+    ];
+
+    /// The status in one word, as every report, the inspector and `watch`
+    /// show it and as the JSON report writes it: `included`, `pinned`,
+    /// `truncated`, `degraded`, `excluded`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ItemStatus::Included => "included",
+            ItemStatus::Pinned => "pinned",
+            ItemStatus::Truncated => "truncated",
+            ItemStatus::Degraded => "degraded",
+            ItemStatus::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for ItemStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Why an item is excluded (or how it was changed).
@@ -82,7 +112,8 @@ pub struct ItemPlan {
     pub status: ItemStatus,
     /// Why it is excluded, when it is.
     pub reason: Option<Reason>,
-    /// The degrade level taken (1 compact, 2 outline, 3 capsule), when degraded.
+    /// The degrade level taken (1 compact, 2 outline, 3 capsule, 4 summary:
+    /// [`DegradeLevel`]), when degraded.
     pub degrade_level: Option<u8>,
     /// Whether the count was given in the input rather than counted.
     pub given: bool,
@@ -96,6 +127,13 @@ pub struct ItemPlan {
     /// degraded).
     #[serde(skip)]
     pub final_text: Option<String>,
+}
+
+impl ItemPlan {
+    /// The degrade level taken, named, when degraded to a known level.
+    pub fn degrade(&self) -> Option<DegradeLevel> {
+        self.degrade_level.and_then(DegradeLevel::from_number)
+    }
 }
 
 /// One section's outcome.
@@ -200,7 +238,7 @@ pub struct Totals {
     pub optimality_gap: Option<f64>,
 }
 
-/// The result of one engine run (DESIGN.md §1 "Plan").
+/// The result of one engine run (docs/concepts.md "Plan").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     /// Always `tokenscope.report/1`.
@@ -289,3 +327,21 @@ pub fn gap_percent(gap: f64) -> String {
 
 /// The report schema name.
 pub const REPORT_SCHEMA: &str = "tokenscope.report/1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The inspector, `watch` and the reports each had a copy of these
+    /// words (the reports through the JSON names): the enum's own name is
+    /// now the one, and it must stay the JSON name.
+    #[test]
+    fn status_names_are_the_json_names() {
+        for status in ItemStatus::ALL {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json.as_str(), Some(status.name()));
+            assert_eq!(status.to_string(), status.name());
+        }
+        assert_eq!(ItemStatus::Excluded.to_string(), "excluded");
+    }
+}

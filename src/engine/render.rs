@@ -1,5 +1,5 @@
 //! Step 6, render: the packed context as text, counted exactly, within the
-//! total (DESIGN.md §2.6).
+//! total (docs/engine.md §6).
 //!
 //! Layout: sections in declared order, each that renders anything as its
 //! title (when it has one) and its items' texts (as included: cut or

@@ -1,4 +1,4 @@
-//! The engine's entry point: [`pack`] runs the steps of DESIGN.md §2 in
+//! The engine's entry point: [`pack`] runs the steps of docs/engine.md in
 //! order (see the step modules for each rule and decision).
 
 use crate::tokens::{ChatFraming, CountCache, Tokenizer};
@@ -90,7 +90,7 @@ pub enum EngineError {
 }
 
 /// Runs the engine once: count, allocate, select, reallocate, overflow,
-/// render (DESIGN.md §2). `set.budget.total` must be resolved.
+/// render (docs/engine.md). `set.budget.total` must be resolved.
 ///
 /// The same item set and tokenizer always give the same plan (unless an
 /// `optimal` search is stopped by [`PackContext::optimal`]'s deadline, memory
@@ -103,7 +103,7 @@ pub enum EngineError {
 /// ids, a priority that is negative or not a number, a share outside 0–100,
 /// a `min` over a `max`, or `reallocate_order` naming an unknown section.
 ///
-/// Decisions where DESIGN.md is silent:
+/// Decisions where the documented rules are silent:
 /// - An item costs its tokens plus its `overhead` (also for given counts),
 ///   plus its section's separator when it renders text; a section that
 ///   renders pays its title and the blank line before it once. Section

@@ -1,5 +1,5 @@
 //! Step 3, select: which units of a section go in, for a given budget
-//! (DESIGN.md §2.3). Selection is a pure function of the section's units,
+//! (docs/engine.md §3). Selection is a pure function of the section's units,
 //! its rule and its budget, so reallocation can rerun it with a new budget.
 //!
 //! Pinned units are taken first, whatever the budget. The strategy then

@@ -17,7 +17,7 @@ pub enum Content {
     Given(usize),
 }
 
-/// One piece of prompt content (DESIGN.md §1).
+/// One piece of prompt content (docs/concepts.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     /// A unique id within the item set.
@@ -87,7 +87,7 @@ pub enum SectionBudget {
     Tokens(usize),
 }
 
-/// A section of the context (DESIGN.md §1).
+/// A section of the context (docs/concepts.md).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Section {
     /// The section's name, unique in the item set.
@@ -143,7 +143,7 @@ impl Section {
     }
 }
 
-/// Budget settings (DESIGN.md §1 "Budget").
+/// Budget settings (docs/concepts.md "Budget").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
     /// Tokens for the context; `None` means the model's context window minus

@@ -34,7 +34,7 @@
 use serde::Serialize;
 
 use super::record::{Criticality, Outcome, Record};
-use super::thousands;
+use crate::text::thousands;
 
 /// The schema tag of `predict --json`.
 pub const PREDICT_SCHEMA: &str = "tokenscope.predict/1";

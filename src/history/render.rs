@@ -1,14 +1,14 @@
 //! Text and Markdown renderings of predictions and history reports (JSON is
 //! their serde form). Task types, task ids and messages that quote them come
 //! from the history file and the command line: escaped for one line
-//! ([`crate::escape::line`]).
+//! ([`crate::text::escape::line`]).
 
 use std::fmt::Write;
 
 use super::predict::Prediction;
 use super::report::{Period, Report};
-use super::{signed_thousands, thousands};
-use crate::escape::line as safe;
+use crate::text::escape::line as safe;
+use crate::text::{align_left, align_right, signed_thousands, thousands, usd, width};
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
@@ -121,9 +121,9 @@ fn savings_line(r: &Report) -> String {
         Some(c) => format!(
             " ({} at model input prices, {} of {} priced)",
             if c < 0.0 {
-                format!("${:.2} more", -c)
+                format!("{} more", usd(-c))
             } else {
-                format!("${c:.2}")
+                usd(c)
             },
             s.priced_records,
             plural(s.evaluated as u64, "record")
@@ -207,10 +207,10 @@ pub fn report_text(r: &Report) -> String {
         opt_pct(r.accuracy)
     );
     let rows = type_rows(r);
-    let mut widths: Vec<usize> = TYPE_HEADERS.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = TYPE_HEADERS.iter().map(|h| width(h)).collect();
     for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+            *w = (*w).max(width(c));
         }
     }
     let line = |cells: Vec<String>| {
@@ -219,14 +219,11 @@ pub fn report_text(r: &Report) -> String {
             if i > 0 {
                 l.push_str("  ");
             }
-            let pad = " ".repeat(w - c.chars().count());
-            if i == 0 {
-                l.push_str(c);
-                l.push_str(&pad);
+            l.push_str(&if i == 0 {
+                align_left(c, *w)
             } else {
-                l.push_str(&pad);
-                l.push_str(c);
-            }
+                align_right(c, *w)
+            });
         }
         l.trim_end().to_string()
     };

@@ -28,7 +28,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::predict::{MAX_SIMILAR, Query, predict_from, same_type};
 use super::record::{Outcome, Record, format_time};
-use super::thousands;
+use crate::text::thousands;
 use crate::tokens::ModelRegistry;
 
 /// The schema tag of `history report --format json`.

@@ -119,7 +119,7 @@ pub enum PullError {
     #[error(transparent)]
     Name(#[from] InvalidName),
     /// `HF_ENDPOINT` is not an http(s) address.
-    #[error("HF_ENDPOINT `{}` is not an http:// or https:// address", crate::escape::line(.0))]
+    #[error("HF_ENDPOINT `{}` is not an http:// or https:// address", crate::text::escape::line(.0))]
     Endpoint(String),
     /// 401 or 403: a gated or private repository (or, without a token, one
     /// that does not exist: the hub does not say which).
@@ -754,13 +754,7 @@ fn host(url: &str) -> &str {
 }
 
 fn short(s: &str) -> String {
-    let s = crate::escape::line(s);
-    if s.chars().count() > 300 {
-        let cut: String = s.chars().take(300).collect();
-        format!("{cut}…")
-    } else {
-        s.into_owned()
-    }
+    crate::text::escape::line_cut(s, 300)
 }
 
 fn transport(url: &str, e: &ureq::Error, _at: Option<u64>) -> PullError {

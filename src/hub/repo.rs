@@ -6,7 +6,7 @@ use std::fmt;
 
 /// A name that cannot be a hub repository, revision or file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what} `{}`: {why}", crate::escape::line(value))]
+#[error("invalid {what} `{}`: {why}", crate::text::escape::line(value))]
 pub struct InvalidName {
     /// What the name was for: `repository`, `revision` or `file name`.
     pub what: &'static str,

@@ -58,13 +58,14 @@ use std::str::FromStr;
 use crate::engine::{Budget, ItemSet, SectionBudget};
 use crate::input::directory::{self, DEFAULT_MAX_FILE_BYTES, GitRecency};
 use crate::input::jsonl::{self, JsonlFields};
-use crate::input::load_error::{InputError, line_column};
+use crate::input::load_error::InputError;
 use crate::input::{anthropic, chat, gemini, llms_txt, markdown, responses};
+use crate::text::line_column;
 
 /// An input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputFormat {
-    /// A native item set in TOML (DESIGN.md §1).
+    /// A native item set in TOML (docs/concepts.md).
     Toml,
     /// A native item set in JSON.
     Json,
@@ -206,7 +207,7 @@ impl Default for LoadOptions {
     }
 }
 
-/// Loads a native item set (TOML or JSON, DESIGN.md §1) from its text.
+/// Loads a native item set (TOML or JSON, docs/concepts.md) from its text.
 ///
 /// This is the one place detection hands native item sets over to the
 /// item-set loader ([`crate::input::itemset`]).

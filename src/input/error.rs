@@ -26,16 +26,8 @@ impl Position {
     /// inside a multi-byte character) is moved back to the nearest character
     /// boundary, so any offset gives a position.
     pub fn at_offset(text: &str, offset: usize) -> Position {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text[..offset];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        Position {
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
-        }
+        let (line, column) = crate::text::line_column(text, offset);
+        Position { line, column }
     }
 }
 
@@ -203,22 +195,26 @@ impl LoadError {
     pub fn snippet(&self) -> Option<String> {
         let position = self.position?;
         let line = self.line_text.as_ref()?;
-        let shown: String = line
+        // A line holds no newline. Tabs stay (they are layout the caret line
+        // repeats); every other unsafe character is escaped, and the caret
+        // moves past the escape.
+        let shown = crate::text::escape::multiline(line);
+        let before: String = line
             .chars()
-            .map(|c| {
-                if c != '\t' && crate::escape::is_unsafe(c) {
-                    '\u{FFFD}'
+            .take(position.column.saturating_sub(1))
+            .collect();
+        let pad: String = crate::text::escape::multiline(&before)
+            .chars()
+            .flat_map(|c| {
+                let (fill, n) = if c == '\t' {
+                    ('\t', 1)
                 } else {
-                    c
-                }
+                    (' ', crate::text::char_width(c))
+                };
+                std::iter::repeat_n(fill, n)
             })
             .collect();
         let gutter = position.line.to_string().len().max(3);
-        let pad: String = shown
-            .chars()
-            .take(position.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
         Some(format!(
             "{:>gutter$} | {shown}\n{:>gutter$} | {pad}^",
             position.line, ""
@@ -332,6 +328,27 @@ mod tests {
         assert_eq!(
             e.snippet().unwrap(),
             "  2 | strategy = \"gredy\"\n    |            ^"
+        );
+    }
+
+    /// This copy replaced unsafe characters with U+FFFD (one column, so the
+    /// caret stayed aligned) where every other output shows the escape; it
+    /// now shows the escape too and moves the caret past it, by display
+    /// width.
+    #[test]
+    fn snippet_escapes_and_keeps_the_caret_under_the_column() {
+        let text = "a\x1b[2Jb\t漢 = bad\r\n";
+        let e = LoadError::at_offset(
+            Path::new("set.toml"),
+            text,
+            text.find('=').unwrap(),
+            LoadErrorKind::InvalidValue,
+            "bad",
+        );
+        assert_eq!(e.to_string(), "set.toml:1:10: bad");
+        assert_eq!(
+            e.snippet().unwrap(),
+            format!("  1 | a\\x1b[2Jb\t漢 = bad\n    | {}\t   ^", " ".repeat(9))
         );
     }
 

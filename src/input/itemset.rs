@@ -1,11 +1,11 @@
-//! Native item sets in TOML and JSON (DESIGN.md §1).
+//! Native item sets in TOML and JSON (docs/concepts.md).
 //!
 //! A file has up to three top-level keys: `budget` (a table), `sections`
 //! (an array of tables, in render order) and `items` (an array of tables,
 //! in input order). JSON uses the same keys as TOML. Every error names the
 //! file, line and column and says what was expected.
 //!
-//! Decisions this loader makes where DESIGN.md is silent:
+//! Decisions this loader makes where the documented rules are silent:
 //!
 //! - **Generated ids.** An item without `id` is named after its `path` as
 //!   written (`docs/auth.md`), or else `SECTION-N` where `N` is the item's

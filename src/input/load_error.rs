@@ -59,7 +59,7 @@ pub enum InputError {
 impl InputError {
     /// A content error at a byte offset of `text`, the file's full content.
     pub(crate) fn at(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
-        let (line, column) = line_column(text, offset);
+        let (line, column) = crate::text::line_column(text, offset);
         InputError::Syntax {
             path: path.to_path_buf(),
             line,
@@ -129,23 +129,8 @@ impl InputError {
     }
 }
 
-/// The 1-based line and column (in characters) of byte `offset` in `text`.
-/// Offsets past the end, or inside a character, are clamped to the nearest
-/// earlier character boundary.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
-}
-
 /// Quotes a value for an error message, shortened and with control
-/// characters escaped ([`crate::escape`]) so that it prints on one line.
+/// characters escaped ([`crate::text::escape`]) so that it prints on one line.
 pub(crate) fn quote(value: &str) -> Quoted<'_> {
     Quoted(value)
 }
@@ -156,36 +141,13 @@ pub(crate) struct Quoted<'a>(&'a str);
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const MAX: usize = 60;
-        f.write_str("`")?;
-        for (n, c) in self.0.chars().enumerate() {
-            if n == MAX {
-                f.write_str("…")?;
-                break;
-            }
-            if crate::escape::is_unsafe(c) {
-                f.write_str(&crate::escape::escape_char(c))?;
-            } else {
-                write!(f, "{c}")?;
-            }
-        }
-        f.write_str("`")
+        write!(f, "`{}`", crate::text::escape::line_cut(self.0, MAX))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_column_counts_characters_from_one() {
-        let text = "ab\ncdé\nf";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, 3), (2, 1));
-        assert_eq!(line_column(text, 6), (2, 3)); // inside `é` -> clamped to its start
-        assert_eq!(line_column(text, 7), (2, 4));
-        assert_eq!(line_column(text, 8), (3, 1));
-        assert_eq!(line_column(text, 100), (3, 2));
-    }
 
     #[test]
     fn display_names_file_line_and_column() {

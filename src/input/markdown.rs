@@ -58,7 +58,8 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 
 use crate::engine::{Item, ItemSet, Kind, Section, SectionBudget};
 use crate::input::detect::LoadOptions;
-use crate::input::load_error::{InputError, line_column, quote};
+use crate::input::load_error::{InputError, quote};
+use crate::text::line_column;
 
 use directive::Directive;
 

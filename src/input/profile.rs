@@ -1,4 +1,4 @@
-//! Project settings in `tokenscope.toml` (DESIGN.md §5): named profiles,
+//! Project settings in `tokenscope.toml` (docs/report-schema.md): named profiles,
 //! check rules, and the directory loader's priority rules; layering of
 //! item-set settings, a profile and command-line flags; writing a profile
 //! back while keeping the file's comments and layout.

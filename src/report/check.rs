@@ -1,4 +1,4 @@
-//! Check rules: what `tokenscope check` gates on (DESIGN.md §5).
+//! Check rules: what `tokenscope check` gates on (docs/report-schema.md).
 //!
 //! Some rules always apply: a pinned item must not be excluded, the rendered
 //! context must not exceed the total, and pinned items must not overrun their

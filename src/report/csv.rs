@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use super::common::serde_name;
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
-use crate::escape::csv_text;
+use crate::text::escape::csv_text;
 
 /// The header row.
 pub const CSV_HEADER: &str = "id,section,status,reason,tokens,final_tokens,priority,pinned,degrade_level,given,exact,error_band";
@@ -41,7 +41,7 @@ impl Exporter for CsvExporter {
             let fields = [
                 csv_text(&item.id),
                 csv_text(&item.section),
-                serde_name(&item.status),
+                item.status.name().to_string(),
                 item.reason.as_ref().map(serde_name).unwrap_or_default(),
                 item.tokens.to_string(),
                 item.final_tokens.to_string(),

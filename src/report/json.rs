@@ -1,5 +1,5 @@
 //! The `json` report: the serde form of [`Plan`], pretty-printed
-//! (`tokenscope.report/1`, DESIGN.md §5). Field order is the struct order, so
+//! (`tokenscope.report/1`, docs/report-schema.md). Field order is the struct order, so
 //! the output is stable.
 
 use std::io::{self, Write};

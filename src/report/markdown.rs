@@ -4,12 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::common::{
-    cost, counting, escape, estimate_gap, extra_tokens, outcome, percent, priority, status,
-    thousands, tokens,
-};
+use super::common::{counting, estimate_gap, extra_tokens, outcome, priority, status};
 use super::{Exporter, ReportOptions};
 use crate::engine::Plan;
+use crate::text::{escape::line as escape, percent, thousands, usd};
 
 /// Writes the Markdown report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,7 +35,7 @@ impl Exporter for MarkdownExporter {
     fn write(&self, plan: &Plan, out: &mut dyn Write, opts: &ReportOptions) -> io::Result<()> {
         let exact = plan.exact;
         let accuracy = plan.accuracy();
-        let t = |n: usize| tokens(n, accuracy);
+        let t = |n: usize| accuracy.count_label(n);
         match &opts.title {
             Some(title) => writeln!(out, "# tokenscope report: {}\n", cell(title))?,
             None => writeln!(out, "# tokenscope report\n")?,
@@ -116,7 +114,7 @@ impl Exporter for MarkdownExporter {
             )?,
         }
         if let Some(c) = tt.cost_usd {
-            writeln!(out, "| Input cost | {} |", accuracy.label(&cost(c)))?;
+            writeln!(out, "| Input cost | {} |", accuracy.label(&usd(c)))?;
         }
 
         writeln!(out, "\n## Sections\n")?;

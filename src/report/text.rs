@@ -9,14 +9,12 @@
 
 use std::io::{self, Write};
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-
-use super::common::{
-    cost, counting, escape, extra_tokens, fit, outcome, pad_left, pad_right, percent, thousands,
-    tokens,
-};
+use super::common::{counting, extra_tokens, outcome};
 use super::{Exporter, ReportOptions};
 use crate::engine::{ItemPlan, ItemStatus, Plan, SectionPlan};
+use crate::text::{
+    self, align_left, align_right, char_width, escape::line as escape, fit, percent, thousands, usd,
+};
 use crate::tokens::Accuracy;
 
 /// How many items of each list (changed, excluded) the summary shows.
@@ -88,19 +86,19 @@ impl Columns {
         let longest = plan
             .sections
             .iter()
-            .map(|s| escape(&s.name).width())
+            .map(|s| text::width(&escape(&s.name)))
             .max()
             .unwrap_or(0);
         let accuracy = plan.accuracy();
         let widest = |f: &dyn Fn(&SectionPlan) -> String| {
             plan.sections
                 .iter()
-                .map(|s| f(s).width())
+                .map(|s| text::width(&f(s)))
                 .max()
                 .unwrap_or(0)
                 .max(Self::NUM)
         };
-        let used = widest(&|s| tokens(s.used, accuracy));
+        let used = widest(&|s| accuracy.count_label(s.used));
         let next = widest(&|s| {
             s.needed_for_next
                 .map_or_else(String::new, |n| extra_tokens(n, accuracy))
@@ -132,17 +130,17 @@ fn section_row(s: &SectionPlan, accuracy: Accuracy, c: &Columns, p: &Painter) ->
         .map_or_else(|| "–".to_string(), |n| extra_tokens(n, accuracy));
     let mut row = format!(
         "{} {} {} {}{} {} {} {}",
-        pad_right(&fit(&escape(&s.name), c.name), c.name),
-        pad_left(&thousands(s.final_budget), Columns::NUM),
-        pad_left(&tokens(s.used, accuracy), c.used),
+        text::pad_right(&escape(&s.name), c.name),
+        align_right(&thousands(s.final_budget), Columns::NUM),
+        align_right(&accuracy.count_label(s.used), c.used),
         p.paint(fill_style, &filled),
         p.paint(DIM, &empty),
-        pad_left(&percent(s.utilization), Columns::UTIL),
-        pad_left(
+        align_right(&percent(s.utilization), Columns::UTIL),
+        align_right(
             &format!("{}/{}", s.included, s.included + s.excluded),
             Columns::ITEMS
         ),
-        pad_left(&next, c.next),
+        align_right(&next, c.next),
     );
     if s.pinned_overrun {
         row.push_str(&format!("  {}", p.paint(RED, "! pinned overrun")));
@@ -203,12 +201,12 @@ impl Exporter for TextExporter {
         let over = tt.context > b.total || tt.used > b.total;
         let mut rendered = format!(
             "used {} / {} tokens ({})",
-            tokens(tt.used, accuracy),
+            accuracy.count_label(tt.used),
             thousands(b.total),
             percent(tt.utilization)
         );
         if tt.context != tt.used {
-            rendered.push_str(&format!(" · context {}", tokens(tt.context, accuracy)));
+            rendered.push_str(&format!(" · context {}", accuracy.count_label(tt.context)));
         }
         // (text, what it is when it starts a line)
         let mut parts = vec![(
@@ -216,11 +214,11 @@ impl Exporter for TextExporter {
             "",
         )];
         if let Some(c) = tt.cost_usd {
-            parts.push((accuracy.label(&cost(c)), "input cost "));
+            parts.push((accuracy.label(&usd(c)), "input cost "));
         }
         // One line when it fits the width (estimates' bands make it longer),
         // else the rest goes on the next.
-        let mut width = rendered.width();
+        let mut width = text::width(&rendered);
         write!(
             out,
             "{}",
@@ -231,13 +229,13 @@ impl Exporter for TextExporter {
             }
         )?;
         for (part, alone) in parts {
-            if width + 3 + part.width() > opts.width {
+            if width + 3 + text::width(&part) > opts.width {
                 writeln!(out)?;
                 write!(out, "{alone}{part}")?;
-                width = alone.width() + part.width();
+                width = text::width(alone) + text::width(&part);
             } else {
                 write!(out, " · {part}")?;
-                width += 3 + part.width();
+                width += 3 + text::width(&part);
             }
         }
         writeln!(out)?;
@@ -252,13 +250,13 @@ impl Exporter for TextExporter {
                     DIM,
                     format!(
                         "{} {} {} {} {} {} {}",
-                        pad_right("section", c.name),
-                        pad_left("budget", Columns::NUM),
-                        pad_left("used", c.used),
-                        pad_right("", c.bar),
-                        pad_left("use", Columns::UTIL),
-                        pad_left("items", Columns::ITEMS),
-                        pad_left("next", c.next),
+                        align_left("section", c.name),
+                        align_right("budget", Columns::NUM),
+                        align_right("used", c.used),
+                        align_left("", c.bar),
+                        align_right("use", Columns::UTIL),
+                        align_right("items", Columns::ITEMS),
+                        align_right("next", c.next),
                     )
                     .trim_end()
                 )
@@ -298,11 +296,11 @@ impl Exporter for TextExporter {
             writeln!(out, "\n{heading} ({})", list.len())?;
             let shown: Vec<&ItemPlan> = list.iter().take(LISTED_ITEMS).copied().collect();
             let names = fit_unique(&item_names(&shown), MAX_ID_WIDTH);
-            let id_width = names.iter().map(|n| n.width()).max().unwrap_or(0);
+            let id_width = names.iter().map(|n| text::width(n)).max().unwrap_or(0);
             let tok_width = list
                 .iter()
                 .take(LISTED_ITEMS)
-                .map(|i| tokens(i.tokens, accuracy).width())
+                .map(|i| text::width(&accuracy.count_label(i.tokens)))
                 .max()
                 .unwrap_or(0)
                 .max(Columns::NUM);
@@ -315,8 +313,8 @@ impl Exporter for TextExporter {
                 writeln!(
                     out,
                     "  {} {}  {}{pin}",
-                    pad_right(name, id_width),
-                    pad_left(&tokens(i.tokens, accuracy), tok_width),
+                    align_left(name, id_width),
+                    align_right(&accuracy.count_label(i.tokens), tok_width),
                     outcome(i, accuracy)
                 )?;
             }
@@ -374,18 +372,18 @@ fn item_names(items: &[&ItemPlan]) -> Vec<String> {
 /// `s` cut to `width` display columns in the middle (`src/eng…/flow.rs`),
 /// keeping its start and, longer, its end, where names differ most.
 fn fit_middle(s: &str, width: usize) -> String {
-    if s.width() <= width {
+    if text::width(s) <= width {
         return s.to_string();
     }
     if width < 2 {
-        return fit(s, width);
+        return fit(s, width).into_owned();
     }
     let room = width - 1;
     let head_room = room / 3;
     let mut head = String::new();
     let mut used = 0;
     for c in s.chars() {
-        let w = c.width().unwrap_or(0);
+        let w = char_width(c);
         if used + w > head_room {
             break;
         }
@@ -396,7 +394,7 @@ fn fit_middle(s: &str, width: usize) -> String {
     let mut tail: Vec<char> = Vec::new();
     let mut tail_used = 0;
     for c in s.chars().rev() {
-        let w = c.width().unwrap_or(0);
+        let w = char_width(c);
         if tail_used + w > tail_room {
             break;
         }
@@ -411,7 +409,7 @@ fn fit_middle(s: &str, width: usize) -> String {
 /// different names to the same text: where they would be, the list is cut
 /// wider (in the end not at all).
 fn fit_unique(names: &[String], width: usize) -> Vec<String> {
-    let widest = names.iter().map(|n| n.width()).max().unwrap_or(0);
+    let widest = names.iter().map(|n| text::width(n)).max().unwrap_or(0);
     let distinct = names.iter().collect::<std::collections::HashSet<_>>().len();
     let mut w = width.min(widest);
     loop {
@@ -431,7 +429,7 @@ mod tests {
     fn long_names_are_cut_in_the_middle_and_stay_distinct() {
         assert_eq!(fit_middle("src/engine/flow.rs", 40), "src/engine/flow.rs");
         let cut = fit_middle("src/engine/knapsack/cardinality.rs", 16);
-        assert_eq!(cut.width(), 16);
+        assert_eq!(text::width(&cut), 16);
         assert!(
             cut.starts_with("src/") && cut.ends_with("cardinality.rs") || cut.ends_with("ality.rs"),
             "{cut}"
@@ -442,7 +440,7 @@ mod tests {
         ];
         let cut = fit_unique(&names, 40);
         assert_ne!(cut[0], cut[1]);
-        assert!(cut.iter().all(|c| c.width() <= 40), "{cut:?}");
+        assert!(cut.iter().all(|c| text::width(c) <= 40), "{cut:?}");
         // Names that differ only in the middle are cut wider.
         let names = vec![
             format!("{}1{}", "a".repeat(30), "b".repeat(30)),

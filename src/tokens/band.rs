@@ -140,6 +140,21 @@ impl Accuracy {
         if n == 0 { Accuracy::Exact } else { self }
     }
 
+    /// A count of `n` tokens as every output shows it: `1,234` with
+    /// thousands separators, marked as [`Accuracy::label`] says when it is
+    /// an estimate (`≈1,234 ±10%`); zero is always `0` ([`Accuracy::of_count`]).
+    ///
+    /// ```
+    /// use tokenscope::tokens::{Accuracy, ErrorBand};
+    /// let est = Accuracy::Estimate(ErrorBand::new(0.1));
+    /// assert_eq!(est.count_label(16_000), "≈16,000 ±10%");
+    /// assert_eq!(est.count_label(0), "0");
+    /// assert_eq!(Accuracy::Exact.count_label(1_234), "1,234");
+    /// ```
+    pub fn count_label(self, n: usize) -> String {
+        self.of_count(n).label(&crate::text::thousands(n))
+    }
+
     /// The kind of counting in words: `exact`, `≈ estimate ±10%` (or
     /// `≈ estimate`).
     pub fn kind(self) -> String {

@@ -6,15 +6,13 @@
 
 use std::cell::RefCell;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::Encoding;
-use super::pretok::{for_each_piece, safe_cuts};
+use super::chunks::{PARALLEL_CHUNK, count_in_chunks};
+use super::pretok::for_each_piece;
 use super::vocab::Vocab;
 
-/// Texts at least this long are counted in parallel chunks of this size.
-const PARALLEL_CHUNK: usize = 256 * 1024;
 /// A thread's piece cache is cleared when it grows past this many entries.
 const PIECE_CACHE_LIMIT: usize = 1 << 20;
 /// Pieces longer than this are not cached (they seldom repeat, and copying
@@ -65,20 +63,7 @@ pub fn clear_piece_caches() {
 
 /// Counts `text` as ordinary text.
 pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
-    if text.len() >= 2 * PARALLEL_CHUNK && rayon::current_num_threads() > 1 {
-        let cuts = safe_cuts(text, PARALLEL_CHUNK);
-        if !cuts.is_empty() {
-            let mut bounds = Vec::with_capacity(cuts.len() + 2);
-            bounds.push(0);
-            bounds.extend(cuts);
-            bounds.push(text.len());
-            return bounds
-                .par_windows(2)
-                .map(|w| count_serial(enc, &text[w[0]..w[1]]))
-                .sum();
-        }
-    }
-    count_serial(enc, text)
+    count_in_chunks(text, PARALLEL_CHUNK, |chunk| count_serial(enc, chunk))
 }
 
 /// Counts one chunk on this thread.

@@ -1,11 +1,11 @@
-//! Exact tokenizers loaded from files the user has (DESIGN.md §3):
+//! Exact tokenizers loaded from files the user has (README, Counting):
 //! a HuggingFace `tokenizer.json` or a tiktoken rank file.
 //!
 //! The implementation is tokenscope's own, not the `tokenizers` crate: that
 //! crate (0.22, `default-features = false, features = ["fancy-regex"]`)
 //! builds here but adds about 5.0 MB to a release binary (3.7 MB stripped)
 //! and some 45 crates including a C++ build, while byte-level BPE, the part
-//! the models in DESIGN.md use, is a few hundred lines over `serde_json`,
+//! the models in the registry use, is a few hundred lines over `serde_json`,
 //! `fancy-regex` and `aho-corasick`.
 //!
 //! Supported in `tokenizer.json`:
@@ -69,7 +69,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use rayon::prelude::*;
+
+use crate::tokens::chunks::{PARALLEL_CHUNK, count_in_chunks};
 
 pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
@@ -81,9 +82,6 @@ static GEMMA3_MODEL: &[u8] = include_bytes!("../../assets/gemma3.spiece.model");
 
 /// The name the embedded Gemma 3 tokenizer goes by.
 pub const GEMMA3_NAME: &str = "gemma3";
-
-/// Texts at least twice this long are counted in parallel chunks.
-const PARALLEL_CHUNK: usize = 256 * 1024;
 
 /// A tokenizer file that cannot be used, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -397,24 +395,12 @@ impl FileTokenizer {
     pub fn count(&self, text: &str) -> usize {
         if let Backend::Tiktoken(t) = &self.backend
             && t.regex.cuts_are_safe()
-            && text.len() >= 2 * PARALLEL_CHUNK
-            && rayon::current_num_threads() > 1
         {
-            let cuts = crate::tokens::pretok::safe_cuts(text, PARALLEL_CHUNK);
-            if !cuts.is_empty() {
-                let mut bounds = Vec::with_capacity(cuts.len() + 2);
-                bounds.push(0);
-                bounds.extend(cuts);
-                bounds.push(text.len());
-                return bounds
-                    .par_windows(2)
-                    .map(|w| {
-                        let mut ids = Vec::new();
-                        t.encode_ordinary(&text[w[0]..w[1]], &mut ids);
-                        ids.len()
-                    })
-                    .sum();
-            }
+            return count_in_chunks(text, PARALLEL_CHUNK, |chunk| {
+                let mut ids = Vec::new();
+                t.encode_ordinary(chunk, &mut ids);
+                ids.len()
+            });
         }
         if let Backend::Spm(t) = &self.backend {
             return t.count(text, PARALLEL_CHUNK);

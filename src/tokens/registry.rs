@@ -465,7 +465,7 @@ impl ModelRegistry {
         source: Option<&Path>,
     ) -> Result<(), RegistryError> {
         let at = |span: Range<usize>, message: String| {
-            let (line, column) = line_column(text, span.start);
+            let (line, column) = crate::text::line_column(text, span.start);
             RegistryError::Invalid {
                 origin: origin.to_string(),
                 line,
@@ -478,7 +478,7 @@ impl ModelRegistry {
         for (name, framing) in raw.chat {
             self.framings.insert(name, framing);
         }
-        let line_of = |offset: usize| line_column(text, offset);
+        let line_of = |offset: usize| crate::text::line_column(text, offset);
         for entry in raw.models {
             self.apply(entry, origin, source, &at, &line_of)?;
         }
@@ -870,19 +870,6 @@ impl<'de> Deserialize<'de> for Fraction {
         }
         d.deserialize_any(V)
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    (line, column)
 }
 
 #[derive(Deserialize)]
@@ -1578,11 +1565,5 @@ chat = { tokens_per_message = 3, tokens_per_name = 1, reply_priming = 3, functio
                 proptest::prop_assert!((1..=3).contains(&line), "line {line} for {text}");
             }
         }
-    }
-
-    #[test]
-    fn line_column_counts_characters() {
-        assert_eq!(line_column("ab\ncé d", 7), (2, 4));
-        assert_eq!(line_column("", 5), (1, 1));
     }
 }

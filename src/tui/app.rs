@@ -508,9 +508,9 @@ impl App {
     /// counts toggle, in full (`1,234`).
     pub(crate) fn count_text(&self, n: usize) -> String {
         if self.exact_counts {
-            super::text::thousands(n)
+            crate::text::thousands(n)
         } else {
-            super::text::short_count(n)
+            crate::text::short_count(n)
         }
     }
 

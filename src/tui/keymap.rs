@@ -332,7 +332,7 @@ impl Keymap {
 
 fn parse_file(text: &str, origin: &str) -> Result<Vec<Binding>, KeymapError> {
     let at = |offset: usize, message: String| {
-        let (line, column) = line_col(text, offset);
+        let (line, column) = crate::text::line_column(text, offset);
         KeymapError {
             file: origin.to_string(),
             line,
@@ -383,25 +383,6 @@ fn parse_defaults_descriptions() -> Result<Vec<(View, Action, String)>, toml::de
         .into_iter()
         .map(|b| (b.view, b.action, b.description.unwrap_or_default()))
         .collect())
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut line = 1;
-    let mut col = 1;
-    for (i, c) in text.char_indices() {
-        if i >= offset {
-            break;
-        }
-        if c == '\n' {
-            line += 1;
-            col = 1;
-        } else {
-            col += 1;
-        }
-    }
-    (line, col)
 }
 
 #[cfg(test)]

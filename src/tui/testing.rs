@@ -38,12 +38,6 @@ pub use super::tuning::Tuning;
 pub use super::view::draw;
 pub use crate::tokens::ModelSpec;
 
-/// The display width of `text` in terminal columns, as the panes measure
-/// it.
-pub fn width(text: &str) -> usize {
-    super::text::width(text)
-}
-
 /// The screen `app` draws at `width` x `height`, as text (one quoted line
 /// per row, as ratatui's test backend shows it).
 pub fn screen(app: &App, width: u16, height: u16) -> String {

@@ -1,17 +1,15 @@
-//! Untrusted text made safe to draw: control characters escaped, widths
-//! measured by display width (unicode-width), cuts on character boundaries.
+//! Untrusted multi-line text laid out for a pane: wrapped by display
+//! width, control characters shown as escapes, tabs as spaces.
 //!
-//! Item text, ids, section names, file paths and error messages all come from
-//! files the user did not necessarily write. A prompt file must not be able to
-//! move the cursor, change colours or set the terminal title, so every control
-//! character (C0, DEL, C1) and every bidirectional override is shown as an
-//! escape such as `\x1b` or `\u{202e}` (the rules of [`crate::escape`], shared
-//! with the command line); a tab is shown as spaces up to the next multiple of
-//! [`TAB_WIDTH`] columns.
+//! Item text comes from files the user did not necessarily write, so every
+//! character the shared rules call unsafe ([`crate::text::escape`]) is drawn
+//! as its escape (`\x1b`, `\u{202e}`); widths are display widths
+//! ([`crate::text::width`]); a tab is shown as spaces up to the next
+//! multiple of [`TAB_WIDTH`] columns. Single-line text (ids, names, paths)
+//! goes through [`crate::text`] directly.
 
-use std::borrow::Cow;
-
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use crate::text::char_width;
+use crate::text::escape::{escape_char, is_unsafe};
 
 /// Columns a tab advances to (the next multiple of).
 pub const TAB_WIDTH: usize = 4;
@@ -25,87 +23,6 @@ pub enum Glyph {
     Tab(usize),
     /// An escape sequence shown in place of a control character.
     Escape(char),
-}
-
-/// The escaping rules shared with every other output ([`crate::escape`]):
-/// whether a character must be escaped, and its visible escape (`\x1b`,
-/// `\u{202e}`, `\n`, ...).
-pub use crate::escape::{escape_char, is_unsafe};
-
-/// Untrusted single-line text (ids, names, paths, messages) with every unsafe
-/// character escaped, newlines and tabs included ([`crate::escape::line`]).
-pub fn sanitize(text: &str) -> Cow<'_, str> {
-    crate::escape::line(text)
-}
-
-/// The display width of a character as drawn (0 for combining marks).
-pub fn char_width(c: char) -> usize {
-    c.width().unwrap_or(0)
-}
-
-/// The display width of safe text.
-pub fn width(text: &str) -> usize {
-    UnicodeWidthStr::width(text)
-}
-
-/// The longest prefix of `text` that fits in `max` columns, cut on a
-/// character boundary, and its width. Zero-width characters (combining
-/// marks) stay with the character before them.
-pub fn prefix_by_width(text: &str, max: usize) -> (&str, usize) {
-    let mut used = 0;
-    for (i, c) in text.char_indices() {
-        let w = char_width(c);
-        if used + w > max {
-            return (&text[..i], used);
-        }
-        used += w;
-    }
-    (text, used)
-}
-
-/// `text` cut to `max` columns, with `…` when it was cut.
-pub fn truncate(text: &str, max: usize) -> Cow<'_, str> {
-    if width(text) <= max {
-        return Cow::Borrowed(text);
-    }
-    if max == 0 {
-        return Cow::Borrowed("");
-    }
-    let (head, _) = prefix_by_width(text, max - 1);
-    Cow::Owned(format!("{head}…"))
-}
-
-/// `text` padded with spaces (or cut) to exactly `cols` columns, left-aligned.
-pub fn pad_right(text: &str, cols: usize) -> String {
-    let t = truncate(text, cols);
-    let w = width(&t);
-    let mut s = t.into_owned();
-    s.extend(std::iter::repeat_n(' ', cols.saturating_sub(w)));
-    s
-}
-
-/// `text` padded with spaces (or cut) to exactly `cols` columns, right-aligned.
-pub fn pad_left(text: &str, cols: usize) -> String {
-    let t = truncate(text, cols);
-    let w = width(&t);
-    let mut s: String = std::iter::repeat_n(' ', cols.saturating_sub(w)).collect();
-    s.push_str(&t);
-    s
-}
-
-pub use crate::report::thousands;
-
-/// A token count in a short form: `950`, `12.3k`, `128k`, `1.05M`.
-pub fn short_count(n: usize) -> String {
-    if n < 1_000 {
-        n.to_string()
-    } else if n < 10_000 {
-        format!("{:.1}k", n as f64 / 1_000.0)
-    } else if n < 1_000_000 {
-        format!("{}k", (n as f64 / 1_000.0).round() as usize)
-    } else {
-        format!("{:.2}M", n as f64 / 1_000_000.0)
-    }
 }
 
 /// One visual line of laid-out untrusted text: pieces of (byte range in the
@@ -228,35 +145,6 @@ pub fn layout(text: &str, cols: usize, max_lines: usize) -> Vec<VisualLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_controls_and_bidi() {
-        assert_eq!(sanitize("a\x1b[31mb"), "a\\x1b[31mb");
-        assert_eq!(sanitize("x\u{202e}y"), "x\\u{202e}y");
-        assert_eq!(sanitize("t\tn\n"), "t\\tn\\n");
-        assert_eq!(sanitize("\u{9b}"), "\\x9b");
-        assert!(matches!(sanitize("plain é 漢"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn cuts_by_display_width_not_bytes() {
-        assert_eq!(prefix_by_width("漢字abc", 3), ("漢", 2));
-        assert_eq!(truncate("漢字漢字", 5), "漢字…");
-        assert_eq!(pad_right("漢", 4), "漢  ");
-        assert_eq!(pad_left("ab", 4), "  ab");
-        // A combining mark stays with its base.
-        assert_eq!(prefix_by_width("e\u{301}x", 1), ("e\u{301}", 1));
-    }
-
-    #[test]
-    fn numbers() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(short_count(999), "999");
-        assert_eq!(short_count(1500), "1.5k");
-        assert_eq!(short_count(128_000), "128k");
-        assert_eq!(short_count(1_050_000), "1.05M");
-    }
 
     #[test]
     fn layout_wraps_by_width_and_escapes() {

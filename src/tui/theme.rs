@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
-use super::keymap::line_col;
-
 /// The bundled themes: (name, TOML source), the default first.
 pub const BUNDLED: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
@@ -215,7 +213,7 @@ impl Theme {
 
     fn apply_toml(&mut self, text: &str, origin: &str, complete: bool) -> Result<(), ThemeError> {
         let err = |offset: usize, message: String| {
-            let (line, column) = line_col(text, offset);
+            let (line, column) = crate::text::line_column(text, offset);
             ThemeError::Invalid {
                 file: origin.to_string(),
                 line,

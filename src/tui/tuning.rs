@@ -168,7 +168,7 @@ pub fn rescale_shares(
             }
         })
         .collect();
-    let whole = largest_remainder(&exact, rest);
+    let whole = crate::engine::apportion(rest as usize, &exact);
     let mut out = Vec::with_capacity(shares.len());
     let mut k = 0;
     for (n, _) in &normalised {
@@ -198,7 +198,7 @@ pub fn normalise_shares(budgets: &[(String, SectionBudget)]) -> Option<Vec<(Stri
         return None;
     }
     let exact: Vec<f64> = shares.iter().map(|(_, p)| p * 100.0 / sum).collect();
-    let whole = largest_remainder(&exact, 100);
+    let whole = crate::engine::apportion(100, &exact);
     Some(
         shares
             .iter()
@@ -206,29 +206,6 @@ pub fn normalise_shares(budgets: &[(String, SectionBudget)]) -> Option<Vec<(Stri
             .map(|((n, _), w)| (n.to_string(), w as f64))
             .collect(),
     )
-}
-
-/// Rounds `exact` to whole numbers that add up to `total`: floors first,
-/// then one more to the largest remainders (ties to the earlier one).
-fn largest_remainder(exact: &[f64], total: u64) -> Vec<u64> {
-    let mut whole: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
-    let mut left = total.saturating_sub(whole.iter().sum::<u64>());
-    let mut order: Vec<usize> = (0..exact.len()).collect();
-    order.sort_by(|&a, &b| {
-        let ra = exact[a] - exact[a].floor();
-        let rb = exact[b] - exact[b].floor();
-        rb.total_cmp(&ra).then(a.cmp(&b))
-    });
-    if !order.is_empty() {
-        for &i in order.iter().cycle() {
-            if left == 0 {
-                break;
-            }
-            whole[i] += 1;
-            left -= 1;
-        }
-    }
-    whole
 }
 
 /// The share a section has now, normalised so that shares add up to 100.

@@ -22,13 +22,12 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 pub(crate) use bar::BudgetBar;
 
-use crate::engine::{ItemPlan, ItemStatus, Reason};
-use crate::tokens::Accuracy;
+use crate::engine::{DegradeLevel, ItemPlan, ItemStatus, Reason};
 
 use super::action::View;
 use super::app::{App, Pane, Popup};
-use super::text::{sanitize, thousands};
 use super::theme::Theme;
+use crate::text::{escape, thousands};
 
 /// Draws the whole screen for `app`. Pure: reads the state, changes nothing.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -165,17 +164,6 @@ pub(crate) fn status_style(theme: &Theme, status: ItemStatus) -> Style {
     }
 }
 
-/// The status in words.
-pub(crate) fn status_name(status: ItemStatus) -> &'static str {
-    match status {
-        ItemStatus::Included => "included",
-        ItemStatus::Pinned => "pinned",
-        ItemStatus::Truncated => "truncated",
-        ItemStatus::Degraded => "degraded",
-        ItemStatus::Excluded => "excluded",
-    }
-}
-
 /// A short reason for the items table.
 pub(crate) fn short_reason(item: &ItemPlan) -> String {
     match (item.status, item.reason) {
@@ -196,31 +184,21 @@ pub(crate) fn short_reason(item: &ItemPlan) -> String {
             thousands(item.tokens),
             thousands(item.final_tokens)
         ),
-        (ItemStatus::Degraded, _) => degrade_name(item.degrade_level).to_string(),
+        (ItemStatus::Degraded, _) => degrade_name(item).to_string(),
         (ItemStatus::Pinned, _) => "pinned".to_string(),
         (ItemStatus::Included, _) => String::new(),
     }
 }
 
-/// The name of a degrade level.
-pub(crate) fn degrade_name(level: Option<u8>) -> &'static str {
-    match level {
-        Some(1) => "compact",
-        Some(2) => "outline",
-        Some(3) => "capsule",
-        _ => "degraded",
-    }
-}
-
-/// A count as the reports show it: `1,234`, or `≈1,234 ±10%` when the
-/// plan's counts are estimates; zero is always `0`.
-pub(crate) fn count(n: usize, accuracy: Accuracy) -> String {
-    accuracy.of_count(n).label(&thousands(n))
+/// The name of the degrade level an item took (`degraded` when it is not
+/// a known level).
+pub(crate) fn degrade_name(item: &ItemPlan) -> &'static str {
+    item.degrade().map_or("degraded", DegradeLevel::name)
 }
 
 /// A span of untrusted text, escaped.
 pub(crate) fn safe<'a>(text: &str, style: Style) -> Span<'a> {
-    Span::styled(sanitize(text).into_owned(), style)
+    Span::styled(escape::line(text).into_owned(), style)
 }
 
 /// A title span in the title style.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::super::CliError;
-use crate::escape;
+use crate::text::escape;
 
 /// A file (or stdin) to count.
 pub(super) struct Input {
@@ -142,12 +142,16 @@ fn folder(root: &Path, hidden: bool) -> Vec<Input> {
         .collect()
 }
 
+/// A found file's name as shown: relative to the working folder when the
+/// root is `.`, and with doubled separators gone (`src/` walks to
+/// `src//a.rs`; it is shown as `src/a.rs`).
 fn shown_name(root: &Path, path: &Path) -> PathBuf {
-    if root == Path::new(".") {
-        path.strip_prefix(".").unwrap_or(path).to_path_buf()
+    let path = if root == Path::new(".") {
+        path.strip_prefix(".").unwrap_or(path)
     } else {
-        path.to_path_buf()
-    }
+        path
+    };
+    path.components().collect()
 }
 
 fn error_path(e: &ignore::Error) -> Option<PathBuf> {
@@ -184,11 +188,7 @@ pub(super) fn decode(bytes: Vec<u8>) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         // The prefix up to `at` is valid UTF-8.
         let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-            .chars()
-            .count()
-            + 1;
+        let (line, column) = crate::text::line_column(before, at);
         format!("invalid UTF-8 at byte offset {at} (line {line}, column {column}); not counted")
     })
 }
@@ -208,13 +208,13 @@ pub(super) fn skipped_summary(skipped: &[(String, String)]) -> Option<String> {
     let mut why = Vec::new();
     for (n, what) in [(binary, "binary"), (utf8, "not UTF-8"), (other, "other")] {
         if n > 0 {
-            why.push(format!("{} {what}", crate::report::thousands(n)));
+            why.push(format!("{} {what}", crate::text::thousands(n)));
         }
     }
     let n = skipped.len();
     Some(format!(
         "skipped {} file{} in folders that could not be counted ({}); --json lists them",
-        crate::report::thousands(n),
+        crate::text::thousands(n),
         if n == 1 { "" } else { "s" },
         why.join(", ")
     ))

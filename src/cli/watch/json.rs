@@ -14,7 +14,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::engine::{ItemStatus, Plan};
+use crate::engine::Plan;
 
 /// The schema tag of every `watch --json` line.
 pub const WATCH_SCHEMA: &str = "tokenscope.watch/1";
@@ -94,15 +94,15 @@ pub fn change(old: &Plan, new: &Plan) -> String {
         }
         items.push(json!({
             "id": it.id,
-            "before": before.map(|b| word(b.status)),
-            "after": word(it.status),
+            "before": before.map(|b| b.status.name()),
+            "after": it.status.name(),
             "reason": it.reason,
         }));
     }
     for it in &old.items {
         if !new.items.iter().any(|n| n.id == it.id) {
             items.push(
-                json!({"id": it.id, "before": word(it.status), "after": null, "reason": null}),
+                json!({"id": it.id, "before": it.status.name(), "after": null, "reason": null}),
             );
         }
     }
@@ -125,8 +125,4 @@ fn merge(fields: &mut Value, extra: &impl Serialize) {
     {
         obj.append(&mut more);
     }
-}
-
-fn word(s: ItemStatus) -> &'static str {
-    super::status_word(s)
 }

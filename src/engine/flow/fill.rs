@@ -1,4 +1,4 @@
-//! The maximal fill: the last step of reallocation (DESIGN.md §2.4).
+//! The maximal fill: the last step of reallocation (docs/engine.md §4).
 //!
 //! The rounds in [`super`] move tokens between sections by the reallocation
 //! mode, but only from sections that could not use them. What is still free
@@ -141,36 +141,13 @@ impl Board<'_> {
             let head = self.headroom(g);
             if head > 0 {
                 let moved = head.min(left);
-                self.move_tokens(Source::Section(g), s, moved);
+                self.transfer(Source::Section(g), s, moved);
                 left -= moved;
             }
         }
         if left > 0 && self.reserve_left > 0 {
             let moved = self.reserve_left.min(left);
-            self.move_tokens(Source::Reserve, s, moved);
-        }
-    }
-
-    /// A transfer of the fill step, merged with an earlier one between the
-    /// same two sections.
-    fn move_tokens(&mut self, source: Source, to: usize, tokens: usize) {
-        let before = self.transfers.len();
-        self.transfer(source, to, tokens);
-        if before < self.fill_from {
-            return;
-        }
-        let from = match source {
-            Source::Section(g) => g,
-            Source::Reserve => usize::MAX,
-        };
-        match self.fill_pairs.get(&(from, to)) {
-            Some(&i) => {
-                let last = self.transfers.pop().expect("a transfer was just recorded");
-                self.transfers[i].tokens += last.tokens;
-            }
-            None => {
-                self.fill_pairs.insert((from, to), before);
-            }
+            self.transfer(Source::Reserve, s, moved);
         }
     }
 
@@ -189,18 +166,18 @@ impl Board<'_> {
 
     /// The maximal fill (see the module docs).
     pub fn fill(&mut self, strategy: Strategy) {
-        self.fill_from = self.transfers.len();
         let prep = self.prep;
         let by_density = matches!(strategy, Strategy::Density | Strategy::Optimal);
         let queues: Vec<Vec<u32>> = (0..self.budgets.len())
             .map(|s| {
-                let su = &prep.sections[s];
                 let sel = &self.selections[s];
                 self.order(s)
                     .iter()
                     .copied()
+                    // Units that cost nothing (an empty item) are offered
+                    // too: in a `strict` section, skipping one would let the
+                    // units after it in while it stays out.
                     .filter(|&u| !sel.taken[u as usize] && open(sel.reason[u as usize]))
-                    .filter(|&u| su.units[u as usize].cost > 0 || su.units[u as usize].renders)
                     .collect()
             })
             .collect();

@@ -383,28 +383,16 @@ impl SpmTokenizer {
     /// character for character.
     pub(super) fn count(&self, text: &str, chunk: usize) -> usize {
         let local = !self.add_dummy_prefix && !self.remove_extra_whitespaces;
-        if local && self.newline_cuts && text.len() >= 2 * chunk && rayon::current_num_threads() > 1
-        {
-            let cuts = crate::tokens::pretok::safe_cuts(text, chunk);
-            if !cuts.is_empty() {
-                use rayon::prelude::*;
-                let mut bounds = Vec::with_capacity(cuts.len() + 2);
-                bounds.push(0);
-                bounds.extend(cuts);
-                bounds.push(text.len());
-                return bounds
-                    .par_windows(2)
-                    .map(|w| {
-                        let mut ids = Vec::new();
-                        self.encode_text(&text[w[0]..w[1]], &mut ids);
-                        ids.len()
-                    })
-                    .sum();
-            }
+        let count = |part: &str| {
+            let mut ids = Vec::new();
+            self.encode_text(part, &mut ids);
+            ids.len()
+        };
+        if local && self.newline_cuts {
+            crate::tokens::chunks::count_in_chunks(text, chunk, count)
+        } else {
+            count(text)
         }
-        let mut ids = Vec::new();
-        self.encode_text(text, &mut ids);
-        ids.len()
     }
 
     /// The normalized text: extra spaces removed, a dummy prefix added and

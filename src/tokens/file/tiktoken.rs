@@ -154,12 +154,10 @@ pub(super) fn parse(text: &str) -> Result<Ranks, RankError> {
     })
 }
 
+/// A value from the file quoted in an error: escaped (the file may hold
+/// terminal controls) and cut to 40 characters.
 fn shorten(s: &str) -> String {
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
-    } else {
-        s.to_string()
-    }
+    crate::text::escape::line_cut(s, 40)
 }
 
 #[cfg(test)]

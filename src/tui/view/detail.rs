@@ -12,11 +12,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{count, degrade_name, focused, pane, safe, status_name, status_style, title};
+use super::{degrade_name, focused, pane, safe, status_style, title};
 use crate::engine::{ItemPlan, ItemStatus};
+use crate::text::{escape, prefix_by_width, thousands, width};
 use crate::tokens::Accuracy;
 use crate::tui::app::{App, DETAIL_LIMIT, Pane, format_priority};
-use crate::tui::text::{Glyph, escape_char, layout, prefix_by_width, sanitize, thousands, width};
+use crate::tui::text::{Glyph, layout};
 use crate::tui::theme::Theme;
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
@@ -31,15 +32,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     };
     let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
     let head = vec![
-        title(format!(" {} ", sanitize(&item.id)), t),
-        Span::styled(
-            format!("{} ", status_name(item.status)),
-            status_style(t, item.status),
-        ),
+        title(format!(" {} ", escape::line(&item.id)), t),
+        Span::styled(format!("{} ", item.status), status_style(t, item.status)),
         Span::styled(
             format!(
                 "· {} tok · p {} ",
-                count(item.tokens, accuracy),
+                accuracy.count_label(item.tokens),
                 format_priority(item.priority)
             ),
             t.muted,
@@ -108,7 +106,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t,
             );
             let final_bounds = cache.map_or(&[][..], |c| &c.final_form[..]);
-            let label = format!("as included ({})", count(item.final_tokens, accuracy));
+            let label = format!("as included ({})", accuracy.count_label(item.final_tokens));
             column(
                 frame,
                 right,
@@ -274,7 +272,7 @@ fn about(
         .and_then(|v| v.as_str())
     {
         out.push(Line::from(Span::styled(
-            format!("note: {}", sanitize(note)),
+            format!("note: {}", escape::line(note)),
             t.muted,
         )));
     }
@@ -322,7 +320,7 @@ fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>>
         let mut parts: Vec<String> = moves
             .iter()
             .take(TRANSFERS_SHOWN)
-            .map(|(n, other)| format!("{} {dir} {}", thousands(*n), sanitize(other)))
+            .map(|(n, other)| format!("{} {dir} {}", thousands(*n), escape::line(other)))
             .collect();
         if moves.len() > TRANSFERS_SHOWN {
             parts.push(format!("{} more", moves.len() - TRANSFERS_SHOWN));
@@ -334,7 +332,7 @@ fn transfer_line(app: &App, item: &ItemPlan, t: &Theme) -> Option<Line<'static>>
         return None;
     }
     Some(Line::from(Span::styled(
-        format!("section {} {}", sanitize(section), sides.join("; ")),
+        format!("section {} {}", escape::line(section), sides.join("; ")),
         t.muted,
     )))
 }
@@ -353,15 +351,15 @@ fn group_line(app: &App, index: usize, t: &Theme) -> Option<Line<'static>> {
     let others: Vec<String> = members
         .iter()
         .filter(|&&i| i != index)
-        .map(|&i| sanitize(&plan.items[i].id).into_owned())
+        .map(|&i| escape::line(&plan.items[i].id).into_owned())
         .collect();
     let priority: f64 = members.iter().map(|&i| plan.items[i].priority).sum();
     let text = if others.is_empty() {
-        format!("group {} (no other member)", sanitize(group))
+        format!("group {} (no other member)", escape::line(group))
     } else {
         format!(
             "group {}: kept or dropped with {} (priority {} in all)",
-            sanitize(group),
+            escape::line(group),
             others.join(", "),
             format_priority(priority)
         )
@@ -383,7 +381,7 @@ fn status_lines(
             let mut spans = vec![Span::styled(format!("excluded: {reason}"), t.excluded)];
             if let Some(other) = &item.duplicate_of {
                 spans.push(Span::styled(
-                    format!(" (`{}`)", sanitize(other)),
+                    format!(" (`{}`)", escape::line(other)),
                     t.excluded,
                 ));
             }
@@ -407,18 +405,18 @@ fn status_lines(
         ItemStatus::Truncated => Line::from(Span::styled(
             format!(
                 "truncated {} → {} tokens to fill what was left",
-                count(item.tokens, accuracy),
-                count(item.final_tokens, accuracy)
+                accuracy.count_label(item.tokens),
+                accuracy.count_label(item.final_tokens)
             ),
             t.truncated,
         )),
         ItemStatus::Degraded => Line::from(Span::styled(
             format!(
                 "degraded to {} (level {}): {} → {} tokens",
-                degrade_name(item.degrade_level),
+                degrade_name(item),
                 item.degrade_level.unwrap_or(0),
-                count(item.tokens, accuracy),
-                count(item.final_tokens, accuracy)
+                accuracy.count_label(item.tokens),
+                accuracy.count_label(item.final_tokens)
             ),
             t.degraded,
         )),
@@ -465,7 +463,7 @@ pub(crate) fn token_lines<'a>(
             let (s, style) = match glyph {
                 Glyph::Char(c) => (c.to_string(), token_style),
                 Glyph::Tab(n) => (" ".repeat(n), token_style),
-                Glyph::Escape(c) => (escape_char(c), t.escape),
+                Glyph::Escape(c) => (escape::escape_char(c), t.escape),
             };
             if cur_style != Some(style) {
                 if let Some(st) = cur_style {

@@ -10,9 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use super::{pane, spinner, title};
+use crate::text::{short_count, width};
 use crate::tui::app::App;
 use crate::tui::jobs::{JobKind, kept};
-use crate::tui::text::{short_count, width};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();

@@ -6,10 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{BudgetBar, count, safe, spinner};
+use super::{BudgetBar, safe, spinner};
+use crate::text::{self, thousands};
 use crate::tokens::Accuracy;
 use crate::tui::app::App;
-use crate::tui::text::{self, thousands};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
@@ -66,12 +66,12 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(cost) = cost {
         // The band once more only when the line has room for it.
         let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
-        let full = plan.accuracy().label(&format_cost(cost));
+        let full = plan.accuracy().label(&text::usd(cost));
         let room = (area.width as usize).saturating_sub(used + 3 + "input ".len());
         let shown = if text::width(&full) <= room || plan.exact {
             full
         } else {
-            Accuracy::Estimate(None).label(&format_cost(cost))
+            Accuracy::Estimate(None).label(&text::usd(cost))
         };
         first.push(sep());
         // Without the label rather than with the figure cut (`≈$0.`).
@@ -154,7 +154,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let ratio = plan.totals.used as f64 / total as f64;
     let mut figures = format!(
         " {} / {} ({:.1}%)",
-        count(plan.totals.used, plan.accuracy()),
+        plan.accuracy().count_label(plan.totals.used),
         thousands(b.total),
         ratio * 100.0
     );
@@ -165,7 +165,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|e| format!("  {:.1} ms", e.as_secs_f64() * 1000.0));
     let extra = elapsed.as_deref().map_or(0, text::width) + if app.engine.slow { 3 } else { 0 };
     if plan.totals.context != plan.totals.used {
-        let context = format!(" · context {}", count(plan.totals.context, plan.accuracy()));
+        let context = format!(
+            " · context {}",
+            plan.accuracy().count_label(plan.totals.context)
+        );
         // Only while the bar keeps a readable length.
         let width = label.len() + text::width(&figures) + text::width(&context) + extra + 1;
         if (area.width as usize).saturating_sub(width) >= MIN_BAR {
@@ -277,7 +280,7 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
         .filter(|_| app.loading_tokenizer().is_none())
     {
         let used: usize = first.iter().map(|s| text::width(&s.content)).sum();
-        let cost = plan.accuracy().label(&format_cost(cost));
+        let cost = plan.accuracy().label(&text::usd(cost));
         if used + 3 + text::width(&cost) <= area.width as usize {
             first.push(Span::styled(" · ", t.muted));
             first.push(Span::styled(cost, t.text));
@@ -292,7 +295,7 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
     );
     // The figures, shorter until the counts fit beside them: without the
     // percentage, then with the estimate's band as a bare `≈`.
-    let used_full = count(plan.totals.used, plan.accuracy());
+    let used_full = plan.accuracy().count_label(plan.totals.used);
     let used_short = if plan.exact {
         thousands(plan.totals.used)
     } else {
@@ -345,14 +348,3 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The shortest budget bar worth keeping the `context` figure beside.
 const MIN_BAR: usize = 12;
-
-/// A cost in USD with enough digits for small amounts.
-pub(crate) fn format_cost(cost: f64) -> String {
-    if cost >= 1.0 {
-        format!("${cost:.2}")
-    } else if cost >= 0.01 {
-        format!("${cost:.3}")
-    } else {
-        format!("${cost:.4}")
-    }
-}

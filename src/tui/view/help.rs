@@ -8,9 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{layout, pane, title};
+use crate::text::{escape, fit, pad_right, width};
 use crate::tui::action::View;
 use crate::tui::app::{App, Popup};
-use crate::tui::text::{pad_right, sanitize, truncate, width};
 
 /// Words of `text` in lines of at most `cols` columns (a word longer than
 /// that is cut).
@@ -19,7 +19,7 @@ fn wrap_words(text: &str, cols: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        let word = truncate(word, cols);
+        let word = fit(word, cols);
         let need = width(&line) + usize::from(!line.is_empty()) + width(&word);
         if need > cols && !line.is_empty() {
             out.push(std::mem::take(&mut line));
@@ -59,7 +59,7 @@ pub(crate) fn lines<'a>(app: &App, cols: usize) -> Vec<Line<'a>> {
         .min(key_cap);
     let text_w = cols.saturating_sub(key_w + 2).max(10);
     let entry = |out: &mut Vec<Line<'a>>, k: &str, d: &str| {
-        for (i, row) in wrap_words(&sanitize(d), text_w).into_iter().enumerate() {
+        for (i, row) in wrap_words(&escape::line(d), text_w).into_iter().enumerate() {
             let k = if i == 0 { k } else { "" };
             out.push(Line::from(vec![
                 Span::styled(format!(" {} ", pad_right(k, key_w)), t.key),

@@ -16,10 +16,10 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{layout, spinner};
 use crate::history::{Period, Report};
+use crate::text::{escape, fit, percent, width};
 use crate::tui::Action;
 use crate::tui::action::View;
 use crate::tui::app::App;
-use crate::tui::text::{sanitize, truncate, width};
 
 /// Draws the History view over the whole screen.
 pub(super) fn draw(frame: &mut Frame, app: &App) {
@@ -41,10 +41,10 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
     summary_line(frame, l.summary, app);
     if banner && let Some(e) = &state.error {
         let t = app.theme();
-        let text = format!(" {} (showing the last good read)", one_line(e));
+        let text = format!(" {} (showing the last good read)", escape::one_line(e));
         frame.render_widget(
             Paragraph::new(Span::styled(
-                truncate(&text, l.banner.width as usize).into_owned(),
+                fit(&text, l.banner.width as usize).into_owned(),
                 t.status_error,
             )),
             l.banner,
@@ -82,24 +82,14 @@ pub(super) fn draw(frame: &mut Frame, app: &App) {
 /// The file in words, escaped.
 fn file_name(app: &App) -> String {
     match &app.history.options.file {
-        Some(f) => sanitize(&f.display().to_string()).into_owned(),
+        Some(f) => escape::line(&f.display().to_string()).into_owned(),
         None => "(no history file)".to_string(),
     }
-}
-
-/// A percentage with one decimal: `62.5%`.
-pub(crate) fn percent(ratio: f64) -> String {
-    format!("{:.1}%", ratio * 100.0)
 }
 
 /// The date of an RFC 3339 time (`2025-06-29`).
 fn date(time: &str) -> &str {
     time.get(..10).unwrap_or(time)
-}
-
-/// Text on one line, escaped.
-fn one_line(text: &str) -> String {
-    sanitize(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned()
 }
 
 fn period_name(period: Period) -> &'static str {
@@ -129,7 +119,7 @@ fn title_line(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
         spans.push(Span::styled(
             format!(
                 "· {} record{}{span} · by {}",
-                crate::tui::text::thousands(r.records),
+                crate::text::thousands(r.records),
                 if r.records == 1 { "" } else { "s" },
                 period_name(state.period)
             ),
@@ -192,7 +182,7 @@ fn status_line(frame: &mut Frame, area: Rect, app: &App) {
     let help = format!("{} help ", first(Action::Help));
     let (text, style) = match app.status() {
         Some(s) => (
-            format!(" {}", one_line(&s.text)),
+            format!(" {}", escape::one_line(&s.text)),
             if s.error {
                 t.status_error
             } else {
@@ -219,7 +209,7 @@ fn status_line(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     let left_w = (area.width as usize).saturating_sub(width(&help) + 1);
-    let shown = truncate(&text, left_w).into_owned();
+    let shown = fit(&text, left_w).into_owned();
     let pad = (area.width as usize).saturating_sub(width(&shown) + width(&help));
     frame.render_widget(
         Paragraph::new(Line::from(vec![
@@ -236,7 +226,7 @@ fn record_hints(app: &App) -> Vec<String> {
     let opts = &app.history.options;
     let (history, record) = match (&opts.file, opts.given) {
         (Some(f), true) => {
-            let f = sanitize(&f.display().to_string()).into_owned();
+            let f = escape::line(&f.display().to_string()).into_owned();
             (format!(" --history {f}"), format!(" --record-history {f}"))
         }
         _ => (String::new(), String::new()),
@@ -297,7 +287,10 @@ fn no_report_lines<'a>(app: &App) -> Vec<Line<'a>> {
         Some(e) => vec![
             Line::from(""),
             Line::from(Span::styled(" Cannot read the usage history:", t.title)),
-            Line::from(Span::styled(format!("   {}", one_line(e)), t.status_error)),
+            Line::from(Span::styled(
+                format!("   {}", escape::one_line(e)),
+                t.status_error,
+            )),
             Line::from(""),
             Line::from(Span::styled(
                 format!(" Fix the file and press {reload} to read it again."),
@@ -327,7 +320,7 @@ fn compact(frame: &mut Frame, area: Rect, app: &App) {
     let state = &app.history;
     let back = app.keymap().keys_in(View::History, Action::ToggleHistory);
     let (text, style) = match (state.report.as_deref(), &state.error) {
-        (None, Some(e)) => (format!("History: {}", one_line(e)), t.status_error),
+        (None, Some(e)) => (format!("History: {}", escape::one_line(e)), t.status_error),
         (Some(r), _) if r.records > 0 => (summary_text(r), t.text),
         (Some(_), _) => (
             format!("History: no records yet in {}.", file_name(app)),
@@ -351,7 +344,7 @@ fn compact(frame: &mut Frame, area: Rect, app: &App) {
 fn summary_text(r: &Report) -> String {
     let mut s = format!(
         "History: {} record{}",
-        crate::tui::text::thousands(r.records),
+        crate::text::thousands(r.records),
         if r.records == 1 { "" } else { "s" }
     );
     if let Some(u) = r.avg_utilization {

@@ -10,8 +10,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{focused, pane, short_reason, status_mark, status_style, title};
 use crate::engine::ItemStatus;
+use crate::text::{escape, pad_left, pad_right};
 use crate::tui::app::{App, Pane, format_priority};
-use crate::tui::text::{pad_left, pad_right, sanitize};
 
 pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let t = app.theme();
@@ -19,7 +19,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let section = app.selected_section();
     let mut head = vec![title(
         match section {
-            Some(s) => format!(" items · {} ", sanitize(&s.name)),
+            Some(s) => format!(" items · {} ", escape::line(&s.name)),
             None => " items ".to_string(),
         },
         t,
@@ -29,12 +29,9 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .map(|s| super::sections::section_rules(app, &s.name))
         .filter(|r| !r.is_empty())
     {
-        let used: usize = head
-            .iter()
-            .map(|s| crate::tui::text::width(&s.content))
-            .sum();
+        let used: usize = head.iter().map(|s| crate::text::width(&s.content)).sum();
         let full = format!("own rules {rules} ");
-        let text = if used + crate::tui::text::width(&full) + 2 <= area.width as usize {
+        let text = if used + crate::text::width(&full) + 2 <= area.width as usize {
             full
         } else {
             format!("own {} ", super::sections::short_rules(&rules))
@@ -49,7 +46,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         head.push(Span::styled(
             format!(
                 "/{}{} ",
-                sanitize(&app.items.filter),
+                escape::line(&app.items.filter),
                 if app.items.filter_editing { "▏" } else { "" }
             ),
             t.key,
@@ -70,7 +67,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ))];
             lines.extend(
                 e.lines()
-                    .map(|l| Line::from(Span::styled(sanitize(l).into_owned(), t.text))),
+                    .map(|l| Line::from(Span::styled(escape::line(l).into_owned(), t.text))),
             );
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
@@ -173,7 +170,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(pin, sel(t.pinned)),
             Span::styled(bracket, sel(t.muted)),
             Span::styled(
-                pad_right(&sanitize(&item.id), id_w.saturating_sub(bracket_w)),
+                pad_right(&escape::line(&item.id), id_w.saturating_sub(bracket_w)),
                 sel(if is_changed { t.changed } else { text_style }),
             ),
             Span::styled(" ", sel(text_style)),

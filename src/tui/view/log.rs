@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{layout, pane, title};
+use crate::text::escape;
 use crate::tui::app::{App, LogEntry, Popup};
-use crate::tui::text::{Glyph, escape_char, layout as wrap};
+use crate::tui::text::{Glyph, layout as wrap};
 
 /// Columns before a message's text: `hh:mm:ss source   `.
 const PREFIX: usize = 19;
@@ -52,7 +53,7 @@ pub(crate) fn lines<'a>(app: &App, cols: usize) -> Vec<Line<'a>> {
                 .map(|(_, g)| match g {
                     Glyph::Char(c) => c.to_string(),
                     Glyph::Tab(n) => " ".repeat(*n),
-                    Glyph::Escape(c) => escape_char(*c),
+                    Glyph::Escape(c) => escape::escape_char(*c),
                 })
                 .collect::<String>();
             // A row the wrap started (not a line of the message) does not

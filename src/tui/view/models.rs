@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{layout, pane, title};
+use crate::text::{escape, pad_left, pad_right, short_count};
 use crate::tui::app::{App, Popup};
-use crate::tui::text::{pad_left, pad_right, sanitize, short_count};
 
 pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, selected: usize) {
     let t = app.theme();
@@ -38,7 +38,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
     }
     let search = Line::from(vec![
         Span::styled("search: ", t.muted),
-        Span::styled(format!("{}▏", sanitize(query)), t.key),
+        Span::styled(format!("{}▏", escape::line(query)), t.key),
     ]);
     frame.render_widget(Paragraph::new(search), Rect { height: 1, ..inner });
     let rows = inner.height.saturating_sub(2) as usize;
@@ -128,7 +128,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, query: &str, sele
         let text = format!(
             "{mark}{}",
             columns(
-                pad_right(&sanitize(&m.name), name_w),
+                pad_right(&escape::line(&m.name), name_w),
                 counting,
                 m.context_window.map_or("-".to_string(), short_count),
                 m.input_price.map_or("-".to_string(), |p| format!("{p:.2}")),

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::{layout, pane, title};
+use crate::text::escape;
 use crate::tui::app::{App, ExportDialog, Popup, Prompt};
-use crate::tui::text::sanitize;
 
 pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
     let t = app.theme();
@@ -22,17 +22,17 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
             let mut lines = vec![
                 Line::from(vec![
                     Span::styled("> ", t.key),
-                    Span::styled(format!("{}▏", sanitize(value)), t.text),
+                    Span::styled(format!("{}▏", escape::line(value)), t.text),
                 ]),
                 Line::from(Span::styled(hint, t.muted)),
             ];
             if let Some(e) = error {
                 lines.push(Line::from(Span::styled(
-                    sanitize(e).into_owned(),
+                    escape::line(e).into_owned(),
                     t.status_error,
                 )));
             }
-            (format!(" {} ", sanitize(&label)), lines)
+            (format!(" {} ", escape::line(&label)), lines)
         }
         Popup::Export(ExportDialog {
             format,
@@ -65,7 +65,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
                 Line::from(formats),
                 Line::from(vec![
                     Span::styled("path   ", t.muted),
-                    Span::styled(format!("{}▏", sanitize(path)), t.text),
+                    Span::styled(format!("{}▏", escape::line(path)), t.text),
                 ]),
             ];
             if *overwrite {
@@ -89,7 +89,7 @@ pub(super) fn draw(frame: &mut Frame, screen: Rect, app: &App, popup: &Popup) {
             }
             if let Some(e) = error {
                 lines.push(Line::from(Span::styled(
-                    sanitize(e).into_owned(),
+                    escape::line(e).into_owned(),
                     t.status_error,
                 )));
             }

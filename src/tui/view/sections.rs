@@ -8,9 +8,9 @@ use ratatui::widgets::Paragraph;
 
 use super::{BudgetBar, focused, pane, title};
 use crate::engine::Plan;
+use crate::text::{escape, pad_left, pad_right};
 use crate::tokens::Accuracy;
 use crate::tui::app::{App, Pane};
-use crate::tui::text::{pad_left, pad_right, sanitize};
 
 /// Net tokens a section received (positive) or gave (negative) by
 /// reallocation, the reserved pool included.
@@ -75,7 +75,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let widest = |f: &dyn Fn(&crate::engine::SectionPlan) -> String, min: usize| {
         plan.sections
             .iter()
-            .map(|s| crate::tui::text::width(&f(s)))
+            .map(|s| crate::text::width(&f(s)))
             .max()
             .unwrap_or(0)
             .max(min)
@@ -94,7 +94,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inout_w = widest(&|s| format!("{}/{}", s.included, s.excluded), 6);
     let rules_want = rules
         .iter()
-        .map(|r| crate::tui::text::width(r))
+        .map(|r| crate::text::width(r))
         .max()
         .unwrap_or(0)
         .max(9);
@@ -119,7 +119,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let longest = plan
         .sections
         .iter()
-        .map(|s| crate::tui::text::width(&sanitize(&s.name)))
+        .map(|s| crate::text::width(&escape::line(&s.name)))
         .max()
         .unwrap_or(7);
     // The name first (what the longest needs, up to 45 % of what is
@@ -149,7 +149,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let rules: Vec<String> = rules
         .into_iter()
         .map(|r| {
-            if crate::tui::text::width(&r) <= rules_w {
+            if crate::text::width(&r) <= rules_w {
                 r
             } else {
                 short_rules(&r)
@@ -198,7 +198,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         };
         let style = if is_sel { base.patch(t.selected) } else { base };
         let m = moved(plan, &s.name);
-        let mut left = pad_right(&sanitize(&s.name), name_w);
+        let mut left = pad_right(&escape::line(&s.name), name_w);
         if show_alloc {
             left.push_str(&format!(" {}", pad_left(&app.count_text(s.allocated), num)));
         }
@@ -207,7 +207,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
             pad_left(&app.count_text(s.final_budget), num),
             pad_left(&app.count_text(s.used), num),
         ));
-        let left_w = crate::tui::text::width(&left) as u16;
+        let left_w = crate::text::width(&left) as u16;
         frame.render_widget(
             Paragraph::new(Span::styled(left, style)),
             Rect::new(inner.x, y, left_w.min(inner.width), 1),

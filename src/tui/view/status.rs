@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::spinner;
+use crate::text::{escape, fit, thousands, width};
 use crate::tui::Action;
 use crate::tui::app::{App, Pane};
 use crate::tui::jobs::JobKind;
-use crate::tui::text::{sanitize, thousands, truncate, width};
 
 /// Draws the status line; in the compact layout (`compact`) the key hints
 /// start with the key to the next pane, the only way to the others.
@@ -118,8 +118,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, compact: bool) {
             t.muted,
         )
     };
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let shown = truncate(&sanitize(&format!(" {one_line}")), left_w).into_owned();
+    let shown = fit(&format!(" {}", escape::one_line(&text)), left_w).into_owned();
     let pad = (area.width as usize).saturating_sub(width(&shown) + right_w);
     let line = Line::from(vec![
         Span::styled(shown, style),

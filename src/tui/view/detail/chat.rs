@@ -6,11 +6,10 @@
 
 use ratatui::text::{Line, Span};
 
-use super::super::count;
 use crate::engine::{ChatLayout, ChatPart, ItemPlan, RequestFormat};
+use crate::text::{escape, fit, thousands};
 use crate::tokens::{Accuracy, ChatMessage};
 use crate::tui::app::App;
-use crate::tui::text::{sanitize, thousands, truncate};
 use crate::tui::theme::Theme;
 
 /// The chat lines of an item, and whether its text gets token marks.
@@ -62,20 +61,20 @@ fn message(
     let mut out = Vec::new();
     let mut head = format!(
         "{} message {} of {}",
-        sanitize(&m.role),
+        escape::line(&m.role),
         k + 1,
         messages.len()
     );
     if let Some(name) = &m.name {
-        head.push_str(&format!(" · name {}", sanitize(name)));
+        head.push_str(&format!(" · name {}", escape::line(name)));
     }
     if layout.format != RequestFormat::Chat {
         head.push_str(&format!(" · {}", layout.format.label()));
     }
     if let Some(id) = &m.tool_call_id {
-        head.push_str(&format!(" · answers {}", sanitize(id)));
+        head.push_str(&format!(" · answers {}", escape::line(id)));
         if let Some(f) = called_function(&messages[..k], id) {
-            head.push_str(&format!(" ({})", sanitize(f)));
+            head.push_str(&format!(" ({})", escape::line(f)));
         }
     }
     out.push(Line::from(Span::styled(head, t.text)));
@@ -93,7 +92,7 @@ fn message(
         out.push(Line::from(Span::styled(
             format!(
                 "{} tok: {} text + {} {}",
-                count(item.tokens, accuracy),
+                accuracy.count_label(item.tokens),
                 thousands(content),
                 thousands(rest),
                 billed_besides_text(m, app.framing().is_some())
@@ -116,21 +115,21 @@ fn message(
             thousands(rule.tokens(image.width, image.height, image.detail.as_deref()))
         );
         if let Some(detail) = &image.detail {
-            line.push_str(&format!(" · detail {}", sanitize(detail)));
+            line.push_str(&format!(" · detail {}", escape::line(detail)));
         }
         if image.assumed.is_some() {
             line.push_str(" · size assumed");
         }
         out.push(Line::from(Span::styled(
-            truncate(&line, cols).into_owned(),
+            fit(&line, cols).into_owned(),
             t.text,
         )));
     }
     let calls = calls(m);
     for (name, arguments) in &calls {
-        let call = format!("→ {}({})", sanitize(name), sanitize(arguments));
+        let call = format!("→ {}({})", escape::line(name), escape::line(arguments));
         out.push(Line::from(Span::styled(
-            truncate(&call, cols).into_owned(),
+            fit(&call, cols).into_owned(),
             t.text,
         )));
     }
@@ -186,10 +185,10 @@ fn calls(m: &ChatMessage) -> Vec<(String, String)> {
         .tool_calls
         .iter()
         .filter_map(|c| c.function.as_ref())
-        .map(|f| (f.name.clone(), one_line(&f.arguments)))
+        .map(|f| (f.name.clone(), escape::one_line(&f.arguments)))
         .collect();
     if let Some(f) = &m.function_call {
-        out.push((f.name.clone(), one_line(&f.arguments)));
+        out.push((f.name.clone(), escape::one_line(&f.arguments)));
     }
     out
 }
@@ -205,10 +204,6 @@ fn called_function<'a>(before: &'a [ChatMessage], id: &str) -> Option<&'a str> {
     })
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn tools(
     layout: &ChatLayout,
     item: &ItemPlan,
@@ -221,7 +216,7 @@ fn tools(
         .iter()
         .filter_map(|tool| tool.function.as_ref())
         .chain(layout.parsed.functions.iter())
-        .map(|f| sanitize(&f.name).into_owned())
+        .map(|f| escape::line(&f.name).into_owned())
         .collect();
     let n = names.len();
     vec![
@@ -236,7 +231,7 @@ fn tools(
         Line::from(Span::styled(
             format!(
                 "{} tok as the API bills them (not the JSON below); kept or dropped whole",
-                count(item.tokens, accuracy)
+                accuracy.count_label(item.tokens)
             ),
             t.muted,
         )),
@@ -251,7 +246,7 @@ fn reply(app: &App, item: &ItemPlan, index: usize, t: &Theme) -> Vec<Line<'stati
         .unwrap_or("the tokens that prime the reply");
     let mut out = vec![
         Line::from(Span::styled(
-            format!("reply priming: {}", sanitize(note)),
+            format!("reply priming: {}", escape::line(note)),
             t.text,
         )),
         Line::from(Span::styled(

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::{pane, title};
-use super::{date, one_line};
+use super::date;
 use crate::history::{Alert, Report};
+use crate::text::escape;
 use crate::tui::app::App;
 
 /// `2025-06-28 11:20` from an RFC 3339 time.
@@ -76,7 +77,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, report: &Report) {
             lines.push(Line::from(vec![
                 Span::styled(format!(" {} ", when(&a.time)), t.muted),
                 Span::styled(format!("{:<9} ", kind(a)), style),
-                Span::styled(one_line(&a.message), t.text),
+                Span::styled(escape::one_line(&a.message), t.text),
             ]));
         }
     }

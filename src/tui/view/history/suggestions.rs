@@ -10,8 +10,8 @@ use ratatui::widgets::Paragraph;
 
 use super::super::{pane, title};
 use crate::history::Report;
+use crate::text::{escape, pad_left, pad_right, short_count, thousands, usd, width};
 use crate::tui::app::App;
-use crate::tui::text::{pad_left, pad_right, sanitize, short_count, thousands, width};
 
 /// A token count in `cols` columns: with thousands separators when they
 /// fit, else short (`1.05M`).
@@ -49,7 +49,7 @@ fn savings_text(report: &Report, cols: usize) -> String {
     }
     let cost = s
         .cost_saved_usd
-        .map_or(String::new(), |c| format!(" (${:.2})", c.abs()));
+        .map_or(String::new(), |c| format!(" ({})", usd(c.abs())));
     let verb = if s.tokens_saved < 0 {
         "would have cost"
     } else {
@@ -114,7 +114,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, report: &Report, fi
     for (row, ty) in report.types.iter().skip(first).take(rows).enumerate() {
         let y = inner.y + 1 + row as u16;
         let mut spans = vec![Span::styled(
-            pad_right(&sanitize(&ty.task_type), name_w),
+            pad_right(&escape::line(&ty.task_type), name_w),
             t.text,
         )];
         if with_average {

@@ -10,10 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::{BudgetBar, pane, title};
-use super::percent;
 use crate::history::{Report, TypeReport};
+use crate::text::{escape, pad_left, pad_right, percent, thousands, width};
 use crate::tui::app::App;
-use crate::tui::text::{pad_left, pad_right, sanitize, thousands, width};
 use crate::tui::theme::Theme;
 
 /// Which way a task type's budgets usually miss.
@@ -113,7 +112,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, report: &Report, fi
     let longest = report
         .types
         .iter()
-        .map(|ty| width(&sanitize(&ty.task_type)))
+        .map(|ty| width(&escape::line(&ty.task_type)))
         .max()
         .unwrap_or(4);
     let c = columns(inner.width as usize, longest);
@@ -136,7 +135,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App, report: &Report, fi
     for (row, ty) in report.types.iter().skip(first).take(rows).enumerate() {
         let y = inner.y + 1 + row as u16;
         let verdict = Verdict::of(ty);
-        let mut left = format!("{} ", pad_right(&sanitize(&ty.task_type), c.name));
+        let mut left = format!("{} ", pad_right(&escape::line(&ty.task_type), c.name));
         if c.runs > 0 {
             left.push_str(&format!("{} ", pad_left(&thousands(ty.records), c.runs)));
         }

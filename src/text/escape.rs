@@ -30,7 +30,7 @@
 //! trimmed `request` and every JSON document (serde escapes JSON strings).
 //!
 //! ```
-//! use tokenscope::escape;
+//! use tokenscope::text::escape;
 //! assert_eq!(escape::line("a\x1b]0;owned\x07b"), "a\\x1b]0;owned\\x07b");
 //! assert_eq!(escape::multiline("one\ntwo\u{202e}"), "one\ntwo\\u{202e}");
 //! assert_eq!(escape::csv_text("=1+1"), "'=1+1");
@@ -105,6 +105,35 @@ fn escape_where(text: &str, unsafe_char: impl Fn(char) -> bool) -> Cow<'_, str> 
         }
     }
     Cow::Owned(out)
+}
+
+/// Text of any shape on one line: every run of whitespace (newlines and
+/// tabs included) becomes one space, the ends are trimmed, and what is left
+/// is escaped as [`line()`]. For a message or a value shown in a status
+/// line or a table cell, where layout would only break the row.
+pub fn one_line(text: &str) -> String {
+    let mut flat = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !flat.is_empty() {
+            flat.push(' ');
+        }
+        flat.push_str(word);
+    }
+    match line(&flat) {
+        Cow::Borrowed(_) => flat,
+        Cow::Owned(escaped) => escaped,
+    }
+}
+
+/// [`line()`] cut to at most `max` characters, with `…` when cut: for
+/// quoting a value of unknown length (a server's message, a bad token) in
+/// an error message.
+pub fn line_cut(text: &str, max: usize) -> String {
+    let escaped = line(text);
+    match escaped.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &escaped[..end]),
+        None => escaped.into_owned(),
+    }
 }
 
 /// The characters that make a spreadsheet read a cell as a formula when the
@@ -230,6 +259,26 @@ mod tests {
         assert_eq!(escape_char('\u{9b}'), "\\x9b");
         assert_eq!(escape_char('\u{202e}'), "\\u{202e}");
         assert_eq!(escape_char('\n'), "\\n");
+    }
+
+    #[test]
+    fn one_line_collapses_layout_and_escapes_the_rest() {
+        assert_eq!(one_line("  a\n\tb  c \r\n"), "a b c");
+        assert_eq!(one_line("x\u{2028}y"), "x y");
+        assert_eq!(one_line("a\x1b[2J\n\u{202e}b"), "a\\x1b[2J \\u{202e}b");
+        assert_eq!(one_line(""), "");
+        assert_eq!(one_line("漢 字"), "漢 字");
+    }
+
+    #[test]
+    fn line_cut_escapes_then_cuts() {
+        assert_eq!(line_cut("short", 10), "short");
+        assert_eq!(line_cut("abcdef", 3), "abc…");
+        assert_eq!(line_cut("abc", 3), "abc");
+        assert_eq!(line_cut("漢字漢字", 2), "漢字…");
+        assert_eq!(line_cut("a\x1bb", 10), "a\\x1bb");
+        assert_eq!(line_cut("", 0), "");
+        assert!(!line_cut("\u{202e}\u{202e}", 3).contains('\u{202e}'));
     }
 
     #[test]
