@@ -466,6 +466,40 @@ fn directory_each_file_an_item() {
     );
 }
 
+/// A folder full of compiled files (`__pycache__`, images) names the first
+/// few it skips and counts the rest in one line, so the report stays
+/// readable; an unreadable file is always named.
+#[test]
+fn directory_names_the_first_skipped_files_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.py"), "print('hi')\n").unwrap();
+    std::fs::create_dir(dir.path().join("cache")).unwrap();
+    for i in 0..15 {
+        std::fs::write(dir.path().join(format!("cache/m{i:02}.pyc")), b"\x00\x01").unwrap();
+    }
+    std::fs::write(dir.path().join("latin.txt"), b"caf\xe9\n").unwrap();
+    let set = load_path(dir.path(), &LoadOptions::default()).unwrap();
+    let binary: Vec<_> = set
+        .warnings
+        .iter()
+        .filter(|w| w.contains("binary file"))
+        .collect();
+    assert_eq!(binary.len(), 4, "{:?}", set.warnings);
+    assert!(binary[0].contains("m00.pyc: skipped: binary file"));
+    assert!(binary[2].contains("m02.pyc: skipped: binary file"));
+    assert!(
+        binary[3].ends_with(": skipped 12 more files: binary file"),
+        "{}",
+        binary[3]
+    );
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("latin.txt: skipped: not UTF-8 text"))
+    );
+    assert_eq!(set.items.len(), 1);
+}
+
 #[test]
 fn directory_globs_priorities_hidden_and_size() {
     let dir = project();

@@ -222,12 +222,12 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<ItemSet, InputError> {
     };
 
     let mut sections: Vec<String> = Vec::new();
+    let mut skipped = Skipped::default();
     for ((rel, path), text) in files.into_iter().zip(read) {
         let text = match text {
             Ok(t) => t,
             Err(why) => {
-                set.warnings
-                    .push(format!("{}: skipped: {why}", path.display()));
+                skipped.add(&mut set.warnings, &path, why);
                 continue;
             }
         };
@@ -250,6 +250,7 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<ItemSet, InputError> {
         item.path = Some(path);
         set.items.push(item);
     }
+    skipped.finish(root, &mut set.warnings);
     if set.items.is_empty() {
         set.warnings
             .push(format!("{}: no files to load", root.display()));
@@ -265,6 +266,59 @@ pub fn load(root: &Path, options: &LoadOptions) -> Result<ItemSet, InputError> {
         .collect();
     Ok(set)
 }
+
+/// How many files of one kind a folder's warnings name before they only
+/// count them: a checkout with `__pycache__` or images would otherwise list
+/// hundreds of lines.
+const NAMED_SKIPS: usize = 3;
+
+/// Files skipped for being binary or not UTF-8 (expected in any real
+/// folder): the first [`NAMED_SKIPS`] of each kind are named, the rest
+/// counted in one warning. Other reasons (unreadable, over the size limit)
+/// are always named.
+#[derive(Default)]
+struct Skipped {
+    /// Per common reason: how many files.
+    common: Vec<(String, usize)>,
+}
+
+impl Skipped {
+    fn add(&mut self, warnings: &mut Vec<String>, path: &Path, why: String) {
+        if why == BINARY || why == NOT_UTF8 {
+            let n = match self.common.iter_mut().find(|c| c.0 == why) {
+                Some(c) => {
+                    c.1 += 1;
+                    c.1
+                }
+                None => {
+                    self.common.push((why.clone(), 1));
+                    1
+                }
+            };
+            if n > NAMED_SKIPS {
+                return;
+            }
+        }
+        warnings.push(format!("{}: skipped: {why}", path.display()));
+    }
+
+    /// One warning per reason for the files not named.
+    fn finish(self, root: &Path, warnings: &mut Vec<String>) {
+        for (why, n) in self.common {
+            if n > NAMED_SKIPS {
+                let more = n - NAMED_SKIPS;
+                let files = if more == 1 { "file" } else { "files" };
+                warnings.push(format!(
+                    "{}: skipped {more} more {files}: {why}",
+                    root.display()
+                ));
+            }
+        }
+    }
+}
+
+const BINARY: &str = "binary file";
+const NOT_UTF8: &str = "not UTF-8 text";
 
 /// Reads a file as text, or says why it is skipped: over `max` bytes (or
 /// the input size limit, whichever is lower; never more than that is read),
@@ -287,9 +341,9 @@ fn read_text(path: &Path, max: u64) -> Result<String, String> {
         _ => format!("cannot read: {e}"),
     })?;
     if crate::fsio::first_nul(&bytes).is_some() {
-        return Err("binary file".to_string());
+        return Err(BINARY.to_string());
     }
-    let mut text = String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    let mut text = String::from_utf8(bytes).map_err(|_| NOT_UTF8.to_string())?;
     if text.starts_with('\u{feff}') {
         text.drain(..3);
     }
