@@ -586,8 +586,12 @@ impl App {
 
     /// The selected item's plan.
     pub fn selected_item(&self) -> Option<&crate::engine::ItemPlan> {
-        let i = *self.items.visible.get(self.items.sel)?;
-        self.engine.plan.as_ref()?.items.get(i)
+        self.engine.plan.as_ref()?.items.get(self.selected_index()?)
+    }
+
+    /// The selected item's index in the plan, if a row is selected.
+    pub(crate) fn selected_index(&self) -> Option<usize> {
+        self.items.visible.get(self.items.sel).copied()
     }
 
     /// The text of a plan item (from the loaded set), `""` when unknown.

@@ -49,12 +49,7 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     if inner.width == 0 || inner.height == 0 {
         return;
     }
-    let index = app
-        .items
-        .visible
-        .get(app.items.sel)
-        .copied()
-        .unwrap_or(usize::MAX);
+    let index = app.selected_index().unwrap_or(usize::MAX);
     let cols = inner.width as usize;
     let (info, marks) = info_lines(app, item, index, accuracy, cols);
     let text = app.item_text(index);
@@ -169,12 +164,7 @@ pub(crate) fn info_rows(app: &App, cols: usize) -> usize {
     let Some(item) = app.selected_item() else {
         return 0;
     };
-    let index = app
-        .items
-        .visible
-        .get(app.items.sel)
-        .copied()
-        .unwrap_or(usize::MAX);
+    let index = app.selected_index().unwrap_or(usize::MAX);
     let accuracy = app.plan().map_or(Accuracy::Exact, |p| p.accuracy());
     info_lines(app, item, index, accuracy, cols).0.len()
 }

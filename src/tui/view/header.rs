@@ -29,7 +29,6 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
         safe(&inputs, t.text),
         sep(),
     ];
-    let accuracy = app.tokenizer().accuracy();
     match app.model() {
         Some(m) => {
             first.push(Span::styled("model ", t.muted));
@@ -41,18 +40,10 @@ pub(super) fn draw(frame: &mut Frame, area: Rect, app: &App) {
     // `o200k_base exact`, or `≈ o200k_base*1.2 ±10%` as `models` and
     // `count` show an estimate; while the chosen model's tokenizer file
     // loads, that (the plan below is still the previous one).
-    if let Some(load) = app.loading_tokenizer() {
-        first.push(Span::styled(
-            format!("loading tokenizer file {} ", load.file.name()),
-            t.progress,
-        ));
-        first.push(Span::styled(spinner(app.ticks), t.progress));
-    } else if accuracy.is_exact() {
-        first.push(Span::styled(app.tokenizer().name(), t.text));
-        first.push(Span::styled(" exact", t.included));
-    } else {
-        first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
-    }
+    let loading = app
+        .loading_tokenizer()
+        .map(|load| format!("loading tokenizer file {} ", load.file.name()));
+    push_tokenizer(&mut first, app, loading);
     let Some(plan) = app.plan() else {
         let lines = vec![Line::from(first), no_plan_line(app)];
         frame.render_widget(Paragraph::new(lines), area);
@@ -260,15 +251,10 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
         None => first.push(Span::styled("no model", t.muted)),
     }
     first.push(Span::styled(" · ", t.muted));
-    if app.loading_tokenizer().is_some() {
-        first.push(Span::styled("loading tokenizer ", t.progress));
-        first.push(Span::styled(spinner(app.ticks), t.progress));
-    } else if app.tokenizer().accuracy().is_exact() {
-        first.push(Span::styled(app.tokenizer().name(), t.text));
-        first.push(Span::styled(" exact", t.included));
-    } else {
-        first.push(Span::styled(app.tokenizer().to_string(), t.truncated));
-    }
+    let loading = app
+        .loading_tokenizer()
+        .map(|_| "loading tokenizer ".to_string());
+    push_tokenizer(&mut first, app, loading);
     let Some(plan) = app.plan() else {
         let lines = vec![Line::from(first), no_plan_line(app)];
         frame.render_widget(Paragraph::new(lines), area);
@@ -348,3 +334,19 @@ pub(super) fn draw_compact(frame: &mut Frame, area: Rect, app: &App) {
 
 /// The shortest budget bar worth keeping the `context` figure beside.
 const MIN_BAR: usize = 12;
+
+/// The tokenizer as the header names it: `o200k_base exact`, an estimate as
+/// `models` and `count` show it, or `loading` (with a spinner) while the
+/// chosen model's tokenizer file loads.
+fn push_tokenizer(spans: &mut Vec<Span<'static>>, app: &App, loading: Option<String>) {
+    let t = app.theme();
+    if let Some(label) = loading {
+        spans.push(Span::styled(label, t.progress));
+        spans.push(Span::styled(spinner(app.ticks), t.progress));
+    } else if app.tokenizer().accuracy().is_exact() {
+        spans.push(Span::styled(app.tokenizer().name(), t.text));
+        spans.push(Span::styled(" exact", t.included));
+    } else {
+        spans.push(Span::styled(app.tokenizer().to_string(), t.truncated));
+    }
+}
