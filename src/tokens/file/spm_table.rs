@@ -24,6 +24,30 @@ pub(super) struct PieceTable {
     /// text), the low half the id; `u64::MAX` is an empty slot.
     slots: Vec<u64>,
     mask: usize,
+    /// The same pieces when their text has 1 to [`SHORT_TEXT`] bytes, each
+    /// in one slot that holds the text (bits 0-95), its length (bits 96-99)
+    /// and the id (bits 100-127); 0 is empty. A lookup reads one slot, where
+    /// the general table reads a slot, the offsets and the text.
+    short: Vec<u128>,
+    short_shift: u32,
+}
+
+/// Pieces with texts up to this many bytes go into the short table too.
+const SHORT_TEXT: usize = 12;
+const SHORT_KEY: u128 = (1 << 100) - 1;
+
+#[inline(always)]
+fn short_key(s: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    b[..s.len()].copy_from_slice(s);
+    b[12] = s.len() as u8;
+    u128::from_le_bytes(b)
+}
+
+#[inline(always)]
+fn short_start(key: u128, shift: u32) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
 impl PieceTable {
@@ -42,6 +66,8 @@ impl PieceTable {
             scores: Vec::with_capacity(n),
             slots: vec![EMPTY; cap],
             mask: cap - 1,
+            short: vec![0; cap],
+            short_shift: 64 - cap.trailing_zeros(),
         }
     }
 
@@ -71,6 +97,14 @@ impl PieceTable {
                 i = (i + 1) & self.mask;
             }
             self.slots[i] = (h & TAG) | u64::from(id);
+            if !text.is_empty() && text.len() <= SHORT_TEXT && id < 1 << 28 {
+                let key = short_key(text.as_bytes());
+                let mut i = short_start(key, self.short_shift);
+                while self.short[i] != 0 {
+                    i = (i + 1) & self.mask;
+                }
+                self.short[i] = key | u128::from(id) << 100;
+            }
         }
         self.text.push_str(text);
         self.offsets.push(self.text.len() as u32);
@@ -104,6 +138,20 @@ impl PieceTable {
     /// The id of a piece merges may form, by its text.
     #[inline]
     pub(super) fn find(&self, s: &str) -> Option<u32> {
+        if !s.is_empty() && s.len() <= SHORT_TEXT && self.len() < 1 << 28 {
+            let key = short_key(s.as_bytes());
+            let mut i = short_start(key, self.short_shift);
+            loop {
+                let slot = self.short[i];
+                if slot & SHORT_KEY == key {
+                    return Some((slot >> 100) as u32);
+                }
+                if slot == 0 {
+                    return None;
+                }
+                i = (i + 1) & self.mask;
+            }
+        }
         let h = table_hash(s.as_bytes());
         let mut i = h as usize & self.mask;
         loop {
