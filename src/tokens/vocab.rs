@@ -25,6 +25,8 @@ const SHORT_TOKEN: usize = 5;
 /// Tokens longer than [`SHORT_TOKEN`] and up to this many bytes are looked
 /// up in [`MidRanks`].
 const MID_TOKEN: usize = 12;
+/// The shortest token of [`MidRanks`].
+const MID_FIRST: usize = SHORT_TOKEN + 1;
 
 /// The short-token tables, built on each encoding's first use.
 static SHORT: [OnceLock<ShortRanks>; 4] = [const { OnceLock::new() }; 4];
@@ -288,7 +290,7 @@ impl Vocab {
             match piece.len() {
                 0 => {}
                 1..=SHORT_TOKEN => return short.get(piece),
-                ..=MID_TOKEN => return mid.get(piece),
+                MID_FIRST..=MID_TOKEN => return mid.get(piece),
                 _ => {}
             }
         }

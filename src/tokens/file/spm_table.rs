@@ -34,6 +34,8 @@ pub(super) struct PieceTable {
 
 /// Pieces with texts up to this many bytes go into the tiny table.
 const TINY_TEXT: usize = 4;
+/// The shortest text of the short table.
+const SHORT_FIRST: usize = TINY_TEXT + 1;
 
 /// Merge-table pieces of 1 to [`TINY_TEXT`] bytes (two letters, `▁` and a
 /// letter), each in one `u64` slot: the text (bits 0-31), its length (bits
@@ -172,7 +174,6 @@ fn short_key(s: &[u8]) -> u128 {
     u128::from_le_bytes(b)
 }
 
-
 impl PieceTable {
     /// An empty table with room for `n` pieces.
     pub(super) fn with_capacity(n: usize, text_len: usize) -> PieceTable {
@@ -229,7 +230,7 @@ impl PieceTable {
             match text.len() {
                 0 => {}
                 1..=TINY_TEXT if id < 1 << 28 => self.tiny.insert(tiny_key(text.as_bytes()), id),
-                ..=SHORT_TEXT if id < 1 << 28 => {
+                SHORT_FIRST..=SHORT_TEXT if id < 1 << 28 => {
                     self.short.insert(short_key(text.as_bytes()), id)
                 }
                 _ => {}
@@ -273,7 +274,7 @@ impl PieceTable {
             match s.len() {
                 0 => {}
                 1..=TINY_TEXT => return self.tiny.get(tiny_key(s.as_bytes())),
-                ..=SHORT_TEXT => return self.short.get(short_key(s.as_bytes())),
+                SHORT_FIRST..=SHORT_TEXT => return self.short.get(short_key(s.as_bytes())),
                 _ => {}
             }
         }
@@ -349,7 +350,9 @@ mod tests {
         let alphabet = ["a", "b", "c", "▁", "é", "\n", "中"];
         let text = |below: &mut dyn FnMut(usize) -> usize| {
             let n = 1 + below(8);
-            (0..n).map(|_| alphabet[below(alphabet.len())]).collect::<String>()
+            (0..n)
+                .map(|_| alphabet[below(alphabet.len())])
+                .collect::<String>()
         };
         let mut t = PieceTable::with_capacity(60_000, 600_000);
         let mut pieces = Vec::new();
@@ -365,12 +368,15 @@ mod tests {
             assert_eq!(t.find(s), Some(*id), "{s:?}");
             assert_eq!(t.table_find(s), Some(*id), "{s:?}");
             match s.len() {
-                ..=TINY_TEXT => tiny += 1,
-                ..=SHORT_TEXT => short += 1,
+                0..=TINY_TEXT => tiny += 1,
+                SHORT_FIRST..=SHORT_TEXT => short += 1,
                 _ => long += 1,
             }
         }
-        assert!(tiny > 100 && short > 10_000 && long > 10_000, "{tiny} {short} {long}");
+        assert!(
+            tiny > 100 && short > 10_000 && long > 10_000,
+            "{tiny} {short} {long}"
+        );
         assert!(t.tiny.slots.len() >= 2 * tiny && t.short.slots.len() * 2 >= 3 * short);
         let mut found = 0;
         for _ in 0..200_000 {
