@@ -17,6 +17,7 @@ include!("src/tokens/table_hash.rs");
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/tokens/table_hash.rs");
+    println!("cargo:rerun-if-changed=src/tokens/char_class.rs");
     let out = env::var("OUT_DIR").expect("OUT_DIR");
     let out = Path::new(&out);
     type Loader = fn() -> anyhow::Result<tiktoken_rs::CoreBPE>;
@@ -71,12 +72,7 @@ fn vocab_blob(tokens: &[Vec<u8>]) -> Vec<u8> {
     blob
 }
 
-const LETTER: u8 = 1;
-const NUMBER: u8 = 2;
-const SPACE: u8 = 4;
-const UPPERISH: u8 = 8;
-const LOWERISH: u8 = 16;
-const MARK: u8 = 32;
+include!("src/tokens/char_class.rs");
 
 fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
     use regex_syntax::hir::{Class, HirKind};
@@ -97,15 +93,7 @@ fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
 /// class bytes.
 fn charclass_blob() -> Vec<u8> {
     let mut class = vec![0u8; 0x110000];
-    let sets: [(&str, u8); 6] = [
-        (r"\p{L}", LETTER),
-        (r"\p{N}", NUMBER),
-        (r"\s", SPACE),
-        (r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]", UPPERISH),
-        (r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]", LOWERISH),
-        (r"\p{M}", MARK),
-    ];
-    for (pattern, bit) in sets {
+    for (pattern, bit) in CLASS_SETS {
         for (a, b) in class_ranges(pattern) {
             for c in a..=b {
                 class[c as usize] |= bit;

@@ -11,6 +11,18 @@
 //! would take hours). Prints MB/s and the ratios, and checks that every
 //! count equals tiktoken-rs's (bpe-openai's is checked on the run of `a`).
 //!
+//! Then the kinds of text that defeat the piece cache (every piece new):
+//! random lowercase words, random bytes read as UTF-8 (lossy), base64 of
+//! random bytes, minified JavaScript (`/usr/share/javascript/**/*.min.js`
+//! when there is some, else generated), random ASCII punctuation and random
+//! CJK ideographs, and one 2 MB word of random letters (no space: the
+//! linear-time encoders), 2 MB each, for cl100k_base, o200k_base, Gemini
+//! (`gemma3`) and, when `scripts/fetch-tokenizers` has fetched it, Llama 3's
+//! `tokenizer.json`. Prints MB/s of CPU time on one thread, cold, best of 3,
+//! against the 20 MB/s floor (printed, never asserted), and checks every
+//! count against the reference (tiktoken-rs, or bpe-openai for the long
+//! word; the `tokenizers` crate for the tokenizer files).
+//!
 //! `cargo bench --bench count -- --warm-up-time 1 --measurement-time 3`
 
 use std::time::{Duration, Instant};
@@ -45,6 +57,32 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .num_threads(threads)
         .build()
         .unwrap()
+}
+
+/// CPU time of the whole process, in seconds: the machine may be shared,
+/// and the wall clock would also count the time other processes had the
+/// cores.
+fn cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes a timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Best of `runs` CPU timings of a count, in MB/s (the count runs on one
+/// thread while the caller waits, so process CPU time is that thread's).
+fn mbps_cpu(text: &str, runs: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {
+    let mut best = f64::MAX;
+    let mut n = 0;
+    for _ in 0..runs {
+        let t = cpu_seconds();
+        n = f();
+        best = best.min(cpu_seconds() - t);
+    }
+    (text.len() as f64 / 1e6 / best, n)
 }
 
 /// Best of `runs` timings of a cold-cache count, in MB/s.
@@ -86,6 +124,224 @@ fn long_pieces() -> String {
         k += 1;
     }
     out
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Minified JavaScript: the `*.min.js` files under /usr/share/javascript
+/// (read in name order, repeated up to `len` bytes), or generated
+/// JavaScript-like text when there are none.
+fn minified_js(len: usize, rng: &mut Rng) -> String {
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from("/usr/share/javascript")];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(".min.js") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let texts: Vec<String> = files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    let mut s = String::with_capacity(len + 1024);
+    if texts.iter().any(|t| !t.is_empty()) {
+        while s.len() < len {
+            for t in &texts {
+                s.push_str(t);
+            }
+        }
+        return s;
+    }
+    let words = [
+        "function", "return", "var", "let", "const", "this", "null", "if", "else", "for", "new",
+        "typeof", "e", "t", "n", "r", "i", "o",
+    ];
+    let puncts = [
+        "(", ")", "{", "}", ";", ",", ".", "=", "===", "&&", "||", "!", "?", ":", "[", "]", "+",
+    ];
+    while s.len() < len {
+        if rng.below(2) == 0 {
+            s.push_str(words[rng.below(words.len())]);
+        } else {
+            s.push_str(puncts[rng.below(puncts.len())]);
+        }
+    }
+    s
+}
+
+/// The cache-defeating kinds, about `len` bytes each.
+fn slow_kinds(len: usize) -> Vec<(&'static str, String)> {
+    use base64::Engine as _;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut letters = String::with_capacity(len + 16);
+    while letters.len() < len {
+        if !letters.is_empty() {
+            letters.push(' ');
+        }
+        for _ in 0..1 + rng.below(12) {
+            letters.push((b'a' + rng.below(26) as u8) as char);
+        }
+    }
+    let raw: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+    let lossy = String::from_utf8_lossy(&raw).into_owned();
+    let raw: Vec<u8> = (0..len * 3 / 4).map(|_| rng.next() as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    let base64: String = encoded
+        .as_bytes()
+        .chunks(76)
+        .flat_map(|line| [std::str::from_utf8(line).unwrap(), "\n"])
+        .collect();
+    let js = minified_js(len, &mut rng);
+    let punct_set = b"!#$%&()*+,-./:;<=>?@[]^_{|}~\"'`\\";
+    let punct: String = (0..len)
+        .map(|_| match rng.below(10) {
+            0 => [' ', '\n'][rng.below(2)],
+            _ => punct_set[rng.below(punct_set.len())] as char,
+        })
+        .collect();
+    // One word the pre-tokenizers cannot split (the linear-time encoders).
+    let word: String = (0..len)
+        .map(|_| (b'a' + rng.below(26) as u8) as char)
+        .collect();
+    let mut cjk = String::with_capacity(len + 4);
+    while cjk.len() < len {
+        let c = match rng.below(20) {
+            0 => ' ',
+            1 => '。',
+            _ => char::from_u32(0x4E00 + rng.below(0x5200) as u32).unwrap(),
+        };
+        cjk.push(c);
+    }
+    vec![
+        ("letters", letters),
+        ("lossy", lossy),
+        ("base64", base64),
+        ("minified-js", js),
+        ("punct", punct),
+        ("cjk", cjk),
+        ("one-long-word", word),
+    ]
+}
+
+/// The counter under test and its reference, for the slow kinds.
+struct Subject {
+    name: String,
+    tok: Tokenizer,
+    reference: Box<dyn Fn(&str) -> usize>,
+}
+
+fn subjects() -> Vec<Subject> {
+    let mut out = Vec::new();
+    for e in [Encoding::Cl100kBase, Encoding::O200kBase] {
+        let refr = reference(e);
+        let fast = bpe_openai(e);
+        out.push(Subject {
+            name: e.to_string(),
+            tok: Tokenizer::Exact(e),
+            // tiktoken-rs's merge is quadratic in a piece's length: the long
+            // word is checked against bpe-openai (exact, linear time).
+            reference: Box::new(move |t| {
+                if t.len() > 1 << 16 && !t.contains(char::is_whitespace) {
+                    fast.count(t)
+                } else {
+                    refr.encode_ordinary(t).len()
+                }
+            }),
+        });
+    }
+    let dir = std::env::var_os("TOKENSCOPE_TEST_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-data/tokenizers")
+        });
+    let hf =
+        |name: &str| tokenizers::Tokenizer::from_file(dir.join(name).join("tokenizer.json")).ok();
+    match hf("gemma3") {
+        Some(refr) => out.push(Subject {
+            name: "gemma3".into(),
+            tok: tokenscope::tokens::resolve_encoding("gemma3").unwrap(),
+            reference: Box::new(move |t| refr.encode_fast(t, false).unwrap().len()),
+        }),
+        None => {
+            println!("gemma3: no reference tokenizer.json (run scripts/fetch-tokenizers); skipped")
+        }
+    }
+    match hf("llama3") {
+        Some(refr) => out.push(Subject {
+            name: "llama3/tokenizer.json".into(),
+            tok: Tokenizer::from_file(&dir.join("llama3/tokenizer.json")).unwrap(),
+            reference: Box::new(move |t| refr.encode_fast(t, false).unwrap().len()),
+        }),
+        None => {
+            println!("llama3/tokenizer.json: not fetched (run scripts/fetch-tokenizers); skipped")
+        }
+    }
+    out
+}
+
+/// The slow kinds: MB/s against the 20 MB/s floor, counts against the
+/// reference, and a criterion group per tokenizer.
+fn bench_slow_kinds(c: &mut Criterion) {
+    let kinds = slow_kinds(2_000_000);
+    let one = pool(1);
+    for s in subjects() {
+        let mut g = c.benchmark_group(format!("count-slow-kinds/{}", s.name.replace('/', "-")));
+        g.sample_size(10);
+        for (kind, text) in &kinds {
+            let (ours, n) = mbps_cpu(text, 3, || {
+                one.install(|| {
+                    clear_piece_caches();
+                    s.tok.count(text)
+                })
+            });
+            let want = (s.reference)(text);
+            assert_eq!(
+                n, want,
+                "{} {kind}: counts differ from the reference",
+                s.name
+            );
+            println!(
+                "{} {kind}: tokenscope {ours:.1} MB/s of CPU time (1 thread, cold, best of 3){}; {n} tokens, same as the reference",
+                s.name,
+                if ours >= 20.0 {
+                    ""
+                } else {
+                    " BELOW the 20 MB/s floor"
+                },
+            );
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.bench_function(format!("{kind}/tokenscope-1-thread-cold"), |b| {
+                b.iter(|| {
+                    one.install(|| {
+                        clear_piece_caches();
+                        s.tok.count(text)
+                    })
+                })
+            });
+        }
+        g.finish();
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -196,5 +452,5 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_slow_kinds);
 criterion_main!(benches);

@@ -20,13 +20,12 @@
 
 use super::Encoding;
 
-const LETTER: u8 = 1;
-const NUMBER: u8 = 2;
-const SPACE: u8 = 4;
-const UPPERISH: u8 = 8;
-const LOWERISH: u8 = 16;
-/// `\r` or `\n` (never set in the Unicode table; added for ASCII).
-const NEWLINE: u8 = 64;
+/// The class bits, shared with `build.rs`.
+#[allow(dead_code)] // MARK and the sets are build.rs's (and the tests').
+mod class {
+    include!("char_class.rs");
+}
+use class::{LETTER, LOWERISH, NEWLINE, NUMBER, SPACE, UPPERISH};
 
 static CLASS_BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/charclass.bin"));
 
@@ -462,4 +461,47 @@ pub(crate) fn safe_cuts(text: &str, chunk: usize) -> Vec<usize> {
         }
     }
     cuts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::class::{CLASS_SETS, MARK};
+    use super::*;
+
+    /// The table build.rs laid out holds, for every code point, exactly the
+    /// bits of the shared sets it belongs to (by the `regex` crate, the
+    /// reference tokenizer's engine), and the ASCII table the scanners use
+    /// first agrees with it apart from its own NEWLINE bit.
+    #[test]
+    fn the_class_table_matches_the_shared_sets() {
+        let sets: Vec<(regex::Regex, u8)> = CLASS_SETS
+            .iter()
+            .map(|&(p, bit)| (regex::Regex::new(&format!("^{p}$")).unwrap(), bit))
+            .collect();
+        let mut checked = 0;
+        let mut seen = 0u8;
+        for c in (0..0x11_0000u32)
+            .step_by(7)
+            .chain(0..0x3000)
+            .filter_map(char::from_u32)
+        {
+            let mut buf = [0u8; 4];
+            let s = c.encode_utf8(&mut buf);
+            let want = sets
+                .iter()
+                .filter(|(re, _)| re.is_match(s))
+                .fold(0u8, |acc, (_, bit)| acc | bit);
+            let got = class_of_char(c as u32);
+            assert_eq!(got, want, "U+{:04X}", c as u32);
+            if c.is_ascii() {
+                assert_eq!(ASCII[c as usize] & !NEWLINE, want, "U+{:04X}", c as u32);
+            }
+            seen |= got;
+            checked += 1;
+        }
+        assert!(checked > 150_000);
+        assert_eq!(seen, LETTER | NUMBER | SPACE | UPPERISH | LOWERISH | MARK);
+        assert_eq!(ASCII[b'\n' as usize], SPACE | NEWLINE);
+        assert_eq!(at("\u{301}".as_bytes(), 0).0 & MARK, MARK);
+    }
 }

@@ -16,6 +16,191 @@ const LONG_PIECE: usize = 4096;
 /// The linear-time encoders, built on the first long piece of each encoding.
 static LONG: [OnceLock<Option<Backtrack>>; 4] = [const { OnceLock::new() }; 4];
 
+/// Pieces up to this many bytes merge with the quadratic scan.
+const MERGE_LINEAR_MAX: usize = 192;
+
+/// Tokens of up to this many bytes are looked up in [`ShortRanks`].
+const SHORT_TOKEN: usize = 5;
+
+/// Tokens longer than [`SHORT_TOKEN`] and up to this many bytes are looked
+/// up in [`MidRanks`].
+const MID_TOKEN: usize = 12;
+/// The shortest token of [`MidRanks`].
+const MID_FIRST: usize = SHORT_TOKEN + 1;
+
+/// The short-token tables, built on each encoding's first use.
+static SHORT: [OnceLock<ShortRanks>; 4] = [const { OnceLock::new() }; 4];
+/// The mid-length token tables, built with the short ones.
+static MID: [OnceLock<MidRanks>; 4] = [const { OnceLock::new() }; 4];
+
+/// Every token of [`SHORT_TOKEN`] + 1 to [`MID_TOKEN`] bytes, each in one
+/// `u128` slot: its bytes (bits 0-95), its length (bits 96-99) and its rank
+/// (bits 100-127); 0 is an empty slot. Like [`ShortRanks`], one read per
+/// lookup where the general table takes three.
+#[derive(Debug)]
+struct MidRanks {
+    slots: Box<[u128]>,
+    mask: usize,
+    shift: u32,
+}
+
+const MID_KEY: u128 = (1 << 100) - 1;
+
+impl MidRanks {
+    #[inline(always)]
+    fn key(piece: &[u8]) -> u128 {
+        let mut b = [0u8; 16];
+        b[..piece.len()].copy_from_slice(piece);
+        b[12] = piece.len() as u8;
+        u128::from_le_bytes(b)
+    }
+
+    #[inline(always)]
+    fn start(&self, key: u128) -> usize {
+        let folded = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Lays out the mid-length tokens of `ranks`, lowest rank first.
+    /// `None` when a rank does not fit in 28 bits.
+    fn build(ranks: impl Iterator<Item = (u32, &'static [u8])> + Clone) -> Option<MidRanks> {
+        let mid = |b: &[u8]| b.len() > SHORT_TOKEN && b.len() <= MID_TOKEN;
+        let n = ranks.clone().filter(|(_, b)| mid(b)).count();
+        let cap = (n * 2).next_power_of_two().max(16);
+        let mut table = MidRanks {
+            slots: vec![0u128; cap].into_boxed_slice(),
+            mask: cap - 1,
+            shift: 64 - cap.trailing_zeros(),
+        };
+        for (rank, bytes) in ranks {
+            if !mid(bytes) {
+                continue;
+            }
+            if rank >= 1 << 28 {
+                return None;
+            }
+            let key = Self::key(bytes);
+            let mut i = table.start(key);
+            loop {
+                let slot = table.slots[i];
+                if slot == 0 {
+                    table.slots[i] = key | u128::from(rank) << 100;
+                    break;
+                }
+                if slot & MID_KEY == key {
+                    break;
+                }
+                i = (i + 1) & table.mask;
+            }
+        }
+        Some(table)
+    }
+
+    /// The rank of a piece of [`SHORT_TOKEN`] + 1 to [`MID_TOKEN`] bytes.
+    #[inline(always)]
+    fn get(&self, piece: &[u8]) -> Option<u32> {
+        let key = Self::key(piece);
+        let mut i = self.start(key);
+        loop {
+            let slot = self.slots[i];
+            if slot & MID_KEY == key {
+                return Some((slot >> 100) as u32);
+            }
+            if slot == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
+/// Every token of up to [`SHORT_TOKEN`] bytes, each in one `u64` slot that
+/// holds its bytes (bits 0-39, little endian), its length (bits 40-42) and
+/// its rank (bits 43-63); 0 is an empty slot. A lookup reads one slot (or a
+/// few neighbours) and nothing else: the merge of a short piece looks up
+/// mostly short parts, and the general table costs three memory reads per
+/// lookup (slot, offsets, bytes).
+#[derive(Debug)]
+struct ShortRanks {
+    slots: Box<[u64]>,
+    mask: usize,
+    shift: u32,
+}
+
+const SHORT_KEY: u64 = (1 << 43) - 1;
+
+impl ShortRanks {
+    /// The key of a piece of 1 to [`SHORT_TOKEN`] bytes.
+    #[inline(always)]
+    fn key(piece: &[u8]) -> u64 {
+        let mut key = (piece.len() as u64) << 40;
+        for (i, &b) in piece.iter().enumerate() {
+            key |= u64::from(b) << (8 * i);
+        }
+        key
+    }
+
+    #[inline(always)]
+    fn start(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Lays out the short tokens of `ranks` (lowest rank first, so a
+    /// repeated byte string keeps its lowest rank, as the general table
+    /// does). `None` when a rank does not fit in 21 bits.
+    fn build(ranks: impl Iterator<Item = (u32, &'static [u8])> + Clone) -> Option<ShortRanks> {
+        let n = ranks
+            .clone()
+            .filter(|(_, b)| !b.is_empty() && b.len() <= SHORT_TOKEN)
+            .count();
+        let cap = (n * 2).next_power_of_two().max(16);
+        let mut table = ShortRanks {
+            slots: vec![0u64; cap].into_boxed_slice(),
+            mask: cap - 1,
+            shift: 64 - cap.trailing_zeros(),
+        };
+        for (rank, bytes) in ranks {
+            if bytes.is_empty() || bytes.len() > SHORT_TOKEN {
+                continue;
+            }
+            if rank >= 1 << 21 {
+                return None;
+            }
+            let key = Self::key(bytes);
+            let mut i = table.start(key);
+            loop {
+                let slot = table.slots[i];
+                if slot == 0 {
+                    table.slots[i] = key | u64::from(rank) << 43;
+                    break;
+                }
+                if slot & SHORT_KEY == key {
+                    break;
+                }
+                i = (i + 1) & table.mask;
+            }
+        }
+        Some(table)
+    }
+
+    /// The rank of a piece of 1 to [`SHORT_TOKEN`] bytes.
+    #[inline(always)]
+    fn get(&self, piece: &[u8]) -> Option<u32> {
+        let key = Self::key(piece);
+        let mut i = self.start(key);
+        loop {
+            let slot = self.slots[i];
+            if slot & SHORT_KEY == key {
+                return Some((slot >> 43) as u32);
+            }
+            if slot == 0 {
+                return None;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
 /// A BPE vocabulary: rank <-> bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Vocab {
@@ -25,6 +210,8 @@ pub(crate) struct Vocab {
     offsets: &'static [u8],
     slots: &'static [u8],
     bytes: &'static [u8],
+    /// The short and mid-length tokens, when their ranks fit the tables.
+    short: Option<(&'static ShortRanks, &'static MidRanks)>,
 }
 
 static O200K: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.bin"));
@@ -51,14 +238,37 @@ impl Vocab {
         let off_start = 8;
         let slots_start = off_start + (n + 1) * 4;
         let bytes_start = slots_start + cap * 4;
-        Vocab {
+        let mut v = Vocab {
             encoding: e,
             n,
             mask: cap - 1,
             offsets: &blob[off_start..slots_start],
             slots: &blob[slots_start..bytes_start],
             bytes: &blob[bytes_start..],
-        }
+            short: None,
+        };
+        // An empty table stands for "ranks too large" (never so for the
+        // built-in encodings).
+        let short = SHORT[e.table() as usize].get_or_init(|| {
+            ShortRanks::build((0..n as u32).filter_map(|r| Some((r, v.token(r)?)))).unwrap_or(
+                ShortRanks {
+                    slots: Box::new([]),
+                    mask: 0,
+                    shift: 0,
+                },
+            )
+        });
+        let mid = MID[e.table() as usize].get_or_init(|| {
+            MidRanks::build((0..n as u32).filter_map(|r| Some((r, v.token(r)?)))).unwrap_or(
+                MidRanks {
+                    slots: Box::new([]),
+                    mask: 0,
+                    shift: 0,
+                },
+            )
+        });
+        v.short = (!short.slots.is_empty() && !mid.slots.is_empty()).then_some((short, mid));
+        v
     }
 
     /// The bytes of a rank.
@@ -76,6 +286,20 @@ impl Vocab {
     /// The rank of a byte string, if it is a token.
     #[inline]
     pub(crate) fn rank(&self, piece: &[u8]) -> Option<u32> {
+        if let Some((short, mid)) = self.short {
+            match piece.len() {
+                0 => {}
+                1..=SHORT_TOKEN => return short.get(piece),
+                MID_FIRST..=MID_TOKEN => return mid.get(piece),
+                _ => {}
+            }
+        }
+        self.table_rank(piece)
+    }
+
+    /// [`Vocab::rank`] by the general table laid out at build time.
+    #[inline]
+    fn table_rank(&self, piece: &[u8]) -> Option<u32> {
         let len_tag = piece.len().min(255) as u32;
         let mut i = (table_hash(piece) as usize) & self.mask;
         loop {
@@ -174,30 +398,34 @@ impl Vocab {
             }
             return;
         }
-        if piece.len() <= 192 {
+        if piece.len() <= MERGE_LINEAR_MAX {
             self.merge_linear(piece, &mut part)
         } else {
             self.merge_heap(piece, &mut part)
         }
     }
 
-    /// Quadratic merge for short pieces (fast in practice).
+    /// Quadratic merge for short pieces (fast in practice), in a fixed
+    /// array on the stack.
     fn merge_linear(&self, piece: &[u8], part: &mut impl FnMut(usize, usize)) {
-        // parts[i] = (start, rank of merging part i with part i + 1)
-        let mut parts: Vec<(usize, u32)> = Vec::with_capacity(piece.len() + 1);
+        debug_assert!(piece.len() >= 2 && piece.len() < MERGE_LINEAR_MAX + 1);
+        // parts[i] = (start, rank of merging part i with part i + 1); the
+        // last two entries are the last byte and the end.
+        let mut parts = [(0u32, u32::MAX); MERGE_LINEAR_MAX + 2];
+        let mut len = piece.len() + 1;
         let mut min = (u32::MAX, usize::MAX);
         for i in 0..piece.len() - 1 {
             let r = self.rank(&piece[i..i + 2]).unwrap_or(u32::MAX);
             if r < min.0 {
                 min = (r, i);
             }
-            parts.push((i, r));
+            parts[i] = (i as u32, r);
         }
-        parts.push((piece.len() - 1, u32::MAX));
-        parts.push((piece.len(), u32::MAX));
-        let rank_at = |parts: &[(usize, u32)], i: usize| -> u32 {
-            if i + 3 < parts.len() {
-                self.rank(&piece[parts[i].0..parts[i + 3].0])
+        parts[piece.len() - 1] = ((piece.len() - 1) as u32, u32::MAX);
+        parts[piece.len()] = (piece.len() as u32, u32::MAX);
+        let rank_at = |parts: &[(u32, u32)], len: usize, i: usize| -> u32 {
+            if i + 3 < len {
+                self.rank(&piece[parts[i].0 as usize..parts[i + 3].0 as usize])
                     .unwrap_or(u32::MAX)
             } else {
                 u32::MAX
@@ -206,19 +434,20 @@ impl Vocab {
         while min.0 != u32::MAX {
             let i = min.1;
             if i > 0 {
-                parts[i - 1].1 = rank_at(&parts, i - 1);
+                parts[i - 1].1 = rank_at(&parts, len, i - 1);
             }
-            parts[i].1 = rank_at(&parts, i);
-            parts.remove(i + 1);
+            parts[i].1 = rank_at(&parts, len, i);
+            parts.copy_within(i + 2..len, i + 1);
+            len -= 1;
             min = (u32::MAX, usize::MAX);
-            for (j, &(_, r)) in parts[..parts.len() - 1].iter().enumerate() {
+            for (j, &(_, r)) in parts[..len - 1].iter().enumerate() {
                 if r < min.0 {
                     min = (r, j);
                 }
             }
         }
-        for w in parts.windows(2) {
-            part(w[0].0, w[1].0);
+        for w in parts[..len].windows(2) {
+            part(w[0].0 as usize, w[1].0 as usize);
         }
     }
 
@@ -313,6 +542,40 @@ mod tests {
                 "{e}: {unreached} tokens no merge reaches; {:?}",
                 v.long().unwrap()
             );
+        }
+    }
+
+    /// The short and mid-length tables answer as the general table does:
+    /// every token, and byte strings that are not tokens (cut or extended
+    /// tokens, random bytes).
+    #[test]
+    fn the_short_tables_agree_with_the_general_table() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for e in Encoding::ALL {
+            let v = Vocab::of(e);
+            assert!(v.short.is_some(), "{e}: the short tables are built");
+            for rank in 0..v.n as u32 {
+                let bytes = v.token(rank).unwrap();
+                assert_eq!(v.rank(bytes), v.table_rank(bytes), "{e}: {bytes:?}");
+                let mut longer = bytes.to_vec();
+                longer.push(rng.next() as u8);
+                assert_eq!(v.rank(&longer), v.table_rank(&longer), "{e}: {longer:?}");
+                assert_eq!(
+                    v.rank(&bytes[1..]),
+                    v.table_rank(&bytes[1..]),
+                    "{e}: {:?}",
+                    &bytes[1..]
+                );
+            }
+            let mut found = 0;
+            for _ in 0..200_000 {
+                let len = 1 + rng.below(MID_TOKEN + 2);
+                let p: Vec<u8> = (0..len).map(|_| b"aeiost \n"[rng.below(8)]).collect();
+                let r = v.rank(&p);
+                assert_eq!(r, v.table_rank(&p), "{e}: {p:?}");
+                found += usize::from(r.is_some());
+            }
+            assert!(found > 1000, "{e}: {found} random pieces are tokens");
         }
     }
 

@@ -47,10 +47,47 @@ const WORD_CACHE_LIMIT: usize = 1 << 18;
 
 /// A thread's cache of the ids of words it has encoded, for one model at a
 /// time (the serial number of the model it belongs to; 0 is none).
+///
+/// Text whose words do not repeat (random letters, base64, random bytes)
+/// would only fill the cache: after a window of lookups that mostly miss,
+/// the next [`CACHE_REST`] windows of words are merged without it, then it
+/// is tried again. Ids never depend on the cache.
 #[derive(Default)]
 struct WordCache {
     owner: u64,
     words: FxHashMap<Box<str>, Box<[u32]>>,
+    /// Lookups and hits in the current window.
+    lookups: u32,
+    hits: u32,
+    /// Words still to merge without the cache.
+    resting: u32,
+}
+
+/// The word cache's hit rate is judged over windows of this many lookups.
+const CACHE_WINDOW: u32 = 4096;
+/// A window with fewer hits than this rests the cache.
+const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
+/// How many windows of words skip the cache after a window of misses.
+const CACHE_REST: u32 = 15;
+
+impl WordCache {
+    /// Whether to use the cache for the next word.
+    #[inline(always)]
+    fn active(&mut self) -> bool {
+        if self.resting > 0 {
+            self.resting -= 1;
+            return false;
+        }
+        self.lookups += 1;
+        if self.lookups == CACHE_WINDOW {
+            if self.hits < CACHE_MIN_HITS {
+                self.resting = CACHE_REST * CACHE_WINDOW;
+            }
+            self.lookups = 0;
+            self.hits = 0;
+        }
+        true
+    }
 }
 
 thread_local! {
@@ -76,6 +113,11 @@ pub(super) struct SpmTokenizer {
     /// character: (text before that `▁`, text from it). A cut before a `▁`
     /// is safe unless one of these spans it.
     bridges: Vec<(Box<str>, Box<str>)>,
+    /// Whether a word may also be cut before a line break that follows
+    /// another character: no piece holds a character other than a line
+    /// break followed by one, so no merge can span that cut (lines of
+    /// base64 or of minified code would otherwise be one long word).
+    line_cuts: bool,
     unk: u32,
     byte_ids: Option<Box<[u32; 256]>>,
     add_dummy_prefix: bool,
@@ -332,7 +374,16 @@ impl SpmTokenizer {
                 prev = Some(c);
             }
         }
+        let line_cuts = !pieces.mergeable().any(|t| {
+            let mut prev: Option<char> = None;
+            t.chars().any(|c| {
+                let bridge = c == '\n' && prev.is_some_and(|p| p != '\n');
+                prev = Some(c);
+                bridge
+            })
+        });
         Ok(SpmTokenizer {
+            line_cuts,
             pieces,
             reserved,
             unused,
@@ -453,7 +504,12 @@ impl SpmTokenizer {
         let mut start = 0;
         let mut prev: Option<char> = None;
         for (i, c) in s.char_indices() {
-            if c == SPACE && prev.is_some_and(|p| p != SPACE) && i > start && self.can_cut(s, i) {
+            let cut = match c {
+                SPACE => prev.is_some_and(|p| p != SPACE) && i > start && self.can_cut(s, i),
+                '\n' => self.line_cuts && prev.is_some_and(|p| p != '\n') && i > start,
+                _ => false,
+            };
+            if cut {
                 self.encode_word(&s[start..i], out, scratch);
                 start = i;
             }
@@ -485,8 +541,13 @@ impl SpmTokenizer {
                 cache.words.clear();
                 cache.owner = owner;
             }
+            if !cache.active() {
+                self.merge_word(word, out, scratch);
+                return;
+            }
             if let Some(ids) = cache.words.get(word) {
                 out.extend_from_slice(ids);
+                cache.hits += 1;
                 return;
             }
             let start = out.len();

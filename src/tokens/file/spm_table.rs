@@ -24,6 +24,154 @@ pub(super) struct PieceTable {
     /// text), the low half the id; `u64::MAX` is an empty slot.
     slots: Vec<u64>,
     mask: usize,
+    /// The same pieces when their text has 1 to [`TINY_TEXT`] bytes: see
+    /// [`Tiny`].
+    tiny: Tiny,
+    /// The same pieces when their text has [`TINY_TEXT`] + 1 to
+    /// [`SHORT_TEXT`] bytes: see [`Short`].
+    short: Short,
+}
+
+/// Pieces with texts up to this many bytes go into the tiny table.
+const TINY_TEXT: usize = 4;
+/// The shortest text of the short table.
+const SHORT_FIRST: usize = TINY_TEXT + 1;
+
+/// Merge-table pieces of 1 to [`TINY_TEXT`] bytes (two letters, `▁` and a
+/// letter), each in one `u64` slot: the text (bits 0-31), its length (bits
+/// 32-34) and the id (bits 35-63); 0 is empty. A lookup reads one slot,
+/// where the general table reads a slot, the offsets and the text; and the
+/// table is sized by its own pieces (Gemma 3: 46,543 pieces, 1 MiB), so
+/// the lookups of a merge mostly stay in the CPU's cache.
+struct Tiny {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+/// Merge-table pieces of [`TINY_TEXT`] + 1 to [`SHORT_TEXT`] bytes, each in
+/// one `u128` slot: the text (bits 0-95), its length (bits 96-99) and the
+/// id (bits 100-127); 0 is empty.
+struct Short {
+    slots: Vec<u128>,
+    len: usize,
+}
+
+const TINY_KEY: u64 = (1 << 35) - 1;
+
+#[inline(always)]
+fn tiny_key(s: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b[..s.len()].copy_from_slice(s);
+    b[4] = s.len() as u8;
+    u64::from_le_bytes(b)
+}
+
+/// The first slot to probe for `key` in a table of `cap` (a power of two)
+/// slots.
+#[inline(always)]
+fn slot_of(folded: u64, cap: usize) -> usize {
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - cap.trailing_zeros())) as usize
+}
+
+#[inline(always)]
+fn fold(key: u128) -> u64 {
+    (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+}
+
+impl Tiny {
+    fn insert(&mut self, key: u64, id: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let cap = (self.slots.len() * 2).max(64);
+            let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+            for slot in old.into_iter().filter(|&s| s != 0) {
+                self.place(slot);
+            }
+        }
+        self.place(key | u64::from(id) << 35);
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(slot & TINY_KEY, self.slots.len());
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    #[inline(always)]
+    fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(key, self.slots.len());
+        loop {
+            let slot = self.slots[i];
+            if slot & TINY_KEY == key {
+                return Some((slot >> 35) as u32);
+            }
+            if slot == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+impl Short {
+    fn insert(&mut self, key: u128, id: u32) {
+        if (self.len + 1) * 3 > self.slots.len() * 2 {
+            let cap = (self.slots.len() * 2).max(64);
+            let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+            for slot in old.into_iter().filter(|&s| s != 0) {
+                self.place(slot);
+            }
+        }
+        self.place(key | u128::from(id) << 100);
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: u128) {
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(fold(slot & SHORT_KEY), self.slots.len());
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    #[inline(always)]
+    fn get(&self, key: u128) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(fold(key), self.slots.len());
+        loop {
+            let slot = self.slots[i];
+            if slot & SHORT_KEY == key {
+                return Some((slot >> 100) as u32);
+            }
+            if slot == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// Pieces with texts up to this many bytes go into the short table too.
+const SHORT_TEXT: usize = 12;
+const SHORT_KEY: u128 = (1 << 100) - 1;
+
+#[inline(always)]
+fn short_key(s: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    b[..s.len()].copy_from_slice(s);
+    b[12] = s.len() as u8;
+    u128::from_le_bytes(b)
 }
 
 impl PieceTable {
@@ -42,6 +190,14 @@ impl PieceTable {
             scores: Vec::with_capacity(n),
             slots: vec![EMPTY; cap],
             mask: cap - 1,
+            tiny: Tiny {
+                slots: Vec::new(),
+                len: 0,
+            },
+            short: Short {
+                slots: Vec::new(),
+                len: 0,
+            },
         }
     }
 
@@ -71,6 +227,14 @@ impl PieceTable {
                 i = (i + 1) & self.mask;
             }
             self.slots[i] = (h & TAG) | u64::from(id);
+            match text.len() {
+                0 => {}
+                1..=TINY_TEXT if id < 1 << 28 => self.tiny.insert(tiny_key(text.as_bytes()), id),
+                SHORT_FIRST..=SHORT_TEXT if id < 1 << 28 => {
+                    self.short.insert(short_key(text.as_bytes()), id)
+                }
+                _ => {}
+            }
         }
         self.text.push_str(text);
         self.offsets.push(self.text.len() as u32);
@@ -104,6 +268,22 @@ impl PieceTable {
     /// The id of a piece merges may form, by its text.
     #[inline]
     pub(super) fn find(&self, s: &str) -> Option<u32> {
+        // Ids from 2^28 on are only in the general table (no real model has
+        // that many pieces).
+        if self.len() <= 1 << 28 {
+            match s.len() {
+                0 => {}
+                1..=TINY_TEXT => return self.tiny.get(tiny_key(s.as_bytes())),
+                SHORT_FIRST..=SHORT_TEXT => return self.short.get(short_key(s.as_bytes())),
+                _ => {}
+            }
+        }
+        self.table_find(s)
+    }
+
+    /// [`PieceTable::find`] by the general table only.
+    #[inline]
+    fn table_find(&self, s: &str) -> Option<u32> {
         let h = table_hash(s.as_bytes());
         let mut i = h as usize & self.mask;
         loop {
@@ -153,5 +333,58 @@ mod tests {
         let mut m: Vec<&str> = t.mergeable().collect();
         m.sort();
         assert_eq!(m, ["b", "▁a"]);
+    }
+
+    /// The tiny and short tables answer as the general table does, for
+    /// every piece of many (past a few growths of both tables) and for
+    /// texts that are not pieces, of every length around their limits.
+    #[test]
+    fn the_fast_tables_agree_with_the_general_table() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut below = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let alphabet = ["a", "b", "c", "▁", "é", "\n", "中"];
+        let text = |below: &mut dyn FnMut(usize) -> usize| {
+            let n = 1 + below(8);
+            (0..n)
+                .map(|_| alphabet[below(alphabet.len())])
+                .collect::<String>()
+        };
+        let mut t = PieceTable::with_capacity(60_000, 600_000);
+        let mut pieces = Vec::new();
+        while t.len() < 60_000 {
+            let s = text(&mut below);
+            let mergeable = below(10) != 0;
+            if t.push(&s, s.as_bytes(), 0.0, mergeable).is_ok() && mergeable {
+                pieces.push((s, t.len() as u32 - 1));
+            }
+        }
+        let (mut tiny, mut short, mut long) = (0, 0, 0);
+        for (s, id) in &pieces {
+            assert_eq!(t.find(s), Some(*id), "{s:?}");
+            assert_eq!(t.table_find(s), Some(*id), "{s:?}");
+            match s.len() {
+                0..=TINY_TEXT => tiny += 1,
+                SHORT_FIRST..=SHORT_TEXT => short += 1,
+                _ => long += 1,
+            }
+        }
+        assert!(
+            tiny > 100 && short > 10_000 && long > 10_000,
+            "{tiny} {short} {long}"
+        );
+        assert!(t.tiny.slots.len() >= 2 * tiny && t.short.slots.len() * 2 >= 3 * short);
+        let mut found = 0;
+        for _ in 0..200_000 {
+            let s = text(&mut below);
+            let got = t.find(&s);
+            assert_eq!(got, t.table_find(&s), "{s:?}");
+            found += usize::from(got.is_some());
+        }
+        assert!(found > 1000 && found < 199_000, "{found}");
     }
 }
