@@ -147,10 +147,7 @@ pub fn count(
             }
         }
     }
-    let texts: Vec<Cow<'_, str>> = held
-        .iter()
-        .map(|s| s.to_cow())
-        .collect::<PyResult<_>>()?;
+    let texts: Vec<Cow<'_, str>> = held.iter().map(|s| s.to_cow()).collect::<PyResult<_>>()?;
     let counts: Vec<usize> = py.detach(|| {
         texts
             .par_iter()
@@ -195,9 +192,8 @@ pub fn count_chat(
     allow_special: bool,
 ) -> PyResult<usize> {
     let text = request_text(request, "request")?;
-    let (parsed, format) =
-        tokenscope::input::chat::read_request(Path::new("<request>"), &text)
-            .map_err(|e| errors::input(py, &e))?;
+    let (parsed, format) = tokenscope::input::chat::read_request(Path::new("<request>"), &text)
+        .map_err(|e| errors::input(py, &e))?;
     let counter = match model.or(parsed.model.as_deref()) {
         Some(m) => counter(py, Some(m), None)?,
         None => counter(py, None, None)?,

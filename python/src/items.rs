@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use tokenscope::engine::ItemSet as EngineSet;
 use tokenscope::input::detect::{load_text, sniff};
 use tokenscope::input::{InputFormat, LoadOptions};
@@ -53,10 +53,7 @@ impl ItemSet {
     /// The input paths (empty for data or text).
     #[getter]
     fn paths(&self) -> Vec<String> {
-        self.paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect()
+        self.paths.iter().map(|p| p.display().to_string()).collect()
     }
 
     /// What the item set was made from: its paths, `<dict>`, `<records>`
@@ -136,7 +133,12 @@ pub fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
             origin: DICT_ORIGIN.into(),
         });
     }
-    if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+    // A list, a tuple, or any other iterable (a NumPy array of dicts in a
+    // pandas cell, a generator), but not bytes.
+    let iterable = obj.cast::<PyList>().is_ok()
+        || obj.cast::<PyTuple>().is_ok()
+        || (obj.cast::<PyBytes>().is_err() && obj.hasattr("__iter__").unwrap_or(false));
+    if iterable {
         let elements: Vec<Bound<'_, PyAny>> = obj.try_iter()?.collect::<PyResult<_>>()?;
         if elements.is_empty() {
             return Err(pyo3::exceptions::PyValueError::new_err(
@@ -144,9 +146,7 @@ pub fn source(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
             ));
         }
         if elements.iter().all(|e| as_path(e).is_some()) {
-            return Ok(Source::Paths(
-                elements.iter().filter_map(as_path).collect(),
-            ));
+            return Ok(Source::Paths(elements.iter().filter_map(as_path).collect()));
         }
         if elements.iter().all(|e| e.cast::<PyDict>().is_ok()) {
             // JSONL: one record a line, so an error's line is the record's

@@ -108,7 +108,10 @@ fn get_tokens(
         return Ok(None);
     };
     let expected = if min > 0 {
-        format!("{key} must be a positive number of tokens, got {}", v.repr()?)
+        format!(
+            "{key} must be a positive number of tokens, got {}",
+            v.repr()?
+        )
     } else {
         format!(
             "{key} must be a number of tokens (0 or more), got {}",
@@ -129,10 +132,7 @@ fn get_tokens(
 /// `optimal_deadline`: `None` keeps the command line's default (2 s), a
 /// number is seconds (infinity: no deadline), a str is as
 /// `--optimal-deadline` (`500`, `250ms`, `2s`, `none`).
-fn get_deadline(
-    py: Python<'_>,
-    options: &Bound<'_, PyDict>,
-) -> PyResult<Option<Option<Duration>>> {
+fn get_deadline(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Option<Option<Duration>>> {
     let Some(v) = get(options, "optimal_deadline")? else {
         return Ok(None);
     };
@@ -213,10 +213,7 @@ fn get_split(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Vec<(Strin
 pub fn load_options(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<LoadOptions> {
     let mut o = LoadOptions::default();
     if let Some(f) = get_str(options, "input_format")? {
-        o.format = Some(
-            f.parse::<InputFormat>()
-                .map_err(|e| errors::lib(py, e))?,
-        );
+        o.format = Some(f.parse::<InputFormat>().map_err(|e| errors::lib(py, e))?);
     }
     if let Some(v) = get(options, "heading_level")? {
         match v.extract::<u8>() {
@@ -254,7 +251,9 @@ pub fn load_options(py: Python<'_>, options: &Bound<'_, PyDict>) -> PyResult<Loa
                 other => {
                     return Err(errors::usage(
                         py,
-                        format!("jsonl_fields: unknown field `{other}`; expected id, text or score"),
+                        format!(
+                            "jsonl_fields: unknown field `{other}`; expected id, text or score"
+                        ),
                     ));
                 }
             }
@@ -347,7 +346,9 @@ pub fn _load(
         if let Some(key) = any_load_option(options)? {
             return Err(errors::usage(
                 py,
-                format!("{key}: the item set is loaded already; loading options apply to paths and data"),
+                format!(
+                    "{key}: the item set is loaded already; loading options apply to paths and data"
+                ),
             ));
         }
         return Ok(set.get().copy());
@@ -393,16 +394,17 @@ pub fn _pack(
         if let Some(key) = any_load_option(options)? {
             return Err(errors::usage(
                 py,
-                format!("{key}: the item set is loaded already; give loading options to tokenscope.load()"),
+                format!(
+                    "{key}: the item set is loaded already; give loading options to tokenscope.load()"
+                ),
             ));
         }
         let given = given.get();
         settings.paths = given.paths.clone();
         settings.load = given.load.clone();
         let set = given.set.clone();
-        let done = py.detach(move || {
-            tokenscope::session::Setup::new(&settings).map(|s| (Arc::new(s), set))
-        });
+        let done = py
+            .detach(move || tokenscope::session::Setup::new(&settings).map(|s| (Arc::new(s), set)));
         let (setup, set) = done.map_err(|e| errors::session(py, e))?;
         (setup, set, given.origin.clone())
     } else {
