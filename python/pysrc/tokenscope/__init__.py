@@ -88,7 +88,8 @@ class Report(dict):  # type: ignore[type-arg]
         """The trimmed request as a dict (key order kept), as ``pack
         --format request`` writes it. Raises :class:`UsageError` when the
         input was not a request."""
-        return _json.loads(self._plan.render("request"))
+        request: Dict[str, Any] = _json.loads(self._plan.render("request"))
+        return request
 
     def render(self, format: str) -> str:
         """The plan in a report format: ``json``, ``md``, ``csv``,

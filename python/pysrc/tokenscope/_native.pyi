@@ -6,7 +6,9 @@ from typing import Any, Iterable, List, Mapping, Union, overload
 __version__: str
 
 @overload
-def count(text: str, model: str = "gpt-4o", *, encoding: str | None = None, allow_special: bool = False) -> int: ...
+def count(  # type: ignore[overload-overlap]  # a str is also an iterable of str
+    text: str, model: str = "gpt-4o", *, encoding: str | None = None, allow_special: bool = False
+) -> int: ...
 @overload
 def count(
     text: Iterable[str], model: str = "gpt-4o", *, encoding: str | None = None, allow_special: bool = False
