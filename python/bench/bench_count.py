@@ -16,6 +16,7 @@ expects (read from tiktoken_ext.openai_public).
     python python/bench/bench_count.py                     # o200k_base, every core
     python python/bench/bench_count.py --encoding cl100k_base --rounds 7
     RAYON_NUM_THREADS=1 python python/bench/bench_count.py --threads 1   # one core each
+    python python/bench/bench_count.py --corpus short      # 300,000 short documents
 
 Needs `pip install ./python tiktoken` (python/requirements-bench.txt).
 """
@@ -56,6 +57,15 @@ def corpus() -> list[str]:
         except UnicodeDecodeError:
             continue
     return docs
+
+
+def short_corpus() -> list[str]:
+    """Many short documents (rows of a table): 300,000 lines of about 70
+    characters."""
+    return [
+        f"document number {i}: the quick brown fox jumps over the lazy dog {i * 7}"
+        for i in range(300_000)
+    ]
 
 
 def tiktoken_rs_assets() -> Path:
@@ -101,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoding", default="o200k_base", choices=sorted(MODELS))
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--corpus", default="repo", choices=["repo", "short"])
     parser.add_argument(
         "--threads",
         type=int,
@@ -118,7 +129,7 @@ def main() -> None:
 
     enc = tiktoken.get_encoding(args.encoding)
     model = MODELS[args.encoding]
-    docs = corpus()
+    docs = corpus() if args.corpus == "repo" else short_corpus()
     size = sum(len(d.encode("utf-8")) for d in docs)
 
     ours = tokenscope.count(docs, model=model)
