@@ -16,7 +16,7 @@ use tokenscope::report::{Format, ReportOptions, format_from_name, write_report};
 use tokenscope::session::{Session, Settings};
 
 use crate::errors;
-use crate::items::{ItemSet, Source, load_source, source};
+use crate::items::{ItemSet, Source, load_source};
 
 /// One engine run: the plan and what its reports are titled.
 #[pyclass(module = "tokenscope", name = "Plan", frozen)]
@@ -357,7 +357,7 @@ pub fn _load(
         load: load_options(py, options)?,
         ..Settings::default()
     };
-    let (_, set) = load_source(py, source_of(source)?, settings)?;
+    let (_, set) = load_source(py, crate::items::source(source)?, settings)?;
     Ok(set)
 }
 
@@ -375,10 +375,6 @@ pub fn _loads(
     };
     let (_, set) = load_source(py, Source::Text { text, origin: name }, settings)?;
     Ok(set)
-}
-
-fn source_of(obj: &Bound<'_, PyAny>) -> PyResult<Source> {
-    source(obj)
 }
 
 /// `tokenscope.pack(source, **options)`: one engine run, as `tokenscope
@@ -408,7 +404,7 @@ pub fn _pack(
         let (setup, set) = done.map_err(|e| errors::session(py, e))?;
         (setup, set, given.origin.clone())
     } else {
-        let (setup, item_set) = load_source(py, source_of(source)?, settings)?;
+        let (setup, item_set) = load_source(py, crate::items::source(source)?, settings)?;
         (setup, item_set.set, item_set.origin)
     };
     let plan = py
