@@ -225,7 +225,17 @@ impl Session {
     pub fn open(settings: &Settings) -> Result<Session, SessionError> {
         let setup = Arc::new(Setup::new(settings)?);
         let set = setup.load()?;
-        let mut session = Session::ready(setup, set)?;
+        Session::from_setup(setup, set)
+    }
+
+    /// What [`Session::open`] does once the inputs are loaded: `set` (read
+    /// by [`Setup::load`], or built by another program, e.g. from data it
+    /// holds in memory) made ready with `setup` (layers, default model,
+    /// tokenizer, total), then the settings' tokenizer file and count API.
+    /// [`Session::open`] is `Setup::new`, then `Setup::load`, then this.
+    pub fn from_setup(setup: Arc<Setup>, set: ItemSet) -> Result<Session, SessionError> {
+        let mut session = Session::ready(setup.clone(), set)?;
+        let settings = &setup.settings;
         if let Some(path) = &settings.tokenizer_file {
             session.tokenizer = Tokenizer::from_file(path)?;
         }
@@ -398,4 +408,51 @@ pub fn resolve_total(set: &mut ItemSet, model: Option<&ModelSpec>) -> Result<(),
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Format, ReportOptions, render_report};
+
+    fn json(plan: &Plan) -> String {
+        render_report(plan, Format::Json, &ReportOptions::default())
+    }
+
+    #[test]
+    fn from_setup_with_the_loaded_set_is_open() {
+        let settings = Settings {
+            paths: vec!["samples/docs/docs.toml".into()],
+            profile: Some("tight".into()),
+            ..Settings::default()
+        };
+        let opened = Session::open(&settings).unwrap().pack().unwrap();
+        let setup = Arc::new(Setup::new(&settings).unwrap());
+        let set = setup.load().unwrap();
+        let built = Session::from_setup(setup, set).unwrap().pack().unwrap();
+        assert_eq!(json(&opened), json(&built));
+        assert_eq!(opened.budget.total, 8_000, "the profile applies");
+    }
+
+    #[test]
+    fn from_setup_takes_a_set_built_in_memory() {
+        let text = r#"{"items": [{"id": "a", "text": "hello world"}]}"#;
+        let set = crate::input::detect::load_native(
+            std::path::Path::new("<memory>"),
+            text,
+            crate::input::InputFormat::Json,
+        )
+        .unwrap();
+        let settings = Settings {
+            overrides: Overrides {
+                budget: Some(100),
+                ..Overrides::default()
+            },
+            ..Settings::default()
+        };
+        let session = Session::from_setup(Arc::new(Setup::new(&settings).unwrap()), set).unwrap();
+        let plan = session.pack().unwrap();
+        assert_eq!(plan.budget.total, 100);
+        assert_eq!(plan.totals.included, 1);
+    }
 }

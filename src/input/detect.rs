@@ -269,8 +269,21 @@ fn by_name(path: &Path) -> Guess {
     }
 }
 
-/// Detects the format of a file from its text.
-fn sniff(text: &str, json_ext: bool) -> InputFormat {
+/// Detects the format of a file from its text, as [`load_path`] does for
+/// a file whose name does not decide (`json_ext`: the name ends in
+/// `.json`, so it is JSON of some kind): a request, a JSON item set, JSONL,
+/// a TOML item set, else Markdown. Also for text that has no file (a
+/// library user's data).
+///
+/// ```
+/// use tokenscope::input::InputFormat;
+/// use tokenscope::input::detect::sniff;
+/// assert_eq!(sniff(r#"{"messages": []}"#, false), InputFormat::ChatRequest);
+/// assert_eq!(sniff("{\"text\": \"a\"}\n{\"text\": \"b\"}\n", false), InputFormat::Jsonl);
+/// assert_eq!(sniff("[[items]]\ntext = \"a\"\n", false), InputFormat::Toml);
+/// assert_eq!(sniff("# A prompt\n", false), InputFormat::Markdown);
+/// ```
+pub fn sniff(text: &str, json_ext: bool) -> InputFormat {
     let trimmed = text.trim_start();
     let looks_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if looks_json {
