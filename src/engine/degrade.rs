@@ -7,7 +7,7 @@
 //! | 1     | compact | code: no comments, no blank lines; docs, chat, prose: whitespace collapsed; config: no comments or blank lines (JSON minified) |
 //! | 2     | outline | code: declarations and signatures, bodies as `{ … }`; tests: the test names; docs: headings and each paragraph's first sentence; config: keys and structure, strings over 40 characters as `"…"`, arrays past 3 items as `…`; chat, prose: the first and last sentences |
 //! | 3     | capsule | the first non-blank line and `[… N tokens omitted]` |
-//! | 4     | summary | what the `summarize` overflow's command wrote ([`super::summarize`]) |
+//! | 4     | summary | what the `summarize` overflow's command wrote ([`crate::summarize`]) |
 //!
 //! [`DegradeLevel`] names the levels; forms carry the level's number.
 //!
