@@ -470,7 +470,12 @@ fn anthropic_request(
         if calls > 0 {
             let uses: Vec<Value> = (0..calls).map(|c| json!({"type": "tool_use", "id": format!("t{t}c{c}"), "name": "lookup", "input": {"q": a}})).collect();
             messages.push(json!({"role": "assistant", "content": uses}));
-            let results: Vec<Value> = (0..calls).map(|c| json!({"type": "tool_result", "tool_use_id": format!("t{t}c{c}"), "content": result})).collect();
+            let mut results: Vec<Value> = (0..calls).map(|c| json!({"type": "tool_result", "tool_use_id": format!("t{t}c{c}"), "content": result})).collect();
+            if t % 2 == 1 {
+                // Results beside another block: still answers, kept with
+                // their calls.
+                results.push(json!({"type": "text", "text": q}));
+            }
             messages.push(json!({"role": "user", "content": results}));
         }
         messages.push(json!({"role": "assistant", "content": a}));
@@ -490,14 +495,17 @@ fn gemini_request(
     last: String,
 ) -> Value {
     let mut contents = Vec::new();
-    for (q, a, calls, result) in turns {
+    for (t, (q, a, calls, result)) in turns.into_iter().enumerate() {
         contents.push(json!({"role": "user", "parts": [{"text": q}]}));
         if calls > 0 {
             let c: Vec<Value> = (0..calls)
                 .map(|_| json!({"functionCall": {"name": "lookup", "args": {"q": a}}}))
                 .collect();
             contents.push(json!({"role": "model", "parts": c}));
-            let r: Vec<Value> = (0..calls).map(|_| json!({"functionResponse": {"name": "lookup", "response": {"result": result}}})).collect();
+            let mut r: Vec<Value> = (0..calls).map(|_| json!({"functionResponse": {"name": "lookup", "response": {"result": result}}})).collect();
+            if t % 2 == 1 {
+                r.push(json!({"text": q}));
+            }
             contents.push(json!({"role": "user", "parts": r}));
         }
         contents.push(json!({"role": "model", "parts": [{"text": a}]}));

@@ -12,7 +12,8 @@
 //!   `tool_use` blocks as their name and input JSON; `thinking` blocks as
 //!   their text (never changed); blocks of other types as their JSON.
 //! - A user message of `tool_result` blocks only is shown with the role
-//!   `tool`. The conversation is cut at user turns only: each assistant
+//!   `tool`; one with other blocks beside its results stays `user` but is
+//!   kept with the message it answers. The conversation is cut at user turns only: each assistant
 //!   message and tool result is kept with the messages before it up to a
 //!   user message (group `turn-m{k}`), so a trimmed request still starts
 //!   with a user message, alternates, and answers every `tool_use`.
@@ -244,7 +245,13 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
             index: Some(j),
             slots,
         };
-        b.push(message, origin, m);
+        let mixed = !results.is_empty() && message.role == "user";
+        let at = b.push(message, origin, m);
+        if mixed && at > 0 {
+            // Tool results beside other blocks (an image, text): still the
+            // answer to the message before, kept or cut with it.
+            b.links.push((at - 1, at));
+        }
     }
     if b.messages
         .iter()

@@ -123,7 +123,13 @@ pub fn parse(path: &Path, text: &str, hint: Option<(u32, u32)>) -> Result<ItemSe
             index: Some(j),
             slots,
         };
-        b.push(message, origin, content);
+        let mixed = responses > 0 && message.role == "user";
+        let at = b.push(message, origin, content);
+        if mixed && at > 0 {
+            // Function responses beside other parts: still the answer to
+            // the turn before, kept or cut with it.
+            b.links.push((at - 1, at));
+        }
     }
     if b.messages
         .iter()
