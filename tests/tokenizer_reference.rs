@@ -276,6 +276,9 @@ fn generated() -> Vec<String> {
         "numbers 1 12 123 1234 12345678901234567890 ١٢٣٤٥ ²³ Ⅻ ⅷ 3.14159 -42 1e10 0xFF".into(),
         "caf\u{65}\u{301} nai\u{308}ve \u{1100}\u{1161}\u{11a8} e\u{301}\u{302}\u{303} Å Å ﬁ ①".into(),
         "\u{301}\u{302}leading marks \u{301}A \u{301}a \u{301}1 x\u{301}Y".into(),
+        // Marks NFC reorders only in Unicode newer than the reference's
+        // normalization tables (Qwen 3 normalizes with NFC).
+        "\u{1a75}\u{16ff0} \u{1e01b}\u{16ff0} a\u{301}\u{16ff1}\u{327}".into(),
         "emoji 👩‍👩‍👧‍👦 🏳️‍🌈 👍🏽 🇺🇳 ❤️‍🔥 a👋b 🧑🏿‍🚀".into(),
         "CJK 漢字かなカナ한국어 混合 text with English 和 数字123 。、「」".into(),
         "中文文本：机器学习是人工智能的一个分支。日本語の文章です。한국어 문장입니다.".into(),

@@ -5,8 +5,14 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+// The reference (HuggingFace `tokenizers`) normalizes with these two crates'
+// Unicode tables (Unicode 9 for normalization, older category tables), not
+// the current standard: a character added since is unassigned to it, so NFC
+// does not reorder it, StripAccents keeps it, BERT's cleaning keeps it. Their
+// tables are used here so counts stay identical character for character.
+use unicode_categories::UnicodeCategories;
+use unicode_normalization_alignments::UnicodeNormalization;
+use unicode_normalization_alignments::char::is_combining_mark;
 
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
@@ -241,45 +247,34 @@ enum Normalizer {
     Sequence(Vec<Normalizer>),
 }
 
-/// Control and format characters BERT's `clean_text` removes.
+/// Control, format and private-use characters BERT's `clean_text` removes
+/// (tab, newline and carriage return are whitespace to it).
 fn is_bert_control(c: char) -> bool {
-    static OTHER: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    if matches!(c, '\t' | '\n' | '\r') {
-        return false;
-    }
-    if c.is_control() {
-        return true;
-    }
-    let re = OTHER.get_or_init(|| regex::Regex::new(r"^[\p{Cc}\p{Cf}\p{Co}\p{Cn}]$").ok());
-    let mut buf = [0u8; 4];
-    re.as_ref()
-        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
+    !matches!(c, '\t' | '\n' | '\r') && c.is_other()
 }
 
-fn is_nonspacing_mark(c: char) -> bool {
-    static MN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    if !is_combining_mark(c) {
-        return false;
-    }
-    let re = MN.get_or_init(|| regex::Regex::new(r"^\p{Mn}$").ok());
-    let mut buf = [0u8; 4];
-    re.as_ref()
-        .is_some_and(|re| re.is_match(c.encode_utf8(&mut buf)))
+/// Punctuation as the `Punctuation` and `BertPreTokenizer` pre-tokenizers
+/// see it: ASCII punctuation (symbols such as `$` and `+` included) or a
+/// character of a Unicode punctuation category.
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation() || c.is_punctuation()
 }
 
+/// BERT's "Chinese characters", the blocks exactly as the reference lists
+/// them (its list skips U+2B820..U+2B91F).
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
-        | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+        | 0x2B740..=0x2B81F | 0x2B920..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
 }
 
 impl Normalizer {
     fn apply(&self, s: String) -> String {
         match self {
-            Normalizer::Nfc => s.nfc().collect(),
-            Normalizer::Nfd => s.nfd().collect(),
-            Normalizer::Nfkc => s.nfkc().collect(),
-            Normalizer::Nfkd => s.nfkd().collect(),
+            Normalizer::Nfc => s.nfc().map(|(c, _)| c).collect(),
+            Normalizer::Nfd => s.nfd().map(|(c, _)| c).collect(),
+            Normalizer::Nfkc => s.nfkc().map(|(c, _)| c).collect(),
+            Normalizer::Nfkd => s.nfkd().map(|(c, _)| c).collect(),
             Normalizer::Lowercase => s.chars().flat_map(char::to_lowercase).collect(),
             Normalizer::StripAccents => s.chars().filter(|&c| !is_combining_mark(c)).collect(),
             Normalizer::Strip { left, right } => {
@@ -342,7 +337,11 @@ impl Normalizer {
                 if *strip_accents {
                     // BERT drops non-spacing marks only (`StripAccents` drops
                     // every combining mark).
-                    t = t.nfd().filter(|&c| !is_nonspacing_mark(c)).collect();
+                    t = t
+                        .nfd()
+                        .map(|(c, _)| c)
+                        .filter(|&c| !c.is_mark_nonspacing())
+                        .collect();
                 }
                 if *lowercase {
                     t = t.chars().flat_map(char::to_lowercase).collect();
@@ -1086,7 +1085,11 @@ fn pre_tokenizers(
         })
     };
     let whitespace = |behavior| split(r"\s", behavior, false);
-    let punctuation = |behavior| split(r"[\p{P}!-/:-@\[-`{-~]", behavior, false);
+    let punctuation = |behavior| PreTokenizer::Split {
+        pattern: Pattern::Char(is_punctuation),
+        behavior,
+        invert: false,
+    };
     match p {
         PreTokenizerJson::ByteLevel {
             add_prefix_space,
@@ -1133,14 +1136,14 @@ fn pre_tokenizers(
             };
             out.push(split(r"\p{N}", behavior, false)?);
         }
-        PreTokenizerJson::Punctuation { behavior } => out.push(punctuation(behavior)?),
+        PreTokenizerJson::Punctuation { behavior } => out.push(punctuation(behavior)),
         PreTokenizerJson::Whitespace {} => {
             out.push(split(r"\w+|[^\w\s]+", Behavior::Removed, true)?);
         }
         PreTokenizerJson::WhitespaceSplit {} => out.push(whitespace(Behavior::Removed)?),
         PreTokenizerJson::BertPreTokenizer {} => {
             out.push(whitespace(Behavior::Removed)?);
-            out.push(punctuation(Behavior::Isolated)?);
+            out.push(punctuation(Behavior::Isolated));
         }
         PreTokenizerJson::CharDelimiterSplit { delimiter } => out.push(PreTokenizer::Split {
             pattern: Pattern::Literal(delimiter.to_string()),

@@ -174,6 +174,8 @@ pub(super) enum Pattern {
     Literal(String),
     /// A regular expression.
     Regex(Splitter),
+    /// Every character the test accepts, each a match of its own.
+    Char(fn(char) -> bool),
 }
 
 impl Pattern {
@@ -181,6 +183,23 @@ impl Pattern {
     pub fn find_matches(&self, s: &str) -> Vec<(Range<usize>, bool)> {
         match self {
             Pattern::Regex(re) => re.find_matches(s),
+            Pattern::Char(test) => {
+                let mut out = Vec::new();
+                let mut prev = 0;
+                for (at, c) in s.char_indices() {
+                    if test(c) {
+                        if prev != at {
+                            out.push((prev..at, false));
+                        }
+                        prev = at + c.len_utf8();
+                        out.push((at..prev, true));
+                    }
+                }
+                if prev != s.len() || s.is_empty() {
+                    out.push((prev..s.len(), false));
+                }
+                out
+            }
             Pattern::Literal(lit) => {
                 let mut out = Vec::new();
                 if s.is_empty() {
