@@ -175,10 +175,12 @@ pub(super) fn fit(
 }
 
 /// After a render trim left `slack` tokens: includes excluded items that
-/// were out for `over_section_budget` (single items that render text, not
-/// pinned, in no group, not in a `strict` section), best priority first, whose cost (tokens and
-/// separator) fits in both the slack and their section's headroom under its
-/// final budget. Returns whether any came in.
+/// were out for `over_section_budget` (single items, not pinned, in no
+/// group, not in a `strict` section; text items only into a section that
+/// already renders text, items that render nothing anywhere), best priority
+/// first, whose cost (tokens, and the separator for text) fits in both the
+/// slack and their section's headroom under its final budget. Returns
+/// whether any came in.
 fn top_up(
     set: &ItemSet,
     prep: &Prepared,
@@ -207,9 +209,10 @@ fn top_up(
     let mut open: Vec<usize> = (0..outcomes.len())
         .filter(|&i| {
             outcomes[i].reason == Some(Reason::OverSectionBudget)
-                && prep.renders[i]
                 && !prep.pinned[i]
-                && renders[prep.section_of[i] as usize]
+                // A text item joins text already there (no new title or
+                // frame); an item of given count renders nothing.
+                && (!prep.renders[i] || renders[prep.section_of[i] as usize])
                 // `strict` stops at its first miss: nothing after it comes in.
                 && rules[prep.section_of[i] as usize].strategy != Strategy::Strict
                 && unit_of_item(prep, i) == [i]
@@ -224,7 +227,12 @@ fn top_up(
     let mut added = false;
     for i in open {
         let s = prep.section_of[i] as usize;
-        let cost = prep.tokens[i].saturating_add(rules[s].separator);
+        let sep = if prep.renders[i] {
+            rules[s].separator
+        } else {
+            0
+        };
+        let cost = prep.tokens[i].saturating_add(sep);
         if cost <= slack && used[s].saturating_add(cost) <= budgets[s] {
             slack -= cost;
             used[s] += cost;
