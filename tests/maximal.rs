@@ -283,6 +283,41 @@ proptest! {
     }
 }
 
+/// A truncated item keeps at least its floor even when the longest cut
+/// that fits its space is a token short of the floor (the cut's count moves
+/// by more than one token at a word boundary). Found by the property above.
+#[test]
+fn a_cut_one_token_short_of_the_floor_is_not_kept() {
+    let text = "the 42 the the the 42 end. https://a.b/c the 42 https://a.b/c the the the the the the the 漢字 the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the the window the über 's context /path token";
+    let mut set = ItemSet::default();
+    set.budget.total = Some(130);
+    set.budget.strategy = Pick::Greedy;
+    set.budget.reallocate = false;
+    for s in 0..4 {
+        set.sections.push(Section::share(format!("s{s}"), 25.0));
+    }
+    let mut item = Item::new("i0", "s0", text);
+    item.priority = 1.7;
+    set.items.push(item);
+    for mode in [Overflow::Truncate, Overflow::Degrade] {
+        set.budget.overflow = mode;
+        let plan = run(&set);
+        let i = &plan.items[0];
+        if mode == Overflow::Truncate {
+            // 31 tokens fit the section's 32, no cut of 32 does.
+            assert_eq!(i.status, ItemStatus::Excluded, "{plan:#?}");
+        }
+        if i.status == ItemStatus::Truncated {
+            let floor = tokenscope::engine::truncate_floor(i.tokens);
+            assert!(
+                i.final_tokens >= floor,
+                "{mode}: cut to {} (floor {floor})",
+                i.final_tokens
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------ folders on disk
 
 /// Random folders: files of random sizes in random first-level folders,

@@ -184,11 +184,15 @@ fn truncate_item(
     space: usize,
 ) -> Option<Form> {
     let b = &set.budget;
-    let full = cache.count(tokenizer, item.text());
-    if space < truncate_floor(full) {
+    let floor = truncate_floor(cache.count(tokenizer, item.text()));
+    if space < floor {
         return None;
     }
-    truncate(tokenizer, cache, item.text(), b.truncate, &b.marker, space).map(|(t, n)| (t, n, None))
+    // The longest cut that fits can still fall short of the floor: a cut's
+    // count can move by more than one token at a boundary.
+    truncate(tokenizer, cache, item.text(), b.truncate, &b.marker, space)
+        .filter(|&(_, n)| n >= floor)
+        .map(|(t, n)| (t, n, None))
 }
 
 /// `degrade`: the mildest shorter form that fits `space` tokens.
