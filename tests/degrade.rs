@@ -264,6 +264,30 @@ mod properties {
         prop::collection::vec(atoms, 0..60).prop_map(|v| v.concat())
     }
 
+    /// Found by the property below: tidying a C-like text turned literal
+    /// text into an open comment, so the outline's literal mask (of the
+    /// lexed text) was shorter than the text it was read against, and every
+    /// outline panicked on an index. Untrusted text must never panic.
+    #[test]
+    fn an_outline_of_text_whose_tidying_opens_a_comment_does_not_panic() {
+        let text = "``\"\"\"\\\n\n\"r#\"\"/*";
+        for syntax in [
+            Syntax::CLike,
+            Syntax::Rust,
+            Syntax::JavaScript,
+            Syntax::Shell,
+            Syntax::Sql,
+            Syntax::Python,
+        ] {
+            for kind in Kind::ALL {
+                let forms = degrade::forms_with_syntax(text, *kind, syntax, &words);
+                for (_, form) in forms {
+                    assert!(words(&form) < words(text), "{syntax:?} {kind:?}: {form:?}");
+                }
+            }
+        }
+    }
+
     fn words(s: &str) -> usize {
         s.split_whitespace().count() + s.chars().filter(|c| c.is_ascii_punctuation()).count()
     }

@@ -77,6 +77,9 @@ struct BraceOutline<'a> {
 
 fn brace_outline(compact: &str, syntax: Syntax) -> String {
     let lexed: Lexed = lex(compact, syntax);
+    // The literal mask is of the lexed text: work on that (it differs from
+    // `compact` when tidying made a comment marker out of literal text).
+    let compact = lexed.text.as_str();
     let mut p = BraceOutline {
         text: compact,
         b: compact.as_bytes(),
@@ -469,6 +472,8 @@ fn strip_attribute_lines(header: &str) -> String {
 /// backslash continuations join lines.
 fn logical_lines(text: &str, syntax: Syntax) -> Vec<(usize, String)> {
     let lexed = lex(text, syntax);
+    // Positions below are of the lexed text, which literals are marked in.
+    let text = lexed.text.as_str();
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut depth = 0i64;
     let mut start = 0;
@@ -566,6 +571,7 @@ fn is_python_binding(t: &str) -> bool {
 fn shell_outline(compact: &str) -> String {
     let lexed = lex(compact, Syntax::Shell);
     let mask = lexed.mask();
+    let compact = lexed.text.as_str();
     let mut out: Vec<String> = Vec::new();
     let mut start = 0;
     let b = compact.as_bytes();
@@ -586,6 +592,8 @@ fn shell_outline(compact: &str) -> String {
                 }
                 match b[i] {
                     b'{' => depth += 1,
+                    // A `}` before any `{` (the line's own was in a literal).
+                    b'}' if depth == 0 => {}
                     b'}' => {
                         depth -= 1;
                         if depth == 0 {
@@ -624,6 +632,7 @@ fn shell_outline(compact: &str) -> String {
 
 fn sql_outline(compact: &str) -> String {
     let lexed = lex(compact, Syntax::Sql);
+    let compact = lexed.text.as_str();
     let mut out: Vec<String> = Vec::new();
     let mut start = 0;
     let b = compact.as_bytes();
