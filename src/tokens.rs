@@ -16,6 +16,7 @@ pub mod chat;
 mod chunks;
 mod encoding;
 pub mod file;
+mod gate;
 pub mod image;
 mod model_file;
 pub(crate) mod pretok;

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use super::Encoding;
 use super::chunks::{PARALLEL_CHUNK, count_in_chunks};
+use super::gate::CacheGate;
 use super::pretok::for_each_piece;
 use super::vocab::Vocab;
 
@@ -19,52 +20,19 @@ const PIECE_CACHE_LIMIT: usize = 1 << 20;
 /// them would double the memory a long run takes).
 const PIECE_CACHE_MAX_LEN: usize = 1024;
 
-/// The piece cache's hit rate is judged over windows of this many lookups.
-const CACHE_WINDOW: u32 = 4096;
-/// A window with fewer hits than this turns the cache off for
-/// [`CACHE_REST`] windows (ordinary text hits 80-99 % of the time; a miss
-/// costs a lookup and an insert into a large table, a hit saves a merge).
-const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
-/// How many windows of pieces skip the cache after a window of misses.
-const CACHE_REST: u32 = 15;
-
 /// A thread's cached piece counts for one encoding: pieces of up to 15 bytes
 /// packed into a `u128` key (no pointer to follow), longer ones boxed.
 ///
-/// Text where pieces do not repeat (random letters, base64, random bytes)
-/// would only fill the cache: after a window of lookups that mostly miss,
-/// the next [`CACHE_REST`] windows of pieces are counted without it, then
-/// it is tried again. Counts never depend on the cache.
+/// A [`CacheGate`] turns it off for a while on text whose pieces do not
+/// repeat. Counts never depend on the cache.
 #[derive(Default)]
 struct PieceCache {
     short: FxHashMap<u128, u32>,
     long: FxHashMap<Box<[u8]>, u32>,
-    /// Lookups and hits in the current window.
-    lookups: u32,
-    hits: u32,
-    /// Pieces still to count without the cache.
-    resting: u32,
+    gate: CacheGate,
 }
 
 impl PieceCache {
-    /// Whether to use the cache for the next piece.
-    #[inline(always)]
-    fn active(&mut self) -> bool {
-        if self.resting > 0 {
-            self.resting -= 1;
-            return false;
-        }
-        self.lookups += 1;
-        if self.lookups == CACHE_WINDOW {
-            if self.hits < CACHE_MIN_HITS {
-                self.resting = CACHE_REST * CACHE_WINDOW;
-            }
-            self.lookups = 0;
-            self.hits = 0;
-        }
-        true
-    }
-
     fn len(&self) -> usize {
         self.short.len() + self.long.len()
     }
@@ -72,9 +40,7 @@ impl PieceCache {
     fn clear(&mut self) {
         self.short.clear();
         self.long.clear();
-        self.lookups = 0;
-        self.hits = 0;
-        self.resting = 0;
+        self.gate.reset();
     }
 }
 
@@ -122,7 +88,7 @@ pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
                 total += 1;
                 return;
             }
-            if !cache.active() {
+            if !cache.gate.active() {
                 total += vocab.count_piece(piece);
                 return;
             }
@@ -132,12 +98,14 @@ pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
                     .short
                     .entry(key)
                     .or_insert_with(|| vocab.count_piece(piece) as u32);
-                cache.hits += u32::from(cache.short.len() == before);
+                if cache.short.len() == before {
+                    cache.gate.hit();
+                }
                 total += n as usize;
                 return;
             }
             if let Some(&n) = cache.long.get(piece) {
-                cache.hits += 1;
+                cache.gate.hit();
                 total += n as usize;
                 return;
             }

@@ -24,6 +24,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 
 use super::spm_table::PieceTable;
+use crate::tokens::gate::CacheGate;
 
 /// The piece types of `ModelProto.SentencePiece.Type`.
 const NORMAL: u64 = 1;
@@ -48,46 +49,13 @@ const WORD_CACHE_LIMIT: usize = 1 << 18;
 /// A thread's cache of the ids of words it has encoded, for one model at a
 /// time (the serial number of the model it belongs to; 0 is none).
 ///
-/// Text whose words do not repeat (random letters, base64, random bytes)
-/// would only fill the cache: after a window of lookups that mostly miss,
-/// the next [`CACHE_REST`] windows of words are merged without it, then it
-/// is tried again. Ids never depend on the cache.
+/// A [`CacheGate`] turns it off for a while on text whose words do not
+/// repeat. Ids never depend on the cache.
 #[derive(Default)]
 struct WordCache {
     owner: u64,
     words: FxHashMap<Box<str>, Box<[u32]>>,
-    /// Lookups and hits in the current window.
-    lookups: u32,
-    hits: u32,
-    /// Words still to merge without the cache.
-    resting: u32,
-}
-
-/// The word cache's hit rate is judged over windows of this many lookups.
-const CACHE_WINDOW: u32 = 4096;
-/// A window with fewer hits than this rests the cache.
-const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
-/// How many windows of words skip the cache after a window of misses.
-const CACHE_REST: u32 = 15;
-
-impl WordCache {
-    /// Whether to use the cache for the next word.
-    #[inline(always)]
-    fn active(&mut self) -> bool {
-        if self.resting > 0 {
-            self.resting -= 1;
-            return false;
-        }
-        self.lookups += 1;
-        if self.lookups == CACHE_WINDOW {
-            if self.hits < CACHE_MIN_HITS {
-                self.resting = CACHE_REST * CACHE_WINDOW;
-            }
-            self.lookups = 0;
-            self.hits = 0;
-        }
-        true
-    }
+    gate: CacheGate,
 }
 
 thread_local! {
@@ -541,13 +509,13 @@ impl SpmTokenizer {
                 cache.words.clear();
                 cache.owner = owner;
             }
-            if !cache.active() {
+            if !cache.gate.active() {
                 self.merge_word(word, out, scratch);
                 return;
             }
             if let Some(ids) = cache.words.get(word) {
                 out.extend_from_slice(ids);
-                cache.hits += 1;
+                cache.gate.hit();
                 return;
             }
             let start = out.len();
