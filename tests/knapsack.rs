@@ -462,6 +462,12 @@ fn a_deadline_stops_an_adversarial_solve_close_to_its_bound() {
         let s = solve_within(&w, &v, cap, &limits);
         let took = start.elapsed();
         check_anytime(&w, &v, cap, &s);
+        // The nudged subset sums defeat every bound (seconds to prove in a
+        // release build); the multiple strongly correlated family can be
+        // proven inside the deadline on a fast machine, which is right too.
+        if family == Family::MultipleStronglyCorrelated && s.stopped.is_none() {
+            continue;
+        }
         assert_eq!(s.stopped, Some(Stop::Deadline), "{}", family.name());
         let gap = s.gap().expect("stopped");
         assert!(gap < 1e-3, "{}: gap {gap}", family.name());
