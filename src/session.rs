@@ -283,12 +283,14 @@ impl Session {
 
     /// Runs the engine with the shared count cache. With a count API,
     /// texts a run had to estimate (items cut to fit, joiners) are measured
-    /// and the run repeated, up to eight runs in all (a cut item's search
-    /// for its longest fitting piece takes a few rounds); what is still
+    /// and the run repeated, up to twelve runs in all (a cut item's search
+    /// for its longest fitting piece takes a round per step while the
+    /// estimate undercounts, and one more when a step falls below the
+    /// truncate floor); what is still
     /// estimated then is reported as an estimate.
     pub fn pack(&self) -> Result<Plan, SessionError> {
         match &self.api {
-            Some(api) => pack_exact(api, &self.tokenizer, 8, || self.pack_once()),
+            Some(api) => pack_exact(api, &self.tokenizer, 12, || self.pack_once()),
             None => self.pack_once(),
         }
     }

@@ -364,7 +364,7 @@ fn pack_counts_items_exactly_and_measures_the_pieces_it_cuts() {
     assert_eq!(b["tokens"], fake_tokens(long.trim_end()));
     // The cut piece and the rendered context were measured in a later
     // round, so the whole report is exact.
-    assert_eq!(v["exact"], true, "{v}");
+    assert_eq!(v["exact"], true, "{v}\n{err}");
     assert_eq!(b["status"], "truncated", "{v}");
     assert!(server.requests().len() > 4);
     let used = v["totals"]["used"].as_u64().unwrap();
@@ -392,7 +392,7 @@ fn the_default_command_and_check_use_the_api_too() {
         let (code, out, err) = user.run(&args);
         assert_eq!(code, 0, "{args:?}: {err}");
         let v: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v["exact"], true, "{v}");
+        assert_eq!(v["exact"], true, "{v}\n{err}");
         assert_eq!(v["items"][0]["tokens"], fake_tokens(A));
     }
 }
