@@ -8,12 +8,12 @@
 //! skip the cache, then it is tried again. Results never depend on it.
 
 /// The hit rate is judged over windows of this many lookups.
-pub(crate) const CACHE_WINDOW: u32 = 4096;
+const CACHE_WINDOW: u32 = 4096;
 /// A window with fewer hits than this rests the cache (ordinary text hits
 /// 80-99 % of the time).
-pub(crate) const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
+const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
 /// How many windows of pieces skip the cache after a window of misses.
-pub(crate) const CACHE_REST: u32 = 15;
+const CACHE_REST: u32 = 15;
 
 /// Lookups and hits in the current window, and pieces still to count
 /// without the cache.
