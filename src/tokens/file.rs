@@ -155,8 +155,34 @@ pub struct FileTokenizer {
 
 enum Backend {
     Hf(Box<hf::HfTokenizer>),
-    Spm(Box<spm::SpmTokenizer>),
+    Spm(Spm),
     Tiktoken(Box<TiktokenBackend>),
+}
+
+/// A SentencePiece model: one read from a file, or the embedded Gemma 3
+/// model, parsed on its first use (a registry that names Gemini models
+/// costs nothing until one of them counts).
+enum Spm {
+    Loaded(Box<spm::SpmTokenizer>),
+    Gemma3,
+}
+
+impl std::ops::Deref for Spm {
+    type Target = spm::SpmTokenizer;
+
+    fn deref(&self) -> &spm::SpmTokenizer {
+        static GEMMA3: std::sync::OnceLock<spm::SpmTokenizer> = std::sync::OnceLock::new();
+        match self {
+            Spm::Loaded(t) => t,
+            Spm::Gemma3 => GEMMA3.get_or_init(|| {
+                spm::SpmTokenizer::parse(GEMMA3_MODEL).unwrap_or_else(|e| {
+                    // The embedded model is checked by the unit tests; this
+                    // is unreachable in a tested build.
+                    panic!("the embedded Gemma 3 model is invalid: {e}")
+                })
+            }),
+        }
+    }
 }
 
 struct TiktokenBackend {
@@ -280,27 +306,23 @@ impl FileTokenizer {
         Ok(FileTokenizer {
             name: display_name(path),
             id: xxhash_rust::xxh3::xxh3_64(bytes),
-            backend: Backend::Spm(Box::new(tokenizer)),
+            backend: Backend::Spm(Spm::Loaded(Box::new(tokenizer))),
         })
     }
 
     /// The Gemma 3 SentencePiece model (262,144 pieces), embedded in the
     /// binary: the tokenizer of every Gemini model and of Gemma 3, the one
-    /// Google's SDKs count with locally. Loaded once per process.
+    /// Google's SDKs count with locally. The model is parsed once per
+    /// process, on the first text it counts.
     pub fn gemma3() -> std::sync::Arc<FileTokenizer> {
         static GEMMA3: std::sync::OnceLock<std::sync::Arc<FileTokenizer>> =
             std::sync::OnceLock::new();
         GEMMA3
             .get_or_init(|| {
-                let tokenizer = spm::SpmTokenizer::parse(GEMMA3_MODEL).unwrap_or_else(|e| {
-                    // The embedded model is checked by the unit tests; this
-                    // is unreachable in a tested build.
-                    panic!("the embedded Gemma 3 model is invalid: {e}")
-                });
                 std::sync::Arc::new(FileTokenizer {
                     name: GEMMA3_NAME.to_string(),
                     id: xxhash_rust::xxh3::xxh3_64(GEMMA3_MODEL),
-                    backend: Backend::Spm(Box::new(tokenizer)),
+                    backend: Backend::Spm(Spm::Gemma3),
                 })
             })
             .clone()
