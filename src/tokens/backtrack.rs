@@ -31,38 +31,52 @@ pub(crate) type Rule = (u32, u32, u32, u32);
 pub(crate) struct Backtrack {
     /// Input symbol -> trie node of its one-symbol token.
     root: Vec<u32>,
-    /// Trie: the edges of node `k` are `edges[first[k]..first[k + 1]]`,
-    /// sorted by symbol.
-    first: Vec<u32>,
-    edge_symbol: Vec<u32>,
-    edge_node: Vec<u32>,
-    /// The token a trie node spells, or `NONE`.
-    node_token: Vec<u32>,
-    /// Per token: the number of input symbols it spans (0 when it can never
-    /// appear in a result).
-    len: Vec<u32>,
-    /// Per token: the longest token that is a proper prefix of it.
-    next_prefix: Vec<u32>,
-    /// Per token: the two tokens its last merge joins (itself twice for a
-    /// single symbol).
-    split: Vec<(u32, u32)>,
-    /// Per token: 0 for a single symbol, else its merge priority + 1.
-    prio: Vec<u32>,
+    /// Trie nodes: the edges of node `k` are
+    /// `edges[nodes[k].first..nodes[k + 1].first]`, sorted by symbol.
+    nodes: Vec<Node>,
+    /// `(symbol << 32) | child node`.
+    edges: Vec<u64>,
+    /// Per token, what the pair check and the walk read about it, in one
+    /// place (one cache line per token, where separate arrays took four).
+    info: Vec<Info>,
     /// `(left << 32 | right)` -> merged token, for the splits.
     pairs: FxHashMap<u64, u32>,
-    /// A Bloom filter of `pairs` (two bits per pair, about 16 bits per
-    /// pair): most pairs checked are not there, and the filter, unlike the
-    /// map, stays in cache.
+    /// A blocked Bloom filter of `pairs`: both bits of a pair in one word
+    /// (about 16 bits per pair). Most pairs checked are not there, and the
+    /// filter, unlike the map, stays in cache.
     bloom: Vec<u64>,
-    /// `bloom`'s bit count minus one.
+    /// `bloom`'s word count minus one.
     bloom_mask: u64,
+}
+
+/// A trie node: where its edges start, and the token it spells (`NONE`).
+#[derive(Clone, Copy)]
+struct Node {
+    first: u32,
+    token: u32,
+}
+
+/// What the encoder knows of one token.
+#[derive(Clone, Copy)]
+struct Info {
+    /// 0 for a single symbol, else its merge priority + 1; `NONE` when the
+    /// token can never appear in a result.
+    prio: u32,
+    /// The two tokens its last merge joins (itself twice for a single
+    /// symbol).
+    left: u32,
+    right: u32,
+    /// The number of input symbols it spans (0 when it can never appear).
+    len: u32,
+    /// The longest token that is a proper prefix of it, or `NONE`.
+    next_prefix: u32,
 }
 
 impl std::fmt::Debug for Backtrack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Backtrack")
-            .field("tokens", &self.len.len())
-            .field("trie_nodes", &self.node_token.len())
+            .field("tokens", &self.info.len())
+            .field("trie_nodes", &self.nodes.len())
             .finish()
     }
 }
@@ -72,11 +86,14 @@ fn key(a: u32, b: u32) -> u64 {
     (a as u64) << 32 | b as u64
 }
 
-/// The two Bloom filter bits of a pair key.
+/// The Bloom filter word of a pair key, and the two bits it sets there.
 #[inline(always)]
-fn bloom_bits(key: u64, mask: u64) -> (u64, u64) {
+fn bloom_bits(key: u64, mask: u64) -> (usize, u64) {
     let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((h >> 40) & mask, (h >> 13) & mask)
+    (
+        ((h >> 40) & mask) as usize,
+        1 << (h & 63) | 1 << ((h >> 6) & 63),
+    )
 }
 
 impl Backtrack {
@@ -106,52 +123,55 @@ impl Backtrack {
         {
             return None;
         }
-        let mut prio = vec![NONE; n];
-        let mut split = vec![(NONE, NONE); n];
+        let mut info = vec![
+            Info {
+                prio: NONE,
+                left: NONE,
+                right: NONE,
+                len: 0,
+                next_prefix: NONE,
+            };
+            n
+        ];
         let mut symbol = vec![NONE; n];
         for &(s, t) in atoms {
-            if prio[t as usize] == 0 {
+            let i = &mut info[t as usize];
+            if i.prio == 0 {
                 return None; // two symbols for one token
             }
-            prio[t as usize] = 0;
-            split[t as usize] = (t, t);
+            (i.prio, i.left, i.right) = (0, t, t);
             symbol[t as usize] = s;
         }
         rules.sort_by_key(|r| r.2);
         let mut bt = Backtrack {
             root: Vec::new(),
-            first: Vec::new(),
-            edge_symbol: Vec::new(),
-            edge_node: Vec::new(),
-            node_token: Vec::new(),
-            len: vec![0; n],
-            next_prefix: vec![NONE; n],
-            split,
-            prio,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            info,
             pairs: FxHashMap::default(),
             bloom: Vec::new(),
             bloom_mask: 0,
         };
+        let prio = |bt: &Backtrack, t: u32| bt.info[t as usize].prio;
         // Splits, lowest priority first: a token's split is the rule of
         // lowest priority whose two sides exist earlier and pass the pair
         // check below the token's own priority.
         let mut order = Vec::new();
         for &(l, r, p, m) in &rules {
-            let (li, ri, mi) = (l as usize, r as usize, m as usize);
             let pm = p + 1;
-            if bt.prio[mi] != NONE
-                || bt.prio[li] == NONE
-                || bt.prio[ri] == NONE
-                || bt.prio[li] >= pm
-                || bt.prio[ri] >= pm
+            if prio(&bt, m) != NONE
+                || prio(&bt, l) == NONE
+                || prio(&bt, r) == NONE
+                || prio(&bt, l) >= pm
+                || prio(&bt, r) >= pm
             {
                 continue;
             }
             if !bt.valid_below(l, r, pm) {
                 continue;
             }
-            bt.prio[mi] = pm;
-            bt.split[mi] = (l, r);
+            let i = &mut bt.info[m as usize];
+            (i.prio, i.left, i.right) = (pm, l, r);
             bt.pairs.insert(key(l, r), m);
             order.push(m);
         }
@@ -163,9 +183,9 @@ impl Backtrack {
             symbols.push(s);
         }
         for &m in &order {
-            let (l, r) = bt.split[m as usize];
+            let Info { left, right, .. } = bt.info[m as usize];
             let start = symbols.len();
-            for side in [l, r] {
+            for side in [left, right] {
                 let (a, len) = spans[side as usize];
                 symbols.extend_from_within(a as usize..(a + len) as usize);
             }
@@ -182,11 +202,11 @@ impl Backtrack {
         // either; rules must spell their merged token.
         let mut checked = vec![false; n];
         for &(l, r, _, m) in &rules {
-            if bt.prio[l as usize] == NONE || bt.prio[r as usize] == NONE {
+            if prio(&bt, l) == NONE || prio(&bt, r) == NONE {
                 continue;
             }
             let (left, right) = (of(l), of(r));
-            if bt.prio[m as usize] == NONE {
+            if prio(&bt, m) == NONE {
                 if !std::mem::replace(&mut checked[m as usize], true) {
                     let whole: Vec<u32> = left.iter().chain(right).copied().collect();
                     if reference(&whole) == [m] {
@@ -241,11 +261,11 @@ impl Backtrack {
                     prefix = node_token[node as usize];
                 }
             }
-            bt.next_prefix[m as usize] = prefix;
+            bt.info[m as usize].next_prefix = prefix;
         }
-        for (t, &(_, len)) in spans.iter().enumerate() {
-            if bt.prio[t] != NONE {
-                bt.len[t] = len;
+        for (i, &(_, len)) in bt.info.iter_mut().zip(&spans) {
+            if i.prio != NONE {
+                i.len = len;
             }
         }
         let mut edges: Vec<(u32, u32, u32)> = children
@@ -260,43 +280,54 @@ impl Backtrack {
         for k in 1..first.len() {
             first[k] += first[k - 1];
         }
-        bt.edge_symbol = edges.iter().map(|e| e.1).collect();
-        bt.edge_node = edges.iter().map(|e| e.2).collect();
-        let bits = (bt.pairs.len() * 16).next_power_of_two().max(1 << 12);
-        bt.bloom = vec![0u64; bits / 64];
-        bt.bloom_mask = bits as u64 - 1;
+        bt.edges = edges
+            .iter()
+            .map(|&(_, symbol, child)| u64::from(symbol) << 32 | u64::from(child))
+            .collect();
+        bt.nodes = first
+            .iter()
+            .enumerate()
+            .map(|(k, &first)| Node {
+                first,
+                token: node_token.get(k).copied().unwrap_or(NONE),
+            })
+            .collect();
+        let words = (bt.pairs.len() * 16 / 64).next_power_of_two().max(64);
+        bt.bloom = vec![0u64; words];
+        bt.bloom_mask = words as u64 - 1;
         for &k in bt.pairs.keys() {
-            let (x, y) = bloom_bits(k, bt.bloom_mask);
-            bt.bloom[(x / 64) as usize] |= 1 << (x % 64);
-            bt.bloom[(y / 64) as usize] |= 1 << (y % 64);
+            let (w, bits) = bloom_bits(k, bt.bloom_mask);
+            bt.bloom[w] |= bits;
         }
-        bt.first = first;
         bt.root = root;
-        bt.node_token = node_token;
         Some(bt)
     }
 
     /// Whether `a` then `b` is its own encoding: no merge across their
     /// boundary fires, with priority below `limit`, before both are formed.
+    #[inline]
     fn valid_below(&self, mut a: u32, mut b: u32, mut limit: u32) -> bool {
+        let mut ia = self.info[a as usize];
+        let mut ib = self.info[b as usize];
         loop {
             if self.maybe_pair(a, b)
                 && let Some(&m) = self.pairs.get(&key(a, b))
-                && self.prio[m as usize] < limit
+                && self.info[m as usize].prio < limit
             {
                 return false;
             }
-            let (pa, pb) = (self.prio[a as usize], self.prio[b as usize]);
-            if pa > pb {
+            if ia.prio > ib.prio {
                 // `a` formed last: before it, its right side met `b`; a merge
                 // there wins only with a lower priority (`a`'s is leftmost).
-                limit = pa;
-                a = self.split[a as usize].1;
-            } else if pb > 0 {
+                limit = ia.prio;
+                a = ia.right;
+                ia = self.info[a as usize];
+            } else if ib.prio > 0 {
                 // `b` formed last (or with `a`, to its right): a merge of
                 // `a` with `b`'s left side wins ties, being leftmost.
-                limit = pb + 1;
-                b = self.split[b as usize].0;
+                limit = ib.prio + 1;
+                b = ib.left;
+                ib = self.info[b as usize];
             } else {
                 return true;
             }
@@ -310,24 +341,26 @@ impl Backtrack {
         if self.bloom.is_empty() {
             return true;
         }
-        let (x, y) = bloom_bits(key(a, b), self.bloom_mask);
-        self.bloom[(x / 64) as usize] >> (x % 64) & 1 == 1
-            && self.bloom[(y / 64) as usize] >> (y % 64) & 1 == 1
+        let (w, bits) = bloom_bits(key(a, b), self.bloom_mask);
+        self.bloom[w] & bits == bits
     }
 
     #[inline]
     fn child(&self, node: u32, symbol: u32) -> Option<u32> {
         let (a, b) = (
-            self.first[node as usize] as usize,
-            self.first[node as usize + 1] as usize,
+            self.nodes[node as usize].first as usize,
+            self.nodes[node as usize + 1].first as usize,
         );
-        let syms = &self.edge_symbol[a..b];
-        let k = if syms.len() <= 8 {
-            syms.iter().position(|&s| s == symbol)?
+        let edges = &self.edges[a..b];
+        let want = u64::from(symbol) << 32;
+        let k = if edges.len() <= 8 {
+            edges.iter().position(|&e| e & !0xFFFF_FFFF == want)?
         } else {
-            syms.binary_search(&symbol).ok()?
+            edges
+                .binary_search_by(|&e| (e & !0xFFFF_FFFF).cmp(&want))
+                .ok()?
         };
-        Some(self.edge_node[a + k])
+        Some(edges[k] as u32)
     }
 
     /// The longest token at the start of `input`.
@@ -338,12 +371,12 @@ impl Backtrack {
         if node == NONE {
             return None;
         }
-        let mut best = self.node_token[node as usize];
+        let mut best = self.nodes[node as usize].token;
         for &s in &input[1..] {
             match self.child(node, s.into()) {
                 Some(c) => {
                     node = c;
-                    let t = self.node_token[c as usize];
+                    let t = self.nodes[c as usize].token;
                     if t != NONE {
                         best = t;
                     }
@@ -367,7 +400,8 @@ impl Backtrack {
         while let Some(mut token) = next {
             let last = (out.len() > base).then(|| out[out.len() - 1]);
             loop {
-                let end = pos + self.len[token as usize] as usize;
+                let info = self.info[token as usize];
+                let end = pos + info.len as usize;
                 if open[end / 64] >> (end % 64) & 1 == 1
                     && last.is_none_or(|l| self.valid_below(l, token, NONE))
                 {
@@ -376,16 +410,15 @@ impl Backtrack {
                     next = self.longest(&input[end..]);
                     break;
                 }
-                let shorter = self.next_prefix[token as usize];
-                if shorter != NONE {
-                    token = shorter;
+                if info.next_prefix != NONE {
+                    token = info.next_prefix;
                     continue;
                 }
                 open[pos / 64] &= !(1u64 << (pos % 64));
                 match last {
                     Some(l) => {
                         out.pop();
-                        pos -= self.len[l as usize] as usize;
+                        pos -= self.info[l as usize].len as usize;
                         next = Some(l);
                     }
                     None => next = None,
