@@ -2,6 +2,8 @@
 //! (byte-level as in GPT-2, Llama 3, Qwen and DeepSeek, or SentencePiece-style
 //! with byte fallback as in Llama 2 and Mistral) and added tokens.
 
+use std::ops::Range;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -482,6 +484,65 @@ fn push_pieces(
     }
 }
 
+/// Byte-level BPE on bytes: what [`HfTokenizer::encode`] needs to skip
+/// mapping each piece to the byte alphabet's characters and back.
+struct ByteLevelBpe {
+    /// Each byte's one-character token.
+    byte_ids: [u32; 256],
+    /// With `ignore_merges`: every token spelled in the byte alphabet, by
+    /// its bytes.
+    whole: Option<FxHashMap<Box<[u8]>, u32>>,
+}
+
+impl ByteLevelBpe {
+    /// The byte path of a pipeline whose pre-tokenizers are splits that
+    /// keep every part (`Isolated`, not inverted) and then `ByteLevel`
+    /// without a prefix space, into a BPE model without affixes whose
+    /// vocabulary has all 256 byte characters. `None` otherwise.
+    fn plan(t: &HfTokenizer) -> Option<ByteLevelBpe> {
+        let Model::Bpe(bpe) = &t.model else {
+            return None;
+        };
+        let (last, splits) = t.pre.split_last()?;
+        if !matches!(
+            last,
+            PreTokenizer::ByteLevel {
+                add_prefix_space: false,
+                ..
+            }
+        ) || bpe.prefix.is_some()
+            || bpe.suffix.is_some()
+            || !splits.iter().all(|p| {
+                matches!(
+                    p,
+                    PreTokenizer::Split {
+                        behavior: Behavior::Isolated,
+                        invert: false,
+                        ..
+                    }
+                )
+            })
+        {
+            return None;
+        }
+        let table = byte_chars();
+        let mut byte_ids = [0u32; 256];
+        for (id, c) in byte_ids.iter_mut().zip(table) {
+            *id = *bpe.chars.get(c)?;
+        }
+        let whole = bpe.ignore_merges.then(|| {
+            bpe.vocab
+                .iter()
+                .filter_map(|(token, &id)| {
+                    let bytes: Option<Box<[u8]>> = token.chars().map(char_byte).collect();
+                    Some((bytes?, id))
+                })
+                .collect()
+        });
+        Some(ByteLevelBpe { byte_ids, whole })
+    }
+}
+
 enum Model {
     Bpe(Bpe),
     WordPiece(WordPiece),
@@ -713,6 +774,9 @@ pub(super) struct HfTokenizer {
     normalizer: Option<Normalizer>,
     pre: Vec<PreTokenizer>,
     model: Model,
+    /// Byte-level BPE encoded straight from the text's bytes, when the
+    /// pipeline allows it.
+    bytes: Option<ByteLevelBpe>,
     raw_added: Option<Matcher>,
     normalized_added: Option<Matcher>,
     /// Bytes of each id, for decoding.
@@ -899,7 +963,7 @@ impl HfTokenizer {
                 raw.push((t.content, token));
             }
         }
-        Ok(HfTokenizer {
+        let mut tokenizer = HfTokenizer {
             normalizer,
             pre,
             model: match model {
@@ -912,11 +976,14 @@ impl HfTokenizer {
                     Model::WordPiece(w)
                 }
             },
+            bytes: None,
             raw_added: Matcher::build(raw).map_err(|e| format!("added_tokens: {e}"))?,
             normalized_added: Matcher::build(normalized)
                 .map_err(|e| format!("added_tokens: {e}"))?,
             decoder,
-        })
+        };
+        tokenizer.bytes = ByteLevelBpe::plan(&tokenizer);
+        Ok(tokenizer)
     }
 
     /// Appends the ids of `text`; special added tokens are matched only
@@ -929,6 +996,7 @@ impl HfTokenizer {
             None => segments.push(Segment::Text(text, true)),
         }
         let mut scratch = Vec::new();
+        let mut ranges = (Vec::new(), Vec::new());
         for segment in segments {
             let (piece, at_start) = match segment {
                 Segment::Added(id) => {
@@ -950,6 +1018,9 @@ impl HfTokenizer {
             for segment in inner {
                 match segment {
                     Segment::Added(id) => out.push(id),
+                    Segment::Text(t, _) if self.bytes.is_some() => {
+                        self.encode_byte_level(t, out, &mut scratch, &mut ranges);
+                    }
                     Segment::Text(t, s) => {
                         let mut pieces = vec![Piece {
                             text: t.to_string(),
@@ -964,6 +1035,66 @@ impl HfTokenizer {
                     }
                 }
             }
+        }
+    }
+
+    /// [`HfTokenizer::encode`]'s pre-tokenizers and model for byte-level
+    /// BPE, without a `String` per piece: the splits cut ranges of `text`,
+    /// and each piece's bytes are the model's symbols.
+    fn encode_byte_level(
+        &self,
+        text: &str,
+        out: &mut Vec<u32>,
+        scratch: &mut Vec<u32>,
+        (pieces, next): &mut (Vec<Range<usize>>, Vec<Range<usize>>),
+    ) {
+        let (Some(plan), Model::Bpe(bpe)) = (&self.bytes, &self.model) else {
+            return;
+        };
+        pieces.clear();
+        if !text.is_empty() {
+            pieces.push(0..text.len());
+        }
+        for stage in &self.pre {
+            next.clear();
+            for r in pieces.iter() {
+                let base = next.len();
+                let s = &text[r.clone()];
+                match stage {
+                    PreTokenizer::Split {
+                        pattern: Pattern::Regex(re),
+                        ..
+                    }
+                    | PreTokenizer::ByteLevel {
+                        regex: Some(re), ..
+                    } => re.pieces(s, next),
+                    PreTokenizer::Split { pattern, .. } => next.extend(
+                        pattern
+                            .find_matches(s)
+                            .into_iter()
+                            .map(|(m, _)| m)
+                            .filter(|m| !m.is_empty()),
+                    ),
+                    PreTokenizer::ByteLevel { regex: None, .. }
+                    | PreTokenizer::Metaspace { .. } => next.push(0..s.len()),
+                }
+                for m in &mut next[base..] {
+                    *m = m.start + r.start..m.end + r.start;
+                }
+            }
+            std::mem::swap(pieces, next);
+        }
+        for r in pieces.iter() {
+            let piece = &text.as_bytes()[r.clone()];
+            if let Some(whole) = &plan.whole
+                && let Some(&id) = whole.get(piece)
+            {
+                out.push(id);
+                continue;
+            }
+            scratch.clear();
+            scratch.extend(piece.iter().map(|&b| plan.byte_ids[b as usize]));
+            bpe.merges.apply(scratch, out);
         }
     }
 
@@ -1162,4 +1293,103 @@ fn pre_tokenizers(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(json: &[u8]) -> HfTokenizer {
+        HfTokenizer::build(serde_json::from_slice(json).unwrap()).unwrap()
+    }
+
+    /// Texts whose pieces reach every branch: letters, digits, punctuation
+    /// runs, whitespace runs before text and at the end, CJK, emoji, bytes
+    /// of every width, contractions and special-token literals.
+    fn texts() -> Vec<String> {
+        let mut out: Vec<String> = [
+            "Hello, world! It's 2026; we'll see.\n\n  fn main() { let x = 1_000; }\r\n",
+            "日本語のテキスト、中文文本。한국어 텍스트 🎉🎉 é à ñ\u{301}",
+            "   leading and trailing   \t\n",
+            "<|begin_of_text|>x<|im_start|>y<|endoftext|>",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "!!!???...,,,;;;:::---___+++===|||\\\\///",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..40 {
+            let mut s = String::new();
+            for _ in 0..200 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let c = match x % 4 {
+                    0 => char::from(b' ' + (x >> 8) as u8 % 95),
+                    1 => char::from_u32(0x4E00 + (x >> 8) as u32 % 0x5200).unwrap(),
+                    2 => char::from_u32((x >> 8) as u32 % 0x11_0000).unwrap_or('\u{FFFD}'),
+                    _ => ['\n', ' ', '\t', '\r'][(x >> 8) as usize % 4],
+                };
+                s.push(c);
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    /// The byte path is taken by byte-level BPE files, and gives the ids the
+    /// general pipeline gives (a file made here, and the real files when
+    /// `scripts/fetch-tokenizers` has fetched them).
+    #[test]
+    fn the_byte_path_encodes_as_the_general_pipeline() {
+        let made = r#"{
+            "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                {"type": "Split", "pattern": {"Regex": "\\p{N}{1,3}"}, "behavior": "Isolated", "invert": false},
+                {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}
+            ]},
+            "model": {"type": "BPE", "ignore_merges": true,
+                "vocab": {"a": 0, "b": 1, "ab": 2, "Ġ": 3, "Ġa": 4, "1": 5, "12": 6, "abab": 7, "2": 8},
+                "merges": ["a b", "Ġ a", "1 2"]}
+        }"#;
+        let mut files: Vec<(String, Vec<u8>)> = vec![("made".into(), made.as_bytes().to_vec())];
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-data/tokenizers");
+        for name in ["llama3", "qwen3", "deepseek_v3", "gptoss"] {
+            if let Ok(bytes) = std::fs::read(dir.join(name).join("tokenizer.json")) {
+                files.push((name.into(), bytes));
+            }
+        }
+        for (name, json) in &files {
+            let mut tokenizer = match load(json) {
+                t if name == "made" => {
+                    // Every byte must be a one-character token for the path.
+                    assert!(t.bytes.is_none(), "{name}: bytes without tokens");
+                    let mut vocab: serde_json::Value = serde_json::from_slice(json).unwrap();
+                    let map = vocab["model"]["vocab"].as_object_mut().unwrap();
+                    for (k, c) in byte_chars().iter().enumerate() {
+                        map.entry(c.to_string()).or_insert((100 + k).into());
+                    }
+                    load(&serde_json::to_vec(&vocab).unwrap())
+                }
+                t => t,
+            };
+            assert!(tokenizer.bytes.is_some(), "{name}: the byte path is taken");
+            let texts = texts();
+            let fast: Vec<Vec<u32>> = texts
+                .iter()
+                .map(|t| {
+                    let mut out = Vec::new();
+                    tokenizer.encode(t, true, &mut out);
+                    out
+                })
+                .collect();
+            tokenizer.bytes = None;
+            for (text, fast) in texts.iter().zip(fast) {
+                let mut out = Vec::new();
+                tokenizer.encode(text, true, &mut out);
+                assert_eq!(fast, out, "{name}: {text:?}");
+            }
+        }
+    }
 }

@@ -27,6 +27,12 @@ pub(super) enum Splitter {
     Fancy(fancy_regex::Regex),
 }
 
+/// The lazy DFA's transition cache of a known pattern, in bytes (the
+/// `regex` crate's default is 2 MiB): text in many scripts, or random bytes,
+/// visits more states of these Unicode-class patterns than fit there, and
+/// the cache was cleared and the states built again over and over.
+const DFA_CACHE: usize = 32 << 20;
+
 /// Patterns whose tail is `\s+(?!\S)|\s+`, and whether an `\s*[\r\n]+`
 /// alternative comes first. No earlier alternative of these can match
 /// whitespace alone, which the emulation relies on.
@@ -55,7 +61,10 @@ impl Splitter {
     fn without_scanner(pattern: &str) -> Result<Splitter, String> {
         if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern) {
             let plain = known.replace(r"|\s+(?!\S)|\s+", r"|\s+");
-            if let Ok(re) = regex::Regex::new(&plain) {
+            if let Ok(re) = regex::RegexBuilder::new(&plain)
+                .dfa_size_limit(DFA_CACHE)
+                .build()
+            {
                 return Ok(Splitter::Fast {
                     re,
                     newline_alternative,
