@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::Encoding;
 use super::backtrack::{Backtrack, Rule};
+use super::open_table::{OpenTable, Slot};
 
 include!("table_hash.rs");
 
@@ -29,24 +30,35 @@ const MID_TOKEN: usize = 12;
 const MID_FIRST: usize = SHORT_TOKEN + 1;
 
 /// The short-token tables, built on each encoding's first use.
-static SHORT: [OnceLock<ShortRanks>; 4] = [const { OnceLock::new() }; 4];
+static SHORT: [OnceLock<OpenTable<ShortSlot>>; 4] = [const { OnceLock::new() }; 4];
 /// The mid-length token tables, built with the short ones.
-static MID: [OnceLock<MidRanks>; 4] = [const { OnceLock::new() }; 4];
+static MID: [OnceLock<OpenTable<MidSlot>>; 4] = [const { OnceLock::new() }; 4];
 
 /// Every token of [`SHORT_TOKEN`] + 1 to [`MID_TOKEN`] bytes, each in one
 /// `u128` slot: its bytes (bits 0-95), its length (bits 96-99) and its rank
-/// (bits 100-127); 0 is an empty slot. Like [`ShortRanks`], one read per
-/// lookup where the general table takes three.
-#[derive(Debug)]
-struct MidRanks {
-    slots: Box<[u128]>,
-    mask: usize,
-    shift: u32,
-}
+/// (bits 100-127). Like [`ShortSlot`], one read per lookup where the general
+/// table takes three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MidSlot(u128);
 
 const MID_KEY: u128 = (1 << 100) - 1;
 
-impl MidRanks {
+impl Slot for MidSlot {
+    const EMPTY: MidSlot = MidSlot(0);
+    type Key = u128;
+
+    #[inline(always)]
+    fn hash(key: u128) -> u64 {
+        (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+    }
+
+    #[inline(always)]
+    fn holds(self, key: u128) -> bool {
+        self.0 & MID_KEY == key
+    }
+}
+
+impl MidSlot {
     #[inline(always)]
     fn key(piece: &[u8]) -> u128 {
         let mut b = [0u8; 16];
@@ -54,82 +66,35 @@ impl MidRanks {
         b[12] = piece.len() as u8;
         u128::from_le_bytes(b)
     }
-
-    #[inline(always)]
-    fn start(&self, key: u128) -> usize {
-        let folded = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
-        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    /// Lays out the mid-length tokens of `ranks`, lowest rank first.
-    /// `None` when a rank does not fit in 28 bits.
-    fn build(ranks: impl Iterator<Item = (u32, &'static [u8])> + Clone) -> Option<MidRanks> {
-        let mid = |b: &[u8]| b.len() > SHORT_TOKEN && b.len() <= MID_TOKEN;
-        let n = ranks.clone().filter(|(_, b)| mid(b)).count();
-        let cap = (n * 2).next_power_of_two().max(16);
-        let mut table = MidRanks {
-            slots: vec![0u128; cap].into_boxed_slice(),
-            mask: cap - 1,
-            shift: 64 - cap.trailing_zeros(),
-        };
-        for (rank, bytes) in ranks {
-            if !mid(bytes) {
-                continue;
-            }
-            if rank >= 1 << 28 {
-                return None;
-            }
-            let key = Self::key(bytes);
-            let mut i = table.start(key);
-            loop {
-                let slot = table.slots[i];
-                if slot == 0 {
-                    table.slots[i] = key | u128::from(rank) << 100;
-                    break;
-                }
-                if slot & MID_KEY == key {
-                    break;
-                }
-                i = (i + 1) & table.mask;
-            }
-        }
-        Some(table)
-    }
-
-    /// The rank of a piece of [`SHORT_TOKEN`] + 1 to [`MID_TOKEN`] bytes.
-    #[inline(always)]
-    fn get(&self, piece: &[u8]) -> Option<u32> {
-        let key = Self::key(piece);
-        let mut i = self.start(key);
-        loop {
-            let slot = self.slots[i];
-            if slot & MID_KEY == key {
-                return Some((slot >> 100) as u32);
-            }
-            if slot == 0 {
-                return None;
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
 }
 
 /// Every token of up to [`SHORT_TOKEN`] bytes, each in one `u64` slot that
 /// holds its bytes (bits 0-39, little endian), its length (bits 40-42) and
-/// its rank (bits 43-63); 0 is an empty slot. A lookup reads one slot (or a
-/// few neighbours) and nothing else: the merge of a short piece looks up
-/// mostly short parts, and the general table costs three memory reads per
-/// lookup (slot, offsets, bytes).
-#[derive(Debug)]
-struct ShortRanks {
-    slots: Box<[u64]>,
-    mask: usize,
-    shift: u32,
-}
+/// its rank (bits 43-63). A lookup reads one slot (or a few neighbours) and
+/// nothing else: the merge of a short piece looks up mostly short parts,
+/// and the general table costs three memory reads per lookup (slot,
+/// offsets, bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShortSlot(u64);
 
 const SHORT_KEY: u64 = (1 << 43) - 1;
 
-impl ShortRanks {
+impl Slot for ShortSlot {
+    const EMPTY: ShortSlot = ShortSlot(0);
+    type Key = u64;
+
+    #[inline(always)]
+    fn hash(key: u64) -> u64 {
+        key
+    }
+
+    #[inline(always)]
+    fn holds(self, key: u64) -> bool {
+        self.0 & SHORT_KEY == key
+    }
+}
+
+impl ShortSlot {
     /// The key of a piece of 1 to [`SHORT_TOKEN`] bytes.
     #[inline(always)]
     fn key(piece: &[u8]) -> u64 {
@@ -139,66 +104,34 @@ impl ShortRanks {
         }
         key
     }
+}
 
-    #[inline(always)]
-    fn start(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    /// Lays out the short tokens of `ranks` (lowest rank first, so a
-    /// repeated byte string keeps its lowest rank, as the general table
-    /// does). `None` when a rank does not fit in 21 bits.
-    fn build(ranks: impl Iterator<Item = (u32, &'static [u8])> + Clone) -> Option<ShortRanks> {
-        let n = ranks
-            .clone()
-            .filter(|(_, b)| !b.is_empty() && b.len() <= SHORT_TOKEN)
-            .count();
-        let cap = (n * 2).next_power_of_two().max(16);
-        let mut table = ShortRanks {
-            slots: vec![0u64; cap].into_boxed_slice(),
-            mask: cap - 1,
-            shift: 64 - cap.trailing_zeros(),
-        };
-        for (rank, bytes) in ranks {
-            if bytes.is_empty() || bytes.len() > SHORT_TOKEN {
-                continue;
-            }
-            if rank >= 1 << 21 {
-                return None;
-            }
-            let key = Self::key(bytes);
-            let mut i = table.start(key);
-            loop {
-                let slot = table.slots[i];
-                if slot == 0 {
-                    table.slots[i] = key | u64::from(rank) << 43;
-                    break;
-                }
-                if slot & SHORT_KEY == key {
-                    break;
-                }
-                i = (i + 1) & table.mask;
-            }
+/// Lays out the tokens of `ranks` of `lengths` in a table of packed slots,
+/// lowest rank first (so a repeated byte string keeps its lowest rank, as
+/// the general table does). An empty table when a rank does not fit in
+/// the slot (never so for the built-in encodings).
+fn packed<S: Slot>(
+    ranks: impl Iterator<Item = (u32, &'static [u8])> + Clone,
+    lengths: std::ops::RangeInclusive<usize>,
+    rank_bits: u32,
+    slot: impl Fn(&[u8], u32) -> (S::Key, S),
+) -> OpenTable<S> {
+    let n = ranks
+        .clone()
+        .filter(|(_, b)| lengths.contains(&b.len()))
+        .count();
+    let mut table = OpenTable::with_room(n);
+    for (rank, bytes) in ranks {
+        if !lengths.contains(&bytes.len()) {
+            continue;
         }
-        Some(table)
-    }
-
-    /// The rank of a piece of 1 to [`SHORT_TOKEN`] bytes.
-    #[inline(always)]
-    fn get(&self, piece: &[u8]) -> Option<u32> {
-        let key = Self::key(piece);
-        let mut i = self.start(key);
-        loop {
-            let slot = self.slots[i];
-            if slot & SHORT_KEY == key {
-                return Some((slot >> 43) as u32);
-            }
-            if slot == 0 {
-                return None;
-            }
-            i = (i + 1) & self.mask;
+        if rank >= 1 << rank_bits {
+            return OpenTable::none();
         }
+        let (key, s) = slot(bytes, rank);
+        table.insert_first(key, s);
     }
+    table
 }
 
 /// A BPE vocabulary: rank <-> bytes.
@@ -211,7 +144,7 @@ pub(crate) struct Vocab {
     slots: &'static [u8],
     bytes: &'static [u8],
     /// The short and mid-length tokens, when their ranks fit the tables.
-    short: Option<(&'static ShortRanks, &'static MidRanks)>,
+    short: Option<(&'static OpenTable<ShortSlot>, &'static OpenTable<MidSlot>)>,
 }
 
 static O200K: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.bin"));
@@ -247,27 +180,20 @@ impl Vocab {
             bytes: &blob[bytes_start..],
             short: None,
         };
-        // An empty table stands for "ranks too large" (never so for the
-        // built-in encodings).
+        let ranks = (0..n as u32).filter_map(|r| Some((r, v.token(r)?)));
         let short = SHORT[e.table() as usize].get_or_init(|| {
-            ShortRanks::build((0..n as u32).filter_map(|r| Some((r, v.token(r)?)))).unwrap_or(
-                ShortRanks {
-                    slots: Box::new([]),
-                    mask: 0,
-                    shift: 0,
-                },
-            )
+            packed(ranks.clone(), 1..=SHORT_TOKEN, 21, |b, rank| {
+                let key = ShortSlot::key(b);
+                (key, ShortSlot(key | u64::from(rank) << 43))
+            })
         });
         let mid = MID[e.table() as usize].get_or_init(|| {
-            MidRanks::build((0..n as u32).filter_map(|r| Some((r, v.token(r)?)))).unwrap_or(
-                MidRanks {
-                    slots: Box::new([]),
-                    mask: 0,
-                    shift: 0,
-                },
-            )
+            packed(ranks, MID_FIRST..=MID_TOKEN, 28, |b, rank| {
+                let key = MidSlot::key(b);
+                (key, MidSlot(key | u128::from(rank) << 100))
+            })
         });
-        v.short = (!short.slots.is_empty() && !mid.slots.is_empty()).then_some((short, mid));
+        v.short = (!short.is_none() && !mid.is_none()).then_some((short, mid));
         v
     }
 
@@ -289,8 +215,12 @@ impl Vocab {
         if let Some((short, mid)) = self.short {
             match piece.len() {
                 0 => {}
-                1..=SHORT_TOKEN => return short.get(piece),
-                MID_FIRST..=MID_TOKEN => return mid.get(piece),
+                1..=SHORT_TOKEN => {
+                    return short.get(ShortSlot::key(piece)).map(|s| (s.0 >> 43) as u32);
+                }
+                MID_FIRST..=MID_TOKEN => {
+                    return mid.get(MidSlot::key(piece)).map(|s| (s.0 >> 100) as u32);
+                }
                 _ => {}
             }
         }
