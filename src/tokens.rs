@@ -19,6 +19,7 @@ pub mod file;
 mod gate;
 pub mod image;
 mod model_file;
+mod open_table;
 pub(crate) mod pretok;
 pub mod registry;
 mod tokenizer;

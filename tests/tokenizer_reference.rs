@@ -332,6 +332,29 @@ fn generated() -> Vec<String> {
         cases.push(format!("x{}y", " ".repeat(n)));
         cases.push(format!("x{}y", "\n".repeat(n)));
     }
+    // Pieces long enough for the long-piece encoders (over 4,096 symbols):
+    // random letters, random base64, punctuation whose tokens Llama 3
+    // forms from a part of higher rank (`.:.:` from `:.:`), repeated units.
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n) as u8
+    };
+    let letters: String = (0..20_000).map(|_| (b'a' + next(26)) as char).collect();
+    let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let base64: String = (0..12_000).map(|_| b64[next(64) as usize] as char).collect();
+    let punct: String = (0..9_000).map(|_| b".:=-"[next(4) as usize] as char).collect();
+    cases.extend([
+        letters,
+        base64,
+        punct,
+        ".:".repeat(5000),
+        "=".repeat(9000),
+        "ab".repeat(5000),
+        "漢字".repeat(3000),
+    ]);
     cases
 }
 

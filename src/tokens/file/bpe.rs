@@ -29,10 +29,61 @@ struct Symbol {
 
 const NONE: usize = usize::MAX;
 
+/// The heap merge's buffers, kept from one run to the next.
+#[derive(Default)]
+struct HeapScratch {
+    symbols: Vec<Symbol>,
+    heap: BinaryHeap<Reverse<(u32, usize, u32)>>,
+}
+
+/// Pair lookups met before, in a small direct-mapped table that stays in
+/// cache: a long run repeats its pairs, and the merge table is megabytes.
+struct PairMemo {
+    /// `(left << 32 | right) + 1` (0: empty) and `rank << 32 | merged`
+    /// (`u64::MAX`: no merge).
+    slots: Box<[(u64, u64)]>,
+}
+
+impl PairMemo {
+    const BITS: u32 = 12;
+
+    fn new() -> PairMemo {
+        PairMemo {
+            slots: vec![(0, 0); 1 << Self::BITS].into_boxed_slice(),
+        }
+    }
+
+    #[inline(always)]
+    fn get(
+        &mut self,
+        left: u32,
+        right: u32,
+        pairs: &FxHashMap<(u32, u32), (u32, u32)>,
+    ) -> Option<(u32, u32)> {
+        let key = (u64::from(left) << 32 | u64::from(right)) + 1;
+        let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize;
+        let (k, v) = self.slots[i];
+        let v = if k == key {
+            v
+        } else {
+            let v = pairs
+                .get(&(left, right))
+                .map_or(u64::MAX, |&(rank, m)| u64::from(rank) << 32 | u64::from(m));
+            self.slots[i] = (key, v);
+            v
+        };
+        (v != u64::MAX).then_some(((v >> 32) as u32, v as u32))
+    }
+}
+
 /// Pieces up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 24;
 /// Pieces longer than this many symbols merge with the linear-time encoder.
 const LONG: usize = 4096;
+/// The chunk of a long run that [`Merges::apply_chunked`] merges at a time.
+const CHUNK: usize = 128;
+/// The widest window [`Merges::apply_chunked`] merges again around a seam.
+const SEAM_WINDOW_MAX: usize = 64 * CHUNK;
 
 impl Merges {
     /// Adds a merge; a later merge of the same pair replaces an earlier one.
@@ -99,7 +150,7 @@ impl Merges {
             0 => {}
             1 => out.push(ids[0]),
             n if n <= SHORT => self.apply_short(ids, out),
-            n if n > LONG && self.apply_long(ids, out) => {}
+            n if n > LONG && (self.apply_long(ids, out) || self.apply_chunked(ids, out)) => {}
             _ => self.apply_heap(ids, out),
         }
     }
@@ -170,20 +221,59 @@ impl Merges {
             out.extend_from_slice(ids);
             return;
         }
-        let mut symbols: Vec<Symbol> = ids
-            .iter()
-            .enumerate()
-            .map(|(k, &id)| Symbol {
-                id,
-                prev: if k == 0 { NONE } else { k - 1 },
-                next: if k + 1 == ids.len() { NONE } else { k + 1 },
-                alive: true,
-            })
-            .collect();
+        let symbols = self.heap_merge(ids);
+        out.extend(symbols.iter().filter(|s| s.alive).map(|s| s.id));
+    }
+
+    /// [`Merges::apply_heap`] that appends each token with the position of
+    /// its first symbol, `at` plus its offset in `ids`.
+    fn apply_heap_at(
+        &self,
+        ids: &[u32],
+        at: usize,
+        out: &mut Vec<(u32, usize)>,
+        scratch: &mut HeapScratch,
+        memo: &mut PairMemo,
+    ) {
+        self.heap_merge_with(ids, scratch, |l, r| memo.get(l, r, &self.pairs));
+        out.extend(
+            scratch
+                .symbols
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.alive)
+                .map(|(k, s)| (s.id, at + k)),
+        );
+    }
+
+    /// Runs the heap merge; the live symbols are the result, each at the
+    /// position of its first input symbol.
+    fn heap_merge(&self, ids: &[u32]) -> Vec<Symbol> {
+        let mut scratch = HeapScratch::default();
+        self.heap_merge_with(ids, &mut scratch, |l, r| self.pairs.get(&(l, r)).copied());
+        scratch.symbols
+    }
+
+    /// [`Merges::heap_merge`] into `scratch.symbols`, with `pair` to look
+    /// merges up.
+    fn heap_merge_with(
+        &self,
+        ids: &[u32],
+        scratch: &mut HeapScratch,
+        mut pair: impl FnMut(u32, u32) -> Option<(u32, u32)>,
+    ) {
+        let HeapScratch { symbols, heap } = scratch;
+        symbols.clear();
+        symbols.extend(ids.iter().enumerate().map(|(k, &id)| Symbol {
+            id,
+            prev: if k == 0 { NONE } else { k - 1 },
+            next: if k + 1 == ids.len() { NONE } else { k + 1 },
+            alive: true,
+        }));
         // Min-heap on (rank, position); entries are checked when popped.
-        let mut heap: BinaryHeap<Reverse<(u32, usize, u32)>> = BinaryHeap::new();
-        for k in 0..ids.len() - 1 {
-            if let Some(&(rank, merged)) = self.pairs.get(&(ids[k], ids[k + 1])) {
+        heap.clear();
+        for k in 0..ids.len().saturating_sub(1) {
+            if let Some((rank, merged)) = pair(ids[k], ids[k + 1]) {
                 heap.push(Reverse((rank, k, merged)));
             }
         }
@@ -193,8 +283,8 @@ impl Merges {
                 continue;
             }
             let right = symbols[left.next];
-            match self.pairs.get(&(left.id, right.id)) {
-                Some(&(_, m)) if m == merged => {}
+            match pair(left.id, right.id) {
+                Some((_, m)) if m == merged => {}
                 _ => continue, // stale: one side has merged since
             }
             let right_pos = left.next;
@@ -206,18 +296,100 @@ impl Merges {
             }
             if left.prev != NONE {
                 let prev = symbols[left.prev];
-                if let Some(&(rank, m)) = self.pairs.get(&(prev.id, merged)) {
+                if let Some((rank, m)) = pair(prev.id, merged) {
                     heap.push(Reverse((rank, left.prev, m)));
                 }
             }
             if right.next != NONE {
                 let next = symbols[right.next];
-                if let Some(&(rank, m)) = self.pairs.get(&(merged, next.id)) {
+                if let Some((rank, m)) = pair(merged, next.id) {
                     heap.push(Reverse((rank, pos, m)));
                 }
             }
         }
-        out.extend(symbols.iter().filter(|s| s.alive).map(|s| s.id));
+    }
+
+    /// Whether tokens `a` (from symbol `at_a`) then `b` (to symbol `end`)
+    /// are the merge of their symbols: then no merge ever crosses the
+    /// boundary between them.
+    fn compatible(
+        &self,
+        ids: &[u32],
+        (a, at_a): (u32, usize),
+        (b, _): (u32, usize),
+        end: usize,
+        scratch: &mut Vec<u32>,
+    ) -> bool {
+        scratch.clear();
+        self.apply(&ids[at_a..end], scratch);
+        scratch[..] == [a, b]
+    }
+
+    /// The merge of a long run, a chunk at a time, exact for any merges.
+    ///
+    /// A sequence of tokens is the merge of its symbols if and only if every
+    /// two neighbours are the merge of their own symbols (neither side's
+    /// merges ever see the other's, and the heap picks the same merges in
+    /// the same order as it does for the two alone). So chunks are merged on
+    /// their own, in cache, and each seam between the tokens so far and the
+    /// next chunk's is checked; a seam that fails is merged again in a
+    /// window of tokens around it, doubled until the window's own seams
+    /// hold. `false` (with `out` unchanged) when a window grows past
+    /// [`SEAM_WINDOW_MAX`] symbols: then the caller runs the heap.
+    fn apply_chunked(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
+        let mut tokens: Vec<(u32, usize)> = Vec::with_capacity(ids.len() / 2);
+        let mut window: Vec<(u32, usize)> = Vec::new();
+        let mut scratch = Vec::new();
+        let mut heap = HeapScratch::default();
+        let mut memo = PairMemo::new();
+        let mut at = 0;
+        while at < ids.len() {
+            let end = (at + CHUNK).min(ids.len());
+            let seam = tokens.len();
+            self.apply_heap_at(&ids[at..end], at, &mut tokens, &mut heap, &mut memo);
+            at = end;
+            if seam == 0 {
+                continue;
+            }
+            // Tokens `..seam` merge `ids[..seam start]`, tokens `seam..` the
+            // chunk; make the seam hold.
+            let end_of = |tokens: &[(u32, usize)], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
+            if self.compatible(
+                ids,
+                tokens[seam - 1],
+                tokens[seam],
+                end_of(&tokens, seam),
+                &mut scratch,
+            ) {
+                continue;
+            }
+            let mut reach = 1;
+            loop {
+                let lo = seam.saturating_sub(reach);
+                let hi = (seam + reach).min(tokens.len());
+                let (from, to) = (tokens[lo].1, end_of(&tokens, hi - 1));
+                if to - from > SEAM_WINDOW_MAX {
+                    return false;
+                }
+                window.clear();
+                self.apply_heap_at(&ids[from..to], from, &mut window, &mut heap, &mut memo);
+                let left_holds = lo == 0 || {
+                    let w_end = window.get(1).map_or(to, |t| t.1);
+                    self.compatible(ids, tokens[lo - 1], window[0], w_end, &mut scratch)
+                };
+                let right_holds = hi == tokens.len() || {
+                    let last = window[window.len() - 1];
+                    self.compatible(ids, last, tokens[hi], end_of(&tokens, hi), &mut scratch)
+                };
+                if left_holds && right_holds {
+                    tokens.splice(lo..hi, window.drain(..));
+                    break;
+                }
+                reach *= 2;
+            }
+        }
+        out.extend(tokens.iter().map(|t| t.0));
+        true
     }
 }
 
@@ -372,6 +544,47 @@ mod tests {
             }
         }
         assert!(merged > 5000, "{merged}");
+    }
+
+    fn chunked(m: &Merges, ids: &[u32]) -> Option<Vec<u32>> {
+        let mut out = vec![7777];
+        m.apply_chunked(ids, &mut out).then(|| out.split_off(1))
+    }
+
+    /// The chunked merge equals the heap on merges as training makes them
+    /// and on odd ones (which the linear encoder declines), on runs of many
+    /// chunks: random symbols, few symbols, one symbol repeated.
+    #[test]
+    fn the_chunked_merge_agrees_with_the_heap() {
+        let mut rng = Rng(0x5DEE_CE66_D1CE_4E5B);
+        let mut repaired = 0;
+        for round in 0..200 {
+            let atoms = 2 + rng.below(4) as u32;
+            let tokens = 4 + rng.below(60) as u32;
+            let m = trained(&mut rng, atoms, tokens, round % 2 == 1);
+            for case in 0..6 {
+                let len = 1 + rng.below(6 * CHUNK);
+                let ids: Vec<u32> = (0..len)
+                    .map(|k| match case {
+                        0 => 0,
+                        1 => (k % 2) as u32,
+                        2 if rng.below(40) == 0 => 1000,
+                        _ => rng.below(atoms as usize) as u32,
+                    })
+                    .collect();
+                let want = heap(&m, &ids);
+                let got = chunked(&m, &ids).expect("no seam window grows that wide here");
+                assert_eq!(got, want, "round {round} case {case}: {ids:?}");
+                // How often a chunk's own merge was not the final one at a
+                // seam (the check must have work to do).
+                let mut by_chunks = Vec::new();
+                for c in ids.chunks(CHUNK) {
+                    m.apply_heap(c, &mut by_chunks);
+                }
+                repaired += usize::from(by_chunks != want);
+            }
+        }
+        assert!(repaired > 100, "{repaired} runs needed a seam merged again");
     }
 
     #[test]
