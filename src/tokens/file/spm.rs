@@ -46,6 +46,11 @@ const SHORT: usize = 32;
 /// encoder when the model allows it.
 const LONG_WORD: usize = 64;
 
+/// The linear-time encoder is built once the long words merged without it
+/// add up to this many bytes (its build costs about as much as merging
+/// them).
+const BUILD_LONG_AFTER: usize = 1 << 20;
+
 /// Words up to this many bytes have their ids cached per thread.
 const CACHED_WORD: usize = 64;
 
@@ -106,6 +111,8 @@ pub(super) struct SpmTokenizer {
     /// first long word (`None` when the model does not meet its
     /// conditions; see [`SpmTokenizer::build_long`]).
     long: OnceLock<Option<LongWords>>,
+    /// The bytes of the long words merged before the encoder was built.
+    long_bytes: std::sync::atomic::AtomicUsize,
 }
 
 /// The linear-time encoder of long words, and the texts it must not be
@@ -383,6 +390,7 @@ impl SpmTokenizer {
             newline_cuts,
             serial,
             long: OnceLock::new(),
+            long_bytes: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -545,7 +553,7 @@ impl SpmTokenizer {
     /// BPE over one word.
     fn merge_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         if word.len() > LONG_WORD
-            && let Some(long) = self.long()
+            && let Some(long) = self.long_for(word.len())
             && self.encode_long(long, word, out, scratch)
         {
             return;
@@ -583,6 +591,23 @@ impl SpmTokenizer {
             k = sym.next;
         }
         ids
+    }
+
+    /// The linear-time encoder for a long word of `len` bytes, once it is
+    /// worth its build (about as long as merging 1 MB of long words): when
+    /// the word is longer than [`BUILD_LONG_AFTER`] or the long words so far
+    /// add up to more. Text with a few long lines does not pay for it.
+    fn long_for(&self, len: usize) -> Option<&LongWords> {
+        if let Some(long) = self.long.get() {
+            return long.as_ref();
+        }
+        let seen = self
+            .long_bytes
+            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+        if seen + len > BUILD_LONG_AFTER {
+            return self.long();
+        }
+        None
     }
 
     /// The linear-time encoder, built on first use; `None` when the model
@@ -1367,6 +1392,29 @@ mod tests {
         for unit in ["ab", "abb", "ba", "bab", "aab", "c"] {
             long_agrees(&m, &unit.repeat(70));
         }
+    }
+
+    #[test]
+    fn the_long_word_encoder_is_built_once_long_words_add_up() {
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -20.0, NORMAL),
+                ("b", -20.0, NORMAL),
+                ("ab", -1.0, NORMAL),
+            ],
+            true,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert!(m.long_for(LONG_WORD + 1).is_none());
+        assert!(m.long.get().is_none(), "not built for one long word");
+        let word = random_text(17, &["a", "b", "é"], BUILD_LONG_AFTER);
+        let mut merged = Vec::new();
+        m.merge_emit(&word, &mut merged, &mut Scratch::default());
+        // Through `encode`: the word passes the limit and is encoded by it.
+        assert_eq!(encode(&m, &word), merged);
+        assert!(m.long.get().is_some_and(|l| l.is_some()));
     }
 
     #[test]
