@@ -19,11 +19,13 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 
 use super::spm_table::PieceTable;
+use crate::tokens::backtrack::{Backtrack, Rule};
 use crate::tokens::gate::CacheGate;
 
 /// The piece types of `ModelProto.SentencePiece.Type`.
@@ -39,6 +41,15 @@ const SPACE: char = '▁';
 
 /// Segments up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 32;
+
+/// Words of more than this many bytes are encoded by the linear-time
+/// encoder when the model allows it.
+const LONG_WORD: usize = 64;
+
+/// The linear-time encoder is built once the long words merged without it
+/// add up to this many bytes (its build costs about as much as merging
+/// them).
+const BUILD_LONG_AFTER: usize = 1 << 20;
 
 /// Words up to this many bytes have their ids cached per thread.
 const CACHED_WORD: usize = 64;
@@ -96,6 +107,19 @@ pub(super) struct SpmTokenizer {
     newline_cuts: bool,
     /// A number no other model of this process has, for the word cache.
     serial: u64,
+    /// The linear-time encoder of the pieces a word can hold, built on the
+    /// first long word (`None` when the model does not meet its
+    /// conditions; see [`SpmTokenizer::build_long`]).
+    long: OnceLock<Option<LongWords>>,
+    /// The bytes of the long words merged before the encoder was built.
+    long_bytes: std::sync::atomic::AtomicUsize,
+}
+
+/// The linear-time encoder of long words, and the texts it must not be
+/// given (see [`SpmTokenizer::build_long`]).
+struct LongWords {
+    encoder: Backtrack,
+    aside: Option<AhoCorasick>,
 }
 
 /// One piece of `ModelProto.pieces`.
@@ -365,6 +389,8 @@ impl SpmTokenizer {
             escape_whitespaces,
             newline_cuts,
             serial,
+            long: OnceLock::new(),
+            long_bytes: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -526,6 +552,241 @@ impl SpmTokenizer {
 
     /// BPE over one word.
     fn merge_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+        if word.len() > LONG_WORD
+            && let Some(long) = self.long_for(word.len())
+            && self.encode_long(long, word, out, scratch)
+        {
+            return;
+        }
+        self.merge_emit(word, out, scratch);
+    }
+
+    /// BPE over one word by the merge itself (scan or heap).
+    fn merge_emit(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+        self.merge_symbols(word, scratch);
+        let mut k = 0u32;
+        while k != NONE {
+            let sym = scratch.symbols[k as usize];
+            self.emit(&word[sym.start as usize..sym.end as usize], out, scratch);
+            k = sym.next;
+        }
+    }
+
+    /// The ids of the pieces the merge leaves of `word` ([`NONE`] for a
+    /// symbol that is no piece), before unused pieces are split back or
+    /// unknown symbols fall back to bytes: the reference the linear-time
+    /// encoder is checked against.
+    fn merge_ids(&self, word: &str) -> Vec<u32> {
+        let mut scratch = Scratch::default();
+        let mut ids = Vec::new();
+        if word.is_empty() {
+            return ids;
+        }
+        self.merge_symbols(word, &mut scratch);
+        let mut k = 0u32;
+        while k != NONE {
+            let sym = scratch.symbols[k as usize];
+            let text = &word[sym.start as usize..sym.end as usize];
+            ids.push(self.pieces.find(text).unwrap_or(NONE));
+            k = sym.next;
+        }
+        ids
+    }
+
+    /// The linear-time encoder for a long word of `len` bytes, once it is
+    /// worth its build (about as long as merging 1 MB of long words): when
+    /// the word is longer than [`BUILD_LONG_AFTER`] or the long words so far
+    /// add up to more. Text with a few long lines does not pay for it.
+    fn long_for(&self, len: usize) -> Option<&LongWords> {
+        if let Some(long) = self.long.get() {
+            return long.as_ref();
+        }
+        let seen = self
+            .long_bytes
+            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
+        if seen + len > BUILD_LONG_AFTER {
+            return self.long();
+        }
+        None
+    }
+
+    /// The linear-time encoder, built on first use; `None` when the model
+    /// does not meet its conditions.
+    fn long(&self) -> Option<&LongWords> {
+        self.long.get_or_init(|| self.build_long()).as_ref()
+    }
+
+    /// Builds the linear-time encoder of the pieces a word can hold.
+    ///
+    /// A word (text between user-defined pieces) holds none of their
+    /// texts, so the merge only ever forms pieces that hold none either.
+    /// The encoder's symbols are those pieces of one character, and every
+    /// split of such a piece into two is a rule whose priority is the
+    /// piece's rank by score (highest first, equal scores equal): the
+    /// merge's own order, highest score first and leftmost among equals.
+    /// A character that is no piece merges with nothing when no piece
+    /// holds it, so words are cut around it.
+    ///
+    /// The encoder needs each piece the merge can leave to be formed last
+    /// from two pieces of higher score. A few pieces are not: Gemma 3's
+    /// `▁======` is formed last from `▁=====`, whose score is lower. The
+    /// merge forms a piece only in a word that holds its text, so such
+    /// pieces are set aside with every piece that holds them (a first
+    /// build finds them all), and the encoder serves only words that hold
+    /// none of them.
+    ///
+    /// `None` when the model has unused pieces (they are split back by how
+    /// the merge formed them), when a piece the encoder covers holds a
+    /// character that is no symbol, or has the text of a control, unknown
+    /// or byte piece, or when the second build still finds pieces to set
+    /// aside or [`Backtrack::build`] refuses for another reason.
+    fn build_long(&self) -> Option<LongWords> {
+        if self.unused.iter().any(|&u| u) {
+            return None;
+        }
+        let mut aside: Vec<String> = Vec::new();
+        for _ in 0..2 {
+            let matcher = if aside.is_empty() {
+                None
+            } else {
+                Some(AhoCorasick::new(&aside).ok()?)
+            };
+            let found = RefCell::new(Vec::new());
+            let encoder = self.build_long_without(matcher.as_ref(), |text| {
+                let ids = self.merge_ids(text);
+                if ids.len() == 1 {
+                    // The merge leaves a piece the encoder cannot explain:
+                    // note it and let the build go on to find the others.
+                    found.borrow_mut().push(text.to_string());
+                    return Vec::new();
+                }
+                ids
+            });
+            let found = found.into_inner();
+            if found.is_empty() {
+                return encoder.map(|encoder| LongWords {
+                    encoder,
+                    aside: matcher,
+                });
+            }
+            aside.extend(found);
+        }
+        None
+    }
+
+    /// [`SpmTokenizer::build_long`] over the pieces that hold neither a
+    /// user-defined piece nor a text of `aside`, with `reference` the merge
+    /// of a text into ids.
+    fn build_long_without(
+        &self,
+        aside: Option<&AhoCorasick>,
+        reference: impl Fn(&str) -> Vec<u32>,
+    ) -> Option<Backtrack> {
+        let n = self.pieces.len();
+        let held = |text: &str| {
+            self.user.as_ref().is_some_and(|(ac, _)| ac.is_match(text))
+                || aside.is_some_and(|ac| ac.is_match(text))
+        };
+        let mut covered = vec![false; n];
+        let mut ids = Vec::new();
+        for id in self.pieces.mergeable_ids() {
+            let text = self.pieces.text(id);
+            if !text.is_empty() && !held(text) {
+                covered[id as usize] = true;
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        let mut atoms = Vec::new();
+        let mut buf = [0u8; 4];
+        for &id in &ids {
+            let text = self.pieces.text(id);
+            if self.reserved.contains_key(text) {
+                return None;
+            }
+            let mut chars = text.chars();
+            if let (Some(_), None) = (chars.next(), chars.next()) {
+                atoms.push((id, id));
+                continue;
+            }
+            let all_atoms = text.chars().all(|c| {
+                self.pieces
+                    .find(c.encode_utf8(&mut buf))
+                    .is_some_and(|a| covered[a as usize])
+            });
+            if !all_atoms {
+                return None;
+            }
+        }
+        let mut scores: Vec<f32> = ids.iter().map(|&id| self.pieces.score(id)).collect();
+        scores.sort_unstable_by(|a, b| b.total_cmp(a));
+        scores.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
+        let rank = |id: u32| -> u32 {
+            let s = self.pieces.score(id);
+            scores.partition_point(|x| x.total_cmp(&s) == Ordering::Greater) as u32
+        };
+        let mut rules: Vec<Rule> = Vec::new();
+        for &m in &ids {
+            let text = self.pieces.text(m);
+            let p = rank(m);
+            for (k, _) in text.char_indices().skip(1) {
+                if let Some(l) = self.pieces.find(&text[..k])
+                    && let Some(r) = self.pieces.find(&text[k..])
+                    && covered[l as usize]
+                    && covered[r as usize]
+                {
+                    rules.push((l, r, p, m));
+                }
+            }
+        }
+        Backtrack::build(n, &atoms, rules, false, |symbols| {
+            let text: String = symbols.iter().map(|&s| self.pieces.text(s)).collect();
+            reference(&text)
+        })
+    }
+
+    /// Encodes a word with the linear-time encoder: each run of characters
+    /// that are symbols of it, and the other characters on their own.
+    /// `false`, with `out` unchanged, if the word holds a text set aside or
+    /// the encoder turns a run down.
+    fn encode_long(
+        &self,
+        long: &LongWords,
+        word: &str,
+        out: &mut Vec<u32>,
+        scratch: &mut Scratch,
+    ) -> bool {
+        if long.aside.as_ref().is_some_and(|ac| ac.is_match(word)) {
+            return false;
+        }
+        let base = out.len();
+        let mut run = std::mem::take(&mut scratch.run);
+        run.clear();
+        let mut buf = [0u8; 4];
+        let mut ok = true;
+        for c in word.chars() {
+            let text = c.encode_utf8(&mut buf);
+            if let Some(id) = self.pieces.find(text) {
+                run.push(id);
+                continue;
+            }
+            if !long.encoder.encode(&run, out) {
+                ok = false;
+                break;
+            }
+            run.clear();
+            self.emit(text, out, scratch);
+        }
+        ok = ok && long.encoder.encode(&run, out);
+        scratch.run = run;
+        if !ok {
+            out.truncate(base);
+        }
+        ok
+    }
+
+    /// Merges the symbols of `word` (left in `scratch.symbols`).
+    fn merge_symbols(&self, word: &str, scratch: &mut Scratch) {
         scratch.symbols.clear();
         for (i, c) in word.char_indices() {
             let k = scratch.symbols.len() as u32;
@@ -543,12 +804,6 @@ impl SpmTokenizer {
             self.merge_scan(word, scratch);
         } else {
             self.merge_heap(word, scratch);
-        }
-        let mut k = 0u32;
-        while k != NONE {
-            let sym = scratch.symbols[k as usize];
-            self.emit(&word[sym.start as usize..sym.end as usize], out, scratch);
-            k = sym.next;
         }
     }
 
@@ -701,6 +956,8 @@ struct Scratch {
     /// Per symbol, the merge with the symbol after it: (score, id).
     candidates: Vec<Option<(f32, u32)>>,
     rev_merge: FxHashMap<String, (String, String)>,
+    /// The symbols of a run of a word, for the linear-time encoder.
+    run: Vec<u32>,
 }
 
 /// Merges symbol `k` with the one after it.
@@ -1021,6 +1278,210 @@ mod tests {
         // A second pass is served by the word cache and agrees.
         assert_eq!(t.encode(&text).len(), serial);
         assert_eq!(t.count(para) * 8_000, serial);
+    }
+
+    /// The words of `text` as `encode_stretch` cuts them (`text` holding
+    /// no user-defined piece).
+    fn words(m: &SpmTokenizer, text: &str) -> Vec<String> {
+        let normalized = m.normalize(text);
+        let mut out = Vec::new();
+        let mut stretches = Vec::new();
+        let mut done = 0;
+        if let Some((ac, _)) = &m.user {
+            for u in ac.find_iter(&normalized) {
+                stretches.push(&normalized[done..u.start()]);
+                done = u.end();
+            }
+        }
+        stretches.push(&normalized[done..]);
+        for s in stretches {
+            stretch_words(m, s, &mut out);
+        }
+        out.retain(|w| !w.is_empty());
+        out
+    }
+
+    fn stretch_words(m: &SpmTokenizer, s: &str, out: &mut Vec<String>) {
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        for (i, c) in s.char_indices() {
+            let cut = match c {
+                SPACE => prev.is_some_and(|p| p != SPACE) && i > start && m.can_cut(s, i),
+                '\n' => m.line_cuts && prev.is_some_and(|p| p != '\n') && i > start,
+                _ => false,
+            };
+            if cut {
+                out.push(s[start..i].to_string());
+                start = i;
+            }
+            prev = Some(c);
+        }
+        out.push(s[start..].to_string());
+    }
+
+    /// The linear-time encoder and the merge agree on every word of `text`
+    /// that holds no text set aside, and the encoder turns down the others;
+    /// returns the number of words.
+    fn long_agrees(m: &SpmTokenizer, text: &str) -> usize {
+        let long = m.long().expect("the model meets the encoder's conditions");
+
+        let mut scratch = Scratch::default();
+        let words = words(m, text);
+        for w in &words {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            let aside = long.aside.as_ref().is_some_and(|ac| ac.is_match(w));
+            assert_eq!(
+                m.encode_long(long, w, &mut fast, &mut scratch),
+                !aside,
+                "{w:?}"
+            );
+            if aside {
+                assert!(fast.is_empty());
+                continue;
+            }
+            m.merge_emit(w, &mut slow, &mut scratch);
+            assert!(fast == slow, "{w:?}: {fast:?} != {slow:?}");
+        }
+        words.len()
+    }
+
+    /// A random text of `n` characters drawn from `alphabet`.
+    fn random_text(seed: u64, alphabet: &[&str], n: usize) -> String {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                alphabet[(x % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_words_set_aside_pieces_formed_from_lower_scores() {
+        // ids: <unk>=0 a=1 b=2 ab=3 abb=4 abbb=5 ba=6. `abbb` is formed
+        // last from `abb`, whose score is lower: set aside, with the words
+        // that hold it.
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -20.0, NORMAL),
+                ("b", -20.0, NORMAL),
+                ("ab", -1.0, NORMAL),
+                ("abb", -10.0, NORMAL),
+                ("abbb", -5.0, NORMAL),
+                ("ba", -2.0, NORMAL),
+            ],
+            true,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert_eq!(encode(&m, "abbb"), [5]);
+        let long = m.long().expect("built with abbb set aside");
+        let aside = long.aside.as_ref().expect("abbb is set aside");
+        assert!(aside.is_match("abbb") && !aside.is_match("abb"));
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        assert!(!m.encode_long(long, &"abbb".repeat(40), &mut out, &mut scratch));
+        assert!(out.is_empty());
+        let words = long_agrees(&m, &random_text(5, &["a", "b", "ab", "c", "é"], 4000));
+        assert_eq!(words, 1);
+        let words = long_agrees(&m, &random_text(6, &["a", "ab", "abb", "c", "é"], 4000));
+        assert_eq!(words, 1);
+        for unit in ["ab", "abb", "ba", "bab", "aab", "c"] {
+            long_agrees(&m, &unit.repeat(70));
+        }
+    }
+
+    #[test]
+    fn the_long_word_encoder_is_built_once_long_words_add_up() {
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -20.0, NORMAL),
+                ("b", -20.0, NORMAL),
+                ("ab", -1.0, NORMAL),
+            ],
+            true,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert!(m.long_for(LONG_WORD + 1).is_none());
+        assert!(m.long.get().is_none(), "not built for one long word");
+        let word = random_text(17, &["a", "b", "é"], BUILD_LONG_AFTER);
+        let mut merged = Vec::new();
+        m.merge_emit(&word, &mut merged, &mut Scratch::default());
+        // Through `encode`: the word passes the limit and is encoded by it.
+        assert_eq!(encode(&m, &word), merged);
+        assert!(m.long.get().is_some_and(|l| l.is_some()));
+    }
+
+    #[test]
+    fn long_words_need_a_model_without_unused_pieces() {
+        let m = SpmTokenizer::parse(&model(
+            &[
+                ("a", -1.0, NORMAL),
+                ("b", -1.0, NORMAL),
+                ("ab", -2.0, UNUSED),
+            ],
+            false,
+            false,
+            false,
+        ))
+        .unwrap();
+        assert!(m.long().is_none());
+        assert_eq!(encode(&m, &"ab".repeat(50)), [1, 2].repeat(50));
+    }
+
+    #[test]
+    fn gemma3_long_words_encode_as_the_merge_does() {
+        let t = super::super::FileTokenizer::gemma3();
+        let super::super::Backend::Spm(m) = &t.backend else {
+            panic!("gemma3 is a SentencePiece model")
+        };
+        let aside = m.long().unwrap().aside.as_ref().unwrap();
+        assert!(aside.is_match("▁======") && aside.is_match("x▁SSSRx"));
+        assert!(!aside.is_match("▁=====") && !aside.is_match("▁SSS"));
+        long_agrees(m, &" SSSR SSSSR ======= ======SSSR".repeat(20));
+        let units = [
+            "a", "ab", "\n", " ", "▁", "中", "é", "🙂", "aé", "x1", "==", "\t", "ab ", " the", ".",
+            "0", "\u{0}", "\u{e000}",
+        ];
+        for unit in units {
+            for n in [1, 2, 3, 5, 8, 33, 100, 1000] {
+                long_agrees(m, &unit.repeat(n));
+            }
+        }
+        let alphabets: [&[&str]; 6] = [
+            &["a", "b", "c"],
+            &["a", "b", " ", "é", "中", "文", "🙂", "\n"],
+            &["ab", "ba", "ing", "tion", "▁", "er"],
+            &["=", "+", "/", "A", "z", "9"],
+            &["中", "文", "日", "本", "語", "。", "の"],
+            &[
+                "a",
+                "Z",
+                "\u{1}",
+                "\u{7f}",
+                "\u{e000}",
+                "\u{10ffff}",
+                "ъ",
+                "ü",
+            ],
+        ];
+        let mut words = 0;
+        for (k, alphabet) in alphabets.iter().enumerate() {
+            for n in [10, 200, 5000] {
+                words += long_agrees(m, &random_text(k as u64 * 7919 + n as u64, alphabet, n));
+            }
+        }
+        assert!(words > 100, "{words}");
+        let lower: Vec<String> = ('a'..='z').map(String::from).collect();
+        let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+        long_agrees(m, &random_text(99, &lower, 100_000));
+        let mixed = "The quick brown fox, 日本語のテキスト, x=1+2; émigré 🙂 ".repeat(50);
+        long_agrees(m, &mixed.replace(' ', ""));
     }
 
     #[test]

@@ -303,10 +303,15 @@ impl PieceTable {
 
     /// The texts of the pieces merges may form.
     pub(super) fn mergeable(&self) -> impl Iterator<Item = &str> {
+        self.mergeable_ids().map(|id| self.text(id))
+    }
+
+    /// The ids of the pieces merges may form, in no particular order.
+    pub(super) fn mergeable_ids(&self) -> impl Iterator<Item = u32> {
         self.slots
             .iter()
             .filter(|&&slot| slot != EMPTY)
-            .map(|&slot| self.text(slot as u32))
+            .map(|&slot| slot as u32)
     }
 }
 
