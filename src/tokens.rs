@@ -22,6 +22,7 @@ mod model_file;
 mod open_table;
 pub(crate) mod pretok;
 pub mod registry;
+mod seams;
 mod tokenizer;
 mod vocab;
 

@@ -344,8 +344,12 @@ fn generated() -> Vec<String> {
     };
     let letters: String = (0..20_000).map(|_| (b'a' + next(26)) as char).collect();
     let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let base64: String = (0..12_000).map(|_| b64[next(64) as usize] as char).collect();
-    let punct: String = (0..9_000).map(|_| b".:=-"[next(4) as usize] as char).collect();
+    let base64: String = (0..12_000)
+        .map(|_| b64[next(64) as usize] as char)
+        .collect();
+    let punct: String = (0..9_000)
+        .map(|_| b".:=-"[next(4) as usize] as char)
+        .collect();
     cases.extend([
         letters,
         base64,

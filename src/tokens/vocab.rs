@@ -5,20 +5,26 @@
 use std::sync::OnceLock;
 
 use super::Encoding;
+#[cfg(test)]
 use super::backtrack::{Backtrack, Rule};
 use super::open_table::{OpenTable, Slot};
+use super::seams::{Placed, merge_in_chunks};
 
 include!("table_hash.rs");
 
-/// Pieces longer than this many bytes are merged by the linear-time
-/// encoder.
-const LONG_PIECE: usize = 4096;
-
-/// The linear-time encoders, built on the first long piece of each encoding.
+/// The linear-time encoders of the built-in encodings, for the tests: they
+/// check the encoder on real vocabularies (counting merges long pieces in
+/// chunks, which is faster on these).
+#[cfg(test)]
 static LONG: [OnceLock<Option<Backtrack>>; 4] = [const { OnceLock::new() }; 4];
 
 /// Pieces up to this many bytes merge with the quadratic scan.
 const MERGE_LINEAR_MAX: usize = 192;
+
+/// The chunk of a long piece merged at a time (by the quadratic scan).
+const CHUNK: usize = 64;
+/// The widest window merged again around a seam between chunks.
+const SEAM_WINDOW_MAX: usize = 64 * CHUNK;
 
 /// Tokens of up to this many bytes are looked up in [`ShortRanks`].
 const SHORT_TOKEN: usize = 5;
@@ -33,6 +39,9 @@ const MID_FIRST: usize = SHORT_TOKEN + 1;
 static SHORT: [OnceLock<OpenTable<ShortSlot>>; 4] = [const { OnceLock::new() }; 4];
 /// The mid-length token tables, built with the short ones.
 static MID: [OnceLock<OpenTable<MidSlot>>; 4] = [const { OnceLock::new() }; 4];
+/// The rank of every two-byte string (`u32::MAX`: not a token), indexed by
+/// its bytes: a merge looks up every pair of neighbouring bytes first.
+static TWO: [OnceLock<Box<[u32]>>; 4] = [const { OnceLock::new() }; 4];
 
 /// Every token of [`SHORT_TOKEN`] + 1 to [`MID_TOKEN`] bytes, each in one
 /// `u128` slot: its bytes (bits 0-95), its length (bits 96-99) and its rank
@@ -137,6 +146,8 @@ fn packed<S: Slot>(
 /// A BPE vocabulary: rank <-> bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Vocab {
+    /// Which encoding (the tests' linear-time encoders are per encoding).
+    #[cfg(test)]
     encoding: Encoding,
     n: usize,
     mask: usize,
@@ -145,6 +156,8 @@ pub(crate) struct Vocab {
     bytes: &'static [u8],
     /// The short and mid-length tokens, when their ranks fit the tables.
     short: Option<(&'static OpenTable<ShortSlot>, &'static OpenTable<MidSlot>)>,
+    /// [`TWO`] of this encoding.
+    two: &'static [u32],
 }
 
 static O200K: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.bin"));
@@ -172,6 +185,7 @@ impl Vocab {
         let slots_start = off_start + (n + 1) * 4;
         let bytes_start = slots_start + cap * 4;
         let mut v = Vocab {
+            #[cfg(test)]
             encoding: e,
             n,
             mask: cap - 1,
@@ -179,6 +193,7 @@ impl Vocab {
             slots: &blob[slots_start..bytes_start],
             bytes: &blob[bytes_start..],
             short: None,
+            two: &[],
         };
         let ranks = (0..n as u32).filter_map(|r| Some((r, v.token(r)?)));
         let short = SHORT[e.table() as usize].get_or_init(|| {
@@ -194,6 +209,11 @@ impl Vocab {
             })
         });
         v.short = (!short.is_none() && !mid.is_none()).then_some((short, mid));
+        v.two = TWO[e.table() as usize].get_or_init(|| {
+            (0..=u16::MAX)
+                .map(|k| v.rank(&k.to_le_bytes()).unwrap_or(u32::MAX))
+                .collect()
+        });
         v
     }
 
@@ -253,10 +273,16 @@ impl Vocab {
     /// Ranks of the byte-pair merges of `piece` (the standard tiktoken merge
     /// order: lowest rank first, leftmost on ties), appended to `out`.
     pub(crate) fn encode_piece(&self, piece: &[u8], out: &mut Vec<u32>) {
-        if piece.len() > LONG_PIECE
-            && let Some(long) = self.long()
-            && long.encode(piece, out)
+        if piece.len() > MERGE_LINEAR_MAX
+            && let Some(parts) = self.merge_chunked(piece)
         {
+            let ends = parts.iter().skip(1).map(|p| p.1).chain([piece.len()]);
+            for (&(_, start), end) in parts.iter().zip(ends) {
+                out.push(
+                    self.rank(&piece[start..end])
+                        .expect("merged parts are tokens"),
+                );
+            }
             return;
         }
         self.merge(piece, |a, b| {
@@ -269,13 +295,10 @@ impl Vocab {
         if piece.len() <= 1 || self.rank(piece).is_some() {
             return 1;
         }
-        if piece.len() > LONG_PIECE
-            && let Some(long) = self.long()
+        if piece.len() > MERGE_LINEAR_MAX
+            && let Some(parts) = self.merge_chunked(piece)
         {
-            let mut ids = Vec::with_capacity(piece.len() / 4);
-            if long.encode(piece, &mut ids) {
-                return ids.len();
-            }
+            return parts.len();
         }
         let mut n = 0;
         self.merge(piece, |_, _| n += 1);
@@ -285,6 +308,7 @@ impl Vocab {
     /// The linear-time encoder of this vocabulary (`None` if the vocabulary
     /// did not meet its condition, which the tests rule out for the built-in
     /// encodings).
+    #[cfg(test)]
     fn long(&self) -> Option<&'static Backtrack> {
         LONG[self.encoding.table() as usize]
             .get_or_init(|| self.build_long())
@@ -293,7 +317,8 @@ impl Vocab {
 
     /// Builds the linear-time encoder: the symbols are bytes, and every
     /// split of a token into two tokens is a rule of the token's rank.
-    pub(crate) fn build_long(&self) -> Option<Backtrack> {
+    #[cfg(test)]
+    fn build_long(&self) -> Option<Backtrack> {
         let atoms: Vec<(u32, u32)> = (0..=255u8)
             .map(|b| Some((b as u32, self.rank(&[b])?)))
             .collect::<Option<_>>()?;
@@ -318,6 +343,24 @@ impl Vocab {
             });
             out
         })
+    }
+
+    /// The merge of a long piece a chunk at a time ([`merge_in_chunks`]):
+    /// each part's start. `None` when a seam's window grows too wide.
+    fn merge_chunked(&self, piece: &[u8]) -> Option<Vec<Placed<()>>> {
+        let merge = |r: std::ops::Range<usize>, out: &mut Vec<Placed<()>>| {
+            self.merge(&piece[r.clone()], |a, _| out.push(((), r.start + a)));
+        };
+        let holds = |(_, at): Placed<()>, (_, seam): Placed<()>, end: usize| {
+            let mut k = 0;
+            let mut ok = true;
+            self.merge(&piece[at..end], |_, b| {
+                ok &= at + b == if k == 0 { seam } else { end };
+                k += 1;
+            });
+            ok && k == 2
+        };
+        merge_in_chunks(piece.len(), CHUNK, SEAM_WINDOW_MAX, merge, holds)
     }
 
     /// Runs the merge and calls `part(start, end)` for each final part.
@@ -345,7 +388,7 @@ impl Vocab {
         let mut len = piece.len() + 1;
         let mut min = (u32::MAX, usize::MAX);
         for i in 0..piece.len() - 1 {
-            let r = self.rank(&piece[i..i + 2]).unwrap_or(u32::MAX);
+            let r = self.two[usize::from(u16::from_le_bytes([piece[i], piece[i + 1]]))];
             if r < min.0 {
                 min = (r, i);
             }
@@ -381,9 +424,10 @@ impl Vocab {
         }
     }
 
-    /// O(n log n) merge for long pieces (long runs with no split point): a
-    /// linked list of parts and a heap of candidate merges ordered by
-    /// (rank, start), which picks the same merge as the quadratic scan.
+    /// O(n log n) merge for pieces past the quadratic scan's limit (the
+    /// reference that counting's chunks are checked against, and their
+    /// fallback): a linked list of parts and a heap of candidate merges
+    /// ordered by (rank, start), which picks the same merge as the scan.
     fn merge_heap(&self, piece: &[u8], part: &mut impl FnMut(usize, usize)) {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
@@ -566,6 +610,39 @@ mod tests {
             for _ in 0..3000 {
                 let p = piece(&v, &mut rng);
                 assert_eq!(linear(&v, &p), reference(&v, &p), "{e}: {p:?}");
+            }
+        }
+    }
+
+    /// The merge in chunks, as counting and encoding run it on pieces
+    /// longer than the quadratic scan's limit.
+    fn chunked(v: &Vocab, piece: &[u8]) -> Vec<u32> {
+        let mut out = Vec::new();
+        v.encode_piece(piece, &mut out);
+        assert_eq!(v.count_piece(piece), out.len());
+        out
+    }
+
+    #[test]
+    fn the_chunked_merge_agrees_with_the_reference_merge() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ 0x5DEE_CE66);
+        for e in Encoding::ALL {
+            let v = Vocab::of(e);
+            let mut long = 0;
+            for _ in 0..3000 {
+                let p = piece(&v, &mut rng);
+                long += usize::from(p.len() > MERGE_LINEAR_MAX);
+                assert_eq!(chunked(&v, &p), reference(&v, &p), "{e}: {p:?}");
+            }
+            assert!(long > 1000, "{e}: {long} pieces took the chunks");
+            for unit in [
+                "a", " ", "\n", "!", "中", "0", "ab", "=-", "aab", "🎉", "é", ".:",
+            ] {
+                for n in [97, 193, 256, 500, 1000, 4097] {
+                    let p = unit.repeat(n);
+                    let p = p.as_bytes();
+                    assert_eq!(chunked(&v, p), reference(&v, p), "{e}: {unit:?} x {n}");
+                }
             }
         }
     }

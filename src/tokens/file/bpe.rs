@@ -1,7 +1,8 @@
 //! The merge loop shared by both file formats: adjacent symbols are merged
 //! lowest rank first (leftmost among equal ranks) until no pair merges.
 //! Long sequences go to the linear-time encoder, built from the merges on
-//! the first long one.
+//! the first long one, or, when the merges do not meet its condition, are
+//! merged a chunk at a time (`tokens::seams`).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use crate::tokens::backtrack::{Backtrack, Rule};
+use crate::tokens::seams::merge_in_chunks;
 
 /// Pair merges: (left id, right id) -> (rank, merged id).
 #[derive(Debug, Default)]
@@ -309,87 +311,28 @@ impl Merges {
         }
     }
 
-    /// Whether tokens `a` (from symbol `at_a`) then `b` (to symbol `end`)
-    /// are the merge of their symbols: then no merge ever crosses the
-    /// boundary between them.
-    fn compatible(
-        &self,
-        ids: &[u32],
-        (a, at_a): (u32, usize),
-        (b, _): (u32, usize),
-        end: usize,
-        scratch: &mut Vec<u32>,
-    ) -> bool {
-        scratch.clear();
-        self.apply(&ids[at_a..end], scratch);
-        scratch[..] == [a, b]
-    }
-
-    /// The merge of a long run, a chunk at a time, exact for any merges.
-    ///
-    /// A sequence of tokens is the merge of its symbols if and only if every
-    /// two neighbours are the merge of their own symbols (neither side's
-    /// merges ever see the other's, and the heap picks the same merges in
-    /// the same order as it does for the two alone). So chunks are merged on
-    /// their own, in cache, and each seam between the tokens so far and the
-    /// next chunk's is checked; a seam that fails is merged again in a
-    /// window of tokens around it, doubled until the window's own seams
-    /// hold. `false` (with `out` unchanged) when a window grows past
-    /// [`SEAM_WINDOW_MAX`] symbols: then the caller runs the heap.
+    /// The merge of a long run, a chunk at a time ([`merge_in_chunks`]),
+    /// exact for any merges. `false` (with `out` unchanged) when a seam's
+    /// window grows past [`SEAM_WINDOW_MAX`] symbols: then the caller runs
+    /// the heap.
     fn apply_chunked(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
-        let mut tokens: Vec<(u32, usize)> = Vec::with_capacity(ids.len() / 2);
-        let mut window: Vec<(u32, usize)> = Vec::new();
         let mut scratch = Vec::new();
-        let mut heap = HeapScratch::default();
-        let mut memo = PairMemo::new();
-        let mut at = 0;
-        while at < ids.len() {
-            let end = (at + CHUNK).min(ids.len());
-            let seam = tokens.len();
-            self.apply_heap_at(&ids[at..end], at, &mut tokens, &mut heap, &mut memo);
-            at = end;
-            if seam == 0 {
-                continue;
+        let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new());
+        let merge = |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
+            self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
+        };
+        let holds = |(a, at): (u32, usize), (b, _): (u32, usize), end: usize| {
+            scratch.clear();
+            self.apply(&ids[at..end], &mut scratch);
+            scratch[..] == [a, b]
+        };
+        match merge_in_chunks(ids.len(), CHUNK, SEAM_WINDOW_MAX, merge, holds) {
+            Some(tokens) => {
+                out.extend(tokens.iter().map(|t| t.0));
+                true
             }
-            // Tokens `..seam` merge `ids[..seam start]`, tokens `seam..` the
-            // chunk; make the seam hold.
-            let end_of = |tokens: &[(u32, usize)], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
-            if self.compatible(
-                ids,
-                tokens[seam - 1],
-                tokens[seam],
-                end_of(&tokens, seam),
-                &mut scratch,
-            ) {
-                continue;
-            }
-            let mut reach = 1;
-            loop {
-                let lo = seam.saturating_sub(reach);
-                let hi = (seam + reach).min(tokens.len());
-                let (from, to) = (tokens[lo].1, end_of(&tokens, hi - 1));
-                if to - from > SEAM_WINDOW_MAX {
-                    return false;
-                }
-                window.clear();
-                self.apply_heap_at(&ids[from..to], from, &mut window, &mut heap, &mut memo);
-                let left_holds = lo == 0 || {
-                    let w_end = window.get(1).map_or(to, |t| t.1);
-                    self.compatible(ids, tokens[lo - 1], window[0], w_end, &mut scratch)
-                };
-                let right_holds = hi == tokens.len() || {
-                    let last = window[window.len() - 1];
-                    self.compatible(ids, last, tokens[hi], end_of(&tokens, hi), &mut scratch)
-                };
-                if left_holds && right_holds {
-                    tokens.splice(lo..hi, window.drain(..));
-                    break;
-                }
-                reach *= 2;
-            }
+            None => false,
         }
-        out.extend(tokens.iter().map(|t| t.0));
-        true
     }
 }
 
