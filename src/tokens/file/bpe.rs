@@ -1,15 +1,16 @@
 //! The merge loop shared by both file formats: adjacent symbols are merged
 //! lowest rank first (leftmost among equal ranks) until no pair merges.
-//! Long sequences go to the linear-time encoder, built from the merges on
-//! the first long one, or, when the merges do not meet its condition, are
-//! merged a chunk at a time (`tokens::seams`).
+//! Long sequences are merged a chunk at a time (`tokens::seams`), exact for
+//! any merges.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+#[cfg(test)]
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
+#[cfg(test)]
 use crate::tokens::backtrack::{Backtrack, Rule};
 use crate::tokens::seams::merge_in_chunks;
 
@@ -18,6 +19,7 @@ use crate::tokens::seams::merge_in_chunks;
 pub(super) struct Merges {
     pairs: FxHashMap<(u32, u32), (u32, u32)>,
     /// The linear-time encoder and the number of ids the merges name.
+    #[cfg(test)]
     long: OnceLock<Option<Box<(Backtrack, u32)>>>,
 }
 
@@ -80,23 +82,27 @@ impl PairMemo {
 
 /// Pieces up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 24;
-/// Pieces longer than this many symbols merge with the linear-time encoder.
-const LONG: usize = 4096;
 /// The chunk of a long run that [`Merges::apply_chunked`] merges at a time.
-const CHUNK: usize = 128;
+const CHUNK: usize = 32;
 /// The widest window [`Merges::apply_chunked`] merges again around a seam.
 const SEAM_WINDOW_MAX: usize = 64 * CHUNK;
 
 impl Merges {
     /// Adds a merge; a later merge of the same pair replaces an earlier one.
     pub fn insert(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
-        self.long = OnceLock::new();
+        #[cfg(test)]
+        {
+            self.long = OnceLock::new();
+        }
         self.pairs.insert((left, right), (rank, merged));
     }
 
     /// Adds a merge unless the pair already has one of a lower rank.
     pub fn insert_lowest(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
-        self.long = OnceLock::new();
+        #[cfg(test)]
+        {
+            self.long = OnceLock::new();
+        }
         let e = self.pairs.entry((left, right)).or_insert((rank, merged));
         if rank < e.0 {
             *e = (rank, merged);
@@ -109,13 +115,31 @@ impl Merges {
     /// beside it (the pair table is large, and text whose pieces are all
     /// new waits on memory for each lookup).
     fn apply_short(&self, ids: &[u32], out: &mut Vec<u32>) {
-        let mut parts = [0u32; SHORT];
+        let pair = |l: u32, r: u32| self.pairs.get(&(l, r)).copied();
+        Self::scan::<SHORT>(ids, pair, |id, _| out.push(id));
+    }
+
+    /// The scan of [`Merges::apply_short`] over up to `N` symbols, with
+    /// `pair` to look merges up; calls `emit(id, start)` for each token,
+    /// `start` its first symbol's offset in `ids`.
+    #[inline]
+    fn scan<const N: usize>(
+        ids: &[u32],
+        mut pair: impl FnMut(u32, u32) -> Option<(u32, u32)>,
+        mut emit: impl FnMut(u32, usize),
+    ) {
+        debug_assert!(!ids.is_empty() && ids.len() <= N);
+        let mut parts = [0u32; N];
+        let mut starts = [0u32; N];
         // merges[k]: the merge of parts k and k + 1, (rank, merged id);
         // `u32::MAX` as the rank is none.
-        let mut merges = [(u32::MAX, 0u32); SHORT];
+        let mut merges = [(u32::MAX, 0u32); N];
         let mut n = ids.len();
         parts[..n].copy_from_slice(ids);
-        let pair = |l: u32, r: u32| self.pairs.get(&(l, r)).copied().unwrap_or((u32::MAX, 0));
+        for (k, s) in starts[..n].iter_mut().enumerate() {
+            *s = k as u32;
+        }
+        let mut pair = |l: u32, r: u32| pair(l, r).unwrap_or((u32::MAX, 0));
         for k in 0..n - 1 {
             merges[k] = pair(parts[k], parts[k + 1]);
         }
@@ -132,6 +156,7 @@ impl Merges {
             let k = best.1;
             parts[k] = merges[k].1;
             parts.copy_within(k + 2..n, k + 1);
+            starts.copy_within(k + 2..n, k + 1);
             if k + 3 <= n {
                 merges.copy_within(k + 2..n - 1, k + 1);
             }
@@ -143,7 +168,9 @@ impl Merges {
                 merges[k - 1] = pair(parts[k - 1], parts[k]);
             }
         }
-        out.extend_from_slice(&parts[..n]);
+        for k in 0..n {
+            emit(parts[k], starts[k] as usize);
+        }
     }
 
     /// Merges `ids` and appends the result to `out`.
@@ -152,12 +179,15 @@ impl Merges {
             0 => {}
             1 => out.push(ids[0]),
             n if n <= SHORT => self.apply_short(ids, out),
-            n if n > LONG && (self.apply_long(ids, out) || self.apply_chunked(ids, out)) => {}
+            n if n > CHUNK && self.apply_chunked(ids, out) => {}
             _ => self.apply_heap(ids, out),
         }
     }
 
-    /// The linear-time encoder of these merges, if they meet its condition.
+    /// The linear-time encoder of these merges, if they meet its condition
+    /// (the tests check it on random merges; counting merges long runs in
+    /// chunks, which is faster and takes any merges).
+    #[cfg(test)]
     pub(super) fn long(&self) -> Option<&(Backtrack, u32)> {
         self.long
             .get_or_init(|| {
@@ -194,6 +224,7 @@ impl Merges {
     /// [`Merges::apply`] with the linear-time encoder; `false` (with `out`
     /// unchanged) when it cannot take these ids. An id above every id the
     /// merges name merges with nothing, so the ids are encoded around it.
+    #[cfg(test)]
     fn apply_long(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
         let Some((long, n)) = self.long() else {
             return false;
@@ -319,7 +350,12 @@ impl Merges {
         let mut scratch = Vec::new();
         let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new());
         let merge = |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
-            self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
+            if r.len() <= CHUNK {
+                let pair = |l, r| memo.get(l, r, &self.pairs);
+                Self::scan::<CHUNK>(&ids[r.clone()], pair, |id, at| out.push((id, r.start + at)));
+            } else {
+                self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
+            }
         };
         let holds = |(a, at): (u32, usize), (b, _): (u32, usize), end: usize| {
             scratch.clear();
@@ -531,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn long_runs_take_the_linear_encoder() {
+    fn long_runs_merge_as_the_heap_does() {
         let mut m = Merges::default();
         m.insert(0, 0, 0, 1); // aa
         m.insert(1, 1, 1, 2); // aaaa
@@ -541,6 +577,7 @@ mod tests {
         m.apply(&ids, &mut out);
         assert_eq!(out, heap(&m, &ids));
         assert_eq!(linear(&m, &ids).unwrap(), out);
+        assert_eq!(chunked(&m, &ids).unwrap(), out);
         // 5000 `aa` and an `a`; 2500 `aaaa` and the `a`; the last two join.
         assert_eq!(out.len(), 2500);
     }
