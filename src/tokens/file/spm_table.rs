@@ -4,6 +4,8 @@
 //! allocation per piece, so the 262,144-piece Gemma 3 model loads in a few
 //! milliseconds.
 
+use rustc_hash::FxHashMap;
+
 use crate::tokens::vocab::table_hash;
 
 const EMPTY: u64 = u64::MAX;
@@ -312,6 +314,95 @@ impl PieceTable {
             .iter()
             .filter(|&&slot| slot != EMPTY)
             .map(|&slot| slot as u32)
+    }
+}
+
+/// The merges of a model by piece ids: for every split of a piece merges
+/// may form into two such pieces, (left id, right id) to the piece's id and
+/// score, and the ids of the characters. A merge of two symbols is then
+/// one lookup of two numbers, where by text it hashes their concatenation.
+///
+/// It stands for the text lookup only when every character of every such
+/// piece is itself one ([`PieceTable::pairs`] checks): then a character
+/// that is no piece is in no piece and merges with nothing, and every
+/// other symbol of a merge is a piece, whose splits are all in the table.
+pub(super) struct Pairs {
+    /// `left << 32 | right` to `score bits << 32 | id`.
+    map: FxHashMap<u64, u64>,
+    /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
+    ascii: [u32; 128],
+    /// The id of `▁`'s piece, [`NO_PIECE`] if none.
+    space: u32,
+}
+
+/// A character that is no piece merges may form.
+pub(super) const NO_PIECE: u32 = u32::MAX;
+
+impl Pairs {
+    /// The piece formed by merging pieces `left` and `right`: (score, id).
+    #[inline(always)]
+    pub(super) fn get(&self, left: u32, right: u32) -> Option<(f32, u32)> {
+        let v = *self.map.get(&(u64::from(left) << 32 | u64::from(right)))?;
+        Some((f32::from_bits((v >> 32) as u32), v as u32))
+    }
+
+    /// The id of the piece of one character, [`NO_PIECE`] if none.
+    #[inline(always)]
+    pub(super) fn char_id(&self, pieces: &PieceTable, c: char) -> u32 {
+        match self.ascii.get(c as usize) {
+            Some(&id) => id,
+            None if c == '▁' => self.space,
+            None => pieces.find(c.encode_utf8(&mut [0; 4])).unwrap_or(NO_PIECE),
+        }
+    }
+
+    /// The number of pairs.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+impl PieceTable {
+    /// The merges by piece ids; `None` when a piece merges may form holds a
+    /// character that is not one (the merge then goes by text).
+    pub(super) fn pairs(&self) -> Option<Pairs> {
+        // The characters that are pieces, one bit each.
+        let mut single = vec![0u64; (char::MAX as usize >> 6) + 1];
+        for id in self.mergeable_ids() {
+            let mut chars = self.text(id).chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                single[c as usize >> 6] |= 1 << (c as usize & 63);
+            }
+        }
+        let mut map = FxHashMap::default();
+        map.reserve(self.len() * 2);
+        for id in self.mergeable_ids() {
+            let text = self.text(id);
+            if !text
+                .chars()
+                .all(|c| single[c as usize >> 6] & 1 << (c as usize & 63) != 0)
+            {
+                return None;
+            }
+            let value = u64::from(self.score(id).to_bits()) << 32 | u64::from(id);
+            for (k, _) in text.char_indices().skip(1) {
+                if let Some(l) = self.find(&text[..k])
+                    && let Some(r) = self.find(&text[k..])
+                {
+                    map.insert(u64::from(l) << 32 | u64::from(r), value);
+                }
+            }
+        }
+        let mut buf = [0u8; 4];
+        let mut ascii = [NO_PIECE; 128];
+        for (b, id) in ascii.iter_mut().enumerate() {
+            *id = self
+                .find(char::from(b as u8).encode_utf8(&mut buf))
+                .unwrap_or(NO_PIECE);
+        }
+        let space = self.find("▁").unwrap_or(NO_PIECE);
+        Some(Pairs { map, ascii, space })
     }
 }
 
