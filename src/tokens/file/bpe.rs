@@ -358,8 +358,15 @@ impl Merges {
             }
         };
         let holds = |(a, at): (u32, usize), (b, _): (u32, usize), end: usize| {
+            // The scan or the heap, never the chunks again: two tokens can
+            // span more than a chunk.
             scratch.clear();
-            self.apply(&ids[at..end], &mut scratch);
+            let pair = &ids[at..end];
+            if pair.len() <= SHORT {
+                self.apply_short(pair, &mut scratch);
+            } else {
+                self.apply_heap(pair, &mut scratch);
+            }
             scratch[..] == [a, b]
         };
         match merge_in_chunks(ids.len(), CHUNK, SEAM_WINDOW_MAX, merge, holds) {
@@ -580,5 +587,17 @@ mod tests {
         assert_eq!(chunked(&m, &ids).unwrap(), out);
         // 5000 `aa` and an `a`; 2500 `aaaa` and the `a`; the last two join.
         assert_eq!(out.len(), 2500);
+        // Tokens longer than a chunk: seams between them span two chunks
+        // and more (checking one must not chunk again).
+        m.insert(2, 2, 3, 4); // a8
+        m.insert(4, 4, 4, 5); // a16
+        m.insert(5, 5, 5, 6); // a32
+        m.insert(6, 6, 6, 7); // a64
+        for len in [1000, 10_001] {
+            let ids = vec![0u32; len];
+            let want = heap(&m, &ids);
+            assert!(want.iter().filter(|&&t| t == 7).count() >= len / 64 - 1);
+            assert_eq!(chunked(&m, &ids).unwrap(), want, "{len}");
+        }
     }
 }
