@@ -23,8 +23,10 @@ pub(crate) type Placed<T> = (T, usize);
 /// the symbols in `range`, each token with its first symbol's position;
 /// `holds(a, b, end)` tells whether tokens `a` then `b` (the latter ending
 /// at symbol `end`) are the merge of their own symbols. `None` when a
-/// seam's window grows past `max_window` symbols (the caller then merges
-/// the run whole).
+/// seam's window grows past `max_window` symbols, or when the windows
+/// merged again add up to more than four times the run so far (runs whose
+/// tokens are longer than a chunk, such as long runs of spaces, whose
+/// every seam fails): the caller then takes another merge.
 pub(crate) fn merge_in_chunks<T: Copy>(
     n: usize,
     chunk: usize,
@@ -35,6 +37,7 @@ pub(crate) fn merge_in_chunks<T: Copy>(
     let mut tokens: Vec<Placed<T>> = Vec::with_capacity(n / 2);
     let mut window: Vec<Placed<T>> = Vec::new();
     let mut at = 0;
+    let mut redone = 0;
     while at < n {
         let end = (at + chunk).min(n);
         let seam = tokens.len();
@@ -46,7 +49,9 @@ pub(crate) fn merge_in_chunks<T: Copy>(
         // Tokens `..seam` are the merge of the symbols before the chunk,
         // tokens `seam..` the chunk's; make the seam between them hold.
         let end_of = |tokens: &[Placed<T>], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
-        if holds(tokens[seam - 1], tokens[seam], end_of(&tokens, seam)) {
+        let seam_end = end_of(&tokens, seam);
+        redone += seam_end - tokens[seam - 1].1;
+        if holds(tokens[seam - 1], tokens[seam], seam_end) {
             continue;
         }
         let mut reach = 1;
@@ -54,7 +59,9 @@ pub(crate) fn merge_in_chunks<T: Copy>(
             let lo = seam.saturating_sub(reach);
             let hi = (seam + reach).min(tokens.len());
             let (from, to) = (tokens[lo].1, end_of(&tokens, hi - 1));
-            if to - from > max_window {
+            // The window, and the two seams checked around it.
+            redone += 2 * (to - from);
+            if to - from > max_window || redone > 4 * end + 4096 {
                 return None;
             }
             window.clear();

@@ -5,17 +5,15 @@
 use std::sync::OnceLock;
 
 use super::Encoding;
-#[cfg(test)]
 use super::backtrack::{Backtrack, Rule};
 use super::open_table::{OpenTable, Slot};
 use super::seams::{Placed, merge_in_chunks};
 
 include!("table_hash.rs");
 
-/// The linear-time encoders of the built-in encodings, for the tests: they
-/// check the encoder on real vocabularies (counting merges long pieces in
-/// chunks, which is faster on these).
-#[cfg(test)]
+/// The linear-time encoders of the built-in encodings, built on the first
+/// long piece the chunks give up on (runs whose tokens are longer than a
+/// chunk, such as long runs of spaces).
 static LONG: [OnceLock<Option<Backtrack>>; 4] = [const { OnceLock::new() }; 4];
 
 /// Pieces up to this many bytes merge with the quadratic scan.
@@ -146,8 +144,7 @@ fn packed<S: Slot>(
 /// A BPE vocabulary: rank <-> bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Vocab {
-    /// Which encoding (the tests' linear-time encoders are per encoding).
-    #[cfg(test)]
+    /// Which encoding (for its linear-time encoder).
     encoding: Encoding,
     n: usize,
     mask: usize,
@@ -185,7 +182,6 @@ impl Vocab {
         let slots_start = off_start + (n + 1) * 4;
         let bytes_start = slots_start + cap * 4;
         let mut v = Vocab {
-            #[cfg(test)]
             encoding: e,
             n,
             mask: cap - 1,
@@ -273,17 +269,22 @@ impl Vocab {
     /// Ranks of the byte-pair merges of `piece` (the standard tiktoken merge
     /// order: lowest rank first, leftmost on ties), appended to `out`.
     pub(crate) fn encode_piece(&self, piece: &[u8], out: &mut Vec<u32>) {
-        if piece.len() > MERGE_LINEAR_MAX
-            && let Some(parts) = self.merge_chunked(piece)
-        {
-            let ends = parts.iter().skip(1).map(|p| p.1).chain([piece.len()]);
-            for (&(_, start), end) in parts.iter().zip(ends) {
-                out.push(
-                    self.rank(&piece[start..end])
-                        .expect("merged parts are tokens"),
-                );
+        if piece.len() > MERGE_LINEAR_MAX {
+            if let Some(parts) = self.merge_chunked(piece) {
+                let ends = parts.iter().skip(1).map(|p| p.1).chain([piece.len()]);
+                for (&(_, start), end) in parts.iter().zip(ends) {
+                    out.push(
+                        self.rank(&piece[start..end])
+                            .expect("merged parts are tokens"),
+                    );
+                }
+                return;
             }
-            return;
+            if let Some(long) = self.long()
+                && long.encode(piece, out)
+            {
+                return;
+            }
         }
         self.merge(piece, |a, b| {
             out.push(self.rank(&piece[a..b]).expect("merged parts are tokens"))
@@ -295,10 +296,16 @@ impl Vocab {
         if piece.len() <= 1 || self.rank(piece).is_some() {
             return 1;
         }
-        if piece.len() > MERGE_LINEAR_MAX
-            && let Some(parts) = self.merge_chunked(piece)
-        {
-            return parts.len();
+        if piece.len() > MERGE_LINEAR_MAX {
+            if let Some(parts) = self.merge_chunked(piece) {
+                return parts.len();
+            }
+            if let Some(long) = self.long() {
+                let mut ids = Vec::with_capacity(piece.len() / 4);
+                if long.encode(piece, &mut ids) {
+                    return ids.len();
+                }
+            }
         }
         let mut n = 0;
         self.merge(piece, |_, _| n += 1);
@@ -308,7 +315,6 @@ impl Vocab {
     /// The linear-time encoder of this vocabulary (`None` if the vocabulary
     /// did not meet its condition, which the tests rule out for the built-in
     /// encodings).
-    #[cfg(test)]
     fn long(&self) -> Option<&'static Backtrack> {
         LONG[self.encoding.table() as usize]
             .get_or_init(|| self.build_long())
@@ -317,7 +323,6 @@ impl Vocab {
 
     /// Builds the linear-time encoder: the symbols are bytes, and every
     /// split of a token into two tokens is a rule of the token's rank.
-    #[cfg(test)]
     fn build_long(&self) -> Option<Backtrack> {
         let atoms: Vec<(u32, u32)> = (0..=255u8)
             .map(|b| Some((b as u32, self.rank(&[b])?)))
