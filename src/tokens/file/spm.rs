@@ -19,14 +19,14 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::OnceLock;
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::FxHashMap;
 
-use super::spm_table::{NO_PIECE, Pairs, PieceTable};
-use crate::tokens::backtrack::{Backtrack, Rule};
+use super::spm_table::{NO_PIECE, PADDING, PieceTable};
 use crate::tokens::gate::CacheGate;
+use crate::tokens::seams::{Placed, merge_in_chunks};
 
 /// The piece types of `ModelProto.SentencePiece.Type`.
 const NORMAL: u64 = 1;
@@ -42,19 +42,9 @@ const SPACE: char = '▁';
 /// Segments up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 32;
 
-/// Words of more than this many bytes are encoded by the linear-time
-/// encoder when the model allows it.
-const LONG_WORD: usize = 64;
-
-/// The linear-time encoder is built once the long words merged without it
-/// add up to this many bytes (its build costs about as much as merging
-/// them).
-const BUILD_LONG_AFTER: usize = 1 << 20;
-
-/// The merge by piece ids is built once the words merged without it add
-/// up to this many bytes (Gemma 3's build costs about as long as merging
-/// 3 MB of short words by text, and halves the time of the words after).
-const BUILD_BY_ID_AFTER: usize = 2 << 20;
+/// A seam of a long word is merged again in a window of at most this many
+/// characters (past it the word is merged whole).
+const SEAM_WINDOW_MAX: usize = 64 * SHORT;
 
 /// Words up to this many bytes have their ids cached per thread.
 const CACHED_WORD: usize = 64;
@@ -88,6 +78,17 @@ pub(super) struct SpmTokenizer {
     reserved: FxHashMap<Box<str>, u32>,
     /// Ids of unused pieces (split back into the pair that formed them).
     unused: Vec<bool>,
+    /// Whether the model has unused pieces (words are then merged whole,
+    /// as how an unused piece is split back depends on the merges seen).
+    has_unused: bool,
+    /// Whether a piece is emitted as its own id: not unused, and its text
+    /// is not that of a control, unknown or byte piece (which
+    /// [`SpmTokenizer::emit`] prefers).
+    direct: Vec<bool>,
+    /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
+    ascii: [u32; 128],
+    /// The id of `▁`'s piece, [`NO_PIECE`] if none.
+    space_id: u32,
     /// User-defined pieces, matched before merging; leftmost-longest.
     user: Option<(AhoCorasick, Vec<u32>)>,
     /// Control and unknown pieces (`<bos>`, `<eos>`, `<unk>`), matched only
@@ -112,33 +113,6 @@ pub(super) struct SpmTokenizer {
     newline_cuts: bool,
     /// A number no other model of this process has, for the word cache.
     serial: u64,
-    /// The linear-time encoder of the pieces a word can hold, built on the
-    /// first long word (`None` when the model does not meet its
-    /// conditions; see [`SpmTokenizer::build_long`]).
-    long: OnceLock<Option<LongWords>>,
-    /// The bytes of the long words merged before the encoder was built.
-    long_bytes: std::sync::atomic::AtomicUsize,
-    /// The merge of short words by piece ids, built on the first word
-    /// (`None` when the model's pieces do not allow it; see [`Pairs`]).
-    by_id: OnceLock<Option<IdMerge>>,
-    /// The bytes of the words merged before the merge by ids was built.
-    by_id_bytes: std::sync::atomic::AtomicUsize,
-}
-
-/// The merge by piece ids, and which ids a final symbol stands for as is.
-struct IdMerge {
-    pairs: Pairs,
-    /// Whether a piece is emitted as its own id: not unused, and its text
-    /// is not that of a control, unknown or byte piece (which
-    /// [`SpmTokenizer::emit`] prefers).
-    direct: Vec<bool>,
-}
-
-/// The linear-time encoder of long words, and the texts it must not be
-/// given (see [`SpmTokenizer::build_long`]).
-struct LongWords {
-    encoder: Backtrack,
-    aside: Option<AhoCorasick>,
 }
 
 /// One piece of `ModelProto.pieces`.
@@ -393,8 +367,25 @@ impl SpmTokenizer {
                 bridge
             })
         });
+        let mut direct: Vec<bool> = unused.iter().map(|&u| !u).collect();
+        for text in reserved.keys() {
+            if let Some(id) = pieces.find(text) {
+                direct[id as usize] = false;
+            }
+        }
+        let mut ascii = [NO_PIECE; 128];
+        for (b, id) in ascii.iter_mut().enumerate() {
+            *id = pieces
+                .find(char::from(b as u8).encode_utf8(&mut [0; 4]))
+                .unwrap_or(NO_PIECE);
+        }
+        let space_id = pieces.find("▁").unwrap_or(NO_PIECE);
         Ok(SpmTokenizer {
             line_cuts,
+            direct,
+            ascii,
+            space_id,
+            has_unused: unused.iter().any(|&u| u),
             pieces,
             reserved,
             unused,
@@ -408,10 +399,6 @@ impl SpmTokenizer {
             escape_whitespaces,
             newline_cuts,
             serial,
-            long: OnceLock::new(),
-            long_bytes: std::sync::atomic::AtomicUsize::new(0),
-            by_id: OnceLock::new(),
-            by_id_bytes: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -571,159 +558,193 @@ impl SpmTokenizer {
         });
     }
 
-    /// BPE over one word.
+    /// BPE over one word: merged whole in fixed arrays when short, in
+    /// chunks with checked seams when long (see [`merge_in_chunks`]), or
+    /// whole by the heap when the model has unused pieces.
     fn merge_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
-        if word.len() > LONG_WORD
-            && let Some(long) = self.long_for(word.len())
-            && self.encode_long(long, word, out, scratch)
-        {
-            return;
-        }
-        self.merge_emit(word, out, scratch);
-    }
-
-    /// BPE over one word by the merge itself (scan or heap): by piece ids
-    /// for a short word when the model allows it, else by text.
-    fn merge_emit(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
-        if let Some(m) = self.by_id_for(word.len())
-            && self.merge_short_ids(m, word, out, scratch)
-        {
-            return;
-        }
-        self.merge_emit_text(word, out, scratch);
-    }
-
-    /// The merge by piece ids once it is worth its build: when the words
-    /// merged so far add up to more than [`BUILD_BY_ID_AFTER`] bytes. A
-    /// short text, or one whose words repeat (served by the word cache),
-    /// does not pay for it.
-    #[inline]
-    fn by_id_for(&self, len: usize) -> Option<&IdMerge> {
-        if let Some(m) = self.by_id.get() {
-            return m.as_ref();
-        }
-        let seen = self
-            .by_id_bytes
-            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
-        if seen + len > BUILD_BY_ID_AFTER {
-            return self.by_id();
-        }
-        None
-    }
-
-    /// The merge by piece ids, built on first use.
-    fn by_id(&self) -> Option<&IdMerge> {
-        self.by_id
-            .get_or_init(|| {
-                let pairs = self.pieces.pairs()?;
-                let mut direct: Vec<bool> = self.unused.iter().map(|&u| !u).collect();
-                for text in self.reserved.keys() {
-                    if let Some(id) = self.pieces.find(text) {
-                        direct[id as usize] = false;
-                    }
-                }
-                Some(IdMerge { pairs, direct })
-            })
-            .as_ref()
-    }
-
-    /// [`SpmTokenizer::merge_scan`] and emit over piece ids, in fixed
-    /// arrays, for a word of up to [`SHORT`] characters (`false`, with
-    /// `out` unchanged, for a longer one). The same merges in the same
-    /// order: the highest score first, the leftmost among equals, and the
-    /// candidates of the two symbols next to a merge found again (left one
-    /// last), so unused pieces note the pair that formed them as the text
-    /// merge does.
-    fn merge_short_ids(
-        &self,
-        m: &IdMerge,
-        word: &str,
-        out: &mut Vec<u32>,
-        scratch: &mut Scratch,
-    ) -> bool {
-        let mut ids = [NO_PIECE; SHORT];
-        let mut starts = [0u32; SHORT + 1];
-        let mut n = 0;
-        for (i, c) in word.char_indices() {
-            if n == SHORT {
-                return false;
-            }
-            ids[n] = m.pairs.char_id(&self.pieces, c);
-            starts[n] = i as u32;
-            n += 1;
-        }
-        if n == 0 {
-            return true;
-        }
-        starts[n] = word.len() as u32;
+        let mut starts = std::mem::take(&mut scratch.starts);
+        starts.clear();
+        starts.extend(word.char_indices().map(|(i, _)| i as u32));
+        let n = starts.len();
+        starts.push(word.len() as u32);
+        let mut padded = std::mem::take(&mut scratch.padded);
+        padded.clear();
+        padded.extend_from_slice(word.as_bytes());
+        padded.resize(word.len() + PADDING, 0);
+        let text = Text {
+            word,
+            padded: &padded,
+            starts: &starts,
+        };
+        let mut placed = std::mem::take(&mut scratch.placed);
+        placed.clear();
         scratch.rev_merge.clear();
-        // Per symbol, the merge with the one after it: its score and id
-        // (`NO_PIECE` for none).
-        let mut scores = [0f32; SHORT];
-        let mut merged = [NO_PIECE; SHORT];
-        let candidate = |k: usize,
-                         ids: &[u32; SHORT],
-                         starts: &[u32; SHORT + 1],
-                         scratch: &mut Scratch|
-         -> (f32, u32) {
-            let (l, r) = (ids[k], ids[k + 1]);
-            if l == NO_PIECE || r == NO_PIECE {
-                return (0.0, NO_PIECE);
+        let merged = if n <= SHORT {
+            self.scan(text, 0..n, &mut placed, scratch);
+            true
+        } else if !self.has_unused {
+            match self.merge_long(text, scratch) {
+                Some(tokens) => {
+                    placed = tokens;
+                    true
+                }
+                None => false,
             }
-            match m.pairs.get(l, r) {
-                Some((score, id)) => {
+        } else {
+            false
+        };
+        if merged {
+            for (i, &(id, k)) in placed.iter().enumerate() {
+                if id != NO_PIECE && self.direct[id as usize] {
+                    out.push(id);
+                } else {
+                    let end = placed.get(i + 1).map_or(n, |t| t.1);
+                    self.emit(
+                        &word[starts[k] as usize..starts[end] as usize],
+                        out,
+                        scratch,
+                    );
+                }
+            }
+        } else {
+            self.merge_emit_text(word, out, scratch);
+        }
+        scratch.starts = starts;
+        scratch.placed = placed;
+        scratch.padded = padded;
+    }
+
+    /// The merge of a long word in chunks of [`SHORT`] characters, each
+    /// seam checked by merging its two tokens again; `None` when the
+    /// repairs cost too much (the caller then merges the word whole).
+    fn merge_long(&self, text: Text<'_>, scratch: &mut Scratch) -> Option<Vec<Placed<u32>>> {
+        let mut check = Scratch::default();
+        let mut pair: Vec<Placed<u32>> = Vec::new();
+        let merge = |r: Range<usize>, out: &mut Vec<Placed<u32>>| {
+            self.scan(text, r, out, scratch);
+        };
+        let holds = |(_, a): Placed<u32>, (_, b): Placed<u32>, end: usize| {
+            pair.clear();
+            self.scan(text, a..end, &mut pair, &mut check);
+            pair.len() == 2 && pair[1].1 == b
+        };
+        merge_in_chunks(text.starts.len() - 1, SHORT, SEAM_WINDOW_MAX, merge, holds)
+    }
+
+    /// Merges characters `range` of `word` (whose character `k` starts at
+    /// byte `starts[k]`) and appends each token, as its piece id
+    /// ([`NO_PIECE`] for a character or text that is none) and the index
+    /// of its first character. Up to [`SHORT`] characters merge in fixed
+    /// arrays by a scan of the candidates kept per symbol (only the two
+    /// next to a merge change), more by the heap. The highest score merges
+    /// first, the leftmost among equals; an unused piece notes the pair
+    /// that formed it when it becomes a candidate, as SentencePiece does.
+    fn scan(
+        &self,
+        text: Text<'_>,
+        range: Range<usize>,
+        out: &mut Vec<Placed<u32>>,
+        scratch: &mut Scratch,
+    ) {
+        let Text {
+            word,
+            padded,
+            starts,
+        } = text;
+        let (from, n) = (range.start, range.len());
+        if n == 0 {
+            return;
+        }
+        if n > SHORT {
+            let base = starts[from] as usize;
+            let part = &word[base..starts[range.end] as usize];
+            self.merge_symbols(part, scratch);
+            let mut k = 0u32;
+            while k != NONE {
+                let sym = scratch.symbols[k as usize];
+                let text = &part[sym.start as usize..sym.end as usize];
+                out.push((
+                    self.pieces.find(text).unwrap_or(NO_PIECE),
+                    from + k as usize,
+                ));
+                k = sym.next;
+            }
+            return;
+        }
+        // Symbols by the index of their first character (relative to
+        // `from`): the piece id, the next live symbol, the previous one,
+        // and the key of the merge with the next one (0 for none): the
+        // score's order in the high half, the position in the low half so
+        // that the leftmost of equal scores has the highest key.
+        let mut ids = [NO_PIECE; SHORT];
+        let mut next = [0u8; SHORT];
+        let mut prev = [0u8; SHORT];
+        let mut keys = [0u64; SHORT];
+        let start = |k: usize| starts[from + k] as usize;
+        for (k, id) in ids.iter_mut().enumerate().take(n) {
+            let (a, b) = (start(k), start(k + 1));
+            *id = match padded[a] {
+                x if x < 128 => self.ascii[x as usize],
+                _ if &word[a..b] == "▁" => self.space_id,
+                _ => self.pieces.find_padded(padded, a, b).unwrap_or(NO_PIECE),
+            };
+            next[k] = (k + 1) as u8;
+            prev[k] = k.wrapping_sub(1) as u8;
+        }
+        // The merge of symbol `k` with the next, `e` the end of the next:
+        // its key and id.
+        let candidate = |k: usize, r: usize, e: usize, scratch: &mut Scratch| -> (u64, u32) {
+            let (a, b, e) = (start(k), start(r), start(e));
+            match self.pieces.find_padded(padded, a, e) {
+                Some(id) => {
                     if self.unused[id as usize] {
-                        let [a, b, e] =
-                            [starts[k], starts[k + 1], starts[k + 2]].map(|x| x as usize);
                         scratch.rev_merge.insert(
                             word[a..e].to_string(),
                             (word[a..b].to_string(), word[b..e].to_string()),
                         );
                     }
-                    (score, id)
+                    let bits = self.pieces.score(id).to_bits();
+                    let order = if bits >> 31 == 1 {
+                        !bits
+                    } else {
+                        bits | 1 << 31
+                    };
+                    (u64::from(order) << 32 | (SHORT - k) as u64, id)
                 }
-                None => (0.0, NO_PIECE),
+                None => (0, NO_PIECE),
             }
         };
+        let mut merged = [NO_PIECE; SHORT];
         for k in 0..n - 1 {
-            (scores[k], merged[k]) = candidate(k, &ids, &starts, scratch);
+            (keys[k], merged[k]) = candidate(k, k + 1, k + 2, scratch);
         }
         loop {
-            let mut best: Option<(f32, usize)> = None;
-            for k in 0..n - 1 {
-                if merged[k] != NO_PIECE && best.is_none_or(|(s, _)| scores[k] > s) {
-                    best = Some((scores[k], k));
-                }
+            let best = keys[..n].iter().copied().max().unwrap_or(0);
+            if best == 0 {
+                break;
             }
-            let Some((_, k)) = best else { break };
+            let k = SHORT - (best as u32) as usize;
+            let r = next[k] as usize;
             ids[k] = merged[k];
-            ids.copy_within(k + 2..n, k + 1);
-            starts.copy_within(k + 2..n + 1, k + 1);
-            scores.copy_within(k + 2..n, k + 1);
-            merged.copy_within(k + 2..n, k + 1);
-            n -= 1;
-            if k + 1 < n {
-                (scores[k], merged[k]) = candidate(k, &ids, &starts, scratch);
+            keys[r] = 0;
+            let after = next[r] as usize;
+            next[k] = after as u8;
+            if after < n {
+                prev[after] = k as u8;
+                (keys[k], merged[k]) = candidate(k, after, next[after] as usize, scratch);
             } else {
-                merged[k] = NO_PIECE;
+                keys[k] = 0;
             }
             if k > 0 {
-                (scores[k - 1], merged[k - 1]) = candidate(k - 1, &ids, &starts, scratch);
+                let p = prev[k] as usize;
+                (keys[p], merged[p]) = candidate(p, k, after, scratch);
             }
         }
-        for k in 0..n {
-            let id = ids[k];
-            if id != NO_PIECE && m.direct[id as usize] {
-                out.push(id);
-            } else {
-                self.emit(
-                    &word[starts[k] as usize..starts[k + 1] as usize],
-                    out,
-                    scratch,
-                );
-            }
+        let mut k = 0;
+        while k < n {
+            out.push((ids[k], from + k));
+            k = next[k] as usize;
         }
-        true
     }
 
     /// BPE over one word by the merge of texts (scan or heap): the
@@ -736,219 +757,6 @@ impl SpmTokenizer {
             self.emit(&word[sym.start as usize..sym.end as usize], out, scratch);
             k = sym.next;
         }
-    }
-
-    /// The ids of the pieces the merge leaves of `word` ([`NONE`] for a
-    /// symbol that is no piece), before unused pieces are split back or
-    /// unknown symbols fall back to bytes: the reference the linear-time
-    /// encoder is checked against.
-    fn merge_ids(&self, word: &str) -> Vec<u32> {
-        let mut scratch = Scratch::default();
-        let mut ids = Vec::new();
-        if word.is_empty() {
-            return ids;
-        }
-        self.merge_symbols(word, &mut scratch);
-        let mut k = 0u32;
-        while k != NONE {
-            let sym = scratch.symbols[k as usize];
-            let text = &word[sym.start as usize..sym.end as usize];
-            ids.push(self.pieces.find(text).unwrap_or(NONE));
-            k = sym.next;
-        }
-        ids
-    }
-
-    /// The linear-time encoder for a long word of `len` bytes, once it is
-    /// worth its build (about as long as merging 1 MB of long words): when
-    /// the word is longer than [`BUILD_LONG_AFTER`] or the long words so far
-    /// add up to more. Text with a few long lines does not pay for it.
-    fn long_for(&self, len: usize) -> Option<&LongWords> {
-        if let Some(long) = self.long.get() {
-            return long.as_ref();
-        }
-        let seen = self
-            .long_bytes
-            .fetch_add(len, std::sync::atomic::Ordering::Relaxed);
-        if seen + len > BUILD_LONG_AFTER {
-            return self.long();
-        }
-        None
-    }
-
-    /// The linear-time encoder, built on first use; `None` when the model
-    /// does not meet its conditions.
-    fn long(&self) -> Option<&LongWords> {
-        self.long.get_or_init(|| self.build_long()).as_ref()
-    }
-
-    /// Builds the linear-time encoder of the pieces a word can hold.
-    ///
-    /// A word (text between user-defined pieces) holds none of their
-    /// texts, so the merge only ever forms pieces that hold none either.
-    /// The encoder's symbols are those pieces of one character, and every
-    /// split of such a piece into two is a rule whose priority is the
-    /// piece's rank by score (highest first, equal scores equal): the
-    /// merge's own order, highest score first and leftmost among equals.
-    /// A character that is no piece merges with nothing when no piece
-    /// holds it, so words are cut around it.
-    ///
-    /// The encoder needs each piece the merge can leave to be formed last
-    /// from two pieces of higher score. A few pieces are not: Gemma 3's
-    /// `▁======` is formed last from `▁=====`, whose score is lower. The
-    /// merge forms a piece only in a word that holds its text, so such
-    /// pieces are set aside with every piece that holds them (a first
-    /// build finds them all), and the encoder serves only words that hold
-    /// none of them.
-    ///
-    /// `None` when the model has unused pieces (they are split back by how
-    /// the merge formed them), when a piece the encoder covers holds a
-    /// character that is no symbol, or has the text of a control, unknown
-    /// or byte piece, or when the second build still finds pieces to set
-    /// aside or [`Backtrack::build`] refuses for another reason.
-    fn build_long(&self) -> Option<LongWords> {
-        if self.unused.iter().any(|&u| u) {
-            return None;
-        }
-        let mut aside: Vec<String> = Vec::new();
-        for _ in 0..2 {
-            let matcher = if aside.is_empty() {
-                None
-            } else {
-                Some(AhoCorasick::new(&aside).ok()?)
-            };
-            let found = RefCell::new(Vec::new());
-            let encoder = self.build_long_without(matcher.as_ref(), |text| {
-                let ids = self.merge_ids(text);
-                if ids.len() == 1 {
-                    // The merge leaves a piece the encoder cannot explain:
-                    // note it and let the build go on to find the others.
-                    found.borrow_mut().push(text.to_string());
-                    return Vec::new();
-                }
-                ids
-            });
-            let found = found.into_inner();
-            if found.is_empty() {
-                return encoder.map(|encoder| LongWords {
-                    encoder,
-                    aside: matcher,
-                });
-            }
-            aside.extend(found);
-        }
-        None
-    }
-
-    /// [`SpmTokenizer::build_long`] over the pieces that hold neither a
-    /// user-defined piece nor a text of `aside`, with `reference` the merge
-    /// of a text into ids.
-    fn build_long_without(
-        &self,
-        aside: Option<&AhoCorasick>,
-        reference: impl Fn(&str) -> Vec<u32>,
-    ) -> Option<Backtrack> {
-        let n = self.pieces.len();
-        let held = |text: &str| {
-            self.user.as_ref().is_some_and(|(ac, _)| ac.is_match(text))
-                || aside.is_some_and(|ac| ac.is_match(text))
-        };
-        let mut covered = vec![false; n];
-        let mut ids = Vec::new();
-        for id in self.pieces.mergeable_ids() {
-            let text = self.pieces.text(id);
-            if !text.is_empty() && !held(text) {
-                covered[id as usize] = true;
-                ids.push(id);
-            }
-        }
-        ids.sort_unstable();
-        let mut atoms = Vec::new();
-        let mut buf = [0u8; 4];
-        for &id in &ids {
-            let text = self.pieces.text(id);
-            if self.reserved.contains_key(text) {
-                return None;
-            }
-            let mut chars = text.chars();
-            if let (Some(_), None) = (chars.next(), chars.next()) {
-                atoms.push((id, id));
-                continue;
-            }
-            let all_atoms = text.chars().all(|c| {
-                self.pieces
-                    .find(c.encode_utf8(&mut buf))
-                    .is_some_and(|a| covered[a as usize])
-            });
-            if !all_atoms {
-                return None;
-            }
-        }
-        let mut scores: Vec<f32> = ids.iter().map(|&id| self.pieces.score(id)).collect();
-        scores.sort_unstable_by(|a, b| b.total_cmp(a));
-        scores.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
-        let rank = |id: u32| -> u32 {
-            let s = self.pieces.score(id);
-            scores.partition_point(|x| x.total_cmp(&s) == Ordering::Greater) as u32
-        };
-        let mut rules: Vec<Rule> = Vec::new();
-        for &m in &ids {
-            let text = self.pieces.text(m);
-            let p = rank(m);
-            for (k, _) in text.char_indices().skip(1) {
-                if let Some(l) = self.pieces.find(&text[..k])
-                    && let Some(r) = self.pieces.find(&text[k..])
-                    && covered[l as usize]
-                    && covered[r as usize]
-                {
-                    rules.push((l, r, p, m));
-                }
-            }
-        }
-        Backtrack::build(n, &atoms, rules, false, |symbols| {
-            let text: String = symbols.iter().map(|&s| self.pieces.text(s)).collect();
-            reference(&text)
-        })
-    }
-
-    /// Encodes a word with the linear-time encoder: each run of characters
-    /// that are symbols of it, and the other characters on their own.
-    /// `false`, with `out` unchanged, if the word holds a text set aside or
-    /// the encoder turns a run down.
-    fn encode_long(
-        &self,
-        long: &LongWords,
-        word: &str,
-        out: &mut Vec<u32>,
-        scratch: &mut Scratch,
-    ) -> bool {
-        if long.aside.as_ref().is_some_and(|ac| ac.is_match(word)) {
-            return false;
-        }
-        let base = out.len();
-        let mut run = std::mem::take(&mut scratch.run);
-        run.clear();
-        let mut buf = [0u8; 4];
-        let mut ok = true;
-        for c in word.chars() {
-            let text = c.encode_utf8(&mut buf);
-            if let Some(id) = self.pieces.find(text) {
-                run.push(id);
-                continue;
-            }
-            if !long.encoder.encode(&run, out) {
-                ok = false;
-                break;
-            }
-            run.clear();
-            self.emit(text, out, scratch);
-        }
-        ok = ok && long.encoder.encode(&run, out);
-        scratch.run = run;
-        if !ok {
-            out.truncate(base);
-        }
-        ok
     }
 
     /// Merges the symbols of `word` (left in `scratch.symbols`).
@@ -1106,6 +914,15 @@ impl SpmTokenizer {
 
 const NONE: u32 = u32::MAX;
 
+/// A word being merged: its text, its bytes followed by [`PADDING`] zeros,
+/// and the byte offset of each character (then the word's length).
+#[derive(Clone, Copy)]
+struct Text<'a> {
+    word: &'a str,
+    padded: &'a [u8],
+    starts: &'a [u32],
+}
+
 /// A symbol: a byte range of the word and its live neighbours. A merged-away
 /// symbol has `start == end`.
 #[derive(Clone, Copy)]
@@ -1122,8 +939,12 @@ struct Scratch {
     /// Per symbol, the merge with the symbol after it: (score, id).
     candidates: Vec<Option<(f32, u32)>>,
     rev_merge: FxHashMap<String, (String, String)>,
-    /// The symbols of a run of a word, for the linear-time encoder.
-    run: Vec<u32>,
+    /// The byte offset of each character of a word, and its end.
+    starts: Vec<u32>,
+    /// The bytes of a word, then [`PADDING`] zeros.
+    padded: Vec<u8>,
+    /// The tokens of a word and their first characters.
+    placed: Vec<Placed<u32>>,
 }
 
 /// Merges symbol `k` with the one after it.
@@ -1485,30 +1306,25 @@ mod tests {
         out.push(s[start..].to_string());
     }
 
-    /// The linear-time encoder and the merge agree on every word of `text`
-    /// that holds no text set aside, and the encoder turns down the others;
-    /// returns the number of words.
-    fn long_agrees(m: &SpmTokenizer, text: &str) -> usize {
-        let long = m.long().expect("the model meets the encoder's conditions");
-
+    /// Every word of `text` merges as the whole-word merge by text (the
+    /// reference: SentencePiece's own algorithm) merges it; returns the
+    /// numbers of short words (fixed arrays) and of long ones (chunks with
+    /// checked seams, or the heap).
+    fn merge_agrees(m: &SpmTokenizer, text: &str) -> (usize, usize) {
         let mut scratch = Scratch::default();
-        let words = words(m, text);
-        for w in &words {
+        let (mut short, mut long) = (0, 0);
+        for w in words(m, text) {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            let aside = long.aside.as_ref().is_some_and(|ac| ac.is_match(w));
-            assert_eq!(
-                m.encode_long(long, w, &mut fast, &mut scratch),
-                !aside,
-                "{w:?}"
-            );
-            if aside {
-                assert!(fast.is_empty());
-                continue;
-            }
-            m.merge_emit(w, &mut slow, &mut scratch);
+            m.merge_word(&w, &mut fast, &mut scratch);
+            m.merge_emit_text(&w, &mut slow, &mut scratch);
             assert!(fast == slow, "{w:?}: {fast:?} != {slow:?}");
+            if w.chars().count() <= SHORT {
+                short += 1;
+            } else {
+                long += 1;
+            }
         }
-        words.len()
+        (short, long)
     }
 
     /// A random text of `n` characters drawn from `alphabet`.
@@ -1525,10 +1341,11 @@ mod tests {
     }
 
     #[test]
-    fn long_words_set_aside_pieces_formed_from_lower_scores() {
-        // ids: <unk>=0 a=1 b=2 ab=3 abb=4 abbb=5 ba=6. `abbb` is formed
-        // last from `abb`, whose score is lower: set aside, with the words
-        // that hold it.
+    fn long_words_merge_in_chunks_as_whole() {
+        // ids: <unk>=0 a=1 b=2 ab=3 abb=4 abbb=5 ba=6 bab=7. `abbb` forms
+        // last from `abb`, whose score is lower, and `bab` wins over `ab`
+        // only when formed before it: a cut between chunks that no seam
+        // check repaired would leave other tokens.
         let m = SpmTokenizer::parse(&model(
             &[
                 ("a", -20.0, NORMAL),
@@ -1537,6 +1354,7 @@ mod tests {
                 ("abb", -10.0, NORMAL),
                 ("abbb", -5.0, NORMAL),
                 ("ba", -2.0, NORMAL),
+                ("bab", -0.5, NORMAL),
             ],
             true,
             false,
@@ -1544,47 +1362,21 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(encode(&m, "abbb"), [5]);
-        let long = m.long().expect("built with abbb set aside");
-        let aside = long.aside.as_ref().expect("abbb is set aside");
-        assert!(aside.is_match("abbb") && !aside.is_match("abb"));
-        let mut scratch = Scratch::default();
-        let mut out = Vec::new();
-        assert!(!m.encode_long(long, &"abbb".repeat(40), &mut out, &mut scratch));
-        assert!(out.is_empty());
-        let words = long_agrees(&m, &random_text(5, &["a", "b", "ab", "c", "é"], 4000));
-        assert_eq!(words, 1);
-        let words = long_agrees(&m, &random_text(6, &["a", "ab", "abb", "c", "é"], 4000));
-        assert_eq!(words, 1);
-        for unit in ["ab", "abb", "ba", "bab", "aab", "c"] {
-            long_agrees(&m, &unit.repeat(70));
+        let mut long = 0;
+        for seed in 1..30 {
+            let text = random_text(seed, &["a", "b", "ab", "abb", "c", "é"], 3000);
+            long += merge_agrees(&m, &text).1;
+        }
+        assert!(long >= 29, "{long}");
+        for unit in ["ab", "abb", "abbb", "ba", "bab", "aab", "c", "abbba"] {
+            for n in [SHORT / 2, SHORT, SHORT + 1, 70, 500, 5000] {
+                merge_agrees(&m, &unit.repeat(n));
+            }
         }
     }
 
     #[test]
-    fn the_long_word_encoder_is_built_once_long_words_add_up() {
-        let m = SpmTokenizer::parse(&model(
-            &[
-                ("a", -20.0, NORMAL),
-                ("b", -20.0, NORMAL),
-                ("ab", -1.0, NORMAL),
-            ],
-            true,
-            false,
-            false,
-        ))
-        .unwrap();
-        assert!(m.long_for(LONG_WORD + 1).is_none());
-        assert!(m.long.get().is_none(), "not built for one long word");
-        let word = random_text(17, &["a", "b", "é"], BUILD_LONG_AFTER);
-        let mut merged = Vec::new();
-        m.merge_emit(&word, &mut merged, &mut Scratch::default());
-        // Through `encode`: the word passes the limit and is encoded by it.
-        assert_eq!(encode(&m, &word), merged);
-        assert!(m.long.get().is_some_and(|l| l.is_some()));
-    }
-
-    #[test]
-    fn long_words_need_a_model_without_unused_pieces() {
+    fn words_of_a_model_with_unused_pieces_merge_whole() {
         let m = SpmTokenizer::parse(&model(
             &[
                 ("a", -1.0, NORMAL),
@@ -1596,89 +1388,30 @@ mod tests {
             false,
         ))
         .unwrap();
-        assert!(m.long().is_none());
+        assert!(m.has_unused);
         assert_eq!(encode(&m, &"ab".repeat(50)), [1, 2].repeat(50));
+        assert_eq!(encode(&m, "ab"), [1, 2]);
     }
 
     #[test]
-    fn gemma3_long_words_encode_as_the_merge_does() {
+    fn gemma3_words_merge_as_the_whole_word_merge_does() {
         let t = super::super::FileTokenizer::gemma3();
         let super::super::Backend::Spm(m) = &t.backend else {
             panic!("gemma3 is a SentencePiece model")
         };
-        let aside = m.long().unwrap().aside.as_ref().unwrap();
-        assert!(aside.is_match("▁======") && aside.is_match("x▁SSSRx"));
-        assert!(!aside.is_match("▁=====") && !aside.is_match("▁SSS"));
-        long_agrees(m, &" SSSR SSSSR ======= ======SSSR".repeat(20));
+        assert!(!m.has_unused);
+        let (mut short, mut long) = merge_agrees(m, &" SSSR SSSSR ======= ======SSSR".repeat(20));
         let units = [
             "a", "ab", "\n", " ", "▁", "中", "é", "🙂", "aé", "x1", "==", "\t", "ab ", " the", ".",
-            "0", "\u{0}", "\u{e000}",
+            "0", "\u{0}", "\u{e000}", "=====", "ab=", "\\",
         ];
         for unit in units {
-            for n in [1, 2, 3, 5, 8, 33, 100, 1000] {
-                long_agrees(m, &unit.repeat(n));
+            for n in [1, 2, 3, 5, 8, 31, 32, 33, 100, 1000] {
+                merge_agrees(m, &unit.repeat(n));
             }
         }
-        let alphabets: [&[&str]; 6] = [
+        let alphabets: [&[&str]; 8] = [
             &["a", "b", "c"],
-            &["a", "b", " ", "é", "中", "文", "🙂", "\n"],
-            &["ab", "ba", "ing", "tion", "▁", "er"],
-            &["=", "+", "/", "A", "z", "9"],
-            &["中", "文", "日", "本", "語", "。", "の"],
-            &[
-                "a",
-                "Z",
-                "\u{1}",
-                "\u{7f}",
-                "\u{e000}",
-                "\u{10ffff}",
-                "ъ",
-                "ü",
-            ],
-        ];
-        let mut words = 0;
-        for (k, alphabet) in alphabets.iter().enumerate() {
-            for n in [10, 200, 5000] {
-                words += long_agrees(m, &random_text(k as u64 * 7919 + n as u64, alphabet, n));
-            }
-        }
-        assert!(words > 100, "{words}");
-        let lower: Vec<String> = ('a'..='z').map(String::from).collect();
-        let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-        long_agrees(m, &random_text(99, &lower, 100_000));
-        let mixed = "The quick brown fox, 日本語のテキスト, x=1+2; émigré 🙂 ".repeat(50);
-        long_agrees(m, &mixed.replace(' ', ""));
-    }
-
-    /// The merge by piece ids leaves what the merge by text leaves, word
-    /// by word; returns the number of words merged by ids.
-    fn ids_agree(m: &SpmTokenizer, text: &str) -> usize {
-        let by_id = m.by_id().expect("the model allows the merge by ids");
-        let mut scratch = Scratch::default();
-        let mut short = 0;
-        for w in words(m, text) {
-            let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            if m.merge_short_ids(by_id, &w, &mut fast, &mut scratch) {
-                short += 1;
-            } else {
-                assert!(fast.is_empty());
-                assert!(w.chars().count() > SHORT, "{w:?}");
-                continue;
-            }
-            m.merge_emit_text(&w, &mut slow, &mut scratch);
-            assert!(fast == slow, "{w:?}: {fast:?} != {slow:?}");
-        }
-        short
-    }
-
-    #[test]
-    fn gemma3_short_words_merge_by_ids_as_by_text() {
-        let t = super::super::FileTokenizer::gemma3();
-        let super::super::Backend::Spm(m) = &t.backend else {
-            panic!("gemma3 is a SentencePiece model")
-        };
-        assert!(m.by_id().unwrap().pairs.len() > 500_000);
-        let alphabets: [&[&str]; 7] = [
             &["a", "b", "c", "e", "t", "h", "i", "n", "g", "s", " "],
             &["a", "b", " ", "é", "中", "文", "🙂", "\n", "▁", "▁▁"],
             &["ab", "ba", "ing", "tion", "▁", "er", "the", " ", "s"],
@@ -1699,26 +1432,29 @@ mod tests {
             ],
             &["\t", "\n", " ", "  ", "x", "-", "_", "#", "'", "\"", "`"],
         ];
-        let mut words = 0;
         for (k, alphabet) in alphabets.iter().enumerate() {
             for n in [10, 200, 5000, 50_000] {
-                words += ids_agree(m, &random_text(k as u64 * 7919 + n as u64, alphabet, n));
+                let (s, l) = merge_agrees(m, &random_text(k as u64 * 7919 + n as u64, alphabet, n));
+                short += s;
+                long += l;
             }
         }
         let lower: Vec<String> = ('a'..='z').map(String::from).collect();
         let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+        long += merge_agrees(m, &random_text(99, &lower, 100_000)).1;
         for n in 1..12 {
             let mut with_spaces = lower.clone();
             with_spaces.extend(std::iter::repeat_n(" ", n));
-            words += ids_agree(m, &random_text(n as u64, &with_spaces, 30_000));
+            short += merge_agrees(m, &random_text(n as u64, &with_spaces, 30_000)).0;
         }
-        let source = include_str!("spm.rs");
-        words += ids_agree(m, source);
-        assert!(words > 30_000, "{words}");
+        let mixed = "The quick brown fox, 日本語のテキスト, x=1+2; émigré 🙂 ".repeat(50);
+        long += merge_agrees(m, &mixed.replace(' ', "")).1;
+        short += merge_agrees(m, include_str!("spm.rs")).0;
+        assert!(short > 30_000 && long > 100, "{short} {long}");
     }
 
     #[test]
-    fn short_words_merge_by_ids_as_by_text_with_unused_and_reserved_pieces() {
+    fn words_merge_as_whole_with_unused_and_reserved_pieces() {
         // ids: <unk>=0 a=1 b=2 c=3 ab=4 (unused) bc=5 abc=6 ca=7 (unused)
         // cab=8, then the byte pieces.
         let m = SpmTokenizer::parse(&model(
@@ -1737,12 +1473,12 @@ mod tests {
             false,
         ))
         .unwrap();
-        let mut words = 0;
+        let mut short = 0;
         for seed in 1..40 {
             let text = random_text(seed, &["a", "b", "c", "é", "x", "▁"], 3000);
-            words += ids_agree(&m, &text);
+            short += merge_agrees(&m, &text).0;
         }
-        assert!(words > 50, "{words}");
+        assert!(short > 50, "{short}");
     }
 
     #[test]

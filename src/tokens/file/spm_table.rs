@@ -4,8 +4,6 @@
 //! allocation per piece, so the 262,144-piece Gemma 3 model loads in a few
 //! milliseconds.
 
-use rustc_hash::FxHashMap;
-
 use crate::tokens::vocab::table_hash;
 
 const EMPTY: u64 = u64::MAX;
@@ -48,6 +46,8 @@ const SHORT_FIRST: usize = TINY_TEXT + 1;
 struct Tiny {
     slots: Vec<u64>,
     len: usize,
+    /// As [`Short::filter`], one bit per 8 bits of `slots`.
+    filter: Vec<u64>,
 }
 
 /// Merge-table pieces of [`TINY_TEXT`] + 1 to [`SHORT_TEXT`] bytes, each in
@@ -56,6 +56,20 @@ struct Tiny {
 struct Short {
     slots: Vec<u128>,
     len: usize,
+    /// One bit per 16 bits of `slots`, set for every key's hash: most
+    /// texts that are no piece (the common lookup on text no model has
+    /// seen) stop at this bitmap, small enough to stay in the CPU's cache,
+    /// without reading the table.
+    filter: Vec<u64>,
+}
+
+/// The bit of `folded` in a filter of `words` 64-bit words (a power of two).
+#[inline(always)]
+fn filter_bit(folded: u64, words: usize) -> (usize, u64) {
+    let h = folded.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    let bits = (words * 64).trailing_zeros();
+    let i = (h >> (64 - bits)) as usize;
+    (i >> 6, 1 << (i & 63))
 }
 
 const TINY_KEY: u64 = (1 << 35) - 1;
@@ -85,6 +99,7 @@ impl Tiny {
         if (self.len + 1) * 2 > self.slots.len() {
             let cap = (self.slots.len() * 2).max(64);
             let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+            self.filter = vec![0; cap / 8];
             for slot in old.into_iter().filter(|&s| s != 0) {
                 self.place(slot);
             }
@@ -95,6 +110,8 @@ impl Tiny {
 
     fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
+        let (w, bit) = filter_bit(slot & TINY_KEY, self.filter.len());
+        self.filter[w] |= bit;
         let mut i = slot_of(slot & TINY_KEY, self.slots.len());
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
@@ -108,6 +125,10 @@ impl Tiny {
             return None;
         }
         let mask = self.slots.len() - 1;
+        let (w, bit) = filter_bit(key, self.filter.len());
+        if self.filter[w] & bit == 0 {
+            return None;
+        }
         let mut i = slot_of(key, self.slots.len());
         loop {
             let slot = self.slots[i];
@@ -127,6 +148,7 @@ impl Short {
         if (self.len + 1) * 3 > self.slots.len() * 2 {
             let cap = (self.slots.len() * 2).max(64);
             let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+            self.filter = vec![0; cap / 8];
             for slot in old.into_iter().filter(|&s| s != 0) {
                 self.place(slot);
             }
@@ -137,7 +159,10 @@ impl Short {
 
     fn place(&mut self, slot: u128) {
         let mask = self.slots.len() - 1;
-        let mut i = slot_of(fold(slot & SHORT_KEY), self.slots.len());
+        let folded = fold(slot & SHORT_KEY);
+        let (w, bit) = filter_bit(folded, self.filter.len());
+        self.filter[w] |= bit;
+        let mut i = slot_of(folded, self.slots.len());
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
@@ -150,7 +175,12 @@ impl Short {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let mut i = slot_of(fold(key), self.slots.len());
+        let folded = fold(key);
+        let (w, bit) = filter_bit(folded, self.filter.len());
+        if self.filter[w] & bit == 0 {
+            return None;
+        }
+        let mut i = slot_of(folded, self.slots.len());
         loop {
             let slot = self.slots[i];
             if slot & SHORT_KEY == key {
@@ -163,6 +193,9 @@ impl Short {
         }
     }
 }
+
+/// The bytes [`PieceTable::find_padded`] may read from where a text starts.
+pub(super) const PADDING: usize = 16;
 
 /// Pieces with texts up to this many bytes go into the short table too.
 const SHORT_TEXT: usize = 12;
@@ -195,10 +228,12 @@ impl PieceTable {
             tiny: Tiny {
                 slots: Vec::new(),
                 len: 0,
+                filter: Vec::new(),
             },
             short: Short {
                 slots: Vec::new(),
                 len: 0,
+                filter: Vec::new(),
             },
         }
     }
@@ -280,13 +315,35 @@ impl PieceTable {
                 _ => {}
             }
         }
-        self.table_find(s)
+        self.table_find(s.as_bytes())
+    }
+
+    /// [`PieceTable::find`] of `buf[a..e]` (1 byte or more), where `buf`
+    /// holds [`PADDING`] bytes or more past `a`: the keys of the tiny and
+    /// short tables are read in one load and masked, with no copy.
+    #[inline(always)]
+    pub(super) fn find_padded(&self, buf: &[u8], a: usize, e: usize) -> Option<u32> {
+        let len = e - a;
+        debug_assert!(len >= 1 && buf.len() >= a + PADDING);
+        if self.len() <= 1 << 28 {
+            if len <= TINY_TEXT {
+                let x = u64::from_le_bytes(buf[a..a + 8].try_into().expect("8 bytes"));
+                let key = (x & ((1u64 << (8 * len)) - 1)) | (len as u64) << 32;
+                return self.tiny.get(key);
+            }
+            if len <= SHORT_TEXT {
+                let x = u128::from_le_bytes(buf[a..a + 16].try_into().expect("16 bytes"));
+                let key = (x & ((1u128 << (8 * len)) - 1)) | (len as u128) << 96;
+                return self.short.get(key);
+            }
+        }
+        self.table_find(&buf[a..e])
     }
 
     /// [`PieceTable::find`] by the general table only.
     #[inline]
-    fn table_find(&self, s: &str) -> Option<u32> {
-        let h = table_hash(s.as_bytes());
+    fn table_find(&self, s: &[u8]) -> Option<u32> {
+        let h = table_hash(s);
         let mut i = h as usize & self.mask;
         loop {
             let slot = self.slots[i];
@@ -295,7 +352,7 @@ impl PieceTable {
             }
             if slot & TAG == h & TAG {
                 let id = slot as u32;
-                if self.text(id) == s {
+                if self.text(id).as_bytes() == s {
                     return Some(id);
                 }
             }
@@ -317,94 +374,10 @@ impl PieceTable {
     }
 }
 
-/// The merges of a model by piece ids: for every split of a piece merges
-/// may form into two such pieces, (left id, right id) to the piece's id and
-/// score, and the ids of the characters. A merge of two symbols is then
-/// one lookup of two numbers, where by text it hashes their concatenation.
-///
-/// It stands for the text lookup only when every character of every such
-/// piece is itself one ([`PieceTable::pairs`] checks): then a character
-/// that is no piece is in no piece and merges with nothing, and every
-/// other symbol of a merge is a piece, whose splits are all in the table.
-pub(super) struct Pairs {
-    /// `left << 32 | right` to `score bits << 32 | id`.
-    map: FxHashMap<u64, u64>,
-    /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
-    ascii: [u32; 128],
-    /// The id of `▁`'s piece, [`NO_PIECE`] if none.
-    space: u32,
-}
-
 /// A character that is no piece merges may form.
 pub(super) const NO_PIECE: u32 = u32::MAX;
 
-impl Pairs {
-    /// The piece formed by merging pieces `left` and `right`: (score, id).
-    #[inline(always)]
-    pub(super) fn get(&self, left: u32, right: u32) -> Option<(f32, u32)> {
-        let v = *self.map.get(&(u64::from(left) << 32 | u64::from(right)))?;
-        Some((f32::from_bits((v >> 32) as u32), v as u32))
-    }
-
-    /// The id of the piece of one character, [`NO_PIECE`] if none.
-    #[inline(always)]
-    pub(super) fn char_id(&self, pieces: &PieceTable, c: char) -> u32 {
-        match self.ascii.get(c as usize) {
-            Some(&id) => id,
-            None if c == '▁' => self.space,
-            None => pieces.find(c.encode_utf8(&mut [0; 4])).unwrap_or(NO_PIECE),
-        }
-    }
-
-    /// The number of pairs.
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.map.len()
-    }
-}
-
-impl PieceTable {
-    /// The merges by piece ids; `None` when a piece merges may form holds a
-    /// character that is not one (the merge then goes by text).
-    pub(super) fn pairs(&self) -> Option<Pairs> {
-        // The characters that are pieces, one bit each.
-        let mut single = vec![0u64; (char::MAX as usize >> 6) + 1];
-        for id in self.mergeable_ids() {
-            let mut chars = self.text(id).chars();
-            if let (Some(c), None) = (chars.next(), chars.next()) {
-                single[c as usize >> 6] |= 1 << (c as usize & 63);
-            }
-        }
-        let mut map = FxHashMap::default();
-        map.reserve(self.len() * 2);
-        for id in self.mergeable_ids() {
-            let text = self.text(id);
-            if !text
-                .chars()
-                .all(|c| single[c as usize >> 6] & 1 << (c as usize & 63) != 0)
-            {
-                return None;
-            }
-            let value = u64::from(self.score(id).to_bits()) << 32 | u64::from(id);
-            for (k, _) in text.char_indices().skip(1) {
-                if let Some(l) = self.find(&text[..k])
-                    && let Some(r) = self.find(&text[k..])
-                {
-                    map.insert(u64::from(l) << 32 | u64::from(r), value);
-                }
-            }
-        }
-        let mut buf = [0u8; 4];
-        let mut ascii = [NO_PIECE; 128];
-        for (b, id) in ascii.iter_mut().enumerate() {
-            *id = self
-                .find(char::from(b as u8).encode_utf8(&mut buf))
-                .unwrap_or(NO_PIECE);
-        }
-        let space = self.find("▁").unwrap_or(NO_PIECE);
-        Some(Pairs { map, ascii, space })
-    }
-}
+impl PieceTable {}
 
 #[cfg(test)]
 mod tests {
@@ -462,7 +435,10 @@ mod tests {
         let (mut tiny, mut short, mut long) = (0, 0, 0);
         for (s, id) in &pieces {
             assert_eq!(t.find(s), Some(*id), "{s:?}");
-            assert_eq!(t.table_find(s), Some(*id), "{s:?}");
+            let mut buf = s.as_bytes().to_vec();
+            buf.resize(s.len() + PADDING, 0xFF);
+            assert_eq!(t.find_padded(&buf, 0, s.len()), Some(*id), "{s:?}");
+            assert_eq!(t.table_find(s.as_bytes()), Some(*id), "{s:?}");
             match s.len() {
                 0..=TINY_TEXT => tiny += 1,
                 SHORT_FIRST..=SHORT_TEXT => short += 1,
@@ -478,7 +454,13 @@ mod tests {
         for _ in 0..200_000 {
             let s = text(&mut below);
             let got = t.find(&s);
-            assert_eq!(got, t.table_find(&s), "{s:?}");
+            assert_eq!(got, t.table_find(s.as_bytes()), "{s:?}");
+            // By a window of a padded buffer, with text on both sides.
+            let mut buf = b"x\n".to_vec();
+            buf.extend_from_slice(s.as_bytes());
+            buf.extend_from_slice(b"ab");
+            buf.resize(buf.len() + PADDING, 0);
+            assert_eq!(t.find_padded(&buf, 2, 2 + s.len()), got, "{s:?}");
             found += usize::from(got.is_some());
         }
         assert!(found > 1000 && found < 199_000, "{found}");
