@@ -60,8 +60,34 @@ const WORD_CACHE_LIMIT: usize = 1 << 18;
 #[derive(Default)]
 struct WordCache {
     owner: u64,
+    /// Words of up to [`SHORT_KEY`] bytes, by their bytes and length in
+    /// one number: no allocation per word, which most words are.
+    short: FxHashMap<u128, ShortIds>,
     words: FxHashMap<Box<str>, Box<[u32]>>,
     gate: CacheGate,
+}
+
+/// Words of up to this many bytes merge faster than a cache lookup.
+const UNCACHED_WORD: usize = 4;
+
+/// The longest word the cache keys by a number.
+const SHORT_KEY: usize = 15;
+
+/// The ids of a word of the short cache: up to 7, and how many.
+#[derive(Clone, Copy)]
+struct ShortIds {
+    len: u32,
+    ids: [u32; 7],
+}
+
+/// A word of `len` bytes (up to [`SHORT_KEY`]) as a number: its bytes,
+/// then its length in the last byte. `padded` holds the word and 16 bytes
+/// or more past its start: read in one load, the bytes past the word
+/// masked off.
+#[inline(always)]
+fn short_word_key(padded: &[u8], len: usize) -> u128 {
+    let x = u128::from_le_bytes(padded[..16].try_into().expect("16 bytes"));
+    x & ((1u128 << (8 * len)) - 1) | (len as u128) << 120
 }
 
 thread_local! {
@@ -113,6 +139,23 @@ pub(super) struct SpmTokenizer {
     newline_cuts: bool,
     /// A number no other model of this process has, for the word cache.
     serial: u64,
+    /// For two characters that are ASCII or `▁` (see [`pair_index`]),
+    /// at `a * PAIR_CHARS + b`: 1 if a piece merges may form holds `a`
+    /// followed by `b`, else 0 (a cut between them is then safe).
+    pairs: Box<[u8]>,
+}
+
+/// ASCII and `▁`: the characters whose pairs [`SpmTokenizer::pairs`] knows.
+const PAIR_CHARS: usize = 129;
+
+/// The index of `c` in [`SpmTokenizer::pairs`], if it has one.
+#[inline(always)]
+fn pair_index(c: char) -> Option<usize> {
+    match c {
+        '\0'..='\x7f' => Some(c as usize),
+        SPACE => Some(128),
+        _ => None,
+    }
 }
 
 /// One piece of `ModelProto.pieces`.
@@ -380,7 +423,19 @@ impl SpmTokenizer {
                 .unwrap_or(NO_PIECE);
         }
         let space_id = pieces.find("▁").unwrap_or(NO_PIECE);
+        let mut pairs = vec![0u8; PAIR_CHARS * PAIR_CHARS].into_boxed_slice();
+        for text in pieces.mergeable() {
+            let mut chars = text.chars().map(pair_index);
+            let mut prev = chars.next().flatten();
+            for c in chars {
+                if let (Some(a), Some(b)) = (prev, c) {
+                    pairs[a * PAIR_CHARS + b] = 1;
+                }
+                prev = c;
+            }
+        }
         Ok(SpmTokenizer {
+            pairs,
             line_cuts,
             direct,
             ascii,
@@ -483,41 +538,63 @@ impl SpmTokenizer {
         if text.is_empty() {
             return;
         }
-        let normalized = self.normalize(text);
-        let s = normalized.as_str();
+        let mut normalized = self.normalize(text);
+        let len = normalized.len();
+        normalized.extend(std::iter::repeat_n('\0', PADDING));
+        let (s, buf) = (&normalized[..len], normalized.as_bytes());
         let mut scratch = Scratch::default();
         match &self.user {
             Some((ac, ids)) => {
                 let mut done = 0;
                 for m in ac.find_iter(s) {
-                    self.encode_stretch(&s[done..m.start()], out, &mut scratch);
+                    let stretch = &s[done..m.start()];
+                    self.encode_stretch(stretch, &buf[done..], out, &mut scratch);
                     out.push(ids[m.pattern().as_usize()]);
                     done = m.end();
                 }
-                self.encode_stretch(&s[done..], out, &mut scratch);
+                self.encode_stretch(&s[done..], &buf[done..], out, &mut scratch);
             }
-            None => self.encode_stretch(s, out, &mut scratch),
+            None => self.encode_stretch(s, buf, out, &mut scratch),
         }
     }
 
     /// Encodes normalized text with no user-defined piece in it, cut into
-    /// words where no piece can span the cut.
-    fn encode_stretch(&self, s: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+    /// words where no piece can span the cut. `padded` holds the bytes of
+    /// `s` and [`PADDING`] bytes or more after them.
+    fn encode_stretch(&self, s: &str, padded: &[u8], out: &mut Vec<u32>, scratch: &mut Scratch) {
         let mut start = 0;
         let mut prev: Option<char> = None;
         for (i, c) in s.char_indices() {
-            let cut = match c {
-                SPACE => prev.is_some_and(|p| p != SPACE) && i > start && self.can_cut(s, i),
-                '\n' => self.line_cuts && prev.is_some_and(|p| p != '\n') && i > start,
-                _ => false,
-            };
-            if cut {
-                self.encode_word(&s[start..i], out, scratch);
+            if let Some(p) = prev
+                && i > start
+                && self.cut_before(s, i, p, c)
+            {
+                self.encode_word(&s[start..i], &padded[start..], out, scratch);
                 start = i;
             }
             prev = Some(c);
         }
-        self.encode_word(&s[start..], out, scratch);
+        self.encode_word(&s[start..], &padded[start..], out, scratch);
+    }
+
+    /// Whether no merge can span the cut of `s` at byte `i`, between
+    /// characters `p` and `c`: no piece holds `p` followed by `c` (two
+    /// ASCII characters or `▁`), or `c` starts a word no piece bridges, or
+    /// a line break follows another character where no piece holds one.
+    /// Merges on either side then never meet, so each side merges alone
+    /// and comes out as the whole would.
+    #[inline]
+    fn cut_before(&self, s: &str, i: usize, p: char, c: char) -> bool {
+        if let (Some(a), Some(b)) = (pair_index(p), pair_index(c))
+            && self.pairs[a * PAIR_CHARS + b] == 0
+        {
+            return true;
+        }
+        match c {
+            SPACE => p != SPACE && self.can_cut(s, i),
+            '\n' => self.line_cuts && p != '\n',
+            _ => false,
+        }
     }
 
     fn can_cut(&self, s: &str, i: usize) -> bool {
@@ -528,23 +605,47 @@ impl SpmTokenizer {
     }
 
     /// The ids of one word: from this thread's cache, or by BPE.
-    fn encode_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+    /// `padded` holds the bytes of `word` and [`PADDING`] bytes or more
+    /// after them.
+    fn encode_word(&self, word: &str, padded: &[u8], out: &mut Vec<u32>, scratch: &mut Scratch) {
         if word.is_empty() {
             return;
         }
-        if word.len() > CACHED_WORD {
-            self.merge_word(word, out, scratch);
+        if word.len() > CACHED_WORD || word.len() <= UNCACHED_WORD {
+            self.merge_word(word, padded, out, scratch);
             return;
         }
         let owner = self.serial;
         WORDS.with(|cell| {
             let mut cache = cell.borrow_mut();
-            if cache.owner != owner || cache.words.len() > WORD_CACHE_LIMIT {
+            if cache.owner != owner
+                || cache.words.len() > WORD_CACHE_LIMIT
+                || cache.short.len() > WORD_CACHE_LIMIT
+            {
                 cache.words.clear();
+                cache.short.clear();
                 cache.owner = owner;
             }
             if !cache.gate.active() {
-                self.merge_word(word, out, scratch);
+                self.merge_word(word, padded, out, scratch);
+                return;
+            }
+            if word.len() <= SHORT_KEY {
+                let key = short_word_key(padded, word.len());
+                if let Some(s) = cache.short.get(&key) {
+                    out.extend_from_slice(&s.ids[..s.len as usize]);
+                    cache.gate.hit();
+                    return;
+                }
+                let start = out.len();
+                self.merge_word(word, padded, out, scratch);
+                let merged = &out[start..];
+                if merged.len() <= 7 {
+                    let mut ids = [0; 7];
+                    ids[..merged.len()].copy_from_slice(merged);
+                    let len = merged.len() as u32;
+                    cache.short.insert(key, ShortIds { len, ids });
+                }
                 return;
             }
             if let Some(ids) = cache.words.get(word) {
@@ -553,7 +654,7 @@ impl SpmTokenizer {
                 return;
             }
             let start = out.len();
-            self.merge_word(word, out, scratch);
+            self.merge_word(word, padded, out, scratch);
             cache.words.insert(word.into(), out[start..].into());
         });
     }
@@ -561,19 +662,16 @@ impl SpmTokenizer {
     /// BPE over one word: merged whole in fixed arrays when short, in
     /// chunks with checked seams when long (see [`merge_in_chunks`]), or
     /// whole by the heap when the model has unused pieces.
-    fn merge_word(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
+    fn merge_word(&self, word: &str, padded: &[u8], out: &mut Vec<u32>, scratch: &mut Scratch) {
         let mut starts = std::mem::take(&mut scratch.starts);
         starts.clear();
         starts.extend(word.char_indices().map(|(i, _)| i as u32));
         let n = starts.len();
         starts.push(word.len() as u32);
-        let mut padded = std::mem::take(&mut scratch.padded);
-        padded.clear();
-        padded.extend_from_slice(word.as_bytes());
-        padded.resize(word.len() + PADDING, 0);
+        debug_assert!(padded.len() >= word.len() + PADDING);
         let text = Text {
             word,
-            padded: &padded,
+            padded,
             starts: &starts,
         };
         let mut placed = std::mem::take(&mut scratch.placed);
@@ -611,7 +709,6 @@ impl SpmTokenizer {
         }
         scratch.starts = starts;
         scratch.placed = placed;
-        scratch.padded = padded;
     }
 
     /// The merge of a long word in chunks of [`SHORT`] characters, each
@@ -673,13 +770,14 @@ impl SpmTokenizer {
         }
         // Symbols by the index of their first character (relative to
         // `from`): the piece id, the next live symbol, the previous one,
-        // and the key of the merge with the next one (0 for none): the
-        // score's order in the high half, the position in the low half so
-        // that the leftmost of equal scores has the highest key.
+        // and the order of the score of the merge with the next one (0 for
+        // none; see `score_order`). The merge is the highest order, the
+        // leftmost of equals: one pass for the highest, one for where it
+        // first is, both over 32-bit numbers the compiler vectorizes.
         let mut ids = [NO_PIECE; SHORT];
         let mut next = [0u8; SHORT];
         let mut prev = [0u8; SHORT];
-        let mut keys = [0u64; SHORT];
+        let mut keys = [0u32; SHORT];
         let start = |k: usize| starts[from + k] as usize;
         for (k, id) in ids.iter_mut().enumerate().take(n) {
             let (a, b) = (start(k), start(k + 1));
@@ -693,7 +791,7 @@ impl SpmTokenizer {
         }
         // The merge of symbol `k` with the next, `e` the end of the next:
         // its key and id.
-        let candidate = |k: usize, r: usize, e: usize, scratch: &mut Scratch| -> (u64, u32) {
+        let candidate = |k: usize, r: usize, e: usize, scratch: &mut Scratch| -> (u32, u32) {
             let (a, b, e) = (start(k), start(r), start(e));
             match self.pieces.find_padded(padded, a, e) {
                 Some(id) => {
@@ -703,13 +801,7 @@ impl SpmTokenizer {
                             (word[a..b].to_string(), word[b..e].to_string()),
                         );
                     }
-                    let bits = self.pieces.score(id).to_bits();
-                    let order = if bits >> 31 == 1 {
-                        !bits
-                    } else {
-                        bits | 1 << 31
-                    };
-                    (u64::from(order) << 32 | (SHORT - k) as u64, id)
+                    (score_order(self.pieces.score(id)), id)
                 }
                 None => (0, NO_PIECE),
             }
@@ -719,11 +811,15 @@ impl SpmTokenizer {
             (keys[k], merged[k]) = candidate(k, k + 1, k + 2, scratch);
         }
         loop {
-            let best = keys[..n].iter().copied().max().unwrap_or(0);
+            let best = keys.iter().fold(0, |a, &b| a.max(b));
             if best == 0 {
                 break;
             }
-            let k = SHORT - (best as u32) as usize;
+            let at = keys
+                .iter()
+                .enumerate()
+                .fold(0u32, |m, (i, &o)| m | u32::from(o == best) << i);
+            let k = at.trailing_zeros() as usize;
             let r = next[k] as usize;
             ids[k] = merged[k];
             keys[r] = 0;
@@ -914,6 +1010,20 @@ impl SpmTokenizer {
 
 const NONE: u32 = u32::MAX;
 
+/// A score as a number in the same order, 1 or more (0 stands for no
+/// merge): the sign bit flipped for scores of 0 and up, all bits for
+/// negative ones.
+#[inline(always)]
+fn score_order(score: f32) -> u32 {
+    let bits = score.to_bits();
+    let order = if bits >> 31 == 1 {
+        !bits
+    } else {
+        bits | 1 << 31
+    };
+    order.max(1)
+}
+
 /// A word being merged: its text, its bytes followed by [`PADDING`] zeros,
 /// and the byte offset of each character (then the word's length).
 #[derive(Clone, Copy)]
@@ -941,8 +1051,6 @@ struct Scratch {
     rev_merge: FxHashMap<String, (String, String)>,
     /// The byte offset of each character of a word, and its end.
     starts: Vec<u32>,
-    /// The bytes of a word, then [`PADDING`] zeros.
-    padded: Vec<u8>,
     /// The tokens of a word and their first characters.
     placed: Vec<Placed<u32>>,
 }
@@ -1292,12 +1400,10 @@ mod tests {
         let mut start = 0;
         let mut prev: Option<char> = None;
         for (i, c) in s.char_indices() {
-            let cut = match c {
-                SPACE => prev.is_some_and(|p| p != SPACE) && i > start && m.can_cut(s, i),
-                '\n' => m.line_cuts && prev.is_some_and(|p| p != '\n') && i > start,
-                _ => false,
-            };
-            if cut {
+            if let Some(p) = prev
+                && i > start
+                && m.cut_before(s, i, p, c)
+            {
                 out.push(s[start..i].to_string());
                 start = i;
             }
@@ -1315,7 +1421,9 @@ mod tests {
         let (mut short, mut long) = (0, 0);
         for w in words(m, text) {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
-            m.merge_word(&w, &mut fast, &mut scratch);
+            let mut padded = w.as_bytes().to_vec();
+            padded.resize(w.len() + PADDING, 0xAA);
+            m.merge_word(&w, &padded, &mut fast, &mut scratch);
             m.merge_emit_text(&w, &mut slow, &mut scratch);
             assert!(fast == slow, "{w:?}: {fast:?} != {slow:?}");
             if w.chars().count() <= SHORT {
@@ -1338,6 +1446,68 @@ mod tests {
                 alphabet[(x % alphabet.len() as u64) as usize]
             })
             .collect()
+    }
+
+    /// `text` encodes as SentencePiece would: each stretch between
+    /// user-defined pieces merged whole, with no cut between words.
+    fn cuts_are_safe(m: &SpmTokenizer, text: &str) {
+        let normalized = m.normalize(text);
+        let mut stretches = Vec::new();
+        let mut done = 0;
+        if let Some((ac, _)) = &m.user {
+            for u in ac.find_iter(&normalized) {
+                stretches.push((&normalized[done..u.start()], Some(u.pattern().as_usize())));
+                done = u.end();
+            }
+        }
+        stretches.push((&normalized[done..], None));
+        let mut want = Vec::new();
+        let mut scratch = Scratch::default();
+        for (stretch, user) in stretches {
+            if !stretch.is_empty() {
+                m.merge_emit_text(stretch, &mut want, &mut scratch);
+            }
+            if let (Some(u), Some((_, ids))) = (user, &m.user) {
+                want.push(ids[u]);
+            }
+        }
+        assert!(encode(m, text) == want, "{text:?}");
+    }
+
+    #[test]
+    fn words_cut_where_no_piece_spans_the_cut() {
+        let t = super::super::FileTokenizer::gemma3();
+        let super::super::Backend::Spm(m) = &t.backend else {
+            panic!("gemma3 is a SentencePiece model")
+        };
+        // Letters and punctuation of one script mostly pair in some piece,
+        // across scripts mostly not: cuts between them are common.
+        let a = |i: usize| m.pairs[pair_index('a').unwrap() * PAIR_CHARS + i];
+        assert_eq!(a(pair_index('b').unwrap()), 1);
+        let apart = (0..PAIR_CHARS).filter(|&i| a(i) == 0).count();
+        assert!(apart > 10, "{apart}");
+        let alphabets: [&[&str]; 5] = [
+            &[
+                "a", "b", "(", ")", "=", ";", "n", "r", "{", "}", ".", ",", " ", "\n",
+            ],
+            &["=", "+", "/", "A", "z", "9", "0", "Q"],
+            &[
+                "!", "\"", "#", "$", "%", "&", "'", "*", "-", ":", "<", ">", "?", "@", "[", "\\",
+                "]", "^", "_", "`", "|", "~",
+            ],
+            &[
+                "x", "1", "é", "中", "\t", "  ", "\n\n", "<", "mask", ">", "▁",
+            ],
+            &[
+                "function", "(", "return", " ", "=>", "{", "}", "var", "e", ",", "t", "n", ".",
+            ],
+        ];
+        for (k, alphabet) in alphabets.iter().enumerate() {
+            for n in [50, 400, 3000] {
+                cuts_are_safe(m, &random_text(k as u64 * 31 + n as u64, alphabet, n));
+            }
+        }
+        cuts_are_safe(m, include_str!("spm.rs"));
     }
 
     #[test]
