@@ -45,14 +45,18 @@ struct PairMemo {
     /// `(left << 32 | right) + 1` (0: empty) and `rank << 32 | merged`
     /// (`u64::MAX`: no merge).
     slots: Box<[(u64, u64)]>,
+    /// The number of slots is `1 << bits`.
+    bits: u32,
 }
 
 impl PairMemo {
-    const BITS: u32 = 12;
-
-    fn new() -> PairMemo {
+    /// Room for the distinct pairs of a run of `n` symbols, at most 4096
+    /// slots (a short run must not pay for clearing a large table).
+    fn new(n: usize) -> PairMemo {
+        let bits = (2 * n).next_power_of_two().trailing_zeros().clamp(6, 12);
         PairMemo {
-            slots: vec![(0, 0); 1 << Self::BITS].into_boxed_slice(),
+            slots: vec![(0, 0); 1 << bits].into_boxed_slice(),
+            bits,
         }
     }
 
@@ -64,7 +68,7 @@ impl PairMemo {
         pairs: &FxHashMap<(u32, u32), (u32, u32)>,
     ) -> Option<(u32, u32)> {
         let key = (u64::from(left) << 32 | u64::from(right)) + 1;
-        let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize;
+        let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize;
         let (k, v) = self.slots[i];
         let v = if k == key {
             v
@@ -338,7 +342,7 @@ impl Merges {
     /// the heap.
     fn apply_chunked(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
         let mut scratch = Vec::new();
-        let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new());
+        let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new(ids.len()));
         let merge = |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
             if r.len() <= CHUNK {
                 let pair = |l, r| memo.get(l, r, &self.pairs);

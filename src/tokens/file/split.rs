@@ -18,7 +18,12 @@ pub(super) enum Splitter {
     /// A lookahead-free version of a known pattern.
     Fast {
         /// The pattern with `\s+(?!\S)|` removed.
-        re: regex::Regex,
+        re: regex_automata::meta::Regex,
+        /// Search caches not in use: a search takes one for all its matches
+        /// and puts it back (the regex's own pool costs a lock on a thread
+        /// that did not build it for every match, and a thread's own cache
+        /// would start cold on every new thread).
+        caches: std::sync::Mutex<Vec<regex_automata::meta::Cache>>,
         /// Whether `\s*[\r\n]+` comes before `\s+(?!\S)` in the pattern: then
         /// a whitespace match that ends in a newline came from it and is kept.
         newline_alternative: bool,
@@ -61,12 +66,14 @@ impl Splitter {
     fn without_scanner(pattern: &str) -> Result<Splitter, String> {
         if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern) {
             let plain = known.replace(r"|\s+(?!\S)|\s+", r"|\s+");
-            if let Ok(re) = regex::RegexBuilder::new(&plain)
-                .dfa_size_limit(DFA_CACHE)
-                .build()
+            let config = regex_automata::meta::Config::new().hybrid_cache_capacity(DFA_CACHE);
+            if let Ok(re) = regex_automata::meta::Builder::new()
+                .configure(config)
+                .build(&plain)
             {
                 return Ok(Splitter::Fast {
                     re,
+                    caches: std::sync::Mutex::new(Vec::new()),
                     newline_alternative,
                 });
             }
@@ -104,13 +111,19 @@ impl Splitter {
             }
             Splitter::Fast {
                 re,
+                caches,
                 newline_alternative,
             } => {
+                let taken = caches.lock().ok().and_then(|mut c| c.pop());
+                let mut cache = taken.unwrap_or_else(|| re.create_cache());
                 let mut at = 0;
                 while at <= s.len() {
-                    let Some(m) = re.find_at(s, at) else { break };
+                    let input = regex_automata::Input::new(s).range(at..);
+                    let Some(m) = re.search_with(&mut cache, &input) else {
+                        break;
+                    };
                     let (start, mut end) = (m.start(), m.end());
-                    let text = m.as_str();
+                    let text = &s[start..end];
                     // `\s+(?!\S)`: a whitespace run followed by more text
                     // leaves its last character to the next piece.
                     if end < s.len()
@@ -130,6 +143,9 @@ impl Splitter {
                             None => break,
                         }
                     };
+                }
+                if let Ok(mut c) = caches.lock() {
+                    c.push(cache);
                 }
             }
         }
