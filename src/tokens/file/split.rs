@@ -1,10 +1,14 @@
 //! Splitting text into pieces: patterns, delimiter behaviours (as in
 //! HuggingFace `tokenizers`), and the byte-level alphabet.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, Weak};
 
 use fancy_regex::Regex;
+use regex_automata::meta::Cache;
+use rustc_hash::FxHashMap;
 
 /// A split regex. tiktoken's cl100k, o200k and r50k patterns run on the
 /// exact hand-written scanners of the built-in encodings; the Llama 3, Qwen 2
@@ -19,14 +23,23 @@ pub(super) enum Splitter {
     Fast {
         /// The pattern with `\s+(?!\S)|` removed.
         re: regex_automata::meta::Regex,
-        /// Search caches not in use: a search takes one for all its matches
-        /// and puts it back (the regex's own pool costs a lock on a thread
-        /// that did not build it for every match, and a thread's own cache
-        /// would start cold on every new thread).
-        caches: std::sync::Mutex<Vec<regex_automata::meta::Cache>>,
+        /// A number no other splitter of this process has: each thread's
+        /// search cache for this regex is in [`SEARCH_CACHES`] under it (the
+        /// regex's own pool of caches costs an atomic lock and unlock for
+        /// every match on a thread that did not build it; a shared stack
+        /// taken once per text still costs them once per piece, and a
+        /// model that splits in several passes searches once per piece).
+        serial: u64,
+        /// Caches of threads that ended (or dropped them), warm, for the
+        /// next thread's first search: a lazy DFA's states cost more to
+        /// build than most texts cost to search.
+        spare: Arc<Mutex<Vec<Cache>>>,
         /// Whether `\s*[\r\n]+` comes before `\s+(?!\S)` in the pattern: then
         /// a whitespace match that ends in a newline came from it and is kept.
         newline_alternative: bool,
+        /// Whether this is a known pattern with the lookahead emulated (else
+        /// a pattern with no lookaround, run as it is).
+        known: bool,
     },
     /// Any other pattern.
     Fancy(fancy_regex::Regex),
@@ -38,6 +51,32 @@ pub(super) enum Splitter {
 /// the cache was cleared and the states built again over and over.
 const DFA_CACHE: usize = 32 << 20;
 
+thread_local! {
+    /// This thread's search caches, by the serial number of their splitter.
+    static SEARCH_CACHES: RefCell<FxHashMap<u64, HeldCache>> =
+        RefCell::new(FxHashMap::default());
+}
+
+/// A thread's search cache, which goes back to its splitter's spares when
+/// dropped (the thread ends, or keeps too many).
+struct HeldCache {
+    cache: Option<Box<Cache>>,
+    home: Weak<Mutex<Vec<Cache>>>,
+}
+
+impl Drop for HeldCache {
+    fn drop(&mut self) {
+        if let (Some(cache), Some(home)) = (self.cache.take(), self.home.upgrade())
+            && let Ok(mut spare) = home.lock()
+        {
+            spare.push(*cache);
+        }
+    }
+}
+
+/// The most search caches a thread keeps.
+const KEPT_CACHES: usize = 16;
+
 /// Patterns whose tail is `\s+(?!\S)|\s+`, and whether an `\s*[\r\n]+`
 /// alternative comes first. No earlier alternative of these can match
 /// whitespace alone, which the emulation relies on.
@@ -46,6 +85,7 @@ const KNOWN: &[(&str, bool)] = &[
     (super::tiktoken::O200K_PATTERN, true),
     (super::tiktoken::BYTE_LEVEL_PATTERN, false),
     (super::tiktoken::QWEN2_PATTERN, true),
+    (super::tiktoken::DEEPSEEK3_PATTERN, true),
 ];
 
 impl Splitter {
@@ -64,19 +104,35 @@ impl Splitter {
 
     /// Compiles a split pattern without the built-in scanners.
     fn without_scanner(pattern: &str) -> Result<Splitter, String> {
-        if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern) {
-            let plain = known.replace(r"|\s+(?!\S)|\s+", r"|\s+");
+        let fast = |plain: &str, newline_alternative, known| {
             let config = regex_automata::meta::Config::new().hybrid_cache_capacity(DFA_CACHE);
-            if let Ok(re) = regex_automata::meta::Builder::new()
+            let re = regex_automata::meta::Builder::new()
                 .configure(config)
-                .build(&plain)
-            {
-                return Ok(Splitter::Fast {
-                    re,
-                    caches: std::sync::Mutex::new(Vec::new()),
-                    newline_alternative,
-                });
-            }
+                .build(plain)
+                .ok()?;
+            static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            Some(Splitter::Fast {
+                re,
+                serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                spare: Arc::default(),
+                newline_alternative,
+                known,
+            })
+        };
+        if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern)
+            && let Some(s) = fast(
+                &known.replace(r"|\s+(?!\S)|\s+", r"|\s+"),
+                newline_alternative,
+                true,
+            )
+        {
+            return Ok(s);
+        }
+        // A pattern the `regex` crate takes has no lookaround or
+        // backreference: fancy-regex would hand it to that crate as it is,
+        // through a pool of caches per match.
+        if let Some(s) = fast(pattern, false, false) {
+            return Ok(s);
         }
         Regex::new(pattern)
             .map(Splitter::Fancy)
@@ -88,7 +144,10 @@ impl Splitter {
     /// and known patterns, whose pieces never hold a letter followed by a line
     /// break and never look behind.
     pub fn cuts_are_safe(&self) -> bool {
-        !matches!(self, Splitter::Fancy(_))
+        matches!(
+            self,
+            Splitter::Scanner(_) | Splitter::Fast { known: true, .. }
+        )
     }
 
     /// Calls `f` with each match, in order.
@@ -111,22 +170,34 @@ impl Splitter {
             }
             Splitter::Fast {
                 re,
-                caches,
+                serial,
+                spare,
                 newline_alternative,
+                known,
             } => {
-                let taken = caches.lock().ok().and_then(|mut c| c.pop());
-                let mut cache = taken.unwrap_or_else(|| re.create_cache());
+                let taken = SEARCH_CACHES
+                    .try_with(|c| c.borrow_mut().remove(serial))
+                    .ok()
+                    .flatten();
+                let mut held = taken.unwrap_or_else(|| HeldCache {
+                    cache: spare.lock().ok().and_then(|mut v| v.pop()).map(Box::new),
+                    home: Arc::downgrade(spare),
+                });
+                let cache = held
+                    .cache
+                    .get_or_insert_with(|| Box::new(re.create_cache()));
                 let mut at = 0;
                 while at <= s.len() {
                     let input = regex_automata::Input::new(s).range(at..);
-                    let Some(m) = re.search_with(&mut cache, &input) else {
+                    let Some(m) = re.search_with(cache, &input) else {
                         break;
                     };
                     let (start, mut end) = (m.start(), m.end());
                     let text = &s[start..end];
                     // `\s+(?!\S)`: a whitespace run followed by more text
                     // leaves its last character to the next piece.
-                    if end < s.len()
+                    if *known
+                        && end < s.len()
                         && text.chars().all(char::is_whitespace)
                         && !(*newline_alternative && text.ends_with(['\r', '\n']))
                         && let Some((last, _)) = text.char_indices().last()
@@ -144,9 +215,14 @@ impl Splitter {
                         }
                     };
                 }
-                if let Ok(mut c) = caches.lock() {
-                    c.push(cache);
-                }
+                let _ = SEARCH_CACHES.try_with(|c| {
+                    let mut caches = c.borrow_mut();
+                    // Caches of splitters dropped since are not kept forever.
+                    if caches.len() >= KEPT_CACHES {
+                        caches.clear();
+                    }
+                    caches.insert(*serial, held);
+                });
             }
         }
     }
@@ -416,6 +492,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Patterns with no lookaround run on the `regex` crate's automata as
+    /// they are, and split as fancy-regex splits them, on any thread.
+    #[test]
+    fn plain_patterns_split_like_fancy_regex() {
+        let patterns = [
+            r"\p{N}{1,3}",
+            "[一-龥぀-ゟ゠-ヿ]+",
+            r"(?i:'s|'t|'re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+|\s+",
+            r"\w+|[^\w\s]+",
+            " ",
+        ];
+        let mut samples: Vec<String> = [
+            "",
+            "I'm  12345 ab'LL  ",
+            "日本語  のテキスト 🎉👩‍💻 ",
+            "1234567 x12 ４５６",
+            "Hello,   world!\r\n\r\n  fn main() {}\n\n\n",
+        ]
+        .map(String::from)
+        .to_vec();
+        samples.push("ab1 2日本'S\n".repeat(50));
+        for pattern in patterns {
+            let fast = Splitter::without_scanner(pattern).unwrap();
+            assert!(matches!(fast, Splitter::Fast { known: false, .. }));
+            assert!(!fast.cuts_are_safe());
+            let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
+            std::thread::scope(|scope| {
+                for _ in 0..3 {
+                    scope.spawn(|| {
+                        for s in &samples {
+                            assert_eq!(
+                                fast.find_matches(s),
+                                fancy.find_matches(s),
+                                "{pattern} on {s:?}"
+                            );
+                        }
+                    });
+                }
+            });
+        }
+        // Lookaround stays with fancy-regex.
+        assert!(matches!(
+            Splitter::without_scanner(r"\s+(?!\S)|\s+").unwrap(),
+            Splitter::Fancy(_)
+        ));
     }
 
     proptest::proptest! {

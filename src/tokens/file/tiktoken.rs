@@ -36,6 +36,11 @@ pub const BYTE_LEVEL_PATTERN: &str =
 /// The split pattern of Qwen 2, 2.5 and 3.
 pub const QWEN2_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
+/// The main split pattern of DeepSeek V3 (after its digit and CJK splits),
+/// with line breaks as the characters themselves, as in its
+/// `tokenizer.json`.
+pub const DEEPSEEK3_PATTERN: &str = "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+
 /// A pattern by name (`cl100k`, `o200k`, `gpt2`/`r50k`/`p50k`, `llama3`,
 /// `qwen2`), or the text itself as a regular expression.
 pub fn named_pattern(name_or_regex: &str) -> &str {
