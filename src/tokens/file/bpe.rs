@@ -18,6 +18,12 @@ use crate::tokens::seams::merge_in_chunks;
 #[derive(Debug, Default)]
 pub(super) struct Merges {
     pairs: FxHashMap<(u32, u32), (u32, u32)>,
+    /// The merges of two ids below [`SMALL`] (byte-level models' byte
+    /// tokens), at `left * SMALL + right`: `rank << 32 | merged`, or
+    /// `u64::MAX`; empty until such a merge is added. Most lookups are of
+    /// two such ids, and this table stays in the CPU's cache where the
+    /// hash table is megabytes.
+    small: Vec<u64>,
     /// The linear-time encoder and the number of ids the merges name.
     long: OnceLock<Option<Box<(Backtrack, u32)>>>,
 }
@@ -61,27 +67,25 @@ impl PairMemo {
     }
 
     #[inline(always)]
-    fn get(
-        &mut self,
-        left: u32,
-        right: u32,
-        pairs: &FxHashMap<(u32, u32), (u32, u32)>,
-    ) -> Option<(u32, u32)> {
+    fn get(&mut self, left: u32, right: u32, merges: &Merges) -> Option<(u32, u32)> {
         let key = (u64::from(left) << 32 | u64::from(right)) + 1;
         let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize;
         let (k, v) = self.slots[i];
         let v = if k == key {
             v
         } else {
-            let v = pairs
-                .get(&(left, right))
-                .map_or(u64::MAX, |&(rank, m)| u64::from(rank) << 32 | u64::from(m));
+            let v = merges
+                .get(left, right)
+                .map_or(u64::MAX, |(rank, m)| u64::from(rank) << 32 | u64::from(m));
             self.slots[i] = (key, v);
             v
         };
         (v != u64::MAX).then_some(((v >> 32) as u32, v as u32))
     }
 }
+
+/// Ids below this have their merges with each other in [`Merges::small`].
+const SMALL: u32 = 256;
 
 /// Pieces up to this many symbols merge with a plain scan (no heap).
 const SHORT: usize = 24;
@@ -95,6 +99,29 @@ impl Merges {
     pub fn insert(&mut self, left: u32, right: u32, rank: u32, merged: u32) {
         self.long = OnceLock::new();
         self.pairs.insert((left, right), (rank, merged));
+        self.set_small(left, right);
+    }
+
+    /// Copies the merge of `left` and `right` into the small table when
+    /// both are small.
+    fn set_small(&mut self, left: u32, right: u32) {
+        if left < SMALL && right < SMALL {
+            if self.small.is_empty() {
+                self.small = vec![u64::MAX; (SMALL * SMALL) as usize];
+            }
+            let (rank, merged) = self.pairs[&(left, right)];
+            self.small[(left * SMALL + right) as usize] = u64::from(rank) << 32 | u64::from(merged);
+        }
+    }
+
+    /// The merge of `left` and `right`: (rank, merged id).
+    #[inline(always)]
+    fn get(&self, left: u32, right: u32) -> Option<(u32, u32)> {
+        if left < SMALL && right < SMALL && !self.small.is_empty() {
+            let v = self.small[(left * SMALL + right) as usize];
+            return (v != u64::MAX).then_some(((v >> 32) as u32, v as u32));
+        }
+        self.pairs.get(&(left, right)).copied()
     }
 
     /// Adds a merge unless the pair already has one of a lower rank.
@@ -104,6 +131,7 @@ impl Merges {
         if rank < e.0 {
             *e = (rank, merged);
         }
+        self.set_small(left, right);
     }
 
     /// The lowest-rank merge, leftmost among equals, by scanning: the same
@@ -112,7 +140,7 @@ impl Merges {
     /// beside it (the pair table is large, and text whose pieces are all
     /// new waits on memory for each lookup).
     fn apply_short(&self, ids: &[u32], out: &mut Vec<u32>) {
-        let pair = |l: u32, r: u32| self.pairs.get(&(l, r)).copied();
+        let pair = |l: u32, r: u32| self.get(l, r);
         Self::scan::<SHORT>(ids, pair, |id, _| out.push(id));
     }
 
@@ -262,7 +290,7 @@ impl Merges {
         scratch: &mut HeapScratch,
         memo: &mut PairMemo,
     ) {
-        self.heap_merge_with(ids, scratch, |l, r| memo.get(l, r, &self.pairs));
+        self.heap_merge_with(ids, scratch, |l, r| memo.get(l, r, self));
         out.extend(
             scratch
                 .symbols
@@ -277,7 +305,7 @@ impl Merges {
     /// position of its first input symbol.
     fn heap_merge(&self, ids: &[u32]) -> Vec<Symbol> {
         let mut scratch = HeapScratch::default();
-        self.heap_merge_with(ids, &mut scratch, |l, r| self.pairs.get(&(l, r)).copied());
+        self.heap_merge_with(ids, &mut scratch, |l, r| self.get(l, r));
         scratch.symbols
     }
 
@@ -345,7 +373,7 @@ impl Merges {
         let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new(ids.len()));
         let merge = |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
             if r.len() <= CHUNK {
-                let pair = |l, r| memo.get(l, r, &self.pairs);
+                let pair = |l, r| memo.get(l, r, self);
                 Self::scan::<CHUNK>(&ids[r.clone()], pair, |id, at| out.push((id, r.start + at)));
             } else {
                 self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
@@ -376,6 +404,37 @@ impl Merges {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The small table answers as the hash table, after merges replaced
+    /// by `insert` and kept or not by `insert_lowest`.
+    #[test]
+    fn small_ids_look_up_as_the_table() {
+        let mut m = Merges::default();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % u64::from(n)) as u32
+        };
+        for k in 0..20_000 {
+            let (l, r) = (next(300), next(300));
+            let (rank, merged) = (next(1000), 300 + next(5000));
+            if k % 2 == 0 {
+                m.insert(l, r, rank, merged);
+            } else {
+                m.insert_lowest(l, r, rank, merged);
+            }
+        }
+        let mut small = 0;
+        for l in 0..300 {
+            for r in 0..300 {
+                assert_eq!(m.get(l, r), m.pairs.get(&(l, r)).copied(), "{l} {r}");
+                small += usize::from(l < SMALL && r < SMALL && m.get(l, r).is_some());
+            }
+        }
+        assert!(small > 10_000, "{small}");
+    }
 
     #[test]
     fn lowest_rank_first_then_leftmost() {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, Weak};
 
 use fancy_regex::Regex;
 use regex_automata::meta::Cache;
-use rustc_hash::FxHashMap;
 
 /// A split regex. tiktoken's cl100k, o200k and r50k patterns run on the
 /// exact hand-written scanners of the built-in encodings; the Llama 3, Qwen 2
@@ -53,8 +52,7 @@ const DFA_CACHE: usize = 32 << 20;
 
 thread_local! {
     /// This thread's search caches, by the serial number of their splitter.
-    static SEARCH_CACHES: RefCell<FxHashMap<u64, HeldCache>> =
-        RefCell::new(FxHashMap::default());
+    static SEARCH_CACHES: RefCell<Vec<(u64, HeldCache)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A thread's search cache, which goes back to its splitter's spares when
@@ -176,7 +174,11 @@ impl Splitter {
                 known,
             } => {
                 let taken = SEARCH_CACHES
-                    .try_with(|c| c.borrow_mut().remove(serial))
+                    .try_with(|c| {
+                        let mut caches = c.borrow_mut();
+                        let k = caches.iter().position(|(id, _)| id == serial)?;
+                        Some(caches.swap_remove(k).1)
+                    })
                     .ok()
                     .flatten();
                 let mut held = taken.unwrap_or_else(|| HeldCache {
@@ -189,7 +191,14 @@ impl Splitter {
                 let mut at = 0;
                 while at <= s.len() {
                     let input = regex_automata::Input::new(s).range(at..);
-                    let Some(m) = re.search_with(cache, &input) else {
+                    // A known pattern matches wherever it starts: anchored
+                    // there, the search needs no reverse pass for the start.
+                    let anchored = input.clone().anchored(regex_automata::Anchored::Yes);
+                    let found = match known {
+                        true => re.search_with(cache, &anchored),
+                        false => None,
+                    };
+                    let Some(m) = found.or_else(|| re.search_with(cache, &input)) else {
                         break;
                     };
                     let (start, mut end) = (m.start(), m.end());
@@ -221,7 +230,7 @@ impl Splitter {
                     if caches.len() >= KEPT_CACHES {
                         caches.clear();
                     }
-                    caches.insert(*serial, held);
+                    caches.push((*serial, held));
                 });
             }
         }
