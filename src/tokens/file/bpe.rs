@@ -68,6 +68,9 @@ impl PairMemo {
 
     #[inline(always)]
     fn get(&mut self, left: u32, right: u32, merges: &Merges) -> Option<(u32, u32)> {
+        if left < SMALL && right < SMALL && !merges.small.is_empty() {
+            return merges.get(left, right);
+        }
         let key = (u64::from(left) << 32 | u64::from(right)) + 1;
         let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize;
         let (k, v) = self.slots[i];
