@@ -111,6 +111,9 @@ pub(super) struct SpmTokenizer {
     /// is not that of a control, unknown or byte piece (which
     /// [`SpmTokenizer::emit`] prefers).
     direct: Vec<bool>,
+    /// Whether every piece merges may form is emitted as its own id (no
+    /// need to look [`SpmTokenizer::direct`] up).
+    all_direct: bool,
     /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
     ascii: [u32; 128],
     /// The id of `▁`'s piece, [`NO_PIECE`] if none.
@@ -434,6 +437,7 @@ impl SpmTokenizer {
                 prev = c;
             }
         }
+        let all_direct = pieces.mergeable_ids().all(|id| direct[id as usize]);
         Ok(SpmTokenizer {
             pairs,
             line_cuts,
@@ -441,6 +445,7 @@ impl SpmTokenizer {
             ascii,
             space_id,
             has_unused: unused.iter().any(|&u| u),
+            all_direct,
             pieces,
             reserved,
             unused,
@@ -693,7 +698,7 @@ impl SpmTokenizer {
         };
         if merged {
             for (i, &(id, k)) in placed.iter().enumerate() {
-                if id != NO_PIECE && self.direct[id as usize] {
+                if id != NO_PIECE && (self.all_direct || self.direct[id as usize]) {
                     out.push(id);
                 } else {
                     let end = placed.get(i + 1).map_or(n, |t| t.1);
@@ -745,7 +750,7 @@ impl SpmTokenizer {
     ) {
         let Text {
             word,
-            padded,
+            padded: _,
             starts,
         } = text;
         let (from, n) = (range.start, range.len());
@@ -768,16 +773,40 @@ impl SpmTokenizer {
             }
             return;
         }
+        // Fixed arrays sized to the run: every merge passes over all of them.
+        match n {
+            0..=8 => self.scan_fixed::<8>(text, from, n, out, scratch),
+            9..=16 => self.scan_fixed::<16>(text, from, n, out, scratch),
+            _ => self.scan_fixed::<SHORT>(text, from, n, out, scratch),
+        }
+    }
+
+    /// [`SpmTokenizer::scan`] of the `n` characters (up to `N`, at most
+    /// 64) from character `from`, in fixed arrays of `N`.
+    #[inline]
+    fn scan_fixed<const N: usize>(
+        &self,
+        text: Text<'_>,
+        from: usize,
+        n: usize,
+        out: &mut Vec<Placed<u32>>,
+        scratch: &mut Scratch,
+    ) {
+        let Text {
+            word,
+            padded,
+            starts,
+        } = text;
         // Symbols by the index of their first character (relative to
         // `from`): the piece id, the next live symbol, the previous one,
         // and the order of the score of the merge with the next one (0 for
         // none; see `score_order`). The merge is the highest order, the
         // leftmost of equals: one pass for the highest, one for where it
         // first is, both over 32-bit numbers the compiler vectorizes.
-        let mut ids = [NO_PIECE; SHORT];
-        let mut next = [0u8; SHORT];
-        let mut prev = [0u8; SHORT];
-        let mut keys = [0u32; SHORT];
+        let mut ids = [NO_PIECE; N];
+        let mut next = [0u8; N];
+        let mut prev = [0u8; N];
+        let mut keys = [0u32; N];
         let start = |k: usize| starts[from + k] as usize;
         for (k, id) in ids.iter_mut().enumerate().take(n) {
             let (a, b) = (start(k), start(k + 1));
@@ -795,7 +824,7 @@ impl SpmTokenizer {
             let (a, b, e) = (start(k), start(r), start(e));
             match self.pieces.find_padded(padded, a, e) {
                 Some(id) => {
-                    if self.unused[id as usize] {
+                    if self.has_unused && self.unused[id as usize] {
                         scratch.rev_merge.insert(
                             word[a..e].to_string(),
                             (word[a..b].to_string(), word[b..e].to_string()),
@@ -806,7 +835,7 @@ impl SpmTokenizer {
                 None => (0, NO_PIECE),
             }
         };
-        let mut merged = [NO_PIECE; SHORT];
+        let mut merged = [NO_PIECE; N];
         for k in 0..n - 1 {
             (keys[k], merged[k]) = candidate(k, k + 1, k + 2, scratch);
         }
@@ -1569,7 +1598,7 @@ mod tests {
         let super::super::Backend::Spm(m) = &t.backend else {
             panic!("gemma3 is a SentencePiece model")
         };
-        assert!(!m.has_unused);
+        assert!(!m.has_unused && m.all_direct);
         let (mut short, mut long) = merge_agrees(m, &" SSSR SSSSR ======= ======SSSR".repeat(20));
         let units = [
             "a", "ab", "\n", " ", "▁", "中", "é", "🙂", "aé", "x1", "==", "\t", "ab ", " the", ".",
