@@ -872,8 +872,9 @@ impl SpmTokenizer {
         }
     }
 
-    /// BPE over one word by the merge of texts (scan or heap): the
-    /// reference of the merge by ids.
+    /// BPE over one whole word by the heap, SentencePiece's own algorithm:
+    /// for long words of models with unused pieces, and the tests'
+    /// reference for [`SpmTokenizer::merge_word`].
     fn merge_emit_text(&self, word: &str, out: &mut Vec<u32>, scratch: &mut Scratch) {
         self.merge_symbols(word, scratch);
         let mut k = 0u32;
@@ -884,7 +885,8 @@ impl SpmTokenizer {
         }
     }
 
-    /// Merges the symbols of `word` (left in `scratch.symbols`).
+    /// Merges the symbols of `word` by the heap (left in
+    /// `scratch.symbols`).
     fn merge_symbols(&self, word: &str, scratch: &mut Scratch) {
         scratch.symbols.clear();
         for (i, c) in word.char_indices() {
@@ -899,11 +901,7 @@ impl SpmTokenizer {
         let n = scratch.symbols.len();
         scratch.symbols[n - 1].next = NONE;
         scratch.rev_merge.clear();
-        if n <= SHORT {
-            self.merge_scan(word, scratch);
-        } else {
-            self.merge_heap(word, scratch);
-        }
+        self.merge_heap(word, scratch);
     }
 
     /// The piece formed by merging symbols `a` and `b`, if it is one.
@@ -923,49 +921,6 @@ impl SpmTokenizer {
                     word[b.start as usize..b.end as usize].to_string(),
                 ),
             );
-        }
-    }
-
-    /// The merge of symbol `k` with the one after it, if that is a piece:
-    /// (score, id).
-    fn candidate(&self, word: &str, k: u32, scratch: &mut Scratch) -> Option<(f32, u32)> {
-        let a = scratch.symbols[k as usize];
-        if a.next == NONE {
-            return None;
-        }
-        let b = scratch.symbols[a.next as usize];
-        let (id, score) = self.pair(word, a, b)?;
-        self.note(word, a, b, id, scratch);
-        Some((score, id))
-    }
-
-    /// Merges by scanning the candidates kept per symbol (only the two
-    /// next to a merge change): cheaper than a heap for short words.
-    fn merge_scan(&self, word: &str, scratch: &mut Scratch) {
-        let n = scratch.symbols.len();
-        scratch.candidates.clear();
-        scratch.candidates.resize(n, None);
-        for k in 0..n as u32 {
-            scratch.candidates[k as usize] = self.candidate(word, k, scratch);
-        }
-        loop {
-            let mut best: Option<(f32, u32)> = None;
-            let mut k = 0u32;
-            while k != NONE {
-                if let Some((score, _)) = scratch.candidates[k as usize]
-                    && best.is_none_or(|(s, _)| score > s)
-                {
-                    best = Some((score, k));
-                }
-                k = scratch.symbols[k as usize].next;
-            }
-            let Some((_, k)) = best else { break };
-            merge(&mut scratch.symbols, k);
-            scratch.candidates[k as usize] = self.candidate(word, k, scratch);
-            let prev = scratch.symbols[k as usize].prev;
-            if prev != NONE {
-                scratch.candidates[prev as usize] = self.candidate(word, prev, scratch);
-            }
         }
     }
 
@@ -1075,8 +1030,6 @@ struct Sym {
 #[derive(Default)]
 struct Scratch {
     symbols: Vec<Sym>,
-    /// Per symbol, the merge with the symbol after it: (score, id).
-    candidates: Vec<Option<(f32, u32)>>,
     rev_merge: FxHashMap<String, (String, String)>,
     /// The byte offset of each character of a word, and its end.
     starts: Vec<u32>,
