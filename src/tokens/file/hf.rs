@@ -13,8 +13,8 @@ use serde::Deserialize;
 // does not reorder it, StripAccents keeps it, BERT's cleaning keeps it. Their
 // tables are used here so counts stay identical character for character.
 use unicode_categories::UnicodeCategories;
-use unicode_normalization_alignments::UnicodeNormalization;
 use unicode_normalization_alignments::char::is_combining_mark;
+use unicode_normalization_alignments::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
@@ -279,7 +279,9 @@ const NFC_STABLE_BELOW: char = '\u{300}';
 /// NFC of `s`, by the reference's tables, run only on the stretches that
 /// hold a character from [`NFC_STABLE_BELOW`] on (each with the character
 /// before it); the rest is copied. Text in Latin scripts, code and base64
-/// skips the normalizer.
+/// skips the normalizer, and so does a stretch the reference's quick check
+/// finds normalized (no character that may compose or reorder): most CJK,
+/// Cyrillic or emoji.
 fn nfc(s: String) -> String {
     let Some(first) = s.find(|c: char| c >= NFC_STABLE_BELOW) else {
         return s;
@@ -297,7 +299,12 @@ fn nfc(s: String) -> String {
         let end = s[high..]
             .find(|c: char| c < NFC_STABLE_BELOW)
             .map_or(s.len(), |i| high + i);
-        out.extend(s[start..end].nfc().map(|(c, _)| c));
+        let stretch = &s[start..end];
+        if is_nfc_quick(stretch.chars()) == IsNormalized::Yes {
+            out.push_str(stretch);
+        } else {
+            out.extend(stretch.nfc().map(|(c, _)| c));
+        }
         done = end;
         match s[end..].find(|c: char| c >= NFC_STABLE_BELOW) {
             Some(i) => high = end + i,
@@ -1095,29 +1102,27 @@ impl HfTokenizer {
         }
         for stage in &self.pre {
             next.clear();
-            for r in pieces.iter() {
-                let base = next.len();
-                let s = &text[r.clone()];
-                match stage {
-                    PreTokenizer::Split {
-                        pattern: Pattern::Regex(re),
-                        ..
-                    }
-                    | PreTokenizer::ByteLevel {
-                        regex: Some(re), ..
-                    } => re.pieces(s, next),
-                    PreTokenizer::Split { pattern, .. } => next.extend(
-                        pattern
-                            .find_matches(s)
-                            .into_iter()
-                            .map(|(m, _)| m)
-                            .filter(|m| !m.is_empty()),
-                    ),
-                    PreTokenizer::ByteLevel { regex: None, .. }
-                    | PreTokenizer::Metaspace { .. } => next.push(0..s.len()),
+            match stage {
+                PreTokenizer::Split {
+                    pattern: Pattern::Regex(re),
+                    ..
                 }
-                for m in &mut next[base..] {
-                    *m = m.start + r.start..m.end + r.start;
+                | PreTokenizer::ByteLevel {
+                    regex: Some(re), ..
+                } => re.pieces_of(text, pieces, next),
+                PreTokenizer::Split { pattern, .. } => {
+                    for r in pieces.iter() {
+                        next.extend(
+                            pattern
+                                .find_matches(&text[r.clone()])
+                                .into_iter()
+                                .filter(|(m, _)| !m.is_empty())
+                                .map(|(m, _)| m.start + r.start..m.end + r.start),
+                        );
+                    }
+                }
+                PreTokenizer::ByteLevel { regex: None, .. } | PreTokenizer::Metaspace { .. } => {
+                    next.extend_from_slice(pieces)
                 }
             }
             std::mem::swap(pieces, next);

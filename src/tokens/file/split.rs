@@ -39,6 +39,10 @@ pub(super) enum Splitter {
         /// Whether this is a known pattern with the lookahead emulated (else
         /// a pattern with no lookaround, run as it is).
         known: bool,
+        /// Whether no match can start at an ASCII character (nor be empty):
+        /// then ASCII text has no match and is not searched (a model's pass
+        /// that isolates CJK runs, say, over the pieces of code or base64).
+        ascii_free: bool,
     },
     /// Any other pattern.
     Fancy(fancy_regex::Regex),
@@ -109,12 +113,17 @@ impl Splitter {
                 .build(plain)
                 .ok()?;
             static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let ascii_free = regex_automata::util::syntax::parse(plain).is_ok_and(|hir| {
+                let (ascii, empty) = first_chars(&hir);
+                !ascii && !empty
+            });
             Some(Splitter::Fast {
                 re,
                 serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 spare: Arc::default(),
                 newline_alternative,
                 known,
+                ascii_free,
             })
         };
         if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern)
@@ -149,7 +158,49 @@ impl Splitter {
     }
 
     /// Calls `f` with each match, in order.
-    fn for_each_match(&self, s: &str, mut f: impl FnMut(Range<usize>)) {
+    fn for_each_match(&self, s: &str, f: impl FnMut(Range<usize>)) {
+        self.with_cache(|cache| self.matches_with(cache, s, f));
+    }
+
+    /// Runs `f` with this thread's search cache of a [`Splitter::Fast`]
+    /// (`None` for the others), taken once for all of `f`'s searches.
+    fn with_cache<R>(&self, f: impl FnOnce(Option<&mut Cache>) -> R) -> R {
+        let Splitter::Fast {
+            re, serial, spare, ..
+        } = self
+        else {
+            return f(None);
+        };
+        let taken = SEARCH_CACHES
+            .try_with(|c| {
+                let mut caches = c.borrow_mut();
+                let k = caches.iter().position(|(id, _)| id == serial)?;
+                Some(caches.swap_remove(k).1)
+            })
+            .ok()
+            .flatten();
+        let mut held = taken.unwrap_or_else(|| HeldCache {
+            cache: spare.lock().ok().and_then(|mut v| v.pop()).map(Box::new),
+            home: Arc::downgrade(spare),
+        });
+        let cache = held
+            .cache
+            .get_or_insert_with(|| Box::new(re.create_cache()));
+        let result = f(Some(cache));
+        let _ = SEARCH_CACHES.try_with(|c| {
+            let mut caches = c.borrow_mut();
+            // Caches of splitters dropped since are not kept forever.
+            if caches.len() >= KEPT_CACHES {
+                caches.clear();
+            }
+            caches.push((*serial, held));
+        });
+        result
+    }
+
+    /// Calls `f` with each match in `s`, in order; `cache` is the search
+    /// cache of a [`Splitter::Fast`] (from [`Splitter::with_cache`]).
+    fn matches_with(&self, cache: Option<&mut Cache>, s: &str, mut f: impl FnMut(Range<usize>)) {
         match self {
             Splitter::Scanner(encoding) => {
                 let mut at = 0;
@@ -168,26 +219,15 @@ impl Splitter {
             }
             Splitter::Fast {
                 re,
-                serial,
-                spare,
                 newline_alternative,
                 known,
+                ..
             } => {
-                let taken = SEARCH_CACHES
-                    .try_with(|c| {
-                        let mut caches = c.borrow_mut();
-                        let k = caches.iter().position(|(id, _)| id == serial)?;
-                        Some(caches.swap_remove(k).1)
-                    })
-                    .ok()
-                    .flatten();
-                let mut held = taken.unwrap_or_else(|| HeldCache {
-                    cache: spare.lock().ok().and_then(|mut v| v.pop()).map(Box::new),
-                    home: Arc::downgrade(spare),
-                });
-                let cache = held
-                    .cache
-                    .get_or_insert_with(|| Box::new(re.create_cache()));
+                let mut own = None;
+                let cache = match cache {
+                    Some(c) => c,
+                    None => own.insert(re.create_cache()),
+                };
                 let mut at = 0;
                 while at <= s.len() {
                     let input = regex_automata::Input::new(s).range(at..);
@@ -224,14 +264,6 @@ impl Splitter {
                         }
                     };
                 }
-                let _ = SEARCH_CACHES.try_with(|c| {
-                    let mut caches = c.borrow_mut();
-                    // Caches of splitters dropped since are not kept forever.
-                    if caches.len() >= KEPT_CACHES {
-                        caches.clear();
-                    }
-                    caches.push((*serial, held));
-                });
             }
         }
     }
@@ -261,19 +293,84 @@ impl Splitter {
     /// The pieces of `s` for BPE, tiktoken-style: the matches, plus any text
     /// the pattern skipped as pieces of its own; empty matches dropped.
     pub fn pieces(&self, s: &str, out: &mut Vec<Range<usize>>) {
-        let mut prev = 0;
-        self.for_each_match(s, |r| {
-            if r.start > prev {
-                out.push(prev..r.start);
+        self.pieces_of(s, std::slice::from_ref(&(0..s.len())), out);
+    }
+
+    /// [`Splitter::pieces`] of each of `parts` of `s` in turn, appended to
+    /// `out` as ranges of `s`: one pass of a model's pre-tokenizer over the
+    /// pieces of the pass before, with the search cache taken once.
+    pub fn pieces_of(&self, s: &str, parts: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+        let ascii_free = matches!(
+            self,
+            Splitter::Fast {
+                ascii_free: true,
+                ..
             }
-            if r.end > r.start {
-                out.push(r.clone());
+        );
+        self.with_cache(|mut cache| {
+            for part in parts {
+                let text = &s[part.clone()];
+                if text.is_empty() {
+                    continue;
+                }
+                if ascii_free && text.is_ascii() {
+                    out.push(part.clone());
+                    continue;
+                }
+                let base = part.start;
+                let mut prev = 0;
+                self.matches_with(cache.as_deref_mut(), text, |r| {
+                    if r.start > prev {
+                        out.push(base + prev..base + r.start);
+                    }
+                    if r.end > r.start {
+                        out.push(base + r.start..base + r.end);
+                    }
+                    prev = prev.max(r.end);
+                });
+                if prev < text.len() {
+                    out.push(base + prev..base + text.len());
+                }
             }
-            prev = prev.max(r.end);
-        });
-        if prev < s.len() {
-            out.push(prev..s.len());
+        })
+    }
+}
+
+/// Whether a match of `hir` can start with an ASCII character, and
+/// whether it can be empty; over-estimates both (a look-around counts as
+/// possibly empty, a class as possibly ASCII when any of it is).
+fn first_chars(hir: &regex_syntax::hir::Hir) -> (bool, bool) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => (false, true),
+        HirKind::Literal(lit) => (lit.0.first().is_none_or(|&b| b < 0x80), lit.0.is_empty()),
+        HirKind::Class(Class::Unicode(c)) => (
+            c.ranges().first().is_some_and(|r| r.start() < '\u{80}'),
+            false,
+        ),
+        HirKind::Class(Class::Bytes(c)) => {
+            (c.ranges().first().is_some_and(|r| r.start() < 0x80), false)
         }
+        HirKind::Repetition(rep) => {
+            let (ascii, empty) = first_chars(&rep.sub);
+            (ascii, empty || rep.min == 0)
+        }
+        HirKind::Capture(cap) => first_chars(&cap.sub),
+        HirKind::Concat(subs) => {
+            let mut ascii = false;
+            for sub in subs {
+                let (a, empty) = first_chars(sub);
+                ascii |= a;
+                if !empty {
+                    return (ascii, false);
+                }
+            }
+            (ascii, true)
+        }
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .map(first_chars)
+            .fold((false, false), |(a, e), (b, f)| (a || b, e || f)),
     }
 }
 
@@ -538,10 +635,55 @@ mod tests {
                                 fancy.find_matches(s),
                                 "{pattern} on {s:?}"
                             );
+                            // A pass over the pieces of an earlier one: parts
+                            // of every kind, pure ASCII among them.
+                            let bounds: Vec<usize> = s
+                                .char_indices()
+                                .map(|(i, _)| i)
+                                .step_by(3)
+                                .chain([s.len()])
+                                .collect();
+                            let parts: Vec<Range<usize>> =
+                                bounds.windows(2).map(|w| w[0]..w[1]).collect();
+                            let mut got = Vec::new();
+                            fast.pieces_of(s, &parts, &mut got);
+                            let want: Vec<Range<usize>> = parts
+                                .iter()
+                                .flat_map(|p| {
+                                    fancy
+                                        .find_matches(&s[p.clone()])
+                                        .into_iter()
+                                        .filter(|(r, _)| !r.is_empty())
+                                        .map(|(r, _)| r.start + p.start..r.end + p.start)
+                                })
+                                .collect();
+                            assert_eq!(got, want, "{pattern} on {s:?}");
                         }
                     });
                 }
             });
+        }
+        // Patterns none of whose matches start with an ASCII character
+        // skip ASCII text; the others, and those that match empty, do not.
+        for (pattern, free) in [
+            ("[一-龥぀-ゟ゠-ヿ]+", true),
+            ("(?:é|日)x*", true),
+            (r"\b[é-ÿ]", true),
+            (r"\p{N}{1,3}", false),
+            ("[é-ÿ]*", false),
+            ("(?:é|a)", false),
+            ("x?日", false),
+            (r"[^\p{L}]", false),
+        ] {
+            let fast = Splitter::without_scanner(pattern).unwrap();
+            let ascii_free = matches!(
+                fast,
+                Splitter::Fast {
+                    ascii_free: true,
+                    ..
+                }
+            );
+            assert_eq!(ascii_free, free, "{pattern}");
         }
         // Lookaround stays with fancy-regex.
         assert!(matches!(
