@@ -287,14 +287,17 @@ fn subjects() -> Vec<Subject> {
             println!("gemma3: no reference tokenizer.json (run scripts/fetch-tokenizers); skipped")
         }
     }
-    match hf("llama3") {
-        Some(refr) => out.push(Subject {
-            name: "llama3/tokenizer.json".into(),
-            tok: Tokenizer::from_file(&dir.join("llama3/tokenizer.json")).unwrap(),
-            reference: Box::new(move |t| refr.encode_fast(t, false).unwrap().len()),
-        }),
-        None => {
-            println!("llama3/tokenizer.json: not fetched (run scripts/fetch-tokenizers); skipped")
+    for name in ["llama3", "qwen3", "deepseek_v3", "gptoss"] {
+        let file = dir.join(name).join("tokenizer.json");
+        match (hf(name), Tokenizer::from_file(&file)) {
+            (Some(refr), Ok(tok)) => out.push(Subject {
+                name: format!("{name}/tokenizer.json"),
+                tok,
+                reference: Box::new(move |t| refr.encode_fast(t, false).unwrap().len()),
+            }),
+            _ => println!(
+                "{name}/tokenizer.json: not fetched (run scripts/fetch-tokenizers); skipped"
+            ),
         }
     }
     out
@@ -315,20 +318,24 @@ fn bench_slow_kinds(c: &mut Criterion) {
                     s.tok.count(text)
                 })
             });
-            let want = (s.reference)(text);
+            // The reference's speed on the same text in the same run: a
+            // yardstick on a machine whose speed swings between periods.
+            let (theirs, want) = mbps_cpu(text, 1, || (s.reference)(text));
             assert_eq!(
                 n, want,
                 "{} {kind}: counts differ from the reference",
                 s.name
             );
             println!(
-                "{} {kind}: tokenscope {ours:.1} MB/s of CPU time (1 thread, cold, best of 3){}; {n} tokens, same as the reference",
+                "{} {kind}: tokenscope {ours:.1} MB/s of CPU time (1 thread, cold, best of 3){}; \
+                 reference {theirs:.1} MB/s ({:.1}x); {n} tokens, same as the reference",
                 s.name,
                 if ours >= 20.0 {
                     ""
                 } else {
                     " BELOW the 20 MB/s floor"
                 },
+                ours / theirs,
             );
             g.throughput(Throughput::Bytes(text.len() as u64));
             g.bench_function(format!("{kind}/tokenscope-1-thread-cold"), |b| {
