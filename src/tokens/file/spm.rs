@@ -114,6 +114,12 @@ pub(super) struct SpmTokenizer {
     /// Whether every piece merges may form is emitted as its own id (no
     /// need to look [`SpmTokenizer::direct`] up).
     all_direct: bool,
+    /// Ids `lo..hi` whose scores fall as their ids rise, when every other
+    /// piece merges may form has one same score above all of theirs (Gemma
+    /// 3: the special and unused pieces at both ends score 0): then the
+    /// order of a merge is computed from its id, with no read of its score
+    /// (a table of a megabyte, one read per merge candidate).
+    id_order: Option<(u32, u32)>,
     /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
     ascii: [u32; 128],
     /// The id of `▁`'s piece, [`NO_PIECE`] if none.
@@ -438,7 +444,9 @@ impl SpmTokenizer {
             }
         }
         let all_direct = pieces.mergeable_ids().all(|id| direct[id as usize]);
+        let id_order = id_order(&pieces);
         Ok(SpmTokenizer {
+            id_order,
             pairs,
             line_cuts,
             direct,
@@ -830,7 +838,7 @@ impl SpmTokenizer {
                             (word[a..b].to_string(), word[b..e].to_string()),
                         );
                     }
-                    (score_order(self.pieces.score(id)), id)
+                    (self.merge_order(id), id)
                 }
                 None => (0, NO_PIECE),
             }
@@ -998,6 +1006,43 @@ const NONE: u32 = u32::MAX;
 /// merge): the sign bit flipped for scores of 0 and up, all bits for
 /// negative ones.
 #[inline(always)]
+/// [`SpmTokenizer::id_order`] of a model's pieces: the range of ids whose
+/// scores fall strictly as their ids rise, if every other piece merges may
+/// form has the same score, higher than theirs.
+fn id_order(pieces: &PieceTable) -> Option<(u32, u32)> {
+    let order = |id: u32| score_order(pieces.score(id));
+    let mut ids: Vec<u32> = pieces.mergeable_ids().collect();
+    ids.sort_unstable();
+    let top = ids.iter().map(|&id| order(id)).max()?;
+    let mut ranked = ids.iter().copied().filter(|&id| order(id) != top);
+    let lo = ranked.next()?;
+    let mut hi = lo;
+    for id in ranked {
+        if order(id) >= order(hi) {
+            return None;
+        }
+        hi = id;
+    }
+    // No piece of the top score between them, and keys from 1 to 2^30.
+    let between = ids
+        .iter()
+        .any(|&id| (lo..hi).contains(&id) && order(id) == top);
+    (!between && hi - lo < 1 << 29).then_some((lo, hi + 1))
+}
+
+impl SpmTokenizer {
+    /// The order of the merge that forms piece `id`: the highest merges
+    /// first (as [`score_order`] of its score).
+    #[inline(always)]
+    fn merge_order(&self, id: u32) -> u32 {
+        match self.id_order {
+            Some((lo, hi)) if (lo..hi).contains(&id) => (1 << 30) - (id - lo),
+            Some(_) => 1 << 31,
+            None => score_order(self.pieces.score(id)),
+        }
+    }
+}
+
 fn score_order(score: f32) -> u32 {
     let bits = score.to_bits();
     let order = if bits >> 31 == 1 {
@@ -1185,6 +1230,36 @@ mod tests {
         let mut out = Vec::new();
         m.encode(text, false, &mut out);
         out
+    }
+
+    /// Merge orders come from ids only when scores fall strictly as ids
+    /// rise, between pieces that share the top score; merges agree either
+    /// way.
+    #[test]
+    fn merge_orders_from_ids_only_for_falling_scores() {
+        // ids: <unk>=0 x=1 a=2 b=3 ab=4 ba=5 aba=6 y=7
+        let falling = [
+            ("x", 0.0, NORMAL),
+            ("a", -1.0, NORMAL),
+            ("b", -2.0, NORMAL),
+            ("ab", -3.0, NORMAL),
+            ("ba", -4.0, NORMAL),
+            ("aba", -5.0, NORMAL),
+            ("y", 0.0, NORMAL),
+        ];
+        let m = SpmTokenizer::parse(&model(&falling, false, false, false)).unwrap();
+        assert_eq!(m.id_order, Some((2, 7)));
+        assert!(m.merge_order(1) > m.merge_order(2) && m.merge_order(1) == m.merge_order(7));
+        assert!(m.merge_order(4) > m.merge_order(5));
+        assert_eq!(encode(&m, "ababa"), [4, 6]);
+        merge_agrees(&m, &"abbaxabyaba".repeat(9));
+        for (k, score) in [(3, -1.0), (4, -0.5), (3, 0.0), (2, 1.0)] {
+            let mut changed = falling;
+            changed[k].1 = score;
+            let m = SpmTokenizer::parse(&model(&changed, false, false, false)).unwrap();
+            assert_eq!(m.id_order, None, "{changed:?}");
+            merge_agrees(&m, &"abbaxabyaba".repeat(9));
+        }
     }
 
     #[test]
@@ -1543,6 +1618,27 @@ mod tests {
         assert!(m.has_unused);
         assert_eq!(encode(&m, &"ab".repeat(50)), [1, 2].repeat(50));
         assert_eq!(encode(&m, "ab"), [1, 2]);
+    }
+
+    /// Gemma 3's merge orders are computed from ids, and rank every two
+    /// pieces merges may form as their scores do (equal when the scores
+    /// are).
+    #[test]
+    fn gemma3_merge_orders_from_ids_rank_as_scores() {
+        let t = super::super::FileTokenizer::gemma3();
+        let super::super::Backend::Spm(m) = &t.backend else {
+            panic!("gemma3 is a SentencePiece model")
+        };
+        assert!(m.id_order.is_some());
+        let mut ids: Vec<u32> = m.pieces.mergeable_ids().collect();
+        ids.sort_by_key(|&id| (score_order(m.pieces.score(id)), id));
+        for w in ids.windows(2) {
+            let by_score =
+                score_order(m.pieces.score(w[0])).cmp(&score_order(m.pieces.score(w[1])));
+            let by_id = m.merge_order(w[0]).cmp(&m.merge_order(w[1]));
+            assert_eq!(by_id, by_score, "{} {}", w[0], w[1]);
+            assert!(m.merge_order(w[0]) > 0);
+        }
     }
 
     #[test]
