@@ -789,8 +789,20 @@ impl SpmTokenizer {
         }
     }
 
+    /// The order of the merge that forms piece `id`: the highest merges
+    /// first (as [`score_order`] of its score).
+    #[inline(always)]
+    fn merge_order(&self, id: u32) -> u32 {
+        match self.id_order {
+            Some((lo, hi)) if (lo..hi).contains(&id) => (1 << 30) - (id - lo),
+            Some(_) => 1 << 31,
+            None => score_order(self.pieces.score(id)),
+        }
+    }
+
     /// [`SpmTokenizer::scan`] of the `n` characters (up to `N`, at most
-    /// 64) from character `from`, in fixed arrays of `N`.
+    /// 32: where the highest key is is a 32-bit mask) from character
+    /// `from`, in fixed arrays of `N`.
     #[inline]
     fn scan_fixed<const N: usize>(
         &self,
@@ -1028,19 +1040,6 @@ fn id_order(pieces: &PieceTable) -> Option<(u32, u32)> {
         .iter()
         .any(|&id| (lo..hi).contains(&id) && order(id) == top);
     (!between && hi - lo < 1 << 29).then_some((lo, hi + 1))
-}
-
-impl SpmTokenizer {
-    /// The order of the merge that forms piece `id`: the highest merges
-    /// first (as [`score_order`] of its score).
-    #[inline(always)]
-    fn merge_order(&self, id: u32) -> u32 {
-        match self.id_order {
-            Some((lo, hi)) if (lo..hi).contains(&id) => (1 << 30) - (id - lo),
-            Some(_) => 1 << 31,
-            None => score_order(self.pieces.score(id)),
-        }
-    }
 }
 
 fn score_order(score: f32) -> u32 {
