@@ -1,11 +1,12 @@
 //! Counting speed of one tokenizer on the text files under some folders.
 //!
-//! `cargo run --release --example count_speed -- ENCODING PATH...`
+//! `cargo run --release --example count_speed -- [--threads N] ENCODING PATH...`
 //! ENCODING is an `--encoding` name (`gemma3`, `o200k_base`, ...) or a
 //! tokenizer file. Reads every UTF-8 file under the paths (up to 64 MB in
-//! all), then counts them one by one on one thread, best of 3, and prints
-//! MB/s, the token count and the time of the first count of a short text
-//! (loading included).
+//! all), then counts them one by one on N threads (1 unless told; a large
+//! text is counted on all of them), best of 3, and prints MB/s, the token
+//! count and the time of the first count of a short text (loading
+//! included).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,9 +39,21 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut threads = 1;
+    if let Some(i) = args.iter().position(|a| a == "--threads") {
+        threads = args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                eprintln!("--threads takes a number of threads");
+                std::process::exit(2)
+            });
+        args.drain(i..i + 2);
+    }
     let Some((name, paths)) = args.split_first() else {
-        eprintln!("usage: count_speed ENCODING|TOKENIZER_FILE PATH...");
+        eprintln!("usage: count_speed [--threads N] ENCODING|TOKENIZER_FILE PATH...");
         std::process::exit(2);
     };
     let start = Instant::now();
@@ -75,9 +88,9 @@ fn main() {
     let mut tokens = 0;
     for _ in 0..3 {
         clear_piece_caches();
-        // A new one-thread pool: its thread starts with empty caches.
+        // A new pool: its threads start with empty caches.
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
+            .num_threads(threads)
             .build()
             .expect("pool");
         let t0 = Instant::now();
@@ -88,7 +101,7 @@ fn main() {
     }
     let mb = bytes as f64 / 1e6;
     println!(
-        "{}: {} files, {mb:.1} MB, {tokens} tokens; 1 thread, cold caches, best of 3: {:.1} MB/s of CPU time ({:.1} MB/s wall); first count {:.1} ms CPU ({:.1} ms wall, {first} tokens)",
+        "{}: {} files, {mb:.1} MB, {tokens} tokens; {threads} thread(s), cold caches, best of 3: {:.1} MB/s of CPU time ({:.1} MB/s wall); first count {:.1} ms CPU ({:.1} ms wall, {first} tokens)",
         tok.name(),
         texts.len(),
         mb / best_cpu,

@@ -35,6 +35,8 @@ pub use chat::{
     FunctionCall, FunctionDef, MessageContent, MessageCount, Parameters, Tool, ToolCall,
     chat_framing, chat_prompt_tokens,
 };
+#[doc(hidden)]
+pub use chunks::set_parallel_sizes;
 pub use encoding::{Encoding, UnknownEncoding};
 pub use file::{FileTokenizer, FileTokenizerError, TiktokenOptions};
 pub use image::{ImageInput, ImageRule, ImageSource};

@@ -41,9 +41,22 @@ fn data_dir() -> PathBuf {
 
 /// The folder with the tokenizer files, fetched on first use. A failed
 /// fetch fails the test: these tests never pass without their data.
+///
+/// Also shrinks the chunks that large texts are counted in on several
+/// threads to 97 bytes, and the parts that long words are merged in to 61
+/// symbols, on a pool of three threads: every text of more than 194 bytes
+/// is then counted in parallel chunks joined where their scans meet, and
+/// every word of more than 122 symbols merged in parts, so that all the
+/// comparisons below check the parallel paths too.
 fn files() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        tokenscope::tokens::set_parallel_sizes(97, 61);
+        // Fails only if the global pool exists already (another test made
+        // it, with these same three threads).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build_global();
         let dir = data_dir();
         let missing = NAMES
             .iter()
@@ -565,4 +578,96 @@ fn all_match_reference_on_a_corpus() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A text of about 1.3 MB that a count splits into chunks counted on
+/// several threads (each chunk 256 KB): chunk starts fall in runs of
+/// digits (whose threes depend on where the run starts), in runs of
+/// spaces and line breaks, in CJK, in a 160 KB line of words with no line
+/// break, and in a 600 KB word whose merge is itself split among threads.
+fn large_text() -> String {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut text = String::new();
+    let letters = |next: &mut dyn FnMut(u64) -> u64, len: usize| -> String {
+        (0..len).map(|_| (b'a' + next(26) as u8) as char).collect()
+    };
+    for case in generated() {
+        text.push_str(&case);
+        text.push('\n');
+    }
+    while text.len() < 200_000 {
+        let len = 1 + next(9) as usize;
+        let word = letters(&mut next, len);
+        text.push_str(&word);
+        text.push_str(match next(12) {
+            0 => ".\n",
+            1 => ", ",
+            2 => "\n\n",
+            3 => " 1234567 ",
+            _ => " ",
+        });
+    }
+    text.push_str(&"7".repeat(70_001));
+    text.push_str(&" ".repeat(40_000));
+    text.push_str("x\n");
+    text.push_str(&" \n".repeat(20_000));
+    for _ in 0..30_000 {
+        text.push(char::from_u32(0x4e00 + next(0x5000) as u32).unwrap());
+        if next(10) == 0 {
+            text.push(if next(2) == 0 { ' ' } else { '。' });
+        }
+    }
+    while text.len() < 560_000 {
+        let len = 1 + next(12) as usize;
+        let word = letters(&mut next, len);
+        text.push_str(&word);
+        text.push(' ');
+    }
+    text.push_str(&"9".repeat(299_999));
+    text.push(' ');
+    text.push_str(&letters(&mut next, 600_000));
+    text
+}
+
+/// Large texts are counted on several threads at once, in chunks joined
+/// where their scans meet and with long words merged in parts: the counts
+/// still equal the reference's, for every tokenizer (and Gemini's and
+/// gpt-oss's built-in twins).
+#[test]
+fn large_texts_counted_on_several_threads_match_reference() {
+    let text = large_text();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    for name in NAMES {
+        let p = pair(name);
+        for c in &p.checks {
+            let want = if c.spaces_for_marks {
+                c.reference.encode(&text.replace('▁', " "), false)
+            } else {
+                c.reference.encode(&text, false)
+            };
+            let got = pool.install(|| c.ours.count(&text));
+            assert_eq!(got, want.len(), "{name} ({}) on the large text", c.label);
+        }
+    }
+    // The built-in encodings of the same family count alike on one thread
+    // and on several.
+    for enc in [Encoding::Cl100kBase, Encoding::O200kBase] {
+        let tok = Tokenizer::Exact(enc);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| tok.count(&text));
+        assert_eq!(pool.install(|| tok.count(&text)), one, "{enc:?}");
+        assert_eq!(one, tok.encode(&text).unwrap().len(), "{enc:?}");
+    }
 }

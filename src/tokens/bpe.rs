@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 
 use super::Encoding;
-use super::chunks::{PARALLEL_CHUNK, count_in_chunks};
+use super::chunks::{Stop, count_synced, parallel_chunk, view_until};
 use super::gate::CacheGate;
-use super::pretok::for_each_piece;
+use super::pretok::{for_each_piece, scan_pieces};
 use super::vocab::Vocab;
 
 /// A thread's piece cache is cleared when it grows past this many entries.
@@ -67,13 +67,24 @@ pub fn clear_piece_caches() {
     rayon::broadcast(|_| clear());
 }
 
-/// Counts `text` as ordinary text.
+/// Counts `text` as ordinary text, on every core when it is large.
 pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
-    count_in_chunks(text, PARALLEL_CHUNK, |chunk| count_serial(enc, chunk))
+    count_synced(text, parallel_chunk(), |from, until, stop| {
+        count_scan(enc, text, from, until, stop)
+    })
 }
 
-/// Counts one chunk on this thread.
-pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
+/// Counts the pieces of the scan of `text` from `from` on this thread, up to
+/// the piece after which `stop(end, tokens so far)` says to stop or before
+/// one that ends past `until`: returns where it stopped and the tokens
+/// counted (a [`Scan`](super::chunks::Scan)).
+pub(crate) fn count_scan(
+    enc: Encoding,
+    text: &str,
+    from: usize,
+    until: usize,
+    stop: Stop<'_>,
+) -> (usize, usize) {
     let enc = enc.table();
     let vocab = Vocab::of(enc);
     PIECES.with(|cell| {
@@ -83,40 +94,48 @@ pub(crate) fn count_serial(enc: Encoding, text: &str) -> usize {
             cache.clear();
         }
         let mut total = 0usize;
-        for_each_piece(enc, text, |piece| {
-            if piece.len() == 1 {
-                total += 1;
-                return;
+        let mut done = from;
+        scan_pieces(enc, view_until(text, until), from, |piece, end| {
+            if end > until {
+                return true;
             }
-            if !cache.gate.active() {
-                total += vocab.count_piece(piece);
-                return;
-            }
-            if let Some(key) = short_key(piece) {
-                let before = cache.short.len();
-                let n = *cache
-                    .short
-                    .entry(key)
-                    .or_insert_with(|| vocab.count_piece(piece) as u32);
-                if cache.short.len() == before {
-                    cache.gate.hit();
-                }
-                total += n as usize;
-                return;
-            }
-            if let Some(&n) = cache.long.get(piece) {
-                cache.gate.hit();
-                total += n as usize;
-                return;
-            }
-            let n = vocab.count_piece(piece);
-            if piece.len() <= PIECE_CACHE_MAX_LEN {
-                cache.long.insert(piece.into(), n as u32);
-            }
-            total += n;
+            total += count_cached(cache, &vocab, piece);
+            done = end;
+            stop(end, total)
         });
-        total
+        (done, total)
     })
+}
+
+/// The tokens of one piece, through this thread's piece cache when it pays.
+#[inline(always)]
+fn count_cached(cache: &mut PieceCache, vocab: &Vocab, piece: &[u8]) -> usize {
+    if piece.len() == 1 {
+        return 1;
+    }
+    if !cache.gate.active() {
+        return vocab.count_piece(piece);
+    }
+    if let Some(key) = short_key(piece) {
+        let before = cache.short.len();
+        let n = *cache
+            .short
+            .entry(key)
+            .or_insert_with(|| vocab.count_piece(piece) as u32);
+        if cache.short.len() == before {
+            cache.gate.hit();
+        }
+        return n as usize;
+    }
+    if let Some(&n) = cache.long.get(piece) {
+        cache.gate.hit();
+        return n as usize;
+    }
+    let n = vocab.count_piece(piece);
+    if piece.len() <= PIECE_CACHE_MAX_LEN {
+        cache.long.insert(piece.into(), n as u32);
+    }
+    n
 }
 
 /// A stretch of text between special-token literals, or one literal's id.

@@ -1,107 +1,308 @@
-//! Counting a large text on every core: the text is cut where no piece of
-//! any pattern can span ([`safe_cuts`]), each chunk is counted on its own
-//! and the counts are added. The built-in encodings and the tokenizer files
-//! (tiktoken rank files, SentencePiece models that map text character for
-//! character) all count this way.
+//! Counting a large text on every core: the text is split into chunks, the
+//! pieces of each chunk are scanned from its start in parallel, and the
+//! scans are joined where they meet the scan from the text's start
+//! ([`count_synced`]). The built-in encodings, tiktoken rank files,
+//! tokenizer.json files whose first pre-tokenizer is a split pattern, and
+//! SentencePiece models (cut where their words are) all count this way.
 
 use rayon::prelude::*;
-
-use super::pretok::safe_cuts;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Texts at least twice this long are counted in parallel chunks of about
-/// this size.
+/// this size, unless [`set_parallel_sizes`] says otherwise.
 pub(crate) const PARALLEL_CHUNK: usize = 256 * 1024;
 
-/// The sum of `count` over the chunks of `text`, counted in parallel when
-/// the text is at least two `chunk`s long, the rayon pool has more than one
-/// thread and there is a safe place to cut; else `count(text)`.
+static CHUNK: AtomicUsize = AtomicUsize::new(PARALLEL_CHUNK);
+
+/// The size of the chunks a large text is counted in ([`PARALLEL_CHUNK`]
+/// unless [`set_parallel_sizes`] changed it).
+pub(crate) fn parallel_chunk() -> usize {
+    CHUNK.load(Ordering::Relaxed)
+}
+
+/// Sets, for the whole process, the bytes of the chunks that a large text
+/// is counted in on several threads (texts at least twice as long are;
+/// 256 KiB by default) and the symbols of the parts that a long word is
+/// merged in (words at least twice as long are; 262,144 by default).
+/// Counts never depend on them: tests shrink them so that short texts go
+/// through the parallel paths too. Zero keeps a size as it is.
+#[doc(hidden)]
+pub fn set_parallel_sizes(chunk_bytes: usize, run_symbols: usize) {
+    if chunk_bytes > 0 {
+        CHUNK.store(chunk_bytes, Ordering::Relaxed);
+    }
+    if run_symbols > 0 {
+        super::seams::set_parallel_run(run_symbols);
+    }
+}
+
+/// A stop rule for a [`Scan`]: called with the end of each piece and the
+/// tokens counted since the scan's start (that piece's included); the scan
+/// stops after the piece for which it returns true.
+pub(crate) type Stop<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
+
+/// A scan of a text's pieces from a position: `scan(from, until, stop)`
+/// counts the tokens of the pieces of the scan that starts at character
+/// boundary `from`, calls `stop` after each piece, and returns the end of
+/// the last piece counted and the tokens counted, when `stop` says so, the
+/// text ends, or the next piece would end past `until` (that piece is not
+/// counted; a scan may read only [`LOOKAHEAD`] bytes past `until`, see
+/// [`view_until`]).
 ///
-/// `count` must be additive over safe cuts (a count of the pieces a
-/// pre-tokenizer splits out, each encoded alone), which is what makes the
-/// sum equal the count of the whole text.
-pub(crate) fn count_in_chunks(
-    text: &str,
-    chunk: usize,
-    count: impl Fn(&str) -> usize + Sync,
-) -> usize {
-    if chunk > 0 && text.len() >= 2 * chunk && rayon::current_num_threads() > 1 {
-        let cuts = safe_cuts(text, chunk);
-        if !cuts.is_empty() {
-            let mut bounds = Vec::with_capacity(cuts.len() + 2);
-            bounds.push(0);
-            bounds.extend(cuts);
-            bounds.push(text.len());
-            return bounds
-                .par_windows(2)
-                .map(|w| count(&text[w[0]..w[1]]))
-                .sum();
+/// Scans must not look behind: two scans that reach the same piece end go
+/// on alike, whichever position each started from.
+pub(crate) trait Scan: Fn(usize, usize, Stop<'_>) -> (usize, usize) + Sync {}
+impl<F: Fn(usize, usize, Stop<'_>) -> (usize, usize) + Sync> Scan for F {}
+
+/// How far past a scan's `until` the pre-tokenizer may have to read to end
+/// a piece that ends before `until`: its patterns look ahead a character or
+/// two (`\s+(?!\S)`, a contraction after a word), and a longer match is a
+/// piece that ends past `until` anyway.
+pub(crate) const LOOKAHEAD: usize = 64;
+
+/// The part of `text` a scan up to `until` reads: all of it, or up to the
+/// first character boundary [`LOOKAHEAD`] bytes or more past `until`.
+pub(crate) fn view_until(text: &str, until: usize) -> &str {
+    let mut end = until.saturating_add(LOOKAHEAD);
+    if end >= text.len() {
+        return text;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    &text[..end]
+}
+
+/// How many piece ends of its chunk each worker of [`count_synced`] keeps.
+const KEPT_ENDS: usize = 1024;
+
+/// What one worker of [`count_synced`] found from its chunk's start: its
+/// first piece ends, each with the tokens counted up to it (the start
+/// itself first, with none), where it stopped, and the tokens up to there.
+struct Scanned {
+    ends: Vec<(usize, usize)>,
+    end: usize,
+    tokens: usize,
+}
+
+/// The tokens of all the pieces of `text`'s scan from its start, counted on
+/// every core when `text` is at least two `chunk`s long (and the rayon pool
+/// has more than one thread), for any scan without look-behind.
+///
+/// The text is split into chunks near every `chunk` bytes, and each chunk's
+/// pieces are scanned on their own from its start, in parallel, up to the
+/// first piece end at or past the next chunk's start. A chunk's start may
+/// not be where the whole text's scan has a piece end (a start in a run of
+/// digits, say), so the scans are then joined in order: the whole text's
+/// scan, known up to the end of the chunks before, is followed until it
+/// reaches a piece end the chunk's own scan also has; from there on the two
+/// are the same scan, and the chunk's count after that end is taken. Where
+/// they never meet in the chunk's first piece ends, the chunk is scanned
+/// again from the whole text's last piece end. The sum is therefore the
+/// count of the scan from the text's start, whatever the cuts.
+pub(crate) fn count_synced(text: &str, chunk: usize, scan: impl Scan) -> usize {
+    let n = text.len();
+    if chunk == 0 || n < 2 * chunk || rayon::current_num_threads() < 2 {
+        return scan(0, n, &mut |_, _| false).1;
+    }
+    let mut starts = vec![0];
+    let mut at = chunk;
+    while at + chunk / 2 < n {
+        let start = start_near(text, at);
+        if start >= n {
+            break;
+        }
+        starts.push(start);
+        at = start + chunk;
+    }
+    let limit = |k: usize| starts.get(k + 1).copied().unwrap_or(n);
+    let scanned: Vec<Scanned> = (0..starts.len())
+        .into_par_iter()
+        .map(|k| {
+            let stop_at = limit(k);
+            let mut ends = vec![(starts[k], 0)];
+            // A piece that ends far past the chunk (a long word) is left to
+            // the scan that joins the chunks: from here it may not even be
+            // one of the text's pieces.
+            let (end, tokens) = scan(starts[k], stop_at + chunk / 2, &mut |e, t| {
+                if ends.len() < KEPT_ENDS {
+                    ends.push((e, t));
+                }
+                e >= stop_at
+            });
+            Scanned { ends, end, tokens }
+        })
+        .collect();
+    let mut total = scanned[0].tokens;
+    let mut pos = scanned[0].end;
+    for (k, own) in scanned.iter().enumerate() {
+        let stop_at = limit(k);
+        if pos >= stop_at {
+            // The pieces before reach past this whole chunk.
+            continue;
+        }
+        if k > 0 {
+            let before = |e: usize| {
+                own.ends
+                    .binary_search_by_key(&e, |&(end, _)| end)
+                    .ok()
+                    .map(|i| own.ends[i].1)
+            };
+            let last = own.ends.last().map_or(0, |&(e, _)| e);
+            let mut met = before(pos);
+            if met.is_none() && pos < last {
+                let (e, t) = scan(pos, n, &mut |e, _| {
+                    met = before(e);
+                    met.is_some() || e >= last || e >= stop_at
+                });
+                total += t;
+                pos = e;
+            }
+            if let Some(t) = met {
+                total += own.tokens - t;
+                pos = own.end;
+            }
+        }
+        if pos < stop_at {
+            let (e, t) = scan(pos, n, &mut |e, _| e >= stop_at);
+            total += t;
+            pos = e;
         }
     }
-    count(text)
+    total
+}
+
+/// A chunk start at or after `at`: just after the first line break in the
+/// next 512 bytes (where a scan most often has a piece end), else the first
+/// character boundary.
+fn start_near(text: &str, at: usize) -> usize {
+    let s = text.as_bytes();
+    let window = &s[at..(at + 512).min(s.len())];
+    if let Some(i) = window.iter().position(|&b| b == b'\n') {
+        return at + i + 1;
+    }
+    let mut p = at;
+    while !text.is_char_boundary(p) {
+        p += 1;
+    }
+    p
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
 
-    fn two_threads<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    fn threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
+            .num_threads(n)
             .build()
             .unwrap()
             .install(f)
     }
 
-    /// The chunks counted: (byte offset in the text, the chunk), in order.
-    fn chunks(text: &str, chunk: usize) -> (usize, Vec<(usize, String)>) {
-        let seen = Mutex::new(Vec::new());
-        let total = count_in_chunks(text, chunk, |c| {
-            let at = c.as_ptr() as usize - text.as_ptr() as usize;
-            seen.lock().unwrap().push((at, c.to_string()));
-            c.split_whitespace().count()
-        });
-        let mut seen = seen.into_inner().unwrap();
-        seen.sort();
-        (total, seen)
+    /// A scanner whose pieces depend on where it starts: runs of digits in
+    /// threes from the run's start (`\p{N}{1,3}`), a letter with the
+    /// spaces after it, any other byte alone. A piece counts as its length
+    /// in tokens, so a wrong join shows in the total. A piece that ends
+    /// past `until` is not counted, as the contract says.
+    fn scan(text: &str, from: usize, until: usize, stop: Stop<'_>) -> (usize, usize) {
+        let s = text.as_bytes();
+        let (mut i, mut total) = (from, 0);
+        while i < s.len() {
+            let mut e = i + 1;
+            if s[i].is_ascii_digit() {
+                while e < s.len() && e < i + 3 && s[e].is_ascii_digit() {
+                    e += 1;
+                }
+            } else if s[i].is_ascii_alphabetic() {
+                while e < s.len() && s[e] == b' ' {
+                    e += 1;
+                }
+            }
+            if e > until {
+                break;
+            }
+            total += e - i + 1;
+            i = e;
+            if stop(e, total) {
+                break;
+            }
+        }
+        (i, total)
     }
 
+    fn serial(text: &str) -> usize {
+        scan(text, 0, text.len(), &mut |_, _| false).1
+    }
+
+    /// Random texts of digit runs (some longer than a chunk, so chunk
+    /// starts fall out of step with the whole text's threes), letters and
+    /// runs of spaces (some longer than a chunk): the parallel count equals
+    /// the serial one for every chunk size and thread count.
     #[test]
-    fn large_texts_are_cut_only_before_a_newline_after_a_letter() {
-        let text = "word\n".repeat(40) + "x 1 2\n3 4\n";
-        let (total, seen) = two_threads(|| chunks(&text, 32));
-        assert_eq!(total, text.split_whitespace().count());
-        assert!(seen.len() > 1, "{seen:?}");
-        let joined: String = seen.iter().map(|(_, c)| c.as_str()).collect();
-        assert_eq!(joined, text);
-        let mut at = 0;
-        for (offset, c) in &seen {
-            assert_eq!(*offset, at);
-            if *offset > 0 {
-                assert!(c.starts_with('\n'), "{c:?}");
-                assert!(text.as_bytes()[offset - 1].is_ascii_alphabetic());
+    fn synced_counts_equal_the_serial_count() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let mut text = String::new();
+            while text.len() < 3000 {
+                let len = match next() % 10 {
+                    0 => 200 + next() as usize % 3000,
+                    _ => 1 + next() as usize % 12,
+                };
+                let c = match next() % 4 {
+                    0 => 'a',
+                    1 => ' ',
+                    2 => '7',
+                    _ => ['x', '\n', '-'][next() as usize % 3],
+                };
+                for _ in 0..len {
+                    text.push(c);
+                }
             }
-            at += c.len();
+            let want = serial(&text);
+            for chunk in [16, 64, 300, 1024] {
+                for n in [2, 3] {
+                    let got = threads(n, || {
+                        count_synced(&text, chunk, |from, until, stop| {
+                            scan(&text, from, until, stop)
+                        })
+                    });
+                    assert_eq!(got, want, "round {round}, chunk {chunk}, {n} threads");
+                }
+            }
         }
     }
 
+    /// A large text is scanned from several places at once; a small one, or
+    /// one on a single thread, once from its start.
     #[test]
-    fn small_texts_one_thread_or_no_cut_count_whole() {
-        let text = "word\n".repeat(40);
-        let (_, seen) = two_threads(|| chunks(&text, 4096));
-        assert_eq!(seen, vec![(0, text.clone())]);
-        let (_, seen) = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| chunks(&text, 32));
-        assert_eq!(seen.len(), 1);
-        // Digits before every newline: nowhere is safe to cut.
-        let digits = "123\n".repeat(40);
-        let (total, seen) = two_threads(|| chunks(&digits, 32));
-        assert_eq!((total, seen.len()), (40, 1));
-        let (total, _) = two_threads(|| chunks("", 0));
-        assert_eq!(total, 0);
+    fn large_texts_are_scanned_in_parallel_chunks() {
+        let text = "word 123\n".repeat(400);
+        let starts = |n: usize, chunk: usize| {
+            let calls = AtomicUsize::new(0);
+            let got = threads(n, || {
+                count_synced(&text, chunk, |from, until, stop| {
+                    if from > 0 {
+                        calls.fetch_add(1, Ordering::Relaxed);
+                    }
+                    scan(&text, from, until, stop)
+                })
+            });
+            assert_eq!(got, serial(&text));
+            calls.into_inner()
+        };
+        assert!(starts(2, 256) >= text.len() / 256 - 2);
+        assert_eq!(starts(2, 4096), 0);
+        assert_eq!(starts(1, 256), 0);
+        let empty = threads(2, || count_synced("", 0, |f, u, s| scan("", f, u, s)));
+        assert_eq!(empty, 0);
     }
 }

@@ -70,7 +70,7 @@ use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::tokens::chunks::{PARALLEL_CHUNK, count_in_chunks};
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk, view_until};
 
 pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
@@ -410,24 +410,22 @@ impl FileTokenizer {
         self.id
     }
 
-    /// The number of tokens of `text` as ordinary text. Large texts split
-    /// by a built-in or known pattern, or encoded by a SentencePiece model,
-    /// are counted in parallel, in chunks cut where no piece can span
-    /// (before a line break that follows an ASCII letter).
+    /// The number of tokens of `text` as ordinary text. A large text is
+    /// counted on all cores (see [`count_synced`]) unless its split pattern
+    /// needs fancy-regex's look-behind or the model's pre-tokenizer does not
+    /// start with a split pattern; SentencePiece models count on all cores
+    /// when their normalizer maps text character for character.
     pub fn count(&self, text: &str) -> usize {
-        if let Backend::Tiktoken(t) = &self.backend
-            && t.regex.cuts_are_safe()
-        {
-            return count_in_chunks(text, PARALLEL_CHUNK, |chunk| {
-                let mut ids = Vec::new();
-                t.encode_ordinary(chunk, &mut ids);
-                ids.len()
-            });
+        match &self.backend {
+            Backend::Tiktoken(t) if t.regex.scans_from_anywhere() => {
+                count_synced(text, parallel_chunk(), |from, until, stop| {
+                    t.count_scan(text, from, until, stop)
+                })
+            }
+            Backend::Spm(t) => t.count(text, parallel_chunk()),
+            Backend::Hf(t) => t.count(text),
+            _ => self.encode(text).len(),
         }
-        if let Backend::Spm(t) = &self.backend {
-            return t.count(text, PARALLEL_CHUNK);
-        }
-        self.encode(text).len()
     }
 
     /// The number of tokens of `text`, special-token literals counted as one
@@ -524,15 +522,45 @@ impl TiktokenBackend {
         self.regex.pieces(text, &mut pieces);
         let mut initial = Vec::new();
         for r in pieces {
-            let piece = &text.as_bytes()[r];
-            if let Some(&id) = self.ranks.encoder.get(piece) {
-                out.push(id);
-                continue;
-            }
-            initial.clear();
-            initial.extend(piece.iter().map(|&b| self.ranks.byte_ids[b as usize]));
-            self.ranks.merges.apply(&initial, out);
+            self.encode_piece(&text.as_bytes()[r], &mut initial, out);
         }
+    }
+
+    /// Appends the ids of one piece; `initial` is scratch space.
+    fn encode_piece(&self, piece: &[u8], initial: &mut Vec<u32>, out: &mut Vec<u32>) {
+        if let Some(&id) = self.ranks.encoder.get(piece) {
+            out.push(id);
+            return;
+        }
+        initial.clear();
+        initial.extend(piece.iter().map(|&b| self.ranks.byte_ids[b as usize]));
+        self.ranks.merges.apply(initial, out);
+    }
+
+    /// Counts the pieces of the search of `text` from `from`, a
+    /// [`Scan`](crate::tokens::chunks::Scan) for [`count_synced`].
+    fn count_scan(&self, text: &str, from: usize, until: usize, stop: Stop<'_>) -> (usize, usize) {
+        let view = match self.regex.looks_ahead_little() {
+            true => view_until(text, until),
+            false => text,
+        };
+        let (mut initial, mut ids) = (Vec::new(), Vec::new());
+        let mut total = 0;
+        let mut settled = (from, 0);
+        self.regex.scan_from(view, from, |r, settles| {
+            if r.end > until {
+                return true;
+            }
+            ids.clear();
+            self.encode_piece(&view.as_bytes()[r.clone()], &mut initial, &mut ids);
+            total += ids.len();
+            if !settles {
+                return false;
+            }
+            settled = (r.end, total);
+            stop(r.end, total)
+        });
+        settled
     }
 }
 

@@ -418,8 +418,27 @@ fn next_p50k(s: &[u8], i: usize) -> usize {
 /// Calls `f` with each piece of `text` under `enc`'s split pattern.
 #[inline]
 pub(crate) fn for_each_piece(enc: Encoding, text: &str, mut f: impl FnMut(&[u8])) {
+    scan_pieces(enc, text, 0, |piece, _| {
+        f(piece);
+        false
+    });
+}
+
+/// Calls `f(piece, end)` with each piece of the scan of `text` that starts
+/// at `from` (a character boundary), `end` being the piece's end in `text`,
+/// until `f` returns true or the text ends; returns where the scan stopped.
+///
+/// The scanners look only ahead, so the pieces after a position depend on
+/// nothing before it: two scans that reach the same piece end go on alike.
+#[inline]
+pub(crate) fn scan_pieces(
+    enc: Encoding,
+    text: &str,
+    from: usize,
+    mut f: impl FnMut(&[u8], usize) -> bool,
+) -> usize {
     let s = text.as_bytes();
-    let mut i = 0;
+    let mut i = from;
     let next = match enc {
         Encoding::Cl100kBase => next_cl100k,
         Encoding::O200kBase | Encoding::O200kHarmony => next_o200k,
@@ -428,39 +447,13 @@ pub(crate) fn for_each_piece(enc: Encoding, text: &str, mut f: impl FnMut(&[u8])
     while i < s.len() {
         let e = next(s, i);
         debug_assert!(e > i && text.is_char_boundary(e));
-        f(&s[i..e]);
+        let stop = f(&s[i..e], e);
         i = e;
-    }
-}
-
-/// Byte offsets where `text` may be cut into chunks that split into the same
-/// pieces separately as together: before a `\n` that follows an ASCII letter
-/// (no pattern's piece spans a letter followed by a newline, and no piece
-/// looks behind). Returns about `text.len() / chunk` cut points.
-pub(crate) fn safe_cuts(text: &str, chunk: usize) -> Vec<usize> {
-    let s = text.as_bytes();
-    let mut cuts = Vec::new();
-    let mut target = chunk;
-    while target < s.len() {
-        let mut j = target;
-        let limit = (target + chunk).min(s.len());
-        let mut found = None;
-        while j < limit {
-            if s[j] == b'\n' && j > 0 && s[j - 1].is_ascii_alphabetic() {
-                found = Some(j);
-                break;
-            }
-            j += 1;
-        }
-        match found {
-            Some(p) => {
-                cuts.push(p);
-                target = p + chunk;
-            }
-            None => target = limit,
+        if stop {
+            break;
         }
     }
-    cuts
+    i
 }
 
 #[cfg(test)]

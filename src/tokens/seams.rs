@@ -15,9 +15,24 @@
 //! tokens around it, doubled until the window's own two seams hold.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 /// A token and the position of its first symbol.
 pub(crate) type Placed<T> = (T, usize);
+
+/// Runs of at least twice this many symbols are merged on every core, in
+/// parts of about this many symbols ([`merge_in_chunks`]), unless
+/// [`set_parallel_sizes`](super::chunks::set_parallel_sizes) says
+/// otherwise.
+pub(crate) const PARALLEL_RUN: usize = 1 << 18;
+
+static RUN: AtomicUsize = AtomicUsize::new(PARALLEL_RUN);
+
+pub(super) fn set_parallel_run(symbols: usize) {
+    RUN.store(symbols, Ordering::Relaxed);
+}
 
 /// The merge of symbols `0..n`: `merge(range, out)` appends the merge of
 /// the symbols in `range`, each token with its first symbol's position;
@@ -27,57 +42,155 @@ pub(crate) type Placed<T> = (T, usize);
 /// merged again add up to more than four times the run so far (runs whose
 /// tokens are longer than a chunk, such as long runs of spaces, whose
 /// every seam fails): the caller then takes another merge.
-pub(crate) fn merge_in_chunks<T: Copy>(
+///
+/// A run of at least twice [`PARALLEL_RUN`] symbols is merged on every
+/// core: it is cut into parts of about that many symbols, each part merged
+/// in chunks on its own (with the `merge` and `holds` that `make` gives it,
+/// so that each has its own scratch space), and the seams between the parts
+/// are then made to hold with `merge` and `holds`, as those between chunks
+/// are: the same tokens, by the same argument.
+pub(crate) fn merge_in_chunks<T, M, H, PM, PH>(
     n: usize,
     chunk: usize,
     max_window: usize,
-    mut merge: impl FnMut(Range<usize>, &mut Vec<Placed<T>>),
-    mut holds: impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
-) -> Option<Vec<Placed<T>>> {
-    let mut tokens: Vec<Placed<T>> = Vec::with_capacity(n / 2);
-    let mut window: Vec<Placed<T>> = Vec::new();
-    let mut at = 0;
+    (mut merge, mut holds): (M, H),
+    make: impl Fn() -> (PM, PH) + Sync,
+) -> Option<Vec<Placed<T>>>
+where
+    T: Copy + Send,
+    M: FnMut(Range<usize>, &mut Vec<Placed<T>>),
+    H: FnMut(Placed<T>, Placed<T>, usize) -> bool,
+    PM: FnMut(Range<usize>, &mut Vec<Placed<T>>),
+    PH: FnMut(Placed<T>, Placed<T>, usize) -> bool,
+{
+    let run = RUN.load(Ordering::Relaxed);
+    if n < 2 * run || rayon::current_num_threads() < 2 {
+        return merge_range(0..n, chunk, max_window, &mut merge, &mut holds);
+    }
+    let count = n.div_ceil(run);
+    let parts: Vec<Option<Vec<Placed<T>>>> = (0..count)
+        .into_par_iter()
+        .map(|k| {
+            let (mut merge, mut holds) = make();
+            let range = k * n / count..(k + 1) * n / count;
+            merge_range(range, chunk, max_window, &mut merge, &mut holds)
+        })
+        .collect();
+    let mut tokens = Vec::with_capacity(parts.iter().flatten().map(Vec::len).sum());
+    let mut window = Vec::new();
     let mut redone = 0;
-    while at < n {
-        let end = (at + chunk).min(n);
+    for (k, part) in parts.into_iter().enumerate() {
+        let part = part?;
+        let seam = tokens.len();
+        tokens.extend(part);
+        let end = (k + 1) * n / count;
+        if seam > 0 && seam < tokens.len() {
+            let budget = 4 * end + 4096;
+            let fixed = repair(
+                &mut tokens,
+                seam,
+                end,
+                max_window,
+                budget,
+                &mut redone,
+                &mut window,
+                &mut merge,
+                &mut holds,
+            );
+            if !fixed {
+                return None;
+            }
+        }
+    }
+    Some(tokens)
+}
+
+/// The merge of the symbols in `range` (tokens placed at their
+/// positions in the whole run).
+fn merge_range<T: Copy>(
+    range: Range<usize>,
+    chunk: usize,
+    max_window: usize,
+    merge: &mut impl FnMut(Range<usize>, &mut Vec<Placed<T>>),
+    holds: &mut impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
+) -> Option<Vec<Placed<T>>> {
+    let mut tokens: Vec<Placed<T>> = Vec::with_capacity(range.len() / 2);
+    let mut window: Vec<Placed<T>> = Vec::new();
+    let mut at = range.start;
+    let mut redone = 0;
+    while at < range.end {
+        let end = (at + chunk).min(range.end);
         let seam = tokens.len();
         merge(at..end, &mut tokens);
         at = end;
         if seam == 0 || seam == tokens.len() {
             continue;
         }
-        // Tokens `..seam` are the merge of the symbols before the chunk,
-        // tokens `seam..` the chunk's; make the seam between them hold.
-        let end_of = |tokens: &[Placed<T>], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
-        let seam_end = end_of(&tokens, seam);
-        redone += seam_end - tokens[seam - 1].1;
-        if holds(tokens[seam - 1], tokens[seam], seam_end) {
-            continue;
-        }
-        let mut reach = 1;
-        loop {
-            let lo = seam.saturating_sub(reach);
-            let hi = (seam + reach).min(tokens.len());
-            let (from, to) = (tokens[lo].1, end_of(&tokens, hi - 1));
-            // The window, and the two seams checked around it.
-            redone += 2 * (to - from);
-            if to - from > max_window || redone > 4 * end + 4096 {
-                return None;
-            }
-            window.clear();
-            merge(from..to, &mut window);
-            let left_holds = lo == 0 || {
-                let first_end = window.get(1).map_or(to, |t| t.1);
-                holds(tokens[lo - 1], window[0], first_end)
-            };
-            let right_holds = hi == tokens.len()
-                || holds(window[window.len() - 1], tokens[hi], end_of(&tokens, hi));
-            if left_holds && right_holds {
-                tokens.splice(lo..hi, window.drain(..));
-                break;
-            }
-            reach *= 2;
+        let budget = 4 * (end - range.start) + 4096;
+        if !repair(
+            &mut tokens,
+            seam,
+            end,
+            max_window,
+            budget,
+            &mut redone,
+            &mut window,
+            merge,
+            holds,
+        ) {
+            return None;
         }
     }
     Some(tokens)
+}
+
+/// Makes the seam between `tokens[..seam]` (the merge of the symbols before
+/// it) and `tokens[seam..]` (the merge of those after, up to symbol `end`)
+/// hold: when the two tokens around it are not the merge of their own
+/// symbols, a window of tokens around the seam is merged again, doubled
+/// until the window's own two seams hold. `false` when the window grows
+/// past `max_window` symbols or the symbols merged again (`redone`, added
+/// to) pass `budget`.
+#[allow(clippy::too_many_arguments)]
+fn repair<T: Copy>(
+    tokens: &mut Vec<Placed<T>>,
+    seam: usize,
+    end: usize,
+    max_window: usize,
+    budget: usize,
+    redone: &mut usize,
+    window: &mut Vec<Placed<T>>,
+    merge: &mut impl FnMut(Range<usize>, &mut Vec<Placed<T>>),
+    holds: &mut impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
+) -> bool {
+    let end_of = |tokens: &[Placed<T>], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
+    let seam_end = end_of(tokens, seam);
+    *redone += seam_end - tokens[seam - 1].1;
+    if holds(tokens[seam - 1], tokens[seam], seam_end) {
+        return true;
+    }
+    let mut reach = 1;
+    loop {
+        let lo = seam.saturating_sub(reach);
+        let hi = (seam + reach).min(tokens.len());
+        let (from, to) = (tokens[lo].1, end_of(tokens, hi - 1));
+        // The window, and the two seams checked around it.
+        *redone += 2 * (to - from);
+        if to - from > max_window || *redone > budget {
+            return false;
+        }
+        window.clear();
+        merge(from..to, window);
+        let left_holds = lo == 0 || {
+            let first_end = window.get(1).map_or(to, |t| t.1);
+            holds(tokens[lo - 1], window[0], first_end)
+        };
+        let right_holds =
+            hi == tokens.len() || holds(window[window.len() - 1], tokens[hi], end_of(tokens, hi));
+        if left_holds && right_holds {
+            tokens.splice(lo..hi, window.drain(..));
+            return true;
+        }
+        reach *= 2;
+    }
 }

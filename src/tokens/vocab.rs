@@ -350,8 +350,9 @@ impl Vocab {
         })
     }
 
-    /// The merge of a long piece a chunk at a time ([`merge_in_chunks`]):
-    /// each part's start. `None` when a seam's window grows too wide.
+    /// The merge of a long piece a chunk at a time ([`merge_in_chunks`]), on
+    /// every core when very long: each part's start.
+    /// `None` when a seam's window grows too wide.
     fn merge_chunked(&self, piece: &[u8]) -> Option<Vec<Placed<()>>> {
         let merge = |r: std::ops::Range<usize>, out: &mut Vec<Placed<()>>| {
             self.merge(&piece[r.clone()], |a, _| out.push(((), r.start + a)));
@@ -365,7 +366,9 @@ impl Vocab {
             });
             ok && k == 2
         };
-        merge_in_chunks(piece.len(), CHUNK, SEAM_WINDOW_MAX, merge, holds)
+        merge_in_chunks(piece.len(), CHUNK, SEAM_WINDOW_MAX, (merge, holds), || {
+            (merge, holds)
+        })
     }
 
     /// Runs the merge and calls `part(start, end)` for each final part.

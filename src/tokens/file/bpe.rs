@@ -367,34 +367,39 @@ impl Merges {
         }
     }
 
-    /// The merge of a long run, a chunk at a time ([`merge_in_chunks`]),
-    /// exact for any merges. `false` (with `out` unchanged) when a seam's
-    /// window grows past [`SEAM_WINDOW_MAX`] symbols: then the caller runs
-    /// the heap.
+    /// The merge of a long run, a chunk at a time ([`merge_in_chunks`]), on
+    /// every core when very long, exact for any
+    /// merges. `false` (with `out` unchanged) when a seam's window grows past
+    /// [`SEAM_WINDOW_MAX`] symbols: then the caller runs the heap.
     fn apply_chunked(&self, ids: &[u32], out: &mut Vec<u32>) -> bool {
-        let mut scratch = Vec::new();
-        let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new(ids.len()));
-        let merge = |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
-            if r.len() <= CHUNK {
-                let pair = |l, r| memo.get(l, r, self);
-                Self::scan::<CHUNK>(&ids[r.clone()], pair, |id, at| out.push((id, r.start + at)));
-            } else {
-                self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
-            }
+        let make = || {
+            let (mut heap, mut memo) = (HeapScratch::default(), PairMemo::new(ids.len()));
+            let merge = move |r: std::ops::Range<usize>, out: &mut Vec<(u32, usize)>| {
+                if r.len() <= CHUNK {
+                    let pair = |l, r| memo.get(l, r, self);
+                    Self::scan::<CHUNK>(&ids[r.clone()], pair, |id, at| {
+                        out.push((id, r.start + at))
+                    });
+                } else {
+                    self.apply_heap_at(&ids[r.clone()], r.start, out, &mut heap, &mut memo);
+                }
+            };
+            let mut scratch = Vec::new();
+            let holds = move |(a, at): (u32, usize), (b, _): (u32, usize), end: usize| {
+                // The scan or the heap, never the chunks again: two tokens
+                // can span more than a chunk.
+                scratch.clear();
+                let pair = &ids[at..end];
+                if pair.len() <= SHORT {
+                    self.apply_short(pair, &mut scratch);
+                } else {
+                    self.apply_heap(pair, &mut scratch);
+                }
+                scratch[..] == [a, b]
+            };
+            (merge, holds)
         };
-        let holds = |(a, at): (u32, usize), (b, _): (u32, usize), end: usize| {
-            // The scan or the heap, never the chunks again: two tokens can
-            // span more than a chunk.
-            scratch.clear();
-            let pair = &ids[at..end];
-            if pair.len() <= SHORT {
-                self.apply_short(pair, &mut scratch);
-            } else {
-                self.apply_heap(pair, &mut scratch);
-            }
-            scratch[..] == [a, b]
-        };
-        match merge_in_chunks(ids.len(), CHUNK, SEAM_WINDOW_MAX, merge, holds) {
+        match merge_in_chunks(ids.len(), CHUNK, SEAM_WINDOW_MAX, make(), make) {
             Some(tokens) => {
                 out.extend(tokens.iter().map(|t| t.0));
                 true

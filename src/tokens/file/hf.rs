@@ -19,6 +19,7 @@ use unicode_normalization_alignments::{IsNormalized, UnicodeNormalization, is_nf
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
 use super::tiktoken::BYTE_LEVEL_PATTERN;
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk, view_until};
 
 // ------------------------------------------------------------- JSON shapes
 
@@ -1034,18 +1035,41 @@ impl HfTokenizer {
     /// Appends the ids of `text`; special added tokens are matched only
     /// when `special`.
     pub fn encode(&self, text: &str, special: bool, out: &mut Vec<u32>) {
+        let mut scratch = Vec::new();
+        let mut ranges = (Vec::new(), Vec::new());
+        self.segments(text, special, |segment| match segment {
+            Segment::Added(id) => out.push(id),
+            Segment::Text(t, _) if self.bytes.is_some() => {
+                self.encode_byte_level(t, out, &mut scratch, &mut ranges);
+            }
+            Segment::Text(t, s) => {
+                let mut pieces = vec![Piece {
+                    text: t.to_string(),
+                    at_start: s,
+                }];
+                for p in &self.pre {
+                    pieces = p.apply(pieces);
+                }
+                for p in pieces {
+                    self.model.tokenize(&p.text, out, &mut scratch);
+                }
+            }
+        });
+    }
+
+    /// Calls `f` with each added token of `text` and each stretch of
+    /// normalized text between them, in order.
+    fn segments(&self, text: &str, special: bool, mut f: impl FnMut(Segment<'_>)) {
         let mut segments = Vec::new();
         match &self.raw_added {
             Some(m) => m.split(text, special, true, &mut segments),
             None if text.is_empty() => {}
             None => segments.push(Segment::Text(text, true)),
         }
-        let mut scratch = Vec::new();
-        let mut ranges = (Vec::new(), Vec::new());
         for segment in segments {
             let (piece, at_start) = match segment {
                 Segment::Added(id) => {
-                    out.push(id);
+                    f(Segment::Added(id));
                     continue;
                 }
                 Segment::Text(t, s) => (t, s),
@@ -1061,26 +1085,85 @@ impl HfTokenizer {
                 None => inner.push(Segment::Text(&normalized, at_start)),
             }
             for segment in inner {
-                match segment {
-                    Segment::Added(id) => out.push(id),
-                    Segment::Text(t, _) if self.bytes.is_some() => {
-                        self.encode_byte_level(t, out, &mut scratch, &mut ranges);
-                    }
-                    Segment::Text(t, s) => {
-                        let mut pieces = vec![Piece {
-                            text: t.to_string(),
-                            at_start: s,
-                        }];
-                        for p in &self.pre {
-                            pieces = p.apply(pieces);
-                        }
-                        for p in pieces {
-                            self.model.tokenize(&p.text, out, &mut scratch);
-                        }
-                    }
-                }
+                f(segment);
             }
         }
+    }
+
+    /// The number of tokens of `text` as ordinary text. A large text of a
+    /// byte-level model whose first pre-tokenizer is a split pattern is
+    /// counted on all cores: the pieces of that first split are found by
+    /// searches from several places at once, joined where they meet (see
+    /// [`count_synced`]), and each is split further and merged on its own,
+    /// as [`HfTokenizer::encode`] does.
+    pub fn count(&self, text: &str) -> usize {
+        let first = match (&self.bytes, self.pre.first()) {
+            (
+                Some(_),
+                Some(
+                    PreTokenizer::Split {
+                        pattern: Pattern::Regex(re),
+                        ..
+                    }
+                    | PreTokenizer::ByteLevel {
+                        regex: Some(re), ..
+                    },
+                ),
+            ) if re.scans_from_anywhere() && text.len() >= 2 * parallel_chunk() => re,
+            _ => {
+                let mut out = Vec::new();
+                self.encode(text, false, &mut out);
+                return out.len();
+            }
+        };
+        let mut n = 0;
+        self.segments(text, false, |segment| match segment {
+            Segment::Added(_) => n += 1,
+            Segment::Text(t, _) => {
+                n += count_synced(t, parallel_chunk(), |from, until, stop| {
+                    self.count_scan(first, t, from, until, stop)
+                });
+            }
+        });
+        n
+    }
+
+    /// Counts the pieces of `first`'s search of `text` from `from`, each
+    /// split by the other pre-tokenizers and merged: a
+    /// [`Scan`](crate::tokens::chunks::Scan) for [`count_synced`].
+    fn count_scan(
+        &self,
+        first: &Splitter,
+        text: &str,
+        from: usize,
+        until: usize,
+        stop: Stop<'_>,
+    ) -> (usize, usize) {
+        let view = match first.looks_ahead_little() {
+            true => view_until(text, until),
+            false => text,
+        };
+        let (mut ids, mut scratch) = (Vec::new(), Vec::new());
+        let (mut pieces, mut next) = (Vec::new(), Vec::new());
+        let mut total = 0;
+        let mut settled = (from, 0);
+        first.scan_from(view, from, |r, settles| {
+            if r.end > until {
+                return true;
+            }
+            pieces.clear();
+            pieces.push(r.clone());
+            self.split_byte_level(view, &self.pre[1..], &mut pieces, &mut next);
+            ids.clear();
+            self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
+            total += ids.len();
+            if !settles {
+                return false;
+            }
+            settled = (r.end, total);
+            stop(r.end, total)
+        });
+        settled
     }
 
     /// [`HfTokenizer::encode`]'s pre-tokenizers and model for byte-level
@@ -1093,14 +1176,23 @@ impl HfTokenizer {
         scratch: &mut Vec<u32>,
         (pieces, next): &mut (Vec<Range<usize>>, Vec<Range<usize>>),
     ) {
-        let (Some(plan), Model::Bpe(bpe)) = (&self.bytes, &self.model) else {
-            return;
-        };
         pieces.clear();
         if !text.is_empty() {
             pieces.push(0..text.len());
         }
-        for stage in &self.pre {
+        self.split_byte_level(text, &self.pre, pieces, next);
+        self.merge_byte_level(text, pieces, out, scratch);
+    }
+
+    /// Splits `pieces` (ranges of `text`) by each of `stages` in turn.
+    fn split_byte_level(
+        &self,
+        text: &str,
+        stages: &[PreTokenizer],
+        pieces: &mut Vec<Range<usize>>,
+        next: &mut Vec<Range<usize>>,
+    ) {
+        for stage in stages {
             next.clear();
             match stage {
                 PreTokenizer::Split {
@@ -1127,7 +1219,20 @@ impl HfTokenizer {
             }
             std::mem::swap(pieces, next);
         }
-        for r in pieces.iter() {
+    }
+
+    /// Appends the byte-level BPE of each of `pieces` (ranges of `text`).
+    fn merge_byte_level(
+        &self,
+        text: &str,
+        pieces: &[Range<usize>],
+        out: &mut Vec<u32>,
+        scratch: &mut Vec<u32>,
+    ) {
+        let (Some(plan), Model::Bpe(bpe)) = (&self.bytes, &self.model) else {
+            return;
+        };
+        for r in pieces {
             let piece = &text.as_bytes()[r.clone()];
             if let Some(whole) = &plan.whole
                 && let Some(&id) = whole.get(piece)

@@ -159,7 +159,13 @@ impl Splitter {
 
     /// Calls `f` with each match, in order.
     fn for_each_match(&self, s: &str, f: impl FnMut(Range<usize>)) {
-        self.with_cache(|cache| self.matches_with(cache, s, f));
+        let mut f = f;
+        self.with_cache(|cache| {
+            self.matches_with(cache, s, 0, |r| {
+                f(r);
+                false
+            })
+        });
     }
 
     /// Runs `f` with this thread's search cache of a [`Splitter::Fast`]
@@ -198,23 +204,35 @@ impl Splitter {
         result
     }
 
-    /// Calls `f` with each match in `s`, in order; `cache` is the search
-    /// cache of a [`Splitter::Fast`] (from [`Splitter::with_cache`]).
-    fn matches_with(&self, cache: Option<&mut Cache>, s: &str, mut f: impl FnMut(Range<usize>)) {
+    /// Calls `f` with each match in `s` of the search from byte `from`, in
+    /// order, until `f` returns true; `cache` is the search cache of a
+    /// [`Splitter::Fast`] (from [`Splitter::with_cache`]). Only the fancy
+    /// regex (never scanned from a position, see
+    /// [`Splitter::scans_from_anywhere`]) ignores `from`.
+    fn matches_with(
+        &self,
+        cache: Option<&mut Cache>,
+        s: &str,
+        from: usize,
+        mut f: impl FnMut(Range<usize>) -> bool,
+    ) {
         match self {
             Splitter::Scanner(encoding) => {
-                let mut at = 0;
-                crate::tokens::pretok::for_each_piece(*encoding, s, |piece| {
-                    f(at..at + piece.len());
+                let mut at = from;
+                crate::tokens::pretok::scan_pieces(*encoding, s, from, |piece, _| {
                     at += piece.len();
+                    f(at - piece.len()..at)
                 });
             }
             Splitter::Fancy(re) => {
+                debug_assert_eq!(from, 0);
                 for m in re.find_iter(s) {
                     // A regex that gives up (backtracking limit) leaves the
                     // rest of the text unmatched rather than failing.
                     let Ok(m) = m else { break };
-                    f(m.start()..m.end());
+                    if f(m.start()..m.end()) {
+                        break;
+                    }
                 }
             }
             Splitter::Fast {
@@ -228,7 +246,7 @@ impl Splitter {
                     Some(c) => c,
                     None => own.insert(re.create_cache()),
                 };
-                let mut at = 0;
+                let mut at = from;
                 while at <= s.len() {
                     let input = regex_automata::Input::new(s).range(at..);
                     // A known pattern matches wherever it starts: anchored
@@ -254,7 +272,9 @@ impl Splitter {
                     {
                         end = start + last;
                     }
-                    f(start..end);
+                    if f(start..end) {
+                        break;
+                    }
                     at = if end > start {
                         end
                     } else {
@@ -319,7 +339,7 @@ impl Splitter {
                 }
                 let base = part.start;
                 let mut prev = 0;
-                self.matches_with(cache.as_deref_mut(), text, |r| {
+                self.matches_with(cache.as_deref_mut(), text, 0, |r| {
                     if r.start > prev {
                         out.push(base + prev..base + r.start);
                     }
@@ -327,12 +347,55 @@ impl Splitter {
                         out.push(base + r.start..base + r.end);
                     }
                     prev = prev.max(r.end);
+                    false
                 });
                 if prev < text.len() {
                     out.push(base + prev..base + text.len());
                 }
             }
         })
+    }
+}
+
+impl Splitter {
+    /// Whether [`Splitter::scan_from`] can start anywhere: every splitter
+    /// but the fancy regex (whose look-behind would need the text before).
+    pub fn scans_from_anywhere(&self) -> bool {
+        !matches!(self, Splitter::Fancy(_))
+    }
+
+    /// Whether a piece that ends before a position is decided by the text up
+    /// to [`LOOKAHEAD`](crate::tokens::chunks::LOOKAHEAD) bytes past it:
+    /// the built-in and known patterns, whose alternatives look ahead a
+    /// character at most beyond what they match.
+    pub fn looks_ahead_little(&self) -> bool {
+        self.cuts_are_safe()
+    }
+
+    /// The pieces of [`Splitter::pieces`] of the search of `s` that starts
+    /// at character boundary `from` (not for the fancy regex): calls
+    /// `f(piece, settled)` for each, in order, until it returns true;
+    /// `settled` when the search goes on from the piece's end and nothing
+    /// else (after a non-empty match), so that two searches that settle at
+    /// the same place go on alike.
+    pub fn scan_from(&self, s: &str, from: usize, mut f: impl FnMut(Range<usize>, bool) -> bool) {
+        debug_assert!(self.scans_from_anywhere());
+        self.with_cache(|cache| {
+            let mut prev = from;
+            let mut stopped = false;
+            self.matches_with(cache, s, from, |r| {
+                if r.start > prev && f(prev..r.start, false) {
+                    stopped = true;
+                    return true;
+                }
+                prev = prev.max(r.end);
+                stopped = r.end > r.start && f(r, true);
+                stopped
+            });
+            if !stopped && prev < s.len() {
+                f(prev..s.len(), true);
+            }
+        });
     }
 }
 

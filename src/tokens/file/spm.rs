@@ -143,9 +143,6 @@ pub(super) struct SpmTokenizer {
     add_dummy_prefix: bool,
     remove_extra_whitespaces: bool,
     escape_whitespaces: bool,
-    /// Whether text may be cut before a line break that follows an ASCII
-    /// letter (no piece holds a letter followed by a line break).
-    newline_cuts: bool,
     /// A number no other model of this process has, for the word cache.
     serial: u64,
     /// For two characters that are ASCII or `▁` (see [`pair_index`]),
@@ -394,11 +391,6 @@ impl SpmTokenizer {
         } else {
             None
         };
-        let newline_cuts = !pieces.mergeable().any(|t| {
-            t.as_bytes()
-                .windows(2)
-                .any(|w| w[0].is_ascii_alphabetic() && w[1] == b'\n')
-        });
         static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut bridges = Vec::new();
@@ -465,7 +457,6 @@ impl SpmTokenizer {
             add_dummy_prefix,
             remove_extra_whitespaces,
             escape_whitespaces,
-            newline_cuts,
             serial,
         })
     }
@@ -498,22 +489,86 @@ impl SpmTokenizer {
         }
     }
 
-    /// The number of tokens of `text` as ordinary text; a large text is cut
-    /// where no piece can span (before a line break that follows an ASCII
-    /// letter) and counted on all cores, when the normalizer maps the text
-    /// character for character.
+    /// The number of tokens of `text` as ordinary text. When the normalizer
+    /// maps the text character for character, a large text is counted on
+    /// all cores: its stretches between user-defined pieces are cut into
+    /// parts of about `chunk` bytes where the words are cut anyway (see
+    /// [`SpmTokenizer::cut_before`]), and the parts are counted in parallel.
     pub(super) fn count(&self, text: &str, chunk: usize) -> usize {
         let local = !self.add_dummy_prefix && !self.remove_extra_whitespaces;
-        let count = |part: &str| {
+        if !local || chunk == 0 || text.len() < 2 * chunk || rayon::current_num_threads() < 2 {
             let mut ids = Vec::new();
-            self.encode_text(part, &mut ids);
-            ids.len()
-        };
-        if local && self.newline_cuts {
-            crate::tokens::chunks::count_in_chunks(text, chunk, count)
-        } else {
-            count(text)
+            self.encode_text(text, &mut ids);
+            return ids.len();
         }
+        let mut normalized = self.normalize(text);
+        let len = normalized.len();
+        normalized.extend(std::iter::repeat_n('\0', PADDING));
+        let (s, buf) = (&normalized[..len], normalized.as_bytes());
+        let mut stretches = Vec::new();
+        let mut done = 0;
+        if let Some((ac, _)) = &self.user {
+            for m in ac.find_iter(s) {
+                stretches.push(done..m.start());
+                done = m.end();
+            }
+        }
+        let users = stretches.len();
+        stretches.push(done..len);
+        let mut parts = Vec::new();
+        for stretch in stretches {
+            let st = &s[stretch.clone()];
+            let mut from = 0;
+            let mut target = chunk;
+            while target + chunk / 2 < st.len() {
+                let Some(cut) = self.word_cut_from(st, target, chunk) else {
+                    break;
+                };
+                parts.push((stretch.clone(), from..cut));
+                from = cut;
+                target = cut + chunk;
+            }
+            parts.push((stretch, from..st.len()));
+        }
+        use rayon::prelude::*;
+        let words: usize = parts
+            .par_iter()
+            .map(|(stretch, part)| {
+                let mut ids = Vec::new();
+                let mut scratch = Scratch::default();
+                let st = &s[stretch.clone()];
+                self.encode_words(
+                    st,
+                    &buf[stretch.start..],
+                    part.clone(),
+                    &mut ids,
+                    &mut scratch,
+                );
+                ids.len()
+            })
+            .sum();
+        users + words
+    }
+
+    /// The first place at or after byte `at` of `s` (normalized text with no
+    /// user-defined piece), before `at + within`, where words are cut.
+    fn word_cut_from(&self, s: &str, at: usize, within: usize) -> Option<usize> {
+        let mut i = at;
+        while !s.is_char_boundary(i) {
+            i += 1;
+        }
+        let mut prev = s[..i].chars().next_back()?;
+        for (k, c) in s[i..].char_indices() {
+            let j = i + k;
+            if j >= at + within {
+                break;
+            }
+            if self.cut_before(s, j, prev, c) {
+                return Some(j);
+            }
+            prev = c;
+        }
+        None
     }
 
     /// The normalized text: extra spaces removed, a dummy prefix added and
@@ -575,9 +630,24 @@ impl SpmTokenizer {
     /// words where no piece can span the cut. `padded` holds the bytes of
     /// `s` and [`PADDING`] bytes or more after them.
     fn encode_stretch(&self, s: &str, padded: &[u8], out: &mut Vec<u32>, scratch: &mut Scratch) {
-        let mut start = 0;
+        self.encode_words(s, padded, 0..s.len(), out, scratch);
+    }
+
+    /// [`SpmTokenizer::encode_stretch`] of the words of `s` in `range`, which
+    /// starts and ends where words are cut (or at `s`'s ends): the cuts in
+    /// it are decided on all of `s`, as for the whole stretch.
+    fn encode_words(
+        &self,
+        s: &str,
+        padded: &[u8],
+        range: Range<usize>,
+        out: &mut Vec<u32>,
+        scratch: &mut Scratch,
+    ) {
+        let mut start = range.start;
         let mut prev: Option<char> = None;
-        for (i, c) in s.char_indices() {
+        for (k, c) in s[range.clone()].char_indices() {
+            let i = range.start + k;
             if let Some(p) = prev
                 && i > start
                 && self.cut_before(s, i, p, c)
@@ -587,7 +657,7 @@ impl SpmTokenizer {
             }
             prev = Some(c);
         }
-        self.encode_word(&s[start..], &padded[start..], out, scratch);
+        self.encode_word(&s[start..range.end], &padded[start..], out, scratch);
     }
 
     /// Whether no merge can span the cut of `s` at byte `i`, between
@@ -738,7 +808,22 @@ impl SpmTokenizer {
             self.scan(text, a..end, &mut pair, &mut check);
             pair.len() == 2 && pair[1].1 == b
         };
-        merge_in_chunks(text.starts.len() - 1, SHORT, SEAM_WINDOW_MAX, merge, holds)
+        // A very long word's parts, each with scratch space of its own.
+        let make = || {
+            let (mut own, mut check) = (Scratch::default(), Scratch::default());
+            let mut pair: Vec<Placed<u32>> = Vec::new();
+            let merge = move |r: Range<usize>, out: &mut Vec<Placed<u32>>| {
+                self.scan(text, r, out, &mut own);
+            };
+            let holds = move |(_, a): Placed<u32>, (_, b): Placed<u32>, end: usize| {
+                pair.clear();
+                self.scan(text, a..end, &mut pair, &mut check);
+                pair.len() == 2 && pair[1].1 == b
+            };
+            (merge, holds)
+        };
+        let n = text.starts.len() - 1;
+        merge_in_chunks(n, SHORT, SEAM_WINDOW_MAX, (merge, holds), make)
     }
 
     /// Merges characters `range` of `word` (whose character `k` starts at
@@ -1423,7 +1508,7 @@ mod tests {
         let t = super::super::FileTokenizer::gemma3();
         let para = "The quick brown fox jumps over the lazy dog.\nIt's 2024: prices rose 12.5%!\n  indented  line\r\n\n日本語のテキスト\n";
         let text = para.repeat(8_000);
-        assert!(text.len() > 2 * super::super::PARALLEL_CHUNK);
+        assert!(text.len() > 2 * crate::tokens::chunks::PARALLEL_CHUNK);
         let serial = t.encode(&text).len();
         assert_eq!(t.count(&text), serial);
         // A second pass is served by the word cache and agrees.
