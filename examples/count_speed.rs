@@ -52,6 +52,11 @@ fn main() {
             });
         args.drain(i..i + 2);
     }
+    if let Some(i) = args.iter().position(|a| a == "--chunk") {
+        let bytes = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+        tokenscope::tokens::set_parallel_sizes(bytes, 0);
+        args.drain(i..(i + 2).min(args.len()));
+    }
     let Some((name, paths)) = args.split_first() else {
         eprintln!("usage: count_speed [--threads N] ENCODING|TOKENIZER_FILE PATH...");
         std::process::exit(2);

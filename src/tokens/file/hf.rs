@@ -1091,49 +1091,69 @@ impl HfTokenizer {
     }
 
     /// The number of tokens of `text` as ordinary text. A large text of a
-    /// byte-level model whose first pre-tokenizer is a split pattern is
-    /// counted on all cores: the pieces of that first split are found by
-    /// searches from several places at once, joined where they meet (see
-    /// [`count_synced`]), and each is split further and merged on its own,
-    /// as [`HfTokenizer::encode`] does.
+    /// byte-level model is counted on all cores when its pre-tokenizers are
+    /// split patterns (see [`HfTokenizer::count_stages`]).
     pub fn count(&self, text: &str) -> usize {
-        let first = match (&self.bytes, self.pre.first()) {
-            (
-                Some(_),
-                Some(
-                    PreTokenizer::Split {
-                        pattern: Pattern::Regex(re),
-                        ..
-                    }
-                    | PreTokenizer::ByteLevel {
-                        regex: Some(re), ..
-                    },
-                ),
-            ) if re.scans_from_anywhere() && text.len() >= 2 * parallel_chunk() => re,
-            _ => {
-                let mut out = Vec::new();
-                self.encode(text, false, &mut out);
-                return out.len();
-            }
-        };
+        if self.bytes.is_none() || text.len() < 2 * parallel_chunk() {
+            let mut out = Vec::new();
+            self.encode(text, false, &mut out);
+            return out.len();
+        }
         let mut n = 0;
         self.segments(text, false, |segment| match segment {
             Segment::Added(_) => n += 1,
-            Segment::Text(t, _) => {
-                n += count_synced(t, parallel_chunk(), |from, until, stop| {
-                    self.count_scan(first, t, from, until, stop)
-                });
-            }
+            Segment::Text(t, _) => n += self.count_stages(t, &self.pre),
         });
         n
     }
 
+    /// The byte-level tokens of `text` split by `stages` (a tail of the
+    /// model's pre-tokenizers) and merged. When the first stage is a split
+    /// pattern and the text is large, the pieces of that split are found by
+    /// searches from several places at once, joined where they meet (see
+    /// [`count_synced`]); each piece is then split by the other stages and
+    /// merged on its own, as [`HfTokenizer::encode`] does, and a piece
+    /// that is itself large (a long stretch between two matches of a split
+    /// that isolates digits, say) is counted the same way by the stages
+    /// after.
+    fn count_stages(&self, text: &str, stages: &[PreTokenizer]) -> usize {
+        let first = match stages.first() {
+            Some(
+                PreTokenizer::Split {
+                    pattern: Pattern::Regex(re),
+                    ..
+                }
+                | PreTokenizer::ByteLevel {
+                    regex: Some(re), ..
+                },
+            ) if re.scans_from_anywhere() && text.len() >= 2 * parallel_chunk() => re,
+            Some(PreTokenizer::ByteLevel { regex: None, .. } | PreTokenizer::Metaspace { .. }) => {
+                return self.count_stages(text, &stages[1..]);
+            }
+            _ => {
+                let (mut pieces, mut next) = (Vec::new(), Vec::new());
+                if !text.is_empty() {
+                    pieces.push(0..text.len());
+                }
+                self.split_byte_level(text, stages, &mut pieces, &mut next);
+                let (mut ids, mut scratch) = (Vec::new(), Vec::new());
+                self.merge_byte_level(text, &pieces, &mut ids, &mut scratch);
+                return ids.len();
+            }
+        };
+        let rest = &stages[1..];
+        count_synced(text, parallel_chunk(), |from, until, stop| {
+            self.count_scan(first, rest, text, from, until, stop)
+        })
+    }
+
     /// Counts the pieces of `first`'s search of `text` from `from`, each
-    /// split by the other pre-tokenizers and merged: a
+    /// split by the `rest` of the pre-tokenizers and merged: a
     /// [`Scan`](crate::tokens::chunks::Scan) for [`count_synced`].
     fn count_scan(
         &self,
         first: &Splitter,
+        rest: &[PreTokenizer],
         text: &str,
         from: usize,
         until: usize,
@@ -1151,12 +1171,16 @@ impl HfTokenizer {
             if r.end > until {
                 return true;
             }
-            pieces.clear();
-            pieces.push(r.clone());
-            self.split_byte_level(view, &self.pre[1..], &mut pieces, &mut next);
-            ids.clear();
-            self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
-            total += ids.len();
+            if r.len() >= 2 * parallel_chunk() {
+                total += self.count_stages(&view[r.clone()], rest);
+            } else {
+                pieces.clear();
+                pieces.push(r.clone());
+                self.split_byte_level(view, rest, &mut pieces, &mut next);
+                ids.clear();
+                self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
+                total += ids.len();
+            }
             if !settles {
                 return false;
             }

@@ -43,6 +43,11 @@ pub(super) enum Splitter {
         /// then ASCII text has no match and is not searched (a model's pass
         /// that isolates CJK runs, say, over the pieces of code or base64).
         ascii_free: bool,
+        /// Whether a match that ends well before the end of the text searched
+        /// is the same whatever follows (see [`Splitter::looks_ahead_little`]):
+        /// known patterns, and patterns without look-around whose matches are
+        /// short or are runs of one class.
+        nearby: bool,
     },
     /// Any other pattern.
     Fancy(fancy_regex::Regex),
@@ -113,10 +118,12 @@ impl Splitter {
                 .build(plain)
                 .ok()?;
             static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-            let ascii_free = regex_automata::util::syntax::parse(plain).is_ok_and(|hir| {
-                let (ascii, empty) = first_chars(&hir);
+            let hir = regex_automata::util::syntax::parse(plain).ok();
+            let ascii_free = hir.as_ref().is_some_and(|hir| {
+                let (ascii, empty) = first_chars(hir);
                 !ascii && !empty
             });
+            let nearby = known || hir.as_ref().is_some_and(decided_nearby);
             Some(Splitter::Fast {
                 re,
                 serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -124,6 +131,7 @@ impl Splitter {
                 newline_alternative,
                 known,
                 ascii_free,
+                nearby,
             })
         };
         if let Some(&(known, newline_alternative)) = KNOWN.iter().find(|(p, _)| *p == pattern)
@@ -144,17 +152,6 @@ impl Splitter {
         Regex::new(pattern)
             .map(Splitter::Fancy)
             .map_err(|e| e.to_string())
-    }
-
-    /// Whether text may be cut before a line break that follows an ASCII
-    /// letter and split in parts with the same pieces: true for the built-in
-    /// and known patterns, whose pieces never hold a letter followed by a line
-    /// break and never look behind.
-    pub fn cuts_are_safe(&self) -> bool {
-        matches!(
-            self,
-            Splitter::Scanner(_) | Splitter::Fast { known: true, .. }
-        )
     }
 
     /// Calls `f` with each match, in order.
@@ -367,9 +364,17 @@ impl Splitter {
     /// Whether a piece that ends before a position is decided by the text up
     /// to [`LOOKAHEAD`](crate::tokens::chunks::LOOKAHEAD) bytes past it:
     /// the built-in and known patterns, whose alternatives look ahead a
-    /// character at most beyond what they match.
+    /// character at most beyond what they match; patterns with no
+    /// look-around whose matches are at most that long (all of a match
+    /// that starts before the position is then in the text read, and a
+    /// match in it is one in the whole text); and runs of one class of
+    /// characters (a run ends where the class does).
     pub fn looks_ahead_little(&self) -> bool {
-        self.cuts_are_safe()
+        match self {
+            Splitter::Scanner(_) => true,
+            Splitter::Fast { nearby, .. } => *nearby,
+            Splitter::Fancy(_) => false,
+        }
     }
 
     /// The pieces of [`Splitter::pieces`] of the search of `s` that starts
@@ -397,6 +402,31 @@ impl Splitter {
             }
         });
     }
+}
+
+/// Whether the matches of `hir` that end before the end of the text
+/// searched by [`LOOKAHEAD`](crate::tokens::chunks::LOOKAHEAD) bytes or more
+/// do not depend on the text after that: no look-around and matches at most
+/// that long, or a greedy run of one class (`[...]+`).
+fn decided_nearby(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::HirKind;
+    let props = hir.properties();
+    if !props.look_set().is_empty() {
+        return false;
+    }
+    if props
+        .maximum_len()
+        .is_some_and(|n| n <= crate::tokens::chunks::LOOKAHEAD)
+    {
+        return true;
+    }
+    let mut h = hir;
+    while let HirKind::Capture(cap) = h.kind() {
+        h = &cap.sub;
+    }
+    matches!(h.kind(), HirKind::Repetition(rep)
+        if rep.greedy && rep.min >= 1 && rep.max.is_none()
+            && matches!(rep.sub.kind(), HirKind::Class(_)))
 }
 
 /// Whether a match of `hir` can start with an ASCII character, and
@@ -687,7 +717,7 @@ mod tests {
         for pattern in patterns {
             let fast = Splitter::without_scanner(pattern).unwrap();
             assert!(matches!(fast, Splitter::Fast { known: false, .. }));
-            assert!(!fast.cuts_are_safe());
+            assert!(fast.scans_from_anywhere());
             let fancy = Splitter::Fancy(Regex::new(pattern).unwrap());
             std::thread::scope(|scope| {
                 for _ in 0..3 {
@@ -802,5 +832,58 @@ mod tests {
             [0..1, 1..2, 2..3, 3..5, 5..6]
         );
         assert_eq!(split_ranges(input, Behavior::Isolated).len(), 6);
+    }
+
+    /// Which patterns may be searched in a text cut short: known ones, short
+    /// matches without look-around, runs of one class; and for those, every
+    /// piece that ends well before the cut is the piece of the whole text.
+    #[test]
+    fn pieces_before_a_cut_are_the_whole_texts() {
+        use crate::tokens::chunks::view_until;
+        let nearby = |p: &str| Splitter::new(p).unwrap().looks_ahead_little();
+        for p in [
+            r"\p{N}{1,3}",
+            "[\u{4e00}-\u{9fa5}\u{3040}-\u{309f}]+",
+            super::super::tiktoken::LLAMA3_PATTERN,
+            super::super::tiktoken::DEEPSEEK3_PATTERN,
+            super::super::tiktoken::CL100K_PATTERN,
+        ] {
+            assert!(nearby(p), "{p}");
+        }
+        for p in [r"a+b", r"\w+$", r"(?:ab)+", r"\bx{1,3}", r"x{1,100}"] {
+            assert!(!nearby(p), "{p}");
+        }
+        let texts = [
+            "12345 678 9 日本語のテキスト  abc1234567\n\n  x".repeat(40),
+            "١٢٣٤٥٦٧ 12 漢字かな 😀 it's  ".repeat(60),
+        ];
+        for p in [
+            r"\p{N}{1,3}",
+            "[\u{4e00}-\u{9fa5}\u{3040}-\u{309f}]+",
+            super::super::tiktoken::LLAMA3_PATTERN,
+            super::super::tiktoken::DEEPSEEK3_PATTERN,
+        ] {
+            let sp = Splitter::new(p).unwrap();
+            for text in &texts {
+                let mut whole = Vec::new();
+                sp.scan_from(text, 0, |r, _| {
+                    whole.push(r);
+                    false
+                });
+                for until in (0..text.len()).step_by(37) {
+                    let view = view_until(text, until);
+                    let mut cut = Vec::new();
+                    sp.scan_from(view, 0, |r, _| {
+                        if r.end > until {
+                            return true;
+                        }
+                        cut.push(r);
+                        false
+                    });
+                    let want: Vec<_> = whole.iter().filter(|r| r.end <= until).cloned().collect();
+                    assert_eq!(cut, want, "{p} cut at {until}");
+                }
+            }
+        }
     }
 }
