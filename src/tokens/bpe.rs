@@ -87,24 +87,46 @@ pub(crate) fn count_scan(
 ) -> (usize, usize) {
     let enc = enc.table();
     let vocab = Vocab::of(enc);
-    PIECES.with(|cell| {
-        let mut caches = cell.borrow_mut();
-        let cache = &mut caches[enc as usize];
-        if cache.len() > PIECE_CACHE_LIMIT {
-            cache.clear();
-        }
-        let mut total = 0usize;
-        let mut done = from;
-        scan_pieces(enc, view_until(text, until), from, |piece, end| {
-            if end > until {
-                return true;
+    let view = view_until(text, until);
+    PIECES.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut caches) => {
+            let cache = &mut caches[enc as usize];
+            if cache.len() > PIECE_CACHE_LIMIT {
+                cache.clear();
             }
-            total += count_cached(cache, &vocab, piece);
-            done = end;
-            stop(end, total)
-        });
-        (done, total)
+            scan_counts(enc, view, from, until, stop, |piece| {
+                count_cached(cache, &vocab, piece)
+            })
+        }
+        // Taken already when this thread, waiting for the parts of a long
+        // piece merged on every core, runs another count meanwhile.
+        Err(_) => scan_counts(enc, view, from, until, stop, |piece| {
+            vocab.count_piece(piece)
+        }),
     })
+}
+
+/// [`count_scan`]'s loop, each piece counted by `count`.
+#[inline(always)]
+fn scan_counts(
+    enc: Encoding,
+    view: &str,
+    from: usize,
+    until: usize,
+    stop: Stop<'_>,
+    mut count: impl FnMut(&[u8]) -> usize,
+) -> (usize, usize) {
+    let mut total = 0usize;
+    let mut done = from;
+    scan_pieces(enc, view, from, |piece, end| {
+        if end > until {
+            return true;
+        }
+        total += count(piece);
+        done = end;
+        stop(end, total)
+    });
+    (done, total)
 }
 
 /// The tokens of one piece, through this thread's piece cache when it pays.

@@ -124,7 +124,8 @@ pub(crate) fn count_synced(text: &str, chunk: usize, scan: impl Scan) -> usize {
             // A piece that ends far past the chunk (a long word) is left to
             // the scan that joins the chunks: from here it may not even be
             // one of the text's pieces.
-            let (end, tokens) = scan(starts[k], stop_at + chunk / 2, &mut |e, t| {
+            let until = stop_at + (chunk / 2).min(16 * 1024);
+            let (end, tokens) = scan(starts[k], until, &mut |e, t| {
                 if ends.len() < KEPT_ENDS {
                     ends.push((e, t));
                 }

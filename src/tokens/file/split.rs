@@ -236,6 +236,7 @@ impl Splitter {
                 re,
                 newline_alternative,
                 known,
+                ascii_free,
                 ..
             } => {
                 let mut own = None;
@@ -245,6 +246,13 @@ impl Splitter {
                 };
                 let mut at = from;
                 while at <= s.len() {
+                    if *ascii_free {
+                        // No match starts at an ASCII character.
+                        at += s.as_bytes()[at..]
+                            .iter()
+                            .position(|&b| b >= 0x80)
+                            .unwrap_or(s.len() - at);
+                    }
                     let input = regex_automata::Input::new(s).range(at..);
                     // A known pattern matches wherever it starts: anchored
                     // there, the search needs no reverse pass for the start.

@@ -700,7 +700,12 @@ impl SpmTokenizer {
         }
         let owner = self.serial;
         WORDS.with(|cell| {
-            let mut cache = cell.borrow_mut();
+            // Taken already when this thread, waiting for the parts of a
+            // long word merged on every core, runs another count meanwhile.
+            let Ok(mut cache) = cell.try_borrow_mut() else {
+                self.merge_word(word, padded, out, scratch);
+                return;
+            };
             if cache.owner != owner
                 || cache.words.len() > WORD_CACHE_LIMIT
                 || cache.short.len() > WORD_CACHE_LIMIT
