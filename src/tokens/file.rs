@@ -423,7 +423,7 @@ impl FileTokenizer {
                 })
             }
             Backend::Spm(t) => t.count(text, parallel_chunk()),
-            Backend::Hf(t) => t.count(text),
+            Backend::Hf(t) => t.count(text, false),
             _ => self.encode(text).len(),
         }
     }
@@ -431,7 +431,21 @@ impl FileTokenizer {
     /// The number of tokens of `text`, special-token literals counted as one
     /// special token each.
     pub fn count_with_special(&self, text: &str) -> usize {
-        self.encode_with_special(text).len()
+        match &self.backend {
+            Backend::Tiktoken(t) => match &t.specials {
+                Some((automaton, _)) => {
+                    let (mut n, mut done) = (0, 0);
+                    for m in automaton.find_iter(text) {
+                        n += self.count(&text[done..m.start()]) + 1;
+                        done = m.end();
+                    }
+                    n + self.count(&text[done..])
+                }
+                None => self.count(text),
+            },
+            Backend::Spm(t) => t.count_with_special(text, parallel_chunk()),
+            Backend::Hf(t) => t.count(text, true),
+        }
     }
 
     /// The token ids of `text` as ordinary text.

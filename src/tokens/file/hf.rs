@@ -1093,14 +1093,15 @@ impl HfTokenizer {
     /// The number of tokens of `text` as ordinary text. A large text of a
     /// byte-level model is counted on all cores when its pre-tokenizers are
     /// split patterns (see [`HfTokenizer::count_stages`]).
-    pub fn count(&self, text: &str) -> usize {
+    /// Special added tokens are matched only when `special`.
+    pub fn count(&self, text: &str, special: bool) -> usize {
         if self.bytes.is_none() || text.len() < 2 * parallel_chunk() {
             let mut out = Vec::new();
-            self.encode(text, false, &mut out);
+            self.encode(text, special, &mut out);
             return out.len();
         }
         let mut n = 0;
-        self.segments(text, false, |segment| match segment {
+        self.segments(text, special, |segment| match segment {
             Segment::Added(_) => n += 1,
             Segment::Text(t, _) => n += self.count_stages(t, &self.pre),
         });

@@ -489,6 +489,21 @@ impl SpmTokenizer {
         }
     }
 
+    /// The number of tokens of `text` with control pieces written in it
+    /// matched: [`SpmTokenizer::count`] of each stretch between them, and
+    /// one for each.
+    pub(super) fn count_with_special(&self, text: &str, chunk: usize) -> usize {
+        let Some((ac, _)) = &self.control else {
+            return self.count(text, chunk);
+        };
+        let (mut n, mut done) = (0, 0);
+        for m in ac.find_iter(text) {
+            n += self.count(&text[done..m.start()], chunk) + 1;
+            done = m.end();
+        }
+        n + self.count(&text[done..], chunk)
+    }
+
     /// The number of tokens of `text` as ordinary text. When the normalizer
     /// maps the text character for character, a large text is counted on
     /// all cores: its stretches between user-defined pieces are cut into
