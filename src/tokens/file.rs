@@ -70,7 +70,7 @@ use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::tokens::chunks::{Stop, count_synced, parallel_chunk, view_until};
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk};
 
 pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
@@ -554,27 +554,13 @@ impl TiktokenBackend {
     /// Counts the pieces of the search of `text` from `from`, a
     /// [`Scan`](crate::tokens::chunks::Scan) for [`count_synced`].
     fn count_scan(&self, text: &str, from: usize, until: usize, stop: Stop<'_>) -> (usize, usize) {
-        let view = match self.regex.looks_ahead_little() {
-            true => view_until(text, until),
-            false => text,
-        };
         let (mut initial, mut ids) = (Vec::new(), Vec::new());
-        let mut total = 0;
-        let mut settled = (from, 0);
-        self.regex.scan_from(view, from, |r, settles| {
-            if r.end > until {
-                return true;
-            }
-            ids.clear();
-            self.encode_piece(&view.as_bytes()[r.clone()], &mut initial, &mut ids);
-            total += ids.len();
-            if !settles {
-                return false;
-            }
-            settled = (r.end, total);
-            stop(r.end, total)
-        });
-        settled
+        self.regex
+            .count_scan(text, from, until, stop, |view, piece| {
+                ids.clear();
+                self.encode_piece(&view.as_bytes()[piece], &mut initial, &mut ids);
+                ids.len()
+            })
     }
 }
 

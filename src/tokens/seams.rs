@@ -77,29 +77,18 @@ where
         })
         .collect();
     let mut tokens = Vec::with_capacity(parts.iter().flatten().map(Vec::len).sum());
-    let mut window = Vec::new();
-    let mut redone = 0;
+    let mut seams = Seams::new(max_window);
     for (k, part) in parts.into_iter().enumerate() {
         let part = part?;
         let seam = tokens.len();
         tokens.extend(part);
         let end = (k + 1) * n / count;
-        if seam > 0 && seam < tokens.len() {
-            let budget = 4 * end + 4096;
-            let fixed = repair(
-                &mut tokens,
-                seam,
-                end,
-                max_window,
-                budget,
-                &mut redone,
-                &mut window,
-                &mut merge,
-                &mut holds,
-            );
-            if !fixed {
-                return None;
-            }
+        let budget = 4 * end + 4096;
+        if seam > 0
+            && seam < tokens.len()
+            && !seams.repair(&mut tokens, seam, end, budget, &mut merge, &mut holds)
+        {
+            return None;
         }
     }
     Some(tokens)
@@ -115,9 +104,8 @@ fn merge_range<T: Copy>(
     holds: &mut impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
 ) -> Option<Vec<Placed<T>>> {
     let mut tokens: Vec<Placed<T>> = Vec::with_capacity(range.len() / 2);
-    let mut window: Vec<Placed<T>> = Vec::new();
+    let mut seams = Seams::new(max_window);
     let mut at = range.start;
-    let mut redone = 0;
     while at < range.end {
         let end = (at + chunk).min(range.end);
         let seam = tokens.len();
@@ -127,70 +115,76 @@ fn merge_range<T: Copy>(
             continue;
         }
         let budget = 4 * (end - range.start) + 4096;
-        if !repair(
-            &mut tokens,
-            seam,
-            end,
-            max_window,
-            budget,
-            &mut redone,
-            &mut window,
-            merge,
-            holds,
-        ) {
+        if !seams.repair(&mut tokens, seam, end, budget, merge, holds) {
             return None;
         }
     }
     Some(tokens)
 }
 
-/// Makes the seam between `tokens[..seam]` (the merge of the symbols before
-/// it) and `tokens[seam..]` (the merge of those after, up to symbol `end`)
-/// hold: when the two tokens around it are not the merge of their own
-/// symbols, a window of tokens around the seam is merged again, doubled
-/// until the window's own two seams hold. `false` when the window grows
-/// past `max_window` symbols or the symbols merged again (`redone`, added
-/// to) pass `budget`.
-#[allow(clippy::too_many_arguments)]
-fn repair<T: Copy>(
-    tokens: &mut Vec<Placed<T>>,
-    seam: usize,
-    end: usize,
+/// The state of the seam repairs of one merge: the widest window allowed,
+/// the symbols merged again so far, and the window's scratch space.
+struct Seams<T> {
     max_window: usize,
-    budget: usize,
-    redone: &mut usize,
-    window: &mut Vec<Placed<T>>,
-    merge: &mut impl FnMut(Range<usize>, &mut Vec<Placed<T>>),
-    holds: &mut impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
-) -> bool {
-    let end_of = |tokens: &[Placed<T>], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
-    let seam_end = end_of(tokens, seam);
-    *redone += seam_end - tokens[seam - 1].1;
-    if holds(tokens[seam - 1], tokens[seam], seam_end) {
-        return true;
-    }
-    let mut reach = 1;
-    loop {
-        let lo = seam.saturating_sub(reach);
-        let hi = (seam + reach).min(tokens.len());
-        let (from, to) = (tokens[lo].1, end_of(tokens, hi - 1));
-        // The window, and the two seams checked around it.
-        *redone += 2 * (to - from);
-        if to - from > max_window || *redone > budget {
-            return false;
+    redone: usize,
+    window: Vec<Placed<T>>,
+}
+
+impl<T: Copy> Seams<T> {
+    fn new(max_window: usize) -> Self {
+        Seams {
+            max_window,
+            redone: 0,
+            window: Vec::new(),
         }
-        window.clear();
-        merge(from..to, window);
-        let left_holds = lo == 0 || {
-            let first_end = window.get(1).map_or(to, |t| t.1);
-            holds(tokens[lo - 1], window[0], first_end)
-        };
-        let right_holds =
-            hi == tokens.len() || holds(window[window.len() - 1], tokens[hi], end_of(tokens, hi));
-        if left_holds && right_holds {
-            tokens.splice(lo..hi, window.drain(..));
+    }
+
+    /// Makes the seam between `tokens[..seam]` (the merge of the symbols before
+    /// it) and `tokens[seam..]` (the merge of those after, up to symbol `end`)
+    /// hold: when the two tokens around it are not the merge of their own
+    /// symbols, a window of tokens around the seam is merged again, doubled
+    /// until the window's own two seams hold. `false` when the window grows
+    /// past `max_window` symbols or the symbols merged again (`redone`, added
+    /// to) pass `budget`.
+    fn repair(
+        &mut self,
+        tokens: &mut Vec<Placed<T>>,
+        seam: usize,
+        end: usize,
+        budget: usize,
+        merge: &mut impl FnMut(Range<usize>, &mut Vec<Placed<T>>),
+        holds: &mut impl FnMut(Placed<T>, Placed<T>, usize) -> bool,
+    ) -> bool {
+        let (max_window, redone, window) = (self.max_window, &mut self.redone, &mut self.window);
+        let end_of = |tokens: &[Placed<T>], k: usize| tokens.get(k + 1).map_or(end, |t| t.1);
+        let seam_end = end_of(tokens, seam);
+        *redone += seam_end - tokens[seam - 1].1;
+        if holds(tokens[seam - 1], tokens[seam], seam_end) {
             return true;
         }
-        reach *= 2;
+        let mut reach = 1;
+        loop {
+            let lo = seam.saturating_sub(reach);
+            let hi = (seam + reach).min(tokens.len());
+            let (from, to) = (tokens[lo].1, end_of(tokens, hi - 1));
+            // The window, and the two seams checked around it.
+            *redone += 2 * (to - from);
+            if to - from > max_window || *redone > budget {
+                return false;
+            }
+            window.clear();
+            merge(from..to, window);
+            let left_holds = lo == 0 || {
+                let first_end = window.get(1).map_or(to, |t| t.1);
+                holds(tokens[lo - 1], window[0], first_end)
+            };
+            let right_holds = hi == tokens.len()
+                || holds(window[window.len() - 1], tokens[hi], end_of(tokens, hi));
+            if left_holds && right_holds {
+                tokens.splice(lo..hi, window.drain(..));
+                return true;
+            }
+            reach *= 2;
+        }
     }
 }

@@ -19,7 +19,7 @@ use unicode_normalization_alignments::{IsNormalized, UnicodeNormalization, is_nf
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
 use super::tiktoken::BYTE_LEVEL_PATTERN;
-use crate::tokens::chunks::{Stop, count_synced, parallel_chunk, view_until};
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk};
 
 // ------------------------------------------------------------- JSON shapes
 
@@ -1160,35 +1160,19 @@ impl HfTokenizer {
         until: usize,
         stop: Stop<'_>,
     ) -> (usize, usize) {
-        let view = match first.looks_ahead_little() {
-            true => view_until(text, until),
-            false => text,
-        };
         let (mut ids, mut scratch) = (Vec::new(), Vec::new());
         let (mut pieces, mut next) = (Vec::new(), Vec::new());
-        let mut total = 0;
-        let mut settled = (from, 0);
-        first.scan_from(view, from, |r, settles| {
-            if r.end > until {
-                return true;
-            }
+        first.count_scan(text, from, until, stop, |view, r| {
             if r.len() >= 2 * parallel_chunk() {
-                total += self.count_stages(&view[r.clone()], rest);
-            } else {
-                pieces.clear();
-                pieces.push(r.clone());
-                self.split_byte_level(view, rest, &mut pieces, &mut next);
-                ids.clear();
-                self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
-                total += ids.len();
+                return self.count_stages(&view[r], rest);
             }
-            if !settles {
-                return false;
-            }
-            settled = (r.end, total);
-            stop(r.end, total)
-        });
-        settled
+            pieces.clear();
+            pieces.push(r);
+            self.split_byte_level(view, rest, &mut pieces, &mut next);
+            ids.clear();
+            self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
+            ids.len()
+        })
     }
 
     /// [`HfTokenizer::encode`]'s pre-tokenizers and model for byte-level

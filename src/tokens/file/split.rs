@@ -385,6 +385,39 @@ impl Splitter {
         }
     }
 
+    /// Counts the pieces of the search of `text` from `from`, each by
+    /// `count(text read, piece)`: a [`Scan`](crate::tokens::chunks::Scan)
+    /// for [`count_synced`](crate::tokens::chunks::count_synced), which
+    /// reads only as far past `until` as [`Splitter::looks_ahead_little`]
+    /// allows and stops at settled pieces only.
+    pub fn count_scan(
+        &self,
+        text: &str,
+        from: usize,
+        until: usize,
+        stop: crate::tokens::chunks::Stop<'_>,
+        mut count: impl FnMut(&str, Range<usize>) -> usize,
+    ) -> (usize, usize) {
+        let view = match self.looks_ahead_little() {
+            true => crate::tokens::chunks::view_until(text, until),
+            false => text,
+        };
+        let mut total = 0;
+        let mut settled = (from, 0);
+        self.scan_from(view, from, |r, settles| {
+            if r.end > until {
+                return true;
+            }
+            total += count(view, r.clone());
+            if !settles {
+                return false;
+            }
+            settled = (r.end, total);
+            stop(r.end, total)
+        });
+        settled
+    }
+
     /// The pieces of [`Splitter::pieces`] of the search of `s` that starts
     /// at character boundary `from` (not for the fancy regex): calls
     /// `f(piece, settled)` for each, in order, until it returns true;
