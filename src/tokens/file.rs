@@ -411,7 +411,7 @@ impl FileTokenizer {
     }
 
     /// The number of tokens of `text` as ordinary text. A large text is
-    /// counted on all cores (see [`count_synced`]) unless its split pattern
+    /// counted on all cores (in chunks joined where their scans meet) unless its split pattern
     /// needs fancy-regex's look-behind or the model's pre-tokenizer does not
     /// start with a split pattern; SentencePiece models count on all cores
     /// when their normalizer maps text character for character.
