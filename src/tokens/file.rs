@@ -411,10 +411,11 @@ impl FileTokenizer {
     }
 
     /// The number of tokens of `text` as ordinary text. A large text is
-    /// counted on all cores (in chunks joined where their scans meet) unless its split pattern
-    /// needs fancy-regex's look-behind or the model's pre-tokenizer does not
-    /// start with a split pattern; SentencePiece models count on all cores
-    /// when their normalizer maps text character for character.
+    /// counted on all cores (in chunks joined where their scans meet)
+    /// unless its split pattern needs fancy-regex's look-behind or the
+    /// model's pre-tokenizer does not start with a split pattern;
+    /// SentencePiece models count on all cores when their normalizer maps
+    /// text character for character.
     pub fn count(&self, text: &str) -> usize {
         match &self.backend {
             Backend::Tiktoken(t) if t.regex.scans_from_anywhere() => {
