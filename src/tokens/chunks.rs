@@ -123,8 +123,11 @@ pub(crate) fn count_synced(text: &str, chunk: usize, scan: impl Scan) -> usize {
             let mut ends = vec![(starts[k], 0)];
             // A piece that ends far past the chunk (a long word) is left to
             // the scan that joins the chunks: from here it may not even be
-            // one of the text's pieces.
-            let until = stop_at + (chunk / 2).min(16 * 1024);
+            // one of the text's pieces. So is the text's last piece, which
+            // that scan counts anyway: when the last chunk lies in a long
+            // word, the piece from its start is a part of the word that
+            // would be merged for nothing while the other workers wait.
+            let until = (stop_at + (chunk / 2).min(16 * 1024)).min(n - 1);
             let (end, tokens) = scan(starts[k], until, &mut |e, t| {
                 if ends.len() < KEPT_ENDS {
                     ends.push((e, t));
@@ -305,5 +308,29 @@ mod tests {
         assert_eq!(starts(1, 256), 0);
         let empty = threads(2, || count_synced("", 0, |f, u, s| scan("", f, u, s)));
         assert_eq!(empty, 0);
+    }
+
+    /// The text's last piece is counted once, by the scan that joins the
+    /// chunks: when the last chunk lies in a long piece (a word of
+    /// megabytes), the worker of that chunk does not count the part of it
+    /// from the chunk's start, which the join would throw away.
+    #[test]
+    fn the_last_piece_is_counted_once() {
+        for text in [format!("x{}", " ".repeat(5000)), "word 123\n".repeat(400)] {
+            let n = text.len();
+            let last = AtomicUsize::new(0);
+            let got = threads(2, || {
+                count_synced(&text, 256, |from, until, stop| {
+                    scan(&text, from, until, &mut |e, t| {
+                        if e == n {
+                            last.fetch_add(1, Ordering::Relaxed);
+                        }
+                        stop(e, t)
+                    })
+                })
+            });
+            assert_eq!(got, serial(&text));
+            assert_eq!(last.into_inner(), 1);
+        }
     }
 }

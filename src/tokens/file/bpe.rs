@@ -156,48 +156,58 @@ impl Merges {
         mut pair: impl FnMut(u32, u32) -> Option<(u32, u32)>,
         mut emit: impl FnMut(u32, usize),
     ) {
+        /// A token so far, where it starts, and its merge with the next
+        /// one: (rank, merged id), `u32::MAX` as the rank for none. One
+        /// array of these moves once per merge where separate arrays
+        /// moved three times.
+        #[derive(Clone, Copy)]
+        struct Part {
+            id: u32,
+            start: u32,
+            rank: u32,
+            merged: u32,
+        }
         debug_assert!(!ids.is_empty() && ids.len() <= N);
-        let mut parts = [0u32; N];
-        let mut starts = [0u32; N];
-        // merges[k]: the merge of parts k and k + 1, (rank, merged id);
-        // `u32::MAX` as the rank is none.
-        let mut merges = [(u32::MAX, 0u32); N];
+        let none = Part {
+            id: 0,
+            start: 0,
+            rank: u32::MAX,
+            merged: 0,
+        };
+        let mut parts = [none; N];
         let mut n = ids.len();
-        parts[..n].copy_from_slice(ids);
-        for (k, s) in starts[..n].iter_mut().enumerate() {
-            *s = k as u32;
+        for (k, (p, &id)) in parts.iter_mut().zip(ids).enumerate() {
+            (p.id, p.start) = (id, k as u32);
         }
         let mut pair = |l: u32, r: u32| pair(l, r).unwrap_or((u32::MAX, 0));
         for k in 0..n - 1 {
-            merges[k] = pair(parts[k], parts[k + 1]);
+            (parts[k].rank, parts[k].merged) = pair(parts[k].id, parts[k + 1].id);
         }
         while n > 1 {
             let mut best = (u32::MAX, 0usize);
-            for (k, &(rank, _)) in merges[..n - 1].iter().enumerate() {
-                if rank < best.0 {
-                    best = (rank, k);
+            for (k, p) in parts[..n - 1].iter().enumerate() {
+                if p.rank < best.0 {
+                    best = (p.rank, k);
                 }
             }
             if best.0 == u32::MAX {
                 break;
             }
             let k = best.1;
-            parts[k] = merges[k].1;
+            parts[k].id = parts[k].merged;
             parts.copy_within(k + 2..n, k + 1);
-            starts.copy_within(k + 2..n, k + 1);
-            if k + 3 <= n {
-                merges.copy_within(k + 2..n - 1, k + 1);
-            }
             n -= 1;
             if k + 1 < n {
-                merges[k] = pair(parts[k], parts[k + 1]);
+                (parts[k].rank, parts[k].merged) = pair(parts[k].id, parts[k + 1].id);
+            } else {
+                parts[k].rank = u32::MAX;
             }
             if k > 0 {
-                merges[k - 1] = pair(parts[k - 1], parts[k]);
+                (parts[k - 1].rank, parts[k - 1].merged) = pair(parts[k - 1].id, parts[k].id);
             }
         }
-        for k in 0..n {
-            emit(parts[k], starts[k] as usize);
+        for p in &parts[..n] {
+            emit(p.id, p.start as usize);
         }
     }
 
