@@ -20,6 +20,7 @@ mod gate;
 pub mod image;
 mod model_file;
 mod open_table;
+mod piece_cache;
 pub(crate) mod pretok;
 pub mod registry;
 mod seams;

@@ -6,54 +6,11 @@
 
 use std::cell::RefCell;
 
-use rustc_hash::FxHashMap;
-
 use super::Encoding;
-use super::chunks::{Stop, count_synced, parallel_chunk, view_until};
-use super::gate::CacheGate;
+use super::chunks::{Stop, count_synced, parallel_chunk_for, view_until};
+use super::piece_cache::{PieceCache, clear_file_caches};
 use super::pretok::{for_each_piece, scan_pieces};
 use super::vocab::Vocab;
-
-/// A thread's piece cache is cleared when it grows past this many entries.
-const PIECE_CACHE_LIMIT: usize = 1 << 20;
-/// Pieces longer than this are not cached (they seldom repeat, and copying
-/// them would double the memory a long run takes).
-const PIECE_CACHE_MAX_LEN: usize = 1024;
-
-/// A thread's cached piece counts for one encoding: pieces of up to 15 bytes
-/// packed into a `u128` key (no pointer to follow), longer ones boxed.
-///
-/// A [`CacheGate`] turns it off for a while on text whose pieces do not
-/// repeat. Counts never depend on the cache.
-#[derive(Default)]
-struct PieceCache {
-    short: FxHashMap<u128, u32>,
-    long: FxHashMap<Box<[u8]>, u32>,
-    gate: CacheGate,
-}
-
-impl PieceCache {
-    fn len(&self) -> usize {
-        self.short.len() + self.long.len()
-    }
-
-    fn clear(&mut self) {
-        self.short.clear();
-        self.long.clear();
-        self.gate.reset();
-    }
-}
-
-#[inline(always)]
-fn short_key(piece: &[u8]) -> Option<u128> {
-    if piece.len() > 15 {
-        return None;
-    }
-    let mut b = [0u8; 16];
-    b[..piece.len()].copy_from_slice(piece);
-    b[15] = piece.len() as u8;
-    Some(u128::from_le_bytes(b))
-}
 
 thread_local! {
     static PIECES: RefCell<[PieceCache; 4]> = RefCell::new(Default::default());
@@ -62,14 +19,17 @@ thread_local! {
 /// Empties the calling thread's piece caches, and those of the threads of
 /// the current rayon pool, so the next count starts cold (for benchmarks).
 pub fn clear_piece_caches() {
-    let clear = || PIECES.with(|cell| cell.borrow_mut().iter_mut().for_each(PieceCache::clear));
+    let clear = || {
+        PIECES.with(|cell| cell.borrow_mut().iter_mut().for_each(PieceCache::clear));
+        clear_file_caches();
+    };
     clear();
     rayon::broadcast(|_| clear());
 }
 
 /// Counts `text` as ordinary text, on every core when it is large.
 pub(crate) fn count_ordinary(enc: Encoding, text: &str) -> usize {
-    count_synced(text, parallel_chunk(), |from, until, stop| {
+    count_synced(text, parallel_chunk_for(text.len()), |from, until, stop| {
         count_scan(enc, text, from, until, stop)
     })
 }
@@ -91,9 +51,7 @@ pub(crate) fn count_scan(
     PIECES.with(|cell| match cell.try_borrow_mut() {
         Ok(mut caches) => {
             let cache = &mut caches[enc as usize];
-            if cache.len() > PIECE_CACHE_LIMIT {
-                cache.clear();
-            }
+            cache.bound();
             scan_counts(enc, view, from, until, stop, |piece| {
                 count_cached(cache, &vocab, piece)
             })
@@ -135,29 +93,7 @@ fn count_cached(cache: &mut PieceCache, vocab: &Vocab, piece: &[u8]) -> usize {
     if piece.len() == 1 {
         return 1;
     }
-    if !cache.gate.active() {
-        return vocab.count_piece(piece);
-    }
-    if let Some(key) = short_key(piece) {
-        let before = cache.short.len();
-        let n = *cache
-            .short
-            .entry(key)
-            .or_insert_with(|| vocab.count_piece(piece) as u32);
-        if cache.short.len() == before {
-            cache.gate.hit();
-        }
-        return n as usize;
-    }
-    if let Some(&n) = cache.long.get(piece) {
-        cache.gate.hit();
-        return n as usize;
-    }
-    let n = vocab.count_piece(piece);
-    if piece.len() <= PIECE_CACHE_MAX_LEN {
-        cache.long.insert(piece.into(), n as u32);
-    }
-    n
+    cache.count(piece, |p| vocab.count_piece(p))
 }
 
 /// A stretch of text between special-token literals, or one literal's id.

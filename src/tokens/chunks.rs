@@ -8,21 +8,38 @@
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Texts at least twice this long are counted in parallel chunks of about
-/// this size, unless [`set_parallel_sizes`] says otherwise.
+/// The largest chunk a text is counted in on several threads (see
+/// [`parallel_chunk_for`]), unless [`set_parallel_sizes`] says otherwise.
 pub(crate) const PARALLEL_CHUNK: usize = 256 * 1024;
 
 static CHUNK: AtomicUsize = AtomicUsize::new(PARALLEL_CHUNK);
 
-/// The size of the chunks a large text is counted in ([`PARALLEL_CHUNK`]
-/// unless [`set_parallel_sizes`] changed it).
-pub(crate) fn parallel_chunk() -> usize {
-    CHUNK.load(Ordering::Relaxed)
+/// The smallest chunk a text is cut into for [`parallel_chunk_for`].
+const MIN_CHUNK: usize = 16 * 1024;
+
+/// The size of the chunks a text of `len` bytes is counted in: about four
+/// per thread of the current rayon pool, from 16 KiB to [`PARALLEL_CHUNK`]
+/// (or the size [`set_parallel_sizes`] set, which also lowers the floor).
+/// A text under two chunks is counted on one thread, so a file of 32 KiB
+/// or more uses every core: a minified script of 80 KB is one line that a
+/// slow tokenizer counts at 15 MB/s a core.
+pub(crate) fn parallel_chunk_for(len: usize) -> usize {
+    let most = CHUNK.load(Ordering::Relaxed);
+    let threads = rayon::current_num_threads().max(1);
+    (len / (4 * threads)).clamp(MIN_CHUNK.min(most), most)
 }
 
-/// Sets, for the whole process, the bytes of the chunks that a large text
-/// is counted in on several threads (texts at least twice as long are;
-/// 256 KiB by default) and the symbols of the parts that a long word is
+/// Whether a text of `len` bytes is counted in chunks on several threads
+/// (at least two of [`parallel_chunk_for`]); cheap for the short pieces it
+/// is asked about one by one.
+#[inline]
+pub(crate) fn splits(len: usize) -> bool {
+    len >= 2 * MIN_CHUNK.min(CHUNK.load(Ordering::Relaxed)) && len >= 2 * parallel_chunk_for(len)
+}
+
+/// Sets, for the whole process, the most bytes of the chunks that a text
+/// is counted in on several threads (256 KiB by default; smaller texts are
+/// cut into smaller chunks, down to 16 KiB or this size if smaller) and the symbols of the parts that a long word is
 /// merged in (words at least twice as long are; 262,144 by default).
 /// Counts never depend on them: tests shrink them so that short texts go
 /// through the parallel paths too. Zero keeps a size as it is.

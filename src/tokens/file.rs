@@ -70,7 +70,8 @@ use std::path::{Path, PathBuf};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-use crate::tokens::chunks::{Stop, count_synced, parallel_chunk};
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk_for};
+use crate::tokens::piece_cache::{cached, new_serial, with_file_cache};
 
 pub use tiktoken::{
     BYTE_LEVEL_PATTERN, CL100K_PATTERN, GPT2_PATTERN, LLAMA3_PATTERN, O200K_PATTERN, QWEN2_PATTERN,
@@ -190,6 +191,9 @@ struct TiktokenBackend {
     regex: split::Splitter,
     specials: Option<(AhoCorasick, Vec<u32>)>,
     special_bytes: Vec<(u32, Box<[u8]>)>,
+    /// The number of this tokenizer's piece caches (see
+    /// [`with_file_cache`]).
+    serial: u64,
 }
 
 impl fmt::Debug for FileTokenizer {
@@ -394,6 +398,7 @@ impl FileTokenizer {
                 regex,
                 specials,
                 special_bytes,
+                serial: new_serial(),
             })),
         })
     }
@@ -419,11 +424,11 @@ impl FileTokenizer {
     pub fn count(&self, text: &str) -> usize {
         match &self.backend {
             Backend::Tiktoken(t) if t.regex.scans_from_anywhere() => {
-                count_synced(text, parallel_chunk(), |from, until, stop| {
+                count_synced(text, parallel_chunk_for(text.len()), |from, until, stop| {
                     t.count_scan(text, from, until, stop)
                 })
             }
-            Backend::Spm(t) => t.count(text, parallel_chunk()),
+            Backend::Spm(t) => t.count(text, parallel_chunk_for(text.len())),
             Backend::Hf(t) => t.count(text, false),
             _ => self.encode(text).len(),
         }
@@ -444,7 +449,7 @@ impl FileTokenizer {
                 }
                 None => self.count(text),
             },
-            Backend::Spm(t) => t.count_with_special(text, parallel_chunk()),
+            Backend::Spm(t) => t.count_with_special(text, parallel_chunk_for(text.len())),
             Backend::Hf(t) => t.count(text, true),
         }
     }
@@ -556,12 +561,17 @@ impl TiktokenBackend {
     /// [`Scan`](crate::tokens::chunks::Scan) for [`count_synced`].
     fn count_scan(&self, text: &str, from: usize, until: usize, stop: Stop<'_>) -> (usize, usize) {
         let (mut initial, mut ids) = (Vec::new(), Vec::new());
-        self.regex
-            .count_scan(text, from, until, stop, |view, piece| {
-                ids.clear();
-                self.encode_piece(&view.as_bytes()[piece], &mut initial, &mut ids);
-                ids.len()
-            })
+        with_file_cache(self.serial, |mut cache| {
+            self.regex
+                .count_scan(text, from, until, stop, |view, piece| {
+                    let piece = &view.as_bytes()[piece];
+                    cached(cache.as_deref_mut(), piece, |piece| {
+                        ids.clear();
+                        self.encode_piece(piece, &mut initial, &mut ids);
+                        ids.len()
+                    })
+                })
+        })
     }
 }
 

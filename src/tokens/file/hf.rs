@@ -19,7 +19,8 @@ use unicode_normalization_alignments::{IsNormalized, UnicodeNormalization, is_nf
 use super::bpe::Merges;
 use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
 use super::tiktoken::BYTE_LEVEL_PATTERN;
-use crate::tokens::chunks::{Stop, count_synced, parallel_chunk};
+use crate::tokens::chunks::{Stop, count_synced, parallel_chunk_for, splits};
+use crate::tokens::piece_cache::{PieceCache, cached, new_serial, with_file_cache};
 
 // ------------------------------------------------------------- JSON shapes
 
@@ -827,6 +828,9 @@ pub(super) struct HfTokenizer {
     normalized_added: Option<Matcher>,
     /// Bytes of each id, for decoding.
     pub decoder: Vec<Option<Box<[u8]>>>,
+    /// The number of this tokenizer's piece caches (see
+    /// [`with_file_cache`]).
+    serial: u64,
 }
 
 impl HfTokenizer {
@@ -1027,6 +1031,7 @@ impl HfTokenizer {
             normalized_added: Matcher::build(normalized)
                 .map_err(|e| format!("added_tokens: {e}"))?,
             decoder,
+            serial: new_serial(),
         };
         tokenizer.bytes = ByteLevelBpe::plan(&tokenizer);
         Ok(tokenizer)
@@ -1092,10 +1097,11 @@ impl HfTokenizer {
 
     /// The number of tokens of `text` as ordinary text. A large text of a
     /// byte-level model is counted on all cores when its pre-tokenizers are
-    /// split patterns (see [`HfTokenizer::count_stages`]).
+    /// split patterns (see [`HfTokenizer::count_stages`]), and the pieces
+    /// of a byte-level model are counted through this thread's piece cache.
     /// Special added tokens are matched only when `special`.
     pub fn count(&self, text: &str, special: bool) -> usize {
-        if self.bytes.is_none() || text.len() < 2 * parallel_chunk() {
+        if self.bytes.is_none() {
             let mut out = Vec::new();
             self.encode(text, special, &mut out);
             return out.len();
@@ -1127,7 +1133,7 @@ impl HfTokenizer {
                 | PreTokenizer::ByteLevel {
                     regex: Some(re), ..
                 },
-            ) if re.scans_from_anywhere() && text.len() >= 2 * parallel_chunk() => re,
+            ) if re.scans_from_anywhere() && splits(text.len()) => re,
             Some(PreTokenizer::ByteLevel { regex: None, .. } | PreTokenizer::Metaspace { .. }) => {
                 return self.count_stages(text, &stages[1..]);
             }
@@ -1138,12 +1144,13 @@ impl HfTokenizer {
                 }
                 self.split_byte_level(text, stages, &mut pieces, &mut next);
                 let (mut ids, mut scratch) = (Vec::new(), Vec::new());
-                self.merge_byte_level(text, &pieces, &mut ids, &mut scratch);
-                return ids.len();
+                return with_file_cache(self.serial, |cache| {
+                    self.count_byte_level(text, &pieces, cache, &mut ids, &mut scratch)
+                });
             }
         };
         let rest = &stages[1..];
-        count_synced(text, parallel_chunk(), |from, until, stop| {
+        count_synced(text, parallel_chunk_for(text.len()), |from, until, stop| {
             self.count_scan(first, rest, text, from, until, stop)
         })
     }
@@ -1162,17 +1169,39 @@ impl HfTokenizer {
     ) -> (usize, usize) {
         let (mut ids, mut scratch) = (Vec::new(), Vec::new());
         let (mut pieces, mut next) = (Vec::new(), Vec::new());
-        first.count_scan(text, from, until, stop, |view, r| {
-            if r.len() >= 2 * parallel_chunk() {
-                return self.count_stages(&view[r], rest);
-            }
-            pieces.clear();
-            pieces.push(r);
-            self.split_byte_level(view, rest, &mut pieces, &mut next);
-            ids.clear();
-            self.merge_byte_level(view, &pieces, &mut ids, &mut scratch);
-            ids.len()
+        with_file_cache(self.serial, |mut cache| {
+            first.count_scan(text, from, until, stop, |view, r| {
+                if splits(r.len()) {
+                    return self.count_stages(&view[r], rest);
+                }
+                pieces.clear();
+                pieces.push(r);
+                self.split_byte_level(view, rest, &mut pieces, &mut next);
+                let cache = cache.as_deref_mut();
+                self.count_byte_level(view, &pieces, cache, &mut ids, &mut scratch)
+            })
         })
+    }
+
+    /// The byte-level BPE tokens of `pieces` (ranges of `text`), each
+    /// piece's count from `cache` when counted before.
+    fn count_byte_level(
+        &self,
+        text: &str,
+        pieces: &[Range<usize>],
+        mut cache: Option<&mut PieceCache>,
+        ids: &mut Vec<u32>,
+        scratch: &mut Vec<u32>,
+    ) -> usize {
+        let mut n = 0;
+        for r in pieces {
+            n += cached(cache.as_deref_mut(), &text.as_bytes()[r.clone()], |_| {
+                ids.clear();
+                self.merge_byte_level(text, std::slice::from_ref(r), ids, scratch);
+                ids.len()
+            });
+        }
+        n
     }
 
     /// [`HfTokenizer::encode`]'s pre-tokenizers and model for byte-level
