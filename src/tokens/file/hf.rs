@@ -17,7 +17,7 @@ use unicode_normalization_alignments::char::is_combining_mark;
 use unicode_normalization_alignments::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::bpe::Merges;
-use super::split::{Behavior, Pattern, Splitter, byte_chars, char_byte, split_ranges};
+use super::split::{Behavior, HeldCache, Pattern, Splitter, byte_chars, char_byte, split_ranges};
 use super::tiktoken::BYTE_LEVEL_PATTERN;
 use crate::tokens::chunks::{Stop, count_synced, parallel_chunk_for, splits};
 use crate::tokens::piece_cache::{PieceCache, cached, new_serial, with_file_cache};
@@ -1169,18 +1169,22 @@ impl HfTokenizer {
     ) -> (usize, usize) {
         let (mut ids, mut scratch) = (Vec::new(), Vec::new());
         let (mut pieces, mut next) = (Vec::new(), Vec::new());
-        with_file_cache(self.serial, |mut cache| {
+        // The later splits' search caches, taken once for the whole scan.
+        let mut caches = take_caches(rest);
+        let counted = with_file_cache(self.serial, |mut cache| {
             first.count_scan(text, from, until, stop, |view, r| {
                 if splits(r.len()) {
                     return self.count_stages(&view[r], rest);
                 }
                 pieces.clear();
                 pieces.push(r);
-                self.split_byte_level(view, rest, &mut pieces, &mut next);
+                self.split_byte_level_with(view, rest, &mut caches, &mut pieces, &mut next);
                 let cache = cache.as_deref_mut();
                 self.count_byte_level(view, &pieces, cache, &mut ids, &mut scratch)
             })
-        })
+        });
+        put_caches(rest, caches);
+        counted
     }
 
     /// The byte-level BPE tokens of `pieces` (ranges of `text`), each
@@ -1230,7 +1234,22 @@ impl HfTokenizer {
         pieces: &mut Vec<Range<usize>>,
         next: &mut Vec<Range<usize>>,
     ) {
-        for stage in stages {
+        let mut caches = take_caches(stages);
+        self.split_byte_level_with(text, stages, &mut caches, pieces, next);
+        put_caches(stages, caches);
+    }
+
+    /// [`HfTokenizer::split_byte_level`] with each stage's search cache
+    /// given (from [`take_caches`]).
+    fn split_byte_level_with(
+        &self,
+        text: &str,
+        stages: &[PreTokenizer],
+        caches: &mut [Option<HeldCache>],
+        pieces: &mut Vec<Range<usize>>,
+        next: &mut Vec<Range<usize>>,
+    ) {
+        for (stage, cache) in stages.iter().zip(caches) {
             next.clear();
             match stage {
                 PreTokenizer::Split {
@@ -1239,7 +1258,12 @@ impl HfTokenizer {
                 }
                 | PreTokenizer::ByteLevel {
                     regex: Some(re), ..
-                } => re.pieces_of(text, pieces, next),
+                } => re.pieces_of_with(
+                    cache.as_mut().and_then(HeldCache::cache),
+                    text,
+                    pieces,
+                    next,
+                ),
                 PreTokenizer::Split { pattern, .. } => {
                     for r in pieces.iter() {
                         next.extend(
@@ -1289,6 +1313,38 @@ impl HfTokenizer {
         match &self.model {
             Model::Bpe(b) => b.vocab.len(),
             Model::WordPiece(w) => w.vocab.len(),
+        }
+    }
+}
+
+/// The split pattern of a pre-tokenizer, if it has one.
+fn stage_regex(stage: &PreTokenizer) -> Option<&Splitter> {
+    match stage {
+        PreTokenizer::Split {
+            pattern: Pattern::Regex(re),
+            ..
+        }
+        | PreTokenizer::ByteLevel {
+            regex: Some(re), ..
+        } => Some(re),
+        _ => None,
+    }
+}
+
+/// This thread's search caches of the split patterns of `stages` (one slot
+/// per stage), taken until [`put_caches`] gives them back.
+fn take_caches(stages: &[PreTokenizer]) -> Vec<Option<HeldCache>> {
+    stages
+        .iter()
+        .map(|s| stage_regex(s).and_then(Splitter::take_cache))
+        .collect()
+}
+
+/// Gives back the caches [`take_caches`] took.
+fn put_caches(stages: &[PreTokenizer], caches: Vec<Option<HeldCache>>) {
+    for (stage, held) in stages.iter().zip(caches) {
+        if let Some(re) = stage_regex(stage) {
+            re.put_cache(held);
         }
     }
 }

@@ -76,9 +76,16 @@ thread_local! {
 
 /// A thread's search cache, which goes back to its splitter's spares when
 /// dropped (the thread ends, or keeps too many).
-struct HeldCache {
+pub(super) struct HeldCache {
     cache: Option<Box<Cache>>,
     home: Weak<Mutex<Vec<Cache>>>,
+}
+
+impl HeldCache {
+    /// The cache itself.
+    pub(super) fn cache(&mut self) -> Option<&mut Cache> {
+        self.cache.as_deref_mut()
+    }
 }
 
 impl Drop for HeldCache {
@@ -181,11 +188,23 @@ impl Splitter {
     /// Runs `f` with this thread's search cache of a [`Splitter::Fast`]
     /// (`None` for the others), taken once for all of `f`'s searches.
     fn with_cache<R>(&self, f: impl FnOnce(Option<&mut Cache>) -> R) -> R {
+        let mut held = self.take_cache();
+        let result = f(held.as_mut().and_then(HeldCache::cache));
+        self.put_cache(held);
+        result
+    }
+
+    /// Takes this thread's search cache of a [`Splitter::Fast`] (`None` for
+    /// the others) until [`Splitter::put_cache`] gives it back: for a
+    /// caller that runs many short searches, such as a split applied to
+    /// each piece of the split before it, and pays for the thread-local
+    /// lookup once instead of once per piece.
+    pub(super) fn take_cache(&self) -> Option<HeldCache> {
         let Splitter::Fast {
             re, serial, spare, ..
         } = self
         else {
-            return f(None);
+            return None;
         };
         let taken = SEARCH_CACHES
             .try_with(|c| {
@@ -199,10 +218,16 @@ impl Splitter {
             cache: spare.lock().ok().and_then(|mut v| v.pop()).map(Box::new),
             home: Arc::downgrade(spare),
         });
-        let cache = held
-            .cache
+        held.cache
             .get_or_insert_with(|| Box::new(re.create_cache()));
-        let result = f(Some(cache));
+        Some(held)
+    }
+
+    /// Gives back a cache [`Splitter::take_cache`] took.
+    pub(super) fn put_cache(&self, held: Option<HeldCache>) {
+        let (Splitter::Fast { serial, .. }, Some(held)) = (self, held) else {
+            return;
+        };
         let _ = SEARCH_CACHES.try_with(|c| {
             let mut caches = c.borrow_mut();
             // Caches of splitters dropped since are not kept forever.
@@ -211,7 +236,6 @@ impl Splitter {
             }
             caches.push((*serial, held));
         });
-        result
     }
 
     /// Calls `f` with each match in `s` of the search from byte `from`, in
@@ -348,6 +372,19 @@ impl Splitter {
     /// `out` as ranges of `s`: one pass of a model's pre-tokenizer over the
     /// pieces of the pass before, with the search cache taken once.
     pub fn pieces_of(&self, s: &str, parts: &[Range<usize>], out: &mut Vec<Range<usize>>) {
+        self.with_cache(|cache| self.pieces_of_with(cache, s, parts, out));
+    }
+
+    /// [`Splitter::pieces_of`] with the search cache given (from
+    /// [`Splitter::take_cache`]; `None` for any splitter but a
+    /// [`Splitter::Fast`]).
+    pub(super) fn pieces_of_with(
+        &self,
+        mut cache: Option<&mut Cache>,
+        s: &str,
+        parts: &[Range<usize>],
+        out: &mut Vec<Range<usize>>,
+    ) {
         let ascii_free = matches!(
             self,
             Splitter::Fast {
@@ -355,33 +392,31 @@ impl Splitter {
                 ..
             }
         );
-        self.with_cache(|mut cache| {
-            for part in parts {
-                let text = &s[part.clone()];
-                if text.is_empty() {
-                    continue;
-                }
-                if ascii_free && text.is_ascii() {
-                    out.push(part.clone());
-                    continue;
-                }
-                let base = part.start;
-                let mut prev = 0;
-                self.matches_with(cache.as_deref_mut(), text, 0, |r| {
-                    if r.start > prev {
-                        out.push(base + prev..base + r.start);
-                    }
-                    if r.end > r.start {
-                        out.push(base + r.start..base + r.end);
-                    }
-                    prev = prev.max(r.end);
-                    false
-                });
-                if prev < text.len() {
-                    out.push(base + prev..base + text.len());
-                }
+        for part in parts {
+            let text = &s[part.clone()];
+            if text.is_empty() {
+                continue;
             }
-        })
+            if ascii_free && text.is_ascii() {
+                out.push(part.clone());
+                continue;
+            }
+            let base = part.start;
+            let mut prev = 0;
+            self.matches_with(cache.as_deref_mut(), text, 0, |r| {
+                if r.start > prev {
+                    out.push(base + prev..base + r.start);
+                }
+                if r.end > r.start {
+                    out.push(base + r.start..base + r.end);
+                }
+                prev = prev.max(r.end);
+                false
+            });
+            if prev < text.len() {
+                out.push(base + prev..base + text.len());
+            }
+        }
     }
 }
 
