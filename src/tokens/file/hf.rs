@@ -1125,29 +1125,24 @@ impl HfTokenizer {
     /// after.
     fn count_stages(&self, text: &str, stages: &[PreTokenizer]) -> usize {
         let first = match stages.first() {
-            Some(
-                PreTokenizer::Split {
-                    pattern: Pattern::Regex(re),
-                    ..
-                }
-                | PreTokenizer::ByteLevel {
-                    regex: Some(re), ..
-                },
-            ) if re.scans_from_anywhere() && splits(text.len()) => re,
             Some(PreTokenizer::ByteLevel { regex: None, .. } | PreTokenizer::Metaspace { .. }) => {
                 return self.count_stages(text, &stages[1..]);
             }
-            _ => {
-                let (mut pieces, mut next) = (Vec::new(), Vec::new());
-                if !text.is_empty() {
-                    pieces.push(0..text.len());
-                }
-                self.split_byte_level(text, stages, &mut pieces, &mut next);
-                let (mut ids, mut scratch) = (Vec::new(), Vec::new());
-                return with_file_cache(self.serial, |cache| {
-                    self.count_byte_level(text, &pieces, cache, &mut ids, &mut scratch)
-                });
+            Some(stage) => {
+                stage_regex(stage).filter(|re| re.scans_from_anywhere() && splits(text.len()))
             }
+            None => None,
+        };
+        let Some(first) = first else {
+            let (mut pieces, mut next) = (Vec::new(), Vec::new());
+            if !text.is_empty() {
+                pieces.push(0..text.len());
+            }
+            self.split_byte_level(text, stages, &mut pieces, &mut next);
+            let (mut ids, mut scratch) = (Vec::new(), Vec::new());
+            return with_file_cache(self.serial, |cache| {
+                self.count_byte_level(text, &pieces, cache, &mut ids, &mut scratch)
+            });
         };
         let rest = &stages[1..];
         count_synced(text, parallel_chunk_for(text.len()), |from, until, stop| {
