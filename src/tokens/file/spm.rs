@@ -122,6 +122,10 @@ pub(super) struct SpmTokenizer {
     id_order: Option<(u32, u32)>,
     /// The id of each ASCII character's piece, [`NO_PIECE`] if none.
     ascii: [u32; 128],
+    /// The id of the piece of each two ASCII characters `a`, `b` at
+    /// `a * 128 + b`, [`NO_PIECE`] if none (64 KiB, in the CPU's cache:
+    /// the first candidates of a word of ASCII letters are all such pairs).
+    ascii_pairs: Box<[u32]>,
     /// The id of `▁`'s piece, [`NO_PIECE`] if none.
     space_id: u32,
     /// User-defined pieces, matched before merging; leftmost-longest.
@@ -423,6 +427,13 @@ impl SpmTokenizer {
                 .find(char::from(b as u8).encode_utf8(&mut [0; 4]))
                 .unwrap_or(NO_PIECE);
         }
+        let ascii_pairs = (0..128 * 128)
+            .map(|k: u32| {
+                let text = [(k >> 7) as u8, (k & 127) as u8];
+                let text = std::str::from_utf8(&text).expect("ASCII");
+                pieces.find(text).unwrap_or(NO_PIECE)
+            })
+            .collect();
         let space_id = pieces.find("▁").unwrap_or(NO_PIECE);
         let mut pairs = vec![0u8; PAIR_CHARS * PAIR_CHARS].into_boxed_slice();
         for text in pieces.mergeable() {
@@ -443,6 +454,7 @@ impl SpmTokenizer {
             line_cuts,
             direct,
             ascii,
+            ascii_pairs,
             space_id,
             has_unused: unused.iter().any(|&u| u),
             all_direct,
@@ -820,8 +832,9 @@ impl SpmTokenizer {
     fn merge_long(&self, text: Text<'_>, scratch: &mut Scratch) -> Option<Vec<Placed<u32>>> {
         let mut check = Scratch::default();
         let mut pair: Vec<Placed<u32>> = Vec::new();
+        let mut ahead = Ahead::default();
         let merge = |r: Range<usize>, out: &mut Vec<Placed<u32>>| {
-            self.scan(text, r, out, scratch);
+            self.merge_chunk(text, r, out, &mut ahead, scratch);
         };
         let holds = |(_, a): Placed<u32>, (_, b): Placed<u32>, end: usize| {
             pair.clear();
@@ -832,8 +845,9 @@ impl SpmTokenizer {
         let make = || {
             let (mut own, mut check) = (Scratch::default(), Scratch::default());
             let mut pair: Vec<Placed<u32>> = Vec::new();
+            let mut ahead = Ahead::default();
             let merge = move |r: Range<usize>, out: &mut Vec<Placed<u32>>| {
-                self.scan(text, r, out, &mut own);
+                self.merge_chunk(text, r, out, &mut ahead, &mut own);
             };
             let holds = move |(_, a): Placed<u32>, (_, b): Placed<u32>, end: usize| {
                 pair.clear();
@@ -844,6 +858,35 @@ impl SpmTokenizer {
         };
         let n = text.starts.len() - 1;
         merge_in_chunks(n, SHORT, SEAM_WINDOW_MAX, (merge, holds), make)
+    }
+
+    /// The merge of one chunk of a long word ([`SpmTokenizer::merge_long`]):
+    /// a whole chunk is merged together with the one after it
+    /// ([`SpmTokenizer::scan_pair`]), whose tokens wait in `ahead` for the
+    /// call that asks for that chunk. Any other range (a seam's window, the
+    /// last chunk) is merged alone.
+    fn merge_chunk(
+        &self,
+        text: Text<'_>,
+        r: Range<usize>,
+        out: &mut Vec<Placed<u32>>,
+        ahead: &mut Ahead,
+        scratch: &mut Scratch,
+    ) {
+        if ahead.range.as_ref() == Some(&r) {
+            out.extend_from_slice(&ahead.tokens);
+            ahead.range = None;
+            return;
+        }
+        let n = text.starts.len() - 1;
+        let then = r.end..(r.end + SHORT).min(n);
+        if r.len() != SHORT || then.is_empty() {
+            self.scan(text, r, out, scratch);
+            return;
+        }
+        ahead.tokens.clear();
+        self.scan_pair(text, (r, then.clone()), (out, &mut ahead.tokens), scratch);
+        ahead.range = Some(then);
     }
 
     /// Merges characters `range` of `word` (whose character `k` starts at
@@ -907,7 +950,7 @@ impl SpmTokenizer {
 
     /// [`SpmTokenizer::scan`] of the `n` characters (up to `N`, at most
     /// 32: where the highest key is is a 32-bit mask) from character
-    /// `from`, in fixed arrays of `N`.
+    /// `from`, in fixed arrays of `N` (a [`Lane`]).
     #[inline]
     fn scan_fixed<const N: usize>(
         &self,
@@ -917,84 +960,44 @@ impl SpmTokenizer {
         out: &mut Vec<Placed<u32>>,
         scratch: &mut Scratch,
     ) {
-        let Text {
-            word,
-            padded,
-            starts,
-        } = text;
-        // Symbols by the index of their first character (relative to
-        // `from`): the piece id, the next live symbol, the previous one,
-        // and the order of the score of the merge with the next one (0 for
-        // none; see `score_order`). The merge is the highest order, the
-        // leftmost of equals: one pass for the highest, one for where it
-        // first is, both over 32-bit numbers the compiler vectorizes.
-        let mut ids = [NO_PIECE; N];
-        let mut next = [0u8; N];
-        let mut prev = [0u8; N];
-        let mut keys = [0u32; N];
-        let start = |k: usize| starts[from + k] as usize;
-        for (k, id) in ids.iter_mut().enumerate().take(n) {
-            let (a, b) = (start(k), start(k + 1));
-            *id = match padded[a] {
-                x if x < 128 => self.ascii[x as usize],
-                _ if &word[a..b] == "▁" => self.space_id,
-                _ => self.pieces.find_padded(padded, a, b).unwrap_or(NO_PIECE),
-            };
-            next[k] = (k + 1) as u8;
-            prev[k] = k.wrapping_sub(1) as u8;
+        let mut lane = Lane::<N>::new(self, text, from, n, scratch);
+        while lane.step(self, text, scratch) {}
+        lane.emit(out);
+    }
+
+    /// Two [`SpmTokenizer::scan_fixed`] of [`SHORT`] characters or fewer at
+    /// once, one merge of each in turn: each merge waits on the piece table
+    /// for its two new candidates (megabytes, out of the CPU's cache on
+    /// text no model has seen), and the other lane's merge runs while it
+    /// waits, so two lookups are in flight where one was.
+    fn scan_pair(
+        &self,
+        text: Text<'_>,
+        (a, b): (Range<usize>, Range<usize>),
+        (out_a, out_b): (&mut Vec<Placed<u32>>, &mut Vec<Placed<u32>>),
+        scratch: &mut Scratch,
+    ) {
+        debug_assert!(a.len() <= SHORT && b.len() <= SHORT);
+        if a.is_empty() || b.is_empty() {
+            self.scan(text, a, out_a, scratch);
+            self.scan(text, b, out_b, scratch);
+            return;
         }
-        // The merge of symbol `k` with the next, `e` the end of the next:
-        // its key and id.
-        let candidate = |k: usize, r: usize, e: usize, scratch: &mut Scratch| -> (u32, u32) {
-            let (a, b, e) = (start(k), start(r), start(e));
-            match self.pieces.find_padded(padded, a, e) {
-                Some(id) => {
-                    if self.has_unused && self.unused[id as usize] {
-                        scratch.rev_merge.insert(
-                            word[a..e].to_string(),
-                            (word[a..b].to_string(), word[b..e].to_string()),
-                        );
-                    }
-                    (self.merge_order(id), id)
-                }
-                None => (0, NO_PIECE),
-            }
-        };
-        let mut merged = [NO_PIECE; N];
-        for k in 0..n - 1 {
-            (keys[k], merged[k]) = candidate(k, k + 1, k + 2, scratch);
+        let mut x = Lane::<SHORT>::new(self, text, a.start, a.len(), scratch);
+        let mut y = Lane::<SHORT>::new(self, text, b.start, b.len(), scratch);
+        let (mut more_x, mut more_y) = (true, true);
+        while more_x && more_y {
+            more_x = x.step(self, text, scratch);
+            more_y = y.step(self, text, scratch);
         }
-        loop {
-            let best = keys.iter().fold(0, |a, &b| a.max(b));
-            if best == 0 {
-                break;
-            }
-            let at = keys
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (i, &o)| m | u32::from(o == best) << i);
-            let k = at.trailing_zeros() as usize;
-            let r = next[k] as usize;
-            ids[k] = merged[k];
-            keys[r] = 0;
-            let after = next[r] as usize;
-            next[k] = after as u8;
-            if after < n {
-                prev[after] = k as u8;
-                (keys[k], merged[k]) = candidate(k, after, next[after] as usize, scratch);
-            } else {
-                keys[k] = 0;
-            }
-            if k > 0 {
-                let p = prev[k] as usize;
-                (keys[p], merged[p]) = candidate(p, k, after, scratch);
-            }
+        while more_x {
+            more_x = x.step(self, text, scratch);
         }
-        let mut k = 0;
-        while k < n {
-            out.push((ids[k], from + k));
-            k = next[k] as usize;
+        while more_y {
+            more_y = y.step(self, text, scratch);
         }
+        x.emit(out_a);
+        y.emit(out_b);
     }
 
     /// BPE over one whole word by the heap, SentencePiece's own algorithm:
@@ -1164,6 +1167,155 @@ struct Text<'a> {
     word: &'a str,
     padded: &'a [u8],
     starts: &'a [u32],
+}
+
+/// The merge of up to `N` characters (at most 32) in fixed arrays, by the
+/// index of each symbol's first character (relative to `from`): the piece
+/// id, the next live symbol, the previous one, and the order of the score
+/// of the merge with the next one (0 for none; see `score_order`) with the
+/// piece it forms. The merge is the highest order, the leftmost of equals:
+/// one pass for the highest, one for where it first is, both over 32-bit
+/// numbers the compiler vectorizes.
+struct Lane<const N: usize> {
+    from: usize,
+    n: usize,
+    ids: [u32; N],
+    next: [u8; N],
+    prev: [u8; N],
+    keys: [u32; N],
+    merged: [u32; N],
+}
+
+impl<const N: usize> Lane<N> {
+    /// The `n` characters from character `from`, each its own symbol, and
+    /// the candidate merges of every neighbouring two.
+    #[inline(always)]
+    fn new(
+        model: &SpmTokenizer,
+        text: Text<'_>,
+        from: usize,
+        n: usize,
+        scratch: &mut Scratch,
+    ) -> Lane<N> {
+        debug_assert!(n >= 1 && n <= N && N <= 32);
+        let mut lane = Lane {
+            from,
+            n,
+            ids: [NO_PIECE; N],
+            next: [0; N],
+            prev: [0; N],
+            keys: [0; N],
+            merged: [NO_PIECE; N],
+        };
+        let Text { word, padded, .. } = text;
+        for k in 0..n {
+            let (a, b) = (lane.start(text, k), lane.start(text, k + 1));
+            lane.ids[k] = match padded[a] {
+                x if x < 128 => model.ascii[x as usize],
+                _ if &word[a..b] == "▁" => model.space_id,
+                _ => model.pieces.find_padded(padded, a, b).unwrap_or(NO_PIECE),
+            };
+            lane.next[k] = (k + 1) as u8;
+            lane.prev[k] = k.wrapping_sub(1) as u8;
+        }
+        for k in 0..n - 1 {
+            (lane.keys[k], lane.merged[k]) = lane.candidate(model, text, k, k + 1, k + 2, scratch);
+        }
+        lane
+    }
+
+    /// The byte where character `k` (relative to `from`) starts.
+    #[inline(always)]
+    fn start(&self, text: Text<'_>, k: usize) -> usize {
+        text.starts[self.from + k] as usize
+    }
+
+    /// The merge of symbol `k` with the next, `r`, which ends where symbol
+    /// `e` starts: its key and the piece it forms.
+    #[inline(always)]
+    fn candidate(
+        &self,
+        model: &SpmTokenizer,
+        text: Text<'_>,
+        k: usize,
+        r: usize,
+        e: usize,
+        scratch: &mut Scratch,
+    ) -> (u32, u32) {
+        let (a, b, e) = (
+            self.start(text, k),
+            self.start(text, r),
+            self.start(text, e),
+        );
+        let (x, y) = (text.padded[a], text.padded[a + 1]);
+        let found = if e - a == 2 && (x | y) < 128 {
+            Some(model.ascii_pairs[usize::from(x) << 7 | usize::from(y)])
+                .filter(|&id| id != NO_PIECE)
+        } else {
+            model.pieces.find_padded(text.padded, a, e)
+        };
+        match found {
+            Some(id) => {
+                if model.has_unused && model.unused[id as usize] {
+                    let word = text.word;
+                    scratch.rev_merge.insert(
+                        word[a..e].to_string(),
+                        (word[a..b].to_string(), word[b..e].to_string()),
+                    );
+                }
+                (model.merge_order(id), id)
+            }
+            None => (0, NO_PIECE),
+        }
+    }
+
+    /// Makes the next merge; `false` when none is left.
+    #[inline(always)]
+    fn step(&mut self, model: &SpmTokenizer, text: Text<'_>, scratch: &mut Scratch) -> bool {
+        let best = self.keys.iter().fold(0, |a, &b| a.max(b));
+        if best == 0 {
+            return false;
+        }
+        let at = self
+            .keys
+            .iter()
+            .enumerate()
+            .fold(0u32, |m, (i, &o)| m | u32::from(o == best) << i);
+        let k = at.trailing_zeros() as usize;
+        let r = self.next[k] as usize;
+        self.ids[k] = self.merged[k];
+        self.keys[r] = 0;
+        let after = self.next[r] as usize;
+        self.next[k] = after as u8;
+        if after < self.n {
+            self.prev[after] = k as u8;
+            let e = self.next[after] as usize;
+            (self.keys[k], self.merged[k]) = self.candidate(model, text, k, after, e, scratch);
+        } else {
+            self.keys[k] = 0;
+        }
+        if k > 0 {
+            let p = self.prev[k] as usize;
+            (self.keys[p], self.merged[p]) = self.candidate(model, text, p, k, after, scratch);
+        }
+        true
+    }
+
+    /// Appends each token and its first character.
+    fn emit(&self, out: &mut Vec<Placed<u32>>) {
+        let mut k = 0;
+        while k < self.n {
+            out.push((self.ids[k], self.from + k));
+            k = self.next[k] as usize;
+        }
+    }
+}
+
+/// A chunk of a long word merged ahead of its turn, and its tokens.
+#[derive(Default)]
+struct Ahead {
+    range: Option<Range<usize>>,
+    tokens: Vec<Placed<u32>>,
 }
 
 /// A symbol: a byte range of the word and its live neighbours. A merged-away
