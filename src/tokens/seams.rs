@@ -34,6 +34,61 @@ pub(super) fn set_parallel_run(symbols: usize) {
     RUN.store(symbols, Ordering::Relaxed);
 }
 
+/// A chunk merged ahead of its turn, and its tokens: the `merge` of
+/// [`merge_in_chunks`] can merge each whole chunk together with the one
+/// after it, one merge of each in turn, so that the lookups of two merges
+/// are in flight at once (the tables are megabytes, out of the CPU's cache
+/// on text no model has seen, and each merge waits on its lookups).
+pub(crate) struct Ahead<T> {
+    range: Option<Range<usize>>,
+    tokens: Vec<Placed<T>>,
+}
+
+impl<T> Default for Ahead<T> {
+    fn default() -> Self {
+        Ahead {
+            range: None,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Ahead<T> {
+    /// Appends the merge of `r` (of a run of `n` symbols cut in chunks of
+    /// `chunk`) to `out`: the tokens kept when `r` was merged ahead; else,
+    /// for a whole chunk with another after it, `two((r, next), (out,
+    /// kept))`, which merges both and keeps the next one's tokens for its
+    /// turn; else `one(r, out)`. A seam's window or the last chunk is merged
+    /// alone; what is kept is the merge of its range, whatever asks for it.
+    /// Both are given `cx`, the merge's scratch space.
+    pub(crate) fn merge<C>(
+        &mut self,
+        (r, n, chunk): (Range<usize>, usize, usize),
+        out: &mut Vec<Placed<T>>,
+        cx: &mut C,
+        one: impl FnOnce(&mut C, Range<usize>, &mut Vec<Placed<T>>),
+        two: impl FnOnce(
+            &mut C,
+            (Range<usize>, Range<usize>),
+            (&mut Vec<Placed<T>>, &mut Vec<Placed<T>>),
+        ),
+    ) {
+        if self.range.as_ref() == Some(&r) {
+            out.extend_from_slice(&self.tokens);
+            self.range = None;
+            return;
+        }
+        let next = r.end..(r.end + chunk).min(n);
+        if r.len() != chunk || next.is_empty() {
+            one(cx, r, out);
+            return;
+        }
+        self.tokens.clear();
+        two(cx, (r, next.clone()), (out, &mut self.tokens));
+        self.range = Some(next);
+    }
+}
+
 /// The merge of symbols `0..n`: `merge(range, out)` appends the merge of
 /// the symbols in `range`, each token with its first symbol's position;
 /// `holds(a, b, end)` tells whether tokens `a` then `b` (the latter ending
@@ -186,5 +241,59 @@ impl<T: Copy> Seams<T> {
             }
             reach *= 2;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in merge: one token per symbol, its value the symbol's
+    /// index times ten.
+    fn one_by_one(r: Range<usize>, out: &mut Vec<Placed<u32>>) {
+        out.extend(r.map(|k| (k as u32 * 10, k)));
+    }
+
+    #[test]
+    fn a_chunk_merged_ahead_is_given_to_its_own_range_only() {
+        let (n, chunk) = (10, 4);
+        let mut ahead = Ahead::default();
+        // (calls of `one`, calls of `two`)
+        let mut calls = (0, 0);
+        let mut merge = |r: Range<usize>, ahead: &mut Ahead<u32>| {
+            let mut out = Vec::new();
+            ahead.merge(
+                (r, n, chunk),
+                &mut out,
+                &mut calls,
+                |calls, r, out| {
+                    calls.0 += 1;
+                    one_by_one(r, out);
+                },
+                |calls, (a, b), (out_a, out_b)| {
+                    calls.1 += 1;
+                    one_by_one(a, out_a);
+                    one_by_one(b, out_b);
+                },
+            );
+            out
+        };
+        let want = |r: Range<usize>| {
+            let mut out = Vec::new();
+            one_by_one(r, &mut out);
+            out
+        };
+        // A whole chunk is merged with the next, which is then handed over.
+        assert_eq!(merge(0..4, &mut ahead), want(0..4));
+        assert_eq!(merge(4..8, &mut ahead), want(4..8));
+        // Handed over once: asked again, it is merged again (with 8..10).
+        assert_eq!(merge(4..8, &mut ahead), want(4..8));
+        // A window of another length, and the last chunk, merge alone; the
+        // last chunk here was merged ahead by the call before.
+        assert_eq!(merge(3..6, &mut ahead), want(3..6));
+        assert_eq!(merge(8..10, &mut ahead), want(8..10));
+        assert_eq!(merge(8..10, &mut ahead), want(8..10));
+        drop(merge);
+        assert_eq!(calls, (2, 2));
     }
 }

@@ -26,7 +26,7 @@ use rustc_hash::FxHashMap;
 
 use super::spm_table::{NO_PIECE, PADDING, PieceTable};
 use crate::tokens::gate::CacheGate;
-use crate::tokens::seams::{Placed, merge_in_chunks};
+use crate::tokens::seams::{Ahead, Placed, merge_in_chunks};
 
 /// The piece types of `ModelProto.SentencePiece.Type`.
 const NORMAL: u64 = 1;
@@ -832,6 +832,7 @@ impl SpmTokenizer {
     fn merge_long(&self, text: Text<'_>, scratch: &mut Scratch) -> Option<Vec<Placed<u32>>> {
         let mut check = Scratch::default();
         let mut pair: Vec<Placed<u32>> = Vec::new();
+        let n = text.starts.len() - 1;
         let mut ahead = Ahead::default();
         let merge = |r: Range<usize>, out: &mut Vec<Placed<u32>>| {
             self.merge_chunk(text, r, out, &mut ahead, scratch);
@@ -856,37 +857,28 @@ impl SpmTokenizer {
             };
             (merge, holds)
         };
-        let n = text.starts.len() - 1;
         merge_in_chunks(n, SHORT, SEAM_WINDOW_MAX, (merge, holds), make)
     }
 
     /// The merge of one chunk of a long word ([`SpmTokenizer::merge_long`]):
-    /// a whole chunk is merged together with the one after it
-    /// ([`SpmTokenizer::scan_pair`]), whose tokens wait in `ahead` for the
-    /// call that asks for that chunk. Any other range (a seam's window, the
-    /// last chunk) is merged alone.
+    /// a whole chunk together with the next ([`SpmTokenizer::scan_pair`]),
+    /// as [`Ahead::merge`] has it.
     fn merge_chunk(
         &self,
         text: Text<'_>,
         r: Range<usize>,
         out: &mut Vec<Placed<u32>>,
-        ahead: &mut Ahead,
+        ahead: &mut Ahead<u32>,
         scratch: &mut Scratch,
     ) {
-        if ahead.range.as_ref() == Some(&r) {
-            out.extend_from_slice(&ahead.tokens);
-            ahead.range = None;
-            return;
-        }
         let n = text.starts.len() - 1;
-        let then = r.end..(r.end + SHORT).min(n);
-        if r.len() != SHORT || then.is_empty() {
-            self.scan(text, r, out, scratch);
-            return;
-        }
-        ahead.tokens.clear();
-        self.scan_pair(text, (r, then.clone()), (out, &mut ahead.tokens), scratch);
-        ahead.range = Some(then);
+        ahead.merge(
+            (r, n, SHORT),
+            out,
+            scratch,
+            |scratch, r, out| self.scan(text, r, out, scratch),
+            |scratch, ranges, outs| self.scan_pair(text, ranges, outs, scratch),
+        );
     }
 
     /// Merges characters `range` of `word` (whose character `k` starts at
@@ -1309,13 +1301,6 @@ impl<const N: usize> Lane<N> {
             k = self.next[k] as usize;
         }
     }
-}
-
-/// A chunk of a long word merged ahead of its turn, and its tokens.
-#[derive(Default)]
-struct Ahead {
-    range: Option<Range<usize>>,
-    tokens: Vec<Placed<u32>>,
 }
 
 /// A symbol: a byte range of the word and its live neighbours. A merged-away
