@@ -260,12 +260,12 @@ mod tests {
         let mut ahead = Ahead::default();
         // (calls of `one`, calls of `two`)
         let mut calls = (0, 0);
-        let mut merge = |r: Range<usize>, ahead: &mut Ahead<u32>| {
+        let mut merge = |r: Range<usize>, ahead: &mut Ahead<u32>, calls: &mut (i32, i32)| {
             let mut out = Vec::new();
             ahead.merge(
                 (r, n, chunk),
                 &mut out,
-                &mut calls,
+                calls,
                 |calls, r, out| {
                     calls.0 += 1;
                     one_by_one(r, out);
@@ -284,16 +284,15 @@ mod tests {
             out
         };
         // A whole chunk is merged with the next, which is then handed over.
-        assert_eq!(merge(0..4, &mut ahead), want(0..4));
-        assert_eq!(merge(4..8, &mut ahead), want(4..8));
+        assert_eq!(merge(0..4, &mut ahead, &mut calls), want(0..4));
+        assert_eq!(merge(4..8, &mut ahead, &mut calls), want(4..8));
         // Handed over once: asked again, it is merged again (with 8..10).
-        assert_eq!(merge(4..8, &mut ahead), want(4..8));
+        assert_eq!(merge(4..8, &mut ahead, &mut calls), want(4..8));
         // A window of another length, and the last chunk, merge alone; the
         // last chunk here was merged ahead by the call before.
-        assert_eq!(merge(3..6, &mut ahead), want(3..6));
-        assert_eq!(merge(8..10, &mut ahead), want(8..10));
-        assert_eq!(merge(8..10, &mut ahead), want(8..10));
-        drop(merge);
+        assert_eq!(merge(3..6, &mut ahead, &mut calls), want(3..6));
+        assert_eq!(merge(8..10, &mut ahead, &mut calls), want(8..10));
+        assert_eq!(merge(8..10, &mut ahead, &mut calls), want(8..10));
         assert_eq!(calls, (2, 2));
     }
 }
