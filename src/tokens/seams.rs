@@ -260,7 +260,7 @@ mod tests {
         let mut ahead = Ahead::default();
         // (calls of `one`, calls of `two`)
         let mut calls = (0, 0);
-        let mut merge = |r: Range<usize>, ahead: &mut Ahead<u32>, calls: &mut (i32, i32)| {
+        let merge = |r: Range<usize>, ahead: &mut Ahead<u32>, calls: &mut (i32, i32)| {
             let mut out = Vec::new();
             ahead.merge(
                 (r, n, chunk),
