@@ -9,9 +9,14 @@
 
 /// The hit rate is judged over windows of this many lookups.
 const CACHE_WINDOW: u32 = 4096;
-/// A window with fewer hits than this rests the cache (ordinary text hits
-/// 80-99 % of the time).
-const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 2;
+/// A window with fewer hits than this rests the cache. Windows of 4,096
+/// pieces of 4 bytes or more (shorter ones skip the cache), counted cold
+/// with Llama 3, Qwen 3 and `o200k_base`: ordinary text (the Python
+/// standard library, `/usr/share/doc`, the crates of the cargo registry)
+/// hits 83-90 % of the time in its worst 1 % of windows and 54 % in its
+/// very worst; random bytes hit 44-62 % (median 57 %), and with the cache
+/// resting count 11-14 % faster than at the earlier bar of one half.
+const CACHE_MIN_HITS: u32 = CACHE_WINDOW / 8 * 5;
 /// How many windows of pieces skip the cache after a window of misses.
 const CACHE_REST: u32 = 15;
 
