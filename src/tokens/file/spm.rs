@@ -1882,6 +1882,36 @@ mod tests {
         }
     }
 
+    /// On random words the word cache rests (its gate sees few hits): the
+    /// ids are still those of each word merged alone, in order.
+    #[test]
+    fn words_counted_with_the_cache_resting_keep_their_ids_and_order() {
+        let t = super::super::FileTokenizer::gemma3();
+        let super::super::Backend::Spm(m) = &t.backend else {
+            panic!("gemma3 is a SentencePiece model")
+        };
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut text = String::new();
+        for _ in 0..40_000 {
+            for _ in 0..1 + next(12) {
+                text.push(char::from(b'a' + next(26) as u8));
+            }
+            text.push(' ');
+        }
+        let mut scratch = Scratch::default();
+        let mut want = Vec::new();
+        for w in words(m, &text) {
+            m.merge_emit_text(&w, &mut want, &mut scratch);
+        }
+        assert_eq!(encode(m, &text), want);
+    }
+
     #[test]
     fn gemma3_words_merge_as_the_whole_word_merge_does() {
         let t = super::super::FileTokenizer::gemma3();
